@@ -1,0 +1,143 @@
+// Package auth owns who a caller is: the roles of the API, the principal a request
+// carries in its context, password hashing and the signed access tokens.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Role is what a caller may see and do (shared/API.md, "Roles").
+type Role string
+
+// The roles.
+const (
+	RoleAdmin      Role = "admin"
+	RoleDirector   Role = "director"
+	RoleSiteStaff  Role = "site_staff"
+	RoleJuryMember Role = "jury_member"
+	RoleCandidate  Role = "candidate"
+	RolePartner    Role = "partner"
+)
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	Subject        string // the user's (or partner client's) id
+	Role           Role
+	TrainingSiteID string // site_staff, and partners bound to a site
+	JuryMemberID   string // jury_member
+	CandidateID    string // candidate
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns a context that carries p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal ctx carries; the zero Principal when none.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// ErrBadToken is any token that is malformed, expired, or not signed by us.
+var ErrBadToken = errors.New("invalid access token")
+
+// Tokens issues and verifies access tokens: JWTs signed with HMAC-SHA256. Only the
+// subject travels in the token; the role and bindings are read afresh on each request,
+// so that a deactivated account or a changed role takes effect at once.
+type Tokens struct {
+	key    []byte
+	ttl    time.Duration
+	issuer string
+	now    func() time.Time
+}
+
+// NewTokens returns a token issuer; key must be at least 32 bytes.
+func NewTokens(key []byte, ttl time.Duration, now func() time.Time) (*Tokens, error) {
+	if len(key) < 32 {
+		return nil, fmt.Errorf("token signing key: %d bytes, at least 32 needed", len(key))
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Tokens{key: key, ttl: ttl, issuer: "certapi", now: now}, nil
+}
+
+// TTL is how long an issued token lives.
+func (t *Tokens) TTL() time.Duration { return t.ttl }
+
+// Issue signs a token for subject, carrying role for clients that want to read it.
+func (t *Tokens) Issue(subject string, role Role) (string, error) {
+	now := t.now()
+	claims := jwt.MapClaims{
+		"iss":  t.issuer,
+		"sub":  subject,
+		"role": string(role),
+		"iat":  now.Unix(),
+		"nbf":  now.Unix(),
+		"exp":  now.Add(t.ttl).Unix(),
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key)
+}
+
+// Verify checks a token's signature, algorithm, issuer and lifetime and returns its subject.
+func (t *Tokens) Verify(token string) (string, error) {
+	parsed, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return t.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(t.issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(t.now),
+	)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadToken, err)
+	}
+	sub, err := parsed.Claims.GetSubject()
+	if err != nil || sub == "" {
+		return "", fmt.Errorf("%w: no subject", ErrBadToken)
+	}
+	return sub, nil
+}
+
+// NewKey returns a fresh random signing key.
+func NewKey() []byte {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k)
+	return k
+}
+
+// HashPassword returns a bcrypt hash of password.
+func HashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return "", err
+	}
+	return string(h), nil
+}
+
+// CheckPassword reports whether password matches hash.
+func CheckPassword(hash, password string) bool {
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// dummyHash is compared against when an account does not exist, so that a login
+// takes as long for an unknown email as for a wrong password.
+var dummyHash, _ = HashPassword("timing-equaliser-not-a-password")
+
+// CheckPasswordOrDummy compares against hash, or against a dummy hash when the
+// account was not found; it always costs one bcrypt comparison.
+func CheckPasswordOrDummy(hash string, found bool, password string) bool {
+	if !found {
+		_ = CheckPassword(dummyHash, password)
+		return false
+	}
+	return CheckPassword(hash, password)
+}

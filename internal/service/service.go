@@ -1,0 +1,146 @@
+// Package service holds the use cases of the API, one file per resource. Each write
+// runs in one transaction that loads what the rules need, applies the rules of
+// package certification, writes, and appends its audit event; each read applies what
+// the caller's role lets them see.
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/google/uuid"
+)
+
+// Store runs units of work against the database.
+type Store interface {
+	// Read runs fn without a transaction: for reads that need no lock.
+	Read(ctx context.Context, fn func(Tx) error) error
+	// Write runs fn in one transaction, retried on deadlock; fn may run more than once.
+	Write(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is what a unit of work can read and write. Methods named Lock… take a row lock
+// (on databases that have them) for the rest of the transaction.
+type Tx interface {
+	Certifications(page Page) ([]certification.Certification, error)
+	Certification(code string) (certification.Certification, error)
+	LockCertification(code string) (version int, err error)
+	SetCertificationVersion(code string, version int, at time.Time) error
+	InsertRegistrationPeriod(p certification.RegistrationPeriod) error
+
+	TrainingSites(f TrainingSiteFilter) ([]certification.TrainingSite, error)
+	TrainingSite(id string) (certification.TrainingSite, error)
+	LockTrainingSite(id string) (certification.TrainingSite, error)
+	InsertTrainingSite(s certification.TrainingSite) error
+	UpdateTrainingSite(s certification.TrainingSite) error
+
+	Users(f UserFilter) ([]User, error)
+	User(id string) (User, error)
+	LockUser(id string) (User, error)
+	UserByEmail(email string) (User, error)
+	AdminExists() (bool, error)
+	InsertUser(u User) error
+	UpdateUser(u User) error
+
+	AppendAudit(e AuditEvent) error
+	AuditEvents(f AuditFilter) ([]AuditEvent, error)
+}
+
+// Page is a keyset page request: up to Limit items after the item with id After.
+type Page struct {
+	Limit int
+	After string
+}
+
+// Service implements the use cases.
+type Service struct {
+	store  Store
+	tokens *auth.Tokens
+	now    func() time.Time
+	log    *slog.Logger
+}
+
+// New returns the service over store.
+func New(store Store, tokens *auth.Tokens, now func() time.Time, log *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, tokens: tokens, now: now, log: log}
+}
+
+// Now is the service's clock, in UTC, to the second (the databases' precision).
+func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Second) }
+
+// Today is the service's calendar day.
+func (s *Service) Today() time.Time { return certification.Day(s.Now()) }
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// AuditEvent records who did what to which resource.
+type AuditEvent struct {
+	ID           string
+	OccurredAt   time.Time
+	ActorID      string
+	ActorRole    string
+	Action       string
+	ResourceType string
+	ResourceID   string
+	Changes      map[string]any
+	RequestID    string
+}
+
+// AuditFilter selects audit events.
+type AuditFilter struct {
+	Page
+	ResourceType string
+	ResourceID   string
+	ActorID      string
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context carrying the request id, for the audit trail.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// audit appends an audit event for the caller of ctx, inside tx.
+func (s *Service) audit(ctx context.Context, tx Tx, action, resourceType, resourceID string, changes any) error {
+	p, _ := auth.PrincipalFrom(ctx)
+	rid, _ := ctx.Value(requestIDKey{}).(string)
+	var m map[string]any
+	if changes != nil {
+		b, err := json.Marshal(changes)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+	}
+	role := string(p.Role)
+	if role == "" {
+		role = "system"
+	}
+	return tx.AppendAudit(AuditEvent{
+		ID: newID(), OccurredAt: s.Now(), ActorID: p.Subject, ActorRole: role,
+		Action: action, ResourceType: resourceType, ResourceID: resourceID,
+		Changes: m, RequestID: rid,
+	})
+}
+
+// ListAuditEvents returns the audit trail, oldest first (admin only: the operation's
+// roles say so).
+func (s *Service) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
+	var out []AuditEvent
+	err := s.store.Read(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.AuditEvents(f)
+		return err
+	})
+	return out, err
+}

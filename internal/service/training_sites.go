@@ -1,0 +1,175 @@
+package service
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/certification"
+)
+
+// TrainingSiteFilter selects training sites.
+type TrainingSiteFilter struct {
+	Page
+	Role              certification.SiteRole
+	City              string
+	CertificationCode string
+	IncludeInactive   bool
+	// OnlyID restricts the list to one site (a site_staff caller's own).
+	OnlyID string
+}
+
+// TrainingSiteInput is the whole declaration of a site, as created or as a merge
+// patch leaves it.
+type TrainingSiteInput struct {
+	Name               string
+	Address            certification.Address
+	Roles              []certification.SiteRole
+	CertificationCodes []string
+}
+
+// ListTrainingSites lists the sites the caller may see: site_staff see only theirs.
+func (s *Service) ListTrainingSites(ctx context.Context, f TrainingSiteFilter) ([]certification.TrainingSite, error) {
+	if p, _ := auth.PrincipalFrom(ctx); p.Role == auth.RoleSiteStaff {
+		f.OnlyID = p.TrainingSiteID
+	}
+	var out []certification.TrainingSite
+	err := s.store.Read(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.TrainingSites(f)
+		return err
+	})
+	return out, err
+}
+
+// GetTrainingSite returns one site, if the caller may see it.
+func (s *Service) GetTrainingSite(ctx context.Context, id string) (certification.TrainingSite, error) {
+	if err := canSeeSite(ctx, id); err != nil {
+		return certification.TrainingSite{}, err
+	}
+	var site certification.TrainingSite
+	err := s.store.Read(ctx, func(tx Tx) error {
+		var err error
+		site, err = tx.TrainingSite(id)
+		return err
+	})
+	return site, err
+}
+
+func canSeeSite(ctx context.Context, id string) error {
+	p, _ := auth.PrincipalFrom(ctx)
+	switch p.Role {
+	case auth.RoleAdmin, auth.RoleDirector:
+		return nil
+	case auth.RoleSiteStaff:
+		if p.TrainingSiteID == id {
+			return nil
+		}
+	}
+	return certification.NotFoundf("training site %s", id)
+}
+
+// CreateTrainingSite declares a site, under TERRITORY.
+func (s *Service) CreateTrainingSite(ctx context.Context, in TrainingSiteInput) (certification.TrainingSite, error) {
+	now := s.Now()
+	site := certification.TrainingSite{ID: newID(), Active: true, Version: 1, CreatedAt: now, UpdatedAt: now}
+	applySiteInput(&site, in)
+	err := s.store.Write(ctx, func(tx Tx) error {
+		if err := s.checkSite(tx, site); err != nil {
+			return err
+		}
+		if err := tx.InsertTrainingSite(site); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "create", "training_site", site.ID, siteChanges(site))
+	})
+	return site, err
+}
+
+// UpdateTrainingSite replaces a site's declaration, if it is still at version expected.
+func (s *Service) UpdateTrainingSite(ctx context.Context, id string, expected int, in TrainingSiteInput) (certification.TrainingSite, error) {
+	var site certification.TrainingSite
+	err := s.store.Write(ctx, func(tx Tx) error {
+		var err error
+		if site, err = tx.LockTrainingSite(id); err != nil {
+			return err
+		}
+		if site.Version != expected {
+			return certification.ErrStale
+		}
+		applySiteInput(&site, in)
+		if err := s.checkSite(tx, site); err != nil {
+			return err
+		}
+		site.Version++
+		site.UpdatedAt = s.Now()
+		if err := tx.UpdateTrainingSite(site); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "update", "training_site", site.ID, siteChanges(site))
+	})
+	return site, err
+}
+
+// DeactivateTrainingSite marks a site inactive; it is never deleted, since candidates
+// and evaluations may reference it.
+func (s *Service) DeactivateTrainingSite(ctx context.Context, id string, expected int) (certification.TrainingSite, error) {
+	var site certification.TrainingSite
+	err := s.store.Write(ctx, func(tx Tx) error {
+		var err error
+		if site, err = tx.LockTrainingSite(id); err != nil {
+			return err
+		}
+		if site.Version != expected {
+			return certification.ErrStale
+		}
+		site.Active = false
+		site.Version++
+		site.UpdatedAt = s.Now()
+		if err := tx.UpdateTrainingSite(site); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "deactivate", "training_site", site.ID, map[string]any{"active": false})
+	})
+	return site, err
+}
+
+func applySiteInput(site *certification.TrainingSite, in TrainingSiteInput) {
+	site.Name = strings.TrimSpace(in.Name)
+	site.Address = in.Address
+	site.Roles = in.Roles
+	site.CertificationCodes = in.CertificationCodes
+}
+
+// checkSite applies the rules of every certification the site is declared for.
+func (s *Service) checkSite(tx Tx, site certification.TrainingSite) error {
+	violations := certification.CheckSiteRoles(site.Roles)
+	for i, code := range site.CertificationCodes {
+		c, err := tx.Certification(code)
+		if err != nil {
+			violations = append(violations, certification.Violation{
+				Field: "/certification_codes/" + strconv.Itoa(i), Message: "unknown certification " + code})
+			continue
+		}
+		if v := certification.CheckTerritory("/address", site.Address, c.ExcludedTerritories); v != nil && !containsRule(violations, certification.RuleTerritory) {
+			violations = append(violations, v...)
+		}
+	}
+	return certification.Check(violations)
+}
+
+func containsRule(vs []certification.Violation, rule string) bool {
+	for _, v := range vs {
+		if v.Rule == rule {
+			return true
+		}
+	}
+	return false
+}
+
+func siteChanges(s certification.TrainingSite) map[string]any {
+	return map[string]any{
+		"name": s.Name, "address": s.Address, "roles": s.Roles, "certification_codes": s.CertificationCodes,
+	}
+}

@@ -1,0 +1,225 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/certification"
+)
+
+// User is an account of a person, with the binding its role needs.
+type User struct {
+	ID             string
+	Email          string
+	PasswordHash   string
+	Role           auth.Role
+	TrainingSiteID string
+	JuryMemberID   string
+	CandidateID    string
+	Active         bool
+	Version        int
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// UserFilter selects accounts.
+type UserFilter struct {
+	Page
+	Role auth.Role
+}
+
+// UserInput is an account as created, or as a merge patch leaves it. An empty
+// Password keeps the current one.
+type UserInput struct {
+	Email          string
+	Role           auth.Role
+	Password       string
+	TrainingSiteID string
+	JuryMemberID   string
+	CandidateID    string
+}
+
+// ListUsers lists accounts.
+func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
+	var out []User
+	err := s.store.Read(ctx, func(tx Tx) error {
+		var err error
+		out, err = tx.Users(f)
+		return err
+	})
+	return out, err
+}
+
+// GetUser returns one account.
+func (s *Service) GetUser(ctx context.Context, id string) (User, error) {
+	var u User
+	err := s.store.Read(ctx, func(tx Tx) error {
+		var err error
+		u, err = tx.User(id)
+		return err
+	})
+	return u, err
+}
+
+// CreateUser creates an account; its email is unique.
+func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
+	now := s.Now()
+	u := User{ID: newID(), Active: true, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := s.applyUserInput(&u, in); err != nil {
+		return u, err
+	}
+	err := s.store.Write(ctx, func(tx Tx) error {
+		if err := checkBinding(tx, u); err != nil {
+			return err
+		}
+		if err := insertUniqueUser(tx, u); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "create", "user", u.ID, userChanges(u))
+	})
+	return u, err
+}
+
+func insertUniqueUser(tx Tx, u User) error {
+	if existing, err := tx.UserByEmail(u.Email); err == nil {
+		return &certification.ConflictError{Code: "duplicate_email", Message: "an account already uses this email", ExistingID: existing.ID}
+	} else if !errors.Is(err, certification.ErrNotFound) {
+		return err
+	}
+	return tx.InsertUser(u)
+}
+
+// UpdateUser replaces an account's fields, if it is still at version expected.
+func (s *Service) UpdateUser(ctx context.Context, id string, expected int, in UserInput) (User, error) {
+	var u User
+	err := s.store.Write(ctx, func(tx Tx) error {
+		var err error
+		if u, err = tx.LockUser(id); err != nil {
+			return err
+		}
+		if u.Version != expected {
+			return certification.ErrStale
+		}
+		oldEmail := u.Email
+		if err := s.applyUserInput(&u, in); err != nil {
+			return err
+		}
+		if err := checkBinding(tx, u); err != nil {
+			return err
+		}
+		if u.Email != oldEmail {
+			if existing, err := tx.UserByEmail(u.Email); err == nil && existing.ID != u.ID {
+				return &certification.ConflictError{Code: "duplicate_email", Message: "an account already uses this email", ExistingID: existing.ID}
+			}
+		}
+		u.Version++
+		u.UpdatedAt = s.Now()
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		changes := userChanges(u)
+		if in.Password != "" {
+			changes["password"] = "changed"
+		}
+		return s.audit(ctx, tx, "update", "user", u.ID, changes)
+	})
+	return u, err
+}
+
+// DeactivateUser turns an account off; its tokens stop working at once. An admin
+// cannot deactivate their own account, so that one admin always remains.
+func (s *Service) DeactivateUser(ctx context.Context, id string, expected int) (User, error) {
+	if p, _ := auth.PrincipalFrom(ctx); p.Subject == id {
+		return User{}, &certification.ConflictError{Code: "self_deactivation", Message: "an administrator cannot deactivate their own account"}
+	}
+	var u User
+	err := s.store.Write(ctx, func(tx Tx) error {
+		var err error
+		if u, err = tx.LockUser(id); err != nil {
+			return err
+		}
+		if u.Version != expected {
+			return certification.ErrStale
+		}
+		u.Active = false
+		u.Version++
+		u.UpdatedAt = s.Now()
+		if err := tx.UpdateUser(u); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, "deactivate", "user", u.ID, map[string]any{"active": false})
+	})
+	return u, err
+}
+
+// BootstrapAdmin creates the first admin when no admin exists; it reports whether it did.
+func (s *Service) BootstrapAdmin(ctx context.Context, email, password string) (bool, error) {
+	now := s.Now()
+	u := User{ID: newID(), Active: true, Version: 1, CreatedAt: now, UpdatedAt: now}
+	if err := s.applyUserInput(&u, UserInput{Email: email, Role: auth.RoleAdmin, Password: password}); err != nil {
+		return false, err
+	}
+	created := false
+	err := s.store.Write(ctx, func(tx Tx) error {
+		exists, err := tx.AdminExists()
+		if err != nil || exists {
+			return err
+		}
+		if err := insertUniqueUser(tx, u); err != nil {
+			return err
+		}
+		created = true
+		return s.audit(ctx, tx, "bootstrap", "user", u.ID, userChanges(u))
+	})
+	return created, err
+}
+
+func (s *Service) applyUserInput(u *User, in UserInput) error {
+	u.Email = strings.ToLower(strings.TrimSpace(in.Email))
+	u.Role = in.Role
+	u.TrainingSiteID, u.JuryMemberID, u.CandidateID = in.TrainingSiteID, in.JuryMemberID, in.CandidateID
+	if in.Password != "" {
+		if len(in.Password) < 12 {
+			return certification.Check([]certification.Violation{{Field: "/password", Message: "a password has at least 12 characters"}})
+		}
+		h, err := auth.HashPassword(in.Password)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = h
+	}
+	return nil
+}
+
+// checkBinding enforces that each role carries exactly the binding it needs.
+func checkBinding(tx Tx, u User) error {
+	need := map[auth.Role]string{auth.RoleSiteStaff: "training_site_id", auth.RoleJuryMember: "jury_member_id", auth.RoleCandidate: "candidate_id"}[u.Role]
+	have := map[string]string{"training_site_id": u.TrainingSiteID, "jury_member_id": u.JuryMemberID, "candidate_id": u.CandidateID}
+	var vs []certification.Violation
+	for field, value := range have {
+		switch {
+		case field == need && value == "":
+			vs = append(vs, certification.Violation{Field: "/" + field, Message: fmt.Sprintf("the role %s needs %s", u.Role, field)})
+		case field != need && value != "":
+			vs = append(vs, certification.Violation{Field: "/" + field, Message: fmt.Sprintf("the role %s takes no %s", u.Role, field)})
+		}
+	}
+	if need == "training_site_id" && u.TrainingSiteID != "" {
+		if _, err := tx.TrainingSite(u.TrainingSiteID); errors.Is(err, certification.ErrNotFound) {
+			vs = append(vs, certification.Violation{Field: "/training_site_id", Message: "no such training site"})
+		} else if err != nil {
+			return err
+		}
+	}
+	sortViolations(vs)
+	return certification.Check(vs)
+}
+
+func userChanges(u User) map[string]any {
+	return map[string]any{"email": u.Email, "role": u.Role, "training_site_id": u.TrainingSiteID,
+		"jury_member_id": u.JuryMemberID, "candidate_id": u.CandidateID, "active": u.Active}
+}

@@ -1,0 +1,145 @@
+package store
+
+import (
+	"time"
+
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/service"
+)
+
+func (t *tx) Certifications(p service.Page) ([]certification.Certification, error) {
+	var rows []certificationRow
+	if err := keyset(t.db, "code", p).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]certification.Certification, 0, len(rows))
+	for _, r := range rows {
+		c, err := t.loadCertification(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func (t *tx) Certification(code string) (certification.Certification, error) {
+	var r certificationRow
+	if err := t.db.Take(&r, "code = ?", code).Error; err != nil {
+		return certification.Certification{}, notFound(err, "certification %s", code)
+	}
+	return t.loadCertification(r)
+}
+
+func (t *tx) LockCertification(code string) (int, error) {
+	var r certificationRow
+	if err := t.forUpdate().Take(&r, "code = ?", code).Error; err != nil {
+		return 0, notFound(err, "certification %s", code)
+	}
+	return r.Version, nil
+}
+
+func (t *tx) SetCertificationVersion(code string, version int, at time.Time) error {
+	return t.db.Model(&certificationRow{}).Where("code = ?", code).
+		Updates(map[string]any{"version": version, "updated_at": at}).Error
+}
+
+func (t *tx) InsertRegistrationPeriod(p certification.RegistrationPeriod) error {
+	return duplicate(t.db.Create(&registrationPeriodRow{
+		ID: p.ID, CertificationCode: p.CertificationCode, LegalAct: p.LegalAct,
+		EffectiveFrom: p.EffectiveFrom, EffectiveUntil: p.EffectiveUntil, CreatedAt: p.CreatedAt,
+	}).Error, "duplicate_period", "this registration period is already recorded")
+}
+
+// loadCertification reads the referential around one certification row.
+func (t *tx) loadCertification(r certificationRow) (certification.Certification, error) {
+	c := certification.Certification{
+		Code: r.Code, Title: r.Title, Certifier: r.Certifier, Signatory: r.Signatory,
+		Level1969: r.Level1969, LevelEQF: r.LevelEQF, Summary: r.Summary,
+		Jury: certification.JuryComposition{Size: r.JurySize, PedagogicalDirectors: r.JuryPedagogicalDirectors,
+			Professionals: r.JuryProfessionals, Description: certification.Label{FR: r.JuryDescriptionFR, EN: r.JuryDescriptionEN}},
+		ValidityYears: r.ValidityYears, Version: r.Version,
+	}
+	var classes []classificationRow
+	var functions []functionRow
+	var activities []activityRow
+	var capacities []capacityRow
+	var components []componentRow
+	var parts []componentPartRow
+	var routes []routeRow
+	var territories []territoryRow
+	var periods []registrationPeriodRow
+	for _, q := range []struct {
+		dest  any
+		order string
+	}{
+		{&classes, "kind, ordinal"}, {&functions, "ordinal"}, {&activities, "ordinal"},
+		{&capacities, "ordinal"}, {&components, "ordinal"}, {&parts, "ordinal"},
+		{&routes, "ordinal"}, {&territories, "ordinal"}, {&periods, "effective_from"},
+	} {
+		if err := t.db.Where("certification_code = ?", r.Code).Order(q.order).Find(q.dest).Error; err != nil {
+			return c, err
+		}
+	}
+	for _, x := range classes {
+		l := certification.CodedLabel{Code: x.Code, Label: x.Label}
+		switch x.Kind {
+		case "nsf":
+			c.NSF = append(c.NSF, l)
+		case "rome":
+			c.ROME = append(c.ROME, l)
+		case "sector":
+			c.Sectors = append(c.Sectors, l)
+		}
+	}
+	for _, f := range functions {
+		fn := certification.Function{ID: f.ID, Title: certification.Label{FR: f.TitleFR, EN: f.TitleEN}}
+		for _, a := range activities {
+			if a.FunctionID == f.ID {
+				fn.Activities = append(fn.Activities, certification.Activity{ID: a.ID, Title: certification.Label{FR: a.TitleFR, EN: a.TitleEN}})
+			}
+		}
+		c.Functions = append(c.Functions, fn)
+	}
+	for _, x := range capacities {
+		c.Capacities = append(c.Capacities, certification.Capacity{ID: x.ID, Statement: certification.Label{FR: x.StatementFR, EN: x.StatementEN}})
+	}
+	for _, x := range components {
+		comp := certification.Component{ID: x.ID, Title: certification.Label{FR: x.TitleFR, EN: x.TitleEN}, Form: x.Form,
+			Grading: certification.Grading{ScaleMin: x.ScaleMin, ScaleMax: x.ScaleMax, PassMark: x.PassMark}}
+		if x.Combination != nil {
+			comp.Grading.Combination = *x.Combination
+		}
+		for _, p := range parts {
+			if p.ComponentID == x.ID {
+				comp.Parts = append(comp.Parts, certification.ComponentPart{ID: p.ID, Title: certification.Label{FR: p.TitleFR, EN: p.TitleEN},
+					DurationMinutes: p.DurationMinutes, BeforeJury: p.BeforeJury})
+			}
+		}
+		c.Components = append(c.Components, comp)
+	}
+	for _, x := range routes {
+		c.Routes = append(c.Routes, certification.Route{ID: certification.RouteID(x.ID), Label: certification.Label{FR: x.LabelFR, EN: x.LabelEN}, Open: x.IsOpen})
+	}
+	for _, x := range territories {
+		c.ExcludedTerritories = append(c.ExcludedTerritories, certification.Territory{Code: x.Code, Name: certification.Label{FR: x.NameFR, EN: x.NameEN}, PostalCodePrefix: x.PostalCodePrefix})
+	}
+	for _, x := range periods {
+		c.Periods = append(c.Periods, periodFromRow(x))
+	}
+	sites, err := t.TrainingSites(service.TrainingSiteFilter{CertificationCode: r.Code, Page: service.Page{Limit: 1000}})
+	if err != nil {
+		return c, err
+	}
+	for _, s := range sites {
+		for _, role := range s.Roles {
+			c.Sites = append(c.Sites, certification.DeclaredSite{Role: role, Name: s.Name, Address: s.Address, TrainingSiteID: s.ID})
+		}
+	}
+	return c, nil
+}
+
+func periodFromRow(x registrationPeriodRow) certification.RegistrationPeriod {
+	return certification.RegistrationPeriod{ID: x.ID, CertificationCode: x.CertificationCode, LegalAct: x.LegalAct,
+		EffectiveFrom: certification.Day(x.EffectiveFrom), EffectiveUntil: certification.Day(x.EffectiveUntil), CreatedAt: x.CreatedAt.UTC()}
+}

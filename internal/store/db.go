@@ -1,0 +1,186 @@
+// Package store owns persistence: the GORM row structs, the repositories the service
+// layer works through, transactions with deadlock retry, and the versioned SQL
+// migrations (embedded) for MySQL/MariaDB and the embedded SQLite.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	mysqldriver "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+// The supported databases.
+const (
+	MySQL  Dialect = "mysql"
+	SQLite Dialect = "sqlite"
+)
+
+// Options says how to reach the database.
+type Options struct {
+	// URL is empty for the embedded SQLite under DataDir, or a MySQL DSN
+	// (user:pass@tcp(host:3306)/db) or mysql:// URL.
+	URL     string
+	DataDir string
+	Logger  *slog.Logger
+}
+
+// Store is the database of the service.
+type Store struct {
+	db      *gorm.DB
+	dialect Dialect
+}
+
+// Open connects to the database the options name; it does not migrate.
+func Open(ctx context.Context, o Options) (*Store, error) {
+	cfg := &gorm.Config{
+		TranslateError:         true,
+		SkipDefaultTransaction: true,
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Second) },
+		Logger:                 logger.Discard,
+	}
+	var (
+		dialector gorm.Dialector
+		dialect   Dialect
+	)
+	if o.URL == "" || strings.HasPrefix(o.URL, "sqlite:") || strings.HasPrefix(o.URL, "file:") {
+		dsn, err := sqliteDSN(o)
+		if err != nil {
+			return nil, err
+		}
+		dialector, dialect = sqlite.Open(dsn), SQLite
+	} else {
+		dsn, err := MySQLDSN(o.URL)
+		if err != nil {
+			return nil, err
+		}
+		dialector, dialect = mysql.New(mysql.Config{DSN: dsn}), MySQL
+	}
+	db, err := gorm.Open(dialector, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	if dialect == MySQL {
+		sqlDB.SetMaxOpenConns(25)
+		sqlDB.SetMaxIdleConns(10)
+		sqlDB.SetConnMaxLifetime(4 * time.Minute)
+		sqlDB.SetConnMaxIdleTime(time.Minute)
+	} else {
+		// One writer at a time is what SQLite does anyway; a small pool of readers
+		// keeps WAL reads concurrent.
+		sqlDB.SetMaxOpenConns(8)
+		sqlDB.SetConnMaxLifetime(4 * time.Minute)
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
+	}
+	return &Store{db: db, dialect: dialect}, nil
+}
+
+// Dialect says which database this is.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.PingContext(ctx)
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// DB exposes the GORM handle to the packages that test the store.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+func sqliteDSN(o Options) (string, error) {
+	path := strings.TrimPrefix(strings.TrimPrefix(o.URL, "sqlite:"), "file:")
+	if path == "" {
+		if o.DataDir == "" {
+			return "", errors.New("the embedded database needs a data directory")
+		}
+		if err := os.MkdirAll(o.DataDir, 0o750); err != nil {
+			return "", fmt.Errorf("create data directory: %w", err)
+		}
+		path = filepath.Join(o.DataDir, "certapi.db")
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode(), nil
+}
+
+// MySQLDSN turns a mysql:// URL or a driver DSN into a DSN with the settings the
+// service relies on: UTC times, utf8mb4, parsed dates, a UTC session.
+func MySQLDSN(raw string) (string, error) {
+	var cfg *mysqldriver.Config
+	if strings.HasPrefix(raw, "mysql://") {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return "", fmt.Errorf("database URL: %w", err)
+		}
+		cfg = mysqldriver.NewConfig()
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+		cfg.Net = "tcp"
+		cfg.Addr = u.Host
+		if u.Port() == "" {
+			cfg.Addr = u.Host + ":3306"
+		}
+		cfg.DBName = strings.TrimPrefix(u.Path, "/")
+		if sock := u.Query().Get("socket"); sock != "" {
+			cfg.Net, cfg.Addr = "unix", sock
+		}
+	} else {
+		var err error
+		if cfg, err = mysqldriver.ParseDSN(raw); err != nil {
+			return "", fmt.Errorf("database DSN: %w", err)
+		}
+	}
+	if cfg.DBName == "" {
+		return "", errors.New("database URL: no database name")
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.Collation = "utf8mb4_unicode_ci"
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["charset"] = "utf8mb4"
+	cfg.Params["time_zone"] = "'+00:00'"
+	cfg.InterpolateParams = true
+	return cfg.FormatDSN(), nil
+}

@@ -1,0 +1,206 @@
+package store
+
+import "time"
+
+// Row structs mirror the tables of migrations/; TestSchemaMatchesModels proves they agree.
+
+type certificationRow struct {
+	Code                     string `gorm:"primaryKey"`
+	Title                    string
+	Certifier                string
+	Signatory                string
+	Level1969                string `gorm:"column:level_1969"`
+	LevelEQF                 int    `gorm:"column:level_eqf"`
+	Summary                  string
+	JurySize                 int
+	JuryPedagogicalDirectors int
+	JuryProfessionals        int
+	JuryDescriptionFR        string `gorm:"column:jury_description_fr"`
+	JuryDescriptionEN        string `gorm:"column:jury_description_en"`
+	ValidityYears            *int
+	Version                  int
+	CreatedAt                time.Time
+	UpdatedAt                time.Time
+}
+
+func (certificationRow) TableName() string { return "certifications" }
+
+type classificationRow struct {
+	CertificationCode string `gorm:"primaryKey"`
+	Kind              string `gorm:"primaryKey"`
+	Code              string `gorm:"primaryKey"`
+	Label             string
+	Ordinal           int
+}
+
+func (classificationRow) TableName() string { return "certification_classifications" }
+
+type functionRow struct {
+	CertificationCode string `gorm:"primaryKey"`
+	ID                string `gorm:"primaryKey"`
+	TitleFR           string `gorm:"column:title_fr"`
+	TitleEN           string `gorm:"column:title_en"`
+	Ordinal           int
+}
+
+func (functionRow) TableName() string { return "certification_functions" }
+
+type activityRow struct {
+	CertificationCode string `gorm:"primaryKey"`
+	FunctionID        string
+	ID                string `gorm:"primaryKey"`
+	TitleFR           string `gorm:"column:title_fr"`
+	TitleEN           string `gorm:"column:title_en"`
+	Ordinal           int
+}
+
+func (activityRow) TableName() string { return "certification_activities" }
+
+type capacityRow struct {
+	CertificationCode string `gorm:"primaryKey"`
+	ID                string `gorm:"primaryKey"`
+	StatementFR       string `gorm:"column:statement_fr"`
+	StatementEN       string `gorm:"column:statement_en"`
+	Ordinal           int
+}
+
+func (capacityRow) TableName() string { return "certification_capacities" }
+
+type componentRow struct {
+	CertificationCode string `gorm:"primaryKey"`
+	ID                string `gorm:"primaryKey"`
+	TitleFR           string `gorm:"column:title_fr"`
+	TitleEN           string `gorm:"column:title_en"`
+	Form              string
+	ScaleMin          float64
+	ScaleMax          float64
+	PassMark          float64
+	Combination       *string
+	Ordinal           int
+}
+
+func (componentRow) TableName() string { return "certification_components" }
+
+type componentPartRow struct {
+	CertificationCode string `gorm:"primaryKey"`
+	ComponentID       string `gorm:"primaryKey"`
+	ID                string `gorm:"primaryKey"`
+	TitleFR           string `gorm:"column:title_fr"`
+	TitleEN           string `gorm:"column:title_en"`
+	DurationMinutes   *int
+	BeforeJury        bool
+	Ordinal           int
+}
+
+func (componentPartRow) TableName() string { return "certification_component_parts" }
+
+type routeRow struct {
+	CertificationCode string `gorm:"primaryKey"`
+	ID                string `gorm:"primaryKey"`
+	LabelFR           string `gorm:"column:label_fr"`
+	LabelEN           string `gorm:"column:label_en"`
+	IsOpen            bool
+	Ordinal           int
+}
+
+func (routeRow) TableName() string { return "certification_routes" }
+
+type territoryRow struct {
+	CertificationCode string `gorm:"primaryKey"`
+	Code              string `gorm:"primaryKey"`
+	NameFR            string `gorm:"column:name_fr"`
+	NameEN            string `gorm:"column:name_en"`
+	PostalCodePrefix  string
+	Ordinal           int
+}
+
+func (territoryRow) TableName() string { return "certification_excluded_territories" }
+
+type registrationPeriodRow struct {
+	ID                string `gorm:"primaryKey"`
+	CertificationCode string
+	LegalAct          string
+	EffectiveFrom     time.Time
+	EffectiveUntil    time.Time
+	CreatedAt         time.Time
+}
+
+func (registrationPeriodRow) TableName() string { return "registration_periods" }
+
+type trainingSiteRow struct {
+	ID              string `gorm:"primaryKey"`
+	Name            string
+	Line1           string
+	Line2           *string
+	PostalCode      string
+	City            string
+	CountryCode     string
+	IsPreparation   bool
+	IsCertification bool
+	Active          bool
+	Version         int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+}
+
+func (trainingSiteRow) TableName() string { return "training_sites" }
+
+type trainingSiteCertificationRow struct {
+	TrainingSiteID    string `gorm:"primaryKey"`
+	CertificationCode string `gorm:"primaryKey"`
+}
+
+func (trainingSiteCertificationRow) TableName() string { return "training_site_certifications" }
+
+type userRow struct {
+	ID             string `gorm:"primaryKey"`
+	Email          string
+	PasswordHash   string
+	Role           string
+	TrainingSiteID *string
+	JuryMemberID   *string
+	CandidateID    *string
+	Active         bool
+	Version        int
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+func (userRow) TableName() string { return "users" }
+
+type idempotencyRow struct {
+	PrincipalID  string `gorm:"primaryKey"`
+	IdemKey      string `gorm:"primaryKey"`
+	Method       string
+	Path         string
+	RequestHash  string
+	StatusCode   int
+	ContentType  string
+	Location     string
+	ETag         string `gorm:"column:etag"`
+	ResponseBody string
+	CreatedAt    time.Time
+}
+
+func (idempotencyRow) TableName() string { return "idempotency_keys" }
+
+type auditEventRow struct {
+	ID           string `gorm:"primaryKey"`
+	OccurredAt   time.Time
+	ActorID      *string
+	ActorRole    string
+	Action       string
+	ResourceType string
+	ResourceID   string
+	Changes      string
+	RequestID    string
+}
+
+func (auditEventRow) TableName() string { return "audit_events" }
+
+// models lists every row struct, for the schema test.
+var models = []any{
+	&certificationRow{}, &classificationRow{}, &functionRow{}, &activityRow{}, &capacityRow{},
+	&componentRow{}, &componentPartRow{}, &routeRow{}, &territoryRow{}, &registrationPeriodRow{},
+	&trainingSiteRow{}, &trainingSiteCertificationRow{}, &userRow{}, &idempotencyRow{}, &auditEventRow{},
+}
