@@ -1,0 +1,257 @@
+// Command certapi runs the certification API (serve, the default) and its
+// operations tools (migrate).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/config"
+	"github.com/apformation/certapi/internal/httpapi"
+	"github.com/apformation/certapi/internal/idempotency"
+	"github.com/apformation/certapi/internal/service"
+	"github.com/apformation/certapi/internal/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "certapi:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `certapi runs the AP Formation certification API.
+
+Usage:
+  certapi [serve]              run the HTTP API (the default)
+  certapi migrate up|down|status
+                               apply, roll back the latest, or list the migrations
+  certapi <command> --help     help on a command
+
+`
+
+// run is the whole program; main only wires the process to it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(stdout, usage)
+		printEnv(stdout)
+		return nil
+	}
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, args, getenv, stdout)
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func printEnv(w io.Writer) {
+	fmt.Fprintln(w, "Environment:")
+	for _, v := range config.Vars {
+		def := v.Default
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(w, "  %-34s %s\n  %-34s default: %s\n", v.Name, v.Help, "", def)
+	}
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprint(stdout, "Usage: certapi serve\n\nRuns the HTTP API until SIGINT or SIGTERM, then drains in-flight requests.\n\n")
+		printEnv(stdout)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	log.Info("starting", "config", cfg.String())
+
+	db, err := store.Open(ctx, cfg.StoreOptions())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if cfg.Migrate {
+		applied, err := db.MigrateUp(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) > 0 {
+			log.Info("migrated", "versions", applied)
+		}
+	} else if pending, err := db.Pending(ctx); err != nil {
+		return err
+	} else if pending {
+		return errors.New("the database schema is behind this binary: run `certapi migrate up` (or set CERTAPI_MIGRATE=true)")
+	}
+	key, err := cfg.SigningKey()
+	if err != nil {
+		return err
+	}
+	tokens, err := auth.NewTokens(key, cfg.TokenTTL, nil)
+	if err != nil {
+		return err
+	}
+	svc := service.New(db, tokens, nil, log)
+	if cfg.BootstrapAdminEmail != "" {
+		created, err := svc.BootstrapAdmin(ctx, cfg.BootstrapAdminEmail, cfg.BootstrapAdminPassword)
+		if err != nil {
+			return fmt.Errorf("bootstrap admin: %w", err)
+		}
+		if created {
+			log.Info("bootstrap admin created", "email", cfg.BootstrapAdminEmail)
+		}
+	}
+	handler, err := httpapi.New(httpapi.Options{Service: svc, Idempotency: db, DB: db, Log: log,
+		BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins})
+	if err != nil {
+		return err
+	}
+	go purgeIdempotencyKeys(ctx, db, log)
+
+	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadTimeout: cfg.ReadTimeout, ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	log.Info("listening", "addr", ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// purgeIdempotencyKeys forgets keys past their 24 hours, hourly.
+func purgeIdempotencyKeys(ctx context.Context, db idempotency.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := db.Purge(ctx, time.Now().Add(-idempotency.TTL)); err != nil && ctx.Err() == nil {
+			log.Warn("purge idempotency keys", "error", err.Error())
+		} else if n > 0 {
+			log.Info("purged idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	fs.Usage = func() {
+		fmt.Fprint(stdout, `Usage: certapi migrate up|down|status
+
+  up      apply every pending migration
+  down    roll back the latest applied migration
+  status  list the migrations and whether each is applied
+
+The database is the one CERTAPI_DATABASE_URL names (default: the embedded SQLite
+under CERTAPI_DATA_DIR).
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errors.New("migrate needs exactly one of up, down, status")
+	}
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, cfg.StoreOptions())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch fs.Arg(0) {
+	case "up":
+		applied, err := db.MigrateUp(ctx)
+		if err != nil {
+			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(stdout, "already up to date")
+		}
+		for _, v := range applied {
+			fmt.Fprintf(stdout, "applied %05d\n", v)
+		}
+	case "down":
+		v, err := db.MigrateDown(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rolled back %05d\n", v)
+	case "status":
+		states, err := db.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		for _, s := range states {
+			state := "pending"
+			if s.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(stdout, "%05d  %-8s %s\n", s.Version, state, s.Name)
+		}
+	default:
+		fs.Usage()
+		return fmt.Errorf("unknown migrate action %q", fs.Arg(0))
+	}
+	return nil
+}

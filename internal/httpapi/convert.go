@@ -1,0 +1,225 @@
+package httpapi
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apformation/certapi/api"
+	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/service"
+	"github.com/google/uuid"
+	openapi_types "github.com/oapi-codegen/runtime/types"
+)
+
+func specDocument() ([]byte, error) { return api.SpecYAML, nil }
+
+func newRequestID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// etag is the entity tag of a resource at a version.
+func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
+
+// versionFromIfMatch reads the version an If-Match names; a malformed one can never
+// match and is reported as stale.
+func versionFromIfMatch(h string) (int, error) {
+	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(strings.TrimSpace(h), "W/"), `"`))
+	if err != nil {
+		return 0, certification.ErrStale
+	}
+	return v, nil
+}
+
+// notModified reports whether an If-None-Match names the current version.
+func notModified(h *string, version int) bool {
+	if h == nil {
+		return false
+	}
+	for _, t := range strings.Split(*h, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag(version) {
+			return true
+		}
+	}
+	return false
+}
+
+// page turns query parameters into a keyset page request.
+func page(limit *int, cursor *string) (service.Page, error) {
+	p := service.Page{Limit: 20}
+	if limit != nil {
+		p.Limit = *limit
+	}
+	if cursor != nil && *cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(*cursor)
+		if err != nil || len(raw) == 0 {
+			return p, &contractError{violations: []certification.Violation{{Field: "/cursor", Message: "not a cursor this API issued"}}}
+		}
+		p.After = string(raw)
+	}
+	return p, nil
+}
+
+// trim cuts the extra item the store read to learn whether a next page exists, and
+// returns the cursor of that next page.
+func trim[T any](items []T, p service.Page, key func(T) string) ([]T, *string) {
+	if len(items) <= p.Limit {
+		return items, nil
+	}
+	items = items[:p.Limit]
+	c := base64.RawURLEncoding.EncodeToString([]byte(key(items[len(items)-1])))
+	return items, &c
+}
+
+func mustUUID(s string) openapi_types.UUID { return uuid.MustParse(s) }
+
+func optUUID(s string) *openapi_types.UUID {
+	if s == "" {
+		return nil
+	}
+	u := uuid.MustParse(s)
+	return &u
+}
+
+func uuidString(u *openapi_types.UUID) string {
+	if u == nil {
+		return ""
+	}
+	return u.String()
+}
+
+func date(t time.Time) openapi_types.Date { return openapi_types.Date{Time: t} }
+
+func label(l certification.Label) api.Label { return api.Label{Fr: l.FR, En: l.EN} }
+
+func toAPIAddress(a certification.Address) api.Address {
+	return api.Address{Line1: a.Line1, Line2: a.Line2, PostalCode: a.PostalCode, City: a.City, CountryCode: a.CountryCode}
+}
+
+func addressFromAPI(a api.Address) certification.Address {
+	line2 := a.Line2
+	if line2 != nil && strings.TrimSpace(*line2) == "" {
+		line2 = nil
+	}
+	return certification.Address{Line1: strings.TrimSpace(a.Line1), Line2: line2, PostalCode: strings.TrimSpace(a.PostalCode),
+		City: strings.TrimSpace(a.City), CountryCode: a.CountryCode}
+}
+
+func toAPIPeriod(p certification.RegistrationPeriod) api.RegistrationPeriod {
+	return api.RegistrationPeriod{Id: mustUUID(p.ID), LegalAct: p.LegalAct, EffectiveFrom: date(p.EffectiveFrom),
+		EffectiveUntil: date(p.EffectiveUntil), CreatedAt: p.CreatedAt}
+}
+
+func currentPeriod(c certification.Certification, today time.Time) *api.RegistrationPeriod {
+	if p, ok := certification.PeriodOn(today, c.Periods); ok {
+		ap := toAPIPeriod(p)
+		return &ap
+	}
+	return nil
+}
+
+func toAPICertificationSummary(c certification.Certification, today time.Time) api.CertificationSummary {
+	return api.CertificationSummary{Code: c.Code, Title: c.Title, LevelEqf: c.LevelEQF, CurrentRegistrationPeriod: currentPeriod(c, today)}
+}
+
+func toAPICertification(c certification.Certification, today time.Time) api.Certification {
+	out := api.Certification{
+		Code: c.Code, Title: c.Title, Certifier: c.Certifier, Signatory: c.Signatory, Summary: c.Summary,
+		AcquiredComponentsValidityYears: c.ValidityYears, Version: c.Version,
+		CurrentRegistrationPeriod: currentPeriod(c, today),
+		Nsf: codedLabels(c.NSF), Rome: codedLabels(c.ROME), Sectors: codedLabels(c.Sectors),
+		Functions: []api.Function{}, Capacities: []api.Capacity{}, Components: []api.Component{},
+		AccessRoutes: []api.AccessRoute{}, ExcludedTerritories: []api.ExcludedTerritory{},
+		RegistrationPeriods: []api.RegistrationPeriod{}, Sites: []api.CertificationSite{},
+	}
+	out.Level.Nomenclature1969, out.Level.Eqf = c.Level1969, c.LevelEQF
+	jury := api.JuryComposition{Size: c.Jury.Size, PedagogicalDirectors: c.Jury.PedagogicalDirectors,
+		Professionals: c.Jury.Professionals, Description: label(c.Jury.Description)}
+	out.Jury = jury
+	for _, f := range c.Functions {
+		af := api.Function{Id: f.ID, Title: label(f.Title), Activities: []api.Activity{}}
+		for _, a := range f.Activities {
+			af.Activities = append(af.Activities, api.Activity{Id: a.ID, Title: label(a.Title)})
+		}
+		out.Functions = append(out.Functions, af)
+	}
+	for _, x := range c.Capacities {
+		out.Capacities = append(out.Capacities, api.Capacity{Id: x.ID, Statement: label(x.Statement)})
+	}
+	for _, x := range c.Components {
+		comp := api.Component{Id: api.ComponentId(x.ID), Title: label(x.Title), Form: api.ComponentForm(x.Form), Parts: []api.ComponentPart{},
+			Grading: api.Grading{ScaleMin: float32(x.Grading.ScaleMin), ScaleMax: float32(x.Grading.ScaleMax), PassMark: float32(x.Grading.PassMark)}}
+		if x.Grading.Combination != "" {
+			comp.Grading.Combination = ptr(api.GradingCombination(x.Grading.Combination))
+		}
+		for _, p := range x.Parts {
+			comp.Parts = append(comp.Parts, api.ComponentPart{Id: api.ComponentPartId(p.ID), Title: label(p.Title),
+				DurationMinutes: p.DurationMinutes, BeforeJury: p.BeforeJury})
+		}
+		out.Components = append(out.Components, comp)
+	}
+	for _, r := range c.Routes {
+		ar := api.AccessRoute{Id: api.AccessRouteId(r.ID), Label: label(r.Label), Open: r.Open}
+		if r.Open {
+			ar.Jury = &jury
+		}
+		out.AccessRoutes = append(out.AccessRoutes, ar)
+	}
+	for _, t := range c.ExcludedTerritories {
+		out.ExcludedTerritories = append(out.ExcludedTerritories, api.ExcludedTerritory{Code: t.Code, Name: label(t.Name), PostalCodePrefix: t.PostalCodePrefix})
+	}
+	for _, p := range c.Periods {
+		out.RegistrationPeriods = append(out.RegistrationPeriods, toAPIPeriod(p))
+	}
+	for _, s := range c.Sites {
+		out.Sites = append(out.Sites, api.CertificationSite{Role: api.SiteRole(s.Role), Name: s.Name,
+			Address: toAPIAddress(s.Address), TrainingSiteId: mustUUID(s.TrainingSiteID)})
+	}
+	return out
+}
+
+func codedLabels(in []certification.CodedLabel) []api.CodedLabel {
+	out := make([]api.CodedLabel, len(in))
+	for i, x := range in {
+		out[i] = api.CodedLabel{Code: x.Code, Label: x.Label}
+	}
+	return out
+}
+
+func toAPITrainingSite(s certification.TrainingSite) api.TrainingSite {
+	roles := make([]api.SiteRole, len(s.Roles))
+	for i, r := range s.Roles {
+		roles[i] = api.SiteRole(r)
+	}
+	return api.TrainingSite{Id: mustUUID(s.ID), Name: s.Name, Address: toAPIAddress(s.Address), Roles: roles,
+		CertificationCodes: s.CertificationCodes, Active: s.Active, Version: s.Version, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+}
+
+func siteInputFromAPI(in api.TrainingSiteCreate) service.TrainingSiteInput {
+	roles := make([]certification.SiteRole, len(in.Roles))
+	for i, r := range in.Roles {
+		roles[i] = certification.SiteRole(r)
+	}
+	return service.TrainingSiteInput{Name: in.Name, Address: addressFromAPI(in.Address), Roles: roles, CertificationCodes: in.CertificationCodes}
+}
+
+func toAPIUser(u service.User) api.User {
+	return api.User{Id: mustUUID(u.ID), Email: openapi_types.Email(u.Email), Role: api.UserRole(u.Role),
+		TrainingSiteId: optUUID(u.TrainingSiteID), JuryMemberId: optUUID(u.JuryMemberID), CandidateId: optUUID(u.CandidateID),
+		Active: u.Active, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+func toAPIAuditEvent(e service.AuditEvent) api.AuditEvent {
+	out := api.AuditEvent{Id: mustUUID(e.ID), OccurredAt: e.OccurredAt, ActorRole: e.ActorRole, Action: e.Action,
+		ResourceType: e.ResourceType, ResourceId: e.ResourceID, Changes: e.Changes, RequestId: e.RequestID}
+	if e.ActorID != "" {
+		out.ActorId = ptr(e.ActorID)
+	}
+	if out.Changes == nil {
+		out.Changes = map[string]any{}
+	}
+	return out
+}
+
+func roleOf(r api.UserRole) auth.Role { return auth.Role(r) }

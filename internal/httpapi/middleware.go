@@ -1,0 +1,201 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
+	"github.com/apformation/certapi/internal/service"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// operation is what the contract says of one route: who may call it.
+type operation struct {
+	id     string
+	public bool
+	roles  map[auth.Role]bool
+}
+
+// operationsOf reads each operation's x-roles and security from the contract, keyed
+// by method and Echo route path.
+func operationsOf(spec *openapi3.T) map[string]operation {
+	ops := map[string]operation{}
+	for path, item := range spec.Paths.Map() {
+		echoPath := pathParamRE.ReplaceAllString(path, ":$1")
+		for method, op := range item.Operations() {
+			o := operation{id: op.OperationID, roles: map[auth.Role]bool{}}
+			o.public = op.Security != nil && len(*op.Security) == 0
+			if roles, ok := op.Extensions["x-roles"].([]any); ok {
+				for _, r := range roles {
+					if s, ok := r.(string); ok {
+						o.roles[auth.Role(s)] = true
+					}
+				}
+			}
+			ops[method+" "+echoPath] = o
+		}
+	}
+	return ops
+}
+
+// Authenticator turns a bearer token into a principal.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (auth.Principal, error)
+}
+
+// authenticate enforces the contract's security: no or bad token on a secured
+// operation is a 401, a role the operation's x-roles do not list is a 403. The
+// principal then travels in the request context. Unknown routes pass through to
+// the validator, which answers 404 or 405.
+func authenticate(authn Authenticator, ops map[string]operation) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			op, ok := ops[c.Request().Method+" "+c.Path()]
+			if !ok || op.public {
+				return next(c)
+			}
+			h := c.Request().Header.Get(echo.HeaderAuthorization)
+			scheme, token, found := strings.Cut(h, " ")
+			if !found || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+				return certification.ErrUnauthenticated
+			}
+			p, err := authn.Authenticate(c.Request().Context(), strings.TrimSpace(token))
+			if err != nil {
+				return err
+			}
+			if !op.roles[p.Role] {
+				return certification.ErrForbidden
+			}
+			c.SetRequest(c.Request().WithContext(auth.WithPrincipal(c.Request().Context(), p)))
+			return next(c)
+		}
+	}
+}
+
+// requestContext puts the request id where the service finds it, for the audit trail.
+func requestContext(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		rid := c.Response().Header().Get(echo.HeaderXRequestID)
+		c.SetRequest(c.Request().WithContext(service.WithRequestID(c.Request().Context(), rid)))
+		return next(c)
+	}
+}
+
+// requestLog writes one structured line per request.
+func requestLog(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			attrs := []any{"method", v.Method, "uri", v.URI, "status", v.Status,
+				"latency_ms", float64(v.Latency.Microseconds()) / 1000, "request_id", v.RequestID}
+			if p, ok := auth.PrincipalFrom(c.Request().Context()); ok {
+				attrs = append(attrs, "actor", p.Subject, "role", string(p.Role))
+			}
+			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request", toAttrs(attrs)...)
+			return nil
+		},
+	})
+}
+
+func toAttrs(kv []any) []slog.Attr {
+	out := make([]slog.Attr, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out = append(out, slog.Any(kv[i].(string), kv[i+1]))
+	}
+	return out
+}
+
+// idempotent makes creating POSTs safe to retry: with an Idempotency-Key, the first
+// successful answer is stored and replayed for the same key and body; the same key
+// with another body is a 422, and a key whose first request is still running a 409.
+// Failed requests release their key.
+func idempotent(store idempotency.Store, now func() time.Time) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			key := req.Header.Get("Idempotency-Key")
+			if req.Method != http.MethodPost || key == "" {
+				return next(c)
+			}
+			p, _ := auth.PrincipalFrom(req.Context())
+			principal := p.Subject
+			if principal == "" {
+				principal = "anonymous"
+			}
+			body, err := io.ReadAll(req.Body)
+			if err != nil {
+				return err
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			sum := sha256.Sum256(append([]byte(req.Method+" "+req.URL.Path+"\n"), body...))
+			rec := idempotency.Record{PrincipalID: principal, Key: key, Method: req.Method, Path: req.URL.Path,
+				RequestHash: hex.EncodeToString(sum[:]), CreatedAt: now().UTC().Truncate(time.Second)}
+
+			existing, err := store.Claim(req.Context(), rec)
+			if errors.Is(err, idempotency.ErrExists) {
+				switch {
+				case existing.RequestHash != rec.RequestHash:
+					return &statusError{status: http.StatusUnprocessableEntity, code: "idempotency_key_reused",
+						detail: "this Idempotency-Key was used with another request; use a new key"}
+				case existing.StatusCode == 0:
+					return &statusError{status: http.StatusConflict, code: "idempotency_in_progress",
+						detail: "a request with this Idempotency-Key is still being served; retry later"}
+				}
+				h := c.Response().Header()
+				h.Set(echo.HeaderContentType, existing.ContentType)
+				if existing.Location != "" {
+					h.Set(echo.HeaderLocation, existing.Location)
+				}
+				if existing.ETag != "" {
+					h.Set("ETag", existing.ETag)
+				}
+				h.Set("Idempotent-Replayed", "true")
+				return c.Blob(existing.StatusCode, existing.ContentType, existing.Body)
+			}
+			if err != nil {
+				return err
+			}
+
+			rw := &recorder{ResponseWriter: c.Response().Writer}
+			c.Response().Writer = rw
+			err = next(c)
+			status := c.Response().Status
+			// A detached context: the answer is stored even if the client went away.
+			ctx := context.WithoutCancel(req.Context())
+			if err != nil || status < 200 || status >= 300 {
+				if rerr := store.Release(ctx, principal, key); rerr != nil {
+					return errors.Join(err, rerr)
+				}
+				return err
+			}
+			h := c.Response().Header()
+			rec.StatusCode, rec.ContentType, rec.Location, rec.ETag, rec.Body =
+				status, h.Get(echo.HeaderContentType), h.Get(echo.HeaderLocation), h.Get("ETag"), rw.body.Bytes()
+			return store.Complete(ctx, rec)
+		}
+	}
+}
+
+// recorder keeps a copy of what a handler writes.
+type recorder struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body.Write(b)
+	return r.ResponseWriter.Write(b)
+}

@@ -1,0 +1,180 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/apformation/certapi/api"
+	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/service"
+	"github.com/labstack/echo/v4"
+)
+
+// problemTypeBase prefixes each problem's code to make its type URI: the reference
+// page lists the codes.
+const problemTypeBase = "/docs#problem-"
+
+// contractError is a request that does not match openapi.yaml: one violation per
+// field, each with a JSON pointer.
+type contractError struct {
+	violations []certification.Violation
+}
+
+func (e *contractError) Error() string { return fmt.Sprintf("request does not match the contract: %v", e.violations) }
+
+// statusError is an error with a status and a code of its own, for the few answers
+// that are not in the service's vocabulary (idempotency, media types).
+type statusError struct {
+	status int
+	code   string
+	detail string
+}
+
+func (e *statusError) Error() string { return e.detail }
+
+var titles = map[int]string{
+	http.StatusBadRequest:           "The request does not match the contract",
+	http.StatusUnauthorized:         "Authentication is required",
+	http.StatusForbidden:            "This role may not do this",
+	http.StatusNotFound:             "Not found",
+	http.StatusMethodNotAllowed:     "Method not allowed",
+	http.StatusConflict:             "Conflict with the current state",
+	http.StatusPreconditionFailed:   "The resource has changed",
+	http.StatusRequestEntityTooLarge: "The request body is too large",
+	http.StatusUnsupportedMediaType: "Unsupported media type",
+	http.StatusUnprocessableEntity:  "The request breaks certification rules",
+	http.StatusInternalServerError:  "Internal error",
+	http.StatusServiceUnavailable:   "Service unavailable",
+}
+
+// problemFor turns any error the service can produce into its RFC 9457 problem.
+// It is the only place that decides how an error looks to a client.
+func problemFor(err error) api.Problem {
+	p := api.Problem{Status: http.StatusInternalServerError, Code: "internal_error", Detail: ptr("an unexpected error occurred; quote the request id when reporting it")}
+	var (
+		ce *contractError
+		ve *certification.ViolationError
+		cf *certification.ConflictError
+		se *statusError
+		he *echo.HTTPError
+	)
+	switch {
+	case errors.As(err, &ce):
+		p.Status, p.Code, p.Detail = http.StatusBadRequest, "invalid_request", ptr(fmt.Sprintf("%d problem(s) with the request", len(ce.violations)))
+		p.Violations = toAPIViolations(ce.violations)
+	case errors.As(err, &ve):
+		p.Status, p.Code = http.StatusUnprocessableEntity, "rule_violation"
+		p.Detail = ptr(fmt.Sprintf("%d violation(s)", len(ve.Violations)))
+		p.Violations = toAPIViolations(ve.Violations)
+	case errors.As(err, &cf):
+		p.Status, p.Code, p.Detail = http.StatusConflict, cf.Code, ptr(cf.Message)
+		if cf.ExistingID != "" {
+			p.ExistingId = ptr(cf.ExistingID)
+		}
+	case errors.As(err, &se):
+		p.Status, p.Code, p.Detail = se.status, se.code, ptr(se.detail)
+	case errors.Is(err, certification.ErrNotFound):
+		p.Status, p.Code, p.Detail = http.StatusNotFound, "not_found", ptr(err.Error())
+	case errors.Is(err, certification.ErrStale):
+		p.Status, p.Code, p.Detail = http.StatusPreconditionFailed, "stale_etag", ptr("the resource has changed since this ETag; read it again")
+	case errors.Is(err, auth.ErrBadToken), errors.Is(err, certification.ErrUnauthenticated):
+		p.Status, p.Code, p.Detail = http.StatusUnauthorized, "unauthenticated", ptr("a valid bearer token is required")
+	case errors.Is(err, service.ErrInvalidGrant):
+		p.Status, p.Code, p.Detail = http.StatusUnauthorized, "invalid_grant", ptr(err.Error())
+	case errors.Is(err, service.ErrUnsupportedGrant):
+		p.Status, p.Code, p.Detail = http.StatusBadRequest, "unsupported_grant_type", ptr(err.Error())
+	case errors.Is(err, certification.ErrForbidden):
+		p.Status, p.Code, p.Detail = http.StatusForbidden, "forbidden", ptr("your role may not call this operation")
+	case errors.As(err, &he):
+		p.Status = he.Code
+		p.Code = map[int]string{
+			http.StatusBadRequest: "invalid_request", http.StatusNotFound: "not_found",
+			http.StatusMethodNotAllowed: "method_not_allowed", http.StatusRequestEntityTooLarge: "payload_too_large",
+			http.StatusUnsupportedMediaType: "unsupported_media_type", http.StatusUnauthorized: "unauthenticated",
+			http.StatusForbidden: "forbidden", http.StatusServiceUnavailable: "unavailable",
+		}[he.Code]
+		if p.Code == "" {
+			p.Code = http.StatusText(he.Code)
+		}
+		if he.Code >= 500 {
+			p.Code = "internal_error"
+		} else if msg, ok := he.Message.(string); ok {
+			p.Detail = ptr(msg)
+		} else {
+			p.Detail = ptr(http.StatusText(he.Code))
+		}
+	}
+	p.Title = titles[p.Status]
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	if p.Status == http.StatusUnprocessableEntity && !hasRule(p.Violations) {
+		p.Code, p.Title = "invalid_value", "The request has invalid values"
+	}
+	p.Type = problemTypeBase + p.Code
+	return p
+}
+
+func hasRule(vs *[]api.Violation) bool {
+	if vs == nil {
+		return false
+	}
+	for _, v := range *vs {
+		if v.Rule != nil {
+			return true
+		}
+	}
+	return false
+}
+
+func toAPIViolations(vs []certification.Violation) *[]api.Violation {
+	out := make([]api.Violation, len(vs))
+	for i, v := range vs {
+		out[i] = api.Violation{Message: v.Message}
+		if v.Rule != "" {
+			out[i].Rule = ptr(v.Rule)
+		}
+		if v.Field != "" {
+			out[i].Field = ptr(v.Field)
+		}
+	}
+	return &out
+}
+
+// errorHandler is Echo's HTTPErrorHandler: every error of every route ends here and
+// leaves as application/problem+json.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		p := problemFor(err)
+		rid := c.Response().Header().Get(echo.HeaderXRequestID)
+		if rid != "" {
+			p.RequestId = ptr(rid)
+		}
+		p.Instance = ptr(c.Request().URL.Path)
+		if p.Status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed", "request_id", rid, "method", c.Request().Method,
+				"path", c.Request().URL.Path, "error", err.Error())
+		}
+		if p.Status == http.StatusUnauthorized {
+			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="certapi"`)
+		}
+		body, merr := json.Marshal(p)
+		if merr != nil {
+			body = []byte(`{"type":"/docs#problem-internal_error","title":"Internal error","status":500,"code":"internal_error"}`)
+		}
+		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+		c.Response().WriteHeader(p.Status)
+		if c.Request().Method != http.MethodHead {
+			_, _ = c.Response().Write(body)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,145 @@
+// Package httpapi is the HTTP face of the service: it implements the strict server
+// interface generated from openapi.yaml with thin handlers and converters, and owns
+// the middleware chain, the router and the one renderer of errors (problem.go).
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/apformation/certapi/api"
+	"github.com/apformation/certapi/internal/idempotency"
+	"github.com/apformation/certapi/internal/service"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+var pathParamRE = regexp.MustCompile(`\{([^}]+)\}`)
+
+// Pinger reports whether the database answers.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Options are what the router needs from its caller.
+type Options struct {
+	Service     *service.Service
+	Idempotency idempotency.Store
+	DB          Pinger
+	Log         *slog.Logger
+	// BodyLimit is the largest request body accepted, as Echo reads it ("1M").
+	BodyLimit string
+	// CORSOrigins are the origins browsers may call from; empty allows none.
+	CORSOrigins []string
+	Now         func() time.Time
+}
+
+// New builds the HTTP handler: operational endpoints at the root, the API under /v1.
+func New(o Options) (*echo.Echo, error) {
+	RegisterFormats()
+	spec, err := api.GetSwagger()
+	if err != nil {
+		return nil, err
+	}
+	specYAML, err := specDocument()
+	if err != nil {
+		return nil, err
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.BodyLimit == "" {
+		o.BodyLimit = "1M"
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(o.Log)
+
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(requestLog(o.Log))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		DisableStackAll: true,
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			o.Log.Error("panic", "request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err.Error(), "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.BodyLimit(o.BodyLimit))
+	if len(o.CORSOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:  o.CORSOrigins,
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", "Idempotency-Key"},
+			ExposeHeaders: []string{"ETag", echo.HeaderLocation, echo.HeaderXRequestID, "Idempotent-Replayed"},
+		}))
+	}
+	e.Use(requestContext)
+
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/readyz", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := o.DB.Ping(ctx); err != nil {
+			o.Log.Warn("readiness check failed", "error", err.Error())
+			return &statusError{status: http.StatusServiceUnavailable, code: "unavailable", detail: "the database does not answer"}
+		}
+		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
+	})
+	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", specYAML) })
+	docs, err := docsPage(spec)
+	if err != nil {
+		return nil, err
+	}
+	e.GET("/docs", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, docs) })
+
+	v1 := e.Group("/v1",
+		authenticate(o.Service, operationsOf(spec)),
+		requestValidator(spec),
+		idempotent(o.Idempotency, o.Now),
+	)
+	api.RegisterHandlers(groupRouter{v1}, api.NewStrictHandler(&server{svc: o.Service}, nil))
+	return e, nil
+}
+
+// groupRouter registers the generated routes, whose paths carry /v1, on the /v1 group.
+type groupRouter struct{ g *echo.Group }
+
+func (r groupRouter) path(p string) string { return strings.TrimPrefix(p, "/v1") }
+
+func (r groupRouter) CONNECT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.g.CONNECT(r.path(p), h, m...)
+}
+func (r groupRouter) DELETE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.g.DELETE(r.path(p), h, m...)
+}
+func (r groupRouter) GET(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.g.GET(r.path(p), h, m...)
+}
+func (r groupRouter) HEAD(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.g.HEAD(r.path(p), h, m...)
+}
+func (r groupRouter) OPTIONS(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.g.OPTIONS(r.path(p), h, m...)
+}
+func (r groupRouter) PATCH(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.g.PATCH(r.path(p), h, m...)
+}
+func (r groupRouter) POST(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.g.POST(r.path(p), h, m...)
+}
+func (r groupRouter) PUT(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.g.PUT(r.path(p), h, m...)
+}
+func (r groupRouter) TRACE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route {
+	return r.g.TRACE(r.path(p), h, m...)
+}
+
+// Spec returns the parsed contract, for tests that validate responses against it.
+func Spec() (*openapi3.T, error) {
+	RegisterFormats()
+	return api.GetSwagger()
+}

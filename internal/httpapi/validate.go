@@ -1,0 +1,127 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	echomw "github.com/oapi-codegen/echo-middleware"
+	"github.com/labstack/echo/v4"
+)
+
+// uuidPattern accepts any RFC 9562 UUID in its canonical form: ids are UUIDv7, which
+// kin-openapi's built-in pattern (versions 1-5) refuses.
+var uuidPattern = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`
+
+// emailPattern is deliberately plain: one @, no spaces, a dot in the domain.
+var emailPattern = `^[^@\s]+@[^@\s]+\.[^@\s]+$`
+
+// RegisterFormats teaches kin-openapi the string formats the contract uses. It is
+// global to kin-openapi, so the server and the tests both call it.
+func RegisterFormats() {
+	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidPattern))
+	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(emailPattern))
+}
+
+var uuidRE = regexp.MustCompile(uuidPattern)
+
+// requestValidator checks every /v1 request against the contract and reports every
+// mismatch at once, each with a JSON pointer.
+func requestValidator(spec *openapi3.T) echo.MiddlewareFunc {
+	return echomw.OapiRequestValidatorWithOptions(spec, &echomw.Options{
+		DoNotValidateServers:  true,
+		SilenceServersWarning: true,
+		Options: openapi3filter.Options{
+			MultiError: true,
+			// Authentication runs before this middleware (see authenticate).
+			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
+			KeepValidatedValue: true,
+		},
+		MultiErrorHandler: func(me openapi3.MultiError) *echo.HTTPError {
+			return &echo.HTTPError{Code: http.StatusBadRequest, Internal: contractErrorOf(me)}
+		},
+		ErrorHandler: func(_ echo.Context, he *echo.HTTPError) error {
+			if he.Internal != nil {
+				return he.Internal
+			}
+			return he
+		},
+	})
+}
+
+// contractErrorOf flattens kin-openapi's errors into violations; a body of the wrong
+// media type is a 415 instead.
+func contractErrorOf(err error) error {
+	var vs []certification.Violation
+	unsupported := false
+	var walk func(err error, field string)
+	walk = func(err error, field string) {
+		var (
+			me  openapi3.MultiError
+			re  *openapi3filter.RequestError
+			se  *openapi3.SchemaError
+			pe  *openapi3filter.ParseError
+		)
+		switch {
+		case errors.As(err, &me):
+			for _, e := range me {
+				walk(e, field)
+			}
+		case errors.As(err, &re):
+			switch {
+			case re.Parameter != nil:
+				field = "/" + re.Parameter.Name
+			case strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
+				unsupported = true
+				return
+			}
+			if re.Err == nil {
+				vs = append(vs, certification.Violation{Field: field, Message: re.Reason})
+				return
+			}
+			walk(re.Err, field)
+		case errors.As(err, &se):
+			ptr := field + pointer(se.JSONPointer())
+			msg := se.Reason
+			if se.SchemaField == "required" {
+				if m := requiredRE.FindStringSubmatch(se.Reason); m != nil {
+					ptr += "/" + escapePointer(m[1])
+				}
+			}
+			vs = append(vs, certification.Violation{Field: ptr, Message: msg})
+		case errors.As(err, &pe):
+			msg := pe.Error()
+			if pe.Kind == openapi3filter.KindInvalidFormat || strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end") {
+				msg = "the body is not valid JSON: " + msg
+			}
+			vs = append(vs, certification.Violation{Field: field, Message: msg})
+		default:
+			vs = append(vs, certification.Violation{Field: field, Message: err.Error()})
+		}
+	}
+	walk(err, "")
+	if unsupported && len(vs) == 0 {
+		return &statusError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+			detail: "the body's Content-Type is not one this operation takes (see openapi.yaml)"}
+	}
+	return &contractError{violations: vs}
+}
+
+var requiredRE = regexp.MustCompile(`property "([^"]+)" is missing`)
+
+func pointer(parts []string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString("/")
+		b.WriteString(escapePointer(p))
+	}
+	return b.String()
+}
+
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
