@@ -63,7 +63,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c := Config{
 		Addr: or(getenv("CERTAPI_ADDR"), ":8080"), DatabaseURL: getenv("CERTAPI_DATABASE_URL"),
 		DataDir: or(getenv("CERTAPI_DATA_DIR"), "./data"), BodyLimit: or(getenv("CERTAPI_BODY_LIMIT"), "1M"),
-		LogLevel: or(getenv("CERTAPI_LOG_LEVEL"), "info"),
+		LogLevel:            or(getenv("CERTAPI_LOG_LEVEL"), "info"),
 		BootstrapAdminEmail: getenv("CERTAPI_BOOTSTRAP_ADMIN_EMAIL"), BootstrapAdminPassword: getenv("CERTAPI_BOOTSTRAP_ADMIN_PASSWORD"),
 	}
 	for _, o := range strings.Split(getenv("CERTAPI_CORS_ORIGINS"), ",") {

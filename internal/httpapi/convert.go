@@ -128,7 +128,7 @@ func toAPICertification(c certification.Certification, today time.Time) api.Cert
 		Code: c.Code, Title: c.Title, Certifier: c.Certifier, Signatory: c.Signatory, Summary: c.Summary,
 		AcquiredComponentsValidityYears: c.ValidityYears, Version: c.Version,
 		CurrentRegistrationPeriod: currentPeriod(c, today),
-		Nsf: codedLabels(c.NSF), Rome: codedLabels(c.ROME), Sectors: codedLabels(c.Sectors),
+		Nsf:                       codedLabels(c.NSF), Rome: codedLabels(c.ROME), Sectors: codedLabels(c.Sectors),
 		Functions: []api.Function{}, Capacities: []api.Capacity{}, Components: []api.Component{},
 		AccessRoutes: []api.AccessRoute{}, ExcludedTerritories: []api.ExcludedTerritory{},
 		RegistrationPeriods: []api.RegistrationPeriod{}, Sites: []api.CertificationSite{},

@@ -13,17 +13,23 @@ import (
 // with its roles, parameters, body and answers, then every schema, then the problem
 // codes. Nothing is loaded from elsewhere.
 func docsPage(spec *openapi3.T) ([]byte, error) {
-	type param struct{ Name, In, Type, Description string; Required bool }
+	type param struct {
+		Name, In, Type, Description string
+		Required                    bool
+	}
 	type op struct {
 		Method, Path, ID, Summary, Description, Roles, Body string
-		Params                                             []param
-		Responses                                          []string
+		Params                                              []param
+		Responses                                           []string
 	}
 	type tag struct {
 		Name, Description string
 		Ops               []op
 	}
-	type field struct{ Name, Type, Description string; Required bool }
+	type field struct {
+		Name, Type, Description string
+		Required                bool
+	}
 	type schema struct {
 		Name, Description string
 		Fields            []field

@@ -24,7 +24,9 @@ type contractError struct {
 	violations []certification.Violation
 }
 
-func (e *contractError) Error() string { return fmt.Sprintf("request does not match the contract: %v", e.violations) }
+func (e *contractError) Error() string {
+	return fmt.Sprintf("request does not match the contract: %v", e.violations)
+}
 
 // statusError is an error with a status and a code of its own, for the few answers
 // that are not in the service's vocabulary (idempotency, media types).
@@ -37,18 +39,18 @@ type statusError struct {
 func (e *statusError) Error() string { return e.detail }
 
 var titles = map[int]string{
-	http.StatusBadRequest:           "The request does not match the contract",
-	http.StatusUnauthorized:         "Authentication is required",
-	http.StatusForbidden:            "This role may not do this",
-	http.StatusNotFound:             "Not found",
-	http.StatusMethodNotAllowed:     "Method not allowed",
-	http.StatusConflict:             "Conflict with the current state",
-	http.StatusPreconditionFailed:   "The resource has changed",
+	http.StatusBadRequest:            "The request does not match the contract",
+	http.StatusUnauthorized:          "Authentication is required",
+	http.StatusForbidden:             "This role may not do this",
+	http.StatusNotFound:              "Not found",
+	http.StatusMethodNotAllowed:      "Method not allowed",
+	http.StatusConflict:              "Conflict with the current state",
+	http.StatusPreconditionFailed:    "The resource has changed",
 	http.StatusRequestEntityTooLarge: "The request body is too large",
-	http.StatusUnsupportedMediaType: "Unsupported media type",
-	http.StatusUnprocessableEntity:  "The request breaks certification rules",
-	http.StatusInternalServerError:  "Internal error",
-	http.StatusServiceUnavailable:   "Service unavailable",
+	http.StatusUnsupportedMediaType:  "Unsupported media type",
+	http.StatusUnprocessableEntity:   "The request breaks certification rules",
+	http.StatusInternalServerError:   "Internal error",
+	http.StatusServiceUnavailable:    "Service unavailable",
 }
 
 // problemFor turns any error the service can produce into its RFC 9457 problem.

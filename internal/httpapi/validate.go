@@ -9,8 +9,8 @@ import (
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
-	echomw "github.com/oapi-codegen/echo-middleware"
 	"github.com/labstack/echo/v4"
+	echomw "github.com/oapi-codegen/echo-middleware"
 )
 
 // uuidPattern accepts any RFC 9562 UUID in its canonical form: ids are UUIDv7, which
@@ -61,10 +61,10 @@ func contractErrorOf(err error) error {
 	var walk func(err error, field string)
 	walk = func(err error, field string) {
 		var (
-			me  openapi3.MultiError
-			re  *openapi3filter.RequestError
-			se  *openapi3.SchemaError
-			pe  *openapi3filter.ParseError
+			me openapi3.MultiError
+			re *openapi3filter.RequestError
+			se *openapi3.SchemaError
+			pe *openapi3filter.ParseError
 		)
 		switch {
 		case errors.As(err, &me):

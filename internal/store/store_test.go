@@ -1,0 +1,298 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/service"
+	"github.com/apformation/certapi/internal/store"
+	"github.com/apformation/certapi/internal/testdb"
+	"gorm.io/gorm/schema"
+)
+
+func forEachDialect(t *testing.T, fn func(t *testing.T, d store.Dialect)) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			fn(t, d)
+		})
+	}
+}
+
+func adminCtx() context.Context {
+	return auth.WithPrincipal(context.Background(), auth.Principal{Subject: "00000000-0000-7000-8000-0000000000ad", Role: auth.RoleAdmin})
+}
+
+func newService(t *testing.T, s *store.Store) *service.Service {
+	tokens, err := auth.NewTokens(auth.NewKey(), time.Minute, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return service.New(s, tokens, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// The migrated schema and the GORM row structs agree column for column, with the
+// same nullability, on both databases.
+func TestSchemaMatchesModels(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		db := testdb.Open(t, d).DB()
+		for _, m := range store.Models {
+			sch, err := schema.Parse(m, &sync.Map{}, db.NamingStrategy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !db.Migrator().HasTable(sch.Table) {
+				t.Errorf("table %s of %T is not in the schema", sch.Table, m)
+				continue
+			}
+			cols, err := db.Migrator().ColumnTypes(sch.Table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inDB := map[string]bool{}
+			for _, c := range cols {
+				nullable, _ := c.Nullable()
+				inDB[c.Name()] = nullable
+			}
+			for _, f := range sch.Fields {
+				if f.DBName == "" {
+					continue
+				}
+				nullable, ok := inDB[f.DBName]
+				if !ok {
+					t.Errorf("%s.%s: in the model, not in the schema", sch.Table, f.DBName)
+					continue
+				}
+				if isPtr := f.FieldType.Kind().String() == "ptr"; isPtr != nullable {
+					t.Errorf("%s.%s: model nullable=%t, schema nullable=%t", sch.Table, f.DBName, isPtr, nullable)
+				}
+				delete(inDB, f.DBName)
+			}
+			for col := range inDB {
+				t.Errorf("%s.%s: in the schema, not in the model", sch.Table, col)
+			}
+		}
+	})
+}
+
+// Migrating twice changes nothing; down then up gives the same referential again.
+func TestMigrationsAreIdempotentAndReversible(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		ctx := context.Background()
+		s := testdb.OpenEmpty(t, d)
+		applied, err := s.MigrateUp(ctx)
+		if err != nil || len(applied) != 1 {
+			t.Fatalf("first up: applied %v, %v", applied, err)
+		}
+		again, err := s.MigrateUp(ctx)
+		if err != nil || len(again) != 0 {
+			t.Fatalf("second up: applied %v, %v", again, err)
+		}
+		count := func() (n int64) {
+			if err := s.DB().Table("certification_capacities").Count(&n).Error; err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		if n := count(); n != 14 {
+			t.Fatalf("capacities after two ups: %d, want 14", n)
+		}
+		st, err := s.MigrationStatus(ctx)
+		if err != nil || len(st) != 1 || !st[0].Applied {
+			t.Fatalf("status: %+v, %v", st, err)
+		}
+		if v, err := s.MigrateDown(ctx); err != nil || v != 1 {
+			t.Fatalf("down: %d, %v", v, err)
+		}
+		if s.DB().Migrator().HasTable("certifications") {
+			t.Fatal("down left the certifications table")
+		}
+		if _, err := s.MigrateUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(); n != 14 {
+			t.Fatalf("capacities after down and up: %d, want 14", n)
+		}
+	})
+}
+
+// The first migration seeds RNCP26206 as RULES.md §1-5 state it.
+func TestReferentialIsSeeded(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		svc := newService(t, testdb.Open(t, d))
+		c, err := svc.GetCertification(adminCtx(), "RNCP26206")
+		if err != nil {
+			t.Fatal(err)
+		}
+		activities := 0
+		for _, f := range c.Functions {
+			activities += len(f.Activities)
+		}
+		checks := []struct {
+			what      string
+			got, want any
+		}{
+			{"title", c.Title, "Community manager"},
+			{"certifier", c.Certifier, "AP Formation"},
+			{"levels", c.Level1969 + "/" + string(rune('0'+c.LevelEQF)), "II/6"},
+			{"NSF", c.NSF[0].Code, "320m"},
+			{"ROME", c.ROME[0].Code, "E1101"},
+			{"sectors", len(c.Sectors), 3},
+			{"functions", len(c.Functions), 4},
+			{"activities", activities, 13},
+			{"capacities", len(c.Capacities), 14},
+			{"last capacity", c.Capacities[13].ID, "CAP-14"},
+			{"components", len(c.Components), 4},
+			{"E4 parts", len(c.Components[3].Parts), 2},
+			{"E4 defence minutes", *c.Components[3].Parts[1].DurationMinutes, 45},
+			{"E4 combination", c.Components[3].Grading.Combination, "mean"},
+			{"pass mark", c.Components[0].Grading.PassMark, 10.0},
+			{"scale", c.Components[0].Grading.ScaleMax, 20.0},
+			{"routes", len(c.Routes), 6},
+			{"apprenticeship open", c.Routes[1].ID == certification.RouteApprenticeship && c.Routes[1].Open, false},
+			{"jury", [3]int{c.Jury.Size, c.Jury.PedagogicalDirectors, c.Jury.Professionals}, [3]int{5, 1, 4}},
+			{"validity", *c.ValidityYears, 5},
+			{"territories", len(c.ExcludedTerritories), 2},
+			{"periods", len(c.Periods), 2},
+			{"first period", c.Periods[0].EffectiveFrom.Format(time.DateOnly) + ".." + c.Periods[0].EffectiveUntil.Format(time.DateOnly), "2013-01-29..2019-06-07"},
+			{"second period", c.Periods[1].EffectiveFrom.Format(time.DateOnly) + ".." + c.Periods[1].EffectiveUntil.Format(time.DateOnly), "2019-01-04..2020-01-04"},
+			{"declared sites", len(c.Sites), 4},
+		}
+		for _, ch := range checks {
+			if ch.got != ch.want {
+				t.Errorf("%s: got %v, want %v", ch.what, ch.got, ch.want)
+			}
+		}
+		var certSites []string
+		for _, s := range c.Sites {
+			if s.Role == certification.SiteCertification {
+				certSites = append(certSites, s.Address.Line1)
+			}
+		}
+		if len(certSites) != 1 || certSites[0] != "14 rue Pierre Bayle" {
+			t.Errorf("certification sites: %v", certSites)
+		}
+	})
+}
+
+// Names in any script, and instants, come back exactly as written.
+func TestTextAndTimeRoundTrip(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		svc := newService(t, testdb.Open(t, d))
+		name := "Œuvre Gréa — Ñandú 日本 😀"
+		created, err := svc.CreateTrainingSite(adminCtx(), service.TrainingSiteInput{Name: name,
+			Address: certification.Address{Line1: "1 place du Capitole", PostalCode: "31000", City: "Toulouse", CountryCode: "FR"},
+			Roles:   []certification.SiteRole{certification.SitePreparation}, CertificationCodes: []string{"RNCP26206"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := svc.GetTrainingSite(adminCtx(), created.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != name {
+			t.Errorf("name: got %q, want %q", got.Name, name)
+		}
+		if !got.CreatedAt.Equal(created.CreatedAt) || got.CreatedAt.Location() != time.UTC {
+			t.Errorf("created_at: got %v, want %v in UTC", got.CreatedAt, created.CreatedAt)
+		}
+	})
+}
+
+// Two writers holding the same version: exactly one wins, the other is told its
+// version is stale. On MariaDB this goes through the row lock.
+func TestConcurrentUpdatesOneWins(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		svc := newService(t, testdb.Open(t, d))
+		const id = "00000000-0000-7000-8000-00000000b003"
+		site, err := svc.GetTrainingSite(adminCtx(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const writers = 8
+		errs := make([]error, writers)
+		var wg sync.WaitGroup
+		for i := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				in := service.TrainingSiteInput{Name: site.Name + " " + string(rune('A'+i)), Address: site.Address, Roles: site.Roles, CertificationCodes: site.CertificationCodes}
+				_, errs[i] = svc.UpdateTrainingSite(adminCtx(), id, site.Version, in)
+			}()
+		}
+		wg.Wait()
+		wins, stale := 0, 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, certification.ErrStale):
+				stale++
+			default:
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		if wins != 1 || stale != writers-1 {
+			t.Fatalf("wins=%d stale=%d, want 1 and %d", wins, stale, writers-1)
+		}
+		after, _ := svc.GetTrainingSite(adminCtx(), id)
+		if after.Version != site.Version+1 {
+			t.Fatalf("version %d, want %d", after.Version, site.Version+1)
+		}
+	})
+}
+
+// The embedded database keeps every acknowledged write across a restart.
+func TestEmbeddedRestartKeepsWrites(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	open := func() *store.Store {
+		s, err := store.Open(ctx, store.Options{DataDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.MigrateUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	svc := newService(t, s)
+	var ids []string
+	for i := range 20 {
+		site, err := svc.CreateTrainingSite(adminCtx(), service.TrainingSiteInput{Name: "Site " + string(rune('A'+i)),
+			Address: certification.Address{Line1: "1 rue", PostalCode: "75001", City: "Paris", CountryCode: "FR"},
+			Roles:   []certification.SiteRole{certification.SitePreparation}, CertificationCodes: []string{"RNCP26206"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, site.ID)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := open()
+	defer s2.Close()
+	svc2 := newService(t, s2)
+	for _, id := range ids {
+		if _, err := svc2.GetTrainingSite(adminCtx(), id); err != nil {
+			t.Errorf("site %s lost across restart: %v", id, err)
+		}
+	}
+	events, err := svc2.ListAuditEvents(adminCtx(), service.AuditFilter{Page: service.Page{Limit: 100}, ResourceType: "training_site"})
+	if err != nil || len(events) != 20 {
+		t.Fatalf("audit events after restart: %d, %v", len(events), err)
+	}
+	sort.Slice(events, func(i, j int) bool { return events[i].ID < events[j].ID })
+	if events[0].ActorRole != "admin" || events[0].Action != "create" {
+		t.Errorf("audit event: %+v", events[0])
+	}
+}
