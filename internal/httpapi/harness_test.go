@@ -1,0 +1,268 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/httpapi"
+	"github.com/apformation/certapi/internal/service"
+	"github.com/apformation/certapi/internal/store"
+	"github.com/apformation/certapi/internal/testdb"
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+)
+
+// Seeded training sites.
+const (
+	sitePierreBayle = "00000000-0000-7000-8000-00000000b001"
+	siteVauquelin   = "00000000-0000-7000-8000-00000000b002"
+	siteMontpellier = "00000000-0000-7000-8000-00000000b003"
+)
+
+var roles = []auth.Role{auth.RoleAdmin, auth.RoleDirector, auth.RoleSiteStaff, auth.RoleJuryMember, auth.RoleCandidate}
+
+var (
+	specOnce   sync.Once
+	spec       *openapi3.T
+	specRouter routers.Router
+)
+
+func contract(t testing.TB) (*openapi3.T, routers.Router) {
+	specOnce.Do(func() {
+		var err error
+		if spec, err = httpapi.Spec(); err != nil {
+			panic(err)
+		}
+		if specRouter, err = gorillamux.NewRouter(spec); err != nil {
+			panic(err)
+		}
+	})
+	return spec, specRouter
+}
+
+// harness is the whole service over a fresh database: every request goes through
+// the full Echo stack, and every response is validated against openapi.yaml.
+type harness struct {
+	t       testing.TB
+	e       *echo.Echo
+	store   *store.Store
+	svc     *service.Service
+	tokens  *auth.Tokens
+	mu      sync.Mutex
+	bearers map[auth.Role]string
+	users   map[auth.Role]string
+}
+
+func forEachDialect(t *testing.T, fn func(t *testing.T, h *harness)) {
+	t.Parallel()
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			fn(t, newHarness(t, d))
+		})
+	}
+}
+
+func newHarness(t testing.TB, d store.Dialect) *harness {
+	s := testdb.Open(t, d)
+	return newHarnessOn(t, s, time.Now)
+}
+
+func newHarnessOn(t testing.TB, s *store.Store, now func() time.Time) *harness {
+	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), 15*time.Minute, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	svc := service.New(s, tokens, now, log)
+	e, err := httpapi.New(httpapi.Options{Service: svc, Idempotency: s, DB: s, Log: log, BodyLimit: "64K", Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{t: t, e: e, store: s, svc: svc, tokens: tokens, bearers: map[auth.Role]string{}, users: map[auth.Role]string{}}
+}
+
+// as returns the bearer of a user of the role, creating the account on first use;
+// site_staff are bound to the Montpellier site.
+func (h *harness) as(r auth.Role) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if b, ok := h.bearers[r]; ok {
+		return b
+	}
+	in := service.UserInput{Email: string(r) + "@test.example", Role: r, Password: "a-long-enough-password"}
+	switch r {
+	case auth.RoleSiteStaff:
+		in.TrainingSiteID = siteMontpellier
+	case auth.RoleJuryMember:
+		in.JuryMemberID = uuid.NewString()
+	case auth.RoleCandidate:
+		in.CandidateID = uuid.NewString()
+	}
+	u, err := h.svc.CreateUser(context.Background(), in)
+	if err != nil {
+		h.t.Fatalf("create %s user: %v", r, err)
+	}
+	tok, err := h.tokens.Issue(u.ID, r)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.bearers[r], h.users[r] = "Bearer "+tok, u.ID
+	return h.bearers[r]
+}
+
+type response struct {
+	code int
+	hdr  http.Header
+	raw  []byte
+}
+
+// json decodes the body into a generic value.
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.raw, &m); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %s", err, r.raw)
+	}
+	return m
+}
+
+// req is one request: body is JSON-encoded unless it is a string or []byte.
+type req struct {
+	method, path string
+	body         any
+	bearer       string
+	contentType  string
+	headers      map[string]string
+}
+
+func (h *harness) do(r req) response {
+	h.t.Helper()
+	var body io.Reader
+	switch b := r.body.(type) {
+	case nil:
+	case string:
+		body = strings.NewReader(b)
+	case []byte:
+		body = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		body = bytes.NewReader(j)
+	}
+	hr := httptest.NewRequest(r.method, r.path, body)
+	if body != nil {
+		ct := r.contentType
+		if ct == "" {
+			ct = "application/json"
+		}
+		hr.Header.Set("Content-Type", ct)
+	}
+	if r.bearer != "" {
+		hr.Header.Set("Authorization", r.bearer)
+	}
+	for k, v := range r.headers {
+		hr.Header.Set(k, v)
+	}
+	rec := httptest.NewRecorder()
+	h.e.ServeHTTP(rec, hr)
+	res := response{code: rec.Code, hdr: rec.Header(), raw: rec.Body.Bytes()}
+	validateResponse(h.t, r, res)
+	return res
+}
+
+// validateResponse checks a response against openapi.yaml: its status must be
+// declared for the operation, and its headers and body must match. Responses to
+// routes the contract does not have must be problems.
+func validateResponse(t testing.TB, r req, res response) {
+	t.Helper()
+	doc, router := contract(t)
+	vreq := httptest.NewRequest(r.method, r.path, nil)
+	route, params, err := router.FindRoute(vreq)
+	if err != nil || res.code == http.StatusMethodNotAllowed {
+		if strings.HasPrefix(r.path, "/v1") || res.code >= 400 {
+			validateProblem(t, doc, res)
+		}
+		return
+	}
+	in := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route},
+		Status:                 res.code,
+		Header:                 res.hdr,
+		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
+	}
+	in.SetBodyBytes(res.raw)
+	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
+		t.Fatalf("%s %s: the %d response does not match openapi.yaml: %v\nbody: %s", r.method, r.path, res.code, err, res.raw)
+	}
+}
+
+func validateProblem(t testing.TB, doc *openapi3.T, res response) {
+	t.Helper()
+	if ct := res.hdr.Get("Content-Type"); ct != "application/problem+json" {
+		t.Fatalf("error response with Content-Type %q, want application/problem+json: %s", ct, res.raw)
+	}
+	var v any
+	if err := json.Unmarshal(res.raw, &v); err != nil {
+		t.Fatalf("problem is not JSON: %s", res.raw)
+	}
+	if err := doc.Components.Schemas["Problem"].Value.VisitJSON(v); err != nil {
+		t.Fatalf("problem does not match the Problem schema: %v: %s", err, res.raw)
+	}
+}
+
+// expect fails the test unless the response has the status, and returns its JSON.
+func expect(t testing.TB, res response, status int) map[string]any {
+	t.Helper()
+	if res.code != status {
+		t.Fatalf("status %d, want %d: %s", res.code, status, res.raw)
+	}
+	if len(res.raw) == 0 {
+		return nil
+	}
+	return res.json(t)
+}
+
+// violations returns the problem's violations as "rule field" strings.
+func violations(t testing.TB, m map[string]any) []string {
+	t.Helper()
+	var out []string
+	vs, _ := m["violations"].([]any)
+	for _, v := range vs {
+		vm := v.(map[string]any)
+		rule, _ := vm["rule"].(string)
+		field, _ := vm["field"].(string)
+		out = append(out, strings.TrimSpace(rule+" "+field))
+	}
+	return out
+}
+
+func str(m map[string]any, key string) string {
+	s, _ := m[key].(string)
+	return s
+}
+
+func items(m map[string]any) []map[string]any {
+	raw, _ := m["items"].([]any)
+	out := make([]map[string]any, len(raw))
+	for i, x := range raw {
+		out[i] = x.(map[string]any)
+	}
+	return out
+}

@@ -1,0 +1,72 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/apformation/certapi/internal/auth"
+)
+
+func TestReferential(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		list := expect(t, h.do(req{method: "GET", path: "/v1/certifications", bearer: admin}), http.StatusOK)
+		if it := items(list); len(it) != 1 || str(it[0], "code") != "RNCP26206" || it[0]["current_registration_period"] != nil {
+			t.Fatalf("list: %v", list)
+		}
+
+		res := h.do(req{method: "GET", path: "/v1/certifications/RNCP26206", bearer: h.as(auth.RoleCandidate)})
+		c := expect(t, res, http.StatusOK)
+		etag := res.hdr.Get("ETag")
+		if etag != `"1"` || len(c["capacities"].([]any)) != 14 || len(c["access_routes"].([]any)) != 6 || len(c["sites"].([]any)) != 4 {
+			t.Fatalf("certification: etag %s, body %v", etag, c)
+		}
+		routes := c["access_routes"].([]any)
+		if ap := routes[1].(map[string]any); ap["id"] != "apprenticeship" || ap["open"] != false || ap["jury"] != nil {
+			t.Errorf("apprenticeship route: %v", ap)
+		}
+		if c["acquired_components_validity_years"] != float64(5) {
+			t.Errorf("validity: %v", c["acquired_components_validity_years"])
+		}
+
+		notMod := h.do(req{method: "GET", path: "/v1/certifications/RNCP26206", bearer: admin, headers: map[string]string{"If-None-Match": etag}})
+		if notMod.code != http.StatusNotModified || len(notMod.raw) != 0 {
+			t.Fatalf("If-None-Match: %d %s", notMod.code, notMod.raw)
+		}
+
+		rules := expect(t, h.do(req{method: "GET", path: "/v1/certifications/RNCP26206/rules", bearer: admin}), http.StatusOK)
+		if it := items(rules); len(it) != 16 || str(it[0], "id") != "ROUTE-OPEN" || it[0]["statement"].(map[string]any)["fr"] == "" {
+			t.Fatalf("rules: %v", rules)
+		}
+		expect(t, h.do(req{method: "GET", path: "/v1/certifications/RNCP99999", bearer: admin}), http.StatusNotFound)
+		expect(t, h.do(req{method: "GET", path: "/v1/certifications/RNCP99999/rules", bearer: admin}), http.StatusNotFound)
+	})
+}
+
+// Recording a renewal: the period is kept, the certification's version moves on,
+// and a period covering today becomes the current one.
+func TestRecordRegistrationPeriod(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		today := time.Now().UTC()
+		body := map[string]any{"legal_act": "Arrêté du 2 décembre 2026, JO du 10 décembre 2026",
+			"effective_from": today.AddDate(0, 0, -1).Format(time.DateOnly), "effective_until": today.AddDate(5, 0, 0).Format(time.DateOnly)}
+		p := expect(t, h.do(req{method: "POST", path: "/v1/certifications/RNCP26206/registration-periods", bearer: admin, body: body}), http.StatusCreated)
+		res := h.do(req{method: "GET", path: "/v1/certifications/RNCP26206", bearer: admin})
+		c := expect(t, res, http.StatusOK)
+		cur, _ := c["current_registration_period"].(map[string]any)
+		if res.hdr.Get("ETag") != `"2"` || cur == nil || cur["id"] != p["id"] || len(c["registration_periods"].([]any)) != 3 {
+			t.Fatalf("after renewal: etag %s, current %v", res.hdr.Get("ETag"), cur)
+		}
+		expect(t, h.do(req{method: "POST", path: "/v1/certifications/RNCP26206/registration-periods", bearer: admin, body: body}), http.StatusConflict)
+
+		backwards := map[string]any{"legal_act": "x", "effective_from": "2030-01-01", "effective_until": "2029-01-01"}
+		bad := expect(t, h.do(req{method: "POST", path: "/v1/certifications/RNCP26206/registration-periods", bearer: admin, body: backwards}), http.StatusUnprocessableEntity)
+		if v := violations(t, bad); len(v) != 1 || v[0] != "/effective_until" {
+			t.Fatalf("violations: %v", v)
+		}
+		expect(t, h.do(req{method: "POST", path: "/v1/certifications/RNCP99999/registration-periods", bearer: admin, body: body}), http.StatusNotFound)
+		expect(t, h.do(req{method: "POST", path: "/v1/certifications/RNCP26206/registration-periods", bearer: h.as(auth.RoleDirector), body: body}), http.StatusForbidden)
+	})
+}
