@@ -14,8 +14,6 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
-func specDocument() ([]byte, error) { return api.SpecYAML, nil }
-
 func newRequestID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // etag is the entity tag of a resource at a version.

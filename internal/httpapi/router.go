@@ -41,12 +41,7 @@ type Options struct {
 
 // New builds the HTTP handler: operational endpoints at the root, the API under /v1.
 func New(o Options) (*echo.Echo, error) {
-	RegisterFormats()
-	spec, err := api.GetSwagger()
-	if err != nil {
-		return nil, err
-	}
-	specYAML, err := specDocument()
+	spec, err := Spec()
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +84,7 @@ func New(o Options) (*echo.Echo, error) {
 		}
 		return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 	})
-	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", specYAML) })
+	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.SpecYAML) })
 	docs, err := docsPage(spec)
 	if err != nil {
 		return nil, err
@@ -138,8 +133,13 @@ func (r groupRouter) TRACE(p string, h echo.HandlerFunc, m ...echo.MiddlewareFun
 	return r.g.TRACE(r.path(p), h, m...)
 }
 
-// Spec returns the parsed contract, for tests that validate responses against it.
+// Spec returns openapi.yaml, parsed and checked: the one contract the validator,
+// the reference page and the tests all read.
 func Spec() (*openapi3.T, error) {
 	RegisterFormats()
-	return api.GetSwagger()
+	spec, err := openapi3.NewLoader().LoadFromData(api.SpecYAML)
+	if err != nil {
+		return nil, err
+	}
+	return spec, spec.Validate(context.Background())
 }

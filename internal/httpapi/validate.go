@@ -60,46 +60,44 @@ func contractErrorOf(err error) error {
 	unsupported := false
 	var walk func(err error, field string)
 	walk = func(err error, field string) {
-		var (
-			me openapi3.MultiError
-			re *openapi3filter.RequestError
-			se *openapi3.SchemaError
-			pe *openapi3filter.ParseError
-		)
-		switch {
-		case errors.As(err, &me):
-			for _, e := range me {
-				walk(e, field)
+		// A direct type switch: errors.As would look through a RequestError into
+		// its inner MultiError and lose the parameter the errors belong to.
+		switch e := err.(type) {
+		case openapi3.MultiError:
+			for _, x := range e {
+				walk(x, field)
 			}
-		case errors.As(err, &re):
+		case *openapi3filter.RequestError:
 			switch {
-			case re.Parameter != nil:
-				field = "/" + re.Parameter.Name
-			case strings.HasPrefix(re.Reason, "header Content-Type has unexpected value"):
+			case e.Parameter != nil:
+				field = "/" + e.Parameter.Name
+			case strings.HasPrefix(e.Reason, "header Content-Type has unexpected value"):
 				unsupported = true
 				return
 			}
-			if re.Err == nil {
-				vs = append(vs, certification.Violation{Field: field, Message: re.Reason})
+			if e.Err == nil {
+				vs = append(vs, certification.Violation{Field: field, Message: e.Reason})
 				return
 			}
-			walk(re.Err, field)
-		case errors.As(err, &se):
-			ptr := field + pointer(se.JSONPointer())
-			msg := se.Reason
-			if se.SchemaField == "required" {
-				if m := requiredRE.FindStringSubmatch(se.Reason); m != nil {
-					ptr += "/" + escapePointer(m[1])
-				}
+			walk(e.Err, field)
+		case *openapi3.SchemaError:
+			ptr := field + pointer(e.JSONPointer())
+			if m := unsupportedRE.FindStringSubmatch(e.Reason); m != nil {
+				// kin-openapi points at the object; point at the unknown member.
+				ptr += "/" + escapePointer(m[1])
 			}
-			vs = append(vs, certification.Violation{Field: ptr, Message: msg})
-		case errors.As(err, &pe):
-			msg := pe.Error()
-			if pe.Kind == openapi3filter.KindInvalidFormat || strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end") {
+			vs = append(vs, certification.Violation{Field: ptr, Message: e.Reason})
+		case *openapi3filter.ParseError:
+			msg := e.Error()
+			if e.Kind == openapi3filter.KindInvalidFormat || strings.Contains(msg, "invalid character") || strings.Contains(msg, "unexpected end") {
 				msg = "the body is not valid JSON: " + msg
 			}
 			vs = append(vs, certification.Violation{Field: field, Message: msg})
 		default:
+			if inner := errors.Unwrap(err); inner != nil {
+				walk(inner, field)
+				return
+			}
 			vs = append(vs, certification.Violation{Field: field, Message: err.Error()})
 		}
 	}
@@ -111,7 +109,7 @@ func contractErrorOf(err error) error {
 	return &contractError{violations: vs}
 }
 
-var requiredRE = regexp.MustCompile(`property "([^"]+)" is missing`)
+var unsupportedRE = regexp.MustCompile(`^property "(.+)" is unsupported$`)
 
 func pointer(parts []string) string {
 	var b strings.Builder
