@@ -506,14 +506,17 @@ type RuleList struct {
 // SiteRole defines model for SiteRole.
 type SiteRole string
 
-// TokenRequest Example: {"grant_type":"password","password":"correct horse battery staple","username":"admin@example.org"}
+// TokenRequest The one open request schema, as RFC 6749 §3.2 wants unknown token parameters ignored.
+//
+// Example: {"grant_type":"password","password":"correct horse battery staple","username":"admin@example.org"}
 type TokenRequest struct {
-	ClientId     *string               `json:"client_id,omitempty"`
-	ClientSecret *string               `json:"client_secret,omitempty"`
-	GrantType    TokenRequestGrantType `json:"grant_type"`
-	Password     *string               `json:"password,omitempty"`
-	Scope        *string               `json:"scope,omitempty"`
-	Username     *string               `json:"username,omitempty"`
+	ClientId             *string                `json:"client_id,omitempty"`
+	ClientSecret         *string                `json:"client_secret,omitempty"`
+	GrantType            TokenRequestGrantType  `json:"grant_type"`
+	Password             *string                `json:"password,omitempty"`
+	Scope                *string                `json:"scope,omitempty"`
+	Username             *string                `json:"username,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
 }
 
 // TokenRequestGrantType defines model for TokenRequest.GrantType.
@@ -823,6 +826,147 @@ type CreateUserJSONRequestBody = UserCreate
 
 // UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
 type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserPatch
+
+// Getter for additional properties for TokenRequest. Returns the specified
+// element and whether it was found
+func (a TokenRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for TokenRequest
+func (a *TokenRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for TokenRequest to handle AdditionalProperties
+func (a *TokenRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["client_id"]; found {
+		err = json.Unmarshal(raw, &a.ClientId)
+		if err != nil {
+			return fmt.Errorf("error reading 'client_id': %w", err)
+		}
+		delete(object, "client_id")
+	}
+
+	if raw, found := object["client_secret"]; found {
+		err = json.Unmarshal(raw, &a.ClientSecret)
+		if err != nil {
+			return fmt.Errorf("error reading 'client_secret': %w", err)
+		}
+		delete(object, "client_secret")
+	}
+
+	if raw, found := object["grant_type"]; found {
+		err = json.Unmarshal(raw, &a.GrantType)
+		if err != nil {
+			return fmt.Errorf("error reading 'grant_type': %w", err)
+		}
+		delete(object, "grant_type")
+	}
+
+	if raw, found := object["password"]; found {
+		err = json.Unmarshal(raw, &a.Password)
+		if err != nil {
+			return fmt.Errorf("error reading 'password': %w", err)
+		}
+		delete(object, "password")
+	}
+
+	if raw, found := object["scope"]; found {
+		err = json.Unmarshal(raw, &a.Scope)
+		if err != nil {
+			return fmt.Errorf("error reading 'scope': %w", err)
+		}
+		delete(object, "scope")
+	}
+
+	if raw, found := object["username"]; found {
+		err = json.Unmarshal(raw, &a.Username)
+		if err != nil {
+			return fmt.Errorf("error reading 'username': %w", err)
+		}
+		delete(object, "username")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for TokenRequest to handle AdditionalProperties
+func (a TokenRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	if a.ClientId != nil {
+		object["client_id"], err = json.Marshal(a.ClientId)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'client_id': %w", err)
+		}
+	}
+
+	if a.ClientSecret != nil {
+		object["client_secret"], err = json.Marshal(a.ClientSecret)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'client_secret': %w", err)
+		}
+	}
+
+	object["grant_type"], err = json.Marshal(a.GrantType)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'grant_type': %w", err)
+	}
+
+	if a.Password != nil {
+		object["password"], err = json.Marshal(a.Password)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'password': %w", err)
+		}
+	}
+
+	if a.Scope != nil {
+		object["scope"], err = json.Marshal(a.Scope)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'scope': %w", err)
+		}
+	}
+
+	if a.Username != nil {
+		object["username"], err = json.Marshal(a.Username)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'username': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
@@ -4245,126 +4389,128 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID, params UpdateUserPa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rchu3kvCroOY7VXbqDCmSku2I/nNkWc4nr22pZHlTOZGWAmeaJOIhwAAYSoxLL7O/1vsaerEtNDD3",
-	"ITnUzTknTqVkiRwA3Y2+o9HzxQvEdCY4cK28/hdvAjQEib8enNKx+TcEFUg200xwr++dToDMQSomOBEj",
-	"oidAJCgRywB8MhKSXByOWu+pDiYXhPIQ//wgOLjP2p7vqWACU2qmhis6nUXg9b0zb/vM83xvSq/eAR/r",
-	"idfvdjq+pxcz87XSkvGxd33te+9EQC0sZdB+noAEhCiQQDWEKWQkYnNQxbVzK23XrXTtezMq6RS0o8c+",
-	"SM1GzK6+L0IwHzKz8Izqied7nE7NDIH5yvck/B4zCaHX1zKGeqxPPuwf9573Os+LmPc6Zm2tQZrZ/+vX",
-	"vdY/O63d8y9dv9e5/ptXR5X9WCoh67frgsOVHgT4xEWyaTMJcyZiRWZ0DIYyiMnvMchFDhU76xKy9eo3",
-	"6PD1EsKwcCVZRkJOqfb6XhzjkzUzhzCdCQ08WPwHLKrI7pGYs99jIJ9hgbyoJ0xZZmCCt8lH4JrQMWWc",
-	"XDI9QTooOgUyFOHCJ0wTytUlSGW+OeMjJpU2PDQTXIEb+NTM29shExFL9cNLOxHlQk9A4jxmGqYIJTu9",
-	"XvuMJ5S1gpURI4dLyyCzhMYoBFPG079r6TJC4arffSPGVigmlI/BwDakCkIi+EtCidI0AiI4pLjvdHvt",
-	"pVA72V65ketl+HBkVMISoPe4hZlGEmi4IBOIwpfkcgLckTaIpTQ7aZCyQJtPtzs7q8DOdJC3Gazv2JTp",
-	"KpTHdAxEsT+Wyk6E4/JrhTCicaStfE/pFZvG02yH3V8pCIxrGIO0mihhQlREr2h4Ar/HoBCsQHANHH+l",
-	"s1nk9NPWTIphBNO//6asqszA+JuEkdf3/t9Wpvm37Ldq69iOsotWeUnaZUkoQBEuNJkaglruElxLGui2",
-	"Z7SR4KOIBY8KX7KmymQ7YRSlqQbylJIwtgCAT6iBOHkgwauoFUoi+gOi9kbIIQtD4I+J216sJ8A1gh76",
-	"ZBhrq9qkiIBM6QL3IqBRZD8WM5BW5RmID7kxJDQ6kNJaiEeDmpOYw9UMAmOLR5RFsYSXSF9UlBzmIElA",
-	"pWSgCHNgKgT6g9BvRMzDR4V3qIBrnwiJ9JwzxYYREC0sM9EoApkA916EbMQgrNe5qd8xoVZOrO4NiWI8",
-	"sC7KmM3BKjqjQGrcrjok3GNb+AxicEwXkaDhqRDvqBzDYysEa/AUiczixt5SbuUH5JwFQGgQwEzbLT2W",
-	"EAgeMjP8DWURhI8Nbc41RQvDlDV/CN4nTmM9EZL98biAfRCG4YY0NI5KaKQcZaDAEz///HMrrwOKC1c8",
-	"V8RmJkUAStFhBAdcM734VsZiKIF+VuhiCEmmQgKRcQTqJTEKy7qjU0Kl8dKVhtDthopnMyE1hO8hZPQU",
-	"cXx85n6iyNSsTwyRDcMYaTYcbtDBfxNdSzT9bGIMM5dbwKy/F5hdOBGx3bXU9/9i3OG+QULiroKasJnn",
-	"e7/FcuH1eRxFvhfRIUQ4CtVT4dHU4Hq+N5Je3zvg7iNNwifJtErRMRh6ipmZY0QjBSawkQZszaw/wUK7",
-	"hvE/fvUYZ4YFB1pSxg1D+VUgzUKMx4yPBxDGLh7DaUegTGhII6bw00EOTMZDNmdhTKNBbu8835tT8M4r",
-	"vldCiy8ejaKjkdf/dfVuvo3lYt98rFDFeNfnvmfoaCTAOqnXOZKumukdPpRSLZWwoRARUO5Zjyxxf3+1",
-	"gY2d2Y1xsGdIieFvEGgz516g2dyJY5kb3nTbe10T+jBtP8WNfw0j3AnktylDAie7/vrm6wh3THASAolo",
-	"+sD1kn0uxZkVoqdrN6BQHR3s+FrMw1CCQlBoaO0AjY5zICJ7+nmqBEgo71TEkYgVIOvFXMvFAKPsvvfm",
-	"xJCeceh6fa+7Q2QM5JiBlEBe0UUE7tteIlIzYTR+Mnq72+10vAqhArc9G8VhZdDKfsHhxyOy3X3+vNUl",
-	"NJpNaAujrPxuVIL+8y+9unA/Rbgaja+B0JGiOq4oJzUjC3QrUWZ9gJpnEgt7cUbfkrxEwhU8dJyEjk0Z",
-	"yWHuvbr5b82mxud/9WD7/tfY0+rWxCHTB3NnnXO0p4ETAZuWMwYl0EIOUOV1ursd2h32Wp1Op9N6YX78",
-	"aH500v+GnXSEiXeM0QynzGhA61Xj1rmg+yd585WS94LrGUQRA0neMa2FpKjOGy4YGPYUAQaH4QBTUr1O",
-	"73mr0211uqedTh///6fLgYDSFpNnQXfUgRewQ7tD/M7GAE3R7GznBznqJkZ4oJiGKsMmlC1s3rM6rZ5R",
-	"vMreaxklT/z1S+V2pV467Srl3C1No6SXREEgQSt0Cm2UaGIHGRrnsIbzLFpr8oelLc09H1INLaMV6gbl",
-	"t3htuqi065s8r52Du5q6dQY3j1Zuowvb5iesUl6xCHG2eQXEz1dK+ztmE1HNvDTz9HvQ1Lv2v5T9Ew3T",
-	"4i+rJsqpm2u0o4d2VJ7OVEq6qFINH6widV6wGA6IX40XmeXPrR+BGXc6o8ESP25/77jVMVoEM0/TRCUa",
-	"Rn9PPwOBK+P+Mk0oGUrKwyeKzGkUg8IjEw1SMi3kop369u55kCQCfBZiqQhoEkHyOJNAwicxBzKl8vcY",
-	"2rf2AAtA39ILzOaoY57CUUrFWpiAaSBNxOToTwM7+yCDYTCnEQuZXgwWQE2Q/Mz3ArsjLBkW2FXAUHDv",
-	"mLxBebdC4Py//PlL/hwMR9vc4EDCmCltY7zBDCQTYeJMwlUQxSGEg2TH0qVHMUd5c38mgUxB5zmGMJHm",
-	"ayYh0BBLcnzzNaRjMcZjDMMMOyQfVamEI94tHQS6MIZDpNBwgH0koNEgxJHCkK1bjNqU19/xPcX+AK//",
-	"zDgXMHcR6O8jr//c97iYAg8iqmMJg+7u813j2R6aBbiywp+41r3ONI2K+t7H2c3XgNGI6ZuvisyiWDLD",
-	"xVyDcnFLIKbTmDueMFiYj58wPkq3zQhozW44GkthPIAMgINuF0UwgWCPMzuPmdiYUzKNI82mN19DRnFu",
-	"lRAlm+RV71VuimGsGAeliBYk+d2OZGNOjcSaiCzZFiMFLOVhFU+nFB94BwmuekGmlNMxSBLefJ1DJGYz",
-	"3ECqVCyRKjN581UBDyCJ7lC2iYqtJphFVINqGRqBIpcwbGfRo7dfXsWE2vbo1ut3a5yJguA1VcO5/EZJ",
-	"D5fVcDNBLsdN/19ckkjwMaGcJONJOp4oTReoEVn4khixtCdF+KRNBCjnQsDVjEk8rlni8KQnLkVV0pAQ",
-	"qT1YZ40KimntOXSiq9ar7eJBfjOYk4+KQPfqYF6lDpsa/5Pc4GM7tjZLU69YGyJ14AafJmZ0PXI5dd1w",
-	"kTduxPq5E92/Ueoqp3mLQop6+EsNx9Yo5kpIt9qZrM7g43J1BhyVfWMmCyFMU2qrFUS9em+4UB13rZVF",
-	"azYeAJXUmjzE3Jm9aaBAnBVqCkfeN/vIqmq9Dp7EuJXil87KBONawFNjVWX4Eu+6LJKdOq9g87RKhMqy",
-	"r9v6bKMyNPIKoWALCkrWL1lMJ+qNrNwSFbdEAFZr32SDM3qtdbm/UchWZC1H7AcN3r7UevrrPXtklEHi",
-	"9C53qK6XRocVKSpFOVku/LFy3C5FVoqEXEotKERkfjHx1DiF1a1JUWWIrnQj3WMpnGsrzRLQV89rSH9i",
-	"nruuw6lJ0Vme+VwuBSH0U9RqZl4rgR8zjZk/7nhYZq3ku5t6lg/o+1WPXe3EhHEyEjIAokVIFz5hI0L5",
-	"ouq+XxcIUOcaNTU4q21KtshqgtRufWbbazd8w1j1tvuYHn7eihB2dD16SRhRxM4Il9f3ZpIGGhMPAUX9",
-	"NpY0NAsh6NMh4y4P5NQXVWowpfKz9X1UQCMYTOmVRcr9ybjX7yQp/QM8T6IySd0Uj0/3C4kFykPCBdpb",
-	"vWiFgFE3HgjNpDAIYeEoNbE05txdvuXYfIk5ibo8RRa940whuCVuvuqbr5iVs7t4CcOarJwlU3YCX6FX",
-	"KJRiIAeUh4MQRsCD+vPyHF1XSeJP7rE0c54sjHQ86Jkf2+bHTu0qjtCbhpjHVJbCzGdVR/J+Dp99S9IE",
-	"1IwwK5kXASwy8BBGQsLAhnDu2CJ24j5l3CZKdp45Nky2psyAR5JGxH1J7JR4lO/cReSvj8aH5NQ8ISSN",
-	"gIQwp1xjksc8p2r4pgBdtUihDtYvDXIfRZ5wvGe4cAXn3de+VSD2C1jW7V813K9VsR/2vcy1wG35AJdk",
-	"n0YQCs5osg8fRDyHKILWPo1uvpqvoHRUOphJGLErr+/t/vhjI13crdPFCSiN6lDqlt8wundK3LkuNRPW",
-	"0TbNclQPdOe5RLurXakw/nFEORauUKJEwGjUsrVURRWKBhTGqSiYUamf5I408Jmbr2MGVRVspyaJcaw9",
-	"JJ1vlstLa3SK+qom8n3Mmho/j0rddv2U6f+CANzNxJb5OzdbXa4Wi1slDUERMcIya4fpE0VQHxM7BRDG",
-	"tSBMK/u48ewSpTM1Cuy8SQlDhkiqAHk8HVpNlsNr+beM13xb2oTs0fyk+eXrtqOc1Stuy7/cWVCRD0rg",
-	"N1Nj9evW+ewlQOoesZCtTQ3hY8vWLi9UjEfqNrXOi79LlV6ZrlAt56jTKCPZ4LESJUYSRawerSTHU8k4",
-	"F9Ib1VswShGqyEVyu8zeugJiRuHVMncoI2xdeESVTm+cbViwVE5X5+Cqwygp7q27X3TyZp/s7jx7QVzd",
-	"MOqeissg4wgGcyaiJCkSgqbMxGddrGDGq1RSfAZ7yUtp4755fW9r3t1KMgKtJDenNNWxEaleL4vRa8qk",
-	"C4kYWyidpSUmWs9Uf2uLzlibztKT0fZIJhXQassMaeWhTn+3CbERg8jY6y2XvtgqFuJNwdYM9z0ubNAS",
-	"UE6Gxu4GEZWAgfkbCTyYkGMRLTgoRslTOwkxkyiy++OLq6sfPB8paNA8ODk5PD06+cW7Pl/qMJWv8ilt",
-	"eIGoKB6TIGJGo+BVF3XJdDAhgrfXXxfNtqycTqp7Fq6Y0oyPXWqoCNAbjApzF4gMO7MwuU6ZjE2vfjSC",
-	"LmOaJvBtWIqUcNyX7K7Zs93d/F2z3LBbpEuSD6pb9+nkkOgJ1YThfYYRA7xRST4zjgTLSd36M4Ac9zb0",
-	"3v4zZf6S+7Yut+wqohJvyxHQncDW6ZianFbJ97IXkVcWEcJoBMavg8FIiik+193F53YK38Zco/LpdXqd",
-	"9OuGmVnawwzWmEYDGhhY9qS8+V9MTsSk94KEN18DmA4lkF6n+yOZxcOI3XwlNCZvRSw5jcjRaMQCBpEZ",
-	"sEN+o3zOQJqnd2tioBzWTevsylQojVs9xJGmwZiGpYI5UpUlrVlRXjZBBbUq4H6eYs34bN+W0m5QAV3D",
-	"Zr3nrW6v1e0sYbPtbvr1UtYpcE7v+TrO6XZKA2ocoMdhhNU7vFFB+yZbXbu7cVR7N+jk6NPpQevo+OCD",
-	"UUZoVQwUEwBdW1q4Z0x1yAzGxGam7VV2KeLxhFBOxAw4wdPKtLLwE08HEfWEcaPIjYcmiQm758IE3E9o",
-	"ENz8jyIinoPUzQoLayuDExyWN25AtyoQU1DEENBeFj35sH9MEG1yybgiYg7WycRL9yofOCbEcSlUsGkr",
-	"vHXtexG9rE1e3W+9Y4rmsq1ODl/rak2rhN3ogBU56Z4OVH0vPTsr5KZhRmVaRlk4Nayj7alxj3O31Ztq",
-	"q7GkXCdV8CbMvhQydBE3/tr3AiFNGEcmQiogQ7xmsTBu4wytd6xAuiNPvC/wDzd7W8hxjclCD7Opa+We",
-	"tmXqjc4q8/jkqJkh5qbM3QFdknxP8C+C2fuxjrEDMWt2lJoRq/jws5112i+HWB0Puf233QvqK301RlB9",
-	"DxZvJ8OfAnbE3h5++uOw+4G93W3Ddqet2BjjsxmToAaMe/3dTifFLr0NgvMkLPMKqKw78iyuWUB2Z1lU",
-	"kK1bVlwf8UazIqjbUSXhxK7UUOUuK+TzFo13JY9RxjQOtfN1O1NAtTBZAakEoNrdc1FsXQEDWrUkVP8G",
-	"5QwF3YPfGg2aOzs/9xu5381rG1aVUKgGyjGehWuhWVmfayled9KzeZVFLflyZmZdSnt1Wvw2EUBD13yj",
-	"8pDmpjNfKJIr6Kyilt/Fpqg1L2RDnCv1JRaV+k3zE8bIlinQvwDxOiHfPKyoSn7+9t0+hHBFOr01WuBF",
-	"9wWhc+AxkLdAOXkPcir+WKMIdjrPGyuC9dcDl4jx+T0UNG0oapt0/irL4ZTxxPErca7v2d5Y7mtXObNM",
-	"mNbcOb0n0doM2nL+dxMhWcf336ggsmBfv8kttjwEG1+qzonCkvvVNQaTpJ7BNXJAfonu3YTNIvBd4u5R",
-	"4orM5XtXrbFouQ9/U4K3T+jle0jbjHxS9lLLUkcxzVBgqGX1eqMk6dSevChNR6N/jCXQdrJGYxdu2HU1",
-	"2oMpTIcgcyC4Klgs38Qlbl0Cu+09qKNXpF/VXVp7Yn6r3OyUlrJq9hN/XazY2Kkr78otEGtSDWzYc5Nq",
-	"4LWLPoIzmJDa1R5XwK4Qr8Qkd/YPDdFukW5eJbC5LA61l/uAY5LSZVTuVyCryZ6SEBWD+hO3A3iWnT7a",
-	"dlWFG7HHHQSnKhEroMw9fCs4V2WV8oapVx7re5eSaTji0SK1cPchiCtwzVjiFqiWBKwkWykZlonBN3IT",
-	"0ap+E/fQrLyxW5iXbtcYt0bGG3h/dzZ29yp///pStbmw3ML9K58YJOnZpOjK3VdLtXqO0HnTVZv9zk72",
-	"SxcNkpoWPNwqVLFgk+Bi5zx8CBsJR0I5rZK/cuOqVnLHb9WSfbtgtfTh7cejD2QmsJmpLXDUWY1PqeCh",
-	"vrIrBX39wXMCal0L0qw0xZYo2aM191EhPvLtjXnBDU0qIK5ToQm4VU1j78DGkunFR8OgSdE6lSD3Yj3J",
-	"/nqT8OXbn0+9mi6yNpPtcusjKabk4vjo4ynZmne3aKwnW/hN1lsefWabJS+UTtlGj4yPRNJK0p3/1uV1",
-	"a1tCqoXSMLXFLTLmyp5NIuOQs+qVqzPPT2gNIRkuSH6F/hmv7AWRMAJpD4B8ksgw2jzlGzqImGvsEuMT",
-	"ikU1C0KlZHPwz3gqO8onMKdRbOtmfOMeMNdbhl5SGar2GT/j+4LPzUqCq77lW2x/rDj9DHjzhCCXq5eE",
-	"hbYV06dPh6+J5QP1kuBK5OKXX375pfX+fev164uXZ9xWNGmFJXbb29u7hHHy6XS/TbD9sJ0nLb+7WNbD",
-	"88L1VT/jrgzswgTxFxZxI6/IzVltkE8usj9+Pb8gnE6TWswc45/xIrVtkVJSxdcmxmIrbORJLrB/9wV5",
-	"2m0ZY0vcMTLpdX6whOREzOjvMZzxpPjRd19gR/KLL2hbfZKzq9cXbfI+tggldWIKGyAvyIVzzhHHM045",
-	"uTg4peOLl8S654o4qct1sW0T9MsNokYelGu3Sy5KnasvcL8PaDDJtSvFE2tltufiqoXphQtyOWHBBLtK",
-	"21o7bCnN9EtC+cKetp9hl9y0F7XrikzGoBXZ6Ww7EmQNkLPOyWmfagW5XvOdHdsjP6mILGSKipu1d3yY",
-	"j5u9brvT7iRdOumMeX1vu91pb6MjpyeobayGCJluwTzpjDG2R7YpJQ6N5TA7n3WUUl7x5Q9LHL3skS3b",
-	"Jd44emsedC9qME/WdY0vd+eq7VRfq5XXzGerFJr3va+fLtddrPmLG85L/et7nc6KVr6btfAttSGr6+qN",
-	"9cZ4F8E8SywjYJPhHQtI3fwpwFu5bvs4pLt+SKGVNA7aXj8oayx/7XvPmkBWbOx+ne/DgMbK4muMSOQT",
-	"EYWgNMF3Wpg9omM868BnjPF2OiDz2M7NhEULi869UDXic6hUDKfupNl5O69EuKrn9FXr8vISOxe1YhkB",
-	"Nwo+bL7xhcKS66JXkrjMD8V0xaKGWp6z7od1WUrNvPdpMIHWvuBaimh9J+9HY9JuAyYtt5vHcc+aLFbT",
-	"zvsOfO78ynJrraOhpozbTlE5l/HpkfE3e0lxBg/RQf+hIAZ6UpICrGQMMjEoGKPVhmS/+OiD25KHVLDV",
-	"viErdWyRSv/uWtbQoxpQKffeoaQJDQkhYsZvyTFciZvqFPAtQuZ6Xt36YnTr9VKW/QmKHLsxw+Zf5/N4",
-	"zLisbX8B+Tu9XGO7s7OeP/IvA/lTc/tOQ2zse1fuywm5nAiMdtKw1mgJwUvb9PCSsSlPV9/2hneXlkrX",
-	"Vr4XSCvXuuzuy/pLnK4T7IlccwdlY/ktvlfNinATH24z6V16i6GR+9Z9QDiWv8LEdp12PWlKyiT/JsJV",
-	"CiV97nH9uYdXEDud3fUD0neBfSsfc6fXazK4+r6c+1CBVkYxI8Lhkka1GdgniuS1B2E8vfewmWJc7QBs",
-	"2dukjT3XE3f59MHMeXobokb8DuYgF5i7820ukGlF0lsWuUuolIfkgI8jpibt7wa4aoADqmkkxnGa/Ecu",
-	"wN/2jg8JcOyypXLvy/yXNcylS9cZoxdZKwMMc5GCRwv70jKmIUmpAxmaXSBatO07fUqCkq+be5xsYRGH",
-	"IwM0ommT2BM6h+ydgMveSenOuZtJZ1ZEtnJ5VFaGbZhekKcBVdBiXAFXTLM5/LD01bL2hS8bZSSXwpDe",
-	"Ta9n4qUwVMoEl7/qtgFAhxw7EZEQsOIG8+MI37L1mR0wYDwt0al5W6g7YK+8g+ohA61KbezKoN8h+VeI",
-	"9UsnckuyqiVFtImqPL9e5u5bZ7lQMvwndfRrbhQ8sotfLKxekidwLwk3xL91msD/N4wCvjv1a1TBa2tu",
-	"CC3qg80UQOqrF5/d+sLCa6v/I9D1nVGYLV+xrzWYUBm27MNhP6tXtMf9uTIAPH91eZgACNPtM36Ip99T",
-	"Kj9jXxdrhXBgyBSdzYBKexE7Pf6ObJsTZU9tiwrqdWr37qakRo+QSWyiIMp2/E65xH+nsL/bQPZq3vZ7",
-	"P6KX7Mldpc9fmgy/I/c+Ui68CQffmWu/Z8Dvxq5HHO7CpSudxM3Y8rVNJCe1vEWm/4QlRveotZv4lFOQ",
-	"Y2ghRH+/Peu7O1+PXADQxL1MX/n+3XLcg+X463mZ+8hAZTNHnmKpJgoPQeHxsZ7yxfaPz3+4pQcaK8eY",
-	"S/PCn5Q9vv5GRXGbpK2yIvgHNb/pdZDVJWeuYvcvkRxJkF2aFrF8tswdW5X1wBswf9JsR+5+3CNnOey9",
-	"oNXZDbcp3xMc3xMcG5geZB5XR2fYp6EQ5+1JTSJjWbrgdtL9GGmCVRKWTw/cVcq+Fwb8OVIKKcO/xPNm",
-	"LBhVRGkxI5dCfsZ3GWgi3Fs+Gpm1ZVmGWzL9I2UXVjH+fTD798TC3RMLm+nmh8gY3IPifthMQXZ/+ZEz",
-	"BCtdM5cZ+G40vpnR+OtmE1IL1zSRsNLfK97FKN7u/fXcSLibpnJF2VrWkZAEFyBPk9vyBDuK2kuWMyo1",
-	"x29te1SSa4+KlSXJtTSzYLUg43T19Vpj4Qt1d65qF5fGL+PIFm/U1YuomgWPs85xOElx8bQWxE1XStFU",
-	"p9tL7vuKEZmBmEX2bA4vdTMeuguuTGLND+EAYX56u3HVWX+eCBKykFxOqLZ3v32iRXL3M/f6gpS4IdPe",
-	"9fn1/wUAAP//",
+	"7H3rbhs5s+CrEL0HSAanJUuyk4wVLHAcx5l1NhfDcXYwZ+yVqO6SxEmL1JBs2ZrAL7N/drOPsX6xBYvs",
+	"e0tq+Zbv+yaDgWNLTbKqWHcWq796gZjNBQeuldf/6k2BhiDx16MzOjH/hqACyeaaCe71vbMpkAVIxQQn",
+	"Ykz0FIgEJWIZgE/GQpLh8bj1nupgOiSUh/jnB8HBfdb2fE8FU5hRMzVc0dk8Aq/vnXu7557nezN69Q74",
+	"RE+9frfT8T29nJuvlZaMT7zra997JwJqYSmD9usUJCBEgQSqIUwhIxFbgCqunVtpt26la9+bU0lnoB09",
+	"DkFqNmZ29UMRgvmQmYXnVE893+N0ZmYIzFe+J+HPmEkIvb6WMdRjffrh8KT3vNd5XsS81zFraw3SzP4/",
+	"fz9o/WentX/xtev3Otf/5tVR5TCWSsj67RpyuNKDAJ8YJps2l7BgIlZkTidgKIOY/BmDXOZQsbOuIFuv",
+	"foOOX68gDAvXkmUs5Ixqr+/FMT5ZM3MIs7nQwIPlf4dlFdkDEnP2ZwzkCyyRF/WUKcsMTPA2+QRcEzqh",
+	"jJNLpqdIB0VnQEYiXPqEaUK5ugSpzDfnfMyk0oaH5oIrcAOfmnl7e2QqYql+emknolzoKUicx0zDFKFk",
+	"r9drn/OEslawMmLkcGkZZFbQGIVgxnj6dy1dxihc9btvxNgKxZTyCRjYRlRBSAR/SShRmkZABIcU971u",
+	"r70Saifbazdyswwfj41KWAH0Abcw00gCDZdkClH4klxOgTvSBrGUZicNUhZo8+luZ28d2JkO8raD9R2b",
+	"MV2F8oROgCj210rZiXBcfq0QxjSOtJXvGb1is3iW7bD7KwWBcQ0TkFYTJUyIiugVDU/hzxgUghUIroHj",
+	"r3Q+j5x+2plLMYpg9u9/KKsqMzD+TcLY63v/ZSfT/Dv2W7VzYkfZRau8JO2yJBSgCBeazAxBLXcJriUN",
+	"dNsz2kjwccSCR4UvWVNlsp0witJUA3lKSRhbAMAn1ECcPJDgVdQKJRH9CVF7I+SIhSHwx8TtINZT4BpB",
+	"D30yirVVbVJEQGZ0iXsR0CiyH4s5SKvyDMTH3BgSGh1JaS3Eo0HNSczhag6BscVjyqJYwkukLypKDguQ",
+	"JKBSMlCEOTAVAv1B6Dci5uGjwjtSwLVPhER6LphiowiIFpaZaBSBTIB7L0I2ZhDW69zU75hSKydW94ZE",
+	"MR5YF2XCFmAVnVEgNW5XHRLusR18BjE4octI0PBMiHdUTuCxFYI1eIpEZnFjbym38gNywQIgNAhgru2W",
+	"nkgIBA+ZGf6GsgjCx4Y255qihWHKmj8E7zOnsZ4Kyf56XMA+CMNwIxoaRyU0Uo4yUOCJX3/9tZXXAcWF",
+	"K54rYjOXIgCl6CiCI66ZXn4vYzGSQL8odDGEJDMhgcg4AvWSGIVl3dEZodJ46UpD6HZDxfO5kBrC9xAy",
+	"eoY4Pj5zP1FkZtYnhsiGYYw0Gw436OC/ia4lmn4xMYaZyy1g1j8IzC6citjuWur7fzXucN8gIXFXQU3Z",
+	"3PO9P2K59Po8jiLfi+gIIhyF6qnwaGpwPd8bS6/vHXH3kSbhk2RapegEDD3F3MwxppECE9hIA7Zm1p9g",
+	"oV3D+B+/e4wzw4IDLSnjhqH8KpBmIcZjxicDCGMXj+G0Y1AmNKQRU/jpIAcm4yFbsDCm0SC3d57vLSh4",
+	"FxXfK6HFV49G0cex1/99/W6+jeXy0HysUMV41xe+Z+hoJMA6qdc5kq6b6R0+lFItlbCREBFQ7lmPLHF/",
+	"f7eBjZ3ZjXGwZ0iJ0R8QaDPnQaDZwoljmRvedNsHXRP6MG0/xY1/DWPcCeS3GUMCJ7v++ubbGHdMcBIC",
+	"iWj6wPWKfS7FmRWip2s3oFAdHez4WszDUIJCUGho7QCNTnIgInv6eaoESCjvTMSRiBUg68Vcy+UAo+y+",
+	"9+bUkJ5x6Hp9r7tHZAzkhIGUQF7RZQTu214iUnNhNH4yerfb7XS8CqECtz1bxWFl0Mp+wfGnj2S3+/x5",
+	"q0toNJ/SFkZZ+d2oBP0XX3t14X6KcDUa3wChI0V1XFFOakYW6FaizOYANc8kFvbijL4leYmEa3joJAkd",
+	"mzKSw9x7dfO/NJsZn//Vg+3732NPq1sTh0wfLZx1ztGeBk4EbFrOGJRACzlAldfp7ndod9RrdTqdTuuF",
+	"+fGz+dFJ/xt10hEm3jFGM5wxowGtV41b54LuX+TNN0reC67nEEUMJHnHtBaSojpvuGBg2FMEGByGA0xJ",
+	"9Tq9561Ot9XpnnU6ffz/P10OBJS2mDwLuuMOvIA92h3hdzYGaIpmZzc/yFE3McIDxTRUGTahbGHzntVp",
+	"9YziVfbeyCh54m9eKrcr9dJpVynnbmkaJb0kCgIJWqFTaKNEEzvI0DiHNZxn0dqQPyxtae75kGpoGa1Q",
+	"Nyi/xRvTRaVd3+Z57Rzc9dStM7h5tHIbXdg2P2GV8opFiLPNKyB+sVba3zGbiGrmpZmn34Om3rX/teyf",
+	"aJgVf1k3UU7dXKMdPbaj8nSmUtJllWr4YBWpi4LFcED8brzILH9u/QjMuNM5DVb4cYcHJ62O0SKYeZol",
+	"KtEw+nv6BQhcGfeXaULJSFIePlFkQaMYFB6ZaJCSaSGX7dS3d8+DJBHgsxBLRUCTCJLHmQQSPok5kBmV",
+	"f8bQvrUHWAD6ll5gNkcd8xSOUirWwgRMA2kiJkd/GtjZBxkMgwWNWMj0crAEaoLkZ74X2B1hybDArgKG",
+	"ggcn5A3KuxUC5//lz1/y52A42uYGBxImTGkb4w3mIJkIE2cSroIoDiEcJDuWLj2OOcqb+zMJZAo6zzGE",
+	"iTRfMwmBhliSk5tvIZ2ICR5jGGbYI/moSiUc8W7lINCFMRwihYYD7CMBjQYhjhSGbN1i1Ka8/p7vKfYX",
+	"eP1nxrmAhYtA/xx7/ee+x8UMeBBRHUsYdPef7xvP9tgswJUV/sS17nVmaVTU9z7Nb74FjEZM33xTZB7F",
+	"khku5hqUi1sCMZvF3PGEwcJ8/ITxcbptRkBrdsPRWArjAWQAHHW7KIIJBAec2XnMxMacklkcaTa7+RYy",
+	"inOrhCjZJK96r3JTjGLFOChFtCDJ73Ykm3BqJNZEZMm2GClgKQ+reDaj+MA7SHDVSzKjnE5AkvDm2wIi",
+	"MZ/jBlKlYolUmcubbwp4AEl0h7JNVGw1wTyiGlTL0AgUuYRRO4sevcPyKibUtke3Xr9b40wUBK+pGs7l",
+	"N0p6uKyGmwlyOW76b+KSRIJPCOUkGU/S8URpukSNyMKXxIilPSnCJ20iQDkXAq7mTOJxzQqHJz1xKaqS",
+	"hoRI7cEma1RQTBvPoRNdtVltFw/ym8GcfFQEulcH8zp12NT4n+YGn9ixtVmaesXaEKkjN/gsMaObkcup",
+	"64aLvHEjNs+d6P6tUlc5zVsUUtTDX2s4tkYxV0K69c5kdQYfl6sz4KjsGzNZCGGaUluvIOrVe8OF6rhr",
+	"oyxas/EAqKTW5CHmzuxNAwXirFBTOPK+2SdWVet18CTGrRS/dNYmGDcCnhqrKsOXeNdlkezUeQWbp1Ui",
+	"VJZ93dZnG5WhkVcIBVtQULJ+yWI6UW9k5VaouBUCsF77Jhuc0Wujy/2dQrYiazliP2jw9rXW09/s2SOj",
+	"DBKnd7VDdb0yOqxIUSnKyXLhj5XjdimyUiTkUmpBISLzi4mnximsbk2KKkN0rRvpHkvh3FhploC+fl5D",
+	"+lPz3HUdTk2KzvLM53IpCKGfolYz80YJ/JRpzPxxx8MyayXf3dSzfEDfr3rsaicmjJOxkAEQLUK69Akb",
+	"E8qXVff9ukCAOteoqcFZb1OyRdYTpHbrM9teu+Fbxqq33cf08PNWhLCj69FLwogidka4vL43lzTQmHgI",
+	"KOq3iaShWQhBn40Yd3kgp76oUoMZlV+s76MCGsFgRq8sUu5Pxr1+J0npH+F5EpVJ6qZ4fHpYSCxQHhIu",
+	"0N7qZSsEjLrxQGguhUEIC0epiaUx5+7yLSfmS8xJ1OUpsugdZwrBLXHzTd98w6yc3cVLGNVk5SyZshP4",
+	"Cr1CoRQDOaA8HIQwBh7Un5fn6LpOEn9xj6WZ82RhpONRz/zYNT/2aldxhN42xDyhshRmPqs6kvdz+Oxb",
+	"kiagZoRZy7wIYJGBRzAWEgY2hHPHFrET9xnjNlGy98yxYbI1ZQb8KGlE3JfETolH+c5dRP76ZHxITs0T",
+	"QtIISAgLyjUmecxzqoZvCtBVixTqYP3aIPdR5AnHe4YL13Defe1bBWK/gGXd/lXD/VoV++HQy1wL3JYP",
+	"cEkOaQSh4Iwm+/BBxAuIImgd0ujmm/kKSkelg7mEMbvy+t7+zz830sXdOl2cgNKoDqVu+S2je6fEnetS",
+	"M2EdbdMsR/VAd5FLtLvalQrjn0SUY+EKJUoEjEYtW0tVVKFoQGGSioIZlfpJ7kgDn7n5NmFQVcF2apIY",
+	"x9pD0sV2uby0Rqeor2oi38esqfHzqNRt1y+Z/i8IwN1MbJm/c7PV5WqxuFXSEBQRYyyzdpg+UQT1MbFT",
+	"AGFcC8K0so8bzy5ROjOjwC6alDBkiKQKkMezkdVkObxWf8t4zbelTcgezU+aX75uO8pZveK2/NOdBRX5",
+	"oAR+MzVWv26dz14CpO4RC9nG1BA+tmrt8kLFeKRuU+u8+LtU6ZXpCtVyjjqNMpYNHitRYixRxOrRSnI8",
+	"lYxzIb1RvQWjFKGKDJPbZfbWFRAzCq+WuUMZYevCI6p0euNsy4Klcro6B1cdRklxb939otM3h2R/79kL",
+	"4uqGUfdUXAYZRzBYMBElSZEQNGUmPutiBTNepZLiC9hLXkob983rezuL7k6SEWgluTmlqY6NSPV6WYxe",
+	"UyZdSMTYQuksLTHVeq76Ozt0ztp0np6MtscyqYBWO2ZIKw91+rtNiI0ZRMZe77j0xU6xEG8Gtma473Fh",
+	"g5aAcjIydjeIqAQMzN9I4MGUnIhoyUExSp7aSYiZRJH9n19cXf3k+UhBg+bR6enx2cfT37zri5UOU/kq",
+	"n9KGF4iK4gkJImY0Cl51UZdMB1MieHvzddFsy8rppLpn4YopzfjEpYaKAL3BqDB3gciwMwuT65TJ2PTq",
+	"RyPoMqZpAt+WpUgJx33N7po929/P3zXLDbtFuiT5oLp1n0+PiZ5STRjeZxgzwBuV5AvjSLCc1G0+A8hx",
+	"b0Pv7X+kzF9y3zblll1FVOJtOQK6E9g6HVOT0yr5XvYi8toiQhiPwfh1MBhLMcPnuvv43F7h25hrVD69",
+	"Tq+Tft0wM0t7mMGa0GhAAwPLgZQ3/xeTEzHpvSDhzbcAZiMJpNfp/kzm8ShiN98IjclbEUtOI/JxPGYB",
+	"g8gM2CN/UL5gIM3T+zUxUA7rpnV2ZSqUxq0f4kjTYEzDUsEcqcqS1qwoL5uggloVcD9PsWZ8dmhLabeo",
+	"gK5hs97zVrfX6nZWsNluN/16JesUOKf3fBPndDulATUO0OMwwvod3qqgfZutrt3dOKq9G3T68fPZUevj",
+	"ydEHo4zQqhgopgC6trTwwJjqkBmMic1M26vsUsSTKaGciDlwgqeVaWXhZ54OIuoJ40aRGw9NEhN2L4QJ",
+	"uJ/QILj5P4qIeAFSNyssrK0MTnBY3bgB3apAzEARQ0B7WfT0w+EJQbTJJeOKiAVYJxMv3at84JgQx6VQ",
+	"waat8Na170X0sjZ5db/1jimaq7Y6OXytqzWtEnarA1bkpHs6UPW99OyskJuGOZVpGWXh1LCOtmfGPc7d",
+	"Vm9eEX7mLtlZpnVOskXUNyGH8eGfv9jbJ//vf++2e+SSGgcx5l+4uOREm2VJ1r+DsAkX0paP5+g+kZTr",
+	"pNbeBPOXQoYursdf+14gpAkWyVRIBWSElzmWxjmdo48QK5DuYBVvJfyHm70t5KTGMKIf29SBc0/bYvhG",
+	"J6J5fHJ7liHmpszdNF2R4k/wL4LZ+7lOfAIxb3ZgmxGr+PCzvU06NodYHac6LrM9EurriZEjvL4Hy7fT",
+	"0S8B+8jeHn/+67j7gb3db8Nup63YBJljziSoAeNef7/TSbFL75zgPAnLvAIq6w5Wi2sWkN1bFXtk65bV",
+	"4ye8N22YW7MIFZ9lbzcmdyUinx1pvCt5jDKmcahdbNqZAqqFyQpIJQDV7p6LlevKJNB2JgriOxRNFDQc",
+	"fmv0dO6E/sJv5OQ3r6BYV6ihGqjgeB5uhGZtFbCleN150va1HLXkyxmzTYnz9cn328QZDQOArYpQmhvo",
+	"fDlKrmy0ilp+F5ui1rxcDnGuVLFYVOo3zU8YI1umQP8CxJuEfPvgpSr5+Tt+hxDCFen0NmiBF90XhC6A",
+	"x0DeAuXkPciZ+GuDItjrPG+sCDZfQlwhxhf3UDa1paht01+sLIczxhP3ssS5vmc7cLmvXX3OKmHacLP1",
+	"nkRrO2jLWeZthGQT33+nssuCff0ud+XyEGx9dTsnCitucdcYTJJ6BtfIAfkluncTNovAD4m7R4krMpfv",
+	"XbUmouU+/EMJ3j6ll+8hbWbyWdmrMysdxTQPgqGW1euNUrEze76jNB2P/2MigbaTNRq7cKOuqwQfzGA2",
+	"ApkDwdXaYpEoLnHrQttd70EdvSL9qu7SxnP5W2WAZ7SUu7Of+JtixcZOXXlXboFYk5pjw57b1BxvXPQR",
+	"nMGE1K7CuQJ2hXglJrmzf2iIdouk9jqBzWVxqL1CCBxToS6jcr8CWU32lISoGNSfuh3AE/P00barXdyK",
+	"Pe4gOFWJWANl7uFbwbkuq5Q3TL3yWN+7lEzDRx4tUwt3H4K4BteMJW6BaknASrKVkmGVGHwnNxGt6ndx",
+	"D83KW7uFeel27XdrZLyB93dnY3ev8vfPL1XbC8st3L/yuUSSnk1Ku9ytuFSr5widN1212e+sfqB0nSGp",
+	"nMEjtEKtDLYiLvbnw4ewXXEklNMq+Ys9rjYmd8hXvRhgF6wWWLz99PEDmQtsmWrLKHVWSVQqq6ivH0tB",
+	"33y8nYBa1+g0K4CxhVD2AM99VIiPfHsvX3BDkwqIm1RoAm5V09ibtrFkevnJMGhSGk8lyINYT7O/3iR8",
+	"+fbXM6+mV63NZLvc+liKGRmefPx0RnYW3R0a6+kOfpN1sEef2WbJCwVatp0k42ORNKx0p8x1ed3axpNq",
+	"qTTMbAmNjLmyJ6DIOOS8erHr3PMTWkNIRkuSX6F/zit7QSSMQdoDIJ8kMow2T/mGDiLmGnvR4EmbnsKS",
+	"UCnZAvxznsqO8gksaBTb6hzfuAfMdbChl1SGqn3Oz/mh4AuzkuCqb/kWmywrTr8A3m8hyOXqJWGhbfj0",
+	"+fPxa2L5QL0kuBIZ/vbbb7+13r9vvX49fHnObd2UtoeAu7u7+4Rx8vnssE2wybGdJy3yG67qFDp03dvP",
+	"uSs2G5ogfmgRN/KK3JxVIPlkmP3x+8WQcDpLKj5zjH/Oi9S2pVBJrWCbGIutsF0oGWKX8CF52m0ZY0vc",
+	"YTXpdX6yhOREzOmfMZzzpMTSd19g3/PhV7StPsnZ1ethm7yPLUJJNZrCNstLMnTOOeJ4ziknw6MzOhm+",
+	"JNY9V8RJXa5XbpugX24QNfKgXFNfMiz1xx7ifh/RYJpriorn4spsz/CqhemFIbmcsmCKvattRR82rmb6",
+	"JaF8ac/0z7EXb9rx2vVeJhPQiux1dh0JsjbLWX/mtBu2glxH+86e7cSf1F0WMkXFzTo4Oc7HzV633Wl3",
+	"kl6gdM68vrfb7rR30ZHTU9Q2VkOETLdgkfTfmNgj25QSx8ZymJ3P+lYpr/iKiRWOXvbIju1Fbxy9DQ+6",
+	"10GYJ+t605d7gNX2w6/Vyhvms7UQzbvr10+X62HW/PUQF6Uu+b1OZ03D4O0aBZeandX1DseqZrzxYJ4l",
+	"lhGwlfGeBaRu/hTgnVxPfxzS3Tyk0LAaB+1uHpS1r7/2vWdNICu2j7/Od3tAY2XxNUYk8omIQlCa4Jsz",
+	"zB7RCZ514DPGeDsdkHlsF2bCooVF516omncuDLMygP+auL1Ohw+T2oIheYrOmDViTxRBX9xq02E6qG30",
+	"aaUWYmi0tAQFcuEctjmVmoMkOdZROf2rzvkwzjpVDzL4htlp/RKtEXCjkMM2OaiUrjiVq/xznqtYwapi",
+	"HqKXl71w4QsXlzhfUtCCeq2oZY6ViuHMHcg7p/CVCNc1AL9qXV5eYhupViwj4MYOhs3lo1Dlc1103pLI",
+	"4qFks1j7USua1kuznl2ps/ohDabQOhRcSxFtbqv+aLLcbSDL5d7/OO5Zk8VqeqvfQR0497vc5+zjSFPG",
+	"bduunGf99KNxy3tJDYvj8J8K2kJPS8oCy0qDTFsUbPZ6e3tYfPTBTe5D2qFqE5e1pqhIpX91Y2ToUY07",
+	"lXsJVNIRiIQQMePe5RiuxE11duoWmYV6Xt35anTr9UqW/QWKHLs1w+bfrfR4zLjqHQoF5O/0ppPdzt5m",
+	"/si/meUfmtv3GmJjX4JzX77a5VRgUJhG/0ZLCF7apoeXjG15uvrqPbxItlK6dvKNWVq5PnJ3X9ZPfdOi",
+	"3J5ig+qaC0Fby2/xJXdWhJv4cNtJ78orJY3ct+4DwrH6fTK2BbhrEFRSJvnXQq5TKOlzj+vPPbyC2Ovs",
+	"bx6Qvpjte/mYe71ek8HVlxfdhwq0MoqJIw6XNKpNVD9RJK89COPpJZTtFON6B2DHXu1t7LmeupvAD2bO",
+	"06spNeJ3tAC5xBSnb8NtphVJr7zkbgSb0PiITyKmpu0fBrhqgAOqaSQmcXpGglyAvx2cHBPg2PJM5V5e",
+	"+k9rmEs34DNGL7JWBhimbAWPlvYNckxDlj0ZmV0gWrQryQ7DsvnywsdJqhZx+GiARjRtrn9KF5C9oHHV",
+	"C0JdOUAz6cxq7dYuj8rKsA3TS/I0oApajCvgimm2gJ9WvufXvn1nq8TtShjSRgH1TLwShko15er3DjcA",
+	"6JhjWygSAhYm4TECwrdqfWYHDBhPK5lqXt3q6hAqLwR7yECrUkK8Nuh3SP4dYv3SweWK5HNJEW2jKi+u",
+	"V7n71lkuVFb/gzr6NRcvHtnFL9afr8gTuDe2G+LfOk3g/wtGAT+c+g2q4LU1N4QW9cF2CiD11YvP7nxl",
+	"4bXV/xHo+jY1zFb52HdMTKkMW/bhsJ+Vddozo1y1BB5TuzxMAITp9jk/xiKBGZVfsMmOtUI4MGSKzudA",
+	"pb0Vn1YJRLbnjKo7BHqd2r27KanxI2QSmyiIsh2/Uy7xXyns7zaQvZpXL9+P6CV7clfp81cmw+/IvY+U",
+	"C2/CwXfm2h8Z8Lux60cOd+HStU7idmz52iaSk5LnItN/xkqse9TaTXzKGcgJtBCif78967urcY9cANDE",
+	"vUzfv//DctyD5fj7eZmHyEBlM0eeYkUrCg9B4fGxuOfF7s/Pf7qlBxorx5gr88KflT2+/k61g9ukrbK7",
+	"Ag9qftNbM+sr81xh898iOZIguzItYvlslTu2LuuBF4X+QbMduWuEj5zlsNen1mc33Kb8SHD8SHBsYXqQ",
+	"eVwdnWGfhkKctyc1iYxV6YLbSfdjpAnWSVg+PXBXKftRGPCPkVJIGf4lnjdjwagiSos5uRTyC75YQhPh",
+	"XrnSyKytyjLckukfKbuwjvHvg9l/JBbunljYTjc/RMbgHhT3w2YKsmvej5whWOuauczAD6Px3YzG3zeb",
+	"kFq4pomEtf5e8S5G8RL07xdGwt00lZvc1rKOhSS4AHmaXJQieKPJ3p5yd6EUeWpvTpHczSmsLElu75kF",
+	"qwUZZ+tvIRsLX6i7c1W7uDR+GUe2eKOuXkTVLHiSNdjDSYqLp7UgbrpSiqY63UFyLVqMyRzEPLJnc3j3",
+	"nfHQ3QNmEmt+CAcI89PbjavO+utUkJCF5HJKtb0i7xMtkiuyuXdJpMQNmfauL67/fwAAAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

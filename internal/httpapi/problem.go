@@ -114,8 +114,11 @@ func problemFor(err error) api.Problem {
 	if p.Title == "" {
 		p.Title = http.StatusText(p.Status)
 	}
-	if p.Status == http.StatusUnprocessableEntity && !hasRule(p.Violations) {
-		p.Code, p.Title = "invalid_value", "The request has invalid values"
+	if p.Code == "rule_violation" {
+		p.Title = "The request breaks certification rules"
+		if !hasRule(p.Violations) {
+			p.Code, p.Title = "invalid_value", "The request has invalid values"
+		}
 	}
 	p.Type = problemTypeBase + p.Code
 	return p

@@ -1,0 +1,60 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/apformation/certapi/internal/auth"
+)
+
+// The role matrix of API.md, written out independently of openapi.yaml's x-roles:
+// every operation × every role. Allowed calls may still answer 404 or 422, never
+// 401 or 403; refused ones answer 403.
+func TestRoleMatrix(t *testing.T) {
+	all := []auth.Role{auth.RoleAdmin, auth.RoleDirector, auth.RoleSiteStaff, auth.RoleJuryMember, auth.RoleCandidate}
+	adminOnly := []auth.Role{auth.RoleAdmin}
+	staff := []auth.Role{auth.RoleAdmin, auth.RoleDirector, auth.RoleSiteStaff}
+	patch := map[string]string{"If-Match": `"99"`}
+	ops := []struct {
+		r       req
+		allowed []auth.Role
+	}{
+		{req{method: "GET", path: "/v1/certifications"}, all},
+		{req{method: "GET", path: "/v1/certifications/RNCP26206"}, all},
+		{req{method: "GET", path: "/v1/certifications/RNCP26206/rules"}, all},
+		{req{method: "POST", path: "/v1/certifications/RNCP26206/registration-periods", body: map[string]any{"legal_act": "x", "effective_from": "2030-01-01", "effective_until": "2029-01-01"}}, adminOnly},
+		{req{method: "GET", path: "/v1/training-sites"}, staff},
+		{req{method: "POST", path: "/v1/training-sites", body: newSite("X", "98800")}, adminOnly},
+		{req{method: "GET", path: "/v1/training-sites/" + siteMontpellier}, staff},
+		{req{method: "PATCH", path: "/v1/training-sites/" + siteMontpellier, contentType: "application/merge-patch+json", body: `{"name":"x"}`, headers: patch}, adminOnly},
+		{req{method: "DELETE", path: "/v1/training-sites/" + siteMontpellier, headers: patch}, adminOnly},
+		{req{method: "GET", path: "/v1/users"}, adminOnly},
+		{req{method: "POST", path: "/v1/users", body: map[string]any{"email": "x@x.example", "role": "site_staff", "password": "a-long-enough-password"}}, adminOnly},
+		{req{method: "GET", path: "/v1/users/01900000-0000-7000-8000-000000000000"}, adminOnly},
+		{req{method: "PATCH", path: "/v1/users/01900000-0000-7000-8000-000000000000", contentType: "application/merge-patch+json", body: `{"role":"admin"}`, headers: patch}, adminOnly},
+		{req{method: "DELETE", path: "/v1/users/01900000-0000-7000-8000-000000000000", headers: patch}, adminOnly},
+		{req{method: "GET", path: "/v1/audit-events"}, adminOnly},
+	}
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		for _, op := range ops {
+			for _, role := range all {
+				r := op.r
+				r.bearer = h.as(role)
+				res := h.do(r)
+				allowed := slices.Contains(op.allowed, role)
+				switch {
+				case allowed && (res.code == http.StatusUnauthorized || res.code == http.StatusForbidden):
+					t.Errorf("%s %s as %s: %d, want it allowed", r.method, r.path, role, res.code)
+				case !allowed && res.code != http.StatusForbidden:
+					t.Errorf("%s %s as %s: %d, want 403", r.method, r.path, role, res.code)
+				}
+				// And without credentials, every one of them is a 401.
+				r.bearer = ""
+				if res := h.do(r); res.code != http.StatusUnauthorized {
+					t.Errorf("%s %s without a token: %d, want 401", r.method, r.path, res.code)
+				}
+			}
+		}
+	})
+}
