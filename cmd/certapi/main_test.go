@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apformation/certapi/internal/config"
+	"github.com/apformation/certapi/internal/store"
+	"github.com/apformation/certapi/internal/testdb"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"--help"}, envOf(nil), &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range config.Vars {
+		if !strings.Contains(out.String(), v.Name) {
+			t.Errorf("--help does not list %s", v.Name)
+		}
+	}
+	for _, cmd := range []string{"serve", "migrate"} {
+		out.Reset()
+		err := run(context.Background(), []string{cmd, "--help"}, envOf(nil), &out, io.Discard)
+		if !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "Usage: certapi "+cmd) {
+			t.Errorf("%s --help: %v, %q", cmd, err, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, envOf(nil), io.Discard, io.Discard); err == nil {
+		t.Error("an unknown command is accepted")
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			env := envOf(map[string]string{"CERTAPI_DATABASE_URL": testdb.URL(t, d)})
+			steps := []struct {
+				args []string
+				want string
+			}{
+				{[]string{"migrate", "status"}, "00001  pending"},
+				{[]string{"migrate", "up"}, "applied 00001"},
+				{[]string{"migrate", "up"}, "already up to date"},
+				{[]string{"migrate", "status"}, "00001  applied"},
+				{[]string{"migrate", "down"}, "rolled back 00001"},
+				{[]string{"migrate", "up"}, "applied 00001"},
+			}
+			for _, s := range steps {
+				var out bytes.Buffer
+				if err := run(context.Background(), s.args, env, &out, io.Discard); err != nil {
+					t.Fatalf("%v: %v", s.args, err)
+				}
+				if !strings.Contains(out.String(), s.want) {
+					t.Fatalf("%v: %q, want %q", s.args, out.String(), s.want)
+				}
+			}
+			if err := run(context.Background(), []string{"migrate", "sideways"}, env, io.Discard, io.Discard); err == nil {
+				t.Fatal("an unknown action is accepted")
+			}
+		})
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// serveUntil starts serve, waits until it is ready, runs fn, then stops it the way
+// SIGTERM does and checks that it shut down cleanly.
+func serveUntil(t *testing.T, env map[string]string, fn func(base string)) {
+	t.Helper()
+	env["CERTAPI_ADDR"] = freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, envOf(env), io.Discard, io.Discard) }()
+	base := "http://" + env["CERTAPI_ADDR"]
+	ready := false
+	for i := 0; i < 100 && !ready; i++ {
+		select {
+		case err := <-done:
+			cancel()
+			t.Fatalf("serve stopped: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		if res, err := http.Get(base + "/readyz"); err == nil {
+			ready = res.StatusCode == http.StatusOK
+			res.Body.Close()
+		}
+	}
+	if !ready {
+		cancel()
+		t.Fatal("serve never became ready")
+	}
+	fn(base)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+func call(t *testing.T, method, u, bearer, contentType, body string) (int, map[string]any) {
+	t.Helper()
+	r, _ := http.NewRequest(method, u, strings.NewReader(body))
+	if bearer != "" {
+		r.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if contentType != "" {
+		r.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var m map[string]any
+	_ = json.NewDecoder(res.Body).Decode(&m)
+	return res.StatusCode, m
+}
+
+// The embedded default: first start migrates and creates the admin; everything
+// acknowledged before a stop is there after a restart, and tokens stay valid.
+func TestServeKeepsWritesAcrossRestart(t *testing.T) {
+	env := map[string]string{"CERTAPI_DATA_DIR": t.TempDir(),
+		"CERTAPI_BOOTSTRAP_ADMIN_EMAIL": "admin@example.org", "CERTAPI_BOOTSTRAP_ADMIN_PASSWORD": "a-long-enough-password"}
+	var token, id string
+	serveUntil(t, env, func(base string) {
+		code, tok := call(t, "POST", base+"/v1/auth/token", "", "application/x-www-form-urlencoded",
+			url.Values{"grant_type": {"password"}, "username": {"admin@example.org"}, "password": {"a-long-enough-password"}}.Encode())
+		if code != http.StatusOK {
+			t.Fatalf("token: %d %v", code, tok)
+		}
+		token = tok["access_token"].(string)
+		code, site := call(t, "POST", base+"/v1/training-sites", token, "application/json",
+			`{"name":"Kept","address":{"line1":"1 rue","postal_code":"31000","city":"Toulouse","country_code":"FR"},"roles":["preparation"],"certification_codes":["RNCP26206"]}`)
+		if code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, site)
+		}
+		id = site["id"].(string)
+	})
+	serveUntil(t, env, func(base string) {
+		code, site := call(t, "GET", base+"/v1/training-sites/"+id, token, "", "")
+		if code != http.StatusOK || site["name"] != "Kept" {
+			t.Fatalf("after restart: %d %v", code, site)
+		}
+	})
+}
+
+// MySQL is migrated only when asked: a schema behind the binary stops serve.
+func TestServeOnMySQLMigratesOnlyWhenTold(t *testing.T) {
+	dsn := testdb.URL(t, store.MySQL)
+	env := map[string]string{"CERTAPI_DATABASE_URL": dsn, "CERTAPI_JWT_KEY": strings.Repeat("k", 32), "CERTAPI_ADDR": freeAddr(t)}
+	err := run(context.Background(), []string{"serve"}, envOf(env), io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "migrate up") {
+		t.Fatalf("serve on an unmigrated MySQL: %v", err)
+	}
+	env["CERTAPI_MIGRATE"] = "true"
+	serveUntil(t, env, func(base string) {
+		code, _ := call(t, "GET", base+"/v1/certifications", "", "", "")
+		if code != http.StatusUnauthorized {
+			t.Fatalf("GET /v1/certifications without a token: %d", code)
+		}
+	})
+}
