@@ -343,8 +343,10 @@ type CertificationList struct {
 // CertificationSite Example: {"address":{"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"},"name":"AP Formation","role":"certification","training_site_id":"0190a1b2-0000-7000-8000-000000000001"}
 type CertificationSite struct {
 	// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
-	Address        Address            `json:"address"`
-	Name           string             `json:"name"`
+	Address Address `json:"address"`
+	Name    string  `json:"name"`
+
+	// Role Example: preparation
 	Role           SiteRole           `json:"role"`
 	TrainingSiteId openapi_types.UUID `json:"training_site_id"`
 }
@@ -442,7 +444,7 @@ type Label struct {
 	Fr string `json:"fr"`
 }
 
-// ListMeta defines model for ListMeta.
+// ListMeta Example: {"next_cursor":null}
 type ListMeta struct {
 	// NextCursor Pass as `cursor` for the next page; null on the last page.
 	NextCursor *string `json:"next_cursor"`
@@ -503,7 +505,7 @@ type RuleList struct {
 	Items []Rule `json:"items"`
 }
 
-// SiteRole defines model for SiteRole.
+// SiteRole Example: preparation
 type SiteRole string
 
 // TokenRequest The one open request schema, as RFC 6749 §3.2 wants unknown token parameters ignored.
@@ -572,12 +574,14 @@ type TrainingSitePatch = json.RawMessage
 
 // User Example: {"active":true,"candidate_id":null,"created_at":"2026-01-01T00:00:00Z","email":"staff@grea.example","id":"0190a1b2-0000-7000-8000-0000000000b1","jury_member_id":null,"role":"site_staff","training_site_id":"0190a1b2-0000-7000-8000-000000000003","updated_at":"2026-01-01T00:00:00Z","version":1}
 type User struct {
-	Active         bool                `json:"active"`
-	CandidateId    *openapi_types.UUID `json:"candidate_id"`
-	CreatedAt      time.Time           `json:"created_at"`
-	Email          openapi_types.Email `json:"email"`
-	Id             openapi_types.UUID  `json:"id"`
-	JuryMemberId   *openapi_types.UUID `json:"jury_member_id"`
+	Active       bool                `json:"active"`
+	CandidateId  *openapi_types.UUID `json:"candidate_id"`
+	CreatedAt    time.Time           `json:"created_at"`
+	Email        openapi_types.Email `json:"email"`
+	Id           openapi_types.UUID  `json:"id"`
+	JuryMemberId *openapi_types.UUID `json:"jury_member_id"`
+
+	// Role Example: site_staff
 	Role           UserRole            `json:"role"`
 	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
 	UpdatedAt      time.Time           `json:"updated_at"`
@@ -593,7 +597,9 @@ type UserCreate struct {
 	// JuryMemberId Required for jury_member.
 	JuryMemberId *openapi_types.UUID `json:"jury_member_id,omitempty"`
 	Password     *string             `json:"password,omitempty"`
-	Role         UserRole            `json:"role"`
+
+	// Role Example: site_staff
+	Role UserRole `json:"role"`
 
 	// TrainingSiteId Required for site_staff.
 	TrainingSiteId *openapi_types.UUID `json:"training_site_id,omitempty"`
@@ -610,7 +616,7 @@ type UserList struct {
 // UserPatch Example: {"password":"another long enough secret"}
 type UserPatch = json.RawMessage
 
-// UserRole defines model for UserRole.
+// UserRole Example: site_staff
 type UserRole string
 
 // Violation Example: {"field":"/route","message":"the apprenticeship route is closed for RNCP26206","rule":"ROUTE-OPEN"}
@@ -4389,128 +4395,129 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID, params UpdateUserPa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rbhs5s+CrEL0HSAanJUuyk4wVLHAcx5l1NhfDcXYwZ+yVqO6SxEmL1JBs2ZrAL7N/drOPsX6xBYvs",
-	"e0tq+Zbv+yaDgWNLTbKqWHcWq796gZjNBQeuldf/6k2BhiDx16MzOjH/hqACyeaaCe71vbMpkAVIxQQn",
-	"Ykz0FIgEJWIZgE/GQpLh8bj1nupgOiSUh/jnB8HBfdb2fE8FU5hRMzVc0dk8Aq/vnXu7557nezN69Q74",
-	"RE+9frfT8T29nJuvlZaMT7zra997JwJqYSmD9usUJCBEgQSqIUwhIxFbgCqunVtpt26la9+bU0lnoB09",
-	"DkFqNmZ29UMRgvmQmYXnVE893+N0ZmYIzFe+J+HPmEkIvb6WMdRjffrh8KT3vNd5XsS81zFraw3SzP4/",
-	"fz9o/WentX/xtev3Otf/5tVR5TCWSsj67RpyuNKDAJ8YJps2l7BgIlZkTidgKIOY/BmDXOZQsbOuIFuv",
-	"foOOX68gDAvXkmUs5Ixqr+/FMT5ZM3MIs7nQwIPlf4dlFdkDEnP2ZwzkCyyRF/WUKcsMTPA2+QRcEzqh",
-	"jJNLpqdIB0VnQEYiXPqEaUK5ugSpzDfnfMyk0oaH5oIrcAOfmnl7e2QqYql+emknolzoKUicx0zDFKFk",
-	"r9drn/OEslawMmLkcGkZZFbQGIVgxnj6dy1dxihc9btvxNgKxZTyCRjYRlRBSAR/SShRmkZABIcU971u",
-	"r70Saifbazdyswwfj41KWAH0Abcw00gCDZdkClH4klxOgTvSBrGUZicNUhZo8+luZ28d2JkO8raD9R2b",
-	"MV2F8oROgCj210rZiXBcfq0QxjSOtJXvGb1is3iW7bD7KwWBcQ0TkFYTJUyIiugVDU/hzxgUghUIroHj",
-	"r3Q+j5x+2plLMYpg9u9/KKsqMzD+TcLY63v/ZSfT/Dv2W7VzYkfZRau8JO2yJBSgCBeazAxBLXcJriUN",
-	"dNsz2kjwccSCR4UvWVNlsp0witJUA3lKSRhbAMAn1ECcPJDgVdQKJRH9CVF7I+SIhSHwx8TtINZT4BpB",
-	"D30yirVVbVJEQGZ0iXsR0CiyH4s5SKvyDMTH3BgSGh1JaS3Eo0HNSczhag6BscVjyqJYwkukLypKDguQ",
-	"JKBSMlCEOTAVAv1B6Dci5uGjwjtSwLVPhER6LphiowiIFpaZaBSBTIB7L0I2ZhDW69zU75hSKydW94ZE",
-	"MR5YF2XCFmAVnVEgNW5XHRLusR18BjE4octI0PBMiHdUTuCxFYI1eIpEZnFjbym38gNywQIgNAhgru2W",
-	"nkgIBA+ZGf6GsgjCx4Y255qihWHKmj8E7zOnsZ4Kyf56XMA+CMNwIxoaRyU0Uo4yUOCJX3/9tZXXAcWF",
-	"K54rYjOXIgCl6CiCI66ZXn4vYzGSQL8odDGEJDMhgcg4AvWSGIVl3dEZodJ46UpD6HZDxfO5kBrC9xAy",
-	"eoY4Pj5zP1FkZtYnhsiGYYw0Gw436OC/ia4lmn4xMYaZyy1g1j8IzC6citjuWur7fzXucN8gIXFXQU3Z",
-	"3PO9P2K59Po8jiLfi+gIIhyF6qnwaGpwPd8bS6/vHXH3kSbhk2RapegEDD3F3MwxppECE9hIA7Zm1p9g",
-	"oV3D+B+/e4wzw4IDLSnjhqH8KpBmIcZjxicDCGMXj+G0Y1AmNKQRU/jpIAcm4yFbsDCm0SC3d57vLSh4",
-	"FxXfK6HFV49G0cex1/99/W6+jeXy0HysUMV41xe+Z+hoJMA6qdc5kq6b6R0+lFItlbCREBFQ7lmPLHF/",
-	"f7eBjZ3ZjXGwZ0iJ0R8QaDPnQaDZwoljmRvedNsHXRP6MG0/xY1/DWPcCeS3GUMCJ7v++ubbGHdMcBIC",
-	"iWj6wPWKfS7FmRWip2s3oFAdHez4WszDUIJCUGho7QCNTnIgInv6eaoESCjvTMSRiBUg68Vcy+UAo+y+",
-	"9+bUkJ5x6Hp9r7tHZAzkhIGUQF7RZQTu214iUnNhNH4yerfb7XS8CqECtz1bxWFl0Mp+wfGnj2S3+/x5",
-	"q0toNJ/SFkZZ+d2oBP0XX3t14X6KcDUa3wChI0V1XFFOakYW6FaizOYANc8kFvbijL4leYmEa3joJAkd",
-	"mzKSw9x7dfO/NJsZn//Vg+3732NPq1sTh0wfLZx1ztGeBk4EbFrOGJRACzlAldfp7ndod9RrdTqdTuuF",
-	"+fGz+dFJ/xt10hEm3jFGM5wxowGtV41b54LuX+TNN0reC67nEEUMJHnHtBaSojpvuGBg2FMEGByGA0xJ",
-	"9Tq9561Ot9XpnnU6ffz/P10OBJS2mDwLuuMOvIA92h3hdzYGaIpmZzc/yFE3McIDxTRUGTahbGHzntVp",
-	"9YziVfbeyCh54m9eKrcr9dJpVynnbmkaJb0kCgIJWqFTaKNEEzvI0DiHNZxn0dqQPyxtae75kGpoGa1Q",
-	"Nyi/xRvTRaVd3+Z57Rzc9dStM7h5tHIbXdg2P2GV8opFiLPNKyB+sVba3zGbiGrmpZmn34Om3rX/teyf",
-	"aJgVf1k3UU7dXKMdPbaj8nSmUtJllWr4YBWpi4LFcED8brzILH9u/QjMuNM5DVb4cYcHJ62O0SKYeZol",
-	"KtEw+nv6BQhcGfeXaULJSFIePlFkQaMYFB6ZaJCSaSGX7dS3d8+DJBHgsxBLRUCTCJLHmQQSPok5kBmV",
-	"f8bQvrUHWAD6ll5gNkcd8xSOUirWwgRMA2kiJkd/GtjZBxkMgwWNWMj0crAEaoLkZ74X2B1hybDArgKG",
-	"ggcn5A3KuxUC5//lz1/y52A42uYGBxImTGkb4w3mIJkIE2cSroIoDiEcJDuWLj2OOcqb+zMJZAo6zzGE",
-	"iTRfMwmBhliSk5tvIZ2ICR5jGGbYI/moSiUc8W7lINCFMRwihYYD7CMBjQYhjhSGbN1i1Ka8/p7vKfYX",
-	"eP1nxrmAhYtA/xx7/ee+x8UMeBBRHUsYdPef7xvP9tgswJUV/sS17nVmaVTU9z7Nb74FjEZM33xTZB7F",
-	"khku5hqUi1sCMZvF3PGEwcJ8/ITxcbptRkBrdsPRWArjAWQAHHW7KIIJBAec2XnMxMacklkcaTa7+RYy",
-	"inOrhCjZJK96r3JTjGLFOChFtCDJ73Ykm3BqJNZEZMm2GClgKQ+reDaj+MA7SHDVSzKjnE5AkvDm2wIi",
-	"MZ/jBlKlYolUmcubbwp4AEl0h7JNVGw1wTyiGlTL0AgUuYRRO4sevcPyKibUtke3Xr9b40wUBK+pGs7l",
-	"N0p6uKyGmwlyOW76b+KSRIJPCOUkGU/S8URpukSNyMKXxIilPSnCJ20iQDkXAq7mTOJxzQqHJz1xKaqS",
-	"hoRI7cEma1RQTBvPoRNdtVltFw/ym8GcfFQEulcH8zp12NT4n+YGn9ixtVmaesXaEKkjN/gsMaObkcup",
-	"64aLvHEjNs+d6P6tUlc5zVsUUtTDX2s4tkYxV0K69c5kdQYfl6sz4KjsGzNZCGGaUluvIOrVe8OF6rhr",
-	"oyxas/EAqKTW5CHmzuxNAwXirFBTOPK+2SdWVet18CTGrRS/dNYmGDcCnhqrKsOXeNdlkezUeQWbp1Ui",
-	"VJZ93dZnG5WhkVcIBVtQULJ+yWI6UW9k5VaouBUCsF77Jhuc0Wujy/2dQrYiazliP2jw9rXW09/s2SOj",
-	"DBKnd7VDdb0yOqxIUSnKyXLhj5XjdimyUiTkUmpBISLzi4mnximsbk2KKkN0rRvpHkvh3FhploC+fl5D",
-	"+lPz3HUdTk2KzvLM53IpCKGfolYz80YJ/JRpzPxxx8MyayXf3dSzfEDfr3rsaicmjJOxkAEQLUK69Akb",
-	"E8qXVff9ukCAOteoqcFZb1OyRdYTpHbrM9teu+Fbxqq33cf08PNWhLCj69FLwogidka4vL43lzTQmHgI",
-	"KOq3iaShWQhBn40Yd3kgp76oUoMZlV+s76MCGsFgRq8sUu5Pxr1+J0npH+F5EpVJ6qZ4fHpYSCxQHhIu",
-	"0N7qZSsEjLrxQGguhUEIC0epiaUx5+7yLSfmS8xJ1OUpsugdZwrBLXHzTd98w6yc3cVLGNVk5SyZshP4",
-	"Cr1CoRQDOaA8HIQwBh7Un5fn6LpOEn9xj6WZ82RhpONRz/zYNT/2aldxhN42xDyhshRmPqs6kvdz+Oxb",
-	"kiagZoRZy7wIYJGBRzAWEgY2hHPHFrET9xnjNlGy98yxYbI1ZQb8KGlE3JfETolH+c5dRP76ZHxITs0T",
-	"QtIISAgLyjUmecxzqoZvCtBVixTqYP3aIPdR5AnHe4YL13Defe1bBWK/gGXd/lXD/VoV++HQy1wL3JYP",
-	"cEkOaQSh4Iwm+/BBxAuIImgd0ujmm/kKSkelg7mEMbvy+t7+zz830sXdOl2cgNKoDqVu+S2je6fEnetS",
-	"M2EdbdMsR/VAd5FLtLvalQrjn0SUY+EKJUoEjEYtW0tVVKFoQGGSioIZlfpJ7kgDn7n5NmFQVcF2apIY",
-	"x9pD0sV2uby0Rqeor2oi38esqfHzqNRt1y+Z/i8IwN1MbJm/c7PV5WqxuFXSEBQRYyyzdpg+UQT1MbFT",
-	"AGFcC8K0so8bzy5ROjOjwC6alDBkiKQKkMezkdVkObxWf8t4zbelTcgezU+aX75uO8pZveK2/NOdBRX5",
-	"oAR+MzVWv26dz14CpO4RC9nG1BA+tmrt8kLFeKRuU+u8+LtU6ZXpCtVyjjqNMpYNHitRYixRxOrRSnI8",
-	"lYxzIb1RvQWjFKGKDJPbZfbWFRAzCq+WuUMZYevCI6p0euNsy4Klcro6B1cdRklxb939otM3h2R/79kL",
-	"4uqGUfdUXAYZRzBYMBElSZEQNGUmPutiBTNepZLiC9hLXkob983rezuL7k6SEWgluTmlqY6NSPV6WYxe",
-	"UyZdSMTYQuksLTHVeq76Ozt0ztp0np6MtscyqYBWO2ZIKw91+rtNiI0ZRMZe77j0xU6xEG8Gtma473Fh",
-	"g5aAcjIydjeIqAQMzN9I4MGUnIhoyUExSp7aSYiZRJH9n19cXf3k+UhBg+bR6enx2cfT37zri5UOU/kq",
-	"n9KGF4iK4gkJImY0Cl51UZdMB1MieHvzddFsy8rppLpn4YopzfjEpYaKAL3BqDB3gciwMwuT65TJ2PTq",
-	"RyPoMqZpAt+WpUgJx33N7po929/P3zXLDbtFuiT5oLp1n0+PiZ5STRjeZxgzwBuV5AvjSLCc1G0+A8hx",
-	"b0Pv7X+kzF9y3zblll1FVOJtOQK6E9g6HVOT0yr5XvYi8toiQhiPwfh1MBhLMcPnuvv43F7h25hrVD69",
-	"Tq+Tft0wM0t7mMGa0GhAAwPLgZQ3/xeTEzHpvSDhzbcAZiMJpNfp/kzm8ShiN98IjclbEUtOI/JxPGYB",
-	"g8gM2CN/UL5gIM3T+zUxUA7rpnV2ZSqUxq0f4kjTYEzDUsEcqcqS1qwoL5uggloVcD9PsWZ8dmhLabeo",
-	"gK5hs97zVrfX6nZWsNluN/16JesUOKf3fBPndDulATUO0OMwwvod3qqgfZutrt3dOKq9G3T68fPZUevj",
-	"ydEHo4zQqhgopgC6trTwwJjqkBmMic1M26vsUsSTKaGciDlwgqeVaWXhZ54OIuoJ40aRGw9NEhN2L4QJ",
-	"uJ/QILj5P4qIeAFSNyssrK0MTnBY3bgB3apAzEARQ0B7WfT0w+EJQbTJJeOKiAVYJxMv3at84JgQx6VQ",
-	"waat8Na170X0sjZ5db/1jimaq7Y6OXytqzWtEnarA1bkpHs6UPW99OyskJuGOZVpGWXh1LCOtmfGPc7d",
-	"Vm9eEX7mLtlZpnVOskXUNyGH8eGfv9jbJ//vf++2e+SSGgcx5l+4uOREm2VJ1r+DsAkX0paP5+g+kZTr",
-	"pNbeBPOXQoYursdf+14gpAkWyVRIBWSElzmWxjmdo48QK5DuYBVvJfyHm70t5KTGMKIf29SBc0/bYvhG",
-	"J6J5fHJ7liHmpszdNF2R4k/wL4LZ+7lOfAIxb3ZgmxGr+PCzvU06NodYHac6LrM9EurriZEjvL4Hy7fT",
-	"0S8B+8jeHn/+67j7gb3db8Nup63YBJljziSoAeNef7/TSbFL75zgPAnLvAIq6w5Wi2sWkN1bFXtk65bV",
-	"4ye8N22YW7MIFZ9lbzcmdyUinx1pvCt5jDKmcahdbNqZAqqFyQpIJQDV7p6LlevKJNB2JgriOxRNFDQc",
-	"fmv0dO6E/sJv5OQ3r6BYV6ihGqjgeB5uhGZtFbCleN150va1HLXkyxmzTYnz9cn328QZDQOArYpQmhvo",
-	"fDlKrmy0ilp+F5ui1rxcDnGuVLFYVOo3zU8YI1umQP8CxJuEfPvgpSr5+Tt+hxDCFen0NmiBF90XhC6A",
-	"x0DeAuXkPciZ+GuDItjrPG+sCDZfQlwhxhf3UDa1paht01+sLIczxhP3ssS5vmc7cLmvXX3OKmHacLP1",
-	"nkRrO2jLWeZthGQT33+nssuCff0ud+XyEGx9dTsnCitucdcYTJJ6BtfIAfkluncTNovAD4m7R4krMpfv",
-	"XbUmouU+/EMJ3j6ll+8hbWbyWdmrMysdxTQPgqGW1euNUrEze76jNB2P/2MigbaTNRq7cKOuqwQfzGA2",
-	"ApkDwdXaYpEoLnHrQttd70EdvSL9qu7SxnP5W2WAZ7SUu7Of+JtixcZOXXlXboFYk5pjw57b1BxvXPQR",
-	"nMGE1K7CuQJ2hXglJrmzf2iIdouk9jqBzWVxqL1CCBxToS6jcr8CWU32lISoGNSfuh3AE/P00barXdyK",
-	"Pe4gOFWJWANl7uFbwbkuq5Q3TL3yWN+7lEzDRx4tUwt3H4K4BteMJW6BaknASrKVkmGVGHwnNxGt6ndx",
-	"D83KW7uFeel27XdrZLyB93dnY3ev8vfPL1XbC8st3L/yuUSSnk1Ku9ytuFSr5widN1212e+sfqB0nSGp",
-	"nMEjtEKtDLYiLvbnw4ewXXEklNMq+Ys9rjYmd8hXvRhgF6wWWLz99PEDmQtsmWrLKHVWSVQqq6ivH0tB",
-	"33y8nYBa1+g0K4CxhVD2AM99VIiPfHsvX3BDkwqIm1RoAm5V09ibtrFkevnJMGhSGk8lyINYT7O/3iR8",
-	"+fbXM6+mV63NZLvc+liKGRmefPx0RnYW3R0a6+kOfpN1sEef2WbJCwVatp0k42ORNKx0p8x1ed3axpNq",
-	"qTTMbAmNjLmyJ6DIOOS8erHr3PMTWkNIRkuSX6F/zit7QSSMQdoDIJ8kMow2T/mGDiLmGnvR4EmbnsKS",
-	"UCnZAvxznsqO8gksaBTb6hzfuAfMdbChl1SGqn3Oz/mh4AuzkuCqb/kWmywrTr8A3m8hyOXqJWGhbfj0",
-	"+fPxa2L5QL0kuBIZ/vbbb7+13r9vvX49fHnObd2UtoeAu7u7+4Rx8vnssE2wybGdJy3yG67qFDp03dvP",
-	"uSs2G5ogfmgRN/KK3JxVIPlkmP3x+8WQcDpLKj5zjH/Oi9S2pVBJrWCbGIutsF0oGWKX8CF52m0ZY0vc",
-	"YTXpdX6yhOREzOmfMZzzpMTSd19g3/PhV7StPsnZ1ethm7yPLUJJNZrCNstLMnTOOeJ4ziknw6MzOhm+",
-	"JNY9V8RJXa5XbpugX24QNfKgXFNfMiz1xx7ifh/RYJpriorn4spsz/CqhemFIbmcsmCKvattRR82rmb6",
-	"JaF8ac/0z7EXb9rx2vVeJhPQiux1dh0JsjbLWX/mtBu2glxH+86e7cSf1F0WMkXFzTo4Oc7HzV633Wl3",
-	"kl6gdM68vrfb7rR30ZHTU9Q2VkOETLdgkfTfmNgj25QSx8ZymJ3P+lYpr/iKiRWOXvbIju1Fbxy9DQ+6",
-	"10GYJ+t605d7gNX2w6/Vyhvms7UQzbvr10+X62HW/PUQF6Uu+b1OZ03D4O0aBZeandX1DseqZrzxYJ4l",
-	"lhGwlfGeBaRu/hTgnVxPfxzS3Tyk0LAaB+1uHpS1r7/2vWdNICu2j7/Od3tAY2XxNUYk8omIQlCa4Jsz",
-	"zB7RCZ514DPGeDsdkHlsF2bCooVF516omncuDLMygP+auL1Ohw+T2oIheYrOmDViTxRBX9xq02E6qG30",
-	"aaUWYmi0tAQFcuEctjmVmoMkOdZROf2rzvkwzjpVDzL4htlp/RKtEXCjkMM2OaiUrjiVq/xznqtYwapi",
-	"HqKXl71w4QsXlzhfUtCCeq2oZY6ViuHMHcg7p/CVCNc1AL9qXV5eYhupViwj4MYOhs3lo1Dlc1103pLI",
-	"4qFks1j7USua1kuznl2ps/ohDabQOhRcSxFtbqv+aLLcbSDL5d7/OO5Zk8VqeqvfQR0497vc5+zjSFPG",
-	"bduunGf99KNxy3tJDYvj8J8K2kJPS8oCy0qDTFsUbPZ6e3tYfPTBTe5D2qFqE5e1pqhIpX91Y2ToUY07",
-	"lXsJVNIRiIQQMePe5RiuxE11duoWmYV6Xt35anTr9UqW/QWKHLs1w+bfrfR4zLjqHQoF5O/0ppPdzt5m",
-	"/si/meUfmtv3GmJjX4JzX77a5VRgUJhG/0ZLCF7apoeXjG15uvrqPbxItlK6dvKNWVq5PnJ3X9ZPfdOi",
-	"3J5ig+qaC0Fby2/xJXdWhJv4cNtJ78orJY3ct+4DwrH6fTK2BbhrEFRSJvnXQq5TKOlzj+vPPbyC2Ovs",
-	"bx6Qvpjte/mYe71ek8HVlxfdhwq0MoqJIw6XNKpNVD9RJK89COPpJZTtFON6B2DHXu1t7LmeupvAD2bO",
-	"06spNeJ3tAC5xBSnb8NtphVJr7zkbgSb0PiITyKmpu0fBrhqgAOqaSQmcXpGglyAvx2cHBPg2PJM5V5e",
-	"+k9rmEs34DNGL7JWBhimbAWPlvYNckxDlj0ZmV0gWrQryQ7DsvnywsdJqhZx+GiARjRtrn9KF5C9oHHV",
-	"C0JdOUAz6cxq7dYuj8rKsA3TS/I0oApajCvgimm2gJ9WvufXvn1nq8TtShjSRgH1TLwShko15er3DjcA",
-	"6JhjWygSAhYm4TECwrdqfWYHDBhPK5lqXt3q6hAqLwR7yECrUkK8Nuh3SP4dYv3SweWK5HNJEW2jKi+u",
-	"V7n71lkuVFb/gzr6NRcvHtnFL9afr8gTuDe2G+LfOk3g/wtGAT+c+g2q4LU1N4QW9cF2CiD11YvP7nxl",
-	"4bXV/xHo+jY1zFb52HdMTKkMW/bhsJ+Vddozo1y1BB5TuzxMAITp9jk/xiKBGZVfsMmOtUI4MGSKzudA",
-	"pb0Vn1YJRLbnjKo7BHqd2r27KanxI2QSmyiIsh2/Uy7xXyns7zaQvZpXL9+P6CV7clfp81cmw+/IvY+U",
-	"C2/CwXfm2h8Z8Lux60cOd+HStU7idmz52iaSk5LnItN/xkqse9TaTXzKGcgJtBCif78967urcY9cANDE",
-	"vUzfv//DctyD5fj7eZmHyEBlM0eeYkUrCg9B4fGxuOfF7s/Pf7qlBxorx5gr88KflT2+/k61g9ukrbK7",
-	"Ag9qftNbM+sr81xh898iOZIguzItYvlslTu2LuuBF4X+QbMduWuEj5zlsNen1mc33Kb8SHD8SHBsYXqQ",
-	"eVwdnWGfhkKctyc1iYxV6YLbSfdjpAnWSVg+PXBXKftRGPCPkVJIGf4lnjdjwagiSos5uRTyC75YQhPh",
-	"XrnSyKytyjLckukfKbuwjvHvg9l/JBbunljYTjc/RMbgHhT3w2YKsmvej5whWOuauczAD6Px3YzG3zeb",
-	"kFq4pomEtf5e8S5G8RL07xdGwt00lZvc1rKOhSS4AHmaXJQieKPJ3p5yd6EUeWpvTpHczSmsLElu75kF",
-	"qwUZZ+tvIRsLX6i7c1W7uDR+GUe2eKOuXkTVLHiSNdjDSYqLp7UgbrpSiqY63UFyLVqMyRzEPLJnc3j3",
-	"nfHQ3QNmEmt+CAcI89PbjavO+utUkJCF5HJKtb0i7xMtkiuyuXdJpMQNmfauL67/fwAAAP//",
+	"7H37bhu31+CrELMfkBTfSJZkJ2kULPC5jtN1NhfDcbboV3slauZIYjMiVZIjWzX8MvvPbvYx1i+24CHn",
+	"PpJGvqW/NkXh2BIv5xyeOw/JKy8Qs7ngwLXy+lfeFGgIEn89PKUT828IKpBsrpngXt87nQJZgFRMcCLG",
+	"RE+BSFAilgH4ZCwkGR6NW++pDqZDQnmIf34QHNxnbc/3VDCFGTVDwyWdzSPw+t6Zt3vmeb43o5fvgE/0",
+	"1Ot3Ox3f08u5+VppyfjEu772vXcioBaWMmi/TEECQhRIoBrCFDISsQWo4ty5mXbrZrr2vTmVdAba0eMA",
+	"pGZjZmc/ECGYD5mZeE711PM9TmdmhMB85XsS/oiZhNDraxlDPdYnHw6Oe897nedFzHsdM7fWIM3o//O3",
+	"/dZ/dlovz6+6fq9z/W9eHVUOYqmErF+uIYdLPQiwxTBZtLmEBROxInM6AUMZxOSPGOQyh4oddQXZevUL",
+	"dPR6BWFYuJYsYyFnVHt9L46xZX6BntdOFMJsLjTwYPnfYVnFfZ/EnP0RA/kCS2RNPWXK8gYTvE0+AdeE",
+	"Tijj5ILpKZJF0RmQkQiXPmGaUK4uQCrzzRkfM6m0Yam54Apcx6dm3N4emYpYqh9e2YEoF3oKEscxwzBF",
+	"KNnr9dpnPCG0lbOMNjlcWgaZFSRHmZgxnv5dS5cxylo9MxiptjIypXwCBrYRVRASwV8RSpSmERDBIcV9",
+	"r9trr4Taifradd0s0kdjoyFWAL3PLcw0kkDDJZlCFL4iF1PgjrRBLKVZSYOUBdp8utvZWwd2ppK87WB9",
+	"x2ZMV6E8phMgiv25UpQi7JefK4QxjSNtxX1GL9ksnmUr7P5KQWBcwwSkVUwJE6Je+omGJ/BHDArBCgTX",
+	"wPFXOp9HTl3tzKUYRTD799+V1ZwZGP8mYez1vf+ykxmCHfut2jm2veykVV6SdloSClCEC01mhqCWuwTX",
+	"kga67RnlJPg4YsGjwpfMqTLZThhFaaqBPKUkjC0A4BNqIE4aJHgVtUJJRH9A1N4IOWJhCPwxcduP9RS4",
+	"RtBDn4xibVWbFBGQGV3iWgQ0iuzHYg7SqjwD8RE3doVGh1Jag/FoUHMSc7icQ2BM85iyKJbwCumLipLD",
+	"AiQJqJQMFGEOTIVAfxD6jYh5+KjwjhRw7RMhkZ4LptgoAqKFZSYaRSAT4N6LkI0ZhPU6N3VDptTKidW9",
+	"IVGMB9ZjmbAFWEVnFEiNF1aHhGu2g20Qg2O6jAQNT4V4R+UEHlshWIOnSGQmN/aWcis/IBcsAEKDAOba",
+	"LumxhEDwkJnubyiLIHxsaHOeKloYpqz5Q/A+cxrrqZDsz8cF7IMwDDeioXFUQiPlKAMFnvjll19aeR1Q",
+	"nHiTh3aN2M2lCEApOorgkGuml9/KeIwk0C8KXQ4hyUxIIDKOQL0iRoFZb3VGqDROvNIQutVR8XwupIbw",
+	"PYSMniKOj8/sTxSZmfmJIbJhICPdhuMNOvhvonuJpl9MCGLGchOY+fcDswonIrarmIYGV8Zb7hskJK4y",
+	"qCmbe773eyyXXp/HUeR7ER1BhL1QXRWapgbY872x9PreIXcfaRI+SYZVik7A0FPMzRhjGikwcY80YGtm",
+	"/QsW2jmMP/KbxzgzLDnQkjJuGMqvAmkmYjxmfDKAMHbhGg47BmUiRxoxhZ8OcmAyHrIFC2MaDXJr5/ne",
+	"goJ3XuHjhBZXHo2ij2Ov/9v61Xwby+WB+VihyvGuz33P0NFIgHVar3MkXTfSO2yUUu0qgWwkRASUe9ZD",
+	"S9zh32zcY0d2fRzsGVJi9DsE2oy5H2i2cOJY5oY33fZ+14R/TNtPceFfwxhXAvltxpDAyaq/vvk6xhUT",
+	"nIRAIpo2uF6xzqUwtEL0dO4GFKqjg+1fi3kYSlAICg2tXaDRcQ5EZE8/T5UACeWdijgSsQJkvZhruRxg",
+	"EN733pwY0jMOXa/vdfeIjIEcM5ASyE90GYH7tpeI1FwYC5D03u12Ox2vQqjALc9WcVkZtLKfcPTpI9nt",
+	"Pn/e6hIazae0hVFXfjUqOYHzq15dNiBFuGoKNkDoSFHtV5STmp4FupUoszlgzTOJhb04om9JXiLhGh46",
+	"TkLJpozkMPd+uvlfms1MDPDTg637P2NNq0sTh0wfLpx1ztGeBk4EbNbOGJRACzlAldfpvuzQ7qjX6nQ6",
+	"ndYL8+NH86OT/jfqpD1M/GOMZjhjRgNaLxuXzgXhP8ubr5S8F1zPIYoYSPKOaS0kRXXecMLAsKcIMFgM",
+	"B5ix6nV6z1udbqvTPe10+vj/f7qcCChtMXkWdMcdeAF7tDvC72xM0BTNzm6+k6NuYoQHimmoMmxC2cLi",
+	"PavT6hnFq+y9kVHyxN88VW5V6qXTzlJO7dI0anpFFAQStEKn0EaNJpaQoXEOazjPorVderG0wrnuIdXQ",
+	"MkqiOMZeHa55BtiYXCrxxDbttXN/19O+zhznscyxQWFR/YSRyjMWIc6WtoD4+Vpd8I7ZtFUzH860fg+a",
+	"etf+Vdl70TAr/rJuoJwyusZlPLK98nSmUtJllWrYsIrUecGeOCB+Mz5mlny3Xgam6+mcBiu8vIP941bH",
+	"6BjMU80ShWnE4D39AgQujXPMNKFkJCkPnyiyoFEMCvdbNEjJtJDLdur5u/YgSQTYFmKpCGgSQdKcSSDh",
+	"k5gDmVH5RwztW/uHBaBv6SNmY9QxT2EfpmJLTDg1kCaecvSngR19kMEwWNCIhUwvB0ugJqR+5nuBXRGW",
+	"dAvsLGAouH9M3qD4WyFw3mF+8ya/iYa9bSZxIGHClLYR4GAOkokwcTXhMojiEMJBsmLp1OOYo7y5P5Mw",
+	"p6ARHUOYOPQ1kxBoiCU5vvka0omY4KaHYYY9ko+5VMIR71Z2Al3owyFSaFbANgloNAixpzBk6xZjOuX1",
+	"93xPsT/B6z8zrgcsXHz6x9jrP/c9LmbAg4jqWMKg+/L5S+P3HpkJuLLCnzjevc4sjZn63qf5zdeA0Yjp",
+	"m6+KzKNYMsPFXINyUU0gZrOYO54wWJiPnzA+TpfNCGjNajgaS2H8gwyAw24XRTCBYJ8zO44Z2BhbMosj",
+	"zWY3X0NGcWyVECUb5KfeT7khRrFiHJQiWpDkd9uTTTg1EmvitWRZjBSwlIdVPJtRbPAOElz1kswopxOQ",
+	"JLz5uoBIzOe4gFSpWCJV5vLmqwIeQBL7oWwTFVtNMI+oBtUyNAJFLmDUzmJL76A8iwnE7b6v1+/WuBoF",
+	"wWuqhnPZj5IeLqvhZoJcjqr+m7ggkeATQjlJ+pO0P1GaLlEjsvAVMWJp95WwpU0TKOdgwOWcSdzcWeEO",
+	"pfszRVXSkBCpPdhkjQqKaeMmdqKrNqvtYhVAM5iTj4pA9+pgXqcOmxr/k1znY9u3NodTr1gbInXoOp8m",
+	"ZnQzcjl13XCSN67H5rET3b9VYiuneYtCinr4qoZjaxRzJeBb70xWR/BxujoDjsq+MZOFEKYJt/UKol69",
+	"N5yojrs2yqI1Gw+ASmpNHmLszN40UCDOCjWFI++bfWJVtV4HT2LcSvFLZ236cSPgqbGqMnyJd12OyQ6d",
+	"V7B5WiVCZdnXLX22UBkaeYVQsAUFJeuXLKYT9UZWboWKWyEA67VvssAZvTa63N8oZCuyliP2gwZvV7We",
+	"/mbPHhllkDi9qx2q65XRYUWKSlFOlil/rAy4S6CVIiGXcAsKEZlfTEs1TnB1axJYGaJr3UjXLIVz4yZo",
+	"Avr6cQ3pT0y76zqcblGxludFl1pBgP0U05qJNgrkp0yB5vdGHpZ3K8nxpo7mA7qC1T1aOzBhnIyFDIBo",
+	"EdKlT9iYUL6sevPXBQLUeUpN7c96E5NNsp4gtUufmfraBd8ydL3tOqY7pbcihO1dj14SVRSxM7Lm9b25",
+	"pIHGPERAUd1NJA3NRAj6bMS4Sws5bUaVGsyo/GJdIRXQCAYzemmRcn8y7vU7Sf7/EDefqEwyOcW91oNC",
+	"noHykHCB5lcvWyFgEI67R3MpDEJYdUpNaI0Jepd+OTZfYoqiLm2RBfM4Ughuipuv+uYrJunsKl7AqCZJ",
+	"Z8mUbddX6BUKpRjIAeXhIIQx8KB+cz1H13WS+LNrlqbZk4mRjoc982PX/NirncURetuI85jKUtT5rOpX",
+	"3s9OtW9JmoCaEWYt8yKARQYewVhIGNiIzu1xxE7cZ4zbvMneM8eGydKUGfCjpBFxXxI7JO77O+8R+euT",
+	"cSk5NS2EpBGQEBaUa8z5mHaqhm8K0FUrGupgvWqQCinyhOM9w4VrOO++1q0CsV/Asm79qtF/rYr9cOBl",
+	"ngYuywe4IAc0glBwRpN1+CDiBUQRtA5odPPVfAWlfdXBXMKYXXp97+WPPzbSxd06XZyA0qhopW76LYN9",
+	"p8Sd61IzYB1t06RHdfd3kcu7u0KXCuMfR5RjlQslSgSMRi1beFVUoWhAYZKKgumV+kluhwPb3HydMKiq",
+	"YDs0SYxj7Y7qYrvUXlrQU9RXNYHwYxbg+HlU6pbr50z/FwTgbia2zN+50epSt1gZK2kIiogx1mg7TJ8o",
+	"gvqY2CGAMK4FYVrZ5sazS5TOzCiw8yb1DhkiqQLk8WxkNVkOr9XfMl7zbWkRsqb5QfPT1y1HOclXXJZ/",
+	"ua2hIh+UwG+mxurnrfPZS4DUNbGQbcwUYbNVc5cnKsYjdYta58XfpaSvTFeo1n7UaZSxbNCsRImxRBGr",
+	"RytJ+RQxq6Y6yvAWWlRP2ChFqCLD5CCbPdEFxPTCU2xuC0fYmvOIKp0ebtuy+Kmc3M7BVYdwUihcd3bp",
+	"5M0Bebn37AVxNciomioehYwjGCyYiJIUSgiaMhO+dbEaGo9pSfEF7AEypY135/W9nUV3J0kYtJJMntJU",
+	"x0bier0shK8puS6kbWzRdVY+M9V6rvo7O3TO2nSe7qO2xzKpplY7pksrD3X6u02fjRlExpzvuOzGTrGo",
+	"bwa2/rjvcWFjmoByMjJmOYioBIzb30jgwZQci2jJQTFKntpBiBlEkZc/vri8/MHzkYIGzcOTk6PTjye/",
+	"etfnK/2p8jFBpQ0vEBXFExJEzCgcPEajLpgOpkTw9uaTqdmSlZNPdW3hkinN+MQlkooAvcGgMXc4ybAz",
+	"C5OTm0nf9FhJI+gypmkC35aFSwnHXWXn2J69fJk/x5brdotsSvJBdek+nxwRPaWaMDwrMWaApzXJF8aR",
+	"YDmp27xjkOPehs7d/0iZv+TdbcpEu/qpxBlzBHT7tXU6piblVXLN7JnntQWJMB6DcftgMJZihu26L7Hd",
+	"XuHbmGtUPr1Or5N+3TCPS3uY4JrQaEADA8u+lDf/F3MXMem9IOHN1wBmIwmk1+n+SObxKGI3XwmNyVsR",
+	"S04j8nE8ZgGDyHTYI79TvmAgTeuXNSFSDutbFumViVIapixca0dwhNt+iNvVKObIXJbSZuV/2QAVOlTR",
+	"8vPUbsajB7akd4tK7BoW7T1vdXutbmcFi+52069Xsl2B63rPN3Fdt1PqUONb/RW4Zv36b1V2vw0j1K59",
+	"HNWeYDr5+Pn0sPXx+PCDUXNorwwUUwBdW+K4b5yAkBkCEJsStwfwpYgnU0I5EXPgBHdN0wrHzzztRNQT",
+	"xo2JML6fJCbeXwgT6T+hQXDzfxQR8QKkblbgWFu/nOCw+vYJdNgCMQNFDAHtEdeTDwfHBNEmF4wrIhZg",
+	"3Ve8KkDlI9aEOC53CzZfhmfFfS+iF7VZs/utu0zRXLXUySZwXc1rlbBbbfQiJ93Txq7vpXt4haQ4zKlM",
+	"yzkLu5f5reBSwwrNT41Dnjt737ye/dQdEbTM7NxySwDfBDkmanj+Yu8l+X//e7fdIxfUuKQx/8LFBSfa",
+	"TEuyy0kIm3AhbfF7bj0mknKdnBSYU6UuhAxdogF/7XuBkCZ6JVMhFZARHkVZGnd4jl5JrEC6jV88U/Ef",
+	"bvS2kJMaU4yec1OX0bW2pfyNdmzz+OTWMkPMDZk7N7tizyHBvwhm78c6sQrEvNmGckasYuNne5t0bw6x",
+	"Og52XGZvfKivd0aO8PoeLN9ORz8H7CN7e/T5z6PuB/b2ZRt2O23FJsgccyZBDRj3+i87nRS79MQMjpOw",
+	"zE9AZd1Ob3HOq6J/tSLayeYtq81PeArcMLdmESpEy96uT+5ARz5d03hV8hhlTONQO9+0MgVUC4MVkEoA",
+	"ql09F53XlXGgTU0UxDco6ihoPvzW6O9cycC53yisaF7hsa6QRDVQzfE83AjN2iplS/G6Da7ta01qyZcz",
+	"cpsy+et3A+4hsrldULFVCU1zs54vpskVvVYRz6/xLRFvXvuHFKnU4FjM6lfYT7gom6awWAUENmmE7eOj",
+	"qprIH2c8gBAuSae3QWW86L4gdAE8BvIWKCfvQc7Enxu0xl7neWOtsfm85QqZP7+HGrAt5XKbm9bKQjtj",
+	"PPFRS4zse/byMfe1qy5aJVsbDvHek6RtB205Cb6NkGzi+29UQ1owxt/k4F8egq1PqedEYcWB9RrrSlI3",
+	"4ho5ID9F927CZhH4LnH3KHFF5vK9y9ZEtNyHvyvB2yf04j2k97Z8VvYc0EqvMk2mYFxm9XqjTPHMbj8p",
+	"Tcfj/5hIoO1kjsb+3qjrytoHM5iNQOZAcIXDWOKKU9y6anjXe1CvsEi/jc7UxiKD+8hXz2gpW2g/8TeF",
+	"nbd1CMtLeHcqNCm+Nqx9h+LrjTA8vpuZLJOr/K4gVaF0if3u7Hkakt4iI79OFeSSSdSetASOmVqX2Llf",
+	"Ua/mnEriWcwtnLgVwFKBtGnb1XTehXnuIINVaVoDdK7xfYC9LvWVN4i9cl/fu5BMw0ceLVPLeh9CvAb1",
+	"jGHujnlJGkuCmFJllcx8I28Vjfs38VLNzFt7p3lV4C5ArlEIDZzQ+7a59yqsfzsRvLNk3cJlLW/IJPnn",
+	"pJjOHUtM7UVuGfJGsbhZU7QwZbpnlRqlcyVJjRJuKRaqkvBC6eKtitgIL52OhHKKKn/CylUh5TY9qyc0",
+	"7ITVUpa3nz5+IHOBF9/aelad1WyVCljqC/lS0DcXAySg1l1Xm5Ua2ZIzu6HpPiqEer69L0FwQ5MKiJvU",
+	"cAJuVVvZE9CxZHr5ybBxckaBSpD7sZ5mf71JuPftL6dezY3DNoPv9hTGUszI8Pjjp1Oys+ju0FhPd/Cb",
+	"7FkCdP/t7kChFM5eAsr4WCTXjLpd97p8du11oWqpNMxssZKMubI7wsg45Kx6wu7M8xNaQ0hGS5KfoX/G",
+	"K2tBJIxB2o0vnySSjmZU+YYOIuYa7wjCHUY9hSWhUrIF+Gc8FSnlE1jQKLZ1UL5xQJi7WYheUBmq9hk/",
+	"4weCL8xMgqu+5Vu8Kltx+gXwoBFBLlevCAvtNV2fPx+9JpYP1CuCM5Hhr7/++mvr/fvW69fDV2fcVqhp",
+	"u/m5u7v7kjBOPp8etAleVW3HScsph6vudx26O/jPuCvrGwYihKFF3MgrcnNW6+WTYfbHb+dDwuksKb3N",
+	"Mf4ZL1LbFp0lVZltYqy+wkteyRDveh+Sp92WMdjEbd6TXucHS0hOxJz+EcMZT4pZffcF3l4/vEL77JOc",
+	"bb4etsn72CKU1P0pvCx7SYYuGkAczzjlZHh4SifDV8TGA4o4qcvdeNwmGAgYRI08KHc1MxmWbjkf4nof",
+	"0mCau8oW6wSUWZ7hZQszJUNyMWXBFG8gt7WTeP04068I5Utb43CGNyqn95a7G7TJBLQie51dR4Lssuzs",
+	"lu30TnMFuXcJOnv2PYWkwrWQ9Cou1v7xUT4F4HXbnXYnucGVzpnX93bbnfYuOoN6itrGaoiQ6RYskntR",
+	"JnarOqXEkbEcZuWz+8SUV3w3ZIWzmDXZsS8KGGdxQ0P3xodpWffCQPluttoboWu18obxbG1I8zcS6ofL",
+	"3S136zc/zktPH/Q6nTW3Pm9323PpTrq6C+GxnBxPopi2xPIF3ke9ZwGpGz8FeCf3UAN26W7uUriFHDvt",
+	"bu6UvUlw7XvPmkBWfBPgOn8pB9oui6+xKZFPRBSC0gSfQzHiRye4i4NtjC13KiHz687NgEWDi/GCUDUP",
+	"aQyzaoj/mvjKTqUPkxKLIXmKvpm1aU8UQX/eKtdh2qlt1GulJGRolLYEBXLh/Lc5lZqDJDnWUTl1rM74",
+	"MM6uGx9k8A2zooUlGifgRj+HbbJfqeBxGlj5ZzxXuIPl3DxEpy97ReMLFxc4XlLXg2quqHSOlIrh1NUl",
+	"OB/xJxGuu8X9snVxcYG3fbViGQE3ZjFsLh+FYqfroi+XhCMPJZvFEpha0bROm3X0StflH9BgCq0DwbUU",
+	"0fZ35T+abHcbyHb5gQfs96zJZDUX5t9BPTjvvHw93ceRpozb29ZyjvfTj8Zr7yWlPY7jfyhoDz0tKQ+s",
+	"0Q0y7VEw6evN8UGx6YNb5Ie0S9W7d9aapiKV/u7GydCjGpYq99JXcpETCSFixvvLMVyJm+rs1i3yEfW8",
+	"unNldO31Spb9GYocuzXD5h/QejxmXPUwRgH5Oz1ns9vZ28wf+ed3/tLcvtcQG/vS0X35bhdTgTFjmhww",
+	"WkLw0jI9vGRsy9PV5xbxRN9K6drJX6DTyl3/d/dp/dRXLcrtCd46XnMya2v5Lb5kaEW4iU+3nfSuPJ/T",
+	"yJ3rPiAcqx8Jsve6u4ucSsok/xToOoWStntcf+7hFcRe5+XmDunre9/Kx9zr9Zp0rr5IdR8q0Moo5pU4",
+	"XNCoNo/9RJG89iCMp2d2tlOM6x2AHXvGurHneuKOZD+YOU9P8tSI3+EC5BIzoL4Nv5lWJD0hlDuabULl",
+	"Qz6JmJq2vxvgqgEOqKaRmMTpFgpyAf62f3xEgOPVdCr3Qu2/rGEuXUWQMXqRtTLAMKMreLS0zwQyDVk2",
+	"ZWRWgWjRriQ/DMvmCykfJ+daxOGjARrRtFsBU7qA7BXOVa/AuoqDZtKZVRWunR6VlWEbppfkaUAVtBhX",
+	"wBXTbAE/rHzb2T6ptFVedyUM6Y0N9Uy8EoZK3ejqt6YbAHTE8fouEgIWSuEuA8K3an5mOwwYTyurat7n",
+	"daUOlVfeHjLQqhRLrw36HZL/hFi/tK+5IhldUkTbqMrz61XuvnWWCzXkf1FHv+aIySO7+MVK+xV5AvdK",
+	"vyH+rdME/t8wCvju1G9QBa+tuSG0qA+2UwCpr15su3PFwmur/yPQ9fcFMVsEZJ8GmVIZtmzjsJ+Vmdo9",
+	"pFwxBe5iuzxMAITp9hk/whqCGZVf8LYja4WwY8gUnc+BSnuJQFpEENnLf1TdptDr1O7dTUmNHyGT2ERB",
+	"lO34nXKJf6ewv9tA9mre174f0UvW5K7S569Mht+Rex8pF96Eg+/Mtd8z4Hdj148c7sKla53E7djytU0k",
+	"J1XVRab/jIVa96i1m/iUM5ATaCFE/3571neHAB+5IKCJe2mfC/1uOe7HcvzzvMwDZKCymSNPseAVhYeg",
+	"8PhY7PNi98fnP9zSA42VY8yVeeHPym5ff6PSwm3SVtmBgwc1v+nBnPWVeq7u+R+RHEmQXZkWsXy2yh1b",
+	"l/XAs0h/0WxH7ljjI2c57Amt9dkNtyjfExzfExxbmB5kHldHZ9inoRDn7UlNImNVuuB20v0YaYJ1EpZP",
+	"D9xVyr4XBvw1Ugopw7/C/WYsGFVEaTEnF0J+wQdANBHuaZxGZm1VluGWTP9I2YV1jH8fzP49sXD3xMJ2",
+	"uvkhMgb3oLgfNlOQnSR/5AzBWtfMZQa+G41vZjT+udmE1MI1TSSs9feKZzGKZ6R/OzcS7oapHPS2lnUs",
+	"JMEJyNPk4BTBE072NJU7G6XIU3uSiuROUmFlSXK4z0xYLcg4XX9I2Vj4Qt2dq9rFqfHLOLLFG3X1Iqpm",
+	"wuPsKkEcpDh5WgvihiulaKrD7SenpsWYzEHMI7s3h0fjGQ/dMWEmseaHcIAwP7xduOqov0wFCVlILqZU",
+	"2xP0PtEiOUGbe9QjJW7ItHd9fv3/AwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
