@@ -28,6 +28,9 @@ type Store interface {
 type Tx interface {
 	Certifications(page Page) ([]certification.Certification, error)
 	Certification(code string) (certification.Certification, error)
+	// ExcludedTerritories returns the territories where the certification is not
+	// accessible, without loading the rest of the referential.
+	ExcludedTerritories(code string) ([]certification.Territory, error)
 	LockCertification(code string) (version int, err error)
 	SetCertificationVersion(code string, version int, at time.Time) error
 	InsertRegistrationPeriod(p certification.RegistrationPeriod) error

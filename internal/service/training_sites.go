@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 
@@ -146,13 +147,15 @@ func applySiteInput(site *certification.TrainingSite, in TrainingSiteInput) {
 func (s *Service) checkSite(tx Tx, site certification.TrainingSite) error {
 	violations := certification.CheckSiteRoles(site.Roles)
 	for i, code := range site.CertificationCodes {
-		c, err := tx.Certification(code)
-		if err != nil {
+		excluded, err := tx.ExcludedTerritories(code)
+		if errors.Is(err, certification.ErrNotFound) {
 			violations = append(violations, certification.Violation{
 				Field: "/certification_codes/" + strconv.Itoa(i), Message: "unknown certification " + code})
 			continue
+		} else if err != nil {
+			return err
 		}
-		if v := certification.CheckTerritory("/address", site.Address, c.ExcludedTerritories); v != nil && !containsRule(violations, certification.RuleTerritory) {
+		if v := certification.CheckTerritory("/address", site.Address, excluded); v != nil && !containsRule(violations, certification.RuleTerritory) {
 			violations = append(violations, v...)
 		}
 	}

@@ -31,6 +31,25 @@ func (t *tx) Certification(code string) (certification.Certification, error) {
 	return t.loadCertification(r)
 }
 
+func (t *tx) ExcludedTerritories(code string) ([]certification.Territory, error) {
+	var n int64
+	if err := t.db.Model(&certificationRow{}).Where("code = ?", code).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, certification.NotFoundf("certification %s", code)
+	}
+	var rows []territoryRow
+	if err := t.db.Where("certification_code = ?", code).Order("ordinal").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]certification.Territory, len(rows))
+	for i, x := range rows {
+		out[i] = certification.Territory{Code: x.Code, Name: certification.Label{FR: x.NameFR, EN: x.NameEN}, PostalCodePrefix: x.PostalCodePrefix}
+	}
+	return out, nil
+}
+
 func (t *tx) LockCertification(code string) (int, error) {
 	var r certificationRow
 	if err := t.forUpdate().Take(&r, "code = ?", code).Error; err != nil {

@@ -1,0 +1,54 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/testdb"
+)
+
+// The benchmarks drive the full Echo stack (auth, validator, handler, database)
+// in-process, on each database: `make bench`.
+func BenchmarkAPI(b *testing.B) {
+	for _, d := range testdb.Dialects {
+		h := newHarness(b, d)
+		admin := h.as(auth.RoleAdmin)
+		serve := func(b *testing.B, method, path, body, ct string, want int) {
+			b.Helper()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				var r *http.Request
+				if body != "" {
+					r = httptest.NewRequest(method, path, strings.NewReader(fmt.Sprintf(body, i)))
+					r.Header.Set("Content-Type", ct)
+				} else {
+					r = httptest.NewRequest(method, path, nil)
+				}
+				r.Header.Set("Authorization", admin)
+				w := httptest.NewRecorder()
+				h.e.ServeHTTP(w, r)
+				if w.Code != want {
+					b.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+				}
+			}
+		}
+		b.Run(string(d)+"/GetCertification", func(b *testing.B) {
+			serve(b, "GET", "/v1/certifications/RNCP26206", "", "", http.StatusOK)
+		})
+		b.Run(string(d)+"/GetTrainingSite", func(b *testing.B) {
+			serve(b, "GET", "/v1/training-sites/"+siteMontpellier, "", "", http.StatusOK)
+		})
+		b.Run(string(d)+"/ListTrainingSites", func(b *testing.B) {
+			serve(b, "GET", "/v1/training-sites?limit=20", "", "", http.StatusOK)
+		})
+		b.Run(string(d)+"/CreateTrainingSite", func(b *testing.B) {
+			serve(b, "POST", "/v1/training-sites",
+				`{"name":"Bench %d","address":{"line1":"1 rue","postal_code":"31000","city":"Toulouse","country_code":"FR"},"roles":["preparation"],"certification_codes":["RNCP26206"]}`,
+				"application/json", http.StatusCreated)
+		})
+	}
+}
