@@ -127,7 +127,7 @@ func TestResponseCheckCatchesDrift(t *testing.T) {
 
 func TestOperationalEndpoints(t *testing.T) {
 	h := newHarness(t, "sqlite")
-	for _, path := range []string{"/healthz", "/readyz", "/openapi.yaml", "/docs"} {
+	for _, path := range []string{"/healthz", "/readyz", "/openapi.yaml", "/docs", "/metrics"} {
 		rec := httptest.NewRecorder()
 		h.e.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
 		if rec.Code != http.StatusOK || rec.Body.Len() == 0 {
@@ -144,6 +144,11 @@ func TestOperationalEndpoints(t *testing.T) {
 	}
 	if strings.Contains(page, "http://") || strings.Contains(page, "https://") {
 		t.Error("/docs loads something from the internet")
+	}
+	rec = httptest.NewRecorder()
+	h.e.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `certapi_http_requests_total{method="GET",route="/docs",status="200"} 2`) {
+		t.Errorf("/metrics does not count requests by route: %s", rec.Body.String()[:500])
 	}
 	h.store.Close()
 	rec = httptest.NewRecorder()
