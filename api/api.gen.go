@@ -22,30 +22,87 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
-// Defines values for AccessRouteId.
+// Defines values for CandidateSex.
 const (
-	Apprenticeship              AccessRouteId = "apprenticeship"
-	ContinuingEducation         AccessRouteId = "continuing_education"
-	IndividualApplication       AccessRouteId = "individual_application"
-	InitialTraining             AccessRouteId = "initial_training"
-	ProfessionalisationContract AccessRouteId = "professionalisation_contract"
-	Vae                         AccessRouteId = "vae"
+	CandidateSexF CandidateSex = "F"
+	CandidateSexM CandidateSex = "M"
 )
 
-// Valid indicates whether the value is a known member of the AccessRouteId enum.
-func (e AccessRouteId) Valid() bool {
+// Valid indicates whether the value is a known member of the CandidateSex enum.
+func (e CandidateSex) Valid() bool {
 	switch e {
-	case Apprenticeship:
+	case CandidateSexF:
 		return true
-	case ContinuingEducation:
+	case CandidateSexM:
 		return true
-	case IndividualApplication:
+	default:
+		return false
+	}
+}
+
+// Defines values for CandidateVaeAdmissibility.
+const (
+	CandidateVaeAdmissibilityAdmissible   CandidateVaeAdmissibility = "admissible"
+	CandidateVaeAdmissibilityInadmissible CandidateVaeAdmissibility = "inadmissible"
+	CandidateVaeAdmissibilityPending      CandidateVaeAdmissibility = "pending"
+)
+
+// Valid indicates whether the value is a known member of the CandidateVaeAdmissibility enum.
+func (e CandidateVaeAdmissibility) Valid() bool {
+	switch e {
+	case CandidateVaeAdmissibilityAdmissible:
 		return true
-	case InitialTraining:
+	case CandidateVaeAdmissibilityInadmissible:
 		return true
-	case ProfessionalisationContract:
+	case CandidateVaeAdmissibilityPending:
 		return true
-	case Vae:
+	default:
+		return false
+	}
+}
+
+// Defines values for CandidateCreateSex.
+const (
+	CandidateCreateSexF CandidateCreateSex = "F"
+	CandidateCreateSexM CandidateCreateSex = "M"
+)
+
+// Valid indicates whether the value is a known member of the CandidateCreateSex enum.
+func (e CandidateCreateSex) Valid() bool {
+	switch e {
+	case CandidateCreateSexF:
+		return true
+	case CandidateCreateSexM:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CandidateStatus.
+const (
+	Certified          CandidateStatus = "certified"
+	Enrolled           CandidateStatus = "enrolled"
+	InAssessment       CandidateStatus = "in_assessment"
+	PartiallyValidated CandidateStatus = "partially_validated"
+	Refused            CandidateStatus = "refused"
+	Withdrawn          CandidateStatus = "withdrawn"
+)
+
+// Valid indicates whether the value is a known member of the CandidateStatus enum.
+func (e CandidateStatus) Valid() bool {
+	switch e {
+	case Certified:
+		return true
+	case Enrolled:
+		return true
+	case InAssessment:
+		return true
+	case PartiallyValidated:
+		return true
+	case Refused:
+		return true
+	case Withdrawn:
 		return true
 	default:
 		return false
@@ -121,6 +178,36 @@ const (
 func (e GradingCombination) Valid() bool {
 	switch e {
 	case Mean:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for RouteId.
+const (
+	Apprenticeship              RouteId = "apprenticeship"
+	ContinuingEducation         RouteId = "continuing_education"
+	IndividualApplication       RouteId = "individual_application"
+	InitialTraining             RouteId = "initial_training"
+	ProfessionalisationContract RouteId = "professionalisation_contract"
+	Vae                         RouteId = "vae"
+)
+
+// Valid indicates whether the value is a known member of the RouteId enum.
+func (e RouteId) Valid() bool {
+	switch e {
+	case Apprenticeship:
+		return true
+	case ContinuingEducation:
+		return true
+	case IndividualApplication:
+		return true
+	case InitialTraining:
+		return true
+	case ProfessionalisationContract:
+		return true
+	case Vae:
 		return true
 	default:
 		return false
@@ -204,25 +291,43 @@ func (e TokenResponseTokenType) Valid() bool {
 
 // Defines values for UserRole.
 const (
-	Admin      UserRole = "admin"
-	Candidate  UserRole = "candidate"
-	Director   UserRole = "director"
-	JuryMember UserRole = "jury_member"
-	SiteStaff  UserRole = "site_staff"
+	UserRoleAdmin      UserRole = "admin"
+	UserRoleCandidate  UserRole = "candidate"
+	UserRoleDirector   UserRole = "director"
+	UserRoleJuryMember UserRole = "jury_member"
+	UserRoleSiteStaff  UserRole = "site_staff"
 )
 
 // Valid indicates whether the value is a known member of the UserRole enum.
 func (e UserRole) Valid() bool {
 	switch e {
-	case Admin:
+	case UserRoleAdmin:
 		return true
-	case Candidate:
+	case UserRoleCandidate:
 		return true
-	case Director:
+	case UserRoleDirector:
 		return true
-	case JuryMember:
+	case UserRoleJuryMember:
 		return true
-	case SiteStaff:
+	case UserRoleSiteStaff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for VaeAdmissibilityDecisionDecision.
+const (
+	VaeAdmissibilityDecisionDecisionAdmissible   VaeAdmissibilityDecisionDecision = "admissible"
+	VaeAdmissibilityDecisionDecisionInadmissible VaeAdmissibilityDecisionDecision = "inadmissible"
+)
+
+// Valid indicates whether the value is a known member of the VaeAdmissibilityDecisionDecision enum.
+func (e VaeAdmissibilityDecisionDecision) Valid() bool {
+	switch e {
+	case VaeAdmissibilityDecisionDecisionAdmissible:
+		return true
+	case VaeAdmissibilityDecisionDecisionInadmissible:
 		return true
 	default:
 		return false
@@ -231,16 +336,16 @@ func (e UserRole) Valid() bool {
 
 // AccessRoute Example: {"id":"apprenticeship","jury":null,"label":{"en":"Apprenticeship contract","fr":"En contrat d'apprentissage"},"open":false}
 type AccessRoute struct {
-	Id   AccessRouteId    `json:"id"`
+	// Id An access route (voie d'accès).
+	//
+	// Example: continuing_education
+	Id   RouteId          `json:"id"`
 	Jury *JuryComposition `json:"jury"`
 
 	// Label Example: {"en":"Defining the mission","fr":"Définition de la mission"}
 	Label Label `json:"label"`
 	Open  bool  `json:"open"`
 }
-
-// AccessRouteId defines model for AccessRoute.Id.
-type AccessRouteId string
 
 // Activity Example: {"id":"F1.A1","title":{"en":"Defining the mission","fr":"Définition de la mission"}}
 type Activity struct {
@@ -292,6 +397,123 @@ type AuditEventList struct {
 	// NextCursor Pass as `cursor` for the next page; null on the last page.
 	NextCursor *string `json:"next_cursor"`
 }
+
+// BirthPlace The birth commune, by INSEE code or postal code (at least one), as the Caisse des Dépôts needs it.
+//
+// Example: {"country_code":"FR","insee_code":"31555","name":"Toulouse","postal_code":null}
+type BirthPlace struct {
+	CountryCode string  `json:"country_code"`
+	InseeCode   *string `json:"insee_code,omitempty"`
+	Name        string  `json:"name"`
+	PostalCode  *string `json:"postal_code,omitempty"`
+}
+
+// BirthPlacePatch Example: {"name":"Toulouse"}
+type BirthPlacePatch struct {
+	CountryCode *string `json:"country_code,omitempty"`
+	InseeCode   *string `json:"insee_code,omitempty"`
+	Name        *string `json:"name,omitempty"`
+	PostalCode  *string `json:"postal_code,omitempty"`
+}
+
+// Candidate Example: {"address":{"city":"Montpellier","country_code":"FR","line1":"3 rue de la Loge","line2":null,"postal_code":"34000"},"birth_date":"1995-04-12","birth_name":"Martin","birth_place":{"country_code":"FR","insee_code":"34172","name":"Montpellier","postal_code":null},"certification_code":"RNCP26206","created_at":"2026-12-15T09:00:00Z","email":"camille.martin@example.org","enrolled_on":"2026-12-15","first_name":"Camille","id":"0190a1b2-0000-7000-8000-0000000000d1","phone":"+33 6 12 34 56 78","route":"continuing_education","sex":"F","status":"enrolled","training_site_id":"00000000-0000-7000-8000-00000000b003","updated_at":"2026-12-15T09:00:00Z","usage_name":null,"vae_admissibility":null,"vae_admissibility_decided_on":null,"version":1,"withdrawal_reason":null,"withdrawn_on":null}
+type Candidate struct {
+	// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
+	Address   Address            `json:"address"`
+	BirthDate openapi_types.Date `json:"birth_date"`
+	BirthName string             `json:"birth_name"`
+
+	// BirthPlace The birth commune, by INSEE code or postal code (at least one), as the Caisse des Dépôts needs it.
+	//
+	// Example: {"country_code":"FR","insee_code":"31555","name":"Toulouse","postal_code":null}
+	BirthPlace        BirthPlace          `json:"birth_place"`
+	CertificationCode string              `json:"certification_code"`
+	CreatedAt         time.Time           `json:"created_at"`
+	Email             openapi_types.Email `json:"email"`
+	EnrolledOn        openapi_types.Date  `json:"enrolled_on"`
+	FirstName         string              `json:"first_name"`
+	Id                openapi_types.UUID  `json:"id"`
+	Phone             *string             `json:"phone"`
+
+	// Route An access route (voie d'accès).
+	//
+	// Example: continuing_education
+	Route RouteId      `json:"route"`
+	Sex   CandidateSex `json:"sex"`
+
+	// Status Where the candidate stands, derived from facts: `enrolled` until a sitting is
+	// scheduled, `in_assessment` then, `certified`, `partially_validated` or
+	// `refused` after a published decision, `withdrawn` after a withdrawal.
+	//
+	//
+	// Example: enrolled
+	Status         CandidateStatus     `json:"status"`
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
+	UpdatedAt      time.Time           `json:"updated_at"`
+	UsageName      *string             `json:"usage_name"`
+
+	// VaeAdmissibility VAE candidates only; null on other routes.
+	VaeAdmissibility          *CandidateVaeAdmissibility `json:"vae_admissibility"`
+	VaeAdmissibilityDecidedOn *openapi_types.Date        `json:"vae_admissibility_decided_on"`
+	Version                   int                        `json:"version"`
+	WithdrawalReason          *string                    `json:"withdrawal_reason"`
+	WithdrawnOn               *openapi_types.Date        `json:"withdrawn_on"`
+}
+
+// CandidateSex defines model for Candidate.Sex.
+type CandidateSex string
+
+// CandidateVaeAdmissibility VAE candidates only; null on other routes.
+type CandidateVaeAdmissibility string
+
+// CandidateCreate Example: {"address":{"city":"Montpellier","country_code":"FR","line1":"3 rue de la Loge","postal_code":"34000"},"birth_date":"1995-04-12","birth_name":"Martin","birth_place":{"country_code":"FR","insee_code":"34172","name":"Montpellier"},"certification_code":"RNCP26206","email":"camille.martin@example.org","enrolled_on":"2026-12-15","first_name":"Camille","phone":"+33 6 12 34 56 78","route":"continuing_education","sex":"F","training_site_id":"00000000-0000-7000-8000-00000000b003"}
+type CandidateCreate struct {
+	// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
+	Address   Address            `json:"address"`
+	BirthDate openapi_types.Date `json:"birth_date"`
+	BirthName string             `json:"birth_name"`
+
+	// BirthPlace The birth commune, by INSEE code or postal code (at least one), as the Caisse des Dépôts needs it.
+	//
+	// Example: {"country_code":"FR","insee_code":"31555","name":"Toulouse","postal_code":null}
+	BirthPlace        BirthPlace          `json:"birth_place"`
+	CertificationCode string              `json:"certification_code"`
+	Email             openapi_types.Email `json:"email"`
+
+	// EnrolledOn Default: today.
+	EnrolledOn *openapi_types.Date `json:"enrolled_on,omitempty"`
+	FirstName  string              `json:"first_name"`
+	Phone      *string             `json:"phone,omitempty"`
+
+	// Route An access route (voie d'accès).
+	//
+	// Example: continuing_education
+	Route          RouteId             `json:"route"`
+	Sex            CandidateCreateSex  `json:"sex"`
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id,omitempty"`
+	UsageName      *string             `json:"usage_name,omitempty"`
+}
+
+// CandidateCreateSex defines model for CandidateCreate.Sex.
+type CandidateCreateSex string
+
+// CandidateList defines model for CandidateList.
+type CandidateList struct {
+	Items []Candidate `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// CandidatePatch Example: {"address":{"line1":"8 boulevard du Jeu de Paume"},"usage_name":"Durand"}
+type CandidatePatch = json.RawMessage
+
+// CandidateStatus Where the candidate stands, derived from facts: `enrolled` until a sitting is
+// scheduled, `in_assessment` then, `certified`, `partially_validated` or
+// `refused` after a published decision, `withdrawn` after a withdrawal.
+//
+// Example: enrolled
+type CandidateStatus string
 
 // Capacity Example: {"id":"CAP-01","statement":{"en":"Make explicit a brand's values and territory.","fr":"Expliciter les valeurs et le territoire d'une marque."}}
 type Capacity struct {
@@ -486,6 +708,11 @@ type RegistrationPeriodCreate struct {
 	LegalAct       string             `json:"legal_act"`
 }
 
+// RouteId An access route (voie d'accès).
+//
+// Example: continuing_education
+type RouteId string
+
 // Rule Example: {"id":"ROUTE-OPEN","source":"sheet","statement":{"en":"A candidate registers through an open route.","fr":"Un candidat s'inscrit par une voie d'accès ouverte."}}
 type Rule struct {
 	Id string `json:"id"`
@@ -619,6 +846,15 @@ type UserPatch = json.RawMessage
 // UserRole Example: site_staff
 type UserRole string
 
+// VaeAdmissibilityDecision Example: {"decided_on":"2027-01-10","decision":"admissible"}
+type VaeAdmissibilityDecision struct {
+	DecidedOn openapi_types.Date               `json:"decided_on"`
+	Decision  VaeAdmissibilityDecisionDecision `json:"decision"`
+}
+
+// VaeAdmissibilityDecisionDecision defines model for VaeAdmissibilityDecision.Decision.
+type VaeAdmissibilityDecisionDecision string
+
 // Violation Example: {"field":"/route","message":"the apprenticeship route is closed for RNCP26206","rule":"ROUTE-OPEN"}
 type Violation struct {
 	// Field A JSON pointer into the request.
@@ -627,6 +863,14 @@ type Violation struct {
 
 	// Rule The id of the broken rule of the certification, when one is.
 	Rule *string `json:"rule,omitempty"`
+}
+
+// Withdrawal Example: {"reason":"Moved abroad","withdrawn_on":"2027-02-01"}
+type Withdrawal struct {
+	Reason string `json:"reason"`
+
+	// WithdrawnOn Default: today.
+	WithdrawnOn *openapi_types.Date `json:"withdrawn_on,omitempty"`
 }
 
 // CertificationCode Example: RNCP26206
@@ -710,6 +954,59 @@ type ListAuditEventsParams struct {
 	ResourceType *string             `form:"resource_type,omitempty" json:"resource_type,omitempty"`
 	ResourceId   *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
 	ActorId      *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+}
+
+// ListCandidatesParams defines parameters for ListCandidates.
+type ListCandidatesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor            *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
+	TrainingSiteId    *openapi_types.UUID `form:"training_site_id,omitempty" json:"training_site_id,omitempty"`
+	CertificationCode *string             `form:"certification_code,omitempty" json:"certification_code,omitempty"`
+	Route             *RouteId            `form:"route,omitempty" json:"route,omitempty"`
+	Status            *CandidateStatus    `form:"status,omitempty" json:"status,omitempty"`
+
+	// EnrolledFrom Only candidates enrolled on or after this day.
+	EnrolledFrom *openapi_types.Date `form:"enrolled_from,omitempty" json:"enrolled_from,omitempty"`
+
+	// EnrolledTo Only candidates enrolled on or before this day.
+	EnrolledTo *openapi_types.Date `form:"enrolled_to,omitempty" json:"enrolled_to,omitempty"`
+
+	// Q A name search over birth, usage and first names, ignoring case and accents.
+	Q *string `form:"q,omitempty" json:"q,omitempty"`
+}
+
+// RegisterCandidateParams defines parameters for RegisterCandidate.
+type RegisterCandidateParams struct {
+	// IdempotencyKey A unique key for this creation. Sent again with the same body, it answers the
+	// first response again (for 24 hours); with another body it is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetCandidateParams defines parameters for GetCandidate.
+type GetCandidateParams struct {
+	// IfNoneMatch An ETag already held; when it is current the answer is 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateCandidateParams defines parameters for UpdateCandidate.
+type UpdateCandidateParams struct {
+	// IfMatch The ETag the change is based on; a stale one answers 412.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// DecideVaeAdmissibilityParams defines parameters for DecideVaeAdmissibility.
+type DecideVaeAdmissibilityParams struct {
+	// IfMatch The ETag the change is based on; a stale one answers 412.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// WithdrawCandidateParams defines parameters for WithdrawCandidate.
+type WithdrawCandidateParams struct {
+	// IfMatch The ETag the change is based on; a stale one answers 412.
+	IfMatch IfMatch `json:"If-Match"`
 }
 
 // ListCertificationsParams defines parameters for ListCertifications.
@@ -817,6 +1114,18 @@ type UpdateUserParams struct {
 
 // IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
 type IssueTokenFormdataRequestBody = TokenRequest
+
+// RegisterCandidateJSONRequestBody defines body for RegisterCandidate for application/json ContentType.
+type RegisterCandidateJSONRequestBody = CandidateCreate
+
+// UpdateCandidateApplicationMergePatchPlusJSONRequestBody defines body for UpdateCandidate for application/merge-patch+json ContentType.
+type UpdateCandidateApplicationMergePatchPlusJSONRequestBody = CandidatePatch
+
+// DecideVaeAdmissibilityJSONRequestBody defines body for DecideVaeAdmissibility for application/json ContentType.
+type DecideVaeAdmissibilityJSONRequestBody = VaeAdmissibilityDecision
+
+// WithdrawCandidateJSONRequestBody defines body for WithdrawCandidate for application/json ContentType.
+type WithdrawCandidateJSONRequestBody = Withdrawal
 
 // RecordRegistrationPeriodJSONRequestBody defines body for RecordRegistrationPeriod for application/json ContentType.
 type RecordRegistrationPeriodJSONRequestBody = RegistrationPeriodCreate
@@ -982,6 +1291,24 @@ type ServerInterface interface {
 	// IssueToken Obtain an access token (OAuth2 token endpoint)
 	// (POST /v1/auth/token)
 	IssueToken(ctx echo.Context) error
+	// ListCandidates List candidates, oldest registration first
+	// (GET /v1/candidates)
+	ListCandidates(ctx echo.Context, params ListCandidatesParams) error
+	// RegisterCandidate Register a candidate
+	// (POST /v1/candidates)
+	RegisterCandidate(ctx echo.Context, params RegisterCandidateParams) error
+	// GetCandidate One candidate
+	// (GET /v1/candidates/{id})
+	GetCandidate(ctx echo.Context, id ID, params GetCandidateParams) error
+	// UpdateCandidate Change a candidate's record (JSON merge patch, RFC 7386)
+	// (PATCH /v1/candidates/{id})
+	UpdateCandidate(ctx echo.Context, id ID, params UpdateCandidateParams) error
+	// DecideVaeAdmissibility Declare a VAE application admissible (recevable) or not
+	// (POST /v1/candidates/{id}/vae-admissibility)
+	DecideVaeAdmissibility(ctx echo.Context, id ID, params DecideVaeAdmissibilityParams) error
+	// WithdrawCandidate Record a candidate's withdrawal
+	// (POST /v1/candidates/{id}/withdrawal)
+	WithdrawCandidate(ctx echo.Context, id ID, params WithdrawCandidateParams) error
 	// ListCertifications List the certifications this certifier delivers
 	// (GET /v1/certifications)
 	ListCertifications(ctx echo.Context, params ListCertificationsParams) error
@@ -1083,6 +1410,259 @@ func (w *ServerInterfaceWrapper) IssueToken(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.IssueToken(ctx)
+	return err
+}
+
+// ListCandidates converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCandidates(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCandidatesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "training_site_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "training_site_id", ctx.QueryParams(), &params.TrainingSiteId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter training_site_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "certification_code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "certification_code", ctx.QueryParams(), &params.CertificationCode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter certification_code: %s", err))
+	}
+
+	// ------------- Optional query parameter "route" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "route", ctx.QueryParams(), &params.Route, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter route: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "enrolled_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enrolled_from", ctx.QueryParams(), &params.EnrolledFrom, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter enrolled_from: %s", err))
+	}
+
+	// ------------- Optional query parameter "enrolled_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "enrolled_to", ctx.QueryParams(), &params.EnrolledTo, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter enrolled_to: %s", err))
+	}
+
+	// ------------- Optional query parameter "q" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "q", ctx.QueryParams(), &params.Q, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter q: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCandidates(ctx, params)
+	return err
+}
+
+// RegisterCandidate converts echo context to params.
+func (w *ServerInterfaceWrapper) RegisterCandidate(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RegisterCandidateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RegisterCandidate(ctx, params)
+	return err
+}
+
+// GetCandidate converts echo context to params.
+func (w *ServerInterfaceWrapper) GetCandidate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetCandidateParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetCandidate(ctx, id, params)
+	return err
+}
+
+// UpdateCandidate converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateCandidate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateCandidateParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateCandidate(ctx, id, params)
+	return err
+}
+
+// DecideVaeAdmissibility converts echo context to params.
+func (w *ServerInterfaceWrapper) DecideVaeAdmissibility(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DecideVaeAdmissibilityParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DecideVaeAdmissibility(ctx, id, params)
+	return err
+}
+
+// WithdrawCandidate converts echo context to params.
+func (w *ServerInterfaceWrapper) WithdrawCandidate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params WithdrawCandidateParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.WithdrawCandidate(ctx, id, params)
 	return err
 }
 
@@ -1629,6 +2209,12 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/users/:id", wrapper.GetUser, options.OperationMiddlewares["getUser"]...)
 	router.PATCH(options.BaseURL+"/v1/users/:id", wrapper.UpdateUser, options.OperationMiddlewares["updateUser"]...)
 	router.GET(options.BaseURL+"/v1/audit-events", wrapper.ListAuditEvents, options.OperationMiddlewares["listAuditEvents"]...)
+	router.GET(options.BaseURL+"/v1/candidates", wrapper.ListCandidates, options.OperationMiddlewares["listCandidates"]...)
+	router.POST(options.BaseURL+"/v1/candidates", wrapper.RegisterCandidate, options.OperationMiddlewares["registerCandidate"]...)
+	router.GET(options.BaseURL+"/v1/candidates/:id", wrapper.GetCandidate, options.OperationMiddlewares["getCandidate"]...)
+	router.PATCH(options.BaseURL+"/v1/candidates/:id", wrapper.UpdateCandidate, options.OperationMiddlewares["updateCandidate"]...)
+	router.POST(options.BaseURL+"/v1/candidates/:id/withdrawal", wrapper.WithdrawCandidate, options.OperationMiddlewares["withdrawCandidate"]...)
+	router.POST(options.BaseURL+"/v1/candidates/:id/vae-admissibility", wrapper.DecideVaeAdmissibility, options.OperationMiddlewares["decideVaeAdmissibility"]...)
 
 }
 
@@ -1859,6 +2445,980 @@ type IssueToken500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response IssueToken500ApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidatesRequestObject struct {
+	Params ListCandidatesParams
+}
+
+type ListCandidatesResponseObject interface {
+	VisitListCandidatesResponse(w http.ResponseWriter) error
+}
+
+type ListCandidates200JSONResponse CandidateList
+
+func (response ListCandidates200JSONResponse) VisitListCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidates400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidates400ApplicationProblemPlusJSONResponse) VisitListCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidates401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidates401ApplicationProblemPlusJSONResponse) VisitListCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidates403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidates403ApplicationProblemPlusJSONResponse) VisitListCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidates500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidates500ApplicationProblemPlusJSONResponse) VisitListCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterCandidateRequestObject struct {
+	Params RegisterCandidateParams
+	Body   *RegisterCandidateJSONRequestBody
+}
+
+type RegisterCandidateResponseObject interface {
+	VisitRegisterCandidateResponse(w http.ResponseWriter) error
+}
+
+type RegisterCandidate201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type RegisterCandidate201JSONResponse struct {
+	Body    Candidate
+	Headers RegisterCandidate201ResponseHeaders
+}
+
+func (response RegisterCandidate201JSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterCandidate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterCandidate400ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterCandidate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterCandidate401ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterCandidate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterCandidate403ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterCandidate409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterCandidate409ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterCandidate413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterCandidate413ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterCandidate415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterCandidate415ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterCandidate422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterCandidate422ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterCandidate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterCandidate500ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCandidateRequestObject struct {
+	Id     ID `json:"id"`
+	Params GetCandidateParams
+}
+
+type GetCandidateResponseObject interface {
+	VisitGetCandidateResponse(w http.ResponseWriter) error
+}
+
+type GetCandidate200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetCandidate200JSONResponse struct {
+	Body    Candidate
+	Headers GetCandidate200ResponseHeaders
+}
+
+func (response GetCandidate200JSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCandidate304Response = NotModifiedResponse
+
+func (response GetCandidate304Response) VisitGetCandidateResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetCandidate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetCandidate400ApplicationProblemPlusJSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCandidate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetCandidate401ApplicationProblemPlusJSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCandidate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetCandidate403ApplicationProblemPlusJSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCandidate404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetCandidate404ApplicationProblemPlusJSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCandidate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetCandidate500ApplicationProblemPlusJSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidateRequestObject struct {
+	Id     ID `json:"id"`
+	Params UpdateCandidateParams
+	Body   *UpdateCandidateApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateCandidateResponseObject interface {
+	VisitUpdateCandidateResponse(w http.ResponseWriter) error
+}
+
+type UpdateCandidate200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateCandidate200JSONResponse struct {
+	Body    Candidate
+	Headers UpdateCandidate200ResponseHeaders
+}
+
+func (response UpdateCandidate200JSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate400ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate401ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate403ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate404ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate409ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate412ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate413ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate415ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate422ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate500ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibilityRequestObject struct {
+	Id     ID `json:"id"`
+	Params DecideVaeAdmissibilityParams
+	Body   *DecideVaeAdmissibilityJSONRequestBody
+}
+
+type DecideVaeAdmissibilityResponseObject interface {
+	VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error
+}
+
+type DecideVaeAdmissibility200ResponseHeaders struct {
+	ETag *string
+}
+
+type DecideVaeAdmissibility200JSONResponse struct {
+	Body    Candidate
+	Headers DecideVaeAdmissibility200ResponseHeaders
+}
+
+func (response DecideVaeAdmissibility200JSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility400ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility401ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility403ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility404ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility409ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility412ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility413ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility415ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility422ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility500ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidateRequestObject struct {
+	Id     ID `json:"id"`
+	Params WithdrawCandidateParams
+	Body   *WithdrawCandidateJSONRequestBody
+}
+
+type WithdrawCandidateResponseObject interface {
+	VisitWithdrawCandidateResponse(w http.ResponseWriter) error
+}
+
+type WithdrawCandidate200ResponseHeaders struct {
+	ETag *string
+}
+
+type WithdrawCandidate200JSONResponse struct {
+	Body    Candidate
+	Headers WithdrawCandidate200ResponseHeaders
+}
+
+func (response WithdrawCandidate200JSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate400ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate401ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate403ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate404ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate409ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate412ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate413ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate415ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate422ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate500ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3803,6 +5363,24 @@ type StrictServerInterface interface {
 	// IssueToken Obtain an access token (OAuth2 token endpoint)
 	// (POST /v1/auth/token)
 	IssueToken(ctx context.Context, request IssueTokenRequestObject) (IssueTokenResponseObject, error)
+	// ListCandidates List candidates, oldest registration first
+	// (GET /v1/candidates)
+	ListCandidates(ctx context.Context, request ListCandidatesRequestObject) (ListCandidatesResponseObject, error)
+	// RegisterCandidate Register a candidate
+	// (POST /v1/candidates)
+	RegisterCandidate(ctx context.Context, request RegisterCandidateRequestObject) (RegisterCandidateResponseObject, error)
+	// GetCandidate One candidate
+	// (GET /v1/candidates/{id})
+	GetCandidate(ctx context.Context, request GetCandidateRequestObject) (GetCandidateResponseObject, error)
+	// UpdateCandidate Change a candidate's record (JSON merge patch, RFC 7386)
+	// (PATCH /v1/candidates/{id})
+	UpdateCandidate(ctx context.Context, request UpdateCandidateRequestObject) (UpdateCandidateResponseObject, error)
+	// DecideVaeAdmissibility Declare a VAE application admissible (recevable) or not
+	// (POST /v1/candidates/{id}/vae-admissibility)
+	DecideVaeAdmissibility(ctx context.Context, request DecideVaeAdmissibilityRequestObject) (DecideVaeAdmissibilityResponseObject, error)
+	// WithdrawCandidate Record a candidate's withdrawal
+	// (POST /v1/candidates/{id}/withdrawal)
+	WithdrawCandidate(ctx context.Context, request WithdrawCandidateRequestObject) (WithdrawCandidateResponseObject, error)
 	// ListCertifications List the certifications this certifier delivers
 	// (GET /v1/certifications)
 	ListCertifications(ctx context.Context, request ListCertificationsRequestObject) (ListCertificationsResponseObject, error)
@@ -3911,6 +5489,252 @@ func (sh *strictHandler) IssueToken(ctx echo.Context) error {
 		return err
 	} else if validResponse, ok := response.(IssueTokenResponseObject); ok {
 		return validResponse.VisitIssueTokenResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCandidates operation middleware
+func (sh *strictHandler) ListCandidates(ctx echo.Context, params ListCandidatesParams) error {
+	var request ListCandidatesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCandidates(ctx.Request().Context(), request.(ListCandidatesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCandidates")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCandidatesResponseObject); ok {
+		return validResponse.VisitListCandidatesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RegisterCandidate operation middleware
+func (sh *strictHandler) RegisterCandidate(ctx echo.Context, params RegisterCandidateParams) error {
+	var request RegisterCandidateRequestObject
+
+	request.Params = params
+
+	var body RegisterCandidateJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RegisterCandidate(ctx.Request().Context(), request.(RegisterCandidateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RegisterCandidate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RegisterCandidateResponseObject); ok {
+		return validResponse.VisitRegisterCandidateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetCandidate operation middleware
+func (sh *strictHandler) GetCandidate(ctx echo.Context, id ID, params GetCandidateParams) error {
+	var request GetCandidateRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetCandidate(ctx.Request().Context(), request.(GetCandidateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetCandidate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetCandidateResponseObject); ok {
+		return validResponse.VisitGetCandidateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateCandidate operation middleware
+func (sh *strictHandler) UpdateCandidate(ctx echo.Context, id ID, params UpdateCandidateParams) error {
+	var request UpdateCandidateRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateCandidateApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateCandidate(ctx.Request().Context(), request.(UpdateCandidateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateCandidate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateCandidateResponseObject); ok {
+		return validResponse.VisitUpdateCandidateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DecideVaeAdmissibility operation middleware
+func (sh *strictHandler) DecideVaeAdmissibility(ctx echo.Context, id ID, params DecideVaeAdmissibilityParams) error {
+	var request DecideVaeAdmissibilityRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body DecideVaeAdmissibilityJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DecideVaeAdmissibility(ctx.Request().Context(), request.(DecideVaeAdmissibilityRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DecideVaeAdmissibility")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DecideVaeAdmissibilityResponseObject); ok {
+		return validResponse.VisitDecideVaeAdmissibilityResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// WithdrawCandidate operation middleware
+func (sh *strictHandler) WithdrawCandidate(ctx echo.Context, id ID, params WithdrawCandidateParams) error {
+	var request WithdrawCandidateRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body WithdrawCandidateJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.WithdrawCandidate(ctx.Request().Context(), request.(WithdrawCandidateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "WithdrawCandidate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(WithdrawCandidateResponseObject); ok {
+		return validResponse.VisitWithdrawCandidateResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -4395,129 +6219,160 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID, params UpdateUserPa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H37bhu31+CrELMfkBTfSJZkJ2kULPC5jtN1NhfDcbboV3slauZIYjMiVZIjWzX8MvvPbvYx1i+24CHn",
-	"PpJGvqW/NkXh2BIv5xyeOw/JKy8Qs7ngwLXy+lfeFGgIEn89PKUT828IKpBsrpngXt87nQJZgFRMcCLG",
-	"RE+BSFAilgH4ZCwkGR6NW++pDqZDQnmIf34QHNxnbc/3VDCFGTVDwyWdzSPw+t6Zt3vmeb43o5fvgE/0",
-	"1Ot3Ox3f08u5+VppyfjEu772vXcioBaWMmi/TEECQhRIoBrCFDISsQWo4ty5mXbrZrr2vTmVdAba0eMA",
-	"pGZjZmc/ECGYD5mZeE711PM9TmdmhMB85XsS/oiZhNDraxlDPdYnHw6Oe897nedFzHsdM7fWIM3o//O3",
-	"/dZ/dlovz6+6fq9z/W9eHVUOYqmErF+uIYdLPQiwxTBZtLmEBROxInM6AUMZxOSPGOQyh4oddQXZevUL",
-	"dPR6BWFYuJYsYyFnVHt9L46xZX6BntdOFMJsLjTwYPnfYVnFfZ/EnP0RA/kCS2RNPWXK8gYTvE0+AdeE",
-	"Tijj5ILpKZJF0RmQkQiXPmGaUK4uQCrzzRkfM6m0Yam54Apcx6dm3N4emYpYqh9e2YEoF3oKEscxwzBF",
-	"KNnr9dpnPCG0lbOMNjlcWgaZFSRHmZgxnv5dS5cxylo9MxiptjIypXwCBrYRVRASwV8RSpSmERDBIcV9",
-	"r9trr4Taifradd0s0kdjoyFWAL3PLcw0kkDDJZlCFL4iF1PgjrRBLKVZSYOUBdp8utvZWwd2ppK87WB9",
-	"x2ZMV6E8phMgiv25UpQi7JefK4QxjSNtxX1GL9ksnmUr7P5KQWBcwwSkVUwJE6Je+omGJ/BHDArBCgTX",
-	"wPFXOp9HTl3tzKUYRTD799+V1ZwZGP8mYez1vf+ykxmCHfut2jm2veykVV6SdloSClCEC01mhqCWuwTX",
-	"kga67RnlJPg4YsGjwpfMqTLZThhFaaqBPKUkjC0A4BNqIE4aJHgVtUJJRH9A1N4IOWJhCPwxcduP9RS4",
-	"RtBDn4xibVWbFBGQGV3iWgQ0iuzHYg7SqjwD8RE3doVGh1Jag/FoUHMSc7icQ2BM85iyKJbwCumLipLD",
-	"AiQJqJQMFGEOTIVAfxD6jYh5+KjwjhRw7RMhkZ4LptgoAqKFZSYaRSAT4N6LkI0ZhPU6N3VDptTKidW9",
-	"IVGMB9ZjmbAFWEVnFEiNF1aHhGu2g20Qg2O6jAQNT4V4R+UEHlshWIOnSGQmN/aWcis/IBcsAEKDAOba",
-	"LumxhEDwkJnubyiLIHxsaHOeKloYpqz5Q/A+cxrrqZDsz8cF7IMwDDeioXFUQiPlKAMFnvjll19aeR1Q",
-	"nHiTh3aN2M2lCEApOorgkGuml9/KeIwk0C8KXQ4hyUxIIDKOQL0iRoFZb3VGqDROvNIQutVR8XwupIbw",
-	"PYSMniKOj8/sTxSZmfmJIbJhICPdhuMNOvhvonuJpl9MCGLGchOY+fcDswonIrarmIYGV8Zb7hskJK4y",
-	"qCmbe773eyyXXp/HUeR7ER1BhL1QXRWapgbY872x9PreIXcfaRI+SYZVik7A0FPMzRhjGikwcY80YGtm",
-	"/QsW2jmMP/KbxzgzLDnQkjJuGMqvAmkmYjxmfDKAMHbhGg47BmUiRxoxhZ8OcmAyHrIFC2MaDXJr5/ne",
-	"goJ3XuHjhBZXHo2ij2Ov/9v61Xwby+WB+VihyvGuz33P0NFIgHVar3MkXTfSO2yUUu0qgWwkRASUe9ZD",
-	"S9zh32zcY0d2fRzsGVJi9DsE2oy5H2i2cOJY5oY33fZ+14R/TNtPceFfwxhXAvltxpDAyaq/vvk6xhUT",
-	"nIRAIpo2uF6xzqUwtEL0dO4GFKqjg+1fi3kYSlAICg2tXaDRcQ5EZE8/T5UACeWdijgSsQJkvZhruRxg",
-	"EN733pwY0jMOXa/vdfeIjIEcM5ASyE90GYH7tpeI1FwYC5D03u12Ox2vQqjALc9WcVkZtLKfcPTpI9nt",
-	"Pn/e6hIazae0hVFXfjUqOYHzq15dNiBFuGoKNkDoSFHtV5STmp4FupUoszlgzTOJhb04om9JXiLhGh46",
-	"TkLJpozkMPd+uvlfms1MDPDTg637P2NNq0sTh0wfLpx1ztGeBk4EbNbOGJRACzlAldfpvuzQ7qjX6nQ6",
-	"ndYL8+NH86OT/jfqpD1M/GOMZjhjRgNaLxuXzgXhP8ubr5S8F1zPIYoYSPKOaS0kRXXecMLAsKcIMFgM",
-	"B5ix6nV6z1udbqvTPe10+vj/f7qcCChtMXkWdMcdeAF7tDvC72xM0BTNzm6+k6NuYoQHimmoMmxC2cLi",
-	"PavT6hnFq+y9kVHyxN88VW5V6qXTzlJO7dI0anpFFAQStEKn0EaNJpaQoXEOazjPorVderG0wrnuIdXQ",
-	"MkqiOMZeHa55BtiYXCrxxDbttXN/19O+zhznscyxQWFR/YSRyjMWIc6WtoD4+Vpd8I7ZtFUzH860fg+a",
-	"etf+Vdl70TAr/rJuoJwyusZlPLK98nSmUtJllWrYsIrUecGeOCB+Mz5mlny3Xgam6+mcBiu8vIP941bH",
-	"6BjMU80ShWnE4D39AgQujXPMNKFkJCkPnyiyoFEMCvdbNEjJtJDLdur5u/YgSQTYFmKpCGgSQdKcSSDh",
-	"k5gDmVH5RwztW/uHBaBv6SNmY9QxT2EfpmJLTDg1kCaecvSngR19kMEwWNCIhUwvB0ugJqR+5nuBXRGW",
-	"dAvsLGAouH9M3qD4WyFw3mF+8ya/iYa9bSZxIGHClLYR4GAOkokwcTXhMojiEMJBsmLp1OOYo7y5P5Mw",
-	"p6ARHUOYOPQ1kxBoiCU5vvka0omY4KaHYYY9ko+5VMIR71Z2Al3owyFSaFbANgloNAixpzBk6xZjOuX1",
-	"93xPsT/B6z8zrgcsXHz6x9jrP/c9LmbAg4jqWMKg+/L5S+P3HpkJuLLCnzjevc4sjZn63qf5zdeA0Yjp",
-	"m6+KzKNYMsPFXINyUU0gZrOYO54wWJiPnzA+TpfNCGjNajgaS2H8gwyAw24XRTCBYJ8zO44Z2BhbMosj",
-	"zWY3X0NGcWyVECUb5KfeT7khRrFiHJQiWpDkd9uTTTg1EmvitWRZjBSwlIdVPJtRbPAOElz1kswopxOQ",
-	"JLz5uoBIzOe4gFSpWCJV5vLmqwIeQBL7oWwTFVtNMI+oBtUyNAJFLmDUzmJL76A8iwnE7b6v1+/WuBoF",
-	"wWuqhnPZj5IeLqvhZoJcjqr+m7ggkeATQjlJ+pO0P1GaLlEjsvAVMWJp95WwpU0TKOdgwOWcSdzcWeEO",
-	"pfszRVXSkBCpPdhkjQqKaeMmdqKrNqvtYhVAM5iTj4pA9+pgXqcOmxr/k1znY9u3NodTr1gbInXoOp8m",
-	"ZnQzcjl13XCSN67H5rET3b9VYiuneYtCinr4qoZjaxRzJeBb70xWR/BxujoDjsq+MZOFEKYJt/UKol69",
-	"N5yojrs2yqI1Gw+ASmpNHmLszN40UCDOCjWFI++bfWJVtV4HT2LcSvFLZ236cSPgqbGqMnyJd12OyQ6d",
-	"V7B5WiVCZdnXLX22UBkaeYVQsAUFJeuXLKYT9UZWboWKWyEA67VvssAZvTa63N8oZCuyliP2gwZvV7We",
-	"/mbPHhllkDi9qx2q65XRYUWKSlFOlil/rAy4S6CVIiGXcAsKEZlfTEs1TnB1axJYGaJr3UjXLIVz4yZo",
-	"Avr6cQ3pT0y76zqcblGxludFl1pBgP0U05qJNgrkp0yB5vdGHpZ3K8nxpo7mA7qC1T1aOzBhnIyFDIBo",
-	"EdKlT9iYUL6sevPXBQLUeUpN7c96E5NNsp4gtUufmfraBd8ydL3tOqY7pbcihO1dj14SVRSxM7Lm9b25",
-	"pIHGPERAUd1NJA3NRAj6bMS4Sws5bUaVGsyo/GJdIRXQCAYzemmRcn8y7vU7Sf7/EDefqEwyOcW91oNC",
-	"noHykHCB5lcvWyFgEI67R3MpDEJYdUpNaI0Jepd+OTZfYoqiLm2RBfM4Ughuipuv+uYrJunsKl7AqCZJ",
-	"Z8mUbddX6BUKpRjIAeXhIIQx8KB+cz1H13WS+LNrlqbZk4mRjoc982PX/NirncURetuI85jKUtT5rOpX",
-	"3s9OtW9JmoCaEWYt8yKARQYewVhIGNiIzu1xxE7cZ4zbvMneM8eGydKUGfCjpBFxXxI7JO77O+8R+euT",
-	"cSk5NS2EpBGQEBaUa8z5mHaqhm8K0FUrGupgvWqQCinyhOM9w4VrOO++1q0CsV/Asm79qtF/rYr9cOBl",
-	"ngYuywe4IAc0glBwRpN1+CDiBUQRtA5odPPVfAWlfdXBXMKYXXp97+WPPzbSxd06XZyA0qhopW76LYN9",
-	"p8Sd61IzYB1t06RHdfd3kcu7u0KXCuMfR5RjlQslSgSMRi1beFVUoWhAYZKKgumV+kluhwPb3HydMKiq",
-	"YDs0SYxj7Y7qYrvUXlrQU9RXNYHwYxbg+HlU6pbr50z/FwTgbia2zN+50epSt1gZK2kIiogx1mg7TJ8o",
-	"gvqY2CGAMK4FYVrZ5sazS5TOzCiw8yb1DhkiqQLk8WxkNVkOr9XfMl7zbWkRsqb5QfPT1y1HOclXXJZ/",
-	"ua2hIh+UwG+mxurnrfPZS4DUNbGQbcwUYbNVc5cnKsYjdYta58XfpaSvTFeo1n7UaZSxbNCsRImxRBGr",
-	"RytJ+RQxq6Y6yvAWWlRP2ChFqCLD5CCbPdEFxPTCU2xuC0fYmvOIKp0ebtuy+Kmc3M7BVYdwUihcd3bp",
-	"5M0Bebn37AVxNciomioehYwjGCyYiJIUSgiaMhO+dbEaGo9pSfEF7AEypY135/W9nUV3J0kYtJJMntJU",
-	"x0bier0shK8puS6kbWzRdVY+M9V6rvo7O3TO2nSe7qO2xzKpplY7pksrD3X6u02fjRlExpzvuOzGTrGo",
-	"bwa2/rjvcWFjmoByMjJmOYioBIzb30jgwZQci2jJQTFKntpBiBlEkZc/vri8/MHzkYIGzcOTk6PTjye/",
-	"etfnK/2p8jFBpQ0vEBXFExJEzCgcPEajLpgOpkTw9uaTqdmSlZNPdW3hkinN+MQlkooAvcGgMXc4ybAz",
-	"C5OTm0nf9FhJI+gypmkC35aFSwnHXWXn2J69fJk/x5brdotsSvJBdek+nxwRPaWaMDwrMWaApzXJF8aR",
-	"YDmp27xjkOPehs7d/0iZv+TdbcpEu/qpxBlzBHT7tXU6piblVXLN7JnntQWJMB6DcftgMJZihu26L7Hd",
-	"XuHbmGtUPr1Or5N+3TCPS3uY4JrQaEADA8u+lDf/F3MXMem9IOHN1wBmIwmk1+n+SObxKGI3XwmNyVsR",
-	"S04j8nE8ZgGDyHTYI79TvmAgTeuXNSFSDutbFumViVIapixca0dwhNt+iNvVKObIXJbSZuV/2QAVOlTR",
-	"8vPUbsajB7akd4tK7BoW7T1vdXutbmcFi+52069Xsl2B63rPN3Fdt1PqUONb/RW4Zv36b1V2vw0j1K59",
-	"HNWeYDr5+Pn0sPXx+PCDUXNorwwUUwBdW+K4b5yAkBkCEJsStwfwpYgnU0I5EXPgBHdN0wrHzzztRNQT",
-	"xo2JML6fJCbeXwgT6T+hQXDzfxQR8QKkblbgWFu/nOCw+vYJdNgCMQNFDAHtEdeTDwfHBNEmF4wrIhZg",
-	"3Ve8KkDlI9aEOC53CzZfhmfFfS+iF7VZs/utu0zRXLXUySZwXc1rlbBbbfQiJ93Txq7vpXt4haQ4zKlM",
-	"yzkLu5f5reBSwwrNT41Dnjt737ye/dQdEbTM7NxySwDfBDkmanj+Yu8l+X//e7fdIxfUuKQx/8LFBSfa",
-	"TEuyy0kIm3AhbfF7bj0mknKdnBSYU6UuhAxdogF/7XuBkCZ6JVMhFZARHkVZGnd4jl5JrEC6jV88U/Ef",
-	"bvS2kJMaU4yec1OX0bW2pfyNdmzz+OTWMkPMDZk7N7tizyHBvwhm78c6sQrEvNmGckasYuNne5t0bw6x",
-	"Og52XGZvfKivd0aO8PoeLN9ORz8H7CN7e/T5z6PuB/b2ZRt2O23FJsgccyZBDRj3+i87nRS79MQMjpOw",
-	"zE9AZd1Ob3HOq6J/tSLayeYtq81PeArcMLdmESpEy96uT+5ARz5d03hV8hhlTONQO9+0MgVUC4MVkEoA",
-	"ql09F53XlXGgTU0UxDco6ihoPvzW6O9cycC53yisaF7hsa6QRDVQzfE83AjN2iplS/G6Da7ta01qyZcz",
-	"cpsy+et3A+4hsrldULFVCU1zs54vpskVvVYRz6/xLRFvXvuHFKnU4FjM6lfYT7gom6awWAUENmmE7eOj",
-	"qprIH2c8gBAuSae3QWW86L4gdAE8BvIWKCfvQc7Enxu0xl7neWOtsfm85QqZP7+HGrAt5XKbm9bKQjtj",
-	"PPFRS4zse/byMfe1qy5aJVsbDvHek6RtB205Cb6NkGzi+29UQ1owxt/k4F8egq1PqedEYcWB9RrrSlI3",
-	"4ho5ID9F927CZhH4LnH3KHFF5vK9y9ZEtNyHvyvB2yf04j2k97Z8VvYc0EqvMk2mYFxm9XqjTPHMbj8p",
-	"Tcfj/5hIoO1kjsb+3qjrytoHM5iNQOZAcIXDWOKKU9y6anjXe1CvsEi/jc7UxiKD+8hXz2gpW2g/8TeF",
-	"nbd1CMtLeHcqNCm+Nqx9h+LrjTA8vpuZLJOr/K4gVaF0if3u7Hkakt4iI79OFeSSSdSetASOmVqX2Llf",
-	"Ua/mnEriWcwtnLgVwFKBtGnb1XTehXnuIINVaVoDdK7xfYC9LvWVN4i9cl/fu5BMw0ceLVPLeh9CvAb1",
-	"jGHujnlJGkuCmFJllcx8I28Vjfs38VLNzFt7p3lV4C5ArlEIDZzQ+7a59yqsfzsRvLNk3cJlLW/IJPnn",
-	"pJjOHUtM7UVuGfJGsbhZU7QwZbpnlRqlcyVJjRJuKRaqkvBC6eKtitgIL52OhHKKKn/CylUh5TY9qyc0",
-	"7ITVUpa3nz5+IHOBF9/aelad1WyVCljqC/lS0DcXAySg1l1Xm5Ua2ZIzu6HpPiqEer69L0FwQ5MKiJvU",
-	"cAJuVVvZE9CxZHr5ybBxckaBSpD7sZ5mf71JuPftL6dezY3DNoPv9hTGUszI8Pjjp1Oys+ju0FhPd/Cb",
-	"7FkCdP/t7kChFM5eAsr4WCTXjLpd97p8du11oWqpNMxssZKMubI7wsg45Kx6wu7M8xNaQ0hGS5KfoX/G",
-	"K2tBJIxB2o0vnySSjmZU+YYOIuYa7wjCHUY9hSWhUrIF+Gc8FSnlE1jQKLZ1UL5xQJi7WYheUBmq9hk/",
-	"4weCL8xMgqu+5Vu8Kltx+gXwoBFBLlevCAvtNV2fPx+9JpYP1CuCM5Hhr7/++mvr/fvW69fDV2fcVqhp",
-	"u/m5u7v7kjBOPp8etAleVW3HScsph6vudx26O/jPuCvrGwYihKFF3MgrcnNW6+WTYfbHb+dDwuksKb3N",
-	"Mf4ZL1LbFp0lVZltYqy+wkteyRDveh+Sp92WMdjEbd6TXucHS0hOxJz+EcMZT4pZffcF3l4/vEL77JOc",
-	"bb4etsn72CKU1P0pvCx7SYYuGkAczzjlZHh4SifDV8TGA4o4qcvdeNwmGAgYRI08KHc1MxmWbjkf4nof",
-	"0mCau8oW6wSUWZ7hZQszJUNyMWXBFG8gt7WTeP04068I5Utb43CGNyqn95a7G7TJBLQie51dR4Lssuzs",
-	"lu30TnMFuXcJOnv2PYWkwrWQ9Cou1v7xUT4F4HXbnXYnucGVzpnX93bbnfYuOoN6itrGaoiQ6RYskntR",
-	"JnarOqXEkbEcZuWz+8SUV3w3ZIWzmDXZsS8KGGdxQ0P3xodpWffCQPluttoboWu18obxbG1I8zcS6ofL",
-	"3S136zc/zktPH/Q6nTW3Pm9323PpTrq6C+GxnBxPopi2xPIF3ke9ZwGpGz8FeCf3UAN26W7uUriFHDvt",
-	"bu6UvUlw7XvPmkBWfBPgOn8pB9oui6+xKZFPRBSC0gSfQzHiRye4i4NtjC13KiHz687NgEWDi/GCUDUP",
-	"aQyzaoj/mvjKTqUPkxKLIXmKvpm1aU8UQX/eKtdh2qlt1GulJGRolLYEBXLh/Lc5lZqDJDnWUTl1rM74",
-	"MM6uGx9k8A2zooUlGifgRj+HbbJfqeBxGlj5ZzxXuIPl3DxEpy97ReMLFxc4XlLXg2quqHSOlIrh1NUl",
-	"OB/xJxGuu8X9snVxcYG3fbViGQE3ZjFsLh+FYqfroi+XhCMPJZvFEpha0bROm3X0StflH9BgCq0DwbUU",
-	"0fZ35T+abHcbyHb5gQfs96zJZDUX5t9BPTjvvHw93ceRpozb29ZyjvfTj8Zr7yWlPY7jfyhoDz0tKQ+s",
-	"0Q0y7VEw6evN8UGx6YNb5Ie0S9W7d9aapiKV/u7GydCjGpYq99JXcpETCSFixvvLMVyJm+rs1i3yEfW8",
-	"unNldO31Spb9GYocuzXD5h/QejxmXPUwRgH5Oz1ns9vZ28wf+ed3/tLcvtcQG/vS0X35bhdTgTFjmhww",
-	"WkLw0jI9vGRsy9PV5xbxRN9K6drJX6DTyl3/d/dp/dRXLcrtCd46XnMya2v5Lb5kaEW4iU+3nfSuPJ/T",
-	"yJ3rPiAcqx8Jsve6u4ucSsok/xToOoWStntcf+7hFcRe5+XmDunre9/Kx9zr9Zp0rr5IdR8q0Moo5pU4",
-	"XNCoNo/9RJG89iCMp2d2tlOM6x2AHXvGurHneuKOZD+YOU9P8tSI3+EC5BIzoL4Nv5lWJD0hlDuabULl",
-	"Qz6JmJq2vxvgqgEOqKaRmMTpFgpyAf62f3xEgOPVdCr3Qu2/rGEuXUWQMXqRtTLAMKMreLS0zwQyDVk2",
-	"ZWRWgWjRriQ/DMvmCykfJ+daxOGjARrRtFsBU7qA7BXOVa/AuoqDZtKZVRWunR6VlWEbppfkaUAVtBhX",
-	"wBXTbAE/rHzb2T6ptFVedyUM6Y0N9Uy8EoZK3ejqt6YbAHTE8fouEgIWSuEuA8K3an5mOwwYTyurat7n",
-	"daUOlVfeHjLQqhRLrw36HZL/hFi/tK+5IhldUkTbqMrz61XuvnWWCzXkf1FHv+aIySO7+MVK+xV5AvdK",
-	"vyH+rdME/t8wCvju1G9QBa+tuSG0qA+2UwCpr15su3PFwmur/yPQ9fcFMVsEZJ8GmVIZtmzjsJ+Vmdo9",
-	"pFwxBe5iuzxMAITp9hk/whqCGZVf8LYja4WwY8gUnc+BSnuJQFpEENnLf1TdptDr1O7dTUmNHyGT2ERB",
-	"lO34nXKJf6ewv9tA9mre174f0UvW5K7S569Mht+Rex8pF96Eg+/Mtd8z4Hdj148c7sKla53E7djytU0k",
-	"J1XVRab/jIVa96i1m/iUM5ATaCFE/3571neHAB+5IKCJe2mfC/1uOe7HcvzzvMwDZKCymSNPseAVhYeg",
-	"8PhY7PNi98fnP9zSA42VY8yVeeHPym5ff6PSwm3SVtmBgwc1v+nBnPWVeq7u+R+RHEmQXZkWsXy2yh1b",
-	"l/XAs0h/0WxH7ljjI2c57Amt9dkNtyjfExzfExxbmB5kHldHZ9inoRDn7UlNImNVuuB20v0YaYJ1EpZP",
-	"D9xVyr4XBvw1Ugopw7/C/WYsGFVEaTEnF0J+wQdANBHuaZxGZm1VluGWTP9I2YV1jH8fzP49sXD3xMJ2",
-	"uvkhMgb3oLgfNlOQnSR/5AzBWtfMZQa+G41vZjT+udmE1MI1TSSs9feKZzGKZ6R/OzcS7oapHPS2lnUs",
-	"JMEJyNPk4BTBE072NJU7G6XIU3uSiuROUmFlSXK4z0xYLcg4XX9I2Vj4Qt2dq9rFqfHLOLLFG3X1Iqpm",
-	"wuPsKkEcpDh5WgvihiulaKrD7SenpsWYzEHMI7s3h0fjGQ/dMWEmseaHcIAwP7xduOqov0wFCVlILqZU",
-	"2xP0PtEiOUGbe9QjJW7ItHd9fv3/AwAA//8=",
+	"7H3pctu41uCroDhfVZK6lCzJzmKnpuZzHKfH+bK4HOd23a/tsSDySEKHAtQAKFvt8svMn5nM73mC8YtN",
+	"YSEJkpBEeUvubXd1ObaE5QA4O845uAwiNpkyClSKYOcyGAOOgetf94/xSP0bg4g4mUrCaLATHI8BzYAL",
+	"wihiQyTHgDgIlvIIQjRkHPUPhq2PWEbjPsI01n9+YhTsZ+0gDEQ0hglWQ8MFnkwTCHaCk2DzJAjCYIIv",
+	"PgAdyXGw0+10wkDOp+prITmho+DqKgw+sAgbWKqg/ToGDhqiiAOWEOeQoYTMQJTndmba9M10FQZTzPEE",
+	"pN2PPeCSDImZfY/FoD4kauIpluMgDCieqBEi9VUYcPgjJRziYEfyFPyrPvq0d9h70eu8KK+811FzSwlc",
+	"jf4/fttt/WentX162Q17nat/C3y7spdywbj/uPoULuRZpFv0s0ObcpgRlgo0xSNQO6NX8kcKfO4sxYy6",
+	"YNt6/gM6eLtgY0i8dFuGjE+wDHaCNNUt3QN64Z0ohsmUSaDR/D9gXl/7Lkop+SMF9A3mGjXlmAiDG4TR",
+	"NvoCVCI8woSicyLHelsEngAasHgeIiIRpuIcuFDfnNAh4UIqlJoyKsB2fKrG7W2hMUu5ePbaDIQpk2Pg",
+	"ehw1DBEIo61er31Cs402dFbsjbOWllrMgi3XNDEhNP/buy9DTWt+ZFBUbWhkjOkIFGwDLCBGjL5GGAmJ",
+	"E0CMQr72rW6vvRBqS+pLz3U1SR8MFYdYAPQuNTDjhAOO52gMSfwanY+B2q2NUs7VSapFGaDVp5udrWVg",
+	"FywpWA/WD2RCZB3KQzwCJMifC0kp0f3cuWIY4jSRhtwn+IJM0klxwvavHARCJYyAG8aUIaHmS29wfAR/",
+	"pCA0WBGjEqj+FU+niWVXG1POBglM/va7MJyzAOPfOAyDneC/bBSCYMN8KzYOTS8zaR2XuJkWxQwEokyi",
+	"idpQg12MSo4j2Q4Uc2J0mJDoQeHL5hQFbWeIIiSWgJ5iFKcGAAgRVhBnDbJ1lblChUSf6aW9Y3xA4hjo",
+	"Q65tN5VjoFKDHodokErD2jhLAE3wXJ9FhJPEfMymwA3LUxAfUCVXcLLPuREYDwY1RSmFiylESjQPMUlS",
+	"Dq/1/mpGSWEGHEWYcwICEQum0EB/YvIdS2n8oPAOBFAZIsb1fs6IIIMEkGQGmXCSAM+A+8hiMiQQ+3lu",
+	"roaMsaETw3tjJAiNjMYyIjMwjE4xEI8W5luEbbah2+gVHOJ5wnB8zNgHzEfw0AzBCDyBEjW5kreYGvoB",
+	"PiMRIBxFMJXmSA85RIzGRHV/h0kC8UND62iqWsIQYcSfBu8rxakcM07+fFjAPjGFcAMcK0UlVlSuaaCE",
+	"E7/++mvL5QHliVdpaFd6dVPOIhACDxLYp5LI+Y8SHgMO+JvQKgfjaMI4IJ4mIF4jxcCMtjpBmCslXkiI",
+	"7emIdDplXEL8EWKCj/UaHx7Znwg0UfMjtckKgRR1K4xXy9H/ZrwXSfxNmSBqLDuBmn83UqdwxFJzirlp",
+	"cKm05R21CK5PGcSYTIMw+D3l82CHpkkSBgkeQKJ7aXZVapoL4CAMhjzYCfap/Uii+Ek2rBB4BGo/2VSN",
+	"McSJAGX3cAW2JEa/IPGqjdLgH8RqIAPfZYCT5PMw2Pltecf3KZ/vqY+FZgPB1WkYqLUprDSK5JWzzGUj",
+	"fdCN8pVcZlg/YCwBTAOjNWUq6m/GFjEj2z4W9tOcYNjgd4ikGnM3kmRmSaR6Qu+67d2uMsmINJ/qw3gL",
+	"Q0IJNZr2hAhlLmcn8fb6u/pSI0UMKMF5g6sFe18xDSsE7czdYId8+2D6e1cexxyEBgXHhlfj5NABUaNM",
+	"6O5KpDcqOGZpwlKhLOGIpVTy+Zk2jHeCd0dq6wmFbrATdLcQTwEdEuAc0Bs8T8B+28vQfMoUV856b3a7",
+	"nU5Q26jIHs9atlIVtKrsPvjyGW12X7xodRFOpmPc0paQexo1O/30suez0PMF19nzCgjtVtT7lenE07O0",
+	"b5WdWW1EukhiYC+PGJotr2zhEhw6zMy7pohkVx68uf6fkkyUXv7m3s79r3Gm9aNJYyL3Z1ZiOnuPI0sC",
+	"xpMWhOoTxs80y+t0tzu4O+i1Op1Op/VS/XilfnTy/wadvIeySZQgiydEcUCj+eqjs4bxL/z6O0YfGZVT",
+	"SBICHH0gUjKONTtvOGGk0JNF2oCLz7QXqdfpvWh1uq1O97jT2dH//6f1U4CQZiXPo+6wAy9hC3cH+juj",
+	"pzddZmfT7WR3V3KsWf+ZIBLqCJvtbOnwnvu4erHjdfReiSju5q+eyjkVP3WaWaruVpxbMq+RgIiDFFpR",
+	"M5ac0u95rBQ2D+aZZa3n8qucsNM9xhJaikmUx9jyrdVFgJUOnwpOrNNeWpV0+d77xLG7SgcNSocaZohU",
+	"nbEMcXG0pYWfLuUFH4hxJTXT4VTrjyBxcBVeVrUXCZPyL8sGcpjRlT7GA9PL3WfMOZ7Xd003rC/qtCRP",
+	"LBC/KR2zcIgbLUON+IZwOT5McAQrpZTHGFCdUcQmk5RCiAZzdPDpy/4+Upxa2TWGcZs/n2KJEsBCKivh",
+	"WYiwdjCjPUyEABSDQG+vv0+v/68UiALEAhGpaMjVsTwaFaECoNCSnj9/XjgfHWWsJEH00msi9U5kowtO",
+	"mQjq3Msds9PaPlU/dt/of04vN/3jm5WtLfjXEaArmGwFCTVADdShAs3W1oiqp/l4dDc/utq57GEakxjX",
+	"7HBcmEDWtHF0lRXWzaY2boyR94GNVpk2Wx1j2mhmcmZgCbrb289bna1Wtxdk31g8+Ii51EqV+XSasa7V",
+	"3GGr+7JXcIfyenwMInKvPrNR3MtLe+HqaF7dXqv7/LizXWheMMEkUSolnpAkgfZEg//vdqvbjI9UI8pZ",
+	"kkB8pjlrMZIyngkXMlv7nhkkaKwhxtqAGTOqev9tcxO9QN0e2txCz1+gl6+UeDQ+GO1CIjRVGhzEqb1r",
+	"DgMBF2ov1W8Sy1QEOzmsCsddpc+qj/a/RSANjPqYTuOVO5cKPAK7coM4MwxnSqUWggxIotFywRdnMUQk",
+	"thtq25jre00o50SOY47PcXLGAYuiUfYFzTvWVdmCMpbKddusgtgV9a169+9hAC7yN9DEKlSxDERH9C/A",
+	"9tVOGJcEbqiaWgpxeptPyj6H51u+ri7drL+1Lm012Nqbae+W+iqhFw2MGZ65Rxs6ITWtXgZA04mSzIpo",
+	"PzqyuBg4I+XlI+eS4YtpfuWj95XbsXKVLie4IQK5jOIGRqOHq1RdYn/f3UdRth8CMZrMXyM1MGIUmagH",
+	"fVr6yiI7gCnQWE0RBtnohnNT58/Tm8BXYm4rsX71+BljvKzduns5ZXWLm8xR5qu3hdlnPnrYV0ZCHsQt",
+	"s44SJyhx3BJyGRIr8fMyvw1zzmWIPsyFRU50PnRbccSV3fOdSXGIJY5coq7TZdrfnnF4raGV37GC+PPp",
+	"hE0UwHtS7u5EYbupcvaTKzwrzKX7VX/WCU+8S8WmLI3emhCqHSRZjOdK5Nyt4rPKIm2o0DibdXLyt/+m",
+	"jGPUfvqsdXr5ItxcsGX3pvPci+pyG72jIsOWiq/F0qmxQMqIeKkU+EEu0MIH8UM8oPn0a3umHM6YibZX",
+	"aMDSBGaYxyhO0XtIlZw7xOkEqigTvE05phqNJ4S6M3Vvx4LNOv4J+XAO+M9qEj5yxofhjGV6DoOL1oi1",
+	"7Ie/C0bbR/j8I+RxPFVTdVmORNYUCYlpLEIUAycziNGQswka4kiKHdTPsKiPUipJgjASREpCR4iIE6q2",
+	"O04TiEPUJ/QMCwFCTIDKvpqDhqhv2TnE/RD1p0orxEkyP5vhRE8e9xHjJ7TPYZgK9RceSuAIo2k6SIgY",
+	"Q4yUAaA0+hD1c/W/aFeYACa6PjtmxzlXAqwwkPR3Hoj0VZmGxjU4ApeVllx/1SPfw1McLYgW2ts9bHW6",
+	"1giCSXbxTrXm/g0QXEwTEhGJMBoolvhEoBlOUhA6l0YC50QybjQdHdVl2wNHCei2kHKBQKIEsuaEA4qf",
+	"pBTQBPM/UmjfOM6oBPQNY42KMbwC2BX+tZiECIQ4M+4FI8VwZEY/K2Aw56gMxzlgLvSlRWROhGTdMgRQ",
+	"O7h7iN5pGrc2o8e37SRI6d4mSvyMw4gIaaL7zqbACYsz5ylcREmqjNbsxPKphynV97b2zyxcrkSkFiGO",
+	"x4DeEg6RhJSjw+vvMR6xkU5oUciwhaacDUFHjuFEZBjxYWEnkKU+FBJtokzBNIlwchbrnoznktcZf2cr",
+	"DAT5E4Kd51dhkMDMxh7+MQx2FCdkE6BRgmXK4ay7/WI72AkODvR1jzAaVGZo9jqTPPZuJ/gyvf4eEZwQ",
+	"ef1doGmScqKwmEoQ1i42l6oWJ9Qq1MdPCB3mx6bUHM9p2D3mTDHfAoD9bleTYAbBLiVmHDWwYv1okiaS",
+	"TK6/xwTrsUW2KcUgb3pvnCEGqSAUhECSoex305OMKFYUq5Sc7FgUFZAch0U6mWDd4ANka5VzNMEUj4Cj",
+	"+Pr7DBI2neoDxEKkXO/KlF9/F0CjzHtgaBuJ1HCCaYIliJbaIxDoHAbtIkYx2KvOEriXAp6QlRLhNb3O",
+	"dyJbK9psVZltRshVUfbf2TlKGB0hTFHWH+X9lVSba45IYuuh1DlDuqUJNxU2UAUupoTrxJ0F8tjxArqs",
+	"pLFSb+XBKp2+xJhWJihmvKrBzUQpw7MZzNlHZaB7PpiXscOmFtSR0/nQ9PXGAvsZa8NF7dvOx5kYXb04",
+	"h103nOSd7bF67Iz3rxUg7XDeMpFqPuzzW3sY8+UK5b8a2VAbIdTT+QS4ZvaNkSyGOA/cXs4g/Oy94UQ+",
+	"7FpJi0Zs3MNScmlyH2MX8qYBA7FSqCkcrm72hTRwUjjCrRIH11kaxr4S8CUXNVVvkvEfmaFdBuvuVUZU",
+	"Bn3t0RcHVSzDZQglWVBismFFYlpSbyTlFrC4BQSwnPtmB1zs10qV+0f5vUqoZTf7Xl1gl15Nf7VmrxHl",
+	"LFN6FytUVwt9bDUqWhVudO+ZFNYJV7GEbOB2yR274DJldaB09y4uUzxelJ4/BpetTodRW3+k2t3M8bNc",
+	"YtoQXeuaLq4+axOtJMgvBQMtxX/eK+7WwwobKpr3qArWQ27NwIhQNGQ8AnMHFCIyRJjO69r8VWkDfJpS",
+	"U/mzXMQUkyzfEO/RF6Lee+Brmq43Pcc84+5GG2F6+5eXWRXl1SlaC3aCKceR1H6ICGt2N+JYx41o0CcD",
+	"Qq1byHIzLMTZBPNvRhUSEU7gbIIvzKLsn4QGO50sj2S/az1+1vQu5+ztlfwMmMaIMi1+5bwVgzbCdRbS",
+	"lDO1IF1RBCvTWid6WPfLofpSuyh8bovCmNcjxWCnuP4ur79rJ505xXMYeJx0ZpsKT3Ztv2ImBAF+hml8",
+	"FsMQaAReR7ezr8so8RfbLA/4yibW+7jfUz821Y8t7yx2o9e1OA8xr1idz+t65d1kPJrr4hwnio1Zirwa",
+	"wDICD2DIOJwZi87myqSW3CeEGr/J1nOLhtnRVBHwM8cJsl8iM6T21FvtUePXF6VSUqxaMI4TQDHMMJXa",
+	"56PaCQ/elKCrZ8b6YL1s4Aop44TFPYWFSzDvrs6tBnFYWqXv/OrWv5fFftoLCk1DH8snOEd7OIGYUYKz",
+	"c/jE0hkkCbT2cHL9XX0FlRj1symHIbkIdoLtV68a8WLvNVwGSqPkZ9/0axr7lolb1cUzoG9vc6dHPYtw",
+	"5vjdbcJ0DfEPE0x1tjRGgkUEJy2TVF9moVqAwignBdUr15PsDYduc/19RKDOgs3QKBOO3sy82XquvTwx",
+	"vMyvPIbwQyZyh+5SfMf1S8H/SwRwOxFbxW9nNJ/rVlc94TgGgdhQ19+xK30ikObHyAwBiFDJEJHCNHcD",
+	"SyeKgTWJHHUWkjNAmk4GhpM561r8LaGebyuHUDR1B3Wn9x1H1clXPpZ/uquhMh5UwG/Gxvzz+nT2CiC+",
+	"JgaylZ4i3WzR3NWJyvaI71B9WvxtSkNU9xXqOcTeKA7eoFllJ4Zck5h/WZnLp7yyuqujCm+pRb16mhAI",
+	"C9TPihSaan2AVC9dobAIMlcfJ1jIvHDhmkn0Vee2A5dvwVkRGF9duqN3e2h76/lLZOvL1LI0tUbB0wTO",
+	"ZoQlmQslBmmCZbu60o0uwcfZNzDFAYVU2l2wE2zMuhuZw6CVefKyjIWtXq8w4T3ldEpuG1NQp4hVGEs5",
+	"FTsbG3hK2nia36O2hzyrlCM2VJeWC3X+u3GfDQkkSpxvWO/GRrk4xMTGpOwElBmbJsIUDZRYjhLMQdvt",
+	"7zjQaIwOWTKnIAhGT500WYG2X728uHgWhHoH1TL3j44Ojj8f/SO4Ol2oT1VLQAqpcAGJJB2hKCGK4egS",
+	"aeKcyGiMGG2vrjpaHFnV+eTN4rkgQhI6so6kMkDvtNHoFJ5T6EzirCpn1jcvGdYIugJpmsC3ZgJ8kSOT",
+	"1yh8vr3t1ih0ut3Am5J9UD+6r0cHSI6xRETXwRoSMInS3wjVG+ZQ3eobAwd7Gyp3f8+Rv6LdrfJE2zz8",
+	"TBnL8x0WpgR7XF4V1ayWXlkvbAHDISi1D86GnE10u+62brdV+laHcZlhOvnXDf24uKcdXCOcnOFIwbLL",
+	"+fX/0b6LFPVeovj6ewSTAQfU63RfmRiu6+8Ip+g9SznFCfo8HJKIQKI6bKHfMZ0R4Kr1tsdEuoOMusqm",
+	"rB8GWdu49Ye4Wbacs82ePKMGeUDFALV9qC+rlC3TDEfXz5TxoKhNAeksQNHNbv71QrQrYV3vxSqs63Yq",
+	"HTy61c+ANcvPf63yTesggvfsbTCtTwcyV50m6Q89nTFleT/BUXT9v8Uz11TTai1OzjKNRlmp1eJ2CzJ5",
+	"XNWbiCwvIC9vR2hMZiRO1RqLmn8ml6wctblg/NrWH6WJtxrf0eevx/utz4f7nxRb1/JZ9RsDSG9I564T",
+	"ZGuuAEwxac7S0RhhitgUqNm6PKLzK807IfGEULXdStflKKWASvuLWDoDLpsFdHrr/mRrWBwlrBXUiE1A",
+	"6LBgU6716NPeIdLLRueECsRmYNR1nQBaSv3MNsf6qsH4B3Xd4zBI8PnCtNy7izPNl+lF7TTJkz18mRL1",
+	"jV3rYltj0h1dZIdBfmdZugSAKeZ5+GrptraE/OWGtT0/VgaIU0e6eR2oY1vu0iCzNUPMBujaNspKevFy",
+	"axv9v/+12e6hc6xU8JR+o+ycIqmmRUWhfURGlHFTNMo5jxHHVGYVtqZYiHPGY+tY0b8q4ubKWkdjxgWg",
+	"gU4smCv1f5qY7FXg9qJb1yIrpSbWVQ9tKTRVkW1rUwKr0Q21ux7nLIuF2SGdGrAL7liy9ZfB7L3ykVXE",
+	"ps0u0IvNulyVZ1JBXmdhPgy2WGaql/vjuzVGBDsBzN+PB79E5DN5f/D1z4PuJ/J+uw2bnbYgOpdUB22K",
+	"M0KDne1OJ19dXmlOj5OhzBvA3HezXZ7zsqxPLrDuinmrbPOLrmgsbKaEYogGvW0fpxCa655qfCruigqk",
+	"sUs7XXUypaWWBistKgPIe3pWdvvCVrQOkTGIHxDEUk8bVPzbCZE4DRuZUc0jWpYFzogGrLle+aUOzdKo",
+	"bLPjvgu99WNrvNvnCLlVNxfLbz/uwJK7mRG1VshQc7HuBg85Qb71hd9BTY/msY56R2oxR2Zl/hMOMyy6",
+	"adkElyPcceUEtAcxXKBObwXLeNl9ifAMaAroPWCKPgKfsD9XVtp60ZhrrK5TuoDmT+8g5m1NulwvLb9M",
+	"tBNCMx21gshhYB7SsV/baKpFtLUiNfSOKG09aP21+poRySq8/0ExsyVh/EPSxV0Ibpsx7in07JGuyC19",
+	"eE+p4o8Ud1cUt2bu8ldh8p4WapW5M0XbZYavN/KM29o0QuLh8N9HHHA7m6Oxvjfo2jD+swlMBsAdEGyg",
+	"tA7p1VPcOEraXw/wzrTC8v7dPrf9x1a8u5lCWD3C2+9Ck2Bzhdq3CDZ/iNJxa6qZ2THZSHdPWbHKTlfQ",
+	"79aap9rSG9xALGMFjjMJm8xSoNpTax07d0vqdZ9ThTzLvoUjewI6NCJvWip5dEPkuQUN1qlpCdBO47sA",
+	"e5nryxWIvWrfMDjnRMJnmsxzyXoXRLxk6QXC3H7lFWqsEGK+K4to5gdpq1q4/xAtVc28tnbqsgL7mKeH",
+	"ITRQQu9a5t4psf7LkeCtKesGKmv1QibzP2fBgzYNM5cXzjG4QrF8WVOWMNV9/zuGXbdG5ltbIWcdDHcr",
+	"pyo986XSM/VFe5yP5pZr9QR2rlF61RNQVYDs7tzC4rDLuWA+XOjC5eOBRVRPJQcpi2fLSs0VEWz6Ydny",
+	"62rmupsIFCVMWCbvZuPZiDXnwriezWMmrIc9vf/y+ROaMv0Apol9lkV8XyXYyR/0mYO+OnAkA9X3bGUR",
+	"lmbCE81lsP2oZCaHprYGo2pPaiCuOrwMXN9x/ZqXd1oHubMCvcFHNoMY4QFnOK6Wj83QvtfypacuqfG7",
+	"wtyuVvi925KV1UxTA2Z960yhgZQTOf+iuGeWCoQ58N1Ujou/3mXzv//1OAgXRniYqyxdG6x/+PnLMdqY",
+	"dTdwKscb+pviZXdtdZpLqVLEqXlHkdAhy15qtMEtvmsU74uLYi4kTExMIE+pMIEImubQST2R9SQIUV7r",
+	"Cw3myJ1h54TW0BhxGAI3960hygSM1t5EqPaBpVTqUlzZoy1zhDknMwhPaFEVO0Qww0lqwg1DpfcSW8AL",
+	"n2Mei/YJPaF7jM7UTIyKHUPy+rVhQfE30Pl8SDMI8RqR2Lyq9PXrwVtk0EC8Rqb+dv8f//jHP1ofP7be",
+	"vu2/PqEmEFSaO/fNzc1tRCj6erzXRvq1XzNOHrXcX/REZt8+Y35CbfRsP2Ix9M3CFavTjKAIqQxRv/jj",
+	"t9M+oniSRbg7POOElnfbxHZmwc9tpJRNod/JRH39XHYfPVUyqRMiGzOCep1nZiMpYlP8RwonNIsZD+0X",
+	"+gHw/qVWC0PkqIRX/Tb6mJoFZeG1Qr83PEd9a4TqNZ5QTFF//xiP+q+RMUMFskTnPBrbRtr+VAtV9CDs",
+	"67aoX3kouq/Pex9HY+c1UB2eItTx9C9a2kHXR+djEo31I84mRFm/4Ezka4Tp3ITWnOhHafOnn+0jxGgE",
+	"UqCtzqbdguK94eKh4vxZaAHO0+6dLVM0LwskL/lay4e1e3jgep6CbrvT7mQPbuIpCXaCzXanvaltEDnW",
+	"3MZwiJjIFsyy8kMjEyGR78SBErrq5Ivnn4TJyLQRIQttlKLJhnmUXdkoKxruGeNAtfQ90l59Ssv7qK5X",
+	"oK0Yz4QkNX9m3j+c8xRYMdaahQpOK6/H9zqdJQ/nrvdgbuUJMd+b2jprQyd8qbbI4IV+0nfLAOIbPwd4",
+	"w3nrXnfpru5SeshZd9pc3al41v0qDJ43gaz8rPqVW/tGyy6zXiVTkhCxJAYhkS6xqsgPj/TloW6jZLll",
+	"CYU5caoGLAtcbaYyY8yXN7lfBOH818xEsyy9n0X29NFTrdYamfZEIG1GGubazzu1FXutRSL1FdPmIIDP",
+	"rOo7xVxS4MhBHeGwY3FC+2nxYvNZAV+/iJWZa+EEVPHnuI12a4FjlgOL8IQ68WI6a4LGWl9GMQPzBPM3",
+	"ys71eFk4mWZzZaZzIEQKxzYcxqrXb1i87CHsi9b5+bkuqtdKeQJUicW4OX2UYuyuyqpcZgXfF22WI6+8",
+	"pGmUNqPoVV4c38PRGFp7jErOkvWfG38w2u42oO3qG/m63/Mmk3neHL8Fe7DaebUK5OeBxISaooaO4v30",
+	"s9Lae1lEmcX4ZyXuIccV5qFD4aOCexQ6qiOKy2hQeB60qsBoMlc0RowT84lwXn9p10hKsf29Yo4fJcY9",
+	"txE3lpcLpvBWqV9AFM3VBet6aEbReYnrRcPliUfNxqs9c6TGLSPHZ4UNzvM/WRlk/fgPtzWZ5ZgIZG1b",
+	"H1h5XXKbgeA5moaW8Jrg5SU1GsIn2Z1Ct6vMIkACMFemwAy4eTU0RLpIuJaXWiPQ7URoZJcyL7Q5qMVp",
+	"FBl9yQ/5H0uVTMdt0XtYvbD8rMJStdDlLv/aSqHaC+Q6DaxS6NaKqmmIDgP3qYmLvM6ntjZInd3vjSH6",
+	"JlDhqAxRnmYboi8Hx/utw6P9w92j3eODz580Eh7t/3Lw5dh80DrcPzr4/NZYzRyUdBRKqefzwj2AsESM",
+	"RtBG2oejaGAKXDCKnppXcxX2hg7qhyfUfKEW+izPnIEYyXMSgS28VDZPiUAYbXW2XddDlkyrIIsYV0ol",
+	"Kr1fpqxwBbBRjWtPT+0g+3BZv+3c4KnRDEAuq8HSSkl2bms4KcnpUzuPbO/irY91xaTjX/gPmNvq103U",
+	"1xtSrb1mb6Swdu9+eh/DMBnvOV6U7sMdtXX/GC+scmWbbeg2V2HwgRVV55e1z9s9rGa7NoPa6myv7rHH",
+	"6DAhxtX+Q5TnrV6vSecpZ0oXVrbhPpW24s6tWXBGioqbONR4a2Zb07Y3Lkl8tVDldtMElX2OOOBYOPzE",
+	"sC/DUWr85BeQt2Alw0+MwkcT+/ggKsAiar49CatxNztbq1HiE5MfWWxeAPnJSbjZat6x1LyedGuK+Ezh",
+	"LkmhdL99tTZyvtU4Oc2CNxaJAO4UOdFOn0gpNRAjPFKWtK0Zo4eBGGW6QN+YR9bjX5f+fTRkScLOnedw",
+	"jA7OddXGbDyfiP+q7wxuQ5UuRTaR7BPgI2hpkP52Q8K0AdAP65VazRbGmI7uRMJf/WuR+g3EewNJe8h1",
+	"CqO+ZH+HSfID3Wo/VDPY02jn6gVPRCaGn+rbWk1xhgmE2lP9cvPVi2f3pz1szDC0ao8z34yhWkuwzLTe",
+	"6riZamjRA/Cu9TjGwtinn45z5TqdNi+VCMqilB552CMPu38e9tZUWkNYOz0cTEdFZB16yiGCmZr5GWJc",
+	"KTY3YmELudZ5KX7rVuzKp/5phqxfenqtK4QanQ4NwJQscR4MbKNdJDRiOE8G5m6julmVBZ49pBa3Hgdy",
+	"QuN+Nt6Xb/uj3vbI8x7Wo6M5Qllvc3jQHapnrvt5eWTTXrnpvd+K3qsfp/Za0PLrnNLS/xJXOrWoUmFu",
+	"HPOnp1AMCZmBriqcY2MZRdbzsSzMKPDj6sZlxGK4Woiyv0AZY39ip2IJzEV6uNvo0bn4A52LWjMYMx1+",
+	"m8dZKy7BaOWY7p8y1sXpEqrtsRhMDeKF1LXhuiZbzoOFt592kQFvZJ+nluxPer+4sKLoA180+h6cWnTj",
+	"qHYYYvv0VIWZ/OtdIN6/avuX1U85UDg33K+mMGhXo3OxQWhedXM9xrhcAdgwVeEba65Htoj8vYnzvBan",
+	"h/z2dUyJgjg0/rTM2jcvaRXF5DGN0T4dJUSM248CuC6AIyxxwkZpnshnrs3Ub7uHBwiofkxP2BcYiPgn",
+	"FsyVxxPWjHg1UTx5YPpAnQKSzB/06pZCepi4V0/ko16myaoa45kNdFRHsihe0NYMaEadRV2gpdNrZqXQ",
+	"hsg5ehphAS1CBVBBJJnBs0WgROauYa0UmYUw5G9M+JF4IQy3jektA3RA9YNjKAZd6kQnbGn4Fs1PTIcz",
+	"QvPaKMXsWdXkLNu1Wt7nXg2tWrmzpUa/XeRfwdavpIguyOupMKKbRm6W2Y5RlktV4H5SRd9TJPKBVfxy",
+	"rbwFfgJTfEgf5WMY4WMY4U0u2kr8YD0GkOvq5bZ55GAMCUj/C0fElKKgMAOOxpjHLdM43ilFKNPYzUvX",
+	"CcHWDxMBIrJ9Qg90OvYE82/6fSYjhXTHmAg8nQLm5hmAPB87MRHWwhcF9TaXe7djUsMH8CQ2YRBVOf54",
+	"o2XN/ptfUN0B6WVnclvqCxc6w2+JvQ/kC2+CwbfG2kcP+O3Da2+BpUuVxFuF1vriV++Qa99vCGu9DvFD",
+	"51Y3US9tIOuj5LgTyfEXDkktMZCm0ajraKCpsIi50C/8VZjr6x9UpWUdt1VRMvBexW9eWnN50RNbQuov",
+	"4RzJFrvQLWLwbJE6tszroauJ/qTeDqcw8QN7OUyN1eXeDXsojw6ORwfHGqJHI48tSaLQpyERu/LE48hY",
+	"5C64GXU/hJtgGYW57oHbUtljYMDP4VLIEd5El+vaOwIJyabonPFvSgmzxQ0ai7VFXoYbIv0DeReWIf5d",
+	"IPujY+H2joX1ePN9eAzugHHfr6egqAX/wB6CpaqZ9Qw8Co3HRIkH9ybkEq6pI2Gpvlcua1cuN/3bqaJw",
+	"O0wtm8tI1iHjugKGQE+zGpRIF4s0hSltmUmBnpqilMgpSqkjS7I6qWrCekDG8fJ6z0rCl+LubNSunlp/",
+	"mSYmeMMXLyI8Ex4WjwHqQcqT57Eglap11kVTH84NVC3XygpRSmP7BreJ5/LFFbqgF9kvnkJlWaFrNkRT",
+	"YNPE3AHqQvBEF0SytUkUAiAKELvLMAhSH/XXMUMxidH5GEtTLz5EkmVFj22h3NIhxkQGV6dX/z8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -55,8 +55,10 @@ func TestMigrateCommand(t *testing.T) {
 				{[]string{"migrate", "up"}, "applied 00001"},
 				{[]string{"migrate", "up"}, "already up to date"},
 				{[]string{"migrate", "status"}, "00001  applied"},
-				{[]string{"migrate", "down"}, "rolled back 00001"},
-				{[]string{"migrate", "up"}, "applied 00001"},
+				{[]string{"migrate", "status"}, "00002  applied"},
+				{[]string{"migrate", "down"}, "rolled back 00002"},
+				{[]string{"migrate", "status"}, "00002  pending"},
+				{[]string{"migrate", "up"}, "applied 00002"},
 			}
 			for _, s := range steps {
 				var out bytes.Buffer

@@ -180,3 +180,74 @@ func CheckSiteRoles(roles []SiteRole) []Violation {
 	}
 	return nil
 }
+
+// CheckRouteOpen enforces ROUTE-OPEN: "Conditions d'inscription à la certification …
+// En contrat d'apprentissage : NON". The route must be one the certification is open
+// through.
+func CheckRouteOpen(route RouteID, routes []Route) []Violation {
+	for _, r := range routes {
+		if r.ID == route {
+			if r.Open {
+				return nil
+			}
+			return []Violation{{Rule: RuleRouteOpen, Field: "/route",
+				Message: fmt.Sprintf("the route %s (%s) is closed for this certification", route, r.Label.FR)}}
+		}
+	}
+	return []Violation{{Rule: RuleRouteOpen, Field: "/route", Message: fmt.Sprintf("the route %s does not lead to this certification", route)}}
+}
+
+// CheckSitePreparation enforces SITE-PREPARATION: "Lieu(x) de préparation à la
+// certification déclarés par l'organisme certificateur". A candidate on a training
+// route is attached to a declared, active preparation site of the certification;
+// individual applications and VAE candidates may have none, but a site they do give
+// must be one. siteID is what the request names; site is what it names, nil when
+// no such site exists.
+func CheckSitePreparation(route RouteID, certificationCode, siteID string, site *TrainingSite) []Violation {
+	const field = "/training_site_id"
+	switch {
+	case siteID == "" && TrainingRoutes[route]:
+		return []Violation{{Rule: RuleSitePreparation, Field: field,
+			Message: fmt.Sprintf("a candidate on the %s route is attached to a declared preparation site", route)}}
+	case siteID == "":
+		return nil
+	case site == nil:
+		return []Violation{{Rule: RuleSitePreparation, Field: field, Message: "no such training site"}}
+	}
+	declared := false
+	for _, c := range site.CertificationCodes {
+		declared = declared || c == certificationCode
+	}
+	if !site.Active || !site.HasRole(SitePreparation) || !declared {
+		return []Violation{{Rule: RuleSitePreparation, Field: field,
+			Message: fmt.Sprintf("%s (%s) is not an active preparation site declared for %s", site.Name, site.Address.Line1, certificationCode)}}
+	}
+	return nil
+}
+
+// Registration is what a candidate's registration is checked against.
+type Registration struct {
+	Candidate     Candidate
+	Certification Certification
+	// Site is the training site the candidate names; nil when none is named or
+	// none exists.
+	Site *TrainingSite
+}
+
+// CheckRegistration applies every rule of a candidate's registration and returns all
+// the violations at once: ROUTE-OPEN, TERRITORY, SITE-PREPARATION, REGISTRATION-PERIOD.
+func CheckRegistration(r Registration) []Violation {
+	c := r.Candidate
+	var vs []Violation
+	vs = append(vs, CheckRouteOpen(c.Route, r.Certification.Routes)...)
+	vs = append(vs, CheckTerritory("/address", c.Address, r.Certification.ExcludedTerritories)...)
+	vs = append(vs, CheckSitePreparation(c.Route, r.Certification.Code, c.TrainingSiteID, r.Site)...)
+	vs = append(vs, CheckRegistrationPeriod("/enrolled_on", c.EnrolledOn, r.Certification.Periods)...)
+	if c.BirthPlace.INSEECode == "" && c.BirthPlace.PostalCode == "" {
+		vs = append(vs, Violation{Field: "/birth_place", Message: "a birth place has an insee_code or a postal_code"})
+	}
+	if !c.BirthDate.Before(c.EnrolledOn) {
+		vs = append(vs, Violation{Field: "/birth_date", Message: "the birth date is before the enrolment date"})
+	}
+	return vs
+}

@@ -158,7 +158,7 @@ func toAPICertification(c certification.Certification, today time.Time) api.Cert
 		out.Components = append(out.Components, comp)
 	}
 	for _, r := range c.Routes {
-		ar := api.AccessRoute{Id: api.AccessRouteId(r.ID), Label: label(r.Label), Open: r.Open}
+		ar := api.AccessRoute{Id: api.RouteId(r.ID), Label: label(r.Label), Open: r.Open}
 		if r.Open {
 			ar.Jury = &jury
 		}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apformation/certapi/api"
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/httpapi"
 	"github.com/apformation/certapi/internal/service"
@@ -112,9 +113,9 @@ func (h *harness) as(r auth.Role) string {
 	case auth.RoleJuryMember:
 		in.JuryMemberID = uuid.NewString()
 	case auth.RoleCandidate:
-		in.CandidateID = uuid.NewString()
+		in.CandidateID = h.candidate(map[string]any{"first_name": "Own", "birth_name": "Record"})
 	}
-	u, err := h.svc.CreateUser(context.Background(), in)
+	u, err := h.svc.CreateUser(adminContext(), in)
 	if err != nil {
 		h.t.Fatalf("create %s user: %v", r, err)
 	}
@@ -124,6 +125,47 @@ func (h *harness) as(r auth.Role) string {
 	}
 	h.bearers[r], h.users[r] = "Bearer "+tok, u.ID
 	return h.bearers[r]
+}
+
+func adminContext() context.Context {
+	return auth.WithPrincipal(context.Background(), auth.Principal{Subject: "00000000-0000-7000-8000-0000000000ad", Role: auth.RoleAdmin})
+}
+
+// candidate registers a candidate through the service (on a day inside the seeded
+// registration periods) and returns its id; fields override the defaults.
+func (h *harness) candidate(fields map[string]any) string {
+	h.t.Helper()
+	body := candidateBody(fields)
+	raw, _ := json.Marshal(body)
+	var in api.CandidateCreate
+	if err := json.Unmarshal(raw, &in); err != nil {
+		h.t.Fatal(err)
+	}
+	c, err := h.svc.RegisterCandidate(adminContext(), httpapi.CandidateInputFromAPI(in))
+	if err != nil {
+		h.t.Fatalf("register candidate: %v", err)
+	}
+	return c.ID
+}
+
+// candidateBody is a valid registration, enrolled inside the seeded registration
+// periods; fields override its members (nil removes one).
+func candidateBody(fields map[string]any) map[string]any {
+	b := map[string]any{
+		"certification_code": "RNCP26206", "route": "continuing_education", "training_site_id": siteMontpellier,
+		"enrolled_on": "2019-06-03", "first_name": "Camille", "birth_name": "Martin", "sex": "F", "birth_date": "1995-04-12",
+		"birth_place": map[string]any{"insee_code": "34172", "name": "Montpellier", "country_code": "FR"},
+		"email": "camille.martin@example.org", "phone": "+33 6 12 34 56 78",
+		"address": map[string]any{"line1": "3 rue de la Loge", "postal_code": "34000", "city": "Montpellier", "country_code": "FR"},
+	}
+	for k, v := range fields {
+		if v == nil {
+			delete(b, k)
+		} else {
+			b[k] = v
+		}
+	}
+	return b
 }
 
 type response struct {

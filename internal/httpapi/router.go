@@ -99,7 +99,7 @@ func New(o Options) (*echo.Echo, error) {
 		requestValidator(spec),
 		idempotent(o.Idempotency, o.Now),
 	)
-	api.RegisterHandlers(groupRouter{v1}, api.NewStrictHandler(&server{svc: o.Service}, nil))
+	api.RegisterHandlers(groupRouter{v1}, api.NewStrictHandler(&server{svc: o.Service}, []api.StrictMiddlewareFunc{rulesMiddleware(o.Service)}))
 	return e, nil
 }
 

@@ -41,6 +41,15 @@ type Tx interface {
 	InsertTrainingSite(s certification.TrainingSite) error
 	UpdateTrainingSite(s certification.TrainingSite) error
 
+	Candidates(f CandidateFilter) ([]certification.Candidate, error)
+	Candidate(id string) (certification.Candidate, error)
+	LockCandidate(id string) (certification.Candidate, error)
+	CandidateByIdentity(key string) (certification.Candidate, error)
+	// CandidateFacts gathers the facts a candidate's status follows from.
+	CandidateFacts(id string) (certification.CandidateFacts, error)
+	InsertCandidate(c certification.Candidate, k CandidateKeys) error
+	UpdateCandidate(c certification.Candidate, k CandidateKeys) error
+
 	Users(f UserFilter) ([]User, error)
 	User(id string) (User, error)
 	LockUser(id string) (User, error)

@@ -215,6 +215,13 @@ func checkBinding(tx Tx, u User) error {
 			return err
 		}
 	}
+	if need == "candidate_id" && u.CandidateID != "" {
+		if _, err := tx.Candidate(u.CandidateID); errors.Is(err, certification.ErrNotFound) {
+			vs = append(vs, certification.Violation{Field: "/candidate_id", Message: "no such candidate"})
+		} else if err != nil {
+			return err
+		}
+	}
 	sortViolations(vs)
 	return certification.Check(vs)
 }

@@ -203,4 +203,41 @@ var models = []any{
 	&certificationRow{}, &classificationRow{}, &functionRow{}, &activityRow{}, &capacityRow{},
 	&componentRow{}, &componentPartRow{}, &routeRow{}, &territoryRow{}, &registrationPeriodRow{},
 	&trainingSiteRow{}, &trainingSiteCertificationRow{}, &userRow{}, &idempotencyRow{}, &auditEventRow{},
+	&candidateRow{},
 }
+
+type candidateRow struct {
+	ID                string `gorm:"primaryKey"`
+	CertificationCode string
+	Route             string
+	TrainingSiteID    *string
+	EnrolledOn        time.Time
+	FirstName         string
+	BirthName         string
+	UsageName         *string
+	Sex               string
+	BirthDate         time.Time
+	BirthINSEECode    *string `gorm:"column:birth_insee_code"`
+	BirthPostalCode   *string
+	BirthPlaceName    string
+	BirthCountryCode  string
+	Email             string
+	Phone             *string
+	Line1             string
+	Line2             *string
+	PostalCode        string
+	City              string
+	CountryCode       string
+	Status            string
+	VAEAdmissibility  *string    `gorm:"column:vae_admissibility"`
+	VAEDecidedOn      *time.Time `gorm:"column:vae_decided_on"`
+	WithdrawnOn       *time.Time
+	WithdrawalReason  *string
+	IdentityKey       *string
+	SearchName        string
+	Version           int
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+func (candidateRow) TableName() string { return "candidates" }

@@ -1,0 +1,139 @@
+package store
+
+import (
+	"time"
+
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/service"
+)
+
+func (t *tx) Candidates(f service.CandidateFilter) ([]certification.Candidate, error) {
+	q := t.db.Model(&candidateRow{})
+	if f.TrainingSiteID != "" {
+		q = q.Where("training_site_id = ?", f.TrainingSiteID)
+	}
+	if f.CertificationCode != "" {
+		q = q.Where("certification_code = ?", f.CertificationCode)
+	}
+	if f.Route != "" {
+		q = q.Where("route = ?", string(f.Route))
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", string(f.Status))
+	}
+	if f.EnrolledFrom != nil {
+		q = q.Where("enrolled_on >= ?", *f.EnrolledFrom)
+	}
+	if f.EnrolledTo != nil {
+		q = q.Where("enrolled_on <= ?", *f.EnrolledTo)
+	}
+	if f.Search != "" {
+		q = q.Where("search_name LIKE ? ESCAPE '!'", "%"+escapeLike(f.Search)+"%")
+	}
+	var rows []candidateRow
+	if err := keyset(q, "id", f.Page).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]certification.Candidate, len(rows))
+	for i, r := range rows {
+		out[i] = candidateFromRow(r)
+	}
+	return out, nil
+}
+
+func (t *tx) Candidate(id string) (certification.Candidate, error) {
+	var r candidateRow
+	if err := t.db.Take(&r, "id = ?", id).Error; err != nil {
+		return certification.Candidate{}, notFound(err, "candidate %s", id)
+	}
+	return candidateFromRow(r), nil
+}
+
+func (t *tx) LockCandidate(id string) (certification.Candidate, error) {
+	var r candidateRow
+	if err := t.forUpdate().Take(&r, "id = ?", id).Error; err != nil {
+		return certification.Candidate{}, notFound(err, "candidate %s", id)
+	}
+	return candidateFromRow(r), nil
+}
+
+func (t *tx) CandidateByIdentity(key string) (certification.Candidate, error) {
+	var r candidateRow
+	if err := t.db.Take(&r, "identity_key = ?", key).Error; err != nil {
+		return certification.Candidate{}, notFound(err, "candidate with identity %s", key)
+	}
+	return candidateFromRow(r), nil
+}
+
+func (t *tx) InsertCandidate(c certification.Candidate, k service.CandidateKeys) error {
+	row := candidateToRow(c, k)
+	return duplicate(t.db.Create(&row).Error, "duplicate_candidate", "this person is already registered for the certification")
+}
+
+func (t *tx) UpdateCandidate(c certification.Candidate, k service.CandidateKeys) error {
+	row := candidateToRow(c, k)
+	return duplicate(t.db.Model(&row).Select("*").Omit("created_at").Updates(&row).Error,
+		"duplicate_candidate", "this person is already registered for the certification")
+}
+
+// escapeLike makes a user's search text match literally in LIKE … ESCAPE '!' (a
+// backslash would need escaping differently on each database).
+func escapeLike(s string) string {
+	r := []rune{}
+	for _, c := range s {
+		if c == '%' || c == '_' || c == '!' {
+			r = append(r, '!')
+		}
+		r = append(r, c)
+	}
+	return string(r)
+}
+
+func candidateToRow(c certification.Candidate, k service.CandidateKeys) candidateRow {
+	r := candidateRow{
+		ID: c.ID, CertificationCode: c.CertificationCode, Route: string(c.Route), TrainingSiteID: nilIfEmpty(c.TrainingSiteID),
+		EnrolledOn: c.EnrolledOn, FirstName: c.FirstName, BirthName: c.BirthName, UsageName: nilIfEmpty(c.UsageName),
+		Sex: c.Sex, BirthDate: c.BirthDate, BirthINSEECode: nilIfEmpty(c.BirthPlace.INSEECode),
+		BirthPostalCode: nilIfEmpty(c.BirthPlace.PostalCode), BirthPlaceName: c.BirthPlace.Name, BirthCountryCode: c.BirthPlace.CountryCode,
+		Email: c.Email, Phone: nilIfEmpty(c.Phone), Line1: c.Address.Line1, Line2: c.Address.Line2, PostalCode: c.Address.PostalCode,
+		City: c.Address.City, CountryCode: c.Address.CountryCode, Status: string(c.Status),
+		VAEAdmissibility: nilIfEmpty(string(c.VAEAdmissibility)), VAEDecidedOn: c.VAEDecidedOn,
+		WithdrawnOn: c.WithdrawnOn, WithdrawalReason: nilIfEmpty(c.WithdrawalReason),
+		IdentityKey: nilIfEmpty(k.Identity), SearchName: k.Search,
+		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+	}
+	return r
+}
+
+func candidateFromRow(r candidateRow) certification.Candidate {
+	return certification.Candidate{
+		ID: r.ID, CertificationCode: r.CertificationCode, Route: certification.RouteID(r.Route), TrainingSiteID: deref(r.TrainingSiteID),
+		EnrolledOn: certification.Day(r.EnrolledOn), FirstName: r.FirstName, BirthName: r.BirthName, UsageName: deref(r.UsageName),
+		Sex: r.Sex, BirthDate: certification.Day(r.BirthDate),
+		BirthPlace: certification.BirthPlace{INSEECode: deref(r.BirthINSEECode), PostalCode: deref(r.BirthPostalCode),
+			Name: r.BirthPlaceName, CountryCode: r.BirthCountryCode},
+		Email: r.Email, Phone: deref(r.Phone),
+		Address: certification.Address{Line1: r.Line1, Line2: r.Line2, PostalCode: r.PostalCode, City: r.City, CountryCode: r.CountryCode},
+		Status:  certification.CandidateStatus(r.Status), VAEAdmissibility: certification.VAEAdmissibility(deref(r.VAEAdmissibility)),
+		VAEDecidedOn: dayPtr(r.VAEDecidedOn), WithdrawnOn: dayPtr(r.WithdrawnOn), WithdrawalReason: deref(r.WithdrawalReason),
+		Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+func dayPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	d := certification.Day(*t)
+	return &d
+}
+
+// CandidateFacts: the sittings and decisions that arrive with later features add
+// their counts here; a withdrawal is read from the candidate itself.
+func (t *tx) CandidateFacts(id string) (certification.CandidateFacts, error) {
+	var r candidateRow
+	if err := t.db.Select("withdrawn_on").Take(&r, "id = ?", id).Error; err != nil {
+		return certification.CandidateFacts{}, notFound(err, "candidate %s", id)
+	}
+	return certification.CandidateFacts{Withdrawn: r.WithdrawnOn != nil}, nil
+}
