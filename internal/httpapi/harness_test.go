@@ -113,7 +113,7 @@ func (h *harness) as(r auth.Role) string {
 	case auth.RoleJuryMember:
 		in.JuryMemberID = uuid.NewString()
 	case auth.RoleCandidate:
-		in.CandidateID = h.candidate(map[string]any{"first_name": "Own", "birth_name": "Record"})
+		in.CandidateID = h.candidate(map[string]any{"first_name": "Own", "birth_name": "Record", "training_site_id": siteVauquelin})
 	}
 	u, err := h.svc.CreateUser(adminContext(), in)
 	if err != nil {
@@ -166,6 +166,16 @@ func candidateBody(fields map[string]any) map[string]any {
 		}
 	}
 	return b
+}
+
+// ownCandidate is the candidate the candidate user is bound to.
+func (h *harness) ownCandidate() string {
+	h.as(auth.RoleCandidate)
+	u, err := h.svc.GetUser(adminContext(), h.users[auth.RoleCandidate])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return u.CandidateID
 }
 
 type response struct {

@@ -35,6 +35,8 @@ func TestRoleMatrix(t *testing.T) {
 		{req{method: "PATCH", path: "/v1/users/01900000-0000-7000-8000-000000000000", contentType: "application/merge-patch+json", body: `{"role":"admin"}`, headers: patch}, adminOnly},
 		{req{method: "DELETE", path: "/v1/users/01900000-0000-7000-8000-000000000000", headers: patch}, adminOnly},
 		{req{method: "GET", path: "/v1/audit-events"}, adminOnly},
+		{req{method: "GET", path: "/v1/candidates"}, staff},
+		{req{method: "POST", path: "/v1/candidates", body: candidateBody(map[string]any{"route": "apprenticeship"})}, staff},
 	}
 	forEachDialect(t, func(t *testing.T, h *harness) {
 		for _, op := range ops {
