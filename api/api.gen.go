@@ -169,6 +169,30 @@ func (e ComponentPartId) Valid() bool {
 	}
 }
 
+// Defines values for EvaluationStatus.
+const (
+	EvaluationStatusAbsent    EvaluationStatus = "absent"
+	EvaluationStatusCancelled EvaluationStatus = "cancelled"
+	EvaluationStatusGraded    EvaluationStatus = "graded"
+	EvaluationStatusScheduled EvaluationStatus = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the EvaluationStatus enum.
+func (e EvaluationStatus) Valid() bool {
+	switch e {
+	case EvaluationStatusAbsent:
+		return true
+	case EvaluationStatusCancelled:
+		return true
+	case EvaluationStatusGraded:
+		return true
+	case EvaluationStatusScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for GradingCombination.
 const (
 	Mean GradingCombination = "mean"
@@ -283,6 +307,33 @@ const (
 func (e TokenResponseTokenType) Valid() bool {
 	switch e {
 	case Bearer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for TranscriptComponentStatus.
+const (
+	TranscriptComponentStatusAcquired TranscriptComponentStatus = "acquired"
+	TranscriptComponentStatusExpired  TranscriptComponentStatus = "expired"
+	TranscriptComponentStatusFailed   TranscriptComponentStatus = "failed"
+	TranscriptComponentStatusGraded   TranscriptComponentStatus = "graded"
+	TranscriptComponentStatusNotTaken TranscriptComponentStatus = "not_taken"
+)
+
+// Valid indicates whether the value is a known member of the TranscriptComponentStatus enum.
+func (e TranscriptComponentStatus) Valid() bool {
+	switch e {
+	case TranscriptComponentStatusAcquired:
+		return true
+	case TranscriptComponentStatusExpired:
+		return true
+	case TranscriptComponentStatusFailed:
+		return true
+	case TranscriptComponentStatusGraded:
+		return true
+	case TranscriptComponentStatusNotTaken:
 		return true
 	default:
 		return false
@@ -414,6 +465,11 @@ type BirthPlacePatch struct {
 	InseeCode   *string `json:"insee_code,omitempty"`
 	Name        *string `json:"name,omitempty"`
 	PostalCode  *string `json:"postal_code,omitempty"`
+}
+
+// Cancellation Example: {"reason":"The candidate is ill"}
+type Cancellation struct {
+	Reason string `json:"reason"`
 }
 
 // Candidate Example: {"address":{"city":"Montpellier","country_code":"FR","line1":"3 rue de la Loge","line2":null,"postal_code":"34000"},"birth_date":"1995-04-12","birth_name":"Martin","birth_place":{"country_code":"FR","insee_code":"34172","name":"Montpellier","postal_code":null},"certification_code":"RNCP26206","created_at":"2026-12-15T09:00:00Z","email":"camille.martin@example.org","enrolled_on":"2026-12-15","first_name":"Camille","id":"0190a1b2-0000-7000-8000-0000000000d1","phone":"+33 6 12 34 56 78","route":"continuing_education","sex":"F","status":"enrolled","training_site_id":"00000000-0000-7000-8000-00000000b003","updated_at":"2026-12-15T09:00:00Z","usage_name":null,"vae_admissibility":null,"vae_admissibility_decided_on":null,"version":1,"withdrawal_reason":null,"withdrawn_on":null}
@@ -594,9 +650,13 @@ type Component struct {
 	Form ComponentForm `json:"form"`
 
 	// Grading Example: {"combination":null,"pass_mark":10,"scale_max":20,"scale_min":0}
-	Grading Grading         `json:"grading"`
-	Id      ComponentId     `json:"id"`
-	Parts   []ComponentPart `json:"parts"`
+	Grading Grading `json:"grading"`
+
+	// Id A component (évaluation) of the certification.
+	//
+	// Example: E4
+	Id    ComponentId     `json:"id"`
+	Parts []ComponentPart `json:"parts"`
 
 	// Title Example: {"en":"Defining the mission","fr":"Définition de la mission"}
 	Title Label `json:"title"`
@@ -605,7 +665,9 @@ type Component struct {
 // ComponentForm defines model for Component.Form.
 type ComponentForm string
 
-// ComponentId defines model for Component.Id.
+// ComponentId A component (évaluation) of the certification.
+//
+// Example: E4
 type ComponentId string
 
 // ComponentPart Example: {"before_jury":true,"duration_minutes":45,"id":"defence","title":{"en":"Oral defence before the jury","fr":"Soutenance orale devant les jurys"}}
@@ -620,6 +682,73 @@ type ComponentPart struct {
 
 // ComponentPartId defines model for ComponentPart.Id.
 type ComponentPartId string
+
+// Evaluation Example: {"cancellation_reason":null,"cancelled_at":null,"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","certification_code":"RNCP26206","component":"E1","created_at":"2027-01-10T10:00:00Z","id":"0190a1b2-0000-7000-8000-0000000000e1","result":null,"scheduled_at":"2027-03-02T09:00:00Z","site_id":"00000000-0000-7000-8000-00000000b001","status":"scheduled","updated_at":"2027-01-10T10:00:00Z","validated_on":null,"version":1}
+type Evaluation struct {
+	CancellationReason *string            `json:"cancellation_reason"`
+	CancelledAt        *time.Time         `json:"cancelled_at"`
+	CandidateId        openapi_types.UUID `json:"candidate_id"`
+	CertificationCode  string             `json:"certification_code"`
+
+	// Component A component (évaluation) of the certification.
+	//
+	// Example: E4
+	Component   ComponentId        `json:"component"`
+	CreatedAt   time.Time          `json:"created_at"`
+	Id          openapi_types.UUID `json:"id"`
+	Result      *EvaluationResult  `json:"result"`
+	ScheduledAt time.Time          `json:"scheduled_at"`
+	SiteId      openapi_types.UUID `json:"site_id"`
+
+	// Status Example: scheduled
+	Status    EvaluationStatus `json:"status"`
+	UpdatedAt time.Time        `json:"updated_at"`
+
+	// ValidatedOn The day a jury validated the result; the component is acquired from then.
+	ValidatedOn *openapi_types.Date `json:"validated_on"`
+	Version     int                 `json:"version"`
+}
+
+// EvaluationCreate Example: {"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","component":"E1","scheduled_at":"2027-03-02T09:00:00Z","site_id":"00000000-0000-7000-8000-00000000b001"}
+type EvaluationCreate struct {
+	CandidateId openapi_types.UUID `json:"candidate_id"`
+
+	// Component A component (évaluation) of the certification.
+	//
+	// Example: E4
+	Component   ComponentId        `json:"component"`
+	ScheduledAt time.Time          `json:"scheduled_at"`
+	SiteId      openapi_types.UUID `json:"site_id"`
+}
+
+// EvaluationList defines model for EvaluationList.
+type EvaluationList struct {
+	Items []Evaluation `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// EvaluationPatch Example: {"scheduled_at":"2027-03-09T09:00:00Z"}
+type EvaluationPatch = json.RawMessage
+
+// EvaluationResult Example: {"absent":false,"corrected":false,"defence_grade":15,"dossier_grade":12,"grade":13.5,"passed":true,"recorded_at":"2027-03-02T16:00:00Z"}
+type EvaluationResult struct {
+	Absent       bool     `json:"absent"`
+	Corrected    bool     `json:"corrected"`
+	DefenceGrade *float64 `json:"defence_grade"`
+	DossierGrade *float64 `json:"dossier_grade"`
+
+	// Grade The component's grade; for E4, its parts combined.
+	Grade *float64 `json:"grade"`
+
+	// Passed Whether the grade reaches the pass mark; provisional until a jury validates it.
+	Passed     bool      `json:"passed"`
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// EvaluationStatus Example: scheduled
+type EvaluationStatus string
 
 // ExcludedTerritory Example: {"code":"NC","name":{"en":"New Caledonia","fr":"Nouvelle-Calédonie"},"postal_code_prefix":"988"}
 type ExcludedTerritory struct {
@@ -643,9 +772,9 @@ type Function struct {
 type Grading struct {
 	// Combination How the grades of a component's parts combine into its grade.
 	Combination *GradingCombination `json:"combination,omitempty"`
-	PassMark    float32             `json:"pass_mark"`
-	ScaleMax    float32             `json:"scale_max"`
-	ScaleMin    float32             `json:"scale_min"`
+	PassMark    float64             `json:"pass_mark"`
+	ScaleMax    float64             `json:"scale_max"`
+	ScaleMin    float64             `json:"scale_min"`
 }
 
 // GradingCombination How the grades of a component's parts combine into its grade.
@@ -706,6 +835,23 @@ type RegistrationPeriodCreate struct {
 	EffectiveFrom  openapi_types.Date `json:"effective_from"`
 	EffectiveUntil openapi_types.Date `json:"effective_until"`
 	LegalAct       string             `json:"legal_act"`
+}
+
+// ResultCorrection Example: {"grade":11,"reason":"Transcription error on the grading sheet"}
+type ResultCorrection struct {
+	Absent       *bool    `json:"absent,omitempty"`
+	DefenceGrade *float64 `json:"defence_grade,omitempty"`
+	DossierGrade *float64 `json:"dossier_grade,omitempty"`
+	Grade        *float64 `json:"grade,omitempty"`
+	Reason       string   `json:"reason"`
+}
+
+// ResultInput Example: {"defence_grade":15,"dossier_grade":12}
+type ResultInput struct {
+	Absent       *bool    `json:"absent,omitempty"`
+	DefenceGrade *float64 `json:"defence_grade,omitempty"`
+	DossierGrade *float64 `json:"dossier_grade,omitempty"`
+	Grade        *float64 `json:"grade,omitempty"`
 }
 
 // RouteId An access route (voie d'accès).
@@ -798,6 +944,42 @@ type TrainingSiteList struct {
 
 // TrainingSitePatch Example: {"address":{"line2":"Bâtiment B"},"name":"AP Formation Toulouse"}
 type TrainingSitePatch = json.RawMessage
+
+// Transcript Example: {"as_of":"2027-07-01","awardable":false,"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","certification_code":"RNCP26206","components":[],"reasons":[{"field":"/components/E4","message":"E4 has not been taken","rule":"AWARD"}]}
+type Transcript struct {
+	AsOf openapi_types.Date `json:"as_of"`
+
+	// Awardable Whether the jury could award the certification on as_of (AWARD).
+	Awardable         bool                  `json:"awardable"`
+	CandidateId       openapi_types.UUID    `json:"candidate_id"`
+	CertificationCode string                `json:"certification_code"`
+	Components        []TranscriptComponent `json:"components"`
+
+	// Reasons Why it could not, each naming its rule.
+	Reasons []Violation `json:"reasons"`
+}
+
+// TranscriptComponent Example: {"absent":false,"acquired_on":"2027-06-20","component":"E1","defence_grade":null,"dossier_grade":null,"evaluation_id":"0190a1b2-0000-7000-8000-0000000000e1","grade":14,"status":"acquired","valid_until":"2032-06-19"}
+type TranscriptComponent struct {
+	Absent     bool                `json:"absent"`
+	AcquiredOn *openapi_types.Date `json:"acquired_on"`
+
+	// Component A component (évaluation) of the certification.
+	//
+	// Example: E4
+	Component    ComponentId               `json:"component"`
+	DefenceGrade *float64                  `json:"defence_grade"`
+	DossierGrade *float64                  `json:"dossier_grade"`
+	EvaluationId *openapi_types.UUID       `json:"evaluation_id"`
+	Grade        *float64                  `json:"grade"`
+	Status       TranscriptComponentStatus `json:"status"`
+
+	// ValidUntil The last day the acquisition is valid; null when acquisitions never expire.
+	ValidUntil *openapi_types.Date `json:"valid_until"`
+}
+
+// TranscriptComponentStatus defines model for TranscriptComponent.Status.
+type TranscriptComponentStatus string
 
 // User Example: {"active":true,"candidate_id":null,"created_at":"2026-01-01T00:00:00Z","email":"staff@grea.example","id":"0190a1b2-0000-7000-8000-0000000000b1","jury_member_id":null,"role":"site_staff","training_site_id":"0190a1b2-0000-7000-8000-000000000003","updated_at":"2026-01-01T00:00:00Z","version":1}
 type User struct {
@@ -997,6 +1179,12 @@ type UpdateCandidateParams struct {
 	IfMatch IfMatch `json:"If-Match"`
 }
 
+// GetTranscriptParams defines parameters for GetTranscript.
+type GetTranscriptParams struct {
+	// AsOf The day to compute the transcript on. Default: today.
+	AsOf *openapi_types.Date `form:"as_of,omitempty" json:"as_of,omitempty"`
+}
+
 // DecideVaeAdmissibilityParams defines parameters for DecideVaeAdmissibility.
 type DecideVaeAdmissibilityParams struct {
 	// IfMatch The ETag the change is based on; a stale one answers 412.
@@ -1029,6 +1217,56 @@ type RecordRegistrationPeriodParams struct {
 	// IdempotencyKey A unique key for this creation. Sent again with the same body, it answers the
 	// first response again (for 24 hours); with another body it is a 422.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// ListEvaluationsParams defines parameters for ListEvaluations.
+type ListEvaluationsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor      *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
+	CandidateId *openapi_types.UUID `form:"candidate_id,omitempty" json:"candidate_id,omitempty"`
+	Component   *ComponentId        `form:"component,omitempty" json:"component,omitempty"`
+	SiteId      *openapi_types.UUID `form:"site_id,omitempty" json:"site_id,omitempty"`
+	Status      *EvaluationStatus   `form:"status,omitempty" json:"status,omitempty"`
+
+	// ScheduledFrom Only sittings on or after this day.
+	ScheduledFrom *openapi_types.Date `form:"scheduled_from,omitempty" json:"scheduled_from,omitempty"`
+
+	// ScheduledTo Only sittings on or before this day.
+	ScheduledTo *openapi_types.Date `form:"scheduled_to,omitempty" json:"scheduled_to,omitempty"`
+}
+
+// ScheduleEvaluationParams defines parameters for ScheduleEvaluation.
+type ScheduleEvaluationParams struct {
+	// IdempotencyKey A unique key for this creation. Sent again with the same body, it answers the
+	// first response again (for 24 hours); with another body it is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetEvaluationParams defines parameters for GetEvaluation.
+type GetEvaluationParams struct {
+	// IfNoneMatch An ETag already held; when it is current the answer is 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// RescheduleEvaluationParams defines parameters for RescheduleEvaluation.
+type RescheduleEvaluationParams struct {
+	// IfMatch The ETag the change is based on; a stale one answers 412.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// CancelEvaluationParams defines parameters for CancelEvaluation.
+type CancelEvaluationParams struct {
+	// IfMatch The ETag the change is based on; a stale one answers 412.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// CorrectEvaluationResultParams defines parameters for CorrectEvaluationResult.
+type CorrectEvaluationResultParams struct {
+	// IfMatch The ETag the change is based on; a stale one answers 412.
+	IfMatch IfMatch `json:"If-Match"`
 }
 
 // ListTrainingSitesParams defines parameters for ListTrainingSites.
@@ -1129,6 +1367,21 @@ type WithdrawCandidateJSONRequestBody = Withdrawal
 
 // RecordRegistrationPeriodJSONRequestBody defines body for RecordRegistrationPeriod for application/json ContentType.
 type RecordRegistrationPeriodJSONRequestBody = RegistrationPeriodCreate
+
+// ScheduleEvaluationJSONRequestBody defines body for ScheduleEvaluation for application/json ContentType.
+type ScheduleEvaluationJSONRequestBody = EvaluationCreate
+
+// RescheduleEvaluationApplicationMergePatchPlusJSONRequestBody defines body for RescheduleEvaluation for application/merge-patch+json ContentType.
+type RescheduleEvaluationApplicationMergePatchPlusJSONRequestBody = EvaluationPatch
+
+// CancelEvaluationJSONRequestBody defines body for CancelEvaluation for application/json ContentType.
+type CancelEvaluationJSONRequestBody = Cancellation
+
+// RecordEvaluationResultJSONRequestBody defines body for RecordEvaluationResult for application/json ContentType.
+type RecordEvaluationResultJSONRequestBody = ResultInput
+
+// CorrectEvaluationResultJSONRequestBody defines body for CorrectEvaluationResult for application/json ContentType.
+type CorrectEvaluationResultJSONRequestBody = ResultCorrection
 
 // CreateTrainingSiteJSONRequestBody defines body for CreateTrainingSite for application/json ContentType.
 type CreateTrainingSiteJSONRequestBody = TrainingSiteCreate
@@ -1303,6 +1556,9 @@ type ServerInterface interface {
 	// UpdateCandidate Change a candidate's record (JSON merge patch, RFC 7386)
 	// (PATCH /v1/candidates/{id})
 	UpdateCandidate(ctx echo.Context, id ID, params UpdateCandidateParams) error
+	// GetTranscript Where a candidate stands on a day, component by component
+	// (GET /v1/candidates/{id}/transcript)
+	GetTranscript(ctx echo.Context, id ID, params GetTranscriptParams) error
 	// DecideVaeAdmissibility Declare a VAE application admissible (recevable) or not
 	// (POST /v1/candidates/{id}/vae-admissibility)
 	DecideVaeAdmissibility(ctx echo.Context, id ID, params DecideVaeAdmissibilityParams) error
@@ -1321,6 +1577,27 @@ type ServerInterface interface {
 	// ListCertificationRules The catalogue of the rules the API enforces for this certification
 	// (GET /v1/certifications/{code}/rules)
 	ListCertificationRules(ctx echo.Context, code CertificationCode) error
+	// ListEvaluations List sittings, oldest scheduled first
+	// (GET /v1/evaluations)
+	ListEvaluations(ctx echo.Context, params ListEvaluationsParams) error
+	// ScheduleEvaluation Schedule a sitting of a component for a candidate
+	// (POST /v1/evaluations)
+	ScheduleEvaluation(ctx echo.Context, params ScheduleEvaluationParams) error
+	// GetEvaluation One sitting
+	// (GET /v1/evaluations/{id})
+	GetEvaluation(ctx echo.Context, id ID, params GetEvaluationParams) error
+	// RescheduleEvaluation Move a sitting (JSON merge patch of site_id and scheduled_at)
+	// (PATCH /v1/evaluations/{id})
+	RescheduleEvaluation(ctx echo.Context, id ID, params RescheduleEvaluationParams) error
+	// CancelEvaluation Cancel a sitting that has no result
+	// (POST /v1/evaluations/{id}/cancellation)
+	CancelEvaluation(ctx echo.Context, id ID, params CancelEvaluationParams) error
+	// RecordEvaluationResult Record the result of a sitting, once
+	// (POST /v1/evaluations/{id}/result)
+	RecordEvaluationResult(ctx echo.Context, id ID) error
+	// CorrectEvaluationResult Correct a recorded result, with a reason (audited)
+	// (POST /v1/evaluations/{id}/result-correction)
+	CorrectEvaluationResult(ctx echo.Context, id ID, params CorrectEvaluationResultParams) error
 	// ListTrainingSites List training sites, oldest first
 	// (GET /v1/training-sites)
 	ListTrainingSites(ctx echo.Context, params ListTrainingSitesParams) error
@@ -1590,6 +1867,31 @@ func (w *ServerInterfaceWrapper) UpdateCandidate(ctx echo.Context) error {
 	return err
 }
 
+// GetTranscript converts echo context to params.
+func (w *ServerInterfaceWrapper) GetTranscript(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetTranscriptParams
+	// ------------- Optional query parameter "as_of" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "as_of", ctx.QueryParams(), &params.AsOf, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter as_of: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetTranscript(ctx, id, params)
+	return err
+}
+
 // DecideVaeAdmissibility converts echo context to params.
 func (w *ServerInterfaceWrapper) DecideVaeAdmissibility(ctx echo.Context) error {
 	var err error
@@ -1776,6 +2078,268 @@ func (w *ServerInterfaceWrapper) ListCertificationRules(ctx echo.Context) error 
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListCertificationRules(ctx, code)
+	return err
+}
+
+// ListEvaluations converts echo context to params.
+func (w *ServerInterfaceWrapper) ListEvaluations(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListEvaluationsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "candidate_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "candidate_id", ctx.QueryParams(), &params.CandidateId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter candidate_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "component" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "component", ctx.QueryParams(), &params.Component, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter component: %s", err))
+	}
+
+	// ------------- Optional query parameter "site_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "site_id", ctx.QueryParams(), &params.SiteId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter site_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "scheduled_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scheduled_from", ctx.QueryParams(), &params.ScheduledFrom, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scheduled_from: %s", err))
+	}
+
+	// ------------- Optional query parameter "scheduled_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "scheduled_to", ctx.QueryParams(), &params.ScheduledTo, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter scheduled_to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListEvaluations(ctx, params)
+	return err
+}
+
+// ScheduleEvaluation converts echo context to params.
+func (w *ServerInterfaceWrapper) ScheduleEvaluation(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ScheduleEvaluationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ScheduleEvaluation(ctx, params)
+	return err
+}
+
+// GetEvaluation converts echo context to params.
+func (w *ServerInterfaceWrapper) GetEvaluation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetEvaluationParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetEvaluation(ctx, id, params)
+	return err
+}
+
+// RescheduleEvaluation converts echo context to params.
+func (w *ServerInterfaceWrapper) RescheduleEvaluation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RescheduleEvaluationParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RescheduleEvaluation(ctx, id, params)
+	return err
+}
+
+// CancelEvaluation converts echo context to params.
+func (w *ServerInterfaceWrapper) CancelEvaluation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CancelEvaluationParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CancelEvaluation(ctx, id, params)
+	return err
+}
+
+// RecordEvaluationResult converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordEvaluationResult(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordEvaluationResult(ctx, id)
+	return err
+}
+
+// CorrectEvaluationResult converts echo context to params.
+func (w *ServerInterfaceWrapper) CorrectEvaluationResult(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CorrectEvaluationResultParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CorrectEvaluationResult(ctx, id, params)
 	return err
 }
 
@@ -2215,6 +2779,14 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.PATCH(options.BaseURL+"/v1/candidates/:id", wrapper.UpdateCandidate, options.OperationMiddlewares["updateCandidate"]...)
 	router.POST(options.BaseURL+"/v1/candidates/:id/withdrawal", wrapper.WithdrawCandidate, options.OperationMiddlewares["withdrawCandidate"]...)
 	router.POST(options.BaseURL+"/v1/candidates/:id/vae-admissibility", wrapper.DecideVaeAdmissibility, options.OperationMiddlewares["decideVaeAdmissibility"]...)
+	router.GET(options.BaseURL+"/v1/candidates/:id/transcript", wrapper.GetTranscript, options.OperationMiddlewares["getTranscript"]...)
+	router.GET(options.BaseURL+"/v1/evaluations", wrapper.ListEvaluations, options.OperationMiddlewares["listEvaluations"]...)
+	router.POST(options.BaseURL+"/v1/evaluations", wrapper.ScheduleEvaluation, options.OperationMiddlewares["scheduleEvaluation"]...)
+	router.GET(options.BaseURL+"/v1/evaluations/:id", wrapper.GetEvaluation, options.OperationMiddlewares["getEvaluation"]...)
+	router.PATCH(options.BaseURL+"/v1/evaluations/:id", wrapper.RescheduleEvaluation, options.OperationMiddlewares["rescheduleEvaluation"]...)
+	router.POST(options.BaseURL+"/v1/evaluations/:id/cancellation", wrapper.CancelEvaluation, options.OperationMiddlewares["cancelEvaluation"]...)
+	router.POST(options.BaseURL+"/v1/evaluations/:id/result", wrapper.RecordEvaluationResult, options.OperationMiddlewares["recordEvaluationResult"]...)
+	router.POST(options.BaseURL+"/v1/evaluations/:id/result-correction", wrapper.CorrectEvaluationResult, options.OperationMiddlewares["correctEvaluationResult"]...)
 
 }
 
@@ -3025,6 +3597,112 @@ type UpdateCandidate500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response UpdateCandidate500ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTranscriptRequestObject struct {
+	Id     ID `json:"id"`
+	Params GetTranscriptParams
+}
+
+type GetTranscriptResponseObject interface {
+	VisitGetTranscriptResponse(w http.ResponseWriter) error
+}
+
+type GetTranscript200JSONResponse Transcript
+
+func (response GetTranscript200JSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTranscript400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetTranscript400ApplicationProblemPlusJSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTranscript401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetTranscript401ApplicationProblemPlusJSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTranscript403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetTranscript403ApplicationProblemPlusJSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTranscript404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetTranscript404ApplicationProblemPlusJSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTranscript500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetTranscript500ApplicationProblemPlusJSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -3920,6 +4598,1176 @@ type ListCertificationRules500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response ListCertificationRules500ApplicationProblemPlusJSONResponse) VisitListCertificationRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvaluationsRequestObject struct {
+	Params ListEvaluationsParams
+}
+
+type ListEvaluationsResponseObject interface {
+	VisitListEvaluationsResponse(w http.ResponseWriter) error
+}
+
+type ListEvaluations200JSONResponse EvaluationList
+
+func (response ListEvaluations200JSONResponse) VisitListEvaluationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvaluations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvaluations400ApplicationProblemPlusJSONResponse) VisitListEvaluationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvaluations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvaluations401ApplicationProblemPlusJSONResponse) VisitListEvaluationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvaluations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvaluations403ApplicationProblemPlusJSONResponse) VisitListEvaluationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvaluations500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvaluations500ApplicationProblemPlusJSONResponse) VisitListEvaluationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleEvaluationRequestObject struct {
+	Params ScheduleEvaluationParams
+	Body   *ScheduleEvaluationJSONRequestBody
+}
+
+type ScheduleEvaluationResponseObject interface {
+	VisitScheduleEvaluationResponse(w http.ResponseWriter) error
+}
+
+type ScheduleEvaluation201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type ScheduleEvaluation201JSONResponse struct {
+	Body    Evaluation
+	Headers ScheduleEvaluation201ResponseHeaders
+}
+
+func (response ScheduleEvaluation201JSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleEvaluation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleEvaluation400ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleEvaluation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleEvaluation401ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleEvaluation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleEvaluation403ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleEvaluation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleEvaluation409ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleEvaluation413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleEvaluation413ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleEvaluation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleEvaluation415ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleEvaluation422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleEvaluation422ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleEvaluation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleEvaluation500ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvaluationRequestObject struct {
+	Id     ID `json:"id"`
+	Params GetEvaluationParams
+}
+
+type GetEvaluationResponseObject interface {
+	VisitGetEvaluationResponse(w http.ResponseWriter) error
+}
+
+type GetEvaluation200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetEvaluation200JSONResponse struct {
+	Body    Evaluation
+	Headers GetEvaluation200ResponseHeaders
+}
+
+func (response GetEvaluation200JSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvaluation304Response = NotModifiedResponse
+
+func (response GetEvaluation304Response) VisitGetEvaluationResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetEvaluation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvaluation400ApplicationProblemPlusJSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvaluation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvaluation401ApplicationProblemPlusJSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvaluation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvaluation403ApplicationProblemPlusJSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvaluation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvaluation404ApplicationProblemPlusJSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvaluation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvaluation500ApplicationProblemPlusJSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluationRequestObject struct {
+	Id     ID `json:"id"`
+	Params RescheduleEvaluationParams
+	Body   *RescheduleEvaluationApplicationMergePatchPlusJSONRequestBody
+}
+
+type RescheduleEvaluationResponseObject interface {
+	VisitRescheduleEvaluationResponse(w http.ResponseWriter) error
+}
+
+type RescheduleEvaluation200ResponseHeaders struct {
+	ETag *string
+}
+
+type RescheduleEvaluation200JSONResponse struct {
+	Body    Evaluation
+	Headers RescheduleEvaluation200ResponseHeaders
+}
+
+func (response RescheduleEvaluation200JSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation400ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation401ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation403ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation404ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation409ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation412ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation413ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation415ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation422ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation500ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluationRequestObject struct {
+	Id     ID `json:"id"`
+	Params CancelEvaluationParams
+	Body   *CancelEvaluationJSONRequestBody
+}
+
+type CancelEvaluationResponseObject interface {
+	VisitCancelEvaluationResponse(w http.ResponseWriter) error
+}
+
+type CancelEvaluation200ResponseHeaders struct {
+	ETag *string
+}
+
+type CancelEvaluation200JSONResponse struct {
+	Body    Evaluation
+	Headers CancelEvaluation200ResponseHeaders
+}
+
+func (response CancelEvaluation200JSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation400ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation401ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation403ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation404ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation409ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation412ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation413ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation415ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation422ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation500ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResultRequestObject struct {
+	Id   ID `json:"id"`
+	Body *RecordEvaluationResultJSONRequestBody
+}
+
+type RecordEvaluationResultResponseObject interface {
+	VisitRecordEvaluationResultResponse(w http.ResponseWriter) error
+}
+
+type RecordEvaluationResult200ResponseHeaders struct {
+	ETag *string
+}
+
+type RecordEvaluationResult200JSONResponse struct {
+	Body    Evaluation
+	Headers RecordEvaluationResult200ResponseHeaders
+}
+
+func (response RecordEvaluationResult200JSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult400ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult401ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult403ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult404ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult409ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult412ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult413ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult415ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult422ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult500ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResultRequestObject struct {
+	Id     ID `json:"id"`
+	Params CorrectEvaluationResultParams
+	Body   *CorrectEvaluationResultJSONRequestBody
+}
+
+type CorrectEvaluationResultResponseObject interface {
+	VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error
+}
+
+type CorrectEvaluationResult200ResponseHeaders struct {
+	ETag *string
+}
+
+type CorrectEvaluationResult200JSONResponse struct {
+	Body    Evaluation
+	Headers CorrectEvaluationResult200ResponseHeaders
+}
+
+func (response CorrectEvaluationResult200JSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult400ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult401ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult403ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult404ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult409ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult412ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult413ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult415ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult422ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult500ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5375,6 +7223,9 @@ type StrictServerInterface interface {
 	// UpdateCandidate Change a candidate's record (JSON merge patch, RFC 7386)
 	// (PATCH /v1/candidates/{id})
 	UpdateCandidate(ctx context.Context, request UpdateCandidateRequestObject) (UpdateCandidateResponseObject, error)
+	// GetTranscript Where a candidate stands on a day, component by component
+	// (GET /v1/candidates/{id}/transcript)
+	GetTranscript(ctx context.Context, request GetTranscriptRequestObject) (GetTranscriptResponseObject, error)
 	// DecideVaeAdmissibility Declare a VAE application admissible (recevable) or not
 	// (POST /v1/candidates/{id}/vae-admissibility)
 	DecideVaeAdmissibility(ctx context.Context, request DecideVaeAdmissibilityRequestObject) (DecideVaeAdmissibilityResponseObject, error)
@@ -5393,6 +7244,27 @@ type StrictServerInterface interface {
 	// ListCertificationRules The catalogue of the rules the API enforces for this certification
 	// (GET /v1/certifications/{code}/rules)
 	ListCertificationRules(ctx context.Context, request ListCertificationRulesRequestObject) (ListCertificationRulesResponseObject, error)
+	// ListEvaluations List sittings, oldest scheduled first
+	// (GET /v1/evaluations)
+	ListEvaluations(ctx context.Context, request ListEvaluationsRequestObject) (ListEvaluationsResponseObject, error)
+	// ScheduleEvaluation Schedule a sitting of a component for a candidate
+	// (POST /v1/evaluations)
+	ScheduleEvaluation(ctx context.Context, request ScheduleEvaluationRequestObject) (ScheduleEvaluationResponseObject, error)
+	// GetEvaluation One sitting
+	// (GET /v1/evaluations/{id})
+	GetEvaluation(ctx context.Context, request GetEvaluationRequestObject) (GetEvaluationResponseObject, error)
+	// RescheduleEvaluation Move a sitting (JSON merge patch of site_id and scheduled_at)
+	// (PATCH /v1/evaluations/{id})
+	RescheduleEvaluation(ctx context.Context, request RescheduleEvaluationRequestObject) (RescheduleEvaluationResponseObject, error)
+	// CancelEvaluation Cancel a sitting that has no result
+	// (POST /v1/evaluations/{id}/cancellation)
+	CancelEvaluation(ctx context.Context, request CancelEvaluationRequestObject) (CancelEvaluationResponseObject, error)
+	// RecordEvaluationResult Record the result of a sitting, once
+	// (POST /v1/evaluations/{id}/result)
+	RecordEvaluationResult(ctx context.Context, request RecordEvaluationResultRequestObject) (RecordEvaluationResultResponseObject, error)
+	// CorrectEvaluationResult Correct a recorded result, with a reason (audited)
+	// (POST /v1/evaluations/{id}/result-correction)
+	CorrectEvaluationResult(ctx context.Context, request CorrectEvaluationResultRequestObject) (CorrectEvaluationResultResponseObject, error)
 	// ListTrainingSites List training sites, oldest first
 	// (GET /v1/training-sites)
 	ListTrainingSites(ctx context.Context, request ListTrainingSitesRequestObject) (ListTrainingSitesResponseObject, error)
@@ -5643,6 +7515,32 @@ func (sh *strictHandler) UpdateCandidate(ctx echo.Context, id ID, params UpdateC
 	return nil
 }
 
+// GetTranscript operation middleware
+func (sh *strictHandler) GetTranscript(ctx echo.Context, id ID, params GetTranscriptParams) error {
+	var request GetTranscriptRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetTranscript(ctx.Request().Context(), request.(GetTranscriptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetTranscript")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetTranscriptResponseObject); ok {
+		return validResponse.VisitGetTranscriptResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // DecideVaeAdmissibility operation middleware
 func (sh *strictHandler) DecideVaeAdmissibility(ctx echo.Context, id ID, params DecideVaeAdmissibilityParams) error {
 	var request DecideVaeAdmissibilityRequestObject
@@ -5860,6 +7758,300 @@ func (sh *strictHandler) ListCertificationRules(ctx echo.Context, code Certifica
 		return err
 	} else if validResponse, ok := response.(ListCertificationRulesResponseObject); ok {
 		return validResponse.VisitListCertificationRulesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListEvaluations operation middleware
+func (sh *strictHandler) ListEvaluations(ctx echo.Context, params ListEvaluationsParams) error {
+	var request ListEvaluationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListEvaluations(ctx.Request().Context(), request.(ListEvaluationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListEvaluations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListEvaluationsResponseObject); ok {
+		return validResponse.VisitListEvaluationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ScheduleEvaluation operation middleware
+func (sh *strictHandler) ScheduleEvaluation(ctx echo.Context, params ScheduleEvaluationParams) error {
+	var request ScheduleEvaluationRequestObject
+
+	request.Params = params
+
+	var body ScheduleEvaluationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ScheduleEvaluation(ctx.Request().Context(), request.(ScheduleEvaluationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ScheduleEvaluation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ScheduleEvaluationResponseObject); ok {
+		return validResponse.VisitScheduleEvaluationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetEvaluation operation middleware
+func (sh *strictHandler) GetEvaluation(ctx echo.Context, id ID, params GetEvaluationParams) error {
+	var request GetEvaluationRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetEvaluation(ctx.Request().Context(), request.(GetEvaluationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetEvaluation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetEvaluationResponseObject); ok {
+		return validResponse.VisitGetEvaluationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RescheduleEvaluation operation middleware
+func (sh *strictHandler) RescheduleEvaluation(ctx echo.Context, id ID, params RescheduleEvaluationParams) error {
+	var request RescheduleEvaluationRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RescheduleEvaluationApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RescheduleEvaluation(ctx.Request().Context(), request.(RescheduleEvaluationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RescheduleEvaluation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RescheduleEvaluationResponseObject); ok {
+		return validResponse.VisitRescheduleEvaluationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CancelEvaluation operation middleware
+func (sh *strictHandler) CancelEvaluation(ctx echo.Context, id ID, params CancelEvaluationParams) error {
+	var request CancelEvaluationRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body CancelEvaluationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CancelEvaluation(ctx.Request().Context(), request.(CancelEvaluationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CancelEvaluation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CancelEvaluationResponseObject); ok {
+		return validResponse.VisitCancelEvaluationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordEvaluationResult operation middleware
+func (sh *strictHandler) RecordEvaluationResult(ctx echo.Context, id ID) error {
+	var request RecordEvaluationResultRequestObject
+
+	request.Id = id
+
+	var body RecordEvaluationResultJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordEvaluationResult(ctx.Request().Context(), request.(RecordEvaluationResultRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordEvaluationResult")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordEvaluationResultResponseObject); ok {
+		return validResponse.VisitRecordEvaluationResultResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CorrectEvaluationResult operation middleware
+func (sh *strictHandler) CorrectEvaluationResult(ctx echo.Context, id ID, params CorrectEvaluationResultParams) error {
+	var request CorrectEvaluationResultRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body CorrectEvaluationResultJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CorrectEvaluationResult(ctx.Request().Context(), request.(CorrectEvaluationResultRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CorrectEvaluationResult")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CorrectEvaluationResultResponseObject); ok {
+		return validResponse.VisitCorrectEvaluationResultResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -6219,160 +8411,195 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID, params UpdateUserPa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3pctu41uCroDhfVZK6lCzJzmKnpuZzHKfH+bK4HOd23a/tsSDySEKHAtQAKFvt8svMn5nM73mC8YtN",
-	"YSEJkpBEeUvubXd1ObaE5QA4O845uAwiNpkyClSKYOcyGAOOgetf94/xSP0bg4g4mUrCaLATHI8BzYAL",
-	"wihiQyTHgDgIlvIIQjRkHPUPhq2PWEbjPsI01n9+YhTsZ+0gDEQ0hglWQ8MFnkwTCHaCk2DzJAjCYIIv",
-	"PgAdyXGw0+10wkDOp+prITmho+DqKgw+sAgbWKqg/ToGDhqiiAOWEOeQoYTMQJTndmba9M10FQZTzPEE",
-	"pN2PPeCSDImZfY/FoD4kauIpluMgDCieqBEi9VUYcPgjJRziYEfyFPyrPvq0d9h70eu8KK+811FzSwlc",
-	"jf4/fttt/WentX162Q17nat/C3y7spdywbj/uPoULuRZpFv0s0ObcpgRlgo0xSNQO6NX8kcKfO4sxYy6",
-	"YNt6/gM6eLtgY0i8dFuGjE+wDHaCNNUt3QN64Z0ohsmUSaDR/D9gXl/7Lkop+SMF9A3mGjXlmAiDG4TR",
-	"NvoCVCI8woSicyLHelsEngAasHgeIiIRpuIcuFDfnNAh4UIqlJoyKsB2fKrG7W2hMUu5ePbaDIQpk2Pg",
-	"ehw1DBEIo61er31Cs402dFbsjbOWllrMgi3XNDEhNP/buy9DTWt+ZFBUbWhkjOkIFGwDLCBGjL5GGAmJ",
-	"E0CMQr72rW6vvRBqS+pLz3U1SR8MFYdYAPQuNTDjhAOO52gMSfwanY+B2q2NUs7VSapFGaDVp5udrWVg",
-	"FywpWA/WD2RCZB3KQzwCJMifC0kp0f3cuWIY4jSRhtwn+IJM0klxwvavHARCJYyAG8aUIaHmS29wfAR/",
-	"pCA0WBGjEqj+FU+niWVXG1POBglM/va7MJyzAOPfOAyDneC/bBSCYMN8KzYOTS8zaR2XuJkWxQwEokyi",
-	"idpQg12MSo4j2Q4Uc2J0mJDoQeHL5hQFbWeIIiSWgJ5iFKcGAAgRVhBnDbJ1lblChUSf6aW9Y3xA4hjo",
-	"Q65tN5VjoFKDHodokErD2jhLAE3wXJ9FhJPEfMymwA3LUxAfUCVXcLLPuREYDwY1RSmFiylESjQPMUlS",
-	"Dq/1/mpGSWEGHEWYcwICEQum0EB/YvIdS2n8oPAOBFAZIsb1fs6IIIMEkGQGmXCSAM+A+8hiMiQQ+3lu",
-	"roaMsaETw3tjJAiNjMYyIjMwjE4xEI8W5luEbbah2+gVHOJ5wnB8zNgHzEfw0AzBCDyBEjW5kreYGvoB",
-	"PiMRIBxFMJXmSA85RIzGRHV/h0kC8UND62iqWsIQYcSfBu8rxakcM07+fFjAPjGFcAMcK0UlVlSuaaCE",
-	"E7/++mvL5QHliVdpaFd6dVPOIhACDxLYp5LI+Y8SHgMO+JvQKgfjaMI4IJ4mIF4jxcCMtjpBmCslXkiI",
-	"7emIdDplXEL8EWKCj/UaHx7Znwg0UfMjtckKgRR1K4xXy9H/ZrwXSfxNmSBqLDuBmn83UqdwxFJzirlp",
-	"cKm05R21CK5PGcSYTIMw+D3l82CHpkkSBgkeQKJ7aXZVapoL4CAMhjzYCfap/Uii+Ek2rBB4BGo/2VSN",
-	"McSJAGX3cAW2JEa/IPGqjdLgH8RqIAPfZYCT5PMw2Pltecf3KZ/vqY+FZgPB1WkYqLUprDSK5JWzzGUj",
-	"fdCN8pVcZlg/YCwBTAOjNWUq6m/GFjEj2z4W9tOcYNjgd4ikGnM3kmRmSaR6Qu+67d2uMsmINJ/qw3gL",
-	"Q0IJNZr2hAhlLmcn8fb6u/pSI0UMKMF5g6sFe18xDSsE7czdYId8+2D6e1cexxyEBgXHhlfj5NABUaNM",
-	"6O5KpDcqOGZpwlKhLOGIpVTy+Zk2jHeCd0dq6wmFbrATdLcQTwEdEuAc0Bs8T8B+28vQfMoUV856b3a7",
-	"nU5Q26jIHs9atlIVtKrsPvjyGW12X7xodRFOpmPc0paQexo1O/30suez0PMF19nzCgjtVtT7lenE07O0",
-	"b5WdWW1EukhiYC+PGJotr2zhEhw6zMy7pohkVx68uf6fkkyUXv7m3s79r3Gm9aNJYyL3Z1ZiOnuPI0sC",
-	"xpMWhOoTxs80y+t0tzu4O+i1Op1Op/VS/XilfnTy/wadvIeySZQgiydEcUCj+eqjs4bxL/z6O0YfGZVT",
-	"SBICHH0gUjKONTtvOGGk0JNF2oCLz7QXqdfpvWh1uq1O97jT2dH//6f1U4CQZiXPo+6wAy9hC3cH+juj",
-	"pzddZmfT7WR3V3KsWf+ZIBLqCJvtbOnwnvu4erHjdfReiSju5q+eyjkVP3WaWaruVpxbMq+RgIiDFFpR",
-	"M5ac0u95rBQ2D+aZZa3n8qucsNM9xhJaikmUx9jyrdVFgJUOnwpOrNNeWpV0+d77xLG7SgcNSocaZohU",
-	"nbEMcXG0pYWfLuUFH4hxJTXT4VTrjyBxcBVeVrUXCZPyL8sGcpjRlT7GA9PL3WfMOZ7Xd003rC/qtCRP",
-	"LBC/KR2zcIgbLUON+IZwOT5McAQrpZTHGFCdUcQmk5RCiAZzdPDpy/4+Upxa2TWGcZs/n2KJEsBCKivh",
-	"WYiwdjCjPUyEABSDQG+vv0+v/68UiALEAhGpaMjVsTwaFaECoNCSnj9/XjgfHWWsJEH00msi9U5kowtO",
-	"mQjq3Msds9PaPlU/dt/of04vN/3jm5WtLfjXEaArmGwFCTVADdShAs3W1oiqp/l4dDc/utq57GEakxjX",
-	"7HBcmEDWtHF0lRXWzaY2boyR94GNVpk2Wx1j2mhmcmZgCbrb289bna1Wtxdk31g8+Ii51EqV+XSasa7V",
-	"3GGr+7JXcIfyenwMInKvPrNR3MtLe+HqaF7dXqv7/LizXWheMMEkUSolnpAkgfZEg//vdqvbjI9UI8pZ",
-	"kkB8pjlrMZIyngkXMlv7nhkkaKwhxtqAGTOqev9tcxO9QN0e2txCz1+gl6+UeDQ+GO1CIjRVGhzEqb1r",
-	"DgMBF2ov1W8Sy1QEOzmsCsddpc+qj/a/RSANjPqYTuOVO5cKPAK7coM4MwxnSqUWggxIotFywRdnMUQk",
-	"thtq25jre00o50SOY47PcXLGAYuiUfYFzTvWVdmCMpbKddusgtgV9a169+9hAC7yN9DEKlSxDERH9C/A",
-	"9tVOGJcEbqiaWgpxeptPyj6H51u+ri7drL+1Lm012Nqbae+W+iqhFw2MGZ65Rxs6ITWtXgZA04mSzIpo",
-	"PzqyuBg4I+XlI+eS4YtpfuWj95XbsXKVLie4IQK5jOIGRqOHq1RdYn/f3UdRth8CMZrMXyM1MGIUmagH",
-	"fVr6yiI7gCnQWE0RBtnohnNT58/Tm8BXYm4rsX71+BljvKzduns5ZXWLm8xR5qu3hdlnPnrYV0ZCHsQt",
-	"s44SJyhx3BJyGRIr8fMyvw1zzmWIPsyFRU50PnRbccSV3fOdSXGIJY5coq7TZdrfnnF4raGV37GC+PPp",
-	"hE0UwHtS7u5EYbupcvaTKzwrzKX7VX/WCU+8S8WmLI3emhCqHSRZjOdK5Nyt4rPKIm2o0DibdXLyt/+m",
-	"jGPUfvqsdXr5ItxcsGX3pvPci+pyG72jIsOWiq/F0qmxQMqIeKkU+EEu0MIH8UM8oPn0a3umHM6YibZX",
-	"aMDSBGaYxyhO0XtIlZw7xOkEqigTvE05phqNJ4S6M3Vvx4LNOv4J+XAO+M9qEj5yxofhjGV6DoOL1oi1",
-	"7Ie/C0bbR/j8I+RxPFVTdVmORNYUCYlpLEIUAycziNGQswka4kiKHdTPsKiPUipJgjASREpCR4iIE6q2",
-	"O04TiEPUJ/QMCwFCTIDKvpqDhqhv2TnE/RD1p0orxEkyP5vhRE8e9xHjJ7TPYZgK9RceSuAIo2k6SIgY",
-	"Q4yUAaA0+hD1c/W/aFeYACa6PjtmxzlXAqwwkPR3Hoj0VZmGxjU4ApeVllx/1SPfw1McLYgW2ts9bHW6",
-	"1giCSXbxTrXm/g0QXEwTEhGJMBoolvhEoBlOUhA6l0YC50QybjQdHdVl2wNHCei2kHKBQKIEsuaEA4qf",
-	"pBTQBPM/UmjfOM6oBPQNY42KMbwC2BX+tZiECIQ4M+4FI8VwZEY/K2Aw56gMxzlgLvSlRWROhGTdMgRQ",
-	"O7h7iN5pGrc2o8e37SRI6d4mSvyMw4gIaaL7zqbACYsz5ylcREmqjNbsxPKphynV97b2zyxcrkSkFiGO",
-	"x4DeEg6RhJSjw+vvMR6xkU5oUciwhaacDUFHjuFEZBjxYWEnkKU+FBJtokzBNIlwchbrnoznktcZf2cr",
-	"DAT5E4Kd51dhkMDMxh7+MQx2FCdkE6BRgmXK4ay7/WI72AkODvR1jzAaVGZo9jqTPPZuJ/gyvf4eEZwQ",
-	"ef1doGmScqKwmEoQ1i42l6oWJ9Qq1MdPCB3mx6bUHM9p2D3mTDHfAoD9bleTYAbBLiVmHDWwYv1okiaS",
-	"TK6/xwTrsUW2KcUgb3pvnCEGqSAUhECSoex305OMKFYUq5Sc7FgUFZAch0U6mWDd4ANka5VzNMEUj4Cj",
-	"+Pr7DBI2neoDxEKkXO/KlF9/F0CjzHtgaBuJ1HCCaYIliJbaIxDoHAbtIkYx2KvOEriXAp6QlRLhNb3O",
-	"dyJbK9psVZltRshVUfbf2TlKGB0hTFHWH+X9lVSba45IYuuh1DlDuqUJNxU2UAUupoTrxJ0F8tjxArqs",
-	"pLFSb+XBKp2+xJhWJihmvKrBzUQpw7MZzNlHZaB7PpiXscOmFtSR0/nQ9PXGAvsZa8NF7dvOx5kYXb04",
-	"h103nOSd7bF67Iz3rxUg7XDeMpFqPuzzW3sY8+UK5b8a2VAbIdTT+QS4ZvaNkSyGOA/cXs4g/Oy94UQ+",
-	"7FpJi0Zs3MNScmlyH2MX8qYBA7FSqCkcrm72hTRwUjjCrRIH11kaxr4S8CUXNVVvkvEfmaFdBuvuVUZU",
-	"Bn3t0RcHVSzDZQglWVBismFFYlpSbyTlFrC4BQSwnPtmB1zs10qV+0f5vUqoZTf7Xl1gl15Nf7VmrxHl",
-	"LFN6FytUVwt9bDUqWhVudO+ZFNYJV7GEbOB2yR274DJldaB09y4uUzxelJ4/BpetTodRW3+k2t3M8bNc",
-	"YtoQXeuaLq4+axOtJMgvBQMtxX/eK+7WwwobKpr3qArWQ27NwIhQNGQ8AnMHFCIyRJjO69r8VWkDfJpS",
-	"U/mzXMQUkyzfEO/RF6Lee+Brmq43Pcc84+5GG2F6+5eXWRXl1SlaC3aCKceR1H6ICGt2N+JYx41o0CcD",
-	"Qq1byHIzLMTZBPNvRhUSEU7gbIIvzKLsn4QGO50sj2S/az1+1vQu5+ztlfwMmMaIMi1+5bwVgzbCdRbS",
-	"lDO1IF1RBCvTWid6WPfLofpSuyh8bovCmNcjxWCnuP4ur79rJ505xXMYeJx0ZpsKT3Ztv2ImBAF+hml8",
-	"FsMQaAReR7ezr8so8RfbLA/4yibW+7jfUz821Y8t7yx2o9e1OA8xr1idz+t65d1kPJrr4hwnio1Zirwa",
-	"wDICD2DIOJwZi87myqSW3CeEGr/J1nOLhtnRVBHwM8cJsl8iM6T21FvtUePXF6VSUqxaMI4TQDHMMJXa",
-	"56PaCQ/elKCrZ8b6YL1s4Aop44TFPYWFSzDvrs6tBnFYWqXv/OrWv5fFftoLCk1DH8snOEd7OIGYUYKz",
-	"c/jE0hkkCbT2cHL9XX0FlRj1symHIbkIdoLtV68a8WLvNVwGSqPkZ9/0axr7lolb1cUzoG9vc6dHPYtw",
-	"5vjdbcJ0DfEPE0x1tjRGgkUEJy2TVF9moVqAwignBdUr15PsDYduc/19RKDOgs3QKBOO3sy82XquvTwx",
-	"vMyvPIbwQyZyh+5SfMf1S8H/SwRwOxFbxW9nNJ/rVlc94TgGgdhQ19+xK30ikObHyAwBiFDJEJHCNHcD",
-	"SyeKgTWJHHUWkjNAmk4GhpM561r8LaGebyuHUDR1B3Wn9x1H1clXPpZ/uquhMh5UwG/Gxvzz+nT2CiC+",
-	"JgaylZ4i3WzR3NWJyvaI71B9WvxtSkNU9xXqOcTeKA7eoFllJ4Zck5h/WZnLp7yyuqujCm+pRb16mhAI",
-	"C9TPihSaan2AVC9dobAIMlcfJ1jIvHDhmkn0Vee2A5dvwVkRGF9duqN3e2h76/lLZOvL1LI0tUbB0wTO",
-	"ZoQlmQslBmmCZbu60o0uwcfZNzDFAYVU2l2wE2zMuhuZw6CVefKyjIWtXq8w4T3ldEpuG1NQp4hVGEs5",
-	"FTsbG3hK2nia36O2hzyrlCM2VJeWC3X+u3GfDQkkSpxvWO/GRrk4xMTGpOwElBmbJsIUDZRYjhLMQdvt",
-	"7zjQaIwOWTKnIAhGT500WYG2X728uHgWhHoH1TL3j44Ojj8f/SO4Ol2oT1VLQAqpcAGJJB2hKCGK4egS",
-	"aeKcyGiMGG2vrjpaHFnV+eTN4rkgQhI6so6kMkDvtNHoFJ5T6EzirCpn1jcvGdYIugJpmsC3ZgJ8kSOT",
-	"1yh8vr3t1ih0ut3Am5J9UD+6r0cHSI6xRETXwRoSMInS3wjVG+ZQ3eobAwd7Gyp3f8+Rv6LdrfJE2zz8",
-	"TBnL8x0WpgR7XF4V1ayWXlkvbAHDISi1D86GnE10u+62brdV+laHcZlhOvnXDf24uKcdXCOcnOFIwbLL",
-	"+fX/0b6LFPVeovj6ewSTAQfU63RfmRiu6+8Ip+g9SznFCfo8HJKIQKI6bKHfMZ0R4Kr1tsdEuoOMusqm",
-	"rB8GWdu49Ye4Wbacs82ePKMGeUDFALV9qC+rlC3TDEfXz5TxoKhNAeksQNHNbv71QrQrYV3vxSqs63Yq",
-	"HTy61c+ANcvPf63yTesggvfsbTCtTwcyV50m6Q89nTFleT/BUXT9v8Uz11TTai1OzjKNRlmp1eJ2CzJ5",
-	"XNWbiCwvIC9vR2hMZiRO1RqLmn8ml6wctblg/NrWH6WJtxrf0eevx/utz4f7nxRb1/JZ9RsDSG9I564T",
-	"ZGuuAEwxac7S0RhhitgUqNm6PKLzK807IfGEULXdStflKKWASvuLWDoDLpsFdHrr/mRrWBwlrBXUiE1A",
-	"6LBgU6716NPeIdLLRueECsRmYNR1nQBaSv3MNsf6qsH4B3Xd4zBI8PnCtNy7izPNl+lF7TTJkz18mRL1",
-	"jV3rYltj0h1dZIdBfmdZugSAKeZ5+GrptraE/OWGtT0/VgaIU0e6eR2oY1vu0iCzNUPMBujaNspKevFy",
-	"axv9v/+12e6hc6xU8JR+o+ycIqmmRUWhfURGlHFTNMo5jxHHVGYVtqZYiHPGY+tY0b8q4ubKWkdjxgWg",
-	"gU4smCv1f5qY7FXg9qJb1yIrpSbWVQ9tKTRVkW1rUwKr0Q21ux7nLIuF2SGdGrAL7liy9ZfB7L3ykVXE",
-	"ps0u0IvNulyVZ1JBXmdhPgy2WGaql/vjuzVGBDsBzN+PB79E5DN5f/D1z4PuJ/J+uw2bnbYgOpdUB22K",
-	"M0KDne1OJ19dXmlOj5OhzBvA3HezXZ7zsqxPLrDuinmrbPOLrmgsbKaEYogGvW0fpxCa655qfCruigqk",
-	"sUs7XXUypaWWBistKgPIe3pWdvvCVrQOkTGIHxDEUk8bVPzbCZE4DRuZUc0jWpYFzogGrLle+aUOzdKo",
-	"bLPjvgu99WNrvNvnCLlVNxfLbz/uwJK7mRG1VshQc7HuBg85Qb71hd9BTY/msY56R2oxR2Zl/hMOMyy6",
-	"adkElyPcceUEtAcxXKBObwXLeNl9ifAMaAroPWCKPgKfsD9XVtp60ZhrrK5TuoDmT+8g5m1NulwvLb9M",
-	"tBNCMx21gshhYB7SsV/baKpFtLUiNfSOKG09aP21+poRySq8/0ExsyVh/EPSxV0Ibpsx7in07JGuyC19",
-	"eE+p4o8Ud1cUt2bu8ldh8p4WapW5M0XbZYavN/KM29o0QuLh8N9HHHA7m6Oxvjfo2jD+swlMBsAdEGyg",
-	"tA7p1VPcOEraXw/wzrTC8v7dPrf9x1a8u5lCWD3C2+9Ck2Bzhdq3CDZ/iNJxa6qZ2THZSHdPWbHKTlfQ",
-	"79aap9rSG9xALGMFjjMJm8xSoNpTax07d0vqdZ9ThTzLvoUjewI6NCJvWip5dEPkuQUN1qlpCdBO47sA",
-	"e5nryxWIvWrfMDjnRMJnmsxzyXoXRLxk6QXC3H7lFWqsEGK+K4to5gdpq1q4/xAtVc28tnbqsgL7mKeH",
-	"ITRQQu9a5t4psf7LkeCtKesGKmv1QibzP2fBgzYNM5cXzjG4QrF8WVOWMNV9/zuGXbdG5ltbIWcdDHcr",
-	"pyo986XSM/VFe5yP5pZr9QR2rlF61RNQVYDs7tzC4rDLuWA+XOjC5eOBRVRPJQcpi2fLSs0VEWz6Ydny",
-	"62rmupsIFCVMWCbvZuPZiDXnwriezWMmrIc9vf/y+ROaMv0Apol9lkV8XyXYyR/0mYO+OnAkA9X3bGUR",
-	"lmbCE81lsP2oZCaHprYGo2pPaiCuOrwMXN9x/ZqXd1oHubMCvcFHNoMY4QFnOK6Wj83QvtfypacuqfG7",
-	"wtyuVvi925KV1UxTA2Z960yhgZQTOf+iuGeWCoQ58N1Ujou/3mXzv//1OAgXRniYqyxdG6x/+PnLMdqY",
-	"dTdwKscb+pviZXdtdZpLqVLEqXlHkdAhy15qtMEtvmsU74uLYi4kTExMIE+pMIEImubQST2R9SQIUV7r",
-	"Cw3myJ1h54TW0BhxGAI3960hygSM1t5EqPaBpVTqUlzZoy1zhDknMwhPaFEVO0Qww0lqwg1DpfcSW8AL",
-	"n2Mei/YJPaF7jM7UTIyKHUPy+rVhQfE30Pl8SDMI8RqR2Lyq9PXrwVtk0EC8Rqb+dv8f//jHP1ofP7be",
-	"vu2/PqEmEFSaO/fNzc1tRCj6erzXRvq1XzNOHrXcX/REZt8+Y35CbfRsP2Ix9M3CFavTjKAIqQxRv/jj",
-	"t9M+oniSRbg7POOElnfbxHZmwc9tpJRNod/JRH39XHYfPVUyqRMiGzOCep1nZiMpYlP8RwonNIsZD+0X",
-	"+gHw/qVWC0PkqIRX/Tb6mJoFZeG1Qr83PEd9a4TqNZ5QTFF//xiP+q+RMUMFskTnPBrbRtr+VAtV9CDs",
-	"67aoX3kouq/Pex9HY+c1UB2eItTx9C9a2kHXR+djEo31I84mRFm/4Ezka4Tp3ITWnOhHafOnn+0jxGgE",
-	"UqCtzqbdguK94eKh4vxZaAHO0+6dLVM0LwskL/lay4e1e3jgep6CbrvT7mQPbuIpCXaCzXanvaltEDnW",
-	"3MZwiJjIFsyy8kMjEyGR78SBErrq5Ivnn4TJyLQRIQttlKLJhnmUXdkoKxruGeNAtfQ90l59Ssv7qK5X",
-	"oK0Yz4QkNX9m3j+c8xRYMdaahQpOK6/H9zqdJQ/nrvdgbuUJMd+b2jprQyd8qbbI4IV+0nfLAOIbPwd4",
-	"w3nrXnfpru5SeshZd9pc3al41v0qDJ43gaz8rPqVW/tGyy6zXiVTkhCxJAYhkS6xqsgPj/TloW6jZLll",
-	"CYU5caoGLAtcbaYyY8yXN7lfBOH818xEsyy9n0X29NFTrdYamfZEIG1GGubazzu1FXutRSL1FdPmIIDP",
-	"rOo7xVxS4MhBHeGwY3FC+2nxYvNZAV+/iJWZa+EEVPHnuI12a4FjlgOL8IQ68WI6a4LGWl9GMQPzBPM3",
-	"ys71eFk4mWZzZaZzIEQKxzYcxqrXb1i87CHsi9b5+bkuqtdKeQJUicW4OX2UYuyuyqpcZgXfF22WI6+8",
-	"pGmUNqPoVV4c38PRGFp7jErOkvWfG38w2u42oO3qG/m63/Mmk3neHL8Fe7DaebUK5OeBxISaooaO4v30",
-	"s9Lae1lEmcX4ZyXuIccV5qFD4aOCexQ6qiOKy2hQeB60qsBoMlc0RowT84lwXn9p10hKsf29Yo4fJcY9",
-	"txE3lpcLpvBWqV9AFM3VBet6aEbReYnrRcPliUfNxqs9c6TGLSPHZ4UNzvM/WRlk/fgPtzWZ5ZgIZG1b",
-	"H1h5XXKbgeA5moaW8Jrg5SU1GsIn2Z1Ct6vMIkACMFemwAy4eTU0RLpIuJaXWiPQ7URoZJcyL7Q5qMVp",
-	"FBl9yQ/5H0uVTMdt0XtYvbD8rMJStdDlLv/aSqHaC+Q6DaxS6NaKqmmIDgP3qYmLvM6ntjZInd3vjSH6",
-	"JlDhqAxRnmYboi8Hx/utw6P9w92j3eODz580Eh7t/3Lw5dh80DrcPzr4/NZYzRyUdBRKqefzwj2AsESM",
-	"RtBG2oejaGAKXDCKnppXcxX2hg7qhyfUfKEW+izPnIEYyXMSgS28VDZPiUAYbXW2XddDlkyrIIsYV0ol",
-	"Kr1fpqxwBbBRjWtPT+0g+3BZv+3c4KnRDEAuq8HSSkl2bms4KcnpUzuPbO/irY91xaTjX/gPmNvq103U",
-	"1xtSrb1mb6Swdu9+eh/DMBnvOV6U7sMdtXX/GC+scmWbbeg2V2HwgRVV55e1z9s9rGa7NoPa6myv7rHH",
-	"6DAhxtX+Q5TnrV6vSecpZ0oXVrbhPpW24s6tWXBGioqbONR4a2Zb07Y3Lkl8tVDldtMElX2OOOBYOPzE",
-	"sC/DUWr85BeQt2Alw0+MwkcT+/ggKsAiar49CatxNztbq1HiE5MfWWxeAPnJSbjZat6x1LyedGuK+Ezh",
-	"LkmhdL99tTZyvtU4Oc2CNxaJAO4UOdFOn0gpNRAjPFKWtK0Zo4eBGGW6QN+YR9bjX5f+fTRkScLOnedw",
-	"jA7OddXGbDyfiP+q7wxuQ5UuRTaR7BPgI2hpkP52Q8K0AdAP65VazRbGmI7uRMJf/WuR+g3EewNJe8h1",
-	"CqO+ZH+HSfID3Wo/VDPY02jn6gVPRCaGn+rbWk1xhgmE2lP9cvPVi2f3pz1szDC0ao8z34yhWkuwzLTe",
-	"6riZamjRA/Cu9TjGwtinn45z5TqdNi+VCMqilB552CMPu38e9tZUWkNYOz0cTEdFZB16yiGCmZr5GWJc",
-	"KTY3YmELudZ5KX7rVuzKp/5phqxfenqtK4QanQ4NwJQscR4MbKNdJDRiOE8G5m6julmVBZ49pBa3Hgdy",
-	"QuN+Nt6Xb/uj3vbI8x7Wo6M5Qllvc3jQHapnrvt5eWTTXrnpvd+K3qsfp/Za0PLrnNLS/xJXOrWoUmFu",
-	"HPOnp1AMCZmBriqcY2MZRdbzsSzMKPDj6sZlxGK4Woiyv0AZY39ip2IJzEV6uNvo0bn4A52LWjMYMx1+",
-	"m8dZKy7BaOWY7p8y1sXpEqrtsRhMDeKF1LXhuiZbzoOFt592kQFvZJ+nluxPer+4sKLoA180+h6cWnTj",
-	"qHYYYvv0VIWZ/OtdIN6/avuX1U85UDg33K+mMGhXo3OxQWhedXM9xrhcAdgwVeEba65Htoj8vYnzvBan",
-	"h/z2dUyJgjg0/rTM2jcvaRXF5DGN0T4dJUSM248CuC6AIyxxwkZpnshnrs3Ub7uHBwiofkxP2BcYiPgn",
-	"FsyVxxPWjHg1UTx5YPpAnQKSzB/06pZCepi4V0/ko16myaoa45kNdFRHsihe0NYMaEadRV2gpdNrZqXQ",
-	"hsg5ehphAS1CBVBBJJnBs0WgROauYa0UmYUw5G9M+JF4IQy3jektA3RA9YNjKAZd6kQnbGn4Fs1PTIcz",
-	"QvPaKMXsWdXkLNu1Wt7nXg2tWrmzpUa/XeRfwdavpIguyOupMKKbRm6W2Y5RlktV4H5SRd9TJPKBVfxy",
-	"rbwFfgJTfEgf5WMY4WMY4U0u2kr8YD0GkOvq5bZ55GAMCUj/C0fElKKgMAOOxpjHLdM43ilFKNPYzUvX",
-	"CcHWDxMBIrJ9Qg90OvYE82/6fSYjhXTHmAg8nQLm5hmAPB87MRHWwhcF9TaXe7djUsMH8CQ2YRBVOf54",
-	"o2XN/ptfUN0B6WVnclvqCxc6w2+JvQ/kC2+CwbfG2kcP+O3Da2+BpUuVxFuF1vriV++Qa99vCGu9DvFD",
-	"51Y3US9tIOuj5LgTyfEXDkktMZCm0ajraKCpsIi50C/8VZjr6x9UpWUdt1VRMvBexW9eWnN50RNbQuov",
-	"4RzJFrvQLWLwbJE6tszroauJ/qTeDqcw8QN7OUyN1eXeDXsojw6ORwfHGqJHI48tSaLQpyERu/LE48hY",
-	"5C64GXU/hJtgGYW57oHbUtljYMDP4VLIEd5El+vaOwIJyabonPFvSgmzxQ0ai7VFXoYbIv0DeReWIf5d",
-	"IPujY+H2joX1ePN9eAzugHHfr6egqAX/wB6CpaqZ9Qw8Co3HRIkH9ybkEq6pI2Gpvlcua1cuN/3bqaJw",
-	"O0wtm8tI1iHjugKGQE+zGpRIF4s0hSltmUmBnpqilMgpSqkjS7I6qWrCekDG8fJ6z0rCl+LubNSunlp/",
-	"mSYmeMMXLyI8Ex4WjwHqQcqT57Eglap11kVTH84NVC3XygpRSmP7BreJ5/LFFbqgF9kvnkJlWaFrNkRT",
-	"YNPE3AHqQvBEF0SytUkUAiAKELvLMAhSH/XXMUMxidH5GEtTLz5EkmVFj22h3NIhxkQGV6dX/z8AAP//",
+	"7H3rcts4uuCroLinKk4NZUuyk7Sd2trjOE6v++TicpzpmtPOWhD5SUKHAtQAKEft8svsn93s732CzYtt",
+	"4UISJCGJkmU7M+2pqbQlkcAH4Lvju1wHERtPGAUqRXBwHYwAx8D1n8fneKj+G4OIOJlIwmhwEJyPAE2B",
+	"C8IoYgMkR4A4CJbyCEI0YBz1Tgatd1hGox7CNNYf3zMK9rvtIAxENIIxVkPDVzyeJBAcBBfB7kUQhMEY",
+	"f30LdChHwUGn3Q4DOZuon4XkhA6Dm5sweMsibGCpgvbrCDhoiCIOWEKcQ4YSMgVRntuZadc3000YTDDH",
+	"Y5B2P46ASzIgZvYjFoP6kqiJJ1iOgjCgeKxGiNRPYcDhj5RwiIMDyVPwr/rs/dFp93m3/by88m5bzS0l",
+	"cDX6//jtsPWf7db+5+tO2G3f/Fvg25WjlAvG/cfVo/BVXkb6iV52aBMOU8JSgSZ4CGpn9Er+SIHPnKWY",
+	"UedsW9d/QCev52wMiRduy4DxMZbBQZCm+kn3gJ57J4phPGESaDT7D5jV136IUkr+SAF9gZlGTTkiwuAG",
+	"YXQbfQQqER5iQtEVkSO9LQKPAfVZPAsRkQhTcQVcqF8u6IBwIRVKTRgVYF/cUuN299CIpVw8fWkGwpTJ",
+	"EXA9jhqGCITRXre7fUGzjTZ0VuyNs5aWWsycLdc0MSY0/+zdl4GmNT8yKKo2NDLCdAgKtj4WECNGXyKM",
+	"hMQJIEYhX/tep7s9F2pL6gvPdTlJnwwUh5gD9CE1MOOEA45naARJ/BJdjYDarY1SztVJqkUZoNW3u+29",
+	"RWAXLClYDda3ZExkHcpTPAQkyJ9zSSnR77lzxTDAaSINuY/xVzJOx8UJ2085CIRKGAI3jClDQs2XXuH4",
+	"DP5IQWiwIkYlUP0nnkwSy652Jpz1Exj/7XdhOGcBxr9xGAQHwX/ZKQTBjvlV7Jyat8ykdVziZloUMxCI",
+	"MonGakMNdjEqOY7kdqCYE6ODhET3Cl82pyhoO0MUIbEEtIVRnBoAIERYQZw9kK2rzBUqJPpUL+0N430S",
+	"x0Dvc22HqRwBlRr0OET9VBrWxlkCaIxn+iwinCTmazYBbliegviEKrmCk2POjcC4N6gpSil8nUCkRPMA",
+	"kyTl8FLvr2aUFKbAUYQ5JyAQsWAKDfR7Jt+wlMb3Cm9fAJUhYlzv55QI0k8ASWaQCScJ8Ay4dywmAwKx",
+	"n+fmasgIGzoxvDdGgtDIaCxDMgXD6BQD8WhhvkXYx3b0M3oFp3iWMByfM/YW8yHcN0MwAk+gRE2u5C2m",
+	"hn6AT0kECEcRTKQ50lMOEaMxUa+/wSSB+L6hdTRVLWGIMOJPg/eJ4lSOGCd/3i9g75lCuD6OlaISKyrX",
+	"NFDCiV9//bXl8oDyxMs0tBu9uglnEQiB+wkcU0nk7KGER58D/iK0ysE4GjMOiKcJiJdIMTCjrY4R5kqJ",
+	"FxJiezoinUwYlxC/g5jgc73G+0f2JwKN1fxIbbJCIEXdCuPVcvR/M96LJP6iTBA1lp1AzX8YqVM4Y6k5",
+	"xdw0uFba8oFaBNenDGJEJkEY/J7yWXBA0yQJgwT3IdFvaXZVejQXwEEYDHhwEBxT+5VE8ZNsWCHwENR+",
+	"sokaY4ATAcru4QpsSYx+QeJlG6XBP4nVQAa+6wAnyYdBcPDb4hd/SfnsSH0tNBsIbj6HgVqbwkqjSN44",
+	"y1w00lv9UL6S6wzr+4wlgGlgtKZMRf3N2CJmZPuOhf1zTjCs/ztEUo15GEkytSRSPaE3ne3DjjLJiDTf",
+	"6sN4DQNCCTWa9pgIZS5nJ/H6+zf1o0aKGFCC8wdu5ux9xTSsELQzd4Md8u2Ded+78jjmIDQoODa8Gien",
+	"DogaZUJ3VyK9UcE5SxOWCmUJRyylks8utWF8ELw5U1tPKHSCg6Czh3gK6JQA54Be4VkC9tduhuYTprhy",
+	"9vZup9NuB7WNiuzxrGQrVUGryu6Tjx/Qbuf581YH4WQywi1tCbmnUbPTP193fRZ6vuA6e14Cod2K+ntl",
+	"OvG8Wdq3ys4sNyJdJDGwl0cMzZZXtnABDp1m5l1TRLIrD159/5+SjJVe/urOzv2vcab1o0ljIo+nVmI6",
+	"e48jSwLGkxaE6hvGLzXLa3f227jT77ba7Xa79UL985P6p53/r9/O31A2iRJk8ZgoDmg0X3101jD+mX//",
+	"htE7RuUEkoQAR2+JlIxjzc4bThgp9GSRNuDiS+1F6ra7z1vtTqvdOW+3D/T//9P6KUBIs5JnUWfQhhew",
+	"hzt9/ZvR05sus73rvmR3V3KsWf+lIBLqCJvtbOnwnvm4erHjdfReiiju5i+fyjkVP3WaWaruVpxbMi+R",
+	"gIiDFFpRM5ac0u95rBQ2D+aZZa3m8qucsPN6jCW0FJMoj7HnW6uLAEsdPhWcWOV5aVXSxXvvE8fuKh00",
+	"KB1qmCFSdcYyxMXRlhb+eSEveEuMK6mZDqeefgcSBzfhdVV7kTAu/7FoIIcZ3ehjPDFvufuMOcez+q7p",
+	"B+uL+lySJxaI35SOWTjEjZahRnxFuBydJjiCpVLKYwyol1HExuOUQoj6M3Ty/uPxMVKcWtk1hnGbj1tY",
+	"ogSwkMpKeBoirB3M6AgTIQDFINDr798m3/+vFIgCxAIRqWjI1bE8GhWhAqDQkp49e1Y4Hx1lrCRB9NJr",
+	"InUjstEFp0wEde7ljtlu7X9W/xy+0v/5fL3rH9+sbGXBv4oAXcJkK0ioAWqgDhVotrJGVD3Nx6Nb/+hq",
+	"53KEaQRJkt8tNj0UDljkbCDCNCZKGiEiEEmS+hFlj1eXv6JKbof57F+IgaGq0xW2nLXRHKVriZm2q600",
+	"Y62+ZcNlNtpe29homiteGliCzv7+s1Z7r9XpBtkvFqHfYS61dmi+nWQ8eDmb2+u86BZsrrweH6eL3Dvc",
+	"bBT3FtbeHDsqZKfb6jw7b+8XKiSMMUmUbozHJElge6zB/3e71duMD9VDlLMkgfhS40YxUhAG+iIxW/uR",
+	"GSRorOrG2hIbMare/tvuLnqOOl20u4eePUcvflJy3jiTtC+M0FSpohCn9tI8DAR8VXup/pJYpiI4yGFV",
+	"xOpqr1YPtv+bB1Lf6MHpJF66c6nAQ7ArN4gzxXCpbAMhSJ8kGi3n/HAZQ0Riu6H2GROHoMnlishRzPEV",
+	"Ti4zEjMPZT/Q/MW6Tl5QxkIFxT5WQeyKHloNYvBwMhf5G6iUFapYBKKjw8zB9uXeJJcE1tSxLYU4b5tv",
+	"ys6TZ3u+V126WX1rXdpqsLXrmSGW+ioxJA2sMp75eRt6UzWtXgdA07Fi+opo3zk8vxg4I+XFI+eS4aN5",
+	"/MZH70u3Y+kqXU6wJgK5jGIN69fDVaq+vb8fHhfSWiBGk9lLpAZGjCITvqFPS9+9ZAcwARqrKcIgG91w",
+	"bup8/LwOfCXmthTrl4+fMcbrWviAl1N6lJGlc5T56m1h9tnBHvaVkZAHccuso8QJShy3hFyGxEr8vMxv",
+	"w5xzGaIPc2GRE50P3ZYccWX3fGdSHGKJI5eoa6H2d2Q8dytoshtWEH88nbCJAnhHyt1GFLZ1lbMfXOFZ",
+	"YvfdrfqzSpzlJhWbsjR6bWLBDpBkMZ4pkbNZxWeZad1QoXE26+Lib/9NWfloe+tp6/P183B3zpbdmc5z",
+	"J6rLbfSOigxbKL7mS6fGAikj4oVS4IF8uYUP4kFcufn0K7vYHM6YibafUJ+lCUwxj1Gcol8gVXLuFKdj",
+	"qKJM8DrlmGo0HhPqztS5HQs26/gn5MM54D+qSfjIGe+HM5bpOQy+toasZb/8XTC6fYav3kEekFQ1VRcl",
+	"e+Q+VyExjUWIYuBkCjEacDZGAxxJcYB6GRb1UEolSRBGgkhJ6BARcUHVdsdpAnGIeoReYiFAiDFQ2VNz",
+	"0BD1LDuHuBei3kRphThJZpdTnOjJ4x5i/IL2OAxSoT7hgQSOMJqk/YSIEcRIGQBKow9RL1f/i+cKE8Ck",
+	"CWTH7DjnSoAVBpL+zQORvvPT0LgGR+Cy0pLrr3rkR3iCozlhT0eHp612xxpBMM4iCKjW3L8Agq+ThERE",
+	"Ioz6iiU+EWiKkxSETgqSwDmRjBtNR4en2eeBowT0s5BygUCiBLLHCQcUP0kpoDHmf6SwvXbAVAnoNYOm",
+	"ijG8AtgV/rXgigiEuDTuBSPFcGRGvyxgMOeoDMcZYC707UtkToRkr2UIoHbw8BS90TRubUaPb9vJ9NJv",
+	"m3D3Sw5DIqQJU7ycACcszpyn8DVKUmW0ZieWTz1Iqb6Ath+zuL8SkVqEOB8Bek04RBJSjk6/f4vxkA11",
+	"Zo5Chj004WwAOgQOJyLDiLdzXwJZeodCok2UCZhHIpxcxvpNxnPJ64x/sBcGgvwJwcGzmzBIYGqDKP8Y",
+	"BAeKE7Ix0CjBMuVw2dl/vh8cBCcn+t5KGA0qMzS77XEeRHgQfJx8/xYRnBD5/ZtAkyTlRGExlSCsXWxu",
+	"hy1OqFWor58QOsiPTak5ntOwe8yZYr4FAMedjibBDIJDSsw4amDF+tE4TSQZf/8WE6zHFtmmFIO86r5y",
+	"huinglAQAkmGsr/Nm2RIsaJYpeRkx6KogOQ4LNLxGOsH3kK2VjlDY0zxEDiKv3+bQsImE32AWIiU612Z",
+	"8O/fBNAo8x4Y2kYiNZxgkmAJoqX2CAS6gv52EWwZHFVnCdxLAU/sTYnwmsYlOCG6FW22qsw2I+SqKPvv",
+	"7AoljA4Rpih7H+XvK6k20xyRxNZDqZOf9JMmblbYiBv4OiFcZyDNkceOF9BlJY2VeisPlun0Jca0NNMy",
+	"41UNbiZKqarNYM6+KgPd9cG8iB02taDOnJdPzbveoGY/Y224qGP78nkmRpcvzmHXDSd5Y99YPnbG+1eK",
+	"9HY4b5lINR/2+a09jPl6ifJfDdGojRDq6XwCXDP7xkgWQ5xHoC9mEH723nAiH3YtpUUjNu5gKbk0uYux",
+	"C3nTgIFYKdQUDlc3+0gaOCkc4VYJ6GsvjMdfCviCi5qqN8n4j8zQLoN19yojKoO+9uiLgyqW4TKEkiwo",
+	"MdmwIjEtqTeScnNY3BwCWMx9swMu9mupyv1Qfq8SatnNvlMX2LVX01+u2WtEucyU3vkK1c1cH1uNipaF",
+	"G915Soh1wlUsIRuBXnLHzrlMWR7x3dnEZYrHi9L1BxOz5Xk9auvP1HPrOX6WhJmZWGPrmi6uPmsTLSXI",
+	"jwUDLQWy3inu1uMjGyqad6gK1mOHzcCIUDRgPAJzBxQiMkCYzura/E1pA3yaUlP5s1jEFJMs3hDv0Rei",
+	"3nvgK5qu655jnjq41kaYt/3Ly6yK8uoUrQUHwYTjSGo/RIQ1uxtyrONGNOjjPqHWLWS5GRbicoz5F6MK",
+	"iQgncDnGX82i7EdCg4N2lhBz3LEeP2t6l5MPj0p+BkxjRJkWv3LWikEb4TqdasKZWpAujYKVaa0zVqz7",
+	"5VT9qF0UPrdFYczrkWKwU3z/Jr9/0046c4pX0Pc46cw2FZ7s2n7FTAgC/BLT+DKGAdAIvI5uZ18XUeLP",
+	"9rE84KuRxWic7naXVzU3TzGvmJzP6krlZvI2zV1xjhDFrizE3JPYVzCn8Dpsff82xUmqD/1pVjSoJEPd",
+	"wCiNkMdd9c+u+mev7GU+3vP6l0ubVaakPgwYh0tjWtrso9TynTGhxoGz98zSQ4YjVUr4wHGC7I/IDKnX",
+	"YdVYjegflW5LsXqCcZwAimGKqdTOJ/Wc8CBwCbp6rrEP1usGPhmDnNmeWiJQ5LCABDaFQzWIw9Iqfbh0",
+	"nCNIlck7ofSVaFz7k40OzL8zFziXq4RALw/lLpi0wc9qbPeLVrvT6rTPO056YEMIdDosB6Hr95hV5DdI",
+	"7vi7rXa3FAG9UuROxw3Szsf3xFr7VpJfA3kDpusi1Xdm68QFlk+4Wfxnk0EdFFk9YnfNSGhXzK8gMzYQ",
+	"Qb3eMjOMbKqiFhR8Zt70+irLmL3mgta2SJoGNxdrKaKbNxCJXCYjX3WfGM8Q1qIC5Q9ndRHTRL609bAy",
+	"wUpE4eTXF9RyBLRBxNdtgn690bUuSc0Jti0IoDjACj44YbAW+yp7VuEIoZfTrBvtWhz66uGua4qdqlS5",
+	"E77vY8+3Y4BrsrKHpf2qXVZB2eXYuRhnHshJ6OhNDxIdV8y/cnjcPGTfd5C9QfDbg2PVitFINTlZcXXq",
+	"SnH5fkWM6wvy2MkX1wr8pbLMIDjoPCtM3OyrrrHb1J+728+MU6CoppnVUqjxmM5zZ9srfkkLlc8+cUD0",
+	"mi9leN0DYqnJeZkjjmg67htjprLAtcbI361L3ZyungikH3up/RjHeyEiUiBtCyPjbDElKNaYPjsDT+yZ",
+	"ThDShfvU3IgDjkZg8vjVW2iM+ZeXaMLZlJi4kzzqrKQoZLn99SMonfhaFFLhHWYvq+dSPeswQ5t89WVQ",
+	"XNRZzFyLwL3MoHUtGD1b7E6Xawll14H7Uo0F1C/Cvd7G90dB4XTXjoH3cIWOcAIxowRnnoD3LJ0qCFpH",
+	"OPn+Tf0ElbzzywmHAfkaHAT7P/3UyC3pjUjNQGlU0Mw3/Yr33labs158z4C+k8zv/+uVgaZOCJotglZz",
+	"vZwmmOoKaBgJFhGctEyhvLI3UfuSYZg7Y9RbuRZqg/30M9+/DQnUvZFmaJT5ib3VdqarRbnkxd7K3jvP",
+	"nfB9FmcL3aX4juvnwhVaIoDbeZur+O2M5otiyhmiQGyga+oWTLrEkRGhkmlGrR93XYljxQCbJFE6C/EJ",
+	"lxo3d1a6yvOENnq+cnTFy+7ELtC+Q6xGyZQP858utrKMPRXwmzE//7y+S68KIL5HDGRLzWP92Ly5qxOV",
+	"L/R8h+q7BrtNkcjqvkK9mpg3DYI3eKyyEwOuCdO/rMwcKq+sbnFU4S09Ua+jLgTCAvWydgWmbj8g9Zbu",
+	"VVBkaauvEyxk3sJgxXJ61egwBy7fgrNysL4K9WdvjtD+3rMXyFaardVr0noITxO4nBKWZDEIMUiTbdrR",
+	"NW91MX7OvoBpEyCkUomCg2Bn2tnJbtxbWShM5hXb63aLO3BPYd2SY8eU1i2410jKiTjY2cETso0neSDy",
+	"9oBnNXPFjnql5UKd/23iTwYEEqUE7NjwgJ1ymcixNaMOAsrMpWCEKeorYR4lmIO++H7DgUYjdMqSGQVB",
+	"MNpyCmYJtP/Ti69fnypVNDXLPD47Ozn/cPaP4ObzXC2serclpMIFJJJ0iKKEKIaji6WLKyKjETIXWksr",
+	"RmRHVo3e8JbB+EqEJHRordQyQG/0ratTgl6hM4mzq7bs3bx4eCPoCqRpAt+KpfAKP2zereDZ/r7brcB5",
+	"bY1whOyL+tF9OjtBcoQlIroi9oBYU+sLoXrDHKpbHnLnYG9DlfDvOfJXdMJl/hpbkS9T4XJP6dziYJ6Y",
+	"kYpCV6tPVC9xCYMBKGURLgecjfVznX393F7pV22RmmHa+c8NfaG4qyNEhji5xJGC5ZDz7/9HX/6nqPsC",
+	"xd+/RTDuc0DdducnkwT1/RvCKfqFpVzZwx8GAxIRSNQLe+h3TKcEuHp632NYbaAkTWVTVs8jrG3c6kOs",
+	"57t1ttlzIdegkEYxQG0f6ssqOeCb4ejqvncPitoaCu05KLrbyX+ei3YlrOs+X4Z1nXblBY9u9SNgzeLz",
+	"X6mQ8yqI4D97kSbyyLiAViyUl7k3O6FTM49jmrN6BJwznml2NooFiRGAXM272cB9mcus9nquy4Xvr/ve",
+	"3dcGNOd3QiepXOXomvivm+S8/8udma+QZJax7bMTTDy9qSyFtqaMAIqf4Cj6/r/FU9cJok0/nFxmWn8Q",
+	"1ltBzCkX45qnRGTXuXkzCEJjMiVxqvhA0SHDFCwqe17njF9jT2dp4u1dcfbh0/lx68Pp8Xul+mgdVr2n",
+	"ydmXN3zoZHKbOFPTeo2zdDhCmCI2AWq2Lk8b/kTzl5B4QjQvUfYgRykFVNpfxNIpcNksa9hbJTtbw/xU",
+	"dG3ERWwMQl/tm6v/s/dHp4aLoStCBWJTe3Wgq4yV6otlm2MDIq17Hptb9QRfza39trlk5nyZXvaRJnlF",
+	"Ed+FY31jV7oY1Zi0oSvRMMgD40uRpjDBPM+RLqUElJC//GBtz8+Vke50XWteNf3cNocxyGxNdbMBuhL0",
+	"2Zsj9PzF3j76f/9rd7uLrrAyU1P6hbIriqSaFhVtKREZUsbN/VZZ0lKZ1aOfYCGuGI+t81H/eZDd4qAR",
+	"4wJQX1evmCkTeZKYEmnAbTaFrtxfqn9VV8+1Nd3UjLRPm4LxjdIg3PU4Z1kszA7pdEzyUkqx/jKY3Z98",
+	"ZBWxSbMsjWKzrpcVM6nfyWUL82GwxTLT689fREBjRHAQwOyXUf/niHwgv5x8+vOk8578sr8Nu+1tQXTB",
+	"Mp0ZLC4JDQ722+18dXlfBj1OhjKvAHNf+kR5zuuyzTXHA1LMW2WbH3X/L2EvRhVDNOht33GuRV0XbuNT",
+	"cVdUII1d2udlJ1Naammw0qIygLynZ2W3LzdK69kZg3iATKl6tJfi30747OewkauhedrUouws0YA118sL",
+	"16FZmPpvdtyneq6ewOXdPkfILbsTXHyv+GDhoyvlpTUX626GmpNJXl/4JsI1VwuCrCW2mZX5TzjMsGjd",
+	"aEWXI2y4PCc6ghi+onZ3Cct40XmB8BRoCugXwBS9Az5mfy4t5/68MddY3tVnDs1/3kBi5Yp0uVrtxzLR",
+	"jgnNdNQKIoeBaTttf7ZB1PNoa0n9sQ1R2mrQ+jtbNCOSZXj/QDGXJWH8IFGXLgS3LUvoaYvmka7IbRRy",
+	"R/UIHyluUxS3Ykhq4Tmt6pbikg3yINEXpkobvsI8NlfhWZDqHSddZTWrtC+yclHs7KPODCyuiI/38h7J",
+	"fQDTNJUW976Hvx6evfbd+dpFr+5bdzZmUZSnDtqMWJrESL9Rz4ZEjCINBdrSUD71h3U+cCLTSgzT4tcK",
+	"JZTy067v5QwRaXeQMhkiwNEIUTzWBRil0K4z3Tv/VheySzh5k5wXg0rVOig5mhSLnCPparu2MFY8r6SS",
+	"VRJ/0Wo/b3XbvkyTiovcqGoVv7ct25dH4V6uktCY+fL3nLTDDMAsrce9kusqWH33tYsc/aUV377VwbqJ",
+	"LT9KiHvlqG5fqPU2wIhazDZl8jJjwnnM9sC0aw9d5DBOkdjrdyshji+YX0dxxXim2apT2A6RVQvfbbQL",
+	"RSnBKIvdWDmO3kX48l5UT9/HUT4JU0RvrveoLFFsRnWTKBHb6EBIPBj8+5AD3s7maOzX6XdsTajLMSgc",
+	"ckCwVXd0ko6eYu2SO/7mUhvz/qwokZczpAdtn7SeVlE9wtvvQpPKRQq1b1G56D76EK3oTsqOyZZN8vSo",
+	"qex0LQ33lh4mtaVrROMsYgXOpRE2ZUqB6htZe4GzWVJfmvhaFh5nkGVSM15cH5cEwZrIcwsarFPTAqCd",
+	"hzcB9qIrLtfw7VbfDYMrTiR8oMkst6A3QcQLll4gzO1XXqHGCiHmuzKPZh7IK6WF+4N4o9TMK3uhXFZA",
+	"TY80D0No4GzatMzdKLH+y5HgrSlrRddUDo9jR2T3zFkiTZayn8kL5xhcoVjJBS1JmOq+/x3Dodtw7bVt",
+	"t7BaoFvRhs8prKPV+2w0t/efJ8lphT5+nuSCAmR35+Z2GlzMBfPhQhcuHw8sHCqVgnaZyy7rW1S46rSp",
+	"VopJs2FtRKAoYcIyedc5aL14TmBYvTScmbCeAvDLxw/v0YQp9Yub7EFZ5LpUAv/9CVA56MuDqDNQfbZq",
+	"kaJhUnVM0JevQFpo7FVG1Z7UQFx2eBm4vuP6Ne8Vslan6ndsCjHCfc5wXO1FmKF9t+UrQ7JuhGq9XeRm",
+	"+581jYA1VatTTuTso+KeWTk3zIEfpnJUfHqTzf/Lr+dBODeS04Ss6Do+vdMPH8/RzrSzg1M52tG/9LZt",
+	"RRJ9OWNGLmdfBTc3Om9nwEzuEpU20NsXLnHjiyYTMyFhbPJjeEqFCTjUNIcu6lVRL4IQ5Y1jUH+G3BkO",
+	"Lmjds81hANzEVYUoEzBaexOh2geWUqn7uugANjmCGcKckymEF7RosRqiwtkhQqX3EtsNRjtXxfYFvaBH",
+	"jE7VTIyKA0PyCm+QoPgL6OKQSDMI8RKRWCDMAX36dPIaGTQQL5GpqdD7xz/+8Y/Wu3et1697Ly+oSYqS",
+	"JrZud3d3HxGKPp0fbaNjzhk34+QZfD0nLDZLgvubknI9Awu+oDaTrBexGHpm4YrVaUZQpBeFqFd8+O1z",
+	"L/N254Gihmdc0PJumzynLBFwGyllU+iLENRLyJjIHtpSMqkdIhsbirrtp2YjKWIT/EcKFzTLnwztD+IK",
+	"OOpda7UwRI5KeNPbRu9Ss6As1UygCHM+Qz1rhOo1XlBMUe/4HA97L5ExQwWyRId6J4PWO6VO9raRtj/V",
+	"QhU9CE0oE4l6JzGMJ0wCjWat/4BZT5/3MY5GSDGYrByAqYlBUe9rS1/E9dDViEQjpD/odL0IJwki8iXC",
+	"dGZCaC+oIjgth3TtLfUEcDQEKdBee9duQb462zRKP6MGpEwiAWA3Sb2yZzowZUmVpTvV8mEdnp64nqeg",
+	"s93e1qESbAIUT0hwEOxut7d3tQ0iR5rbGA4RE9mCaXYlMzSRkPlOnCihq07+UD14PLXXEEXk51wbpXhk",
+	"563CFm2jLHnwyBgH6kmiVvFHCro+pmVB2cZl8W9G71weMb10vLxeU220Trv5cFjpk9WxVqwIpG8qTZyl",
+	"Po9uu52xY3u14HKF360MLKZbeGWeH6G2MjW/r2o3EzzU/EDjBTJ4sa3waM8A4hs/B3jnFY6zWGT9Smf5",
+	"K580zTBO/oTYvLS7/KU3jPdJHIMWRM+aQHai1DWKE81ojfjNuwQp2WXWq2RKEiKWxCAk0v36FPnhoQ4S",
+	"0s8oWW5ZQmFOfFYDlgWuNlOZMebLm9wrgm3/a2aiWZbeyyJ4e2jL3EBomfZEIG1GGubay1/aVuy1FnHc",
+	"U0ybgwA+tarvBHNJgSMHdYTDjsUF7aVUpJMJ4xLiywK+XhETO9PCCajiz/E2OqwFiFsOLMIL6sSF6wxi",
+	"Gmt9GcUMzJX6F8qu9HhZ2Lhmc2WmcyJECuc27NWq169YPFtADl9bV1dXukNTK+UJUCUW4+b0UYqlvymr",
+	"cpkVfFe0WY6w9pKmUdqMoqe0uRHgGEwRiiMcjaB1xKjkLClPuiSEUs90b7TdaUDbp3iWMByfM/YWc2PH",
+	"73WeNZksx+B3EBN8rhZ6C/ZgtfNqS7EPfYkJNR2yHMV764PS2rtZ5LjF+Kcl7iFHFeah00KjgnsUOqoj",
+	"istoUHgetKrAaKLvKolxYj4Rhe9ZG3p1OX5UzPFQYtxzG7G2vJwzhTegYg5RNFcXrOuhGUXn/VLnDZdf",
+	"5DYbr9qIVI9bRo4PChsKBEBZT03EKGLcNviUIyKQtW19YOVNbm02rudoGlrCK4KXl0VvCJ9kG4XuUJlF",
+	"gARgrkyBKXCkGw2HSHec1fJSawT6OREa2aXMC20OanEaRUZf8kP+x0Il03FbdO9XLyz36F6oFrrc5V9b",
+	"KVR7gVyngVUK3cYjNQ3RYeA+NXGe1/mzra5XZ/dHI4i+CFQ4KkOUl5wJ0ceT8+PW6dnx6eHZ4fnJh/ca",
+	"Cc+Ofz75eG6+aJ0en518eG2sZg5KOgql1PNZ4R5AWCJGI9hG2oejaGACXDCKtjT+a3QPHdQPL6j5QS30",
+	"aZ4hCzGSVyQC28WjbJ4SgTDaa++7roessIyCLGJcKZXo74fH5TbKCmCjGk8xXGLXrX6AJkBjQoe9becG",
+	"T41mAHJZDZZWSrIr2xBESU6f2nlm3y4ax68qJh3/wn/AzLZSbaK+rkm19pq9kcLa2fz0PoZhqj/leFG6",
+	"D3fU1uNzPLdlin1sRz9zEwZvWdHCeNHz+XP3q9muzKD22vvL3zhidJAQ42p/EOV5r9tt8vKEM6ULK9vw",
+	"mEpbs/LWLDgjRcVNHGq8NbOtads71yS+matyu+UAlH2OOOBYOPzEsC/DUWr85GeQt2Alg/eMwjuT43Av",
+	"KsA8ar49Catxd9t7y1HiPZPvWGzayf/gJNxsNW9YSuONUMQHCpskhdL99s3KyPla4+QkC96YJwK4U/BP",
+	"O30ipdRAjPBQWdK2yo4eBmKU6QI9Yx5Zj39d+vfQgCUJuzJXXgMcSevS4roFWDaeT8R/0ncGt6FKlyKb",
+	"SPYx8CG0NEh/W5MwbaLT/XqllrOFEabDjUj4m38tUl9DvDeQtKdclyrQl+xvTOz7X1IzONJo5+oFT0Qm",
+	"hrf0ba2mOMMEQu2pfrH70/Ond6c97MhSGpxXkThVNknefue40zreO0C9PLGhF6KeyWzooS2sq/crU8nU",
+	"9cdXmEhrOV3Q31M+exqinsl/6KGtPiS26nVe9D/ULh8d+68ezYL/e2iraA7UnyFsRgutleXkCPTMbYOT",
+	"J9ALi1K3+msU49lTNU/PZl30Xl5Q9daVk7JWtgRN5lUfzGW7cf70dKpTz8Jgwml0atMF1YErlEllHLpV",
+	"mUxJtkIHK7YfCdC3DHbj9C02ZWaVOqevWP7W6adXb0+OtKn81CcpfgbppDfW5IS/BZNk+pRTaS54HcgY",
+	"3Ub1ABPvVaLN/VrbvXWXyqKzJXPEQrHm7UcVrsy6TI0uXPZy0FjotE2k++0WPKI/Q27qz8Ore3OY3xRD",
+	"q6SdmSDddbRJ6wYr0+FrHTRYjau8B8VtNcKYG/j5w6ltOfLlHDcL0XxU4B4VuLtX4F6bkusIa4+vg+mo",
+	"CCtGWxwimKqZtY5B2Xo8cK7KdlUKXr0Vu/LZvlobFRLPxEudWG4MWtQHU5exlwei9pRyIzRioAKm3Gde",
+	"9yllUbf3acKuxoGcuOAfjffl2/5otD7yvPt1Z2uOUDZaHR60QdvUtbgWh3UelR+985CQO3Viu2tpcJdd",
+	"Wvpf4j67Zo4LE26RheFzFENCpqDbC+XYWEaR1SyOuelUflzduY5YDDdzUfZnKGPsD3yjUgJznh7uPvR4",
+	"s/KAZrnWDEZM5x7kSSaKSzBaOaa7p4xVcbqEakcsBsdQ91HXjnsv05rozhlidRXYN+08A97IPk9TmR80",
+	"uGJua5F7jrLw7NjccAvTGxWZ86wwk3+96Im7V23/svopBwpXhvvVFAZ9z+Lc6hKatxZYjTEuVgB2THu4",
+	"xprrme0md2fiPG844CG/Yx1QpyC2NxiZta8bGThd5TCN0TEdJkSMHv3iHgEcYYkTNkzzLGYTM6D+Ojw9",
+	"QUAHTCcFmlaMRPwTC2YnBbVprL/aBkGkJHQo7Ab5wv7nxCEp5D12Jn2o4P9KmaGNB/67ldKaKepuOb65",
+	"sfp3lqmwYhZAra35vDj7AlNWiP3Pe5zfUfB/BaiGEf8FVLcL+b9Lc684l+WOh2wX/hIuh2yxeQB9fpq1",
+	"6HmXJ24mfP5QIly0dy0HIugo8C0dQn90fHZ+8iYLBAgrLcPnpMdvHX14d/rh/fH7849PdXRC/nwWQ6Hl",
+	"vZAkSWy0RJZUH+NZeEGVZXk1YgJ8oR4ir/ar4zjUszjhgOOZs4H5DYEndOGjfapAzB/V1iogfBgby9mh",
+	"ObZVseMWmx/j2B/j2JvzwYwUEc7wp8phbMqMJ7J3fZ5YVzSrYe411+pteMV9+VUbUOstafTRnbqZQHV7",
+	"DpsS8BuMTde6aEGMymZnqTSVWdJEp/2hMZvCtic7TGxArt5j/HgB5oMEkC+n1rEuAbYJmn28iH+8iG/E",
+	"nN6xqSuLawHj1kZTBr9R4XP7E5cqOmxcNu9EmEaQFAUQNxhCeaSHvleutXLgTrH2H45N2ZN5ZFWPrOpe",
+	"E1002jnMSvsPTGciq63cKUOyU2w2PLJ3rR0dNz3t2lC2z/Ee6l2X+ljomoJFG4ubHtrqMznKqkzFOkq+",
+	"TyjEF9TUeqzdU+V9+8E6HQWePdVT9q5NXswB0oylh7Z+Pjt8ffL+56fbF/TctvwHE7uJJpxNielibqth",
+	"YdOFKcsjEYhIJ4LT6pBEIHxB99r7B9rS002ObSUEIoXOWcGR9FcgiBiPC5Z0lh3z3Vx0F334fzim6yro",
+	"pjeThvaR9T6y3nu7DjfZaJqktdPG4mSoa6bcA+9tFbxjw2z4MFuX5Wfl3DhiKvXZ2SFGOm+pnDFXY11H",
+	"5mkP7/qxdE0D1lGxsz8+6ysO4pEJPjLBe9M/DdZp15iNLzPoZyNdsM3URVu6OCrEa9rHORfMagO2dFXv",
+	"Vcsgmku9vFppXyEJkswfDeH2wb2feAj/jbiOcNFa/dTehat9mncZbhvJNOMzRVPYhdPrIC4iUETkDG1F",
+	"WECLUAFUEEmm8HQeKJHJwVypbvJcGPJbWn9wz1wYblvosQzQCY2SNAYUg+5/pSWhhm/e/MS8cElo3jCr",
+	"mN2WRc9bIFR7vt11lna51/WymIS/SE2/at+AOcWeK4xo3XiEin6kL7hLLcB/0Et5F8aHuZYvN0qf45Uz",
+	"Hen0UT7eyT/eya+TgFziB6sxgDlaS37PHkMCEnyWl9ZTSNY1doR53DIPxwelspU0dpuV6C4RNj8lAkTk",
+	"9gU90a6mMeZflNFmpZB+MSYCTyaAuTA1srImHYkpuyl8vqfXudy7HZMa3EMkQBMGUZXjj1aTtZrWN4I2",
+	"QHrZmdyW+sK5kSy3xN57imVpgsG3xtrHUJbbh7LcAkvvLqbFV9Rwg1z7buNSXEAfJDKlkXppqxs+So6N",
+	"SI6/cJ3CEgNpWqJwFQ00FRYx5+bLfRImrf+BWnet4rYq+sjeqfjN+y0v7oRl+wr+JZwj2WLnukUMns1T",
+	"xxZ5PXSL6R/U2+F0q79nL4dpvL3Yu2EP5dHB8ejgWEH0aOSxfaoU+jQkYleeeBwZ89wF61H3fbgJFlGY",
+	"6x64LZU93qv+GC6FHOFN1T3dkE0gIdkEXTH+RSlhtuNNY7E2z8uwJtLfk3dhEeJvAtkfHQu3dyysxpvv",
+	"wmOwAcZ9t54CBeCDeAgWqmbWM/AoNB6Dce7dm5BLuKaOhIX6XrnX6XVg2swepnIUHPz2WVG4HaZW5dZI",
+	"1gHjui2SQFtZY2KkOwibbsW297BAW6ZTMXI6FevIkqzivZqwHpBRq5Ln1mcLbVCwU4/IVjPTU+sf08QE",
+	"b/jiRYRnwlMOitGZWsTUVzTAHa7ioqkP5xbwKjdQDFFKY9siwdS58dVb2vZUTvHN87FcGKbILRam0URo",
+	"y8WY6C1hWtHLSqn+osemE7nl6ZRpnQRqrgmwSQL5aH1CncYMCtkQBYjdLTPIWB/11xFDMYnR1QjLEF2N",
+	"gIZIsqzrvu3UXkKYmMjg5vPN/w8AAP//",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

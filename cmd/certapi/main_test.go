@@ -47,27 +47,36 @@ func TestMigrateCommand(t *testing.T) {
 	for _, d := range testdb.Dialects {
 		t.Run(string(d), func(t *testing.T) {
 			env := envOf(map[string]string{"CERTAPI_DATABASE_URL": testdb.URL(t, d)})
-			steps := []struct {
-				args []string
-				want string
-			}{
-				{[]string{"migrate", "status"}, "00001  pending"},
-				{[]string{"migrate", "up"}, "applied 00001"},
-				{[]string{"migrate", "up"}, "already up to date"},
-				{[]string{"migrate", "status"}, "00001  applied"},
-				{[]string{"migrate", "status"}, "00002  applied"},
-				{[]string{"migrate", "down"}, "rolled back 00002"},
-				{[]string{"migrate", "status"}, "00002  pending"},
-				{[]string{"migrate", "up"}, "applied 00002"},
-			}
-			for _, s := range steps {
+			migrate := func(action string) string {
+				t.Helper()
 				var out bytes.Buffer
-				if err := run(context.Background(), s.args, env, &out, io.Discard); err != nil {
-					t.Fatalf("%v: %v", s.args, err)
+				if err := run(context.Background(), []string{"migrate", action}, env, &out, io.Discard); err != nil {
+					t.Fatalf("migrate %s: %v", action, err)
 				}
-				if !strings.Contains(out.String(), s.want) {
-					t.Fatalf("%v: %q, want %q", s.args, out.String(), s.want)
-				}
+				return out.String()
+			}
+			if got := migrate("status"); !strings.Contains(got, "00001  pending") {
+				t.Fatalf("status before: %q", got)
+			}
+			up := strings.Fields(migrate("up"))
+			if len(up) < 4 || up[0] != "applied" || up[1] != "00001" {
+				t.Fatalf("up: %v", up)
+			}
+			latest := up[len(up)-1]
+			if got := migrate("up"); got != "already up to date\n" {
+				t.Fatalf("second up: %q", got)
+			}
+			if got := migrate("status"); !strings.Contains(got, latest+"  applied") {
+				t.Fatalf("status after up: %q", got)
+			}
+			if got := migrate("down"); got != "rolled back "+latest+"\n" {
+				t.Fatalf("down: %q", got)
+			}
+			if got := migrate("status"); !strings.Contains(got, latest+"  pending") || !strings.Contains(got, "00001  applied") {
+				t.Fatalf("status after down: %q", got)
+			}
+			if got := migrate("up"); got != "applied "+latest+"\n" {
+				t.Fatalf("up again: %q", got)
 			}
 			if err := run(context.Background(), []string{"migrate", "sideways"}, env, io.Discard, io.Discard); err == nil {
 				t.Fatal("an unknown action is accepted")

@@ -147,7 +147,7 @@ func toAPICertification(c certification.Certification, today time.Time) api.Cert
 	}
 	for _, x := range c.Components {
 		comp := api.Component{Id: api.ComponentId(x.ID), Title: label(x.Title), Form: api.ComponentForm(x.Form), Parts: []api.ComponentPart{},
-			Grading: api.Grading{ScaleMin: float32(x.Grading.ScaleMin), ScaleMax: float32(x.Grading.ScaleMax), PassMark: float32(x.Grading.PassMark)}}
+			Grading: api.Grading{ScaleMin: x.Grading.ScaleMin, ScaleMax: x.Grading.ScaleMax, PassMark: x.Grading.PassMark}}
 		if x.Grading.Combination != "" {
 			comp.Grading.Combination = ptr(api.GradingCombination(x.Grading.Combination))
 		}

@@ -50,6 +50,13 @@ type Tx interface {
 	InsertCandidate(c certification.Candidate, k CandidateKeys) error
 	UpdateCandidate(c certification.Candidate, k CandidateKeys) error
 
+	Evaluations(f EvaluationFilter) ([]certification.Evaluation, error)
+	EvaluationsOfCandidate(candidateID string) ([]certification.Evaluation, error)
+	Evaluation(id string) (certification.Evaluation, error)
+	LockEvaluation(id string) (certification.Evaluation, error)
+	InsertEvaluation(e certification.Evaluation) error
+	UpdateEvaluation(e certification.Evaluation) error
+
 	Users(f UserFilter) ([]User, error)
 	User(id string) (User, error)
 	LockUser(id string) (User, error)

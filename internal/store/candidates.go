@@ -120,6 +120,14 @@ func candidateFromRow(r candidateRow) certification.Candidate {
 	}
 }
 
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
 func dayPtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
@@ -128,12 +136,16 @@ func dayPtr(t *time.Time) *time.Time {
 	return &d
 }
 
-// CandidateFacts: the sittings and decisions that arrive with later features add
-// their counts here; a withdrawal is read from the candidate itself.
+// CandidateFacts reads the facts a candidate's status follows from: their
+// withdrawal and their sittings that are not cancelled.
 func (t *tx) CandidateFacts(id string) (certification.CandidateFacts, error) {
 	var r candidateRow
 	if err := t.db.Select("withdrawn_on").Take(&r, "id = ?", id).Error; err != nil {
 		return certification.CandidateFacts{}, notFound(err, "candidate %s", id)
 	}
-	return certification.CandidateFacts{Withdrawn: r.WithdrawnOn != nil}, nil
+	var n int64
+	if err := t.db.Model(&evaluationRow{}).Where("candidate_id = ? AND status <> ?", id, string(certification.SittingCancelled)).Count(&n).Error; err != nil {
+		return certification.CandidateFacts{}, err
+	}
+	return certification.CandidateFacts{Withdrawn: r.WithdrawnOn != nil, Evaluations: int(n)}, nil
 }

@@ -203,7 +203,7 @@ var models = []any{
 	&certificationRow{}, &classificationRow{}, &functionRow{}, &activityRow{}, &capacityRow{},
 	&componentRow{}, &componentPartRow{}, &routeRow{}, &territoryRow{}, &registrationPeriodRow{},
 	&trainingSiteRow{}, &trainingSiteCertificationRow{}, &userRow{}, &idempotencyRow{}, &auditEventRow{},
-	&candidateRow{},
+	&candidateRow{}, &evaluationRow{},
 }
 
 type candidateRow struct {
@@ -241,3 +241,26 @@ type candidateRow struct {
 }
 
 func (candidateRow) TableName() string { return "candidates" }
+
+type evaluationRow struct {
+	ID                 string `gorm:"primaryKey"`
+	CandidateID        string
+	CertificationCode  string
+	Component          string
+	SiteID             string
+	ScheduledAt        time.Time
+	Status             string
+	Grade              *float64
+	DossierGrade       *float64
+	DefenceGrade       *float64
+	ResultRecordedAt   *time.Time
+	ResultCorrected    bool
+	ValidatedOn        *time.Time
+	CancelledAt        *time.Time
+	CancellationReason *string
+	Version            int
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+}
+
+func (evaluationRow) TableName() string { return "evaluations" }

@@ -1,0 +1,153 @@
+package httpapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/apformation/certapi/api"
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/service"
+)
+
+func (s *server) ListEvaluations(ctx context.Context, req api.ListEvaluationsRequestObject) (api.ListEvaluationsResponseObject, error) {
+	p, err := page(req.Params.Limit, req.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	q := req.Params
+	f := service.EvaluationFilter{Page: p, CandidateID: uuidString(q.CandidateId), SiteID: uuidString(q.SiteId), From: dateTime(q.ScheduledFrom)}
+	if q.Component != nil {
+		f.Component = string(*q.Component)
+	}
+	if q.Status != nil {
+		f.Status = certification.SittingStatus(*q.Status)
+	}
+	if q.ScheduledTo != nil {
+		next := q.ScheduledTo.Time.AddDate(0, 0, 1)
+		f.Before = &next
+	}
+	evals, err := s.svc.ListEvaluations(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	evals, next := trim(evals, p, func(e service.EvaluationView) string { return e.ID })
+	out := api.ListEvaluations200JSONResponse{Items: make([]api.Evaluation, len(evals)), NextCursor: next}
+	for i, e := range evals {
+		out.Items[i] = toAPIEvaluation(e)
+	}
+	return out, nil
+}
+
+func (s *server) ScheduleEvaluation(ctx context.Context, req api.ScheduleEvaluationRequestObject) (api.ScheduleEvaluationResponseObject, error) {
+	b := req.Body
+	e, err := s.svc.ScheduleEvaluation(ctx, service.EvaluationInput{CandidateID: b.CandidateId.String(), Component: string(b.Component),
+		SiteID: b.SiteId.String(), ScheduledAt: b.ScheduledAt})
+	if err != nil {
+		return nil, err
+	}
+	return api.ScheduleEvaluation201JSONResponse{Body: toAPIEvaluation(e), Headers: api.ScheduleEvaluation201ResponseHeaders{
+		ETag: ptr(etag(e.Version)), Location: ptr("/v1/evaluations/" + e.ID)}}, nil
+}
+
+func (s *server) GetEvaluation(ctx context.Context, req api.GetEvaluationRequestObject) (api.GetEvaluationResponseObject, error) {
+	e, err := s.svc.GetEvaluation(ctx, req.Id.String())
+	if err != nil {
+		return nil, err
+	}
+	if notModified(req.Params.IfNoneMatch, e.Version) {
+		return api.GetEvaluation304Response{Headers: api.NotModifiedResponseHeaders{ETag: ptr(etag(e.Version))}}, nil
+	}
+	return api.GetEvaluation200JSONResponse{Body: toAPIEvaluation(e), Headers: api.GetEvaluation200ResponseHeaders{ETag: ptr(etag(e.Version))}}, nil
+}
+
+// evaluationPatchable is the part of a sitting a merge patch applies to.
+type evaluationPatchable struct {
+	SiteID      string    `json:"site_id"`
+	ScheduledAt time.Time `json:"scheduled_at"`
+}
+
+func (s *server) RescheduleEvaluation(ctx context.Context, req api.RescheduleEvaluationRequestObject) (api.RescheduleEvaluationResponseObject, error) {
+	expected, err := versionFromIfMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	current, err := s.svc.GetEvaluation(ctx, req.Id.String())
+	if err != nil {
+		return nil, err
+	}
+	var merged evaluationPatchable
+	if err := mergePatch(evaluationPatchable{SiteID: current.SiteID, ScheduledAt: current.ScheduledAt}, *req.Body, &merged); err != nil {
+		return nil, err
+	}
+	e, err := s.svc.RescheduleEvaluation(ctx, current.ID, expected, merged.SiteID, merged.ScheduledAt)
+	if err != nil {
+		return nil, err
+	}
+	return api.RescheduleEvaluation200JSONResponse{Body: toAPIEvaluation(e), Headers: api.RescheduleEvaluation200ResponseHeaders{ETag: ptr(etag(e.Version))}}, nil
+}
+
+func (s *server) CancelEvaluation(ctx context.Context, req api.CancelEvaluationRequestObject) (api.CancelEvaluationResponseObject, error) {
+	expected, err := versionFromIfMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.svc.CancelEvaluation(ctx, req.Id.String(), expected, req.Body.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return api.CancelEvaluation200JSONResponse{Body: toAPIEvaluation(e), Headers: api.CancelEvaluation200ResponseHeaders{ETag: ptr(etag(e.Version))}}, nil
+}
+
+func (s *server) RecordEvaluationResult(ctx context.Context, req api.RecordEvaluationResultRequestObject) (api.RecordEvaluationResultResponseObject, error) {
+	b := req.Body
+	e, err := s.svc.RecordResult(ctx, req.Id.String(), resultOf(b.Absent, b.Grade, b.DossierGrade, b.DefenceGrade))
+	if err != nil {
+		return nil, err
+	}
+	return api.RecordEvaluationResult200JSONResponse{Body: toAPIEvaluation(e), Headers: api.RecordEvaluationResult200ResponseHeaders{ETag: ptr(etag(e.Version))}}, nil
+}
+
+func (s *server) CorrectEvaluationResult(ctx context.Context, req api.CorrectEvaluationResultRequestObject) (api.CorrectEvaluationResultResponseObject, error) {
+	expected, err := versionFromIfMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	b := req.Body
+	e, err := s.svc.CorrectResult(ctx, req.Id.String(), expected, resultOf(b.Absent, b.Grade, b.DossierGrade, b.DefenceGrade), b.Reason)
+	if err != nil {
+		return nil, err
+	}
+	return api.CorrectEvaluationResult200JSONResponse{Body: toAPIEvaluation(e), Headers: api.CorrectEvaluationResult200ResponseHeaders{ETag: ptr(etag(e.Version))}}, nil
+}
+
+func (s *server) GetTranscript(ctx context.Context, req api.GetTranscriptRequestObject) (api.GetTranscriptResponseObject, error) {
+	cand, tr, err := s.svc.Transcript(ctx, req.Id.String(), dateTime(req.Params.AsOf))
+	if err != nil {
+		return nil, err
+	}
+	out := api.GetTranscript200JSONResponse{CandidateId: mustUUID(cand.ID), CertificationCode: cand.CertificationCode,
+		AsOf: date(tr.AsOf), Awardable: tr.Awardable, Components: make([]api.TranscriptComponent, len(tr.Components)),
+		Reasons: *toAPIViolations(tr.Reasons)}
+	for i, c := range tr.Components {
+		out.Components[i] = api.TranscriptComponent{Component: api.ComponentId(c.Component), Status: api.TranscriptComponentStatus(c.Status),
+			Grade: c.Grade, DossierGrade: c.DossierGrade, DefenceGrade: c.DefenceGrade, Absent: c.Absent,
+			AcquiredOn: optDate(c.AcquiredOn), ValidUntil: optDate(c.ValidUntil), EvaluationId: optUUID(c.EvaluationID)}
+	}
+	return out, nil
+}
+
+func resultOf(absent *bool, grade, dossier, defence *float64) certification.Result {
+	return certification.Result{Absent: absent != nil && *absent, Grade: grade, DossierGrade: dossier, DefenceGrade: defence}
+}
+
+func toAPIEvaluation(e service.EvaluationView) api.Evaluation {
+	out := api.Evaluation{Id: mustUUID(e.ID), CandidateId: mustUUID(e.CandidateID), CertificationCode: e.CertificationCode,
+		Component: api.ComponentId(e.Component), SiteId: mustUUID(e.SiteID), ScheduledAt: e.ScheduledAt,
+		Status: api.EvaluationStatus(e.Status), ValidatedOn: optDate(e.ValidatedOn), CancelledAt: e.CancelledAt,
+		CancellationReason: nilIfEmpty(e.CancellationReason), Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+	if e.HasResult() {
+		out.Result = &api.EvaluationResult{Grade: e.Grade, DossierGrade: e.DossierGrade, DefenceGrade: e.DefenceGrade,
+			Absent: e.Status == certification.SittingAbsent, Passed: e.Passed, RecordedAt: *e.ResultRecordedAt, Corrected: e.ResultCorrected}
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/service"
+)
+
+func (t *tx) Evaluations(f service.EvaluationFilter) ([]certification.Evaluation, error) {
+	q := t.db.Model(&evaluationRow{})
+	if f.CandidateID != "" {
+		q = q.Where("candidate_id = ?", f.CandidateID)
+	}
+	if f.CandidateSiteID != "" {
+		q = q.Where("candidate_id IN (?)", t.db.Model(&candidateRow{}).Select("id").Where("training_site_id = ?", f.CandidateSiteID))
+	}
+	if f.Component != "" {
+		q = q.Where("component = ?", f.Component)
+	}
+	if f.SiteID != "" {
+		q = q.Where("site_id = ?", f.SiteID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", string(f.Status))
+	}
+	if f.From != nil {
+		q = q.Where("scheduled_at >= ?", *f.From)
+	}
+	if f.Before != nil {
+		q = q.Where("scheduled_at < ?", *f.Before)
+	}
+	var rows []evaluationRow
+	if err := keyset(q, "id", f.Page).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	return evaluationsFromRows(rows), nil
+}
+
+func (t *tx) EvaluationsOfCandidate(candidateID string) ([]certification.Evaluation, error) {
+	var rows []evaluationRow
+	if err := t.db.Where("candidate_id = ?", candidateID).Order("scheduled_at, id").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	return evaluationsFromRows(rows), nil
+}
+
+func (t *tx) Evaluation(id string) (certification.Evaluation, error) {
+	var r evaluationRow
+	if err := t.db.Take(&r, "id = ?", id).Error; err != nil {
+		return certification.Evaluation{}, notFound(err, "evaluation %s", id)
+	}
+	return evaluationFromRow(r), nil
+}
+
+func (t *tx) LockEvaluation(id string) (certification.Evaluation, error) {
+	var r evaluationRow
+	if err := t.forUpdate().Take(&r, "id = ?", id).Error; err != nil {
+		return certification.Evaluation{}, notFound(err, "evaluation %s", id)
+	}
+	return evaluationFromRow(r), nil
+}
+
+func (t *tx) InsertEvaluation(e certification.Evaluation) error {
+	row := evaluationToRow(e)
+	return t.db.Create(&row).Error
+}
+
+func (t *tx) UpdateEvaluation(e certification.Evaluation) error {
+	row := evaluationToRow(e)
+	return t.db.Model(&row).Select("*").Omit("created_at").Updates(&row).Error
+}
+
+func evaluationsFromRows(rows []evaluationRow) []certification.Evaluation {
+	out := make([]certification.Evaluation, len(rows))
+	for i, r := range rows {
+		out[i] = evaluationFromRow(r)
+	}
+	return out
+}
+
+func evaluationFromRow(r evaluationRow) certification.Evaluation {
+	return certification.Evaluation{
+		ID: r.ID, CandidateID: r.CandidateID, CertificationCode: r.CertificationCode, Component: r.Component, SiteID: r.SiteID,
+		ScheduledAt: r.ScheduledAt.UTC(), Status: certification.SittingStatus(r.Status), Grade: r.Grade, DossierGrade: r.DossierGrade,
+		DefenceGrade: r.DefenceGrade, ResultRecordedAt: utcPtr(r.ResultRecordedAt), ResultCorrected: r.ResultCorrected,
+		ValidatedOn: dayPtr(r.ValidatedOn), CancelledAt: utcPtr(r.CancelledAt), CancellationReason: deref(r.CancellationReason),
+		Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+func evaluationToRow(e certification.Evaluation) evaluationRow {
+	return evaluationRow{
+		ID: e.ID, CandidateID: e.CandidateID, CertificationCode: e.CertificationCode, Component: e.Component, SiteID: e.SiteID,
+		ScheduledAt: e.ScheduledAt, Status: string(e.Status), Grade: e.Grade, DossierGrade: e.DossierGrade, DefenceGrade: e.DefenceGrade,
+		ResultRecordedAt: e.ResultRecordedAt, ResultCorrected: e.ResultCorrected, ValidatedOn: e.ValidatedOn,
+		CancelledAt: e.CancelledAt, CancellationReason: nilIfEmpty(e.CancellationReason),
+		Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
+	}
+}
