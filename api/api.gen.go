@@ -127,30 +127,6 @@ func (e ComponentForm) Valid() bool {
 	}
 }
 
-// Defines values for ComponentId.
-const (
-	E1 ComponentId = "E1"
-	E2 ComponentId = "E2"
-	E3 ComponentId = "E3"
-	E4 ComponentId = "E4"
-)
-
-// Valid indicates whether the value is a known member of the ComponentId enum.
-func (e ComponentId) Valid() bool {
-	switch e {
-	case E1:
-		return true
-	case E2:
-		return true
-	case E3:
-		return true
-	case E4:
-		return true
-	default:
-		return false
-	}
-}
-
 // Defines values for ComponentPartId.
 const (
 	Defence ComponentPartId = "defence"
@@ -652,7 +628,7 @@ type Component struct {
 	// Grading Example: {"combination":null,"pass_mark":10,"scale_max":20,"scale_min":0}
 	Grading Grading `json:"grading"`
 
-	// Id A component (évaluation) of the certification.
+	// Id A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
 	//
 	// Example: E4
 	Id    ComponentId     `json:"id"`
@@ -665,10 +641,10 @@ type Component struct {
 // ComponentForm defines model for Component.Form.
 type ComponentForm string
 
-// ComponentId A component (évaluation) of the certification.
+// ComponentId A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
 //
 // Example: E4
-type ComponentId string
+type ComponentId = string
 
 // ComponentPart Example: {"before_jury":true,"duration_minutes":45,"id":"defence","title":{"en":"Oral defence before the jury","fr":"Soutenance orale devant les jurys"}}
 type ComponentPart struct {
@@ -690,7 +666,7 @@ type Evaluation struct {
 	CandidateId        openapi_types.UUID `json:"candidate_id"`
 	CertificationCode  string             `json:"certification_code"`
 
-	// Component A component (évaluation) of the certification.
+	// Component A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
 	//
 	// Example: E4
 	Component   ComponentId        `json:"component"`
@@ -713,7 +689,7 @@ type Evaluation struct {
 type EvaluationCreate struct {
 	CandidateId openapi_types.UUID `json:"candidate_id"`
 
-	// Component A component (évaluation) of the certification.
+	// Component A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
 	//
 	// Example: E4
 	Component   ComponentId        `json:"component"`
@@ -964,7 +940,7 @@ type TranscriptComponent struct {
 	Absent     bool                `json:"absent"`
 	AcquiredOn *openapi_types.Date `json:"acquired_on"`
 
-	// Component A component (évaluation) of the certification.
+	// Component A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
 	//
 	// Example: E4
 	Component    ComponentId               `json:"component"`
@@ -8412,39 +8388,39 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID, params UpdateUserPa
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
 	"7H3rcts4uuCroLinKk4NZUuyk7Sd2trjOE6v++TicpzpmtPOWhD5SUKHAtQAKEft8svsn93s732CzYtt",
-	"4UISJCGJkmU7M+2pqbQlkcAH4Lvju1wHERtPGAUqRXBwHYwAx8D1n8fneKj+G4OIOJlIwmhwEJyPAE2B",
-	"C8IoYgMkR4A4CJbyCEI0YBz1Tgatd1hGox7CNNYf3zMK9rvtIAxENIIxVkPDVzyeJBAcBBfB7kUQhMEY",
-	"f30LdChHwUGn3Q4DOZuon4XkhA6Dm5sweMsibGCpgvbrCDhoiCIOWEKcQ4YSMgVRntuZadc3000YTDDH",
-	"Y5B2P46ASzIgZvYjFoP6kqiJJ1iOgjCgeKxGiNRPYcDhj5RwiIMDyVPwr/rs/dFp93m3/by88m5bzS0l",
-	"cDX6//jtsPWf7db+5+tO2G3f/Fvg25WjlAvG/cfVo/BVXkb6iV52aBMOU8JSgSZ4CGpn9Er+SIHPnKWY",
-	"UedsW9d/QCev52wMiRduy4DxMZbBQZCm+kn3gJ57J4phPGESaDT7D5jV136IUkr+SAF9gZlGTTkiwuAG",
-	"YXQbfQQqER5iQtEVkSO9LQKPAfVZPAsRkQhTcQVcqF8u6IBwIRVKTRgVYF/cUuN299CIpVw8fWkGwpTJ",
-	"EXA9jhqGCITRXre7fUGzjTZ0VuyNs5aWWsycLdc0MSY0/+zdl4GmNT8yKKo2NDLCdAgKtj4WECNGXyKM",
-	"hMQJIEYhX/tep7s9F2pL6gvPdTlJnwwUh5gD9CE1MOOEA45naARJ/BJdjYDarY1SztVJqkUZoNW3u+29",
-	"RWAXLClYDda3ZExkHcpTPAQkyJ9zSSnR77lzxTDAaSINuY/xVzJOx8UJ2085CIRKGAI3jClDQs2XXuH4",
-	"DP5IQWiwIkYlUP0nnkwSy652Jpz1Exj/7XdhOGcBxr9xGAQHwX/ZKQTBjvlV7Jyat8ykdVziZloUMxCI",
-	"MonGakMNdjEqOY7kdqCYE6ODhET3Cl82pyhoO0MUIbEEtIVRnBoAIERYQZw9kK2rzBUqJPpUL+0N430S",
-	"x0Dvc22HqRwBlRr0OET9VBrWxlkCaIxn+iwinCTmazYBbliegviEKrmCk2POjcC4N6gpSil8nUCkRPMA",
-	"kyTl8FLvr2aUFKbAUYQ5JyAQsWAKDfR7Jt+wlMb3Cm9fAJUhYlzv55QI0k8ASWaQCScJ8Ay4dywmAwKx",
-	"n+fmasgIGzoxvDdGgtDIaCxDMgXD6BQD8WhhvkXYx3b0M3oFp3iWMByfM/YW8yHcN0MwAk+gRE2u5C2m",
-	"hn6AT0kECEcRTKQ50lMOEaMxUa+/wSSB+L6hdTRVLWGIMOJPg/eJ4lSOGCd/3i9g75lCuD6OlaISKyrX",
-	"NFDCiV9//bXl8oDyxMs0tBu9uglnEQiB+wkcU0nk7KGER58D/iK0ysE4GjMOiKcJiJdIMTCjrY4R5kqJ",
-	"FxJiezoinUwYlxC/g5jgc73G+0f2JwKN1fxIbbJCIEXdCuPVcvR/M96LJP6iTBA1lp1AzX8YqVM4Y6k5",
-	"xdw0uFba8oFaBNenDGJEJkEY/J7yWXBA0yQJgwT3IdFvaXZVejQXwEEYDHhwEBxT+5VE8ZNsWCHwENR+",
-	"sokaY4ATAcru4QpsSYx+QeJlG6XBP4nVQAa+6wAnyYdBcPDb4hd/SfnsSH0tNBsIbj6HgVqbwkqjSN44",
-	"y1w00lv9UL6S6wzr+4wlgGlgtKZMRf3N2CJmZPuOhf1zTjCs/ztEUo15GEkytSRSPaE3ne3DjjLJiDTf",
-	"6sN4DQNCCTWa9pgIZS5nJ/H6+zf1o0aKGFCC8wdu5ux9xTSsELQzd4Md8u2Ded+78jjmIDQoODa8Gien",
-	"DogaZUJ3VyK9UcE5SxOWCmUJRyylks8utWF8ELw5U1tPKHSCg6Czh3gK6JQA54Be4VkC9tduhuYTprhy",
-	"9vZup9NuB7WNiuzxrGQrVUGryu6Tjx/Qbuf581YH4WQywi1tCbmnUbPTP193fRZ6vuA6e14Cod2K+ntl",
-	"OvG8Wdq3ys4sNyJdJDGwl0cMzZZXtnABDp1m5l1TRLIrD159/5+SjJVe/urOzv2vcab1o0ljIo+nVmI6",
-	"e48jSwLGkxaE6hvGLzXLa3f227jT77ba7Xa79UL985P6p53/r9/O31A2iRJk8ZgoDmg0X3101jD+mX//",
+	"4UISJCGJkmU7M+2pqY4lkcAH4Lvju1wHERtPGAUqRXBwHYwAx8D1n8fneKj+jUFEnEwkYTQ4CM5HgKbA",
+	"BWEUsQGSI0AcBEt5BCEaMI56J4PWOyyjUQ9hGuuP7xkF+912EAYiGsEYq6HhKx5PEggOgotg9yIIwmCM",
+	"v74FOpSj4KDTboeBnE3Uz0JyQofBzU0YvGURNrBUQft1BBw0RBEHLCHOIUMJmYIoz+3MtOub6SYMJpjj",
+	"MUi7H0fAJRkQM/sRi0F9SdTEEyxHQRhQPFYjROqnMODwR0o4xMGB5Cn4V332/ui0+7zbfl5eebet5pYS",
+	"uBr9f/x22PrPdmv/83Un7LZv/i3w7cpRygXj/uPqUfgqLyP9RC87tAmHKWGpQBM8BLUzeiV/pMBnzlLM",
+	"qHO2res/oJPXczaGxAu3ZcD4GMvgIEhT/aR7QM+9E8UwnjAJNJr9B8zqaz9EKSV/pIC+wEyjphwRYXCD",
+	"MLqNPgKVCA8xoeiKyJHeFoHHgPosnoWISISpuAIu1C8XdEC4kAqlJowKsC9uqXG7e2jEUi6evjQDYcrk",
+	"CLgeRw1DBMJor9vdvqDZRhs6K/bGWUtLLWbOlmuaGBOaf/buy0DTmh8ZFFUbGhlhOgQFWx8LiBGjLxFG",
+	"QuIEEKOQr32v092eC7Ul9YXnupykTwaKQ8wB+pAamHHCAcczNIIkfomuRkDt1kYp5+ok1aIM0Orb3fbe",
+	"IrALlhSsButbMiayDuUpHgIS5M+5pJTo99y5YhjgNJGG3Mf4Kxmn4+KE7accBEIlDIEbxpQhoeZLr3B8",
+	"Bn+kIDRYEaMSqP4TTyaJZVc7E876CYz/9rswnLMA4984DIKD4L/sFIJgx/wqdk7NW2bSOi5xMy2KGQhE",
+	"mURjtaEGuxiVHEdyO1DMidFBQqJ7hS+bUxS0nSGKkFgC2sIoTg0AECKsIM4eyNZV5goVEn2ql/aG8T6J",
+	"Y6D3ubbDVI6ASg16HKJ+Kg1r4ywBNMYzfRYRThLzNZsANyxPQXxClVzByTHnRmDcG9QUpRS+TiBSonmA",
+	"SZJyeKn3VzNKClPgKMKcExCIWDCFBvo9k29YSuN7hbcvgMoQMa73c0oE6SeAJDPIhJMEeAbcOxaTAYHY",
+	"z3NzNWSEDZ0Y3hsjQWhkNJYhmYJhdIqBeLQw3yLsYzv6Gb2CUzxLGI7PGXuL+RDumyEYgSdQoiZX8hZT",
+	"Qz/ApyQChKMIJtIc6SmHiNGYqNffYJJAfN/QOpqqljBEGPGnwftEcSpHjJM/7xew90whXB/HSlGJFZVr",
+	"GijhxK+//tpyeUB54mUa2o1e3YSzCITA/QSOqSRy9lDCo88BfxFa5WAcjRkHxNMExEukGJjRVscIc6XE",
+	"CwmxPR2RTiaMS4jfQUzwuV7j/SP7E4HGan6kNlkhkKJuhfFqOfrfjPciib8oE0SNZSdQ8x9G6hTOWGpO",
+	"MTcNrpW2fKAWwfUpgxiRSRAGv6d8FhzQNEnCIMF9SPRbml2VHs0FcBAGAx4cBMfUfiVR/CQbVgg8BLWf",
+	"bKLGGOBEgLJ7uAJbEqNfkHjZRmnwT2I1kIHvOsBJ8mEQHPy2+MVfUj47Ul8LzQaCm89hoNamsNIokjfO",
+	"MheN9FY/lK/kOsP6PmMJYBoYrSlTUX8ztogZ2b5jYf+cEwzr/w6RVGMeRpJMLYlUT+hNZ/uwo0wyIs23",
+	"+jBew4BQQo2mPSZCmcvZSbz+/k39qJEiBpTg/IGbOXtfMQ0rBO3M3WCHfPtg3veuPI45CA0Kjg2vxsmp",
+	"A6JGmdDdlUhvVHDO0oSlQlnCEUup5LNLbRgfBG/O1NYTCp3gIOjsIZ4COiXAOaBXeJaA/bWbofmEKa6c",
+	"vb3b6bTbQW2jIns8K9lKVdCqsvvk4we023n+vNVBOJmMcEtbQu5p1Oz0z9ddn4WeL7jOnpdAaLei/l6Z",
+	"TjxvlvatsjPLjUgXSQzs5RFDs+WVLVyAQ6eZedcUkezKg1ff/6ckY6WXv7qzc/9rnGn9aNKYyOOplZjO",
+	"3uPIkoDxpAWh+obxS83y2p39Nu70u612u91uvVD/+Un9p53/r9/O31A2iRJk8ZgoDmg0X3101jD+mX//",
 	"htE7RuUEkoQAR2+JlIxjzc4bThgp9GSRNuDiS+1F6ra7z1vtTqvdOW+3D/T//9P6KUBIs5JnUWfQhhew",
 	"hzt9/ZvR05sus73rvmR3V3KsWf+lIBLqCJvtbOnwnvm4erHjdfReiiju5i+fyjkVP3WaWaruVpxbMi+R",
 	"gIiDFFpRM5ac0u95rBQ2D+aZZa3m8qucsPN6jCW0FJMoj7HnW6uLAEsdPhWcWOV5aVXSxXvvE8fuKh00",
 	"KB1qmCFSdcYyxMXRlhb+eSEveEuMK6mZDqeefgcSBzfhdVV7kTAu/7FoIIcZ3ehjPDFvufuMOcez+q7p",
 	"B+uL+lySJxaI35SOWTjEjZahRnxFuBydJjiCpVLKYwyol1HExuOUQoj6M3Ty/uPxMVKcWtk1hnGbj1tY",
 	"ogSwkMpKeBoirB3M6AgTIQDFINDr798m3/+vFIgCxAIRqWjI1bE8GhWhAqDQkp49e1Y4Hx1lrCRB9NJr",
-	"InUjstEFp0wEde7ljtlu7X9W/xy+0v/5fL3rH9+sbGXBv4oAXcJkK0ioAWqgDhVotrJGVD3Nx6Nb/+hq",
+	"InUjstEFp0wEde7ljtlu7X9W/zl8pf/5fL3rH9+sbGXBv4oAXcJkK0ioAWqgDhVotrJGVD3Nx6Nb/+hq",
 	"53KEaQRJkt8tNj0UDljkbCDCNCZKGiEiEEmS+hFlj1eXv6JKbof57F+IgaGq0xW2nLXRHKVriZm2q600",
 	"Y62+ZcNlNtpe29homiteGliCzv7+s1Z7r9XpBtkvFqHfYS61dmi+nWQ8eDmb2+u86BZsrrweH6eL3Dvc",
 	"bBT3FtbeHDsqZKfb6jw7b+8XKiSMMUmUbozHJElge6zB/3e71duMD9VDlLMkgfhS40YxUhAG+iIxW/uR",
@@ -8479,127 +8455,127 @@ var swaggerSpec = []string{
 	"3nvgK5qu655jnjq41kaYt/3Ly6yK8uoUrQUHwYTjSGo/RIQ1uxtyrONGNOjjPqHWLWS5GRbicoz5F6MK",
 	"iQgncDnGX82i7EdCg4N2lhBz3LEeP2t6l5MPj0p+BkxjRJkWv3LWikEb4TqdasKZWpAujYKVaa0zVqz7",
 	"5VT9qF0UPrdFYczrkWKwU3z/Jr9/0046c4pX0Pc46cw2FZ7s2n7FTAgC/BLT+DKGAdAIvI5uZ18XUeLP",
-	"9rE84KuRxWic7naXVzU3TzGvmJzP6krlZvI2zV1xjhDFrizE3JPYVzCn8Dpsff82xUmqD/1pVjSoJEPd",
-	"wCiNkMdd9c+u+mev7GU+3vP6l0ubVaakPgwYh0tjWtrso9TynTGhxoGz98zSQ4YjVUr4wHGC7I/IDKnX",
-	"YdVYjegflW5LsXqCcZwAimGKqdTOJ/Wc8CBwCbp6rrEP1usGPhmDnNmeWiJQ5LCABDaFQzWIw9Iqfbh0",
-	"nCNIlck7ofSVaFz7k40OzL8zFziXq4RALw/lLpi0wc9qbPeLVrvT6rTPO056YEMIdDosB6Hr95hV5DdI",
-	"7vi7rXa3FAG9UuROxw3Szsf3xFr7VpJfA3kDpusi1Xdm68QFlk+4Wfxnk0EdFFk9YnfNSGhXzK8gMzYQ",
-	"Qb3eMjOMbKqiFhR8Zt70+irLmL3mgta2SJoGNxdrKaKbNxCJXCYjX3WfGM8Q1qIC5Q9ndRHTRL609bAy",
-	"wUpE4eTXF9RyBLRBxNdtgn690bUuSc0Jti0IoDjACj44YbAW+yp7VuEIoZfTrBvtWhz66uGua4qdqlS5",
-	"E77vY8+3Y4BrsrKHpf2qXVZB2eXYuRhnHshJ6OhNDxIdV8y/cnjcPGTfd5C9QfDbg2PVitFINTlZcXXq",
-	"SnH5fkWM6wvy2MkX1wr8pbLMIDjoPCtM3OyrrrHb1J+728+MU6CoppnVUqjxmM5zZ9srfkkLlc8+cUD0",
-	"mi9leN0DYqnJeZkjjmg67htjprLAtcbI361L3ZyungikH3up/RjHeyEiUiBtCyPjbDElKNaYPjsDT+yZ",
-	"ThDShfvU3IgDjkZg8vjVW2iM+ZeXaMLZlJi4kzzqrKQoZLn99SMonfhaFFLhHWYvq+dSPeswQ5t89WVQ",
-	"XNRZzFyLwL3MoHUtGD1b7E6Xawll14H7Uo0F1C/Cvd7G90dB4XTXjoH3cIWOcAIxowRnnoD3LJ0qCFpH",
-	"OPn+Tf0ElbzzywmHAfkaHAT7P/3UyC3pjUjNQGlU0Mw3/Yr33labs158z4C+k8zv/+uVgaZOCJotglZz",
-	"vZwmmOoKaBgJFhGctEyhvLI3UfuSYZg7Y9RbuRZqg/30M9+/DQnUvZFmaJT5ib3VdqarRbnkxd7K3jvP",
-	"nfB9FmcL3aX4juvnwhVaIoDbeZur+O2M5otiyhmiQGyga+oWTLrEkRGhkmlGrR93XYljxQCbJFE6C/EJ",
-	"lxo3d1a6yvOENnq+cnTFy+7ELtC+Q6xGyZQP858utrKMPRXwmzE//7y+S68KIL5HDGRLzWP92Ly5qxOV",
-	"L/R8h+q7BrtNkcjqvkK9mpg3DYI3eKyyEwOuCdO/rMwcKq+sbnFU4S09Ua+jLgTCAvWydgWmbj8g9Zbu",
-	"VVBkaauvEyxk3sJgxXJ61egwBy7fgrNysL4K9WdvjtD+3rMXyFaardVr0noITxO4nBKWZDEIMUiTbdrR",
-	"NW91MX7OvoBpEyCkUomCg2Bn2tnJbtxbWShM5hXb63aLO3BPYd2SY8eU1i2410jKiTjY2cETso0neSDy",
-	"9oBnNXPFjnql5UKd/23iTwYEEqUE7NjwgJ1ymcixNaMOAsrMpWCEKeorYR4lmIO++H7DgUYjdMqSGQVB",
-	"MNpyCmYJtP/Ti69fnypVNDXLPD47Ozn/cPaP4ObzXC2serclpMIFJJJ0iKKEKIaji6WLKyKjETIXWksr",
-	"RmRHVo3e8JbB+EqEJHRordQyQG/0ratTgl6hM4mzq7bs3bx4eCPoCqRpAt+KpfAKP2zereDZ/r7brcB5",
-	"bY1whOyL+tF9OjtBcoQlIroi9oBYU+sLoXrDHKpbHnLnYG9DlfDvOfJXdMJl/hpbkS9T4XJP6dziYJ6Y",
-	"kYpCV6tPVC9xCYMBKGURLgecjfVznX393F7pV22RmmHa+c8NfaG4qyNEhji5xJGC5ZDz7/9HX/6nqPsC",
-	"xd+/RTDuc0DdducnkwT1/RvCKfqFpVzZwx8GAxIRSNQLe+h3TKcEuHp632NYbaAkTWVTVs8jrG3c6kOs",
-	"57t1ttlzIdegkEYxQG0f6ssqOeCb4ejqvncPitoaCu05KLrbyX+ei3YlrOs+X4Z1nXblBY9u9SNgzeLz",
-	"X6mQ8yqI4D97kSbyyLiAViyUl7k3O6FTM49jmrN6BJwznml2NooFiRGAXM272cB9mcus9nquy4Xvr/ve",
-	"3dcGNOd3QiepXOXomvivm+S8/8udma+QZJax7bMTTDy9qSyFtqaMAIqf4Cj6/r/FU9cJok0/nFxmWn8Q",
-	"1ltBzCkX45qnRGTXuXkzCEJjMiVxqvhA0SHDFCwqe17njF9jT2dp4u1dcfbh0/lx68Pp8Xul+mgdVr2n",
-	"ydmXN3zoZHKbOFPTeo2zdDhCmCI2AWq2Lk8b/kTzl5B4QjQvUfYgRykFVNpfxNIpcNksa9hbJTtbw/xU",
-	"dG3ERWwMQl/tm6v/s/dHp4aLoStCBWJTe3Wgq4yV6otlm2MDIq17Hptb9QRfza39trlk5nyZXvaRJnlF",
-	"Ed+FY31jV7oY1Zi0oSvRMMgD40uRpjDBPM+RLqUElJC//GBtz8+Vke50XWteNf3cNocxyGxNdbMBuhL0",
-	"2Zsj9PzF3j76f/9rd7uLrrAyU1P6hbIriqSaFhVtKREZUsbN/VZZ0lKZ1aOfYCGuGI+t81H/eZDd4qAR",
-	"4wJQX1evmCkTeZKYEmnAbTaFrtxfqn9VV8+1Nd3UjLRPm4LxjdIg3PU4Z1kszA7pdEzyUkqx/jKY3Z98",
-	"ZBWxSbMsjWKzrpcVM6nfyWUL82GwxTLT689fREBjRHAQwOyXUf/niHwgv5x8+vOk8578sr8Nu+1tQXTB",
-	"Mp0ZLC4JDQ722+18dXlfBj1OhjKvAHNf+kR5zuuyzTXHA1LMW2WbH3X/L2EvRhVDNOht33GuRV0XbuNT",
-	"cVdUII1d2udlJ1Naammw0qIygLynZ2W3LzdK69kZg3iATKl6tJfi30747OewkauhedrUouws0YA118sL",
-	"16FZmPpvdtyneq6ewOXdPkfILbsTXHyv+GDhoyvlpTUX626GmpNJXl/4JsI1VwuCrCW2mZX5TzjMsGjd",
-	"aEWXI2y4PCc6ghi+onZ3Cct40XmB8BRoCugXwBS9Az5mfy4t5/68MddY3tVnDs1/3kBi5Yp0uVrtxzLR",
-	"jgnNdNQKIoeBaTttf7ZB1PNoa0n9sQ1R2mrQ+jtbNCOSZXj/QDGXJWH8IFGXLgS3LUvoaYvmka7IbRRy",
-	"R/UIHyluUxS3Ykhq4Tmt6pbikg3yINEXpkobvsI8NlfhWZDqHSddZTWrtC+yclHs7KPODCyuiI/38h7J",
-	"fQDTNJUW976Hvx6evfbd+dpFr+5bdzZmUZSnDtqMWJrESL9Rz4ZEjCINBdrSUD71h3U+cCLTSgzT4tcK",
-	"JZTy067v5QwRaXeQMhkiwNEIUTzWBRil0K4z3Tv/VheySzh5k5wXg0rVOig5mhSLnCPparu2MFY8r6SS",
-	"VRJ/0Wo/b3XbvkyTiovcqGoVv7ct25dH4V6uktCY+fL3nLTDDMAsrce9kusqWH33tYsc/aUV377VwbqJ",
-	"LT9KiHvlqG5fqPU2wIhazDZl8jJjwnnM9sC0aw9d5DBOkdjrdyshji+YX0dxxXim2apT2A6RVQvfbbQL",
-	"RSnBKIvdWDmO3kX48l5UT9/HUT4JU0RvrveoLFFsRnWTKBHb6EBIPBj8+5AD3s7maOzX6XdsTajLMSgc",
-	"ckCwVXd0ko6eYu2SO/7mUhvz/qwokZczpAdtn7SeVlE9wtvvQpPKRQq1b1G56D76EK3oTsqOyZZN8vSo",
-	"qex0LQ33lh4mtaVrROMsYgXOpRE2ZUqB6htZe4GzWVJfmvhaFh5nkGVSM15cH5cEwZrIcwsarFPTAqCd",
-	"hzcB9qIrLtfw7VbfDYMrTiR8oMkst6A3QcQLll4gzO1XXqHGCiHmuzKPZh7IK6WF+4N4o9TMK3uhXFZA",
-	"TY80D0No4GzatMzdKLH+y5HgrSlrRddUDo9jR2T3zFkiTZayn8kL5xhcoVjJBS1JmOq+/x3Dodtw7bVt",
-	"t7BaoFvRhs8prKPV+2w0t/efJ8lphT5+nuSCAmR35+Z2GlzMBfPhQhcuHw8sHCqVgnaZyy7rW1S46rSp",
-	"VopJs2FtRKAoYcIyedc5aL14TmBYvTScmbCeAvDLxw/v0YQp9Yub7EFZ5LpUAv/9CVA56MuDqDNQfbZq",
-	"kaJhUnVM0JevQFpo7FVG1Z7UQFx2eBm4vuP6Ne8Vslan6ndsCjHCfc5wXO1FmKF9t+UrQ7JuhGq9XeRm",
-	"+581jYA1VatTTuTso+KeWTk3zIEfpnJUfHqTzf/Lr+dBODeS04Ss6Do+vdMPH8/RzrSzg1M52tG/9LZt",
-	"RRJ9OWNGLmdfBTc3Om9nwEzuEpU20NsXLnHjiyYTMyFhbPJjeEqFCTjUNIcu6lVRL4IQ5Y1jUH+G3BkO",
-	"Lmjds81hANzEVYUoEzBaexOh2geWUqn7uugANjmCGcKckymEF7RosRqiwtkhQqX3EtsNRjtXxfYFvaBH",
-	"jE7VTIyKA0PyCm+QoPgL6OKQSDMI8RKRWCDMAX36dPIaGTQQL5GpqdD7xz/+8Y/Wu3et1697Ly+oSYqS",
-	"JrZud3d3HxGKPp0fbaNjzhk34+QZfD0nLDZLgvubknI9Awu+oDaTrBexGHpm4YrVaUZQpBeFqFd8+O1z",
-	"L/N254Gihmdc0PJumzynLBFwGyllU+iLENRLyJjIHtpSMqkdIhsbirrtp2YjKWIT/EcKFzTLnwztD+IK",
-	"OOpda7UwRI5KeNPbRu9Ss6As1UygCHM+Qz1rhOo1XlBMUe/4HA97L5ExQwWyRId6J4PWO6VO9raRtj/V",
-	"QhU9CE0oE4l6JzGMJ0wCjWat/4BZT5/3MY5GSDGYrByAqYlBUe9rS1/E9dDViEQjpD/odL0IJwki8iXC",
-	"dGZCaC+oIjgth3TtLfUEcDQEKdBee9duQb462zRKP6MGpEwiAWA3Sb2yZzowZUmVpTvV8mEdnp64nqeg",
-	"s93e1qESbAIUT0hwEOxut7d3tQ0iR5rbGA4RE9mCaXYlMzSRkPlOnCihq07+UD14PLXXEEXk51wbpXhk",
-	"563CFm2jLHnwyBgH6kmiVvFHCro+pmVB2cZl8W9G71weMb10vLxeU220Trv5cFjpk9WxVqwIpG8qTZyl",
-	"Po9uu52xY3u14HKF360MLKZbeGWeH6G2MjW/r2o3EzzU/EDjBTJ4sa3waM8A4hs/B3jnFY6zWGT9Smf5",
-	"K580zTBO/oTYvLS7/KU3jPdJHIMWRM+aQHai1DWKE81ojfjNuwQp2WXWq2RKEiKWxCAk0v36FPnhoQ4S",
-	"0s8oWW5ZQmFOfFYDlgWuNlOZMebLm9wrgm3/a2aiWZbeyyJ4e2jL3EBomfZEIG1GGubay1/aVuy1FnHc",
-	"U0ybgwA+tarvBHNJgSMHdYTDjsUF7aVUpJMJ4xLiywK+XhETO9PCCajiz/E2OqwFiFsOLMIL6sSF6wxi",
-	"Gmt9GcUMzJX6F8qu9HhZ2Lhmc2WmcyJECuc27NWq169YPFtADl9bV1dXukNTK+UJUCUW4+b0UYqlvymr",
-	"cpkVfFe0WY6w9pKmUdqMoqe0uRHgGEwRiiMcjaB1xKjkLClPuiSEUs90b7TdaUDbp3iWMByfM/YWc2PH",
-	"73WeNZksx+B3EBN8rhZ6C/ZgtfNqS7EPfYkJNR2yHMV764PS2rtZ5LjF+Kcl7iFHFeah00KjgnsUOqoj",
-	"istoUHgetKrAaKLvKolxYj4Rhe9ZG3p1OX5UzPFQYtxzG7G2vJwzhTegYg5RNFcXrOuhGUXn/VLnDZdf",
-	"5DYbr9qIVI9bRo4PChsKBEBZT03EKGLcNviUIyKQtW19YOVNbm02rudoGlrCK4KXl0VvCJ9kG4XuUJlF",
-	"gARgrkyBKXCkGw2HSHec1fJSawT6OREa2aXMC20OanEaRUZf8kP+x0Il03FbdO9XLyz36F6oFrrc5V9b",
-	"KVR7gVyngVUK3cYjNQ3RYeA+NXGe1/mzra5XZ/dHI4i+CFQ4KkOUl5wJ0ceT8+PW6dnx6eHZ4fnJh/ca",
-	"Cc+Ofz75eG6+aJ0en518eG2sZg5KOgql1PNZ4R5AWCJGI9hG2oejaGACXDCKtjT+a3QPHdQPL6j5QS30",
-	"aZ4hCzGSVyQC28WjbJ4SgTDaa++7roessIyCLGJcKZXo74fH5TbKCmCjGk8xXGLXrX6AJkBjQoe9becG",
-	"T41mAHJZDZZWSrIr2xBESU6f2nlm3y4ax68qJh3/wn/AzLZSbaK+rkm19pq9kcLa2fz0PoZhqj/leFG6",
-	"D3fU1uNzPLdlin1sRz9zEwZvWdHCeNHz+XP3q9muzKD22vvL3zhidJAQ42p/EOV5r9tt8vKEM6ULK9vw",
-	"mEpbs/LWLDgjRcVNHGq8NbOtads71yS+matyu+UAlH2OOOBYOPzEsC/DUWr85GeQt2Alg/eMwjuT43Av",
-	"KsA8ar49Catxd9t7y1HiPZPvWGzayf/gJNxsNW9YSuONUMQHCpskhdL99s3KyPla4+QkC96YJwK4U/BP",
-	"O30ipdRAjPBQWdK2yo4eBmKU6QI9Yx5Zj39d+vfQgCUJuzJXXgMcSevS4roFWDaeT8R/0ncGt6FKlyKb",
-	"SPYx8CG0NEh/W5MwbaLT/XqllrOFEabDjUj4m38tUl9DvDeQtKdclyrQl+xvTOz7X1IzONJo5+oFT0Qm",
-	"hrf0ba2mOMMEQu2pfrH70/Ond6c97MhSGpxXkThVNknefue40zreO0C9PLGhF6KeyWzooS2sq/crU8nU",
-	"9cdXmEhrOV3Q31M+exqinsl/6KGtPiS26nVe9D/ULh8d+68ezYL/e2iraA7UnyFsRgutleXkCPTMbYOT",
-	"J9ALi1K3+msU49lTNU/PZl30Xl5Q9daVk7JWtgRN5lUfzGW7cf70dKpTz8Jgwml0atMF1YErlEllHLpV",
-	"mUxJtkIHK7YfCdC3DHbj9C02ZWaVOqevWP7W6adXb0+OtKn81CcpfgbppDfW5IS/BZNk+pRTaS54HcgY",
-	"3Ub1ABPvVaLN/VrbvXWXyqKzJXPEQrHm7UcVrsy6TI0uXPZy0FjotE2k++0WPKI/Q27qz8Ore3OY3xRD",
-	"q6SdmSDddbRJ6wYr0+FrHTRYjau8B8VtNcKYG/j5w6ltOfLlHDcL0XxU4B4VuLtX4F6bkusIa4+vg+mo",
-	"CCtGWxwimKqZtY5B2Xo8cK7KdlUKXr0Vu/LZvlobFRLPxEudWG4MWtQHU5exlwei9pRyIzRioAKm3Gde",
-	"9yllUbf3acKuxoGcuOAfjffl2/5otD7yvPt1Z2uOUDZaHR60QdvUtbgWh3UelR+985CQO3Viu2tpcJdd",
-	"Wvpf4j67Zo4LE26RheFzFENCpqDbC+XYWEaR1SyOuelUflzduY5YDDdzUfZnKGPsD3yjUgJznh7uPvR4",
-	"s/KAZrnWDEZM5x7kSSaKSzBaOaa7p4xVcbqEakcsBsdQ91HXjnsv05rozhlidRXYN+08A97IPk9TmR80",
-	"uGJua5F7jrLw7NjccAvTGxWZ86wwk3+96Im7V23/svopBwpXhvvVFAZ9z+Lc6hKatxZYjTEuVgB2THu4",
-	"xprrme0md2fiPG844CG/Yx1QpyC2NxiZta8bGThd5TCN0TEdJkSMHv3iHgEcYYkTNkzzLGYTM6D+Ojw9",
-	"QUAHTCcFmlaMRPwTC2YnBbVprL/aBkGkJHQo7Ab5wv7nxCEp5D12Jn2o4P9KmaGNB/67ldKaKepuOb65",
-	"sfp3lqmwYhZAra35vDj7AlNWiP3Pe5zfUfB/BaiGEf8FVLcL+b9Lc684l+WOh2wX/hIuh2yxeQB9fpq1",
-	"6HmXJ24mfP5QIly0dy0HIugo8C0dQn90fHZ+8iYLBAgrLcPnpMdvHX14d/rh/fH7849PdXRC/nwWQ6Hl",
-	"vZAkSWy0RJZUH+NZeEGVZXk1YgJ8oR4ir/ar4zjUszjhgOOZs4H5DYEndOGjfapAzB/V1iogfBgby9mh",
-	"ObZVseMWmx/j2B/j2JvzwYwUEc7wp8phbMqMJ7J3fZ5YVzSrYe411+pteMV9+VUbUOstafTRnbqZQHV7",
-	"DpsS8BuMTde6aEGMymZnqTSVWdJEp/2hMZvCtic7TGxArt5j/HgB5oMEkC+n1rEuAbYJmn28iH+8iG/E",
-	"nN6xqSuLawHj1kZTBr9R4XP7E5cqOmxcNu9EmEaQFAUQNxhCeaSHvleutXLgTrH2H45N2ZN5ZFWPrOpe",
-	"E1002jnMSvsPTGciq63cKUOyU2w2PLJ3rR0dNz3t2lC2z/Ee6l2X+ljomoJFG4ubHtrqMznKqkzFOkq+",
-	"TyjEF9TUeqzdU+V9+8E6HQWePdVT9q5NXswB0oylh7Z+Pjt8ffL+56fbF/TctvwHE7uJJpxNielibqth",
-	"YdOFKcsjEYhIJ4LT6pBEIHxB99r7B9rS002ObSUEIoXOWcGR9FcgiBiPC5Z0lh3z3Vx0F334fzim6yro",
-	"pjeThvaR9T6y3nu7DjfZaJqktdPG4mSoa6bcA+9tFbxjw2z4MFuX5Wfl3DhiKvXZ2SFGOm+pnDFXY11H",
-	"5mkP7/qxdE0D1lGxsz8+6ysO4pEJPjLBe9M/DdZp15iNLzPoZyNdsM3URVu6OCrEa9rHORfMagO2dFXv",
-	"Vcsgmku9vFppXyEJkswfDeH2wb2feAj/jbiOcNFa/dTehat9mncZbhvJNOMzRVPYhdPrIC4iUETkDG1F",
-	"WECLUAFUEEmm8HQeKJHJwVypbvJcGPJbWn9wz1wYblvosQzQCY2SNAYUg+5/pSWhhm/e/MS8cElo3jCr",
-	"mN2WRc9bIFR7vt11lna51/WymIS/SE2/at+AOcWeK4xo3XiEin6kL7hLLcB/0Et5F8aHuZYvN0qf45Uz",
-	"Hen0UT7eyT/eya+TgFziB6sxgDlaS37PHkMCEnyWl9ZTSNY1doR53DIPxwelspU0dpuV6C4RNj8lAkTk",
-	"9gU90a6mMeZflNFmpZB+MSYCTyaAuTA1srImHYkpuyl8vqfXudy7HZMa3EMkQBMGUZXjj1aTtZrWN4I2",
-	"QHrZmdyW+sK5kSy3xN57imVpgsG3xtrHUJbbh7LcAkvvLqbFV9Rwg1z7buNSXEAfJDKlkXppqxs+So6N",
-	"SI6/cJ3CEgNpWqJwFQ00FRYx5+bLfRImrf+BWnet4rYq+sjeqfjN+y0v7oRl+wr+JZwj2WLnukUMns1T",
-	"xxZ5PXSL6R/U2+F0q79nL4dpvL3Yu2EP5dHB8ejgWEH0aOSxfaoU+jQkYleeeBwZ89wF61H3fbgJFlGY",
-	"6x64LZU93qv+GC6FHOFN1T3dkE0gIdkEXTH+RSlhtuNNY7E2z8uwJtLfk3dhEeJvAtkfHQu3dyysxpvv",
-	"wmOwAcZ9t54CBeCDeAgWqmbWM/AoNB6Dce7dm5BLuKaOhIX6XrnX6XVg2swepnIUHPz2WVG4HaZW5dZI",
-	"1gHjui2SQFtZY2KkOwibbsW297BAW6ZTMXI6FevIkqzivZqwHpBRq5Ln1mcLbVCwU4/IVjPTU+sf08QE",
-	"b/jiRYRnwlMOitGZWsTUVzTAHa7ioqkP5xbwKjdQDFFKY9siwdS58dVb2vZUTvHN87FcGKbILRam0URo",
-	"y8WY6C1hWtHLSqn+osemE7nl6ZRpnQRqrgmwSQL5aH1CncYMCtkQBYjdLTPIWB/11xFDMYnR1QjLEF2N",
-	"gIZIsqzrvu3UXkKYmMjg5vPN/w8AAP//",
+	"9rE84KuRxWic7naXVzU3TzGvmJzP6krlZvI2zV1xjhDFrizE3JPYVzCn8Dpsff82xUmqD/1pVjSoJENf",
+	"opxt68IGxx0kGTreQ1tHH96dfnh//P7849NS4kJwvFcRQKWLk+Pfstt3/31JeXPLlNeHAeNwaUxRm62U",
+	"Wj41JtQ4fPaeWfrJcKpKOR84TpD9EZkh9bqt2qsJ46PShSlWTzCOE0AxTDGV2lmlnhMehC9BV89N9sF6",
+	"3cCHY5A5oyJLNIp8FpDMpnCuBnFYWqUP945zhKoKBSf0vhK9a3+y0YT5d+bC53KVkOnlod8FUzcMthoL",
+	"/qLV7rQ67fOOk07YEAKdPstB6Ho/ZhX5jZM7/m6r3S1FTK8U6dNxg7rz8T2x2b6V5NdG3gDrugj2ndk6",
+	"cYTlE24WL9pkUAdFVo/wXTNy2lULVpAxG4i4Xm+ZGUY2VWkLCj4zb3p9m2XMXnNBa1swTYOhi7UU0dAb",
+	"iFwuk5GvGlCMZwhrUYHyh7M6imkiX9r6WZkgJqK4FNAX2nIEtEGE2G2ChL3RuC5JzQnOLQigOMAKPjhh",
+	"sxb7KntW4Qihl9OsGx1bHPrq4bFrip2qVLkTvu9jz7djgGuysoel/aodV0HZ5di5GGceyKno6E0PEk1X",
+	"zL9yON08ZN93kL1BsNyDY9WK0Us1OVlxjerKcvl+RYzrC/XYyS/XCvylsuQgOOg8K0zi7KuusfPUn7vb",
+	"z4wToai+mdVeqPGYznNn2yt+TAuVzz5xQPSaL2V43QNiqcmRmSOOaDruG2OmssC1xsjfrUvdnK6eCKQf",
+	"e6n9Hsd7ISJSIG07I+OcMSUr1pg+OwNPrJpOKNKF/tTciAOORmDy/tVbaIz5l5dowtmUmDiVPEqtpChk",
+	"tQDqR1A68bUopMI7zF5Wz6V61mGGNvnqy6C4qLOYuRaBfplB61owerbYnS7XEsoBbe5LNRZQvzj3eiff",
+	"HwWFk147Bt7DFTrCCcSMEpx5At6zdKogaB3h5Ps39RNU8tQvJxwG5GtwEOz/9FMjN6Y3gjUDpVEBNN/0",
+	"K96TW23Oev09A/pOMo8XqFcSmjoha7ZoWs31cppgqiumYSRYRHDSMoX1yt5H7XuGYe6MUW/lWqgNDtTP",
+	"fP82JFD3XpqhUeZX9lbnma4WFZMXhyt7+zx3yPdZzC10l+I7rp8L12mJAG7nna7itzOaL+opZ4gCsYGu",
+	"wVsw6RJHRoRKphm1ftzNyRwrBtgk6dJZiE+41Li5s9JVnie00fOVoytedid2gfYdYjWqpnyY/3SxmGXs",
+	"qYDfjPn55/VdklUA8T1iIFtqHuvH5s1dnah8Aeg7VN+12W2KSlb3FerVx7xpE7zBY5WdGHBNmP5lZeZQ",
+	"eWV1i6MKb+mJet11IRAWqJe1NzB1/gGpt3RvgyKrW32dYCHzlgcrlt+rRpM5cPkWnJWP9VW0P3tzhPb3",
+	"nr1AtjJtrb6T1kN4msDllLAki1mIQZrs1I6ukauL93P2BUxbASGVShQcBDvTzk52Q9/KQmcyr9het1vc",
+	"mXsK8ZYcO6YUb8G9RlJOxMHODp6QbTzJA5e3BzyrsSt21CstF+r8bxOvMiCQKCVgx4YT7JTLSo6tGXUQ",
+	"UGYuESNMUV8J8yjBHPRF+RsONBqhU5bMKAiC0ZZTYEug/Z9efP36VKmiqVnm8dnZyfmHs38EN5/namHV",
+	"uzAhFS4gkaRDFCVEMRxdXF1cERmNEKPby/uVFEdWjfbwls34SoQkdGit1DJAb/QtrVOyXqEzibOruezd",
+	"vNh4I+gKpGkC34ql8wo/bN7d4Nn+vtvdwHltjfCF7Iv60X06O0FyhCUiuoL2gFhT6wuhesMcqlseoudg",
+	"b0OV8O858ld0wmX+GlvBL1Phck/p3GJinhiTikJXq2dUL4kJgwEoZREuB5yN9XOdff3cXulXbZGaYdr5",
+	"zw19obirI0qGOLnEkYLlkPPv/0cHC6So+wLF379FMO5zQN125yeTNPX9G8Ip+oWlXNnDHwYDEhFI1At7",
+	"6HdMpwS4enrfY1htoIRNZVNWzzusbdzqQ6znu3W22XMh16DwRjFAbR/qyyo54Jvh6Oq+dw+K2poL7Tko",
+	"utvJf56LdiWs6z5fhnWdduUFj271I2DN4vNfqfDzKojgP3uRJvLIuIBWLKyXuTc7oVNjj2Oas3oEnDOe",
+	"aXY26gWJEYBczbvZwH2Zy6z2eq7Lhe+v+97d1xI053dCJ6lc5eia+K+b5Mj/y52Zr/BkluHtsxNM/L2p",
+	"RIW2powAip/gKPr+v8VT1wmiTT+cXGZafxDWW0fMKS/jmqdEZNe5efMIQmMyJXGq+EDRUcMUOCp7XueM",
+	"X2NPZ2ni7XVx9uHT+XHrw+nxe6X6aB1WvafJ2ZdnfOhkfpu4VNOqjbN0OEKYIjYBarYuTzP+RPOXkHhC",
+	"NC9R9iBHKQVU2l/E0ilw2SzL2FtVO1vD/NR1bcRFbAxCX+2bq/+z90enhouhK0IFYlN7daCrkpXqkWWb",
+	"YwMorXsem1v1BF/NrRW3ueTnfJle9pEmeQUS34VjfWNXuhjVmLShK9EwyAPpS5GpMME8z6kupRCUkL/8",
+	"YG3Pz5WR7nRpa15l/dw2kzHIbE11swG6cvTZmyP0/MXePvp//2t3u4uusDJTU/qFsiuKpJoWFW0sERlS",
+	"xs39VlnSUpnVr59gIa4Yj63zUf95kN3ioBHjAlBfB23OlIk8SUxJNeA2+0JX+i/Vy6qr59qabmpG2qdN",
+	"gflGaRPuepyzLBZmh3Q6LHkppVh/GczuTz6yitikWVZHsVnXy4qf1O/ksoX5MNhimekN6C86oDEiOAhg",
+	"9suo/3NEPpBfTj79edJ5T37Z34bd9rYgusCZziQWl4QGB/vtdr66vI+DHidDmVeAuS/dojznddnmmuMB",
+	"Keatss2Pul+YsBejiiEa9LbvONeirgu38am4KyqQxi7t87KTKS21NFhpURlA3tOzstuXS6X17IxBPEBm",
+	"VT3aS/FvJ3z2c9jI1dA8zWpRNpdowJrr5Yjr0CwsFWB23Kd6rp7w5d0+R8gtuxNcfK/4YOGjK+WxNRfr",
+	"bkabk3leX/gmwjVXC4KsJcKZlflPOMywaN1oRZcjbLicJzqCGL6idncJy3jReYHwFGgK6BfAFL0DPmZ/",
+	"Li3//rwx11jeBWgOzX/eQCLminS5Wq3IMtGOCc101Aoih4FpU21/tkHU82hrSb2yDVHaatD6O2E0I5Jl",
+	"eP9AMZclYfwgUZcuBLctY+hpo+aRrshtLHJH9QsfKW5TFLdiSGrhOa3qluKSDfIg0Remqhu+wjw2V+FZ",
+	"kOodJ11lNa60L7JyUezso8kgzK+Ij/fynsp9ANNklRb3voe/Hp699t352kWv7lt3NmZRlKcO2oxYmsRI",
+	"v1HPnkSMIg0F2tJQPvWHdT5wItNKDNPi1woll/LTru/lDBFpd5AyGSLA0QhRPNYFG6XQrjPda/9WF7JL",
+	"OHmTnBeDStW6KTmaFIucI+lqu7YwVjyvvJJVHn/Raj9vddu+TJOKi9yoahW/ty3zl0fhXq6S0Jj58vec",
+	"tMMMwCytx72S6ypYffe1ixz9pRXfvjXCuoktP0qIe+Wobl/Y9TbAiFrMNmXyMmPCecz2wLR3D13kME6R",
+	"2Ot3KyGOL5hfR3HFeKbZqlMID5FVC+VttGtFKcEoi91YOY7eRfjyXlRP38dRPglTdG+u96gsUWxGdZMo",
+	"EdsYQUg8GPz7kAPezuZo7Nfpd2wNqcsxKBxyQLBVenSSjp5i7RI9/mZUG/P+rCiRlzOkB223tJ5WUT3C",
+	"2+9Ck0pHCrVvUenoPvoWrehOyo7Jllny9LSp7HQtDfeWHia1pWtE4yxiBc6lETZlTYHqG1l7gbNZUl+a",
+	"+FoWHmeQZVIzXlwflwTBmshzCxqsU9MCoJ2HNwH2oisu1/DtVt8NgytOJHygySy3oDdBxAuWXiDM7Vde",
+	"ocYKIea7Mo9mHsgrpYX7g3ij1Mwre6FcVkBNTzUPQ2jgbNq0zN0osf7LkeCtKWtF11QOj2NHZPfMWSJN",
+	"lrKfyQvnGFyhWMkFLUmY6r7/HcOh26DttW3PsFqgW9G2zymso9X7bDS3V6AnyWmFvn+e5IICZHfn5nYm",
+	"XMwF8+FCFy4fDywcKpUCeJnLLutzVLjqtKlWikmzYW1EoChhwjJ51zlovXhOYFi9lJyZsJ4C8MvHD+/R",
+	"hCn1i5vsQVnkulQC//0JUDnoy4OoM1B9tmqRomFSdUzQl6+gWmjsVUbVntRAXHZ4Gbi+4/o17y2yVmfr",
+	"d2wKMcJ9znBc7V2YoX235StDsm6Ear295Gb7pTWNgDVVrlNO5Oyj4p5ZOTfMgR+mclR8epPN/8uv50E4",
+	"N5LThKzoOj690w8fz9HOtLODUzna0b/0tm1FEn05Y0YuZ18FNzc6b2fATO4SlTbQ2xcuceOLJhMzIWFs",
+	"8mN4SoUJODR1/C7qVVQvghDljWZQf4bcGQ4uaN2zzWEA3MRVhSgTMFp7E6HaB5ZSqfvA6AA2OYIZwpyT",
+	"KYQXtGjJGqLC2SFCpfcS2z1GO1fF9gW9oEeMTtVMjIoDQ/IKb5Cg+AvoYpJIMwjxEpFYIMwBffp08hoZ",
+	"NBAvkamp0PvHP/7xj9a7d63Xr3svL6hJipImtm53d3cfEYo+nR9to2POGTfj5Bl8PScsNkuC+5uScj0D",
+	"C76gNpOsF7EYembhitVpRlCkF4WoV3z47XMv83bngaKGZ1zQ8m6bPKcsEXAbKWVT6IsQ1EvImMge2lIy",
+	"qR0iGxuKuu2nZiMpYhP8RwoXNMufDO0P4go46l1rtTBEjkp409tG71KzoCzVTKAIcz5DPWuE6jVeUExR",
+	"7/gcD3svkTFDBbJEh3ong9Y7pU72tpG2P9VCFT0ITSgTiXonMYwnTAKNZq3/gFlPn/cxjkZIMZisHICp",
+	"iUFR72tLX8T10NWIRCOkP+h0vQgnCSLyJcJ0ZkJoL6giOC2HdO0t9QRwNAQp0F57125BvjrbZEo/owak",
+	"TCIBYDdJvbJnOjZlSZWlO9XyYR2enriep6Cz3d7WoRJsAhRPSHAQ7G63t3e1DSJHmtsYDhET2YJpdiUz",
+	"NJGQ+U6cKKGrTv5QPXg8tdcQReTnXBuleGTnrcIWbaMsefDIGAfqSaJW8UcKuj6mZUHZxmXxb0bvXB4x",
+	"vXS8vF5TbbROu/lwWOmT1bFWrAikbypNnKU+j267nbFje7XgcoXfrQwsplt4ZZ4fobYyNb+vajcTPNT8",
+	"QOMFMnixrfBozwDiGz8HeOcVjrNYZP1KZ/krnzTNME7+hNi8tLv8pTeM90kcgxZEz5pAdqLUNYoTzWiN",
+	"+M27CinZZdarZEoSIpbEICTS/f0U+eGhDhLSzyhZbllCYU58VgOWBa42U5kx5sub3CuCbf9rZqJZlt7L",
+	"Inh7aMvcQGiZ9kQgbUYa5trLX9pW7LUWcdxTTJuDAD61qu8Ec0mBIwd1hMOOxQXtpVSkkwnjEuLLAr5e",
+	"ERM708IJqOLP8TY6rAWIWw4swgvqxIXrDGIaa30ZxQzMlfoXyq70eFnYuGZzZaZzIkQK5zbs1arXr1g8",
+	"W0AOX1tXV1e6o1Mr5QlQJRbj5vRRiqW/KatymRV8V7RZjrD2kqZR2oyip7S5EeAYTBGKIxyNoHXEqOQs",
+	"KU+6JIRSz3RvtN1pQNuneJYwHJ8z9hZzY8fvdZ41mSzH4HcQE3yuFnoL9mC182oLsg99iQk1HbUcxXvr",
+	"g9Lau1nkuMX4pyXuIUcV5qHTQqOCexQ6qiOKy2hQeB60qsBoou8qiXFiPhGF71kbenU5flTM8VBi3HMb",
+	"sba8nDOFN6BiDlE0Vxes66EZRef9VecNl1/kNhuv2rhUj1tGjg8KGwoEQFkPTsQoYtw2BJUjIpC1bX1g",
+	"5U1xbTau52gaWsIrgpeXRW8In2Qbhe5QmUWABGCuTIEpcKQbE4dId6jV8lJrBPo5ERrZpcwLbQ5qcRpF",
+	"Rl/yQ/7HQiXTcVt071cvLPf0XqgWutzlX1spVHuBXKeBVQrdRiU1DdFh4D41cZ7X+bOtrldn90cjiL4I",
+	"VDgqQ5SXnAnRx5Pz49bp2fHp4dnh+cmH9xoJz45/Pvl4br5onR6fnXx4baxmDko6CqXU81nhHkBYIkYj",
+	"2Ebah6NoYAJcMIq2NP5rdA8d1A8vqPlBLfRpniELMZJXJALb9aNsnhKBMNpr77uuh6ywjIIsYlwplejv",
+	"h8fltssKYKMaTzFcYtetfoAmQGNCh71t5wZPjWYAclkNllZKsivbQERJTp/aeWbfLhrNryomHf/Cf8DM",
+	"tl5tor6uSbX2mr2RwtrZ/PQ+hmGqP+V4UboPd9TW43M8t8WKfWxHP3MTBm9Z0fJ40fP5c/er2a7MoPba",
+	"+8vfOGJ0kBDjan8Q5Xmv223y8oQzpQsr2/CYSluz8tYsOCNFxU0carw1s61p2zvXJL6Zq3K75QCUfY44",
+	"4Fg4/MSwL8NRavzkZ5C3YCWD94zCO5PjcC8qwDxqvj0Jq3F323vLUeI9k+9YbNrP/+Ak3Gw1b1hK441Q",
+	"xAcKmySF0v32zcrI+Vrj5CQL3pgnArhT8E87fSKl1ECM8FBZ0rbKjh4GYpTpAj1jHlmPf13699CAJQm7",
+	"MldeAxxJ69LiumVYNp5PxH/Sdwa3oUqXIptI9jHwIbQ0SH9bkzBtotP9eqWWs4URpsONSPibfy1SX0O8",
+	"N5C0p1yXKtCX7G9M7PtfUjM40mjn6gVPRCaGt/RtraY4wwRC7al+sfvT86d3pz3syFIanFeROFU2Sd5+",
+	"57jTOt47QL08saEXop7JbOihLayr9ytTydT1x1eYSGs5XdDfUz57GqKeyX/ooa0+JLbqdV70P9QuHx37",
+	"rx7Ngv97aKtoDtSfIWxGC62V5eQI9Mxtg5Mn0AuLUrf6axTj2VM1T89mXfReXlD11pWTsla2BE3mVR/M",
+	"Zbtx/vR0qlPPwmDCaXRq0wXVgSuUSWUculWZTEm2Qgcrth8J0LcMduP0LTZlZpU6p69Y/tbpp1dvT460",
+	"qfzUJyl+BumkN9bkhL8Fk2T6lFNpLngdyBjdRvUAE+9Vos39Wtu9dZfKorMlc8RCsebtRxWuzLpMjS5c",
+	"9nLQWOi0TaT78xY8oj9DburPw6t7c5jfFEOrpJ2ZIN11tEnrBivT4WsdNFiNq7wHxW01wpgb+PnDqW05",
+	"8uUcNwvRfFTgHhW4u1fgXpuS6whrj6+D6agIK0ZbHCKYqpm1jkHZejxwrsp2VQpevRW78tm+WhsVEs/E",
+	"S51Ybgxa1AdTl7GXB6L2lHIjNGKgAqbcZ173KWVRt/dpwq7GgZy44B+N9+Xb/mi0PvK8+3Vna45QNlod",
+	"HrRB29S1uBaHdR6VH73zkJA7dWK7a2lwl11a+l/iPrtmjgsTbpGF4XMUQ0KmoNsL5dhYRpHVLI656VR+",
+	"XN25jlgMN3NR9mcoY+wPfKNSAnOeHu4+9Hiz8oBmudYMRkznHuRJJopLMFo5prunjFVxuoRqRywGx1D3",
+	"UdeOey/TmujOGWJ1Fdg37TwD3sg+T1OZHzS4Ym5rkXuOsvDs2NxwC9MbFZnzrDCTf73oibtXbf+y+ikH",
+	"CleG+9UUBn3P4tzqEpq3FliNMS5WAHZMe7jGmuuZ7SZ3Z+I8bzjgIb9jHVCnILY3GJm1rxsZOF3lMI3R",
+	"MR0mRIwe/eIeARxhiRM2TPMsZhMzoP46PD1BQAdMJwWaVoxE/BMLZicFtWmsv9oGQaQkdCjsBvnC/ufE",
+	"ISnkPXYmfajg/0qZoY0H/ruV0pop6m45vrmx+neWqbBiFkCtrfm8OPsCU1aI/c97nN9R8H8FqIYR/wVU",
+	"twv5v0tzrziX5Y6HbBf+Ei6HbLF5AH1+mrXoeZcnbiZ8/lAiXLR3LQci6CjwLR1Cf3R8dn7yJgsECCst",
+	"w+ekx28dfXh3+uH98fvzj091dEL+fBZDoeW9kCRJbLREllQf41l4QZVleTViAnyhHiKv9qvjONSzOOGA",
+	"45mzgfkNgSd04aN9qkDMH9XWKiB8GBvL2aE5tlWx4xabH+PYH+PYm/PBjBQRzvCnymFsyownsnd9nlhX",
+	"NKth7jXX6m14xX35VRtQ6y1p9NGduplAdXsOmxLwG4xN17poQYzKZmepNJVZ0kSn/aExm8K2JztMbECu",
+	"3mP8eAHmgwSQL6fWsS4BtgmafbyIf7yIb8Sc3rGpK4trAePWRlMGv1Hhc/sTlyo6bFw270SYRpAUBRA3",
+	"GEJ5pIe+V661cuBOsfYfjk3Zk3lkVY+s6l4TXTTaOcxK+w9MZyKrrdwpQ7JTbDY8snetHR03Pe3aULbP",
+	"8R7qXZf6WOiagkUbi5se2uozOcqqTMU6Sr5PKMQX1NR6rN1T5X37wTodBZ491VP2rk1ezAHSjKWHtn4+",
+	"O3x98v7np9sX9Ny2/AcTu4kmnE2J6WJuq2Fh04UpyyMRiEgngtPqkEQgfEH32vsH2tLTTY5tJQQihc5Z",
+	"wZH0VyCIGI8LlnSWHfPdXHQXffh/OKbrKuimN5OG9pH1PrLee7sON9lomqS108biZKhrptwD720VvGPD",
+	"bPgwW5flZ+XcOGIq9dnZIUY6b6mcMVdjXUfmaQ/v+rF0TQPWUbGzPz7rKw7ikQk+MsF70z8N1mnXmI0v",
+	"M+hnI12wzdRFW7o4KsRr2sc5F8xqA7Z0Ve9VyyCaS728WmlfIQmSzB8N4fbBvZ94CP+NuI5w0Vr91N6F",
+	"q32adxluG8k04zNFU9iF0+sgLiJQROQMbUVYQItQAVQQSabwdB4okcnBXKlu8lwY8ltaf3DPXBhuW+ix",
+	"DNAJjZI0BhSD7n+lJaGGb978xLxwSWjeMKuY3ZZFz1sgVHu+3XWWdrnX9bKYhL9ITb9q34A5xZ4rjGjd",
+	"eISKfqQvuEstwH/QS3kXxoe5li83Sp/jlTMd6fRRPt7JP97Jr5OAXOIHqzGAOVpLfs8eQwISfJaX1lNI",
+	"1jV2hHncMg/HB6WylTR2m5XoLhE2PyUCROT2BT3RrqYx5l+U0WalkH4xJgJPJoC5MDWysiYdiSm7KXy+",
+	"p9e53LsdkxrcQyRAEwZRleOPVpO1mtY3gjZAetmZ3Jb6wrmRLLfE3nuKZWmCwbfG2sdQltuHstwCS+8u",
+	"psVX1HCDXPtu41JcQB8kMqWRemmrGz5Kjo1Ijr9wncISA2laonAVDTQVFjHn5st9Eiat/4Fad63itir6",
+	"yN6p+M37LS/uhGX7Cv4lnCPZYue6RQyezVPHFnk9dIvpH9Tb4XSrv2cvh2m8vdi7YQ/l0cHx6OBYQfRo",
+	"5LF9qhT6NCRiV554HBnz3AXrUfd9uAkWUZjrHrgtlT3eq/4YLoUc4U3VPd2QTSAh2QRdMf5FKWG2401j",
+	"sTbPy7Am0t+Td2ER4m8C2R8dC7d3LKzGm+/CY7ABxn23ngIF4IN4CBaqZtYz8Cg0HoNx7t2bkEu4po6E",
+	"hfpeudfpdWDazB6mchQc/PZZUbgdplbl1kjWAeO6LZJAW1ljYqQ7CJtuxbb3sEBbplMxcjoV68iSrOK9",
+	"mrAekFGrkufWZwttULBTj8hWM9NT6x/TxARv+OJFhGfCUw6K0ZlaxNRXNMAdruKiqQ/nFvAqN1AMUUpj",
+	"2yLB1Lnx1Vva9lRO8c3zsVwYpsgtFqbRRGjLxZjoLWFa0ctKqf6ix6YTueXplGmdBGquCbBJAvlofUKd",
+	"xgwK2RAFiN0tM8hYH/XXEUMxidHVCMsQXY2AhkiyrOu+7dReQpiYyODm883/DwAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -15,6 +16,9 @@ func TestRoleMatrix(t *testing.T) {
 	all := []auth.Role{auth.RoleAdmin, auth.RoleDirector, auth.RoleSiteStaff, auth.RoleJuryMember, auth.RoleCandidate}
 	adminOnly := []auth.Role{auth.RoleAdmin}
 	staff := []auth.Role{auth.RoleAdmin, auth.RoleDirector, auth.RoleSiteStaff}
+	withCandidate := []auth.Role{auth.RoleAdmin, auth.RoleDirector, auth.RoleSiteStaff, auth.RoleCandidate}
+	leads := []auth.Role{auth.RoleAdmin, auth.RoleDirector}
+	const nobody = "01900000-0000-7000-8000-000000000000"
 	patch := map[string]string{"If-Match": `"99"`}
 	ops := []struct {
 		r       req
@@ -37,6 +41,35 @@ func TestRoleMatrix(t *testing.T) {
 		{req{method: "GET", path: "/v1/audit-events"}, adminOnly},
 		{req{method: "GET", path: "/v1/candidates"}, staff},
 		{req{method: "POST", path: "/v1/candidates", body: candidateBody(map[string]any{"route": "apprenticeship"})}, staff},
+		{req{method: "GET", path: "/v1/candidates/" + nobody}, withCandidate},
+		{req{method: "PATCH", path: "/v1/candidates/" + nobody, contentType: "application/merge-patch+json", body: `{"phone":"0102030405"}`, headers: patch}, staff},
+		{req{method: "POST", path: "/v1/candidates/" + nobody + "/withdrawal", body: map[string]any{"reason": "x"}, headers: patch}, staff},
+		{req{method: "POST", path: "/v1/candidates/" + nobody + "/vae-admissibility", body: map[string]any{"decision": "admissible", "decided_on": "2019-07-01"}, headers: patch}, leads},
+		{req{method: "GET", path: "/v1/candidates/" + nobody + "/transcript"}, withCandidate},
+		{req{method: "GET", path: "/v1/evaluations"}, staff},
+		{req{method: "POST", path: "/v1/evaluations", body: map[string]any{"candidate_id": nobody, "component": "E1", "site_id": sitePierreBayle, "scheduled_at": "2019-09-02T09:00:00Z"}}, staff},
+		{req{method: "GET", path: "/v1/evaluations/" + nobody}, staff},
+		{req{method: "PATCH", path: "/v1/evaluations/" + nobody, contentType: "application/merge-patch+json", body: `{"scheduled_at":"2019-09-02T09:00:00Z"}`, headers: patch}, staff},
+		{req{method: "POST", path: "/v1/evaluations/" + nobody + "/cancellation", body: map[string]any{"reason": "x"}, headers: patch}, staff},
+		{req{method: "POST", path: "/v1/evaluations/" + nobody + "/result", body: map[string]any{"grade": 12}}, staff},
+		{req{method: "POST", path: "/v1/evaluations/" + nobody + "/result-correction", body: map[string]any{"grade": 12, "reason": "x"}, headers: patch}, leads},
+	}
+	// The table covers every operation of the contract but the token endpoint.
+	doc, router := contract(t)
+	covered := map[string]bool{}
+	for _, op := range ops {
+		route, _, err := router.FindRoute(httptest.NewRequest(op.r.method, op.r.path, nil))
+		if err != nil {
+			t.Fatalf("%s %s: %v", op.r.method, op.r.path, err)
+		}
+		covered[op.r.method+" "+route.Path] = true
+	}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if !covered[method+" "+path] && path != "/v1/auth/token" {
+				t.Errorf("the role matrix does not cover %s %s", method, path)
+			}
+		}
 	}
 	forEachDialect(t, func(t *testing.T, h *harness) {
 		for _, op := range ops {

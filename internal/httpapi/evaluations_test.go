@@ -1,0 +1,357 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apformation/certapi/internal/auth"
+)
+
+func schedule(h *harness, bearer, candidate, component, site, at string) response {
+	return h.do(req{method: "POST", path: "/v1/evaluations", bearer: bearer, body: map[string]any{
+		"candidate_id": candidate, "component": component, "site_id": site, "scheduled_at": at}})
+}
+
+func recordResult(h *harness, bearer, id string, body any) response {
+	return h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/result", bearer: bearer, body: body})
+}
+
+// validate records the jury's validation of a sitting's result (the deliberation's
+// act, which has no endpoint of its own).
+func (h *harness) validate(id, on string) {
+	h.t.Helper()
+	d, _ := time.Parse(time.DateOnly, on)
+	if _, err := h.svc.ValidateResult(adminContext(), id, d); err != nil {
+		h.t.Fatalf("validate %s: %v", id, err)
+	}
+}
+
+func transcript(t *testing.T, h *harness, bearer, candidate, asOf string) map[string]any {
+	t.Helper()
+	return expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + candidate + "/transcript?as_of=" + asOf, bearer: bearer}), http.StatusOK)
+}
+
+func standing(tr map[string]any, component string) map[string]any {
+	for _, c := range tr["components"].([]any) {
+		if m := c.(map[string]any); m["component"] == component {
+			return m
+		}
+	}
+	return nil
+}
+
+func TestEvaluationLifecycle(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		res := schedule(h, admin, cand, "E1", sitePierreBayle, "2019-09-02T09:00:00Z")
+		e := expect(t, res, http.StatusCreated)
+		id := str(e, "id")
+		if str(e, "status") != "scheduled" || e["result"] != nil || res.hdr.Get("Location") != "/v1/evaluations/"+id {
+			t.Fatalf("scheduled: %v", e)
+		}
+		c := expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cand, bearer: admin}), http.StatusOK)
+		if str(c, "status") != "in_assessment" {
+			t.Fatalf("candidate status after a sitting is scheduled: %v", c["status"])
+		}
+
+		e = expect(t, recordResult(h, admin, id, map[string]any{"grade": 12.5}), http.StatusOK)
+		r := e["result"].(map[string]any)
+		if str(e, "status") != "graded" || r["grade"] != 12.5 || r["passed"] != true || r["corrected"] != false {
+			t.Fatalf("graded: %v", e)
+		}
+		p := expect(t, recordResult(h, admin, id, map[string]any{"grade": 15}), http.StatusConflict)
+		if str(p, "code") != "result_already_recorded" {
+			t.Fatalf("second result: %v", p)
+		}
+		// A correction is its own act, with a reason, by admin or director.
+		expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/result-correction", bearer: h.as(auth.RoleSiteStaff),
+			headers: map[string]string{"If-Match": `"2"`}, body: map[string]any{"grade": 9, "reason": "x"}}), http.StatusForbidden)
+		e = expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/result-correction", bearer: h.as(auth.RoleDirector),
+			headers: map[string]string{"If-Match": `"2"`}, body: map[string]any{"grade": 9, "reason": "transcription error"}}), http.StatusOK)
+		r = e["result"].(map[string]any)
+		if r["grade"] != 9.0 || r["passed"] != false || r["corrected"] != true {
+			t.Fatalf("corrected: %v", e)
+		}
+		events := expect(t, h.do(req{method: "GET", path: "/v1/audit-events?resource_type=evaluation&resource_id=" + id, bearer: admin}), http.StatusOK)
+		var actions []string
+		for _, ev := range items(events) {
+			actions = append(actions, str(ev, "action"))
+		}
+		last := items(events)[len(items(events))-1]["changes"].(map[string]any)
+		if fmt.Sprint(actions) != "[schedule record_result correct_result]" || last["reason"] != "transcription error" ||
+			last["before"].(map[string]any)["grade"] != 12.5 || last["after"].(map[string]any)["grade"] != 9.0 {
+			t.Fatalf("audit: %v %v", actions, last)
+		}
+		// A validated result is not corrected.
+		e2 := expect(t, schedule(h, admin, cand, "E2", sitePierreBayle, "2019-09-03T09:00:00Z"), http.StatusCreated)
+		expect(t, recordResult(h, admin, str(e2, "id"), map[string]any{"grade": 14}), http.StatusOK)
+		h.validate(str(e2, "id"), "2019-10-01")
+		p = expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + str(e2, "id") + "/result-correction", bearer: admin,
+			headers: map[string]string{"If-Match": `"3"`}, body: map[string]any{"grade": 9, "reason": "late"}}), http.StatusConflict)
+		if str(p, "code") != "result_validated" {
+			t.Fatalf("correcting a validated result: %v", p)
+		}
+	})
+}
+
+// SITE-CERTIFICATION, COMPONENTS and GRADING each show their 422.
+func TestEvaluationRules422(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		p := expect(t, schedule(h, admin, cand, "E1", siteMontpellier, "2019-09-02T09:00:00Z"), http.StatusUnprocessableEntity)
+		if fmt.Sprint(violations(t, p)) != "[SITE-CERTIFICATION /site_id]" || !strings.Contains(fmt.Sprint(p["violations"]), "not an active certification site") {
+			t.Fatalf("SITE-CERTIFICATION: %v", p)
+		}
+		p = expect(t, schedule(h, admin, cand, "E5", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusUnprocessableEntity)
+		if fmt.Sprint(violations(t, p)) != "[COMPONENTS /component]" {
+			t.Fatalf("COMPONENTS: %v", p)
+		}
+		p = expect(t, schedule(h, admin, cand, "E9", siteVauquelin, "2019-01-01T09:00:00Z"), http.StatusUnprocessableEntity)
+		if fmt.Sprint(violations(t, p)) != "[COMPONENTS /component SITE-CERTIFICATION /site_id /scheduled_at]" {
+			t.Fatalf("three at once: %v", violations(t, p))
+		}
+
+		e4 := str(expect(t, schedule(h, admin, cand, "E4", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		e1 := str(expect(t, schedule(h, admin, cand, "E1", sitePierreBayle, "2019-09-02T14:00:00Z"), http.StatusCreated), "id")
+		cases := []struct {
+			id, name string
+			body     map[string]any
+			want     string
+		}{
+			{e4, "E4 with the defence missing", map[string]any{"dossier_grade": 12}, "[GRADING /defence_grade]"},
+			{e4, "E4 with one grade for the whole", map[string]any{"grade": 12}, "[GRADING /grade GRADING /dossier_grade GRADING /defence_grade]"},
+			{e4, "E4 part above the scale", map[string]any{"dossier_grade": 21, "defence_grade": 12}, "[GRADING /dossier_grade]"},
+			{e1, "E1 above the scale", map[string]any{"grade": 20.5}, "[GRADING /grade]"},
+			{e1, "E1 given parts", map[string]any{"dossier_grade": 12}, "[GRADING /grade GRADING /grade]"},
+			{e1, "absent with a grade", map[string]any{"absent": true, "grade": 3}, "[GRADING /absent]"},
+		}
+		for _, c := range cases {
+			p := expect(t, recordResult(h, admin, c.id, c.body), http.StatusUnprocessableEntity)
+			if got := fmt.Sprint(violations(t, p)); got != c.want {
+				t.Errorf("%s: %s, want %s", c.name, got, c.want)
+			}
+		}
+		e := expect(t, recordResult(h, admin, e4, map[string]any{"dossier_grade": 9, "defence_grade": 12}), http.StatusOK)
+		r := e["result"].(map[string]any)
+		if r["grade"] != 10.5 || r["dossier_grade"] != 9.0 || r["defence_grade"] != 12.0 || r["passed"] != true {
+			t.Fatalf("E4 combined: %v", r)
+		}
+		e = expect(t, recordResult(h, admin, e1, map[string]any{"grade": 10}), http.StatusOK)
+		if e["result"].(map[string]any)["passed"] != true {
+			t.Fatalf("exactly the pass mark: %v", e["result"])
+		}
+		expect(t, recordResult(h, admin, e1, map[string]any{"grade": -1}), http.StatusBadRequest)
+	})
+}
+
+func TestRetakesAndConflicts(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		e1 := str(expect(t, schedule(h, admin, cand, "E1", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		p := expect(t, schedule(h, admin, cand, "E1", sitePierreBayle, "2019-09-09T09:00:00Z"), http.StatusConflict)
+		if str(p, "code") != "component_already_scheduled" {
+			t.Fatalf("twice: %v", p)
+		}
+		expect(t, recordResult(h, admin, e1, map[string]any{"grade": 13}), http.StatusOK)
+		p = expect(t, schedule(h, admin, cand, "E1", sitePierreBayle, "2019-09-09T09:00:00Z"), http.StatusConflict)
+		if str(p, "code") != "component_awaiting_validation" {
+			t.Fatalf("awaiting validation: %v", p)
+		}
+		h.validate(e1, "2019-10-01")
+		p = expect(t, schedule(h, admin, cand, "E1", sitePierreBayle, "2020-01-06T09:00:00Z"), http.StatusConflict)
+		if str(p, "code") != "component_acquired" || !strings.Contains(str(p, "detail"), "2024-09-30") {
+			t.Fatalf("acquired: %v", p)
+		}
+		// Once expired, it is taken again.
+		expect(t, schedule(h, admin, cand, "E1", sitePierreBayle, "2024-10-01T09:00:00Z"), http.StatusCreated)
+		// A failed component is taken again.
+		e2 := str(expect(t, schedule(h, admin, cand, "E2", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		expect(t, recordResult(h, admin, e2, map[string]any{"grade": 7}), http.StatusOK)
+		expect(t, schedule(h, admin, cand, "E2", sitePierreBayle, "2019-11-02T09:00:00Z"), http.StatusCreated)
+		// An absence too.
+		e3 := str(expect(t, schedule(h, admin, cand, "E3", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		e := expect(t, recordResult(h, admin, e3, map[string]any{"absent": true}), http.StatusOK)
+		if str(e, "status") != "absent" || e["result"].(map[string]any)["absent"] != true {
+			t.Fatalf("absent: %v", e)
+		}
+		expect(t, schedule(h, admin, cand, "E3", sitePierreBayle, "2019-11-02T09:00:00Z"), http.StatusCreated)
+		// Not held yet; cancelled; withdrawn.
+		future := str(expect(t, schedule(h, admin, cand, "E4", sitePierreBayle, "2099-01-01T09:00:00Z"), http.StatusCreated), "id")
+		if p := expect(t, recordResult(h, admin, future, map[string]any{"grade": 12}), http.StatusConflict); str(p, "code") != "evaluation_not_held" {
+			t.Fatalf("not held: %v", p)
+		}
+		expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + future + "/cancellation", bearer: admin,
+			headers: map[string]string{"If-Match": `"1"`}, body: map[string]any{"reason": "postponed"}}), http.StatusOK)
+		if p := expect(t, recordResult(h, admin, future, map[string]any{"grade": 12}), http.StatusConflict); str(p, "code") != "evaluation_cancelled" {
+			t.Fatalf("cancelled: %v", p)
+		}
+		gone := h.candidate(map[string]any{"first_name": "Gone"})
+		c := expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + gone, bearer: admin}), http.StatusOK)
+		expect(t, h.do(req{method: "POST", path: "/v1/candidates/" + gone + "/withdrawal", bearer: admin,
+			headers: map[string]string{"If-Match": fmt.Sprintf(`"%v"`, c["version"])}, body: map[string]any{"reason": "x", "withdrawn_on": "2019-07-01"}}), http.StatusOK)
+		if p := expect(t, schedule(h, admin, gone, "E1", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusConflict); str(p, "code") != "candidate_withdrawn" {
+			t.Fatalf("withdrawn: %v", p)
+		}
+		expect(t, schedule(h, admin, "01900000-0000-7000-8000-000000000000", "E1", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusUnprocessableEntity)
+	})
+}
+
+func TestRescheduleAndCancel(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		id := str(expect(t, schedule(h, admin, cand, "E1", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		move := func(etag, body string) response {
+			return h.do(req{method: "PATCH", path: "/v1/evaluations/" + id, bearer: admin, contentType: "application/merge-patch+json",
+				headers: map[string]string{"If-Match": etag}, body: body})
+		}
+		e := expect(t, move(`"1"`, `{"scheduled_at":"2019-09-16T13:30:00Z"}`), http.StatusOK)
+		if str(e, "scheduled_at") != "2019-09-16T13:30:00Z" || str(e, "site_id") != sitePierreBayle {
+			t.Fatalf("moved: %v", e)
+		}
+		p := expect(t, move(`"2"`, `{"site_id":"`+siteMontpellier+`"}`), http.StatusUnprocessableEntity)
+		if fmt.Sprint(violations(t, p)) != "[SITE-CERTIFICATION /site_id]" {
+			t.Fatalf("to a preparation site: %v", p)
+		}
+		expect(t, move(`"1"`, `{"scheduled_at":"2019-09-20T09:00:00Z"}`), http.StatusPreconditionFailed)
+		e = expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/cancellation", bearer: admin,
+			headers: map[string]string{"If-Match": `"2"`}, body: map[string]any{"reason": "ill"}}), http.StatusOK)
+		if str(e, "status") != "cancelled" || str(e, "cancellation_reason") != "ill" || e["cancelled_at"] == nil {
+			t.Fatalf("cancelled: %v", e)
+		}
+		// With no sitting left, the candidate is back to enrolled.
+		if c := expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cand, bearer: admin}), http.StatusOK); str(c, "status") != "enrolled" {
+			t.Fatalf("status after the only sitting is cancelled: %v", c["status"])
+		}
+		p = expect(t, move(`"3"`, `{"scheduled_at":"2019-09-20T09:00:00Z"}`), http.StatusConflict)
+		if str(p, "code") != "evaluation_not_scheduled" {
+			t.Fatalf("moving a cancelled sitting: %v", p)
+		}
+		graded := str(expect(t, schedule(h, admin, cand, "E2", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		expect(t, recordResult(h, admin, graded, map[string]any{"grade": 12}), http.StatusOK)
+		expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + graded + "/cancellation", bearer: admin,
+			headers: map[string]string{"If-Match": `"2"`}, body: map[string]any{"reason": "x"}}), http.StatusConflict)
+
+		list := func(q string) int {
+			return len(items(expect(t, h.do(req{method: "GET", path: "/v1/evaluations" + q, bearer: admin}), http.StatusOK)))
+		}
+		for q, want := range map[string]int{"": 2, "?candidate_id=" + cand: 2, "?component=E2": 1, "?status=cancelled": 1, "?status=graded": 1,
+			"?site_id=" + sitePierreBayle: 2, "?scheduled_from=2019-09-03": 1, "?scheduled_to=2019-09-02": 1, "?scheduled_from=2019-09-17": 0} {
+			if got := list(q); got != want {
+				t.Errorf("%q: %d, want %d", q, got, want)
+			}
+		}
+	})
+}
+
+// Every status of the transcript, its dates, and AWARD, through the API.
+func TestTranscript(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		h.as(auth.RoleCandidate)
+		cand := h.ownCandidate()
+		ids := map[string]string{}
+		for comp, grade := range map[string]float64{"E1": 14, "E2": 12, "E3": 6} {
+			ids[comp] = str(expect(t, schedule(h, admin, cand, comp, sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+			expect(t, recordResult(h, admin, ids[comp], map[string]any{"grade": grade}), http.StatusOK)
+		}
+		h.validate(ids["E1"], "2019-10-01")
+
+		tr := transcript(t, h, admin, cand, "2019-12-01")
+		want := map[string]string{"E1": "acquired", "E2": "graded", "E3": "failed", "E4": "not_taken"}
+		for comp, status := range want {
+			if s := standing(tr, comp); str(s, "status") != status {
+				t.Errorf("%s: %v, want %s", comp, s, status)
+			}
+		}
+		e1 := standing(tr, "E1")
+		if str(e1, "acquired_on") != "2019-10-01" || str(e1, "valid_until") != "2024-09-30" || e1["grade"] != 14.0 {
+			t.Errorf("E1 dates: %v", e1)
+		}
+		if tr["awardable"] != false || len(tr["reasons"].([]any)) != 3 || str(tr, "as_of") != "2019-12-01" {
+			t.Errorf("award: %v", tr)
+		}
+		if s := standing(transcript(t, h, admin, cand, "2024-09-30"), "E1"); str(s, "status") != "acquired" {
+			t.Errorf("E1 on its last valid day: %v", s)
+		}
+		if s := standing(transcript(t, h, admin, cand, "2024-10-01"), "E1"); str(s, "status") != "expired" {
+			t.Errorf("E1 five years to the day: %v", s)
+		}
+		if s := standing(transcript(t, h, admin, cand, "2019-09-01"), "E1"); str(s, "status") != "not_taken" {
+			t.Errorf("E1 before its sitting: %v", s)
+		}
+
+		// The candidate sees no grade that no jury has validated.
+		mine := transcript(t, h, h.as(auth.RoleCandidate), cand, "2019-12-01")
+		for _, comp := range []string{"E2", "E3"} {
+			if s := standing(mine, comp); str(s, "status") != "graded" || s["grade"] != nil {
+				t.Errorf("candidate's view of %s: %v", comp, s)
+			}
+		}
+		if s := standing(mine, "E1"); s["grade"] != 14.0 {
+			t.Errorf("candidate's view of the validated E1: %v", s)
+		}
+
+		// All four acquired inside a registration period: awardable.
+		e3 := str(expect(t, schedule(h, admin, cand, "E3", sitePierreBayle, "2019-10-07T09:00:00Z"), http.StatusCreated), "id")
+		expect(t, recordResult(h, admin, e3, map[string]any{"grade": 11}), http.StatusOK)
+		e4 := str(expect(t, schedule(h, admin, cand, "E4", sitePierreBayle, "2019-10-08T09:00:00Z"), http.StatusCreated), "id")
+		expect(t, recordResult(h, admin, e4, map[string]any{"dossier_grade": 11, "defence_grade": 13}), http.StatusOK)
+		for _, id := range []string{ids["E2"], e3, e4} {
+			h.validate(id, "2019-11-04")
+		}
+		tr = transcript(t, h, admin, cand, "2019-12-01")
+		if tr["awardable"] != true || len(tr["reasons"].([]any)) != 0 {
+			t.Fatalf("all acquired: %v", tr)
+		}
+		// The same, after the registration period ended: not awardable, and why.
+		tr = transcript(t, h, admin, cand, "2020-02-01")
+		if tr["awardable"] != false || fmt.Sprint(violations(t, map[string]any{"violations": tr["reasons"]})) != "[REGISTRATION-PERIOD /as_of]" {
+			t.Fatalf("outside the period: %v", tr)
+		}
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cand + "/transcript?as_of=yesterday", bearer: admin}), http.StatusBadRequest)
+	})
+}
+
+func TestEvaluationRoles(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin, staff := h.as(auth.RoleAdmin), h.as(auth.RoleSiteStaff)
+		own := h.candidate(map[string]any{"first_name": "Own"})
+		other := h.candidate(map[string]any{"first_name": "Other", "training_site_id": siteVauquelin})
+		ownEval := str(expect(t, schedule(h, staff, own, "E1", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		otherEval := str(expect(t, schedule(h, admin, other, "E1", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		// site_staff: their site's candidates only; another's is a 404, and cannot be scheduled.
+		expect(t, schedule(h, staff, other, "E2", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusUnprocessableEntity)
+		expect(t, h.do(req{method: "GET", path: "/v1/evaluations/" + ownEval, bearer: staff}), http.StatusOK)
+		expect(t, h.do(req{method: "GET", path: "/v1/evaluations/" + otherEval, bearer: staff}), http.StatusNotFound)
+		expect(t, recordResult(h, staff, otherEval, map[string]any{"grade": 12}), http.StatusNotFound)
+		expect(t, recordResult(h, staff, ownEval, map[string]any{"grade": 12}), http.StatusOK)
+		if n := len(items(expect(t, h.do(req{method: "GET", path: "/v1/evaluations", bearer: staff}), http.StatusOK))); n != 1 {
+			t.Fatalf("site_staff list: %d", n)
+		}
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + own + "/transcript", bearer: staff}), http.StatusOK)
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + other + "/transcript", bearer: staff}), http.StatusNotFound)
+		// The director sees everything; jury members and candidates see no sittings.
+		if n := len(items(expect(t, h.do(req{method: "GET", path: "/v1/evaluations", bearer: h.as(auth.RoleDirector)}), http.StatusOK))); n != 2 {
+			t.Fatalf("director list: %d", n)
+		}
+		for _, role := range []auth.Role{auth.RoleJuryMember, auth.RoleCandidate} {
+			b := h.as(role)
+			expect(t, h.do(req{method: "GET", path: "/v1/evaluations", bearer: b}), http.StatusForbidden)
+			expect(t, h.do(req{method: "GET", path: "/v1/evaluations/" + ownEval, bearer: b}), http.StatusForbidden)
+			expect(t, schedule(h, b, own, "E2", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusForbidden)
+			expect(t, recordResult(h, b, ownEval, map[string]any{"grade": 12}), http.StatusForbidden)
+		}
+		// A candidate reads their own transcript only; a jury member none yet.
+		cand := h.as(auth.RoleCandidate)
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + h.ownCandidate() + "/transcript", bearer: cand}), http.StatusOK)
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + own + "/transcript", bearer: cand}), http.StatusNotFound)
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + own + "/transcript", bearer: h.as(auth.RoleJuryMember)}), http.StatusForbidden)
+	})
+}
