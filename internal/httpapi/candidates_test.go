@@ -280,7 +280,7 @@ func TestCandidateFiltersAndSearch(t *testing.T) {
 // Every candidate operation × every role × own/other site.
 func TestCandidateRoleMatrix(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, h *harness) {
-		own := h.candidate(map[string]any{"first_name": "Own", "birth_name": "Site"})                                      // Montpellier: the site_staff's site
+		own := h.candidate(map[string]any{"first_name": "Own", "birth_name": "Site"})                                        // Montpellier: the site_staff's site
 		other := h.candidate(map[string]any{"first_name": "Other", "birth_name": "Site", "training_site_id": siteVauquelin}) // another site
 		noSite := h.candidate(map[string]any{"first_name": "No", "birth_name": "Site", "route": "vae", "training_site_id": nil})
 		h.as(auth.RoleCandidate)

@@ -155,7 +155,7 @@ func candidateBody(fields map[string]any) map[string]any {
 		"certification_code": "RNCP26206", "route": "continuing_education", "training_site_id": siteMontpellier,
 		"enrolled_on": "2019-06-03", "first_name": "Camille", "birth_name": "Martin", "sex": "F", "birth_date": "1995-04-12",
 		"birth_place": map[string]any{"insee_code": "34172", "name": "Montpellier", "country_code": "FR"},
-		"email": "camille.martin@example.org", "phone": "+33 6 12 34 56 78",
+		"email":       "camille.martin@example.org", "phone": "+33 6 12 34 56 78",
 		"address": map[string]any{"line1": "3 rue de la Loge", "postal_code": "34000", "city": "Montpellier", "country_code": "FR"},
 	}
 	for k, v := range fields {
