@@ -112,3 +112,15 @@ func TestAccountChangesApplyToLiveTokens(t *testing.T) {
 		}
 	})
 }
+
+// Password guessing is slowed: past a burst, the token endpoint answers 429.
+func TestTokenEndpointIsRateLimited(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	codes := map[int]int{}
+	for range 15 {
+		codes[h.do(tokenRequest("grant_type=password&username=x%40example.org&password=guess")).code]++
+	}
+	if codes[http.StatusUnauthorized] != 10 || codes[http.StatusTooManyRequests] != 5 {
+		t.Fatalf("statuses: %v, want 10 × 401 then 5 × 429", codes)
+	}
+}

@@ -171,6 +171,7 @@ var problemCodes = []struct{ Code, Status, Meaning string }{
 	{"rule_violation", "422", "the request breaks certification rules; each violation names its rule"},
 	{"invalid_value", "422", "the request is well-formed but a value is not acceptable"},
 	{"idempotency_key_reused", "422", "this Idempotency-Key was used with another request"},
+	{"too_many_requests", "429", "too many token requests from one address; retry shortly"},
 	{"internal_error", "500", "an unexpected failure; quote the request id"},
 	{"unavailable", "503", "the database does not answer"},
 }

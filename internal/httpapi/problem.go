@@ -155,6 +155,10 @@ func toAPIViolations(vs []certification.Violation) *[]api.Violation {
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
+			// The answer is already sent (say, storing an idempotent answer failed
+			// after it); the error can only be logged.
+			log.ErrorContext(c.Request().Context(), "error after the response was sent",
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "path", c.Request().URL.Path, "error", err.Error())
 			return
 		}
 		p := problemFor(err)

@@ -95,12 +95,27 @@ func New(o Options) (*echo.Echo, error) {
 	e.GET("/docs", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, docs) })
 
 	v1 := e.Group("/v1",
+		loginLimiter(),
 		authenticate(o.Service, operationsOf(spec)),
 		requestValidator(spec),
 		idempotent(o.Idempotency, o.Now),
 	)
 	api.RegisterHandlers(groupRouter{v1}, api.NewStrictHandler(&server{svc: o.Service}, []api.StrictMiddlewareFunc{rulesMiddleware(o.Service)}))
 	return e, nil
+}
+
+// loginLimiter slows password guessing: per client address, the token endpoint
+// takes 10 requests at once, then one a second.
+func loginLimiter() echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Skipper: func(c echo.Context) bool { return c.Path() != "/v1/auth/token" },
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: 1, Burst: 10, ExpiresIn: 10 * time.Minute}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		DenyHandler: func(echo.Context, string, error) error {
+			return &statusError{status: http.StatusTooManyRequests, code: "too_many_requests", detail: "too many token requests from this address; retry in a second"}
+		},
+	})
 }
 
 // groupRouter registers the generated routes, whose paths carry /v1, on the /v1 group.
