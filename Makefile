@@ -1,7 +1,7 @@
 # Common tasks. `make test` is the command CI runs.
 GO ?= go
 
-.PHONY: run test generate build lint bench docker
+.PHONY: run test generate build bench load docker
 
 run: ## run the service on the embedded SQLite (./data)
 	$(GO) run ./cmd/certapi
@@ -18,6 +18,9 @@ build: ## a static binary in bin/
 
 bench: ## the benchmarks of the HTTP stack
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/httpapi/
+
+load: ## a wrk load test of the built binary on loopback (scripts/load.sh)
+	scripts/load.sh
 
 docker: ## the container image
 	docker build -t certapi .

@@ -70,3 +70,28 @@ func TestRecordRegistrationPeriod(t *testing.T) {
 		expect(t, h.do(req{method: "POST", path: "/v1/certifications/RNCP26206/registration-periods", bearer: h.as(auth.RoleDirector), body: body}), http.StatusForbidden)
 	})
 }
+
+// A change to a declared site changes the certification's referential: its ETag
+// moves on and the cached referential is read again.
+func TestSiteChangesRefreshTheReferential(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		get := func() (string, int) {
+			res := h.do(req{method: "GET", path: "/v1/certifications/RNCP26206", bearer: admin})
+			return res.hdr.Get("ETag"), len(expect(t, res, http.StatusOK)["sites"].([]any))
+		}
+		etag, sites := get()
+		site := expect(t, h.do(req{method: "POST", path: "/v1/training-sites", bearer: admin, body: with(newSite("Exam hall", "31000"), "roles", []string{"certification"})}), http.StatusCreated)
+		etag2, sites2 := get()
+		if etag2 == etag || sites2 != sites+1 {
+			t.Fatalf("after a new site: %s→%s, %d→%d sites", etag, etag2, sites, sites2)
+		}
+		if res := h.do(req{method: "GET", path: "/v1/certifications/RNCP26206", bearer: admin, headers: map[string]string{"If-None-Match": etag}}); res.code != http.StatusOK {
+			t.Fatalf("the old ETag still answers %d", res.code)
+		}
+		expect(t, h.do(req{method: "DELETE", path: "/v1/training-sites/" + str(site, "id"), bearer: admin, headers: map[string]string{"If-Match": `"1"`}}), http.StatusOK)
+		if etag3, sites3 := get(); etag3 == etag2 || sites3 != sites {
+			t.Fatalf("after deactivation: %s→%s, %d sites", etag2, etag3, sites3)
+		}
+	})
+}

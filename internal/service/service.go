@@ -33,6 +33,8 @@ type Tx interface {
 	ExcludedTerritories(code string) ([]certification.Territory, error)
 	LockCertification(code string) (version int, err error)
 	SetCertificationVersion(code string, version int, at time.Time) error
+	// TouchCertification moves a certification's version on: its declared sites changed.
+	TouchCertification(code string, at time.Time) error
 	InsertRegistrationPeriod(p certification.RegistrationPeriod) error
 
 	TrainingSites(f TrainingSiteFilter) ([]certification.TrainingSite, error)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
@@ -83,6 +84,9 @@ func (s *Service) CreateTrainingSite(ctx context.Context, in TrainingSiteInput) 
 		if err := tx.InsertTrainingSite(site); err != nil {
 			return err
 		}
+		if err := touchCertifications(tx, site.UpdatedAt, site.CertificationCodes); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, "create", "training_site", site.ID, siteChanges(site))
 	})
 	return site, err
@@ -99,6 +103,7 @@ func (s *Service) UpdateTrainingSite(ctx context.Context, id string, expected in
 		if site.Version != expected {
 			return certification.ErrStale
 		}
+		before := site.CertificationCodes
 		applySiteInput(&site, in)
 		if err := s.checkSite(tx, site); err != nil {
 			return err
@@ -106,6 +111,9 @@ func (s *Service) UpdateTrainingSite(ctx context.Context, id string, expected in
 		site.Version++
 		site.UpdatedAt = s.Now()
 		if err := tx.UpdateTrainingSite(site); err != nil {
+			return err
+		}
+		if err := touchCertifications(tx, site.UpdatedAt, before, site.CertificationCodes); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "update", "training_site", site.ID, siteChanges(site))
@@ -131,9 +139,30 @@ func (s *Service) DeactivateTrainingSite(ctx context.Context, id string, expecte
 		if err := tx.UpdateTrainingSite(site); err != nil {
 			return err
 		}
+		if err := touchCertifications(tx, site.UpdatedAt, site.CertificationCodes); err != nil {
+			return err
+		}
 		return s.audit(ctx, tx, "deactivate", "training_site", site.ID, map[string]any{"active": false})
 	})
 	return site, err
+}
+
+// touchCertifications moves on the version of every certification whose declared
+// sites a change affects, so that their ETag, and cached referentials, go stale.
+func touchCertifications(tx Tx, at time.Time, codeLists ...[]string) error {
+	seen := map[string]bool{}
+	for _, codes := range codeLists {
+		for _, code := range codes {
+			if seen[code] {
+				continue
+			}
+			seen[code] = true
+			if err := tx.TouchCertification(code, at); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func applySiteInput(site *certification.TrainingSite, in TrainingSiteInput) {

@@ -3,6 +3,8 @@ package store
 import (
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/apformation/certapi/internal/service"
 )
@@ -23,12 +25,28 @@ func (t *tx) Certifications(p service.Page) ([]certification.Certification, erro
 	return out, nil
 }
 
+type cachedReferential struct {
+	version int
+	cert    certification.Certification
+}
+
+// Certification returns the referential of a certification: read afresh when its
+// version moved on since it was cached, from the cache otherwise. Callers must not
+// modify what it returns.
 func (t *tx) Certification(code string) (certification.Certification, error) {
 	var r certificationRow
 	if err := t.db.Take(&r, "code = ?", code).Error; err != nil {
 		return certification.Certification{}, notFound(err, "certification %s", code)
 	}
-	return t.loadCertification(r)
+	if c, ok := t.store.referentials.Load(code); ok && c.(cachedReferential).version == r.Version {
+		return c.(cachedReferential).cert, nil
+	}
+	c, err := t.loadCertification(r)
+	if err != nil {
+		return c, err
+	}
+	t.store.referentials.Store(code, cachedReferential{version: r.Version, cert: c})
+	return c, nil
 }
 
 func (t *tx) ExcludedTerritories(code string) ([]certification.Territory, error) {
@@ -61,6 +79,11 @@ func (t *tx) LockCertification(code string) (int, error) {
 func (t *tx) SetCertificationVersion(code string, version int, at time.Time) error {
 	return t.db.Model(&certificationRow{}).Where("code = ?", code).
 		Updates(map[string]any{"version": version, "updated_at": at}).Error
+}
+
+func (t *tx) TouchCertification(code string, at time.Time) error {
+	return t.db.Model(&certificationRow{}).Where("code = ?", code).
+		Updates(map[string]any{"version": gorm.Expr("version + 1"), "updated_at": at}).Error
 }
 
 func (t *tx) InsertRegistrationPeriod(p certification.RegistrationPeriod) error {

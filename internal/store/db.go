@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -43,6 +44,10 @@ type Options struct {
 type Store struct {
 	db      *gorm.DB
 	dialect Dialect
+	// referentials caches each certification's referential by version: the
+	// referential is read on most requests and changes rarely, and every change
+	// moves the version on.
+	referentials sync.Map // code → cachedReferential
 }
 
 // Open connects to the database the options name; it does not migrate.

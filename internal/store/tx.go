@@ -16,14 +16,15 @@ import (
 // tx implements service.Tx over one GORM handle: a transaction for writes, the pool
 // for reads.
 type tx struct {
-	db *gorm.DB
+	db    *gorm.DB
+	store *Store
 }
 
 var _ service.Tx = (*tx)(nil)
 
 // Read runs fn against the pool, without a transaction.
 func (s *Store) Read(ctx context.Context, fn func(service.Tx) error) error {
-	return fn(&tx{db: s.db.WithContext(ctx)})
+	return fn(&tx{db: s.db.WithContext(ctx), store: s})
 }
 
 // Write runs fn in one transaction. A deadlock or lock timeout (MySQL) rolls back and
@@ -32,7 +33,7 @@ func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		err = s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-			return fn(&tx{db: gtx})
+			return fn(&tx{db: gtx, store: s})
 		})
 		if !retryable(err) {
 			return err
