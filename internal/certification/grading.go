@@ -24,9 +24,15 @@ func GradeResult(comp Component, r Result) (*float64, []Violation) {
 	g := comp.Grading
 	var vs []Violation
 	inScale := func(field string, v *float64) {
-		if v != nil && (*v < g.ScaleMin || *v > g.ScaleMax || math.IsNaN(*v)) {
+		switch {
+		case v == nil:
+		case *v < g.ScaleMin || *v > g.ScaleMax || math.IsNaN(*v):
 			vs = append(vs, Violation{Rule: RuleGrading, Field: field,
 				Message: fmt.Sprintf("a grade of %s lies between %g and %g", comp.ID, g.ScaleMin, g.ScaleMax)})
+		case math.Abs(*v*100-math.Round(*v*100)) > 1e-6:
+			// Grades are kept to the hundredth: a finer one would be rounded on the
+			// way to the database, and could cross the pass mark doing so.
+			vs = append(vs, Violation{Rule: RuleGrading, Field: field, Message: "a grade has at most two decimals"})
 		}
 	}
 	if r.Absent {
@@ -72,13 +78,16 @@ func GradeResult(comp Component, r Result) (*float64, []Violation) {
 }
 
 // mean is how the grades of a component's parts combine: "mean", the default and
-// the only combination the referential offers, rounded to the hundredth.
+// the only combination the referential offers. It is cut, not rounded, to the
+// hundredth, so that the grade kept never passes where the exact mean fails (9.99
+// and 10 give 9.99, not 10). The tiny margin absorbs binary floating-point error
+// (10.1 and 10.2 give 10.15).
 func mean(grades []float64) float64 {
 	sum := 0.0
 	for _, g := range grades {
 		sum += g
 	}
-	return math.Round(sum/float64(len(grades))*100) / 100
+	return math.Floor(sum/float64(len(grades))*100+1e-6) / 100
 }
 
 // Passed reports whether a grade reaches the component's pass mark.

@@ -98,12 +98,13 @@ var Rules = []Rule{
 }
 
 // CheckTerritory enforces TERRITORY for an address: "Accessible en Nouvelle Calédonie:
-// NON; Accessible en Polynésie Française: NON". A postal code starting with an
+// NON; Accessible en Polynésie Française: NON". A French postal code starting with an
 // excluded territory's prefix, or the territory's own country code, is refused.
 // field is the JSON pointer of the address in the request.
 func CheckTerritory(field string, a Address, excluded []Territory) []Violation {
+	french := strings.EqualFold(a.CountryCode, "FR")
 	for _, t := range excluded {
-		if strings.HasPrefix(strings.TrimSpace(a.PostalCode), t.PostalCodePrefix) {
+		if french && strings.HasPrefix(strings.TrimSpace(a.PostalCode), t.PostalCodePrefix) {
 			return []Violation{{Rule: RuleTerritory, Field: field + "/postal_code",
 				Message: fmt.Sprintf("the certification is not accessible in %s (postal codes %sxx)", t.Name.EN, t.PostalCodePrefix)}}
 		}

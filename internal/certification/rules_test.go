@@ -38,6 +38,7 @@ func TestCheckTerritory(t *testing.T) {
 		{"French Polynesia by country code, lower case", "00000", "pf", "/address/country_code", "French Polynesia"},
 		{"leading spaces", " 98800", "FR", "/address/postal_code", "New Caledonia"},
 		{"a code that merely contains 988", "19880", "FR", "", ""},
+		{"a German postal code that starts with 987", "98724", "DE", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

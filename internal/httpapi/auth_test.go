@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"encoding/base64"
 	"net/http"
 	"strings"
@@ -122,5 +123,26 @@ func TestTokenEndpointIsRateLimited(t *testing.T) {
 	}
 	if codes[http.StatusUnauthorized] != 10 || codes[http.StatusTooManyRequests] != 5 {
 		t.Fatalf("statuses: %v, want 10 × 401 then 5 × 429", codes)
+	}
+}
+
+// The limiter counts the connection's address: X-Forwarded-For does not reset it,
+// and the token endpoint's answers are never stored for replay.
+func TestTokenLimiterIgnoresForwardedFor(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	limited := 0
+	for i := range 15 {
+		r := tokenRequest("grant_type=password&username=x%40example.org&password=guess")
+		r.headers = map[string]string{"X-Forwarded-For": fmt.Sprintf("10.0.0.%d", i), "Idempotency-Key": "same"}
+		res := h.do(r)
+		if res.code == http.StatusTooManyRequests {
+			limited++
+		}
+		if res.hdr.Get("Idempotent-Replayed") != "" {
+			t.Fatal("a token answer was replayed from the idempotency store")
+		}
+	}
+	if limited != 5 {
+		t.Fatalf("%d requests limited, want 5", limited)
 	}
 }

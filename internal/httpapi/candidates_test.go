@@ -51,7 +51,8 @@ func TestRegistrationRules422(t *testing.T) {
 		}{
 			{"ROUTE-OPEN: apprenticeship is closed", map[string]any{"route": "apprenticeship"}, "ROUTE-OPEN /route", "closed"},
 			{"TERRITORY: New Caledonia", map[string]any{"address": map[string]any{"line1": "1 rue", "postal_code": "98800", "city": "Nouméa", "country_code": "FR"}}, "TERRITORY /address/postal_code", "New Caledonia"},
-			{"TERRITORY: French Polynesia", map[string]any{"address": map[string]any{"line1": "1 rue", "postal_code": "98714", "city": "Papeete", "country_code": "PF"}}, "TERRITORY /address/postal_code", "French Polynesia"},
+			{"TERRITORY: French Polynesia", map[string]any{"address": map[string]any{"line1": "1 rue", "postal_code": "98714", "city": "Papeete", "country_code": "FR"}}, "TERRITORY /address/postal_code", "French Polynesia"},
+			{"TERRITORY: French Polynesia by its country code", map[string]any{"address": map[string]any{"line1": "1 rue", "postal_code": "98714", "city": "Papeete", "country_code": "PF"}}, "TERRITORY /address/country_code", "French Polynesia"},
 			{"SITE-PREPARATION: training route without a site", map[string]any{"training_site_id": nil}, "SITE-PREPARATION /training_site_id", "preparation site"},
 			{"SITE-PREPARATION: a site that is not a preparation site", map[string]any{"training_site_id": str(certOnly, "id")}, "SITE-PREPARATION /training_site_id", "not an active preparation site"},
 			{"SITE-PREPARATION: an unknown site", map[string]any{"training_site_id": "01900000-0000-7000-8000-000000000000"}, "SITE-PREPARATION /training_site_id", "no such"},
@@ -339,13 +340,26 @@ func TestCandidateRoleMatrix(t *testing.T) {
 		}
 		// Registering: site_staff at their own site only.
 		expect(t, register(h, staff, map[string]any{"first_name": "Mine"}), http.StatusCreated)
-		expect(t, register(h, staff, map[string]any{"first_name": "Theirs", "training_site_id": siteVauquelin}), http.StatusForbidden)
+		// Another site is one they cannot see: the same answer as a site that does not exist.
+		for _, site := range []string{siteVauquelin, "01900000-0000-7000-8000-000000000000"} {
+			p := expect(t, register(h, staff, map[string]any{"first_name": "Theirs", "training_site_id": site}), http.StatusUnprocessableEntity)
+			if fmt.Sprint(p["violations"]) != "[map[field:/training_site_id message:no such training site rule:SITE-PREPARATION]]" {
+				t.Errorf("another site: %v", p["violations"])
+			}
+		}
 		expect(t, register(h, staff, map[string]any{"first_name": "Nowhere", "route": "vae", "training_site_id": nil}), http.StatusForbidden)
 		expect(t, register(h, h.as(auth.RoleDirector), map[string]any{"first_name": "Dir"}), http.StatusCreated)
 		expect(t, register(h, h.as(auth.RoleJuryMember), map[string]any{"first_name": "Jury"}), http.StatusForbidden)
 		expect(t, register(h, h.as(auth.RoleCandidate), map[string]any{"first_name": "Self"}), http.StatusForbidden)
 		// And site_staff cannot move their candidate to another site.
 		expect(t, h.do(req{method: "PATCH", path: "/v1/candidates/" + own, bearer: staff, contentType: "application/merge-patch+json",
-			headers: map[string]string{"If-Match": `"2"`}, body: `{"training_site_id":"` + siteVauquelin + `"}`}), http.StatusForbidden)
+			headers: map[string]string{"If-Match": `"2"`}, body: `{"training_site_id":"` + siteVauquelin + `"}`}), http.StatusUnprocessableEntity)
+		// A deactivated site they cannot see tells them nothing of itself either.
+		hidden := expect(t, h.do(req{method: "POST", path: "/v1/training-sites", bearer: h.as(auth.RoleAdmin), body: newSite("Hidden school", "31000")}), http.StatusCreated)
+		expect(t, h.do(req{method: "DELETE", path: "/v1/training-sites/" + str(hidden, "id"), bearer: h.as(auth.RoleAdmin), headers: map[string]string{"If-Match": `"1"`}}), http.StatusOK)
+		p := expect(t, register(h, staff, map[string]any{"first_name": "Probe", "training_site_id": str(hidden, "id")}), http.StatusUnprocessableEntity)
+		if strings.Contains(string(fmt.Sprint(p)), "Hidden") {
+			t.Errorf("the problem names a site the caller cannot see: %v", p)
+		}
 	})
 }

@@ -129,6 +129,7 @@ func TestEvaluationRules422(t *testing.T) {
 			{e1, "E1 above the scale", map[string]any{"grade": 20.5}, "[GRADING /grade]"},
 			{e1, "E1 given parts", map[string]any{"dossier_grade": 12}, "[GRADING /grade GRADING /grade]"},
 			{e1, "absent with a grade", map[string]any{"absent": true, "grade": 3}, "[GRADING /absent]"},
+			{e1, "finer than the hundredth", map[string]any{"grade": 9.995}, "[GRADING /grade]"},
 		}
 		for _, c := range cases {
 			p := expect(t, recordResult(h, admin, c.id, c.body), http.StatusUnprocessableEntity)
@@ -136,7 +137,12 @@ func TestEvaluationRules422(t *testing.T) {
 				t.Errorf("%s: %s, want %s", c.name, got, c.want)
 			}
 		}
-		e := expect(t, recordResult(h, admin, e4, map[string]any{"dossier_grade": 9, "defence_grade": 12}), http.StatusOK)
+		e := expect(t, recordResult(h, admin, e4, map[string]any{"dossier_grade": 9.99, "defence_grade": 10}), http.StatusOK)
+		if r := e["result"].(map[string]any); r["grade"] != 9.99 || r["passed"] != false {
+			t.Fatalf("a mean just below the pass mark: %v", r)
+		}
+		e4 = str(expect(t, schedule(h, admin, h.candidate(map[string]any{"first_name": "Second"}), "E4", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		e = expect(t, recordResult(h, admin, e4, map[string]any{"dossier_grade": 9, "defence_grade": 12}), http.StatusOK)
 		r := e["result"].(map[string]any)
 		if r["grade"] != 10.5 || r["dossier_grade"] != 9.0 || r["defence_grade"] != 12.0 || r["passed"] != true {
 			t.Fatalf("E4 combined: %v", r)

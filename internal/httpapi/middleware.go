@@ -21,11 +21,13 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 )
 
-// operation is what the contract says of one route: who may call it.
+// operation is what the contract says of one route: who may call it, and whether
+// it takes an Idempotency-Key.
 type operation struct {
-	id     string
-	public bool
-	roles  map[auth.Role]bool
+	id         string
+	public     bool
+	roles      map[auth.Role]bool
+	idempotent bool
 }
 
 // operationsOf reads each operation's x-roles and security from the contract, keyed
@@ -37,6 +39,9 @@ func operationsOf(spec *openapi3.T) map[string]operation {
 		for method, op := range item.Operations() {
 			o := operation{id: op.OperationID, roles: map[auth.Role]bool{}}
 			o.public = op.Security != nil && len(*op.Security) == 0
+			for _, p := range op.Parameters {
+				o.idempotent = o.idempotent || (p.Value != nil && p.Value.In == "header" && p.Value.Name == "Idempotency-Key")
+			}
 			if roles, ok := op.Extensions["x-roles"].([]any); ok {
 				for _, r := range roles {
 					if s, ok := r.(string); ok {
@@ -122,12 +127,14 @@ func toAttrs(kv []any) []slog.Attr {
 // successful answer is stored and replayed for the same key and body; the same key
 // with another body is a 422, and a key whose first request is still running a 409.
 // Failed requests release their key.
-func idempotent(store idempotency.Store, now func() time.Time) echo.MiddlewareFunc {
+func idempotent(store idempotency.Store, ops map[string]operation, now func() time.Time) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c echo.Context) error {
+		return func(c echo.Context) (err error) {
 			req := c.Request()
 			key := req.Header.Get("Idempotency-Key")
-			if req.Method != http.MethodPost || key == "" {
+			// Only the operations the contract gives the header: never, say, the
+			// token endpoint, whose answers must not be stored.
+			if key == "" || !ops[req.Method+" "+c.Path()].idempotent {
 				return next(c)
 			}
 			p, _ := auth.PrincipalFrom(req.Context())
@@ -171,6 +178,14 @@ func idempotent(store idempotency.Store, now func() time.Time) echo.MiddlewareFu
 
 			rw := &recorder{ResponseWriter: c.Response().Writer}
 			c.Response().Writer = rw
+			defer func() {
+				// A panic must not hold the key for a day: release it, then let
+				// the recover middleware answer.
+				if r := recover(); r != nil {
+					_ = store.Release(context.WithoutCancel(req.Context()), principal, key)
+					panic(r)
+				}
+			}()
 			err = next(c)
 			status := c.Response().Status
 			// A detached context: the answer is stored even if the client went away.

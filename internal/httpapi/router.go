@@ -53,6 +53,9 @@ func New(o Options) (*echo.Echo, error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// The client address is the connection's: X-Forwarded-For is the client's to
+	// write, and would let anyone step around the login limiter.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(o.Log)
 
 	m := newMetrics()
@@ -94,11 +97,12 @@ func New(o Options) (*echo.Echo, error) {
 	}
 	e.GET("/docs", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, docs) })
 
+	ops := operationsOf(spec)
 	v1 := e.Group("/v1",
 		loginLimiter(),
-		authenticate(o.Service, operationsOf(spec)),
+		authenticate(o.Service, ops),
 		requestValidator(spec),
-		idempotent(o.Idempotency, o.Now),
+		idempotent(o.Idempotency, ops, o.Now),
 	)
 	api.RegisterHandlers(groupRouter{v1}, api.NewStrictHandler(&server{svc: o.Service}, []api.StrictMiddlewareFunc{rulesMiddleware(o.Service)}))
 	return e, nil

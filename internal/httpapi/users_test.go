@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"fmt"
+	"strings"
 	"net/http"
 	"testing"
 
@@ -61,6 +62,18 @@ func TestUsers(t *testing.T) {
 		}
 		expect(t, h.do(req{method: "GET", path: "/v1/users/01900000-0000-7000-8000-000000000000", bearer: admin}), http.StatusNotFound)
 
+		// bcrypt reads 72 bytes: a longer password is refused, never cut.
+		expect(t, h.do(req{method: "POST", path: "/v1/users", bearer: admin, body: map[string]any{"email": "long@x.example", "role": "director", "password": strings.Repeat("x", 100)}}), http.StatusBadRequest)
+		p72 := expect(t, h.do(req{method: "POST", path: "/v1/users", bearer: admin, body: map[string]any{"email": "long@x.example", "role": "director", "password": strings.Repeat("é", 40)}}), http.StatusUnprocessableEntity)
+		if fmt.Sprint(violations(t, p72)) != "[/password]" {
+			t.Fatalf("80 bytes: %v", p72)
+		}
+		// The last admin can neither step down nor go.
+		last := expect(t, h.do(req{method: "PATCH", path: "/v1/users/" + h.users[auth.RoleAdmin], bearer: admin, contentType: "application/merge-patch+json",
+			headers: map[string]string{"If-Match": `"1"`}, body: `{"role":"director"}`}), http.StatusConflict)
+		if str(last, "code") != "last_admin" {
+			t.Fatalf("last admin: %v", last)
+		}
 		self := expect(t, h.do(req{method: "DELETE", path: "/v1/users/" + h.users[auth.RoleAdmin], bearer: admin, headers: map[string]string{"If-Match": `"1"`}}), http.StatusConflict)
 		if str(self, "code") != "self_deactivation" {
 			t.Fatalf("self deactivation: %v", self)

@@ -97,9 +97,11 @@ func canSeeCandidate(ctx context.Context, c certification.Candidate) bool {
 	return false
 }
 
-// mayRegisterAt refuses a site_staff caller a candidate of another site, or of none.
+// mayRegisterAt refuses a site_staff caller a candidate without a site: they
+// register their own site's candidates only. (Another site is one they cannot see:
+// checkRegistration answers it as no such site.)
 func mayRegisterAt(ctx context.Context, siteID string) error {
-	if p, _ := auth.PrincipalFrom(ctx); p.Role == auth.RoleSiteStaff && siteID != p.TrainingSiteID {
+	if p, _ := auth.PrincipalFrom(ctx); p.Role == auth.RoleSiteStaff && siteID == "" {
 		return certification.ErrForbidden
 	}
 	return nil
@@ -109,8 +111,11 @@ func mayRegisterAt(ctx context.Context, siteID string) error {
 // transaction, so that a request bound to fail never queues for the write lock.
 // RegisterCandidate and UpdateCandidate apply the same rules again inside theirs.
 func (s *Service) PrecheckRegistration(ctx context.Context, in CandidateInput) error {
+	if err := mayRegisterAt(ctx, in.TrainingSiteID); err != nil {
+		return err
+	}
 	c := s.newCandidate(in)
-	return s.store.Read(ctx, func(tx Tx) error { return s.checkRegistration(tx, c) })
+	return s.store.Read(ctx, func(tx Tx) error { return s.checkRegistration(ctx, tx, c) })
 }
 
 // RegisterCandidate registers a candidate under ROUTE-OPEN, TERRITORY,
@@ -127,7 +132,7 @@ func (s *Service) RegisterCandidate(ctx context.Context, in CandidateInput) (cer
 		c.VAEAdmissibility = certification.VAEPending
 	}
 	err := s.store.Write(ctx, func(tx Tx) error {
-		if err := s.checkRegistration(tx, c); err != nil {
+		if err := s.checkRegistration(ctx, tx, c); err != nil {
 			return err
 		}
 		if err := s.insertOrUpdateUnique(ctx, tx, c, true); err != nil {
@@ -161,7 +166,7 @@ func (s *Service) UpdateCandidate(ctx context.Context, id string, expected int, 
 		case c.Route != certification.RouteVAE:
 			updated.VAEAdmissibility = certification.VAEPending
 		}
-		if err := s.checkRegistration(tx, updated); err != nil {
+		if err := s.checkRegistration(ctx, tx, updated); err != nil {
 			return err
 		}
 		if err := s.insertOrUpdateUnique(ctx, tx, updated, false); err != nil {
@@ -264,8 +269,9 @@ func (s *Service) newCandidate(in CandidateInput) certification.Candidate {
 	}
 }
 
-// checkRegistration loads what the registration rules need and applies them all.
-func (s *Service) checkRegistration(tx Tx, c certification.Candidate) error {
+// checkRegistration loads what the registration rules need and applies them all. A
+// site the caller may not see counts as no site at all.
+func (s *Service) checkRegistration(ctx context.Context, tx Tx, c certification.Candidate) error {
 	ref, err := tx.Certification(c.CertificationCode)
 	if errors.Is(err, certification.ErrNotFound) {
 		return certification.Check([]certification.Violation{{Field: "/certification_code", Message: "unknown certification " + c.CertificationCode}})
@@ -273,7 +279,7 @@ func (s *Service) checkRegistration(tx Tx, c certification.Candidate) error {
 		return err
 	}
 	r := certification.Registration{Candidate: c, Certification: ref}
-	if c.TrainingSiteID != "" {
+	if c.TrainingSiteID != "" && canSeeSite(ctx, c.TrainingSiteID) == nil {
 		site, err := tx.TrainingSite(c.TrainingSiteID)
 		switch {
 		case err == nil:

@@ -64,6 +64,8 @@ type Tx interface {
 	LockUser(id string) (User, error)
 	UserByEmail(email string) (User, error)
 	AdminExists() (bool, error)
+	// CountActiveAdmins counts the active admins other than the account except.
+	CountActiveAdmins(except string) (int, error)
 	InsertUser(u User) error
 	UpdateUser(u User) error
 

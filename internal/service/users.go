@@ -104,9 +104,14 @@ func (s *Service) UpdateUser(ctx context.Context, id string, expected int, in Us
 		if u.Version != expected {
 			return certification.ErrStale
 		}
-		oldEmail := u.Email
+		oldEmail, wasAdmin := u.Email, u.Role == auth.RoleAdmin && u.Active
 		if err := s.applyUserInput(&u, in); err != nil {
 			return err
+		}
+		if wasAdmin && u.Role != auth.RoleAdmin {
+			if err := keepAnAdmin(tx, u.ID); err != nil {
+				return err
+			}
 		}
 		if err := checkBinding(tx, u); err != nil {
 			return err
@@ -145,6 +150,11 @@ func (s *Service) DeactivateUser(ctx context.Context, id string, expected int) (
 		if u.Version != expected {
 			return certification.ErrStale
 		}
+		if u.Role == auth.RoleAdmin && u.Active {
+			if err := keepAnAdmin(tx, u.ID); err != nil {
+				return err
+			}
+		}
 		u.Active = false
 		u.Version++
 		u.UpdatedAt = s.Now()
@@ -178,13 +188,29 @@ func (s *Service) BootstrapAdmin(ctx context.Context, email, password string) (b
 	return created, err
 }
 
+// keepAnAdmin refuses a change that would leave no active admin but the account id.
+func keepAnAdmin(tx Tx, id string) error {
+	n, err := tx.CountActiveAdmins(id)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return &certification.ConflictError{Code: "last_admin", Message: "this is the last active administrator: make another one first"}
+	}
+	return nil
+}
+
 func (s *Service) applyUserInput(u *User, in UserInput) error {
 	u.Email = strings.ToLower(strings.TrimSpace(in.Email))
 	u.Role = in.Role
 	u.TrainingSiteID, u.JuryMemberID, u.CandidateID = in.TrainingSiteID, in.JuryMemberID, in.CandidateID
 	if in.Password != "" {
-		if len(in.Password) < 12 {
+		switch {
+		case len(in.Password) < 12:
 			return certification.Check([]certification.Violation{{Field: "/password", Message: "a password has at least 12 characters"}})
+		case len(in.Password) > 72:
+			// bcrypt reads 72 bytes; a longer password would be cut without a word.
+			return certification.Check([]certification.Violation{{Field: "/password", Message: "a password has at most 72 bytes"}})
 		}
 		h, err := auth.HashPassword(in.Password)
 		if err != nil {

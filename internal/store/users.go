@@ -51,6 +51,13 @@ func (t *tx) AdminExists() (bool, error) {
 	return n > 0, err
 }
 
+func (t *tx) CountActiveAdmins(except string) (int, error) {
+	var n int64
+	// Locked, so that two admins demoting each other cannot both succeed.
+	err := t.forUpdate().Model(&userRow{}).Where("role = ? AND active = ? AND id <> ?", string(auth.RoleAdmin), true, except).Count(&n).Error
+	return int(n), err
+}
+
 func (t *tx) InsertUser(u service.User) error {
 	return duplicate(t.db.Create(ptr(userToRow(u))).Error, "duplicate_email", "an account already uses this email")
 }
