@@ -2,8 +2,8 @@ package httpapi_test
 
 import (
 	"fmt"
-	"strings"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/apformation/certapi/internal/auth"
