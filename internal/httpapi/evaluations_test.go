@@ -164,6 +164,11 @@ func TestRetakesAndConflicts(t *testing.T) {
 		if str(p, "code") != "component_already_scheduled" {
 			t.Fatalf("twice: %v", p)
 		}
+		p = expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + e1 + "/result-correction", bearer: admin,
+			headers: map[string]string{"If-Match": `"1"`}, body: map[string]any{"grade": 13, "reason": "x"}}), http.StatusConflict)
+		if str(p, "code") != "no_result" {
+			t.Fatalf("correcting nothing: %v", p)
+		}
 		expect(t, recordResult(h, admin, e1, map[string]any{"grade": 13}), http.StatusOK)
 		p = expect(t, schedule(h, admin, cand, "E1", sitePierreBayle, "2019-09-09T09:00:00Z"), http.StatusConflict)
 		if str(p, "code") != "component_awaiting_validation" {

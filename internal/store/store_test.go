@@ -309,3 +309,16 @@ func TestEmbeddedRestartKeepsWrites(t *testing.T) {
 		t.Errorf("audit event: %+v", events[0])
 	}
 }
+
+// Foreign keys hold on both databases (SQLite enforces them only when told to, per
+// connection): a candidate at a site that does not exist is refused by the schema.
+func TestForeignKeysAreEnforced(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		db := testdb.Open(t, d).DB()
+		err := db.Exec(`INSERT INTO training_site_certifications (training_site_id, certification_code) VALUES (?, ?)`,
+			"01900000-0000-7000-8000-000000000000", "RNCP26206").Error
+		if err == nil {
+			t.Fatal("a link to a training site that does not exist was accepted")
+		}
+	})
+}
