@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/apformation/certapi/internal/config"
+	"github.com/apformation/certapi/internal/contracttest"
 	"github.com/apformation/certapi/internal/store"
 	"github.com/apformation/certapi/internal/testdb"
 )
@@ -111,9 +112,10 @@ func serveUntil(t *testing.T, env map[string]string, fn func(base string)) {
 			t.Fatalf("serve stopped: %v", err)
 		case <-time.After(50 * time.Millisecond):
 		}
-		if res, err := http.Get(base + "/readyz"); err == nil {
-			ready = res.StatusCode == http.StatusOK
-			res.Body.Close()
+		if c, err := net.Dial("tcp", env["CERTAPI_ADDR"]); err == nil {
+			c.Close()
+			code, _ := call(t, "GET", base+"/readyz", "", "", "")
+			ready = code == http.StatusOK
 		}
 	}
 	if !ready {
@@ -146,8 +148,15 @@ func call(t *testing.T, method, u, bearer, contentType, body string) (int, map[s
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := contracttest.Check(method, r.URL.RequestURI(), res.StatusCode, res.Header, raw); err != nil {
+		t.Fatalf("%s %s: the %d response does not match openapi.yaml: %v", method, r.URL.Path, res.StatusCode, err)
+	}
 	var m map[string]any
-	_ = json.NewDecoder(res.Body).Decode(&m)
+	_ = json.Unmarshal(raw, &m)
 	return res.StatusCode, m
 }
 

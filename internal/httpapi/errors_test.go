@@ -125,18 +125,15 @@ func TestResponseCheckCatchesDrift(t *testing.T) {
 	}
 }
 
+// The operational endpoints answer as the contract says, public.
 func TestOperationalEndpoints(t *testing.T) {
 	h := newHarness(t, "sqlite")
 	for _, path := range []string{"/healthz", "/readyz", "/openapi.yaml", "/docs", "/metrics"} {
-		rec := httptest.NewRecorder()
-		h.e.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
-		if rec.Code != http.StatusOK || rec.Body.Len() == 0 {
-			t.Errorf("%s: %d", path, rec.Code)
+		if res := h.do(req{method: "GET", path: path}); res.code != http.StatusOK || len(res.raw) == 0 {
+			t.Errorf("%s: %d", path, res.code)
 		}
 	}
-	rec := httptest.NewRecorder()
-	h.e.ServeHTTP(rec, httptest.NewRequest("GET", "/docs", nil))
-	page := rec.Body.String()
+	page := string(h.do(req{method: "GET", path: "/docs"}).raw)
 	for _, want := range []string{"createTrainingSite", "/v1/training-sites/{id}", "TrainingSiteCreate", "problem-rule_violation"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("/docs lacks %q", want)
@@ -145,16 +142,13 @@ func TestOperationalEndpoints(t *testing.T) {
 	if strings.Contains(page, "http://") || strings.Contains(page, "https://") {
 		t.Error("/docs loads something from the internet")
 	}
-	rec = httptest.NewRecorder()
-	h.e.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	if !strings.Contains(rec.Body.String(), `certapi_http_requests_total{method="GET",route="/docs",status="200"} 2`) {
-		t.Errorf("/metrics does not count requests by route: %s", rec.Body.String()[:500])
+	metrics := string(h.do(req{method: "GET", path: "/metrics"}).raw)
+	if !strings.Contains(metrics, `certapi_http_requests_total{method="GET",route="/docs",status="200"} 2`) {
+		t.Errorf("/metrics does not count requests by route: %.500s", metrics)
 	}
 	h.store.Close()
-	rec = httptest.NewRecorder()
-	h.e.ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
-	if rec.Code != http.StatusServiceUnavailable {
-		t.Errorf("/readyz with the database closed: %d", rec.Code)
+	if res := h.do(req{method: "GET", path: "/readyz"}); res.code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz with the database closed: %d", res.code)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -16,14 +15,13 @@ import (
 
 	"github.com/apformation/certapi/api"
 	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/contracttest"
 	"github.com/apformation/certapi/internal/httpapi"
 	"github.com/apformation/certapi/internal/service"
 	"github.com/apformation/certapi/internal/store"
 	"github.com/apformation/certapi/internal/testdb"
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
@@ -37,24 +35,7 @@ const (
 
 var roles = []auth.Role{auth.RoleAdmin, auth.RoleDirector, auth.RoleSiteStaff, auth.RoleJuryMember, auth.RoleCandidate}
 
-var (
-	specOnce   sync.Once
-	spec       *openapi3.T
-	specRouter routers.Router
-)
-
-func contract(t testing.TB) (*openapi3.T, routers.Router) {
-	specOnce.Do(func() {
-		var err error
-		if spec, err = httpapi.Spec(); err != nil {
-			panic(err)
-		}
-		if specRouter, err = gorillamux.NewRouter(spec); err != nil {
-			panic(err)
-		}
-	})
-	return spec, specRouter
-}
+func contract(testing.TB) (*openapi3.T, routers.Router) { return contracttest.Contract() }
 
 // harness is the whole service over a fresh database: every request goes through
 // the full Echo stack, and every response is validated against openapi.yaml.
@@ -251,34 +232,7 @@ func validateResponse(t testing.TB, r req, res response) {
 }
 
 func checkResponse(r req, res response) error {
-	doc, router := contract(nil)
-	vreq := httptest.NewRequest(r.method, r.path, nil)
-	route, params, err := router.FindRoute(vreq)
-	if err != nil || res.code == http.StatusMethodNotAllowed {
-		if strings.HasPrefix(r.path, "/v1") || res.code >= 400 {
-			return checkProblem(doc, res)
-		}
-		return nil
-	}
-	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: vreq, PathParams: params, Route: route},
-		Status:                 res.code,
-		Header:                 res.hdr,
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	}
-	in.SetBodyBytes(res.raw)
-	return openapi3filter.ValidateResponse(context.Background(), in)
-}
-
-func checkProblem(doc *openapi3.T, res response) error {
-	if ct := res.hdr.Get("Content-Type"); ct != "application/problem+json" {
-		return fmt.Errorf("error response with Content-Type %q, want application/problem+json", ct)
-	}
-	var v any
-	if err := json.Unmarshal(res.raw, &v); err != nil {
-		return fmt.Errorf("problem is not JSON: %w", err)
-	}
-	return doc.Components.Schemas["Problem"].Value.VisitJSON(v)
+	return contracttest.Check(r.method, r.path, res.code, res.hdr, res.raw)
 }
 
 // expect fails the test unless the response has the status, and returns its JSON.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apformation/certapi/internal/auth"
@@ -66,7 +67,7 @@ func TestRoleMatrix(t *testing.T) {
 	}
 	for path, item := range doc.Paths.Map() {
 		for method := range item.Operations() {
-			if !covered[method+" "+path] && path != "/v1/auth/token" {
+			if !covered[method+" "+path] && path != "/v1/auth/token" && strings.HasPrefix(path, "/v1/") {
 				t.Errorf("the role matrix does not cover %s %s", method, path)
 			}
 		}
