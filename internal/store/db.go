@@ -48,6 +48,10 @@ type Store struct {
 	// referential is read on most requests and changes rarely, and every change
 	// moves the version on.
 	referentials sync.Map // code → cachedReferential
+	// writer serialises write transactions on SQLite, which takes one writer at a
+	// time anyway: waiting here, in order, beats SQLite's busy-wait back-off, whose
+	// sleeps make the slowest writes very slow under load.
+	writer sync.Mutex
 }
 
 // Open connects to the database the options name; it does not migrate.

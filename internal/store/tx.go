@@ -30,6 +30,10 @@ func (s *Store) Read(ctx context.Context, fn func(service.Tx) error) error {
 // Write runs fn in one transaction. A deadlock or lock timeout (MySQL) rolls back and
 // runs fn again, up to three times, with a short pause.
 func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
+	if s.dialect == SQLite {
+		s.writer.Lock()
+		defer s.writer.Unlock()
+	}
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		err = s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
