@@ -70,6 +70,10 @@ func GradeResult(comp Component, r Result) (*float64, []Violation) {
 		inScale(field, v)
 		grades = append(grades, *v)
 	}
+	if g.Combination != "" && g.Combination != "mean" {
+		vs = append(vs, Violation{Rule: RuleGrading, Field: "/" + comp.Parts[0].ID + "_grade",
+			Message: fmt.Sprintf("the grading settings of %s combine its parts by %q, which this service does not know", comp.ID, g.Combination)})
+	}
 	if len(vs) > 0 {
 		return nil, vs
 	}

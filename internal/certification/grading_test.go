@@ -43,6 +43,8 @@ func TestGradeResult(t *testing.T) {
 		{"E4 with one grade for the whole", e4, certification.Result{Grade: f(14)}, nil, "[/grade /dossier_grade /defence_grade]"},
 		{"E4 with a part off the scale", e4, certification.Result{DossierGrade: f(21), DefenceGrade: f(14)}, nil, "[/dossier_grade]"},
 		{"absent", e4, certification.Result{Absent: true}, nil, "[]"},
+		{"E4 with no combination set: the mean", certification.Component{ID: "E4", Grading: certification.Grading{ScaleMax: 20, PassMark: 10}, Parts: e4.Parts}, certification.Result{DossierGrade: f(8), DefenceGrade: f(12)}, f(10), "[]"},
+		{"E4 with a combination the service does not know", certification.Component{ID: "E4", Grading: certification.Grading{ScaleMax: 20, PassMark: 10, Combination: "max"}, Parts: e4.Parts}, certification.Result{DossierGrade: f(8), DefenceGrade: f(12)}, nil, "[/dossier_grade]"},
 		{"absent with a grade", e1, certification.Result{Absent: true, Grade: f(3)}, nil, "[/absent]"},
 	}
 	for _, c := range cases {
