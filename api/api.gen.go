@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"path"
@@ -109,6 +110,42 @@ func (e CandidateStatus) Valid() bool {
 	}
 }
 
+// Defines values for CertificateKind.
+const (
+	CertificateKindAttestation CertificateKind = "attestation"
+	CertificateKindCertificate CertificateKind = "certificate"
+)
+
+// Valid indicates whether the value is a known member of the CertificateKind enum.
+func (e CertificateKind) Valid() bool {
+	switch e {
+	case CertificateKindAttestation:
+		return true
+	case CertificateKindCertificate:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CertificateStatus.
+const (
+	Revoked CertificateStatus = "revoked"
+	Valid   CertificateStatus = "valid"
+)
+
+// Valid indicates whether the value is a known member of the CertificateStatus enum.
+func (e CertificateStatus) Valid() bool {
+	switch e {
+	case Revoked:
+		return true
+	case Valid:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ComponentForm.
 const (
 	DossierAndDefence ComponentForm = "dossier_and_defence"
@@ -139,6 +176,27 @@ func (e ComponentPartId) Valid() bool {
 	case Defence:
 		return true
 	case Dossier:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DecisionStatus.
+const (
+	Draft      DecisionStatus = "draft"
+	Published  DecisionStatus = "published"
+	Superseded DecisionStatus = "superseded"
+)
+
+// Valid indicates whether the value is a known member of the DecisionStatus enum.
+func (e DecisionStatus) Valid() bool {
+	switch e {
+	case Draft:
+		return true
+	case Published:
+		return true
+	case Superseded:
 		return true
 	default:
 		return false
@@ -178,6 +236,87 @@ const (
 func (e GradingCombination) Valid() bool {
 	switch e {
 	case Mean:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JuryRole.
+const (
+	PedagogicalDirector JuryRole = "pedagogical_director"
+	Professional        JuryRole = "professional"
+)
+
+// Valid indicates whether the value is a known member of the JuryRole enum.
+func (e JuryRole) Valid() bool {
+	switch e {
+	case PedagogicalDirector:
+		return true
+	case Professional:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for JurySessionStatus.
+const (
+	Closed       JurySessionStatus = "closed"
+	Deliberating JurySessionStatus = "deliberating"
+	Planned      JurySessionStatus = "planned"
+)
+
+// Valid indicates whether the value is a known member of the JurySessionStatus enum.
+func (e JurySessionStatus) Valid() bool {
+	switch e {
+	case Closed:
+		return true
+	case Deliberating:
+		return true
+	case Planned:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MemberLinkKind.
+const (
+	Employer MemberLinkKind = "employer"
+	Other    MemberLinkKind = "other"
+	Trainer  MemberLinkKind = "trainer"
+)
+
+// Valid indicates whether the value is a known member of the MemberLinkKind enum.
+func (e MemberLinkKind) Valid() bool {
+	switch e {
+	case Employer:
+		return true
+	case Other:
+		return true
+	case Trainer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for Outcome.
+const (
+	Award   Outcome = "award"
+	Partial Outcome = "partial"
+	Refusal Outcome = "refusal"
+)
+
+// Valid indicates whether the value is a known member of the Outcome enum.
+func (e Outcome) Valid() bool {
+	switch e {
+	case Award:
+		return true
+	case Partial:
+		return true
+	case Refusal:
 		return true
 	default:
 		return false
@@ -379,7 +518,7 @@ func (e VaeAdmissibilityDecisionDecision) Valid() bool {
 	}
 }
 
-// AccessRoute Example: {"id":"apprenticeship","jury":null,"label":{"en":"Apprenticeship contract","fr":"En contrat d'apprentissage"},"open":false}
+// AccessRoute Example: {"id":"apprenticeship","jury":null,"label":{"en":"Apprenticeship contract","fr":"En contrat d'apprentissage"},"open":false,"opens_on":null,"permanent_acquisitions":false}
 type AccessRoute struct {
 	// Id An access route (voie d'accès).
 	//
@@ -390,6 +529,12 @@ type AccessRoute struct {
 	// Label Example: {"en":"Defining the mission","fr":"Définition de la mission"}
 	Label Label `json:"label"`
 	Open  bool  `json:"open"`
+
+	// OpensOn The first day enrolment through the route is possible (ROUTE-OPENING); null: since the certification exists.
+	OpensOn *openapi_types.Date `json:"opens_on"`
+
+	// PermanentAcquisitions Components validated through this route never expire (VALIDITY: VAE).
+	PermanentAcquisitions bool `json:"permanent_acquisitions"`
 }
 
 // Activity Example: {"id":"F1.A1","title":{"en":"Defining the mission","fr":"Définition de la mission"}}
@@ -466,7 +611,7 @@ type Cancellation struct {
 	Reason string `json:"reason"`
 }
 
-// Candidate Example: {"address":{"city":"Montpellier","country_code":"FR","line1":"3 rue de la Loge","line2":null,"postal_code":"34000"},"birth_date":"1995-04-12","birth_name":"Martin","birth_place":{"country_code":"FR","insee_code":"34172","name":"Montpellier","postal_code":null},"certification_code":"RNCP26206","created_at":"2026-12-15T09:00:00Z","email":"camille.martin@example.org","enrolled_on":"2026-12-15","first_name":"Camille","id":"0190a1b2-0000-7000-8000-0000000000d1","phone":"+33 6 12 34 56 78","route":"continuing_education","sex":"F","status":"enrolled","training_site_id":"00000000-0000-7000-8000-00000000b003","updated_at":"2026-12-15T09:00:00Z","usage_name":null,"vae_admissibility":null,"vae_admissibility_decided_on":null,"version":1,"withdrawal_reason":null,"withdrawn_on":null}
+// Candidate Example: {"address":{"city":"Montpellier","country_code":"FR","line1":"3 rue de la Loge","line2":null,"postal_code":"34000"},"birth_date":"1995-04-12","birth_name":"Martin","birth_place":{"country_code":"FR","insee_code":"34172","name":"Montpellier","postal_code":null},"certificate_number":null,"certification_code":"RNCP26206","created_at":"2026-12-15T09:00:00Z","email":"camille.martin@example.org","enrolled_on":"2026-12-15","first_name":"Camille","id":"0190a1b2-0000-7000-8000-0000000000d1","phone":"+33 6 12 34 56 78","route":"continuing_education","sex":"F","status":"enrolled","superseded_by":null,"training_site_id":"00000000-0000-7000-8000-00000000b003","updated_at":"2026-12-15T09:00:00Z","usage_name":null,"vae_admissibility":null,"vae_admissibility_decided_on":null,"vae_experience_months":null,"vae_required_months":null,"version":1,"withdrawal_reason":null,"withdrawn_on":null}
 type Candidate struct {
 	// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
 	Address   Address            `json:"address"`
@@ -476,7 +621,10 @@ type Candidate struct {
 	// BirthPlace The birth commune, by INSEE code or postal code (at least one), as the Caisse des Dépôts needs it.
 	//
 	// Example: {"country_code":"FR","insee_code":"31555","name":"Toulouse","postal_code":null}
-	BirthPlace        BirthPlace          `json:"birth_place"`
+	BirthPlace BirthPlace `json:"birth_place"`
+
+	// CertificateNumber The certificate of the candidate's award
+	CertificateNumber *string             `json:"certificate_number"`
 	CertificationCode string              `json:"certification_code"`
 	CreatedAt         time.Time           `json:"created_at"`
 	Email             openapi_types.Email `json:"email"`
@@ -497,7 +645,10 @@ type Candidate struct {
 	//
 	//
 	// Example: enrolled
-	Status         CandidateStatus     `json:"status"`
+	Status CandidateStatus `json:"status"`
+
+	// SupersededBy The person's later registration
+	SupersededBy   *openapi_types.UUID `json:"superseded_by"`
 	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
 	UpdatedAt      time.Time           `json:"updated_at"`
 	UsageName      *string             `json:"usage_name"`
@@ -505,9 +656,15 @@ type Candidate struct {
 	// VaeAdmissibility VAE candidates only; null on other routes.
 	VaeAdmissibility          *CandidateVaeAdmissibility `json:"vae_admissibility"`
 	VaeAdmissibilityDecidedOn *openapi_types.Date        `json:"vae_admissibility_decided_on"`
-	Version                   int                        `json:"version"`
-	WithdrawalReason          *string                    `json:"withdrawal_reason"`
-	WithdrawnOn               *openapi_types.Date        `json:"withdrawn_on"`
+
+	// VaeExperienceMonths The experience the admissibility decision relied on (VAE-EXPERIENCE).
+	VaeExperienceMonths *int `json:"vae_experience_months"`
+
+	// VaeRequiredMonths The experience the law required on the day of the application.
+	VaeRequiredMonths *int                `json:"vae_required_months"`
+	Version           int                 `json:"version"`
+	WithdrawalReason  *string             `json:"withdrawal_reason"`
+	WithdrawnOn       *openapi_types.Date `json:"withdrawn_on"`
 }
 
 // CandidateSex defines model for Candidate.Sex.
@@ -573,19 +730,84 @@ type Capacity struct {
 	Statement Label `json:"statement"`
 }
 
-// Certification Example: {"access_routes":[],"acquired_components_validity_years":5,"capacities":[],"certifier":"AP Formation","code":"RNCP26206","components":[],"current_registration_period":null,"excluded_territories":[],"functions":[],"jury":{"description":{"en":"The Directeur Pédagogique and 4 professionals","fr":"Le Directeur Pédagogique et 4 professionnels"},"pedagogical_directors":1,"professionals":4,"size":5},"level":{"eqf":6,"nomenclature_1969":"II"},"nsf":[{"code":"320m","label":"Spécialités plurivalentes de la communication et de l'information"}],"registration_periods":[],"rome":[{"code":"E1101","label":"Animation de site multimédia"}],"sectors":[{"code":"B2B","label":"business to business"}],"signatory":"Directeur","sites":[],"summary":"Le community manager développe et assure la présence de la marque sur les plates-formes web.","title":"Community manager","version":1}
+// Certificate A certificate as the certifier and its holder see it.
+//
+// Example: {"awarded_on":"2027-06-20","candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","certification_code":"RNCP26206","components":[],"decision_id":"0190a1b2-0000-7000-8000-0000000000c9","holder_name":"Camille Martin","issued_at":"2027-06-20T17:30:00Z","kind":"certificate","number":"7K3M-9Q2F-X4TR-B8WN-C5HD-2Z6P","revocation_reason":null,"revoked_at":null,"status":"valid","verification_url":"https://certification.apformation.fr/v1/certificates/7K3M-9Q2F-X4TR-B8WN-C5HD-2Z6P"}
+type Certificate struct {
+	AwardedOn         openapi_types.Date   `json:"awarded_on"`
+	CandidateId       openapi_types.UUID   `json:"candidate_id"`
+	CertificationCode string               `json:"certification_code"`
+	Components        []CertifiedComponent `json:"components"`
+	DecisionId        openapi_types.UUID   `json:"decision_id"`
+	HolderName        string               `json:"holder_name"`
+	IssuedAt          time.Time            `json:"issued_at"`
+
+	// Kind `certificate` for an award, `attestation` for a partial validation.
+	//
+	// Example: certificate
+	Kind             CertificateKind `json:"kind"`
+	Number           string          `json:"number"`
+	RevocationReason *string         `json:"revocation_reason"`
+	RevokedAt        *time.Time      `json:"revoked_at"`
+
+	// Status Example: valid
+	Status          CertificateStatus `json:"status"`
+	VerificationUrl string            `json:"verification_url"`
+}
+
+// CertificateKind `certificate` for an award, `attestation` for a partial validation.
+//
+// Example: certificate
+type CertificateKind string
+
+// CertificateList Example: {"items":[]}
+type CertificateList struct {
+	Items []Certificate `json:"items"`
+}
+
+// CertificateStatus Example: valid
+type CertificateStatus string
+
+// CertificateVerification What anyone holding a certificate's number may learn of it.
+//
+// Example: {"awarded_on":"2027-06-20","certification_code":"RNCP26206","certification_title":"Community manager","components":[],"holder_name":"Camille Martin","kind":"certificate","number":"7K3M-9Q2F-X4TR-B8WN-C5HD-2Z6P","revoked_on":null,"status":"valid","verification_url":"https://certification.apformation.fr/v1/certificates/7K3M-9Q2F-X4TR-B8WN-C5HD-2Z6P"}
+type CertificateVerification struct {
+	AwardedOn          openapi_types.Date `json:"awarded_on"`
+	CertificationCode  string             `json:"certification_code"`
+	CertificationTitle string             `json:"certification_title"`
+
+	// Components For an attestation, the components acquired and their validity; empty for a certificate.
+	Components []CertifiedComponent `json:"components"`
+	HolderName string               `json:"holder_name"`
+
+	// Kind `certificate` for an award, `attestation` for a partial validation.
+	//
+	// Example: certificate
+	Kind      CertificateKind     `json:"kind"`
+	Number    string              `json:"number"`
+	RevokedOn *openapi_types.Date `json:"revoked_on"`
+
+	// Status Example: valid
+	Status          CertificateStatus `json:"status"`
+	VerificationUrl string            `json:"verification_url"`
+}
+
+// Certification Example: {"access_routes":[],"acquired_components_validity_years":5,"award_grace_months":12,"capacities":[],"certifier":"AP Formation","code":"RNCP26206","components":[],"current_registration_period":null,"excluded_territories":[],"functions":[],"jury":{"description":{"en":"The Directeur Pédagogique and 4 professionals","fr":"Le Directeur Pédagogique et 4 professionnels"},"pedagogical_directors":1,"professionals":4,"size":5},"level":{"eqf":6,"nomenclature_1969":"II"},"nsf":[{"code":"320m","label":"Spécialités plurivalentes de la communication et de l'information"}],"registration_periods":[],"rome":[{"code":"E1101","label":"Animation de site multimédia"}],"sectors":[{"code":"B2B","label":"business to business"}],"signatory":"Directeur","sites":[],"summary":"Le community manager développe et assure la présence de la marque sur les plates-formes web.","title":"Community manager","version":1}
 type Certification struct {
 	AccessRoutes []AccessRoute `json:"access_routes"`
 
-	// AcquiredComponentsValidityYears How long an acquired component stays valid; null when acquisitions never expire.
-	AcquiredComponentsValidityYears *int                `json:"acquired_components_validity_years"`
-	Capacities                      []Capacity          `json:"capacities"`
-	Certifier                       string              `json:"certifier"`
-	Code                            string              `json:"code"`
-	Components                      []Component         `json:"components"`
-	CurrentRegistrationPeriod       *RegistrationPeriod `json:"current_registration_period"`
-	ExcludedTerritories             []ExcludedTerritory `json:"excluded_territories"`
-	Functions                       []Function          `json:"functions"`
+	// AcquiredComponentsValidityYears How long an acquired component stays valid, through the anniversary included; null when acquisitions never expire. A route may make its acquisitions permanent.
+	AcquiredComponentsValidityYears *int `json:"acquired_components_validity_years"`
+
+	// AwardGraceMonths After the last registration period ended, how long a jury may still award the certification to candidates enrolled while it ran (REGISTRATION-PERIOD).
+	AwardGraceMonths          int                 `json:"award_grace_months"`
+	Capacities                []Capacity          `json:"capacities"`
+	Certifier                 string              `json:"certifier"`
+	Code                      string              `json:"code"`
+	Components                []Component         `json:"components"`
+	CurrentRegistrationPeriod *RegistrationPeriod `json:"current_registration_period"`
+	ExcludedTerritories       []ExcludedTerritory `json:"excluded_territories"`
+	Functions                 []Function          `json:"functions"`
 
 	// Jury Example: {"description":{"en":"The Directeur Pédagogique and 4 professionals","fr":"Le Directeur Pédagogique et 4 professionnels"},"pedagogical_directors":1,"professionals":4,"size":5}
 	Jury  JuryComposition `json:"jury"`
@@ -633,6 +855,19 @@ type CertificationSummary struct {
 	Title                     string              `json:"title"`
 }
 
+// CertifiedComponent Example: {"acquired_on":"2027-06-20","component":"E1","valid_until":"2032-06-20"}
+type CertifiedComponent struct {
+	AcquiredOn openapi_types.Date `json:"acquired_on"`
+
+	// Component A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
+	//
+	// Example: E4
+	Component ComponentId `json:"component"`
+
+	// ValidUntil null when acquired permanently.
+	ValidUntil *openapi_types.Date `json:"valid_until"`
+}
+
 // CodedLabel Example: {"code":"E1101","label":"Animation de site multimédia"}
 type CodedLabel struct {
 	Code  string `json:"code"`
@@ -677,7 +912,89 @@ type ComponentPart struct {
 // ComponentPartId defines model for ComponentPart.Id.
 type ComponentPartId string
 
-// Evaluation Example: {"cancellation_reason":null,"cancelled_at":null,"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","certification_code":"RNCP26206","component":"E1","created_at":"2027-01-10T10:00:00Z","id":"0190a1b2-0000-7000-8000-0000000000e1","result":null,"scheduled_at":"2027-03-02T09:00:00Z","site_id":"00000000-0000-7000-8000-00000000b001","status":"scheduled","updated_at":"2027-01-10T10:00:00Z","validated_on":null,"version":1}
+// DecidedComponent Example: {"acquired_on":"2027-06-20","component":"E4","evaluation_id":"0190a1b2-0000-7000-8000-0000000000e4","valid_until":"2032-06-20","validated_now":true}
+type DecidedComponent struct {
+	AcquiredOn openapi_types.Date `json:"acquired_on"`
+
+	// Component A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
+	//
+	// Example: E4
+	Component    ComponentId        `json:"component"`
+	EvaluationId openapi_types.UUID `json:"evaluation_id"`
+
+	// ValidUntil The last valid day; null when acquired permanently (VAE).
+	ValidUntil *openapi_types.Date `json:"valid_until"`
+
+	// ValidatedNow Validated by this decision; otherwise acquired earlier and still valid.
+	ValidatedNow bool `json:"validated_now"`
+}
+
+// Decision Example: {"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","certificate_number":"7K3M-9Q2F-X4TR-B8WN-C5HD-2Z6P","corrects":null,"decided_at":"2027-06-20T16:00:00Z","decided_by":"0190a1b2-0000-7000-8000-0000000000b0","id":"0190a1b2-0000-7000-8000-0000000000c9","jury_session_id":"0190a1b2-0000-7000-8000-0000000000a1","outcome":"award","published_at":"2027-06-20T17:30:00Z","reason":"Les quatre composantes sont acquises.","revision":1,"status":"published","superseded_by":null,"validated_components":[{"acquired_on":"2027-06-20","component":"E4","evaluation_id":"0190a1b2-0000-7000-8000-0000000000e4","valid_until":"2032-06-20","validated_now":true}]}
+type Decision struct {
+	CandidateId openapi_types.UUID `json:"candidate_id"`
+
+	// CertificateNumber The certificate (award) or attestation (partial) the published decision issued.
+	CertificateNumber *string `json:"certificate_number"`
+
+	// Corrects The decision this one corrects.
+	Corrects      *openapi_types.UUID `json:"corrects"`
+	DecidedAt     time.Time           `json:"decided_at"`
+	DecidedBy     string              `json:"decided_by"`
+	Id            openapi_types.UUID  `json:"id"`
+	JurySessionId openapi_types.UUID  `json:"jury_session_id"`
+
+	// Outcome `award` (the certification is delivered), `partial` (a partial validation: the components held, each with its expiry), `refusal`.
+	//
+	// Example: award
+	Outcome     Outcome    `json:"outcome"`
+	PublishedAt *time.Time `json:"published_at"`
+	Reason      string     `json:"reason"`
+
+	// Revision 1 for a decision
+	Revision int            `json:"revision"`
+	Status   DecisionStatus `json:"status"`
+
+	// SupersededBy The correction that replaced this decision.
+	SupersededBy *openapi_types.UUID `json:"superseded_by"`
+
+	// ValidatedComponents What the candidate holds after the decision.
+	ValidatedComponents []DecidedComponent `json:"validated_components"`
+}
+
+// DecisionStatus defines model for Decision.Status.
+type DecisionStatus string
+
+// DecisionCreate Example: {"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","outcome":"award","reason":"Les quatre composantes sont acquises."}
+type DecisionCreate struct {
+	CandidateId openapi_types.UUID `json:"candidate_id"`
+
+	// Corrects For a correction of a closed session's decision
+	Corrects *openapi_types.UUID `json:"corrects,omitempty"`
+
+	// Outcome `award` (the certification is delivered), `partial` (a partial validation: the components held, each with its expiry), `refusal`.
+	//
+	// Example: award
+	Outcome *Outcome `json:"outcome,omitempty"`
+	Reason  string   `json:"reason"`
+
+	// ValidatedComponents The passing results the jury validates; absent, every one the facts allow.
+	ValidatedComponents *[]ComponentId `json:"validated_components,omitempty"`
+}
+
+// DecisionList defines model for DecisionList.
+type DecisionList struct {
+	Items []Decision `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// DeliberationClose Example: {"signatures":[{"member_id":"0190a1b2-0000-7000-8000-0000000000f1","signed_at":"2027-06-20T17:30:00Z"}]}
+type DeliberationClose struct {
+	Signatures []Signature `json:"signatures"`
+}
+
+// Evaluation Example: {"cancellation_reason":null,"cancelled_at":null,"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","certification_code":"RNCP26206","component":"E1","created_at":"2027-01-10T10:00:00Z","ends_at":null,"id":"0190a1b2-0000-7000-8000-0000000000e1","jury_session_id":null,"result":null,"scheduled_at":"2027-03-02T09:00:00Z","status":"scheduled","training_site_id":"00000000-0000-7000-8000-00000000b001","updated_at":"2027-01-10T10:00:00Z","validated_on":null,"version":1}
 type Evaluation struct {
 	CancellationReason *string            `json:"cancellation_reason"`
 	CancelledAt        *time.Time         `json:"cancelled_at"`
@@ -687,32 +1004,47 @@ type Evaluation struct {
 	// Component A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
 	//
 	// Example: E4
-	Component   ComponentId        `json:"component"`
-	CreatedAt   time.Time          `json:"created_at"`
-	Id          openapi_types.UUID `json:"id"`
-	Result      *EvaluationResult  `json:"result"`
-	ScheduledAt time.Time          `json:"scheduled_at"`
-	SiteId      openapi_types.UUID `json:"site_id"`
+	Component ComponentId `json:"component"`
+	CreatedAt time.Time   `json:"created_at"`
+
+	// EndsAt When a defence slot ends (DEFENCE-SLOT); null for another sitting.
+	EndsAt *time.Time         `json:"ends_at"`
+	Id     openapi_types.UUID `json:"id"`
+
+	// JurySessionId The jury session that hears a defence; null for another sitting.
+	JurySessionId *openapi_types.UUID `json:"jury_session_id"`
+	Result        *EvaluationResult   `json:"result"`
+
+	// ScheduledAt When the sitting
+	ScheduledAt time.Time `json:"scheduled_at"`
 
 	// Status Example: scheduled
-	Status    EvaluationStatus `json:"status"`
-	UpdatedAt time.Time        `json:"updated_at"`
+	Status         EvaluationStatus   `json:"status"`
+	TrainingSiteId openapi_types.UUID `json:"training_site_id"`
+	UpdatedAt      time.Time          `json:"updated_at"`
 
 	// ValidatedOn The day a jury validated the result; the component is acquired from then.
 	ValidatedOn *openapi_types.Date `json:"validated_on"`
 	Version     int                 `json:"version"`
 }
 
-// EvaluationCreate Example: {"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","component":"E1","scheduled_at":"2027-03-02T09:00:00Z","site_id":"00000000-0000-7000-8000-00000000b001"}
+// EvaluationCreate Example: {"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","component":"E1","scheduled_at":"2027-03-02T09:00:00Z","training_site_id":"00000000-0000-7000-8000-00000000b001"}
 type EvaluationCreate struct {
 	CandidateId openapi_types.UUID `json:"candidate_id"`
 
 	// Component A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
 	//
 	// Example: E4
-	Component   ComponentId        `json:"component"`
-	ScheduledAt time.Time          `json:"scheduled_at"`
-	SiteId      openapi_types.UUID `json:"site_id"`
+	Component ComponentId `json:"component"`
+
+	// JurySessionId For a defence (E4)
+	JurySessionId *openapi_types.UUID `json:"jury_session_id,omitempty"`
+
+	// ScheduledAt When the sitting
+	ScheduledAt time.Time `json:"scheduled_at"`
+
+	// TrainingSiteId Where the sitting takes place; a defence takes place at its session's site.
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id,omitempty"`
 }
 
 // EvaluationList defines model for EvaluationList.
@@ -783,6 +1115,99 @@ type JuryComposition struct {
 	Size                 int   `json:"size"`
 }
 
+// JuryMember Example: {"active":true,"created_at":"2027-01-10T10:00:00Z","email":"claire.dubois@pixel.example","full_name":"Claire Dubois","id":"0190a1b2-0000-7000-8000-0000000000f1","links":[{"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","kind":"employer","training_site_id":null}],"organisation":"Agence Pixel, Toulouse","phone":null,"role":"professional","updated_at":"2027-01-10T10:00:00Z","version":1}
+type JuryMember struct {
+	Active       bool                `json:"active"`
+	CreatedAt    time.Time           `json:"created_at"`
+	Email        openapi_types.Email `json:"email"`
+	FullName     string              `json:"full_name"`
+	Id           openapi_types.UUID  `json:"id"`
+	Links        []MemberLink        `json:"links"`
+	Organisation string              `json:"organisation"`
+	Phone        *string             `json:"phone"`
+
+	// Role The seat a member holds on a jury (JURY-COMPOSITION).
+	//
+	// Example: professional
+	Role      JuryRole  `json:"role"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Version   int       `json:"version"`
+}
+
+// JuryMemberCreate Example: {"email":"claire.dubois@pixel.example","full_name":"Claire Dubois","links":[],"organisation":"Agence Pixel, Toulouse","role":"professional"}
+type JuryMemberCreate struct {
+	Email        openapi_types.Email `json:"email"`
+	FullName     string              `json:"full_name"`
+	Links        *[]MemberLink       `json:"links,omitempty"`
+	Organisation string              `json:"organisation"`
+	Phone        *string             `json:"phone,omitempty"`
+
+	// Role The seat a member holds on a jury (JURY-COMPOSITION).
+	//
+	// Example: professional
+	Role JuryRole `json:"role"`
+}
+
+// JuryMemberList defines model for JuryMemberList.
+type JuryMemberList struct {
+	Items []JuryMember `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// JuryMemberPatch Example: {"links":[{"kind":"trainer","training_site_id":"00000000-0000-7000-8000-00000000b003"}]}
+type JuryMemberPatch = json.RawMessage
+
+// JuryRole The seat a member holds on a jury (JURY-COMPOSITION).
+//
+// Example: professional
+type JuryRole string
+
+// JurySession Example: {"certification_code":"RNCP26206","closed_at":null,"created_at":"2027-01-10T10:00:00Z","deliberation_started_at":null,"held_on":"2027-06-20","id":"0190a1b2-0000-7000-8000-0000000000a1","member_ids":["0190a1b2-0000-7000-8000-0000000000f1"],"signatures":[],"status":"planned","training_site_id":"00000000-0000-7000-8000-00000000b001","updated_at":"2027-01-10T10:00:00Z","version":1}
+type JurySession struct {
+	CertificationCode     string               `json:"certification_code"`
+	ClosedAt              *time.Time           `json:"closed_at"`
+	CreatedAt             time.Time            `json:"created_at"`
+	DeliberationStartedAt *time.Time           `json:"deliberation_started_at"`
+	HeldOn                openapi_types.Date   `json:"held_on"`
+	Id                    openapi_types.UUID   `json:"id"`
+	MemberIds             []openapi_types.UUID `json:"member_ids"`
+	Signatures            []Signature          `json:"signatures"`
+
+	// Status `planned` (members and defences are set), `deliberating` (from the first decision: members are fixed), `closed` (signed and published).
+	//
+	// Example: planned
+	Status         JurySessionStatus  `json:"status"`
+	TrainingSiteId openapi_types.UUID `json:"training_site_id"`
+	UpdatedAt      time.Time          `json:"updated_at"`
+	Version        int                `json:"version"`
+}
+
+// JurySessionCreate Example: {"certification_code":"RNCP26206","held_on":"2027-06-20","member_ids":[],"training_site_id":"00000000-0000-7000-8000-00000000b001"}
+type JurySessionCreate struct {
+	CertificationCode string                `json:"certification_code"`
+	HeldOn            openapi_types.Date    `json:"held_on"`
+	MemberIds         *[]openapi_types.UUID `json:"member_ids,omitempty"`
+	TrainingSiteId    openapi_types.UUID    `json:"training_site_id"`
+}
+
+// JurySessionList defines model for JurySessionList.
+type JurySessionList struct {
+	Items []JurySession `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// JurySessionPatch Example: {"held_on":"2027-06-27"}
+type JurySessionPatch = json.RawMessage
+
+// JurySessionStatus `planned` (members and defences are set), `deliberating` (from the first decision: members are fixed), `closed` (signed and published).
+//
+// Example: planned
+type JurySessionStatus string
+
 // Label Example: {"en":"Defining the mission","fr":"Définition de la mission"}
 type Label struct {
 	En string `json:"en"`
@@ -794,6 +1219,70 @@ type ListMeta struct {
 	// NextCursor Pass as `cursor` for the next page; null on the last page.
 	NextCursor *string `json:"next_cursor"`
 }
+
+// MemberLink A link the member declares to a candidate or to a training site (JURY-INDEPENDENCE); exactly one of the two ids.
+//
+// Example: {"candidate_id":null,"kind":"trainer","training_site_id":"00000000-0000-7000-8000-00000000b003"}
+type MemberLink struct {
+	CandidateId    *openapi_types.UUID `json:"candidate_id,omitempty"`
+	Kind           MemberLinkKind      `json:"kind"`
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id,omitempty"`
+}
+
+// MemberLinkKind defines model for MemberLink.Kind.
+type MemberLinkKind string
+
+// Minutes The procès-verbal of a closed session (MINUTES).
+//
+// Example: {"certification_code":"RNCP26206","certification_title":"Community manager","closed_at":"2027-06-20T17:30:00Z","decisions":[],"held_on":"2027-06-20","jury_session_id":"0190a1b2-0000-7000-8000-0000000000a1","members_present":[],"site":{"address":{"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"},"name":"AP Formation","training_site_id":"00000000-0000-7000-8000-00000000b001"}}
+type Minutes struct {
+	CertificationCode  string             `json:"certification_code"`
+	CertificationTitle string             `json:"certification_title"`
+	ClosedAt           time.Time          `json:"closed_at"`
+	Decisions          []MinutesEntry     `json:"decisions"`
+	HeldOn             openapi_types.Date `json:"held_on"`
+	JurySessionId      openapi_types.UUID `json:"jury_session_id"`
+	MembersPresent     []MinutesMember    `json:"members_present"`
+	Site               struct {
+		// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
+		Address        Address            `json:"address"`
+		Name           string             `json:"name"`
+		TrainingSiteId openapi_types.UUID `json:"training_site_id"`
+	} `json:"site"`
+}
+
+// MinutesEntry Example: {"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","candidate_name":"Camille Martin","corrects":null,"decision_id":"0190a1b2-0000-7000-8000-0000000000c9","outcome":"award","reason":"Les quatre composantes sont acquises.","validated_components":[]}
+type MinutesEntry struct {
+	CandidateId   openapi_types.UUID  `json:"candidate_id"`
+	CandidateName string              `json:"candidate_name"`
+	Corrects      *openapi_types.UUID `json:"corrects"`
+	DecisionId    openapi_types.UUID  `json:"decision_id"`
+
+	// Outcome `award` (the certification is delivered), `partial` (a partial validation: the components held, each with its expiry), `refusal`.
+	//
+	// Example: award
+	Outcome             Outcome            `json:"outcome"`
+	Reason              string             `json:"reason"`
+	ValidatedComponents []DecidedComponent `json:"validated_components"`
+}
+
+// MinutesMember Example: {"full_name":"Claire Dubois","member_id":"0190a1b2-0000-7000-8000-0000000000f1","organisation":"Agence Pixel","role":"professional","signed_at":"2027-06-20T17:30:00Z"}
+type MinutesMember struct {
+	FullName     string             `json:"full_name"`
+	MemberId     openapi_types.UUID `json:"member_id"`
+	Organisation string             `json:"organisation"`
+
+	// Role The seat a member holds on a jury (JURY-COMPOSITION).
+	//
+	// Example: professional
+	Role     JuryRole  `json:"role"`
+	SignedAt time.Time `json:"signed_at"`
+}
+
+// Outcome `award` (the certification is delivered), `partial` (a partial validation: the components held, each with its expiry), `refusal`.
+//
+// Example: award
+type Outcome string
 
 // Problem An RFC 9457 problem.
 //
@@ -813,6 +1302,21 @@ type Problem struct {
 	// Type A URI that identifies the kind of problem.
 	Type       string       `json:"type"`
 	Violations *[]Violation `json:"violations,omitempty"`
+}
+
+// Proposal Example: {"blockers":[],"outcome":"partial","reasons":[{"field":"/components/E2","message":"E2 is failed","rule":"AWARD"}],"validated_components":[]}
+type Proposal struct {
+	// Blockers What prevents this session from deciding on the candidate, each naming its rule.
+	Blockers []Violation `json:"blockers"`
+
+	// Outcome `award` (the certification is delivered), `partial` (a partial validation: the components held, each with its expiry), `refusal`.
+	//
+	// Example: award
+	Outcome Outcome `json:"outcome"`
+
+	// Reasons Why it is not an award, each naming its rule.
+	Reasons             []Violation        `json:"reasons"`
+	ValidatedComponents []DecidedComponent `json:"validated_components"`
 }
 
 // RegistrationPeriod Example: {"created_at":"2026-01-01T00:00:00Z","effective_from":"2019-01-04","effective_until":"2020-01-04","id":"0190a1b2-0000-7000-8000-0000000000a2","legal_act":"Arrêté du 27 décembre 2018 publié au Journal Officiel du 4 janvier 2019"}
@@ -848,6 +1352,11 @@ type ResultInput struct {
 	Grade        *float64 `json:"grade,omitempty"`
 }
 
+// Revocation Example: {"reason":"Fraude constatée lors de l'épreuve E3"}
+type Revocation struct {
+	Reason string `json:"reason"`
+}
+
 // RouteId An access route (voie d'accès).
 //
 // Example: continuing_education
@@ -870,6 +1379,46 @@ type RuleSource string
 // RuleList Example: {"items":[]}
 type RuleList struct {
 	Items []Rule `json:"items"`
+}
+
+// SessionCandidate Example: {"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","decision":null,"defence":{"ends_at":"2027-06-20T09:45:00Z","evaluation_id":"0190a1b2-0000-7000-8000-0000000000e4","starts_at":"2027-06-20T09:00:00Z","status":"graded"},"full_name":"Camille Martin","proposal":{"blockers":[],"outcome":"award","reasons":[],"validated_components":[]},"route":"continuing_education","training_site_id":"00000000-0000-7000-8000-00000000b003"}
+type SessionCandidate struct {
+	CandidateId openapi_types.UUID `json:"candidate_id"`
+	Decision    *Decision          `json:"decision"`
+	Defence     *SessionDefence    `json:"defence"`
+	FullName    string             `json:"full_name"`
+
+	// Proposal Example: {"blockers":[],"outcome":"partial","reasons":[{"field":"/components/E2","message":"E2 is failed","rule":"AWARD"}],"validated_components":[]}
+	Proposal Proposal `json:"proposal"`
+
+	// Route An access route (voie d'accès).
+	//
+	// Example: continuing_education
+	Route          RouteId             `json:"route"`
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
+}
+
+// SessionCandidateList Example: {"items":[]}
+type SessionCandidateList struct {
+	Items []SessionCandidate `json:"items"`
+}
+
+// SessionDefence A defence slot of the session (DEFENCE-SLOT).
+//
+// Example: {"ends_at":"2027-06-20T09:45:00Z","evaluation_id":"0190a1b2-0000-7000-8000-0000000000e4","starts_at":"2027-06-20T09:00:00Z","status":"scheduled"}
+type SessionDefence struct {
+	EndsAt       time.Time          `json:"ends_at"`
+	EvaluationId openapi_types.UUID `json:"evaluation_id"`
+	StartsAt     time.Time          `json:"starts_at"`
+
+	// Status Example: scheduled
+	Status EvaluationStatus `json:"status"`
+}
+
+// Signature Example: {"member_id":"0190a1b2-0000-7000-8000-0000000000f1","signed_at":"2027-06-20T17:30:00Z"}
+type Signature struct {
+	MemberId openapi_types.UUID `json:"member_id"`
+	SignedAt time.Time          `json:"signed_at"`
 }
 
 // SiteRole Example: preparation
@@ -961,10 +1510,13 @@ type Transcript struct {
 	Reasons []Violation `json:"reasons"`
 }
 
-// TranscriptComponent Example: {"absent":false,"acquired_on":"2027-06-20","component":"E1","defence_grade":null,"dossier_grade":null,"evaluation_id":"0190a1b2-0000-7000-8000-0000000000e1","grade":14,"status":"acquired","valid_until":"2032-06-19"}
+// TranscriptComponent Example: {"absent":false,"acquired_on":"2027-06-20","carried_over":false,"component":"E1","defence_grade":null,"dossier_grade":null,"evaluation_id":"0190a1b2-0000-7000-8000-0000000000e1","grade":14,"status":"acquired","valid_until":"2032-06-20"}
 type TranscriptComponent struct {
 	Absent     bool                `json:"absent"`
 	AcquiredOn *openapi_types.Date `json:"acquired_on"`
+
+	// CarriedOver Acquired on an earlier registration of the same person (CARRY-OVER).
+	CarriedOver bool `json:"carried_over"`
 
 	// Component A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
 	//
@@ -1032,10 +1584,13 @@ type UserPatch = json.RawMessage
 // UserRole Example: site_staff
 type UserRole string
 
-// VaeAdmissibilityDecision Example: {"decided_on":"2027-01-10","decision":"admissible"}
+// VaeAdmissibilityDecision Example: {"decided_on":"2027-01-10","decision":"admissible","experience_months":30}
 type VaeAdmissibilityDecision struct {
 	DecidedOn openapi_types.Date               `json:"decided_on"`
 	Decision  VaeAdmissibilityDecisionDecision `json:"decision"`
+
+	// ExperienceMonths The relevant experience the decision relies on, in months; required to declare an application admissible (VAE-EXPERIENCE).
+	ExperienceMonths *int `json:"experience_months,omitempty"`
 }
 
 // VaeAdmissibilityDecisionDecision defines model for VaeAdmissibilityDecision.Decision.
@@ -1059,6 +1614,9 @@ type Withdrawal struct {
 	WithdrawnOn *openapi_types.Date `json:"withdrawn_on,omitempty"`
 }
 
+// CertificateNumber Example: 7K3M-9Q2F-X4TR-B8WN-C5HD-2Z6P
+type CertificateNumber = string
+
 // CertificationCode Example: RNCP26206
 type CertificationCode = string
 
@@ -1079,6 +1637,9 @@ type IfNoneMatch = string
 
 // Limit defines model for Limit.
 type Limit = int
+
+// OptionalIfMatch defines model for OptionalIfMatch.
+type OptionalIfMatch = string
 
 // BadRequest An RFC 9457 problem.
 //
@@ -1188,6 +1749,15 @@ type UpdateCandidateParams struct {
 	IfMatch IfMatch `json:"If-Match"`
 }
 
+// ListCandidateDecisionsParams defines parameters for ListCandidateDecisions.
+type ListCandidateDecisionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // GetTranscriptParams defines parameters for GetTranscript.
 type GetTranscriptParams struct {
 	// AsOf The day to compute the transcript on. Default: today.
@@ -1234,11 +1804,14 @@ type ListEvaluationsParams struct {
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor The `next_cursor` of the previous page.
-	Cursor      *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
-	CandidateId *openapi_types.UUID `form:"candidate_id,omitempty" json:"candidate_id,omitempty"`
-	Component   *ComponentId        `form:"component,omitempty" json:"component,omitempty"`
-	SiteId      *openapi_types.UUID `form:"site_id,omitempty" json:"site_id,omitempty"`
-	Status      *EvaluationStatus   `form:"status,omitempty" json:"status,omitempty"`
+	Cursor         *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
+	CandidateId    *openapi_types.UUID `form:"candidate_id,omitempty" json:"candidate_id,omitempty"`
+	Component      *ComponentId        `form:"component,omitempty" json:"component,omitempty"`
+	TrainingSiteId *openapi_types.UUID `form:"training_site_id,omitempty" json:"training_site_id,omitempty"`
+
+	// JurySessionId Only the defences of this jury session.
+	JurySessionId *openapi_types.UUID `form:"jury_session_id,omitempty" json:"jury_session_id,omitempty"`
+	Status        *EvaluationStatus   `form:"status,omitempty" json:"status,omitempty"`
 
 	// ScheduledFrom Only sittings on or after this day.
 	ScheduledFrom *openapi_types.Date `form:"scheduled_from,omitempty" json:"scheduled_from,omitempty"`
@@ -1276,6 +1849,108 @@ type CancelEvaluationParams struct {
 type CorrectEvaluationResultParams struct {
 	// IfMatch The ETag the change is based on; a stale one answers 412.
 	IfMatch IfMatch `json:"If-Match"`
+}
+
+// ListJuryMembersParams defines parameters for ListJuryMembers.
+type ListJuryMembersParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor   `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Role   *JuryRole `form:"role,omitempty" json:"role,omitempty"`
+
+	// IncludeInactive Include members who no longer sit on juries.
+	IncludeInactive *bool `form:"include_inactive,omitempty" json:"include_inactive,omitempty"`
+}
+
+// CreateJuryMemberParams defines parameters for CreateJuryMember.
+type CreateJuryMemberParams struct {
+	// IdempotencyKey A unique key for this creation. Sent again with the same body, it answers the
+	// first response again (for 24 hours); with another body it is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// DeactivateJuryMemberParams defines parameters for DeactivateJuryMember.
+type DeactivateJuryMemberParams struct {
+	// IfMatch The ETag the change is based on; a stale one answers 412.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// GetJuryMemberParams defines parameters for GetJuryMember.
+type GetJuryMemberParams struct {
+	// IfNoneMatch An ETag already held; when it is current the answer is 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// UpdateJuryMemberParams defines parameters for UpdateJuryMember.
+type UpdateJuryMemberParams struct {
+	// IfMatch The ETag the change is based on; a stale one answers 412.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// ListJurySessionsParams defines parameters for ListJurySessions.
+type ListJurySessionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor            *Cursor            `form:"cursor,omitempty" json:"cursor,omitempty"`
+	CertificationCode *string            `form:"certification_code,omitempty" json:"certification_code,omitempty"`
+	Status            *JurySessionStatus `form:"status,omitempty" json:"status,omitempty"`
+
+	// HeldFrom Only sessions held on or after this day.
+	HeldFrom *openapi_types.Date `form:"held_from,omitempty" json:"held_from,omitempty"`
+
+	// HeldTo Only sessions held on or before this day.
+	HeldTo *openapi_types.Date `form:"held_to,omitempty" json:"held_to,omitempty"`
+}
+
+// PlanJurySessionParams defines parameters for PlanJurySession.
+type PlanJurySessionParams struct {
+	// IdempotencyKey A unique key for this creation. Sent again with the same body, it answers the
+	// first response again (for 24 hours); with another body it is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetJurySessionParams defines parameters for GetJurySession.
+type GetJurySessionParams struct {
+	// IfNoneMatch An ETag already held; when it is current the answer is 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// ReplanJurySessionParams defines parameters for ReplanJurySession.
+type ReplanJurySessionParams struct {
+	// IfMatch The ETag the change is based on; a stale one answers 412.
+	IfMatch IfMatch `json:"If-Match"`
+}
+
+// ListSessionDecisionsParams defines parameters for ListSessionDecisions.
+type ListSessionDecisionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// RecordDecisionParams defines parameters for RecordDecision.
+type RecordDecisionParams struct {
+	// IdempotencyKey A unique key for this creation. Sent again with the same body, it answers the
+	// first response again (for 24 hours); with another body it is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UnseatJuryMemberParams defines parameters for UnseatJuryMember.
+type UnseatJuryMemberParams struct {
+	// IfMatch The ETag the change is based on, if the caller wants it checked; a stale one answers 412.
+	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
+}
+
+// SeatJuryMemberParams defines parameters for SeatJuryMember.
+type SeatJuryMemberParams struct {
+	// IfMatch The ETag the change is based on, if the caller wants it checked; a stale one answers 412.
+	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
 }
 
 // ListTrainingSitesParams defines parameters for ListTrainingSites.
@@ -1374,6 +2049,9 @@ type DecideVaeAdmissibilityJSONRequestBody = VaeAdmissibilityDecision
 // WithdrawCandidateJSONRequestBody defines body for WithdrawCandidate for application/json ContentType.
 type WithdrawCandidateJSONRequestBody = Withdrawal
 
+// RevokeCertificateJSONRequestBody defines body for RevokeCertificate for application/json ContentType.
+type RevokeCertificateJSONRequestBody = Revocation
+
 // RecordRegistrationPeriodJSONRequestBody defines body for RecordRegistrationPeriod for application/json ContentType.
 type RecordRegistrationPeriodJSONRequestBody = RegistrationPeriodCreate
 
@@ -1391,6 +2069,24 @@ type RecordEvaluationResultJSONRequestBody = ResultInput
 
 // CorrectEvaluationResultJSONRequestBody defines body for CorrectEvaluationResult for application/json ContentType.
 type CorrectEvaluationResultJSONRequestBody = ResultCorrection
+
+// CreateJuryMemberJSONRequestBody defines body for CreateJuryMember for application/json ContentType.
+type CreateJuryMemberJSONRequestBody = JuryMemberCreate
+
+// UpdateJuryMemberApplicationMergePatchPlusJSONRequestBody defines body for UpdateJuryMember for application/merge-patch+json ContentType.
+type UpdateJuryMemberApplicationMergePatchPlusJSONRequestBody = JuryMemberPatch
+
+// PlanJurySessionJSONRequestBody defines body for PlanJurySession for application/json ContentType.
+type PlanJurySessionJSONRequestBody = JurySessionCreate
+
+// ReplanJurySessionApplicationMergePatchPlusJSONRequestBody defines body for ReplanJurySession for application/merge-patch+json ContentType.
+type ReplanJurySessionApplicationMergePatchPlusJSONRequestBody = JurySessionPatch
+
+// CloseDeliberationJSONRequestBody defines body for CloseDeliberation for application/json ContentType.
+type CloseDeliberationJSONRequestBody = DeliberationClose
+
+// RecordDecisionJSONRequestBody defines body for RecordDecision for application/json ContentType.
+type RecordDecisionJSONRequestBody = DecisionCreate
 
 // CreateTrainingSiteJSONRequestBody defines body for CreateTrainingSite for application/json ContentType.
 type CreateTrainingSiteJSONRequestBody = TrainingSiteCreate
@@ -1565,6 +2261,12 @@ type ServerInterface interface {
 	// UpdateCandidate Change a candidate's record (JSON merge patch, RFC 7386)
 	// (PATCH /v1/candidates/{id})
 	UpdateCandidate(ctx echo.Context, id ID, params UpdateCandidateParams) error
+	// ListCandidateCertificates The certificates and attestations issued to a candidate
+	// (GET /v1/candidates/{id}/certificates)
+	ListCandidateCertificates(ctx echo.Context, id ID) error
+	// ListCandidateDecisions The jury decisions on a candidate, oldest first
+	// (GET /v1/candidates/{id}/decisions)
+	ListCandidateDecisions(ctx echo.Context, id ID, params ListCandidateDecisionsParams) error
 	// GetTranscript Where a candidate stands on a day, component by component
 	// (GET /v1/candidates/{id}/transcript)
 	GetTranscript(ctx echo.Context, id ID, params GetTranscriptParams) error
@@ -1574,6 +2276,12 @@ type ServerInterface interface {
 	// WithdrawCandidate Record a candidate's withdrawal
 	// (POST /v1/candidates/{id}/withdrawal)
 	WithdrawCandidate(ctx echo.Context, id ID, params WithdrawCandidateParams) error
+	// VerifyCertificate Verify a certificate or an attestation by its number (no credentials)
+	// (GET /v1/certificates/{number})
+	VerifyCertificate(ctx echo.Context, number CertificateNumber) error
+	// RevokeCertificate Revoke a certificate, with a reason
+	// (POST /v1/certificates/{number}/revocation)
+	RevokeCertificate(ctx echo.Context, number CertificateNumber) error
 	// ListCertifications List the certifications this certifier delivers
 	// (GET /v1/certifications)
 	ListCertifications(ctx echo.Context, params ListCertificationsParams) error
@@ -1589,13 +2297,13 @@ type ServerInterface interface {
 	// ListEvaluations List sittings, in the order they were booked
 	// (GET /v1/evaluations)
 	ListEvaluations(ctx echo.Context, params ListEvaluationsParams) error
-	// ScheduleEvaluation Schedule a sitting of a component for a candidate
+	// ScheduleEvaluation Schedule a sitting of a component for a candidate, or book an E4 defence
 	// (POST /v1/evaluations)
 	ScheduleEvaluation(ctx echo.Context, params ScheduleEvaluationParams) error
 	// GetEvaluation One sitting
 	// (GET /v1/evaluations/{id})
 	GetEvaluation(ctx echo.Context, id ID, params GetEvaluationParams) error
-	// RescheduleEvaluation Move a sitting (JSON merge patch of site_id and scheduled_at)
+	// RescheduleEvaluation Move a sitting (JSON merge patch of training_site_id, scheduled_at and, for a defence, jury_session_id)
 	// (PATCH /v1/evaluations/{id})
 	RescheduleEvaluation(ctx echo.Context, id ID, params RescheduleEvaluationParams) error
 	// CancelEvaluation Cancel a sitting that has no result
@@ -1607,6 +2315,60 @@ type ServerInterface interface {
 	// CorrectEvaluationResult Correct a recorded result, with a reason (audited)
 	// (POST /v1/evaluations/{id}/result-correction)
 	CorrectEvaluationResult(ctx echo.Context, id ID, params CorrectEvaluationResultParams) error
+	// ListJuryMembers List the people who may sit on juries, oldest first
+	// (GET /v1/jury-members)
+	ListJuryMembers(ctx echo.Context, params ListJuryMembersParams) error
+	// CreateJuryMember Record a person who may sit on juries
+	// (POST /v1/jury-members)
+	CreateJuryMember(ctx echo.Context, params CreateJuryMemberParams) error
+	// DeactivateJuryMember Deactivate a jury member
+	// (DELETE /v1/jury-members/{id})
+	DeactivateJuryMember(ctx echo.Context, id ID, params DeactivateJuryMemberParams) error
+	// GetJuryMember One jury member
+	// (GET /v1/jury-members/{id})
+	GetJuryMember(ctx echo.Context, id ID, params GetJuryMemberParams) error
+	// UpdateJuryMember Change a jury member (JSON merge patch, RFC 7386)
+	// (PATCH /v1/jury-members/{id})
+	UpdateJuryMember(ctx echo.Context, id ID, params UpdateJuryMemberParams) error
+	// ListJurySessions List jury sessions, oldest first
+	// (GET /v1/jury-sessions)
+	ListJurySessions(ctx echo.Context, params ListJurySessionsParams) error
+	// PlanJurySession Plan a jury session
+	// (POST /v1/jury-sessions)
+	PlanJurySession(ctx echo.Context, params PlanJurySessionParams) error
+	// GetJurySession One jury session
+	// (GET /v1/jury-sessions/{id})
+	GetJurySession(ctx echo.Context, id ID, params GetJurySessionParams) error
+	// ReplanJurySession Move a planned session to another site or day (JSON merge patch)
+	// (PATCH /v1/jury-sessions/{id})
+	ReplanJurySession(ctx echo.Context, id ID, params ReplanJurySessionParams) error
+	// ListSessionCandidates The deliberation sheet, with the decision the facts support for each candidate
+	// (GET /v1/jury-sessions/{id}/candidates)
+	ListSessionCandidates(ctx echo.Context, id ID) error
+	// CloseDeliberation Close the deliberation, sign the minutes and publish the results
+	// (POST /v1/jury-sessions/{id}/close)
+	CloseDeliberation(ctx echo.Context, id ID) error
+	// ListSessionDecisions The session's decisions, corrections included, in the order they were made
+	// (GET /v1/jury-sessions/{id}/decisions)
+	ListSessionDecisions(ctx echo.Context, id ID, params ListSessionDecisionsParams) error
+	// RecordDecision Decide on a candidate, or correct a published decision
+	// (POST /v1/jury-sessions/{id}/decisions)
+	RecordDecision(ctx echo.Context, id ID, params RecordDecisionParams) error
+	// DeleteDecision Take back a draft decision before the session closes
+	// (DELETE /v1/jury-sessions/{id}/decisions/{decision_id})
+	DeleteDecision(ctx echo.Context, id ID, decisionId openapi_types.UUID) error
+	// GetDecision One decision of a session
+	// (GET /v1/jury-sessions/{id}/decisions/{decision_id})
+	GetDecision(ctx echo.Context, id ID, decisionId openapi_types.UUID) error
+	// UnseatJuryMember Take a member out of a planned session (to replace them)
+	// (DELETE /v1/jury-sessions/{id}/members/{member_id})
+	UnseatJuryMember(ctx echo.Context, id ID, memberId openapi_types.UUID, params UnseatJuryMemberParams) error
+	// SeatJuryMember Seat a member in a planned session
+	// (PUT /v1/jury-sessions/{id}/members/{member_id})
+	SeatJuryMember(ctx echo.Context, id ID, memberId openapi_types.UUID, params SeatJuryMemberParams) error
+	// GetMinutes The minutes (procès-verbal) of a closed session, as JSON or as a PDF
+	// (GET /v1/jury-sessions/{id}/minutes)
+	GetMinutes(ctx echo.Context, id ID) error
 	// ListTrainingSites List training sites, oldest first
 	// (GET /v1/training-sites)
 	ListTrainingSites(ctx echo.Context, params ListTrainingSitesParams) error
@@ -1876,6 +2638,54 @@ func (w *ServerInterfaceWrapper) UpdateCandidate(ctx echo.Context) error {
 	return err
 }
 
+// ListCandidateCertificates converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCandidateCertificates(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCandidateCertificates(ctx, id)
+	return err
+}
+
+// ListCandidateDecisions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCandidateDecisions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCandidateDecisionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCandidateDecisions(ctx, id, params)
+	return err
+}
+
 // GetTranscript converts echo context to params.
 func (w *ServerInterfaceWrapper) GetTranscript(ctx echo.Context) error {
 	var err error
@@ -1974,6 +2784,38 @@ func (w *ServerInterfaceWrapper) WithdrawCandidate(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.WithdrawCandidate(ctx, id, params)
+	return err
+}
+
+// VerifyCertificate converts echo context to params.
+func (w *ServerInterfaceWrapper) VerifyCertificate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "number" -------------
+	var number CertificateNumber
+
+	err = runtime.BindStyledParameterWithOptions("simple", "number", ctx.Param("number"), &number, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter number: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.VerifyCertificate(ctx, number)
+	return err
+}
+
+// RevokeCertificate converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeCertificate(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "number" -------------
+	var number CertificateNumber
+
+	err = runtime.BindStyledParameterWithOptions("simple", "number", ctx.Param("number"), &number, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter number: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeCertificate(ctx, number)
 	return err
 }
 
@@ -2124,11 +2966,18 @@ func (w *ServerInterfaceWrapper) ListEvaluations(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter component: %s", err))
 	}
 
-	// ------------- Optional query parameter "site_id" -------------
+	// ------------- Optional query parameter "training_site_id" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "site_id", ctx.QueryParams(), &params.SiteId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "training_site_id", ctx.QueryParams(), &params.TrainingSiteId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
 	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter site_id: %s", err))
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter training_site_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "jury_session_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "jury_session_id", ctx.QueryParams(), &params.JurySessionId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter jury_session_id: %s", err))
 	}
 
 	// ------------- Optional query parameter "status" -------------
@@ -2349,6 +3198,594 @@ func (w *ServerInterfaceWrapper) CorrectEvaluationResult(ctx echo.Context) error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CorrectEvaluationResult(ctx, id, params)
+	return err
+}
+
+// ListJuryMembers converts echo context to params.
+func (w *ServerInterfaceWrapper) ListJuryMembers(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListJuryMembersParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "role" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "role", ctx.QueryParams(), &params.Role, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter role: %s", err))
+	}
+
+	// ------------- Optional query parameter "include_inactive" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "include_inactive", ctx.QueryParams(), &params.IncludeInactive, runtime.BindQueryParameterOptions{Type: "boolean", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter include_inactive: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListJuryMembers(ctx, params)
+	return err
+}
+
+// CreateJuryMember converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateJuryMember(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateJuryMemberParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateJuryMember(ctx, params)
+	return err
+}
+
+// DeactivateJuryMember converts echo context to params.
+func (w *ServerInterfaceWrapper) DeactivateJuryMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params DeactivateJuryMemberParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeactivateJuryMember(ctx, id, params)
+	return err
+}
+
+// GetJuryMember converts echo context to params.
+func (w *ServerInterfaceWrapper) GetJuryMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetJuryMemberParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetJuryMember(ctx, id, params)
+	return err
+}
+
+// UpdateJuryMember converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateJuryMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateJuryMemberParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateJuryMember(ctx, id, params)
+	return err
+}
+
+// ListJurySessions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListJurySessions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListJurySessionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "certification_code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "certification_code", ctx.QueryParams(), &params.CertificationCode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter certification_code: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// ------------- Optional query parameter "held_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "held_from", ctx.QueryParams(), &params.HeldFrom, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter held_from: %s", err))
+	}
+
+	// ------------- Optional query parameter "held_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "held_to", ctx.QueryParams(), &params.HeldTo, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter held_to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListJurySessions(ctx, params)
+	return err
+}
+
+// PlanJurySession converts echo context to params.
+func (w *ServerInterfaceWrapper) PlanJurySession(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params PlanJurySessionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.PlanJurySession(ctx, params)
+	return err
+}
+
+// GetJurySession converts echo context to params.
+func (w *ServerInterfaceWrapper) GetJurySession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetJurySessionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetJurySession(ctx, id, params)
+	return err
+}
+
+// ReplanJurySession converts echo context to params.
+func (w *ServerInterfaceWrapper) ReplanJurySession(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReplanJurySessionParams
+
+	headers := ctx.Request().Header
+	// ------------- Required header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = IfMatch
+	} else {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReplanJurySession(ctx, id, params)
+	return err
+}
+
+// ListSessionCandidates converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSessionCandidates(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSessionCandidates(ctx, id)
+	return err
+}
+
+// CloseDeliberation converts echo context to params.
+func (w *ServerInterfaceWrapper) CloseDeliberation(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CloseDeliberation(ctx, id)
+	return err
+}
+
+// ListSessionDecisions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListSessionDecisions(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSessionDecisionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListSessionDecisions(ctx, id, params)
+	return err
+}
+
+// RecordDecision converts echo context to params.
+func (w *ServerInterfaceWrapper) RecordDecision(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordDecisionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RecordDecision(ctx, id, params)
+	return err
+}
+
+// DeleteDecision converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteDecision(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "decision_id" -------------
+	var decisionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "decision_id", ctx.Param("decision_id"), &decisionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter decision_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteDecision(ctx, id, decisionId)
+	return err
+}
+
+// GetDecision converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDecision(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "decision_id" -------------
+	var decisionId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "decision_id", ctx.Param("decision_id"), &decisionId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter decision_id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDecision(ctx, id, decisionId)
+	return err
+}
+
+// UnseatJuryMember converts echo context to params.
+func (w *ServerInterfaceWrapper) UnseatJuryMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "member_id" -------------
+	var memberId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "member_id", ctx.Param("member_id"), &memberId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter member_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UnseatJuryMemberParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch OptionalIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UnseatJuryMember(ctx, id, memberId, params)
+	return err
+}
+
+// SeatJuryMember converts echo context to params.
+func (w *ServerInterfaceWrapper) SeatJuryMember(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// ------------- Path parameter "member_id" -------------
+	var memberId openapi_types.UUID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "member_id", ctx.Param("member_id"), &memberId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter member_id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params SeatJuryMemberParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch OptionalIfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.SeatJuryMember(ctx, id, memberId, params)
+	return err
+}
+
+// GetMinutes converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMinutes(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMinutes(ctx, id)
 	return err
 }
 
@@ -2789,6 +4226,8 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/candidates/:id/withdrawal", wrapper.WithdrawCandidate, options.OperationMiddlewares["withdrawCandidate"]...)
 	router.POST(options.BaseURL+"/v1/candidates/:id/vae-admissibility", wrapper.DecideVaeAdmissibility, options.OperationMiddlewares["decideVaeAdmissibility"]...)
 	router.GET(options.BaseURL+"/v1/candidates/:id/transcript", wrapper.GetTranscript, options.OperationMiddlewares["getTranscript"]...)
+	router.GET(options.BaseURL+"/v1/candidates/:id/decisions", wrapper.ListCandidateDecisions, options.OperationMiddlewares["listCandidateDecisions"]...)
+	router.GET(options.BaseURL+"/v1/candidates/:id/certificates", wrapper.ListCandidateCertificates, options.OperationMiddlewares["listCandidateCertificates"]...)
 	router.GET(options.BaseURL+"/v1/evaluations", wrapper.ListEvaluations, options.OperationMiddlewares["listEvaluations"]...)
 	router.POST(options.BaseURL+"/v1/evaluations", wrapper.ScheduleEvaluation, options.OperationMiddlewares["scheduleEvaluation"]...)
 	router.GET(options.BaseURL+"/v1/evaluations/:id", wrapper.GetEvaluation, options.OperationMiddlewares["getEvaluation"]...)
@@ -2796,6 +4235,26 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.POST(options.BaseURL+"/v1/evaluations/:id/cancellation", wrapper.CancelEvaluation, options.OperationMiddlewares["cancelEvaluation"]...)
 	router.POST(options.BaseURL+"/v1/evaluations/:id/result", wrapper.RecordEvaluationResult, options.OperationMiddlewares["recordEvaluationResult"]...)
 	router.POST(options.BaseURL+"/v1/evaluations/:id/result-correction", wrapper.CorrectEvaluationResult, options.OperationMiddlewares["correctEvaluationResult"]...)
+	router.GET(options.BaseURL+"/v1/jury-members", wrapper.ListJuryMembers, options.OperationMiddlewares["listJuryMembers"]...)
+	router.POST(options.BaseURL+"/v1/jury-members", wrapper.CreateJuryMember, options.OperationMiddlewares["createJuryMember"]...)
+	router.DELETE(options.BaseURL+"/v1/jury-members/:id", wrapper.DeactivateJuryMember, options.OperationMiddlewares["deactivateJuryMember"]...)
+	router.GET(options.BaseURL+"/v1/jury-members/:id", wrapper.GetJuryMember, options.OperationMiddlewares["getJuryMember"]...)
+	router.PATCH(options.BaseURL+"/v1/jury-members/:id", wrapper.UpdateJuryMember, options.OperationMiddlewares["updateJuryMember"]...)
+	router.GET(options.BaseURL+"/v1/jury-sessions", wrapper.ListJurySessions, options.OperationMiddlewares["listJurySessions"]...)
+	router.POST(options.BaseURL+"/v1/jury-sessions", wrapper.PlanJurySession, options.OperationMiddlewares["planJurySession"]...)
+	router.GET(options.BaseURL+"/v1/jury-sessions/:id", wrapper.GetJurySession, options.OperationMiddlewares["getJurySession"]...)
+	router.PATCH(options.BaseURL+"/v1/jury-sessions/:id", wrapper.ReplanJurySession, options.OperationMiddlewares["replanJurySession"]...)
+	router.DELETE(options.BaseURL+"/v1/jury-sessions/:id/members/:member_id", wrapper.UnseatJuryMember, options.OperationMiddlewares["unseatJuryMember"]...)
+	router.PUT(options.BaseURL+"/v1/jury-sessions/:id/members/:member_id", wrapper.SeatJuryMember, options.OperationMiddlewares["seatJuryMember"]...)
+	router.GET(options.BaseURL+"/v1/jury-sessions/:id/candidates", wrapper.ListSessionCandidates, options.OperationMiddlewares["listSessionCandidates"]...)
+	router.GET(options.BaseURL+"/v1/jury-sessions/:id/decisions", wrapper.ListSessionDecisions, options.OperationMiddlewares["listSessionDecisions"]...)
+	router.POST(options.BaseURL+"/v1/jury-sessions/:id/decisions", wrapper.RecordDecision, options.OperationMiddlewares["recordDecision"]...)
+	router.DELETE(options.BaseURL+"/v1/jury-sessions/:id/decisions/:decision_id", wrapper.DeleteDecision, options.OperationMiddlewares["deleteDecision"]...)
+	router.GET(options.BaseURL+"/v1/jury-sessions/:id/decisions/:decision_id", wrapper.GetDecision, options.OperationMiddlewares["getDecision"]...)
+	router.POST(options.BaseURL+"/v1/jury-sessions/:id/close", wrapper.CloseDeliberation, options.OperationMiddlewares["closeDeliberation"]...)
+	router.GET(options.BaseURL+"/v1/jury-sessions/:id/minutes", wrapper.GetMinutes, options.OperationMiddlewares["getMinutes"]...)
+	router.GET(options.BaseURL+"/v1/certificates/:number", wrapper.VerifyCertificate, options.OperationMiddlewares["verifyCertificate"]...)
+	router.POST(options.BaseURL+"/v1/certificates/:number/revocation", wrapper.RevokeCertificate, options.OperationMiddlewares["revokeCertificate"]...)
 
 }
 
@@ -2820,7 +4279,14 @@ type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
-type TooManyRequestsApplicationProblemPlusJSONResponse Problem
+type TooManyRequestsResponseHeaders struct {
+	RetryAfter *int
+}
+type TooManyRequestsApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers TooManyRequestsResponseHeaders
+}
 
 type UnauthorizedResponseHeaders struct {
 	WWWAuthenticate *string
@@ -3030,10 +4496,13 @@ type IssueToken429ApplicationProblemPlusJSONResponse struct {
 func (response IssueToken429ApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
 	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
@@ -3635,6 +5104,217 @@ func (response UpdateCandidate500ApplicationProblemPlusJSONResponse) VisitUpdate
 	return err
 }
 
+type ListCandidateCertificatesRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type ListCandidateCertificatesResponseObject interface {
+	VisitListCandidateCertificatesResponse(w http.ResponseWriter) error
+}
+
+type ListCandidateCertificates200JSONResponse CertificateList
+
+func (response ListCandidateCertificates200JSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateCertificates400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateCertificates400ApplicationProblemPlusJSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateCertificates401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateCertificates401ApplicationProblemPlusJSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateCertificates403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateCertificates403ApplicationProblemPlusJSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateCertificates404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateCertificates404ApplicationProblemPlusJSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateCertificates500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateCertificates500ApplicationProblemPlusJSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateDecisionsRequestObject struct {
+	Id     ID `json:"id"`
+	Params ListCandidateDecisionsParams
+}
+
+type ListCandidateDecisionsResponseObject interface {
+	VisitListCandidateDecisionsResponse(w http.ResponseWriter) error
+}
+
+type ListCandidateDecisions200JSONResponse DecisionList
+
+func (response ListCandidateDecisions200JSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateDecisions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateDecisions400ApplicationProblemPlusJSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateDecisions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateDecisions401ApplicationProblemPlusJSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateDecisions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateDecisions403ApplicationProblemPlusJSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateDecisions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateDecisions404ApplicationProblemPlusJSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateDecisions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateDecisions500ApplicationProblemPlusJSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetTranscriptRequestObject struct {
 	Id     ID `json:"id"`
 	Params GetTranscriptParams
@@ -4124,6 +5804,285 @@ type WithdrawCandidate500ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response WithdrawCandidate500ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCertificateRequestObject struct {
+	Number CertificateNumber `json:"number"`
+}
+
+type VerifyCertificateResponseObject interface {
+	VisitVerifyCertificateResponse(w http.ResponseWriter) error
+}
+
+type VerifyCertificate200JSONResponse CertificateVerification
+
+func (response VerifyCertificate200JSONResponse) VisitVerifyCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCertificate200ApplicationpdfResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response VerifyCertificate200ApplicationpdfResponse) VisitVerifyCertificateResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/pdf")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type VerifyCertificate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCertificate400ApplicationProblemPlusJSONResponse) VisitVerifyCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCertificate404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCertificate404ApplicationProblemPlusJSONResponse) VisitVerifyCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCertificate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCertificate429ApplicationProblemPlusJSONResponse) VisitVerifyCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCertificate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCertificate500ApplicationProblemPlusJSONResponse) VisitVerifyCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificateRequestObject struct {
+	Number CertificateNumber `json:"number"`
+	Body   *RevokeCertificateJSONRequestBody
+}
+
+type RevokeCertificateResponseObject interface {
+	VisitRevokeCertificateResponse(w http.ResponseWriter) error
+}
+
+type RevokeCertificate200JSONResponse Certificate
+
+func (response RevokeCertificate200JSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificate400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate400ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificate401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate401ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificate403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate403ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificate404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate404ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificate409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate409ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificate413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate413ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificate415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate415ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificate422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate422ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificate500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate500ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -5806,6 +7765,2563 @@ func (response CorrectEvaluationResult500ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type ListJuryMembersRequestObject struct {
+	Params ListJuryMembersParams
+}
+
+type ListJuryMembersResponseObject interface {
+	VisitListJuryMembersResponse(w http.ResponseWriter) error
+}
+
+type ListJuryMembers200JSONResponse JuryMemberList
+
+func (response ListJuryMembers200JSONResponse) VisitListJuryMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJuryMembers400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListJuryMembers400ApplicationProblemPlusJSONResponse) VisitListJuryMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJuryMembers401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListJuryMembers401ApplicationProblemPlusJSONResponse) VisitListJuryMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJuryMembers403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListJuryMembers403ApplicationProblemPlusJSONResponse) VisitListJuryMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJuryMembers500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListJuryMembers500ApplicationProblemPlusJSONResponse) VisitListJuryMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJuryMemberRequestObject struct {
+	Params CreateJuryMemberParams
+	Body   *CreateJuryMemberJSONRequestBody
+}
+
+type CreateJuryMemberResponseObject interface {
+	VisitCreateJuryMemberResponse(w http.ResponseWriter) error
+}
+
+type CreateJuryMember201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateJuryMember201JSONResponse struct {
+	Body    JuryMember
+	Headers CreateJuryMember201ResponseHeaders
+}
+
+func (response CreateJuryMember201JSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJuryMember400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateJuryMember400ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJuryMember401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateJuryMember401ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJuryMember403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateJuryMember403ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJuryMember409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateJuryMember409ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJuryMember413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateJuryMember413ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJuryMember415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateJuryMember415ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJuryMember422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateJuryMember422ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJuryMember500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateJuryMember500ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateJuryMemberRequestObject struct {
+	Id     ID `json:"id"`
+	Params DeactivateJuryMemberParams
+}
+
+type DeactivateJuryMemberResponseObject interface {
+	VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error
+}
+
+type DeactivateJuryMember200ResponseHeaders struct {
+	ETag *string
+}
+
+type DeactivateJuryMember200JSONResponse struct {
+	Body    JuryMember
+	Headers DeactivateJuryMember200ResponseHeaders
+}
+
+func (response DeactivateJuryMember200JSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateJuryMember400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateJuryMember400ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateJuryMember401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateJuryMember401ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateJuryMember403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateJuryMember403ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateJuryMember404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateJuryMember404ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateJuryMember409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateJuryMember409ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateJuryMember412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateJuryMember412ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateJuryMember500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateJuryMember500ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJuryMemberRequestObject struct {
+	Id     ID `json:"id"`
+	Params GetJuryMemberParams
+}
+
+type GetJuryMemberResponseObject interface {
+	VisitGetJuryMemberResponse(w http.ResponseWriter) error
+}
+
+type GetJuryMember200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetJuryMember200JSONResponse struct {
+	Body    JuryMember
+	Headers GetJuryMember200ResponseHeaders
+}
+
+func (response GetJuryMember200JSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJuryMember304Response = NotModifiedResponse
+
+func (response GetJuryMember304Response) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetJuryMember400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetJuryMember400ApplicationProblemPlusJSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJuryMember401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetJuryMember401ApplicationProblemPlusJSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJuryMember403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetJuryMember403ApplicationProblemPlusJSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJuryMember404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetJuryMember404ApplicationProblemPlusJSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJuryMember500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetJuryMember500ApplicationProblemPlusJSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMemberRequestObject struct {
+	Id     ID `json:"id"`
+	Params UpdateJuryMemberParams
+	Body   *UpdateJuryMemberApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateJuryMemberResponseObject interface {
+	VisitUpdateJuryMemberResponse(w http.ResponseWriter) error
+}
+
+type UpdateJuryMember200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateJuryMember200JSONResponse struct {
+	Body    JuryMember
+	Headers UpdateJuryMember200ResponseHeaders
+}
+
+func (response UpdateJuryMember200JSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember400ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember401ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember403ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember404ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember409ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember412ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember413ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember415ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember422ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember500ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJurySessionsRequestObject struct {
+	Params ListJurySessionsParams
+}
+
+type ListJurySessionsResponseObject interface {
+	VisitListJurySessionsResponse(w http.ResponseWriter) error
+}
+
+type ListJurySessions200JSONResponse JurySessionList
+
+func (response ListJurySessions200JSONResponse) VisitListJurySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJurySessions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListJurySessions400ApplicationProblemPlusJSONResponse) VisitListJurySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJurySessions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListJurySessions401ApplicationProblemPlusJSONResponse) VisitListJurySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJurySessions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListJurySessions403ApplicationProblemPlusJSONResponse) VisitListJurySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJurySessions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListJurySessions500ApplicationProblemPlusJSONResponse) VisitListJurySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanJurySessionRequestObject struct {
+	Params PlanJurySessionParams
+	Body   *PlanJurySessionJSONRequestBody
+}
+
+type PlanJurySessionResponseObject interface {
+	VisitPlanJurySessionResponse(w http.ResponseWriter) error
+}
+
+type PlanJurySession201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type PlanJurySession201JSONResponse struct {
+	Body    JurySession
+	Headers PlanJurySession201ResponseHeaders
+}
+
+func (response PlanJurySession201JSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanJurySession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response PlanJurySession400ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanJurySession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response PlanJurySession401ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanJurySession403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response PlanJurySession403ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanJurySession409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response PlanJurySession409ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanJurySession413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response PlanJurySession413ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanJurySession415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response PlanJurySession415ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanJurySession422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response PlanJurySession422ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanJurySession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response PlanJurySession500ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurySessionRequestObject struct {
+	Id     ID `json:"id"`
+	Params GetJurySessionParams
+}
+
+type GetJurySessionResponseObject interface {
+	VisitGetJurySessionResponse(w http.ResponseWriter) error
+}
+
+type GetJurySession200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetJurySession200JSONResponse struct {
+	Body    JurySession
+	Headers GetJurySession200ResponseHeaders
+}
+
+func (response GetJurySession200JSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurySession304Response = NotModifiedResponse
+
+func (response GetJurySession304Response) VisitGetJurySessionResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetJurySession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurySession400ApplicationProblemPlusJSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurySession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurySession401ApplicationProblemPlusJSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurySession403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurySession403ApplicationProblemPlusJSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurySession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurySession404ApplicationProblemPlusJSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurySession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurySession500ApplicationProblemPlusJSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySessionRequestObject struct {
+	Id     ID `json:"id"`
+	Params ReplanJurySessionParams
+	Body   *ReplanJurySessionApplicationMergePatchPlusJSONRequestBody
+}
+
+type ReplanJurySessionResponseObject interface {
+	VisitReplanJurySessionResponse(w http.ResponseWriter) error
+}
+
+type ReplanJurySession200ResponseHeaders struct {
+	ETag *string
+}
+
+type ReplanJurySession200JSONResponse struct {
+	Body    JurySession
+	Headers ReplanJurySession200ResponseHeaders
+}
+
+func (response ReplanJurySession200JSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession400ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession401ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession403ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession404ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession409ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession412ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession413ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession415ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession422ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession500ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionCandidatesRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type ListSessionCandidatesResponseObject interface {
+	VisitListSessionCandidatesResponse(w http.ResponseWriter) error
+}
+
+type ListSessionCandidates200JSONResponse SessionCandidateList
+
+func (response ListSessionCandidates200JSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionCandidates400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionCandidates400ApplicationProblemPlusJSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionCandidates401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionCandidates401ApplicationProblemPlusJSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionCandidates403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionCandidates403ApplicationProblemPlusJSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionCandidates404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionCandidates404ApplicationProblemPlusJSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionCandidates500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionCandidates500ApplicationProblemPlusJSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberationRequestObject struct {
+	Id   ID `json:"id"`
+	Body *CloseDeliberationJSONRequestBody
+}
+
+type CloseDeliberationResponseObject interface {
+	VisitCloseDeliberationResponse(w http.ResponseWriter) error
+}
+
+type CloseDeliberation200ResponseHeaders struct {
+	ETag *string
+}
+
+type CloseDeliberation200JSONResponse struct {
+	Body    JurySession
+	Headers CloseDeliberation200ResponseHeaders
+}
+
+func (response CloseDeliberation200JSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberation400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation400ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberation401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation401ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberation403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation403ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberation404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation404ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberation409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation409ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberation413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation413ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberation415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation415ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberation422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation422ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberation500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation500ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionDecisionsRequestObject struct {
+	Id     ID `json:"id"`
+	Params ListSessionDecisionsParams
+}
+
+type ListSessionDecisionsResponseObject interface {
+	VisitListSessionDecisionsResponse(w http.ResponseWriter) error
+}
+
+type ListSessionDecisions200JSONResponse DecisionList
+
+func (response ListSessionDecisions200JSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionDecisions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionDecisions400ApplicationProblemPlusJSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionDecisions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionDecisions401ApplicationProblemPlusJSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionDecisions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionDecisions403ApplicationProblemPlusJSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionDecisions404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionDecisions404ApplicationProblemPlusJSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionDecisions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionDecisions500ApplicationProblemPlusJSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecisionRequestObject struct {
+	Id     ID `json:"id"`
+	Params RecordDecisionParams
+	Body   *RecordDecisionJSONRequestBody
+}
+
+type RecordDecisionResponseObject interface {
+	VisitRecordDecisionResponse(w http.ResponseWriter) error
+}
+
+type RecordDecision201ResponseHeaders struct {
+	Location *string
+}
+
+type RecordDecision201JSONResponse struct {
+	Body    Decision
+	Headers RecordDecision201ResponseHeaders
+}
+
+func (response RecordDecision201JSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecision400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision400ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecision401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision401ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecision403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision403ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecision404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision404ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecision409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision409ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecision413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision413ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecision415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision415ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecision422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision422ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecision500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision500ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDecisionRequestObject struct {
+	Id         ID                 `json:"id"`
+	DecisionId openapi_types.UUID `json:"decision_id"`
+}
+
+type DeleteDecisionResponseObject interface {
+	VisitDeleteDecisionResponse(w http.ResponseWriter) error
+}
+
+type DeleteDecision204Response struct {
+}
+
+func (response DeleteDecision204Response) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteDecision400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDecision400ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDecision401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDecision401ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDecision403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDecision403ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDecision404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDecision404ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDecision409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDecision409ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDecision500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDecision500ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDecisionRequestObject struct {
+	Id         ID                 `json:"id"`
+	DecisionId openapi_types.UUID `json:"decision_id"`
+}
+
+type GetDecisionResponseObject interface {
+	VisitGetDecisionResponse(w http.ResponseWriter) error
+}
+
+type GetDecision200JSONResponse Decision
+
+func (response GetDecision200JSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDecision400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDecision400ApplicationProblemPlusJSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDecision401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDecision401ApplicationProblemPlusJSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDecision403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDecision403ApplicationProblemPlusJSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDecision404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDecision404ApplicationProblemPlusJSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDecision500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetDecision500ApplicationProblemPlusJSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnseatJuryMemberRequestObject struct {
+	Id       ID                 `json:"id"`
+	MemberId openapi_types.UUID `json:"member_id"`
+	Params   UnseatJuryMemberParams
+}
+
+type UnseatJuryMemberResponseObject interface {
+	VisitUnseatJuryMemberResponse(w http.ResponseWriter) error
+}
+
+type UnseatJuryMember200ResponseHeaders struct {
+	ETag *string
+}
+
+type UnseatJuryMember200JSONResponse struct {
+	Body    JurySession
+	Headers UnseatJuryMember200ResponseHeaders
+}
+
+func (response UnseatJuryMember200JSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnseatJuryMember400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UnseatJuryMember400ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnseatJuryMember401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UnseatJuryMember401ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnseatJuryMember403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UnseatJuryMember403ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnseatJuryMember404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UnseatJuryMember404ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnseatJuryMember409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UnseatJuryMember409ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnseatJuryMember412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UnseatJuryMember412ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnseatJuryMember500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UnseatJuryMember500ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeatJuryMemberRequestObject struct {
+	Id       ID                 `json:"id"`
+	MemberId openapi_types.UUID `json:"member_id"`
+	Params   SeatJuryMemberParams
+}
+
+type SeatJuryMemberResponseObject interface {
+	VisitSeatJuryMemberResponse(w http.ResponseWriter) error
+}
+
+type SeatJuryMember200ResponseHeaders struct {
+	ETag *string
+}
+
+type SeatJuryMember200JSONResponse struct {
+	Body    JurySession
+	Headers SeatJuryMember200ResponseHeaders
+}
+
+func (response SeatJuryMember200JSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeatJuryMember400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response SeatJuryMember400ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeatJuryMember401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response SeatJuryMember401ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeatJuryMember403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response SeatJuryMember403ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeatJuryMember404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response SeatJuryMember404ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeatJuryMember409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response SeatJuryMember409ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeatJuryMember412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response SeatJuryMember412ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeatJuryMember422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response SeatJuryMember422ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeatJuryMember500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response SeatJuryMember500ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMinutesRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetMinutesResponseObject interface {
+	VisitGetMinutesResponse(w http.ResponseWriter) error
+}
+
+type GetMinutes200JSONResponse Minutes
+
+func (response GetMinutes200JSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMinutes200ApplicationpdfResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetMinutes200ApplicationpdfResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/pdf")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetMinutes400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetMinutes400ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMinutes401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMinutes401ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMinutes403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetMinutes403ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMinutes404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetMinutes404ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMinutes409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response GetMinutes409ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMinutes500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMinutes500ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTrainingSitesRequestObject struct {
 	Params ListTrainingSitesParams
 }
@@ -7250,6 +11766,12 @@ type StrictServerInterface interface {
 	// UpdateCandidate Change a candidate's record (JSON merge patch, RFC 7386)
 	// (PATCH /v1/candidates/{id})
 	UpdateCandidate(ctx context.Context, request UpdateCandidateRequestObject) (UpdateCandidateResponseObject, error)
+	// ListCandidateCertificates The certificates and attestations issued to a candidate
+	// (GET /v1/candidates/{id}/certificates)
+	ListCandidateCertificates(ctx context.Context, request ListCandidateCertificatesRequestObject) (ListCandidateCertificatesResponseObject, error)
+	// ListCandidateDecisions The jury decisions on a candidate, oldest first
+	// (GET /v1/candidates/{id}/decisions)
+	ListCandidateDecisions(ctx context.Context, request ListCandidateDecisionsRequestObject) (ListCandidateDecisionsResponseObject, error)
 	// GetTranscript Where a candidate stands on a day, component by component
 	// (GET /v1/candidates/{id}/transcript)
 	GetTranscript(ctx context.Context, request GetTranscriptRequestObject) (GetTranscriptResponseObject, error)
@@ -7259,6 +11781,12 @@ type StrictServerInterface interface {
 	// WithdrawCandidate Record a candidate's withdrawal
 	// (POST /v1/candidates/{id}/withdrawal)
 	WithdrawCandidate(ctx context.Context, request WithdrawCandidateRequestObject) (WithdrawCandidateResponseObject, error)
+	// VerifyCertificate Verify a certificate or an attestation by its number (no credentials)
+	// (GET /v1/certificates/{number})
+	VerifyCertificate(ctx context.Context, request VerifyCertificateRequestObject) (VerifyCertificateResponseObject, error)
+	// RevokeCertificate Revoke a certificate, with a reason
+	// (POST /v1/certificates/{number}/revocation)
+	RevokeCertificate(ctx context.Context, request RevokeCertificateRequestObject) (RevokeCertificateResponseObject, error)
 	// ListCertifications List the certifications this certifier delivers
 	// (GET /v1/certifications)
 	ListCertifications(ctx context.Context, request ListCertificationsRequestObject) (ListCertificationsResponseObject, error)
@@ -7274,13 +11802,13 @@ type StrictServerInterface interface {
 	// ListEvaluations List sittings, in the order they were booked
 	// (GET /v1/evaluations)
 	ListEvaluations(ctx context.Context, request ListEvaluationsRequestObject) (ListEvaluationsResponseObject, error)
-	// ScheduleEvaluation Schedule a sitting of a component for a candidate
+	// ScheduleEvaluation Schedule a sitting of a component for a candidate, or book an E4 defence
 	// (POST /v1/evaluations)
 	ScheduleEvaluation(ctx context.Context, request ScheduleEvaluationRequestObject) (ScheduleEvaluationResponseObject, error)
 	// GetEvaluation One sitting
 	// (GET /v1/evaluations/{id})
 	GetEvaluation(ctx context.Context, request GetEvaluationRequestObject) (GetEvaluationResponseObject, error)
-	// RescheduleEvaluation Move a sitting (JSON merge patch of site_id and scheduled_at)
+	// RescheduleEvaluation Move a sitting (JSON merge patch of training_site_id, scheduled_at and, for a defence, jury_session_id)
 	// (PATCH /v1/evaluations/{id})
 	RescheduleEvaluation(ctx context.Context, request RescheduleEvaluationRequestObject) (RescheduleEvaluationResponseObject, error)
 	// CancelEvaluation Cancel a sitting that has no result
@@ -7292,6 +11820,60 @@ type StrictServerInterface interface {
 	// CorrectEvaluationResult Correct a recorded result, with a reason (audited)
 	// (POST /v1/evaluations/{id}/result-correction)
 	CorrectEvaluationResult(ctx context.Context, request CorrectEvaluationResultRequestObject) (CorrectEvaluationResultResponseObject, error)
+	// ListJuryMembers List the people who may sit on juries, oldest first
+	// (GET /v1/jury-members)
+	ListJuryMembers(ctx context.Context, request ListJuryMembersRequestObject) (ListJuryMembersResponseObject, error)
+	// CreateJuryMember Record a person who may sit on juries
+	// (POST /v1/jury-members)
+	CreateJuryMember(ctx context.Context, request CreateJuryMemberRequestObject) (CreateJuryMemberResponseObject, error)
+	// DeactivateJuryMember Deactivate a jury member
+	// (DELETE /v1/jury-members/{id})
+	DeactivateJuryMember(ctx context.Context, request DeactivateJuryMemberRequestObject) (DeactivateJuryMemberResponseObject, error)
+	// GetJuryMember One jury member
+	// (GET /v1/jury-members/{id})
+	GetJuryMember(ctx context.Context, request GetJuryMemberRequestObject) (GetJuryMemberResponseObject, error)
+	// UpdateJuryMember Change a jury member (JSON merge patch, RFC 7386)
+	// (PATCH /v1/jury-members/{id})
+	UpdateJuryMember(ctx context.Context, request UpdateJuryMemberRequestObject) (UpdateJuryMemberResponseObject, error)
+	// ListJurySessions List jury sessions, oldest first
+	// (GET /v1/jury-sessions)
+	ListJurySessions(ctx context.Context, request ListJurySessionsRequestObject) (ListJurySessionsResponseObject, error)
+	// PlanJurySession Plan a jury session
+	// (POST /v1/jury-sessions)
+	PlanJurySession(ctx context.Context, request PlanJurySessionRequestObject) (PlanJurySessionResponseObject, error)
+	// GetJurySession One jury session
+	// (GET /v1/jury-sessions/{id})
+	GetJurySession(ctx context.Context, request GetJurySessionRequestObject) (GetJurySessionResponseObject, error)
+	// ReplanJurySession Move a planned session to another site or day (JSON merge patch)
+	// (PATCH /v1/jury-sessions/{id})
+	ReplanJurySession(ctx context.Context, request ReplanJurySessionRequestObject) (ReplanJurySessionResponseObject, error)
+	// ListSessionCandidates The deliberation sheet, with the decision the facts support for each candidate
+	// (GET /v1/jury-sessions/{id}/candidates)
+	ListSessionCandidates(ctx context.Context, request ListSessionCandidatesRequestObject) (ListSessionCandidatesResponseObject, error)
+	// CloseDeliberation Close the deliberation, sign the minutes and publish the results
+	// (POST /v1/jury-sessions/{id}/close)
+	CloseDeliberation(ctx context.Context, request CloseDeliberationRequestObject) (CloseDeliberationResponseObject, error)
+	// ListSessionDecisions The session's decisions, corrections included, in the order they were made
+	// (GET /v1/jury-sessions/{id}/decisions)
+	ListSessionDecisions(ctx context.Context, request ListSessionDecisionsRequestObject) (ListSessionDecisionsResponseObject, error)
+	// RecordDecision Decide on a candidate, or correct a published decision
+	// (POST /v1/jury-sessions/{id}/decisions)
+	RecordDecision(ctx context.Context, request RecordDecisionRequestObject) (RecordDecisionResponseObject, error)
+	// DeleteDecision Take back a draft decision before the session closes
+	// (DELETE /v1/jury-sessions/{id}/decisions/{decision_id})
+	DeleteDecision(ctx context.Context, request DeleteDecisionRequestObject) (DeleteDecisionResponseObject, error)
+	// GetDecision One decision of a session
+	// (GET /v1/jury-sessions/{id}/decisions/{decision_id})
+	GetDecision(ctx context.Context, request GetDecisionRequestObject) (GetDecisionResponseObject, error)
+	// UnseatJuryMember Take a member out of a planned session (to replace them)
+	// (DELETE /v1/jury-sessions/{id}/members/{member_id})
+	UnseatJuryMember(ctx context.Context, request UnseatJuryMemberRequestObject) (UnseatJuryMemberResponseObject, error)
+	// SeatJuryMember Seat a member in a planned session
+	// (PUT /v1/jury-sessions/{id}/members/{member_id})
+	SeatJuryMember(ctx context.Context, request SeatJuryMemberRequestObject) (SeatJuryMemberResponseObject, error)
+	// GetMinutes The minutes (procès-verbal) of a closed session, as JSON or as a PDF
+	// (GET /v1/jury-sessions/{id}/minutes)
+	GetMinutes(ctx context.Context, request GetMinutesRequestObject) (GetMinutesResponseObject, error)
 	// ListTrainingSites List training sites, oldest first
 	// (GET /v1/training-sites)
 	ListTrainingSites(ctx context.Context, request ListTrainingSitesRequestObject) (ListTrainingSitesResponseObject, error)
@@ -7542,6 +12124,57 @@ func (sh *strictHandler) UpdateCandidate(ctx echo.Context, id ID, params UpdateC
 	return nil
 }
 
+// ListCandidateCertificates operation middleware
+func (sh *strictHandler) ListCandidateCertificates(ctx echo.Context, id ID) error {
+	var request ListCandidateCertificatesRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCandidateCertificates(ctx.Request().Context(), request.(ListCandidateCertificatesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCandidateCertificates")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCandidateCertificatesResponseObject); ok {
+		return validResponse.VisitListCandidateCertificatesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCandidateDecisions operation middleware
+func (sh *strictHandler) ListCandidateDecisions(ctx echo.Context, id ID, params ListCandidateDecisionsParams) error {
+	var request ListCandidateDecisionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCandidateDecisions(ctx.Request().Context(), request.(ListCandidateDecisionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCandidateDecisions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCandidateDecisionsResponseObject); ok {
+		return validResponse.VisitListCandidateDecisionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // GetTranscript operation middleware
 func (sh *strictHandler) GetTranscript(ctx echo.Context, id ID, params GetTranscriptParams) error {
 	var request GetTranscriptRequestObject
@@ -7660,6 +12293,79 @@ func (sh *strictHandler) WithdrawCandidate(ctx echo.Context, id ID, params Withd
 		return err
 	} else if validResponse, ok := response.(WithdrawCandidateResponseObject); ok {
 		return validResponse.VisitWithdrawCandidateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// VerifyCertificate operation middleware
+func (sh *strictHandler) VerifyCertificate(ctx echo.Context, number CertificateNumber) error {
+	var request VerifyCertificateRequestObject
+
+	request.Number = number
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.VerifyCertificate(ctx.Request().Context(), request.(VerifyCertificateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "VerifyCertificate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(VerifyCertificateResponseObject); ok {
+		return validResponse.VisitVerifyCertificateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeCertificate operation middleware
+func (sh *strictHandler) RevokeCertificate(ctx echo.Context, number CertificateNumber) error {
+	var request RevokeCertificateRequestObject
+
+	request.Number = number
+
+	var body RevokeCertificateJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeCertificate(ctx.Request().Context(), request.(RevokeCertificateRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeCertificate")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeCertificateResponseObject); ok {
+		return validResponse.VisitRevokeCertificateResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -8085,6 +12791,607 @@ func (sh *strictHandler) CorrectEvaluationResult(ctx echo.Context, id ID, params
 	return nil
 }
 
+// ListJuryMembers operation middleware
+func (sh *strictHandler) ListJuryMembers(ctx echo.Context, params ListJuryMembersParams) error {
+	var request ListJuryMembersRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListJuryMembers(ctx.Request().Context(), request.(ListJuryMembersRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListJuryMembers")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListJuryMembersResponseObject); ok {
+		return validResponse.VisitListJuryMembersResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateJuryMember operation middleware
+func (sh *strictHandler) CreateJuryMember(ctx echo.Context, params CreateJuryMemberParams) error {
+	var request CreateJuryMemberRequestObject
+
+	request.Params = params
+
+	var body CreateJuryMemberJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateJuryMember(ctx.Request().Context(), request.(CreateJuryMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateJuryMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateJuryMemberResponseObject); ok {
+		return validResponse.VisitCreateJuryMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeactivateJuryMember operation middleware
+func (sh *strictHandler) DeactivateJuryMember(ctx echo.Context, id ID, params DeactivateJuryMemberParams) error {
+	var request DeactivateJuryMemberRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeactivateJuryMember(ctx.Request().Context(), request.(DeactivateJuryMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeactivateJuryMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeactivateJuryMemberResponseObject); ok {
+		return validResponse.VisitDeactivateJuryMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetJuryMember operation middleware
+func (sh *strictHandler) GetJuryMember(ctx echo.Context, id ID, params GetJuryMemberParams) error {
+	var request GetJuryMemberRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJuryMember(ctx.Request().Context(), request.(GetJuryMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJuryMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetJuryMemberResponseObject); ok {
+		return validResponse.VisitGetJuryMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateJuryMember operation middleware
+func (sh *strictHandler) UpdateJuryMember(ctx echo.Context, id ID, params UpdateJuryMemberParams) error {
+	var request UpdateJuryMemberRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateJuryMemberApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateJuryMember(ctx.Request().Context(), request.(UpdateJuryMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateJuryMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateJuryMemberResponseObject); ok {
+		return validResponse.VisitUpdateJuryMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListJurySessions operation middleware
+func (sh *strictHandler) ListJurySessions(ctx echo.Context, params ListJurySessionsParams) error {
+	var request ListJurySessionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListJurySessions(ctx.Request().Context(), request.(ListJurySessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListJurySessions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListJurySessionsResponseObject); ok {
+		return validResponse.VisitListJurySessionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// PlanJurySession operation middleware
+func (sh *strictHandler) PlanJurySession(ctx echo.Context, params PlanJurySessionParams) error {
+	var request PlanJurySessionRequestObject
+
+	request.Params = params
+
+	var body PlanJurySessionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.PlanJurySession(ctx.Request().Context(), request.(PlanJurySessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "PlanJurySession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(PlanJurySessionResponseObject); ok {
+		return validResponse.VisitPlanJurySessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetJurySession operation middleware
+func (sh *strictHandler) GetJurySession(ctx echo.Context, id ID, params GetJurySessionParams) error {
+	var request GetJurySessionRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetJurySession(ctx.Request().Context(), request.(GetJurySessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetJurySession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetJurySessionResponseObject); ok {
+		return validResponse.VisitGetJurySessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReplanJurySession operation middleware
+func (sh *strictHandler) ReplanJurySession(ctx echo.Context, id ID, params ReplanJurySessionParams) error {
+	var request ReplanJurySessionRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body ReplanJurySessionApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReplanJurySession(ctx.Request().Context(), request.(ReplanJurySessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReplanJurySession")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReplanJurySessionResponseObject); ok {
+		return validResponse.VisitReplanJurySessionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSessionCandidates operation middleware
+func (sh *strictHandler) ListSessionCandidates(ctx echo.Context, id ID) error {
+	var request ListSessionCandidatesRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSessionCandidates(ctx.Request().Context(), request.(ListSessionCandidatesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSessionCandidates")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSessionCandidatesResponseObject); ok {
+		return validResponse.VisitListSessionCandidatesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CloseDeliberation operation middleware
+func (sh *strictHandler) CloseDeliberation(ctx echo.Context, id ID) error {
+	var request CloseDeliberationRequestObject
+
+	request.Id = id
+
+	var body CloseDeliberationJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CloseDeliberation(ctx.Request().Context(), request.(CloseDeliberationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CloseDeliberation")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CloseDeliberationResponseObject); ok {
+		return validResponse.VisitCloseDeliberationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListSessionDecisions operation middleware
+func (sh *strictHandler) ListSessionDecisions(ctx echo.Context, id ID, params ListSessionDecisionsParams) error {
+	var request ListSessionDecisionsRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSessionDecisions(ctx.Request().Context(), request.(ListSessionDecisionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSessionDecisions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListSessionDecisionsResponseObject); ok {
+		return validResponse.VisitListSessionDecisionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RecordDecision operation middleware
+func (sh *strictHandler) RecordDecision(ctx echo.Context, id ID, params RecordDecisionParams) error {
+	var request RecordDecisionRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body RecordDecisionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RecordDecision(ctx.Request().Context(), request.(RecordDecisionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RecordDecision")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RecordDecisionResponseObject); ok {
+		return validResponse.VisitRecordDecisionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteDecision operation middleware
+func (sh *strictHandler) DeleteDecision(ctx echo.Context, id ID, decisionId openapi_types.UUID) error {
+	var request DeleteDecisionRequestObject
+
+	request.Id = id
+	request.DecisionId = decisionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteDecision(ctx.Request().Context(), request.(DeleteDecisionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteDecision")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteDecisionResponseObject); ok {
+		return validResponse.VisitDeleteDecisionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDecision operation middleware
+func (sh *strictHandler) GetDecision(ctx echo.Context, id ID, decisionId openapi_types.UUID) error {
+	var request GetDecisionRequestObject
+
+	request.Id = id
+	request.DecisionId = decisionId
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDecision(ctx.Request().Context(), request.(GetDecisionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDecision")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDecisionResponseObject); ok {
+		return validResponse.VisitGetDecisionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UnseatJuryMember operation middleware
+func (sh *strictHandler) UnseatJuryMember(ctx echo.Context, id ID, memberId openapi_types.UUID, params UnseatJuryMemberParams) error {
+	var request UnseatJuryMemberRequestObject
+
+	request.Id = id
+	request.MemberId = memberId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UnseatJuryMember(ctx.Request().Context(), request.(UnseatJuryMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UnseatJuryMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UnseatJuryMemberResponseObject); ok {
+		return validResponse.VisitUnseatJuryMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// SeatJuryMember operation middleware
+func (sh *strictHandler) SeatJuryMember(ctx echo.Context, id ID, memberId openapi_types.UUID, params SeatJuryMemberParams) error {
+	var request SeatJuryMemberRequestObject
+
+	request.Id = id
+	request.MemberId = memberId
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.SeatJuryMember(ctx.Request().Context(), request.(SeatJuryMemberRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "SeatJuryMember")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(SeatJuryMemberResponseObject); ok {
+		return validResponse.VisitSeatJuryMemberResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetMinutes operation middleware
+func (sh *strictHandler) GetMinutes(ctx echo.Context, id ID) error {
+	var request GetMinutesRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMinutes(ctx.Request().Context(), request.(GetMinutesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMinutes")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMinutesResponseObject); ok {
+		return validResponse.VisitGetMinutesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListTrainingSites operation middleware
 func (sh *strictHandler) ListTrainingSites(ctx echo.Context, params ListTrainingSitesParams) error {
 	var request ListTrainingSitesRequestObject
@@ -8438,200 +13745,315 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID, params UpdateUserPa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7H3rcts4uuCroLinKk4NZUuyk7Sd2trjOE6v++TicpzpmtPOWhD5SUKHAtQAKEft8svsn93s732CzYtt",
-	"4UISJCGJkmU7M+2pqY4lkcAH4Lvju1wHERtPGAUqRXBwHYwAx8D1n8fneKj+jUFEnEwkYTQ4CM5HgKbA",
-	"BWEUsQGSI0AcBEt5BCEaMI56J4PWOyyjUQ9hGuuP7xkF+912EAYiGsEYq6HhKx5PEggOgotg9yIIwmCM",
-	"v74FOpSj4KDTboeBnE3Uz0JyQofBzU0YvGURNrBUQft1BBw0RBEHLCHOIUMJmYIoz+3MtOub6SYMJpjj",
-	"MUi7H0fAJRkQM/sRi0F9SdTEEyxHQRhQPFYjROqnMODwR0o4xMGB5Cn4V332/ui0+7zbfl5eebet5pYS",
-	"uBr9f/x22PrPdmv/83Un7LZv/i3w7cpRygXj/uPqUfgqLyP9RC87tAmHKWGpQBM8BLUzeiV/pMBnzlLM",
-	"qHO2res/oJPXczaGxAu3ZcD4GMvgIEhT/aR7QM+9E8UwnjAJNJr9B8zqaz9EKSV/pIC+wEyjphwRYXCD",
-	"MLqNPgKVCA8xoeiKyJHeFoHHgPosnoWISISpuAIu1C8XdEC4kAqlJowKsC9uqXG7e2jEUi6evjQDYcrk",
-	"CLgeRw1DBMJor9vdvqDZRhs6K/bGWUtLLWbOlmuaGBOaf/buy0DTmh8ZFFUbGhlhOgQFWx8LiBGjLxFG",
-	"QuIEEKOQr32v092eC7Ul9YXnupykTwaKQ8wB+pAamHHCAcczNIIkfomuRkDt1kYp5+ok1aIM0Orb3fbe",
-	"IrALlhSsButbMiayDuUpHgIS5M+5pJTo99y5YhjgNJGG3Mf4Kxmn4+KE7accBEIlDIEbxpQhoeZLr3B8",
-	"Bn+kIDRYEaMSqP4TTyaJZVc7E876CYz/9rswnLMA4984DIKD4L/sFIJgx/wqdk7NW2bSOi5xMy2KGQhE",
-	"mURjtaEGuxiVHEdyO1DMidFBQqJ7hS+bUxS0nSGKkFgC2sIoTg0AECKsIM4eyNZV5goVEn2ql/aG8T6J",
-	"Y6D3ubbDVI6ASg16HKJ+Kg1r4ywBNMYzfRYRThLzNZsANyxPQXxClVzByTHnRmDcG9QUpRS+TiBSonmA",
-	"SZJyeKn3VzNKClPgKMKcExCIWDCFBvo9k29YSuN7hbcvgMoQMa73c0oE6SeAJDPIhJMEeAbcOxaTAYHY",
-	"z3NzNWSEDZ0Y3hsjQWhkNJYhmYJhdIqBeLQw3yLsYzv6Gb2CUzxLGI7PGXuL+RDumyEYgSdQoiZX8hZT",
-	"Qz/ApyQChKMIJtIc6SmHiNGYqNffYJJAfN/QOpqqljBEGPGnwTtn7B2mM8tZxb3CxhgaYzrL+JBAA87G",
-	"VntJiNZa4piDEC8RB8lnSIwYl8lMA/6J4lSOGCd/3u+OvmeKUvo4VhpWrNiTJt4SMv/6668tl3mVJ16m",
-	"Wt7o1U04i0AI3E/gmEoiZw8l9foc8BehdSXG0ZhxQDxNQLxEivMaNXuMMFfWh5AQ29MR6WTCuIT4HcQE",
-	"n+s13j+VPhForOZHapMV5iu2pEhVLUf/mwkNJPEXZTupsewEav7DSJ3CGUvNKeY2zbVS8w/UIrg+ZRAj",
-	"MgnC4PeUz4IDmiZJGCS4D4l+S/PZ0qO55hCEwYAHB8ExtV9JFD/JhhUCD0HtJ5uoMQY4EaAMNq7AlsQo",
-	"RiRetlEa/JNYDWTguw5wknwYBAe/LX7xl5TPjtTXQvOv4OZzGKi1KazMNGCLvqz/O0RSTZEve9HIb/VD",
-	"+cqus2H6jCWAaWDUv0zX/s0YVWZk+45dy2cPBIeRJFNLMtUTe9PZPuwo25JI860+nNcwIJRQYzKMiVB2",
-	"f3Yyr79/Uz9qJIkBJTh/4GbOWVRs3AqBO3M32CHfPpj3vSs3DFOfcGyEDk5OHRA1CoXurkR6o4JzliYs",
-	"Fcqkj1hKJZ9dagv/IHhzpraeUOgEB0FnD/EU0CkBzgG9wrME7K/dDO0nTImX7O3dTqfdDmobFdnjWcno",
-	"q4JWVUJOPn5Au53nz1sdhJPJCLe0SeeeRs3h8Pm663M15Auus+slENqtqL83h26KN0v7VtmZ5dawiyQG",
-	"9vKIodnyyhYuwKHTzE5tikh25cGr7/9TkrES36/u7Nz/GmdaP5o0JvJ4aiWos/c4siRgXIJBqL5h/FKz",
-	"vHZnv407/W6r3W63Wy/Uf35S/2nn/+u38zeUcaUEWzwmigMaFV4fnbXwf+bfv2H0jlE5gSQhwNFbIiXj",
-	"WLPzhhNGCj1ZpC3R+FK7w7rt7vNWu9Nqd87b7QP9//+0DhcQ0qzkWdQZtOEF7OFOX/9mDI6my2zvui/Z",
-	"3ZUca9Z/KYiEOsJmO1s6vGc+rl7seB29lyKKu/nLp3JOxU+dZpaq3xjnJtlLJCDiIIVW3IxJqgwVHisF",
-	"zoN5Zlmr+S4rJ+y8HmMJLcUkymPs+dbqIsBSz1UFJ1Z5XloVdfHe+8Sxu0oHDUqHGmaIVJ2xDHFxtKWF",
-	"f17IC94S4xNrptOpp9+BxMFNeF3VXiSMy38sGshhRjf6GE/MW+4+Y87xrL5r+sH6oj6X5IkF4jelcxae",
-	"faNlqBFfES5HpwmOYKmU8hgH6mUUsfE4pRCi/gydvP94fIwUp1Z2jmHc5uMWligBLKSyGp6GCGtPOTrC",
-	"RAhAMQj0+vu3yff/KwWiALFARCoacnUsj0ZFqAAotKRnz54VXlRHGStJEL30mkjdiGx0wSkTQZ17uWO2",
-	"W/uf1X8OX+l/Pl/v+sc3K1tZ8K8iQJcw2QoSaoAaqEMFmq2sEVVP8/Ho1j+62rkcYRpBkuSXpE0PhQMW",
-	"ORuIMI2JkkaICESSpH5E2ePV5a+oktthPvsXYmCo6nSFLWdtNEfpWmKm7WorzVirb9lwmY221zY2muaK",
-	"lwaWoLO//6zV3mt1ukH2i0Xod5hLrR2abycZD17O5vY6L7oFmyuvx8fpIvcyOhvFvU62V+COCtnptjrP",
-	"ztv7hQoJY0wSpRvjMUkS2B5r8P/dbvU240P1EOUsSSC+1LhRjBSEgb4RzdZ+ZAYJGqu6sbbERoyqt/+2",
-	"u4ueo04X7e6hZ8/Ri5+UnDfOJe0bIzRVqijEqb39DwMBX9Veqr8klqkIDnJYFbG62qvVg+3/5oHUN3pw",
-	"OomX7lwq8BDsyg3iTDFcKttACNIniUbLOT9cxhCR2G6ofcYEVGhyuSJyFHN8hZPLjMTMQ9kPNH+xrpMX",
-	"lLFQQbGPVRC7oodWozE8nMxF/gYqZYUqFoHo6DBzsH25N8klgTV1bEshztvmm7Lz5Nme71WXblbfWpe2",
-	"GmztemaIpb5KMEwDq4xnft+G3lVNq9cB0HSsmL4i2ncOzy8Gzkh58ci5ZPhoHr/x0fvS7Vi6SpcTrIlA",
-	"LqNYw/r1cJWqb+/vh8eFtBaI0WT2EqmBEaPIxKHo09J3MdkBTIDGaoowyEY3nJs6Hz+vA1+JuS3F+uXj",
-	"Z4zxuhYH4eWUHmVk6RxlvnpbmH12sId9ZSTkQdwy6yhxghLHLSGXIbESPy/z2zDnXIbow1xY5ETnQ7cl",
-	"R1zZPd+ZFIdY4sgl6lqo/R0Zz90KmuyGFcQfTydsogDekXK3EYVtXeXsB1d4lth9d6v+rBIwuknFpiyN",
-	"XpugtgMkWYxnSuRsVvFZZlo3VGiczbq4+Nt/U1Y+2t562vp8/TzcnbNld6bz3Inqchu9oyLDFoqv+dKp",
-	"sUDKiHihFHggX27hg3gQV24+/couNoczZqLtJ9RnaQJTzGMUp+gXSJWcO8XpGKooE7xOOaYajceEujN1",
-	"bseCzTr+CflwDviPahI+csb74Yxleg6Dr60ha9kvfxeMbp/hq3eQByhVTdVFWSu5z1VITGMRohg4mUJs",
-	"4v8GOJLiAPUyLOqhlEqSIIwEkZLQISLigqrtjtME4hD1CL3EQoAQY6Cyp+agIepZdg5xL0S9idIKcZLM",
-	"Lqc40ZPHPcT4Be1xGKRCfcIDCRxhNEn7CREjiJEyAJRGH6Jerv4XzxUmgMl3yI7Zcc6VACsMJP2bByJ9",
-	"56ehcQ2OwGWlJddf9ciP8ARHc8Kejg5PW+2ONYJgnEUQUK25fwEEXycJiYhEGPUVS3wi0BQnKQid3SSB",
-	"cyIZN5qODlezzwNHCehnIeUCgUQJZI8TDih+klJAY8z/SGF77YCpEtBrBk0VY3gFsCv8a8EVEQhxadwL",
-	"RorhyIx+WcBgzlEZjjPAXOjbl8icCMleyxBA7eDhKXqjadzajB7ftpOypt82cfuXHIZESBO2eDkBTlic",
-	"OU/ha5SkymjNTiyfepBSfQFtP2ZxgCUitQhxPgL0mnCIJKQcnX7/FuMhG+oUI4UMe2jC2QB0CBxORIYR",
-	"b+e+BLL0DoVEmygTMI9EOLmM9ZuM55LXGf9gLwwE+ROCg2c3YZDA1AZV/jEIDhQnZGOgUYJlyuGys/98",
-	"PzgITk70vZUwGlRmaHbb4zyI8CD4OPn+LSI4IfL7N4EmScqJwmIqQVi72NwOW5xQq1BfPyF0kB+bUnM8",
-	"p2H3mDPFfAsAjjsdTYIZBIeUmHHUwIr1o3GaSDL+/i0mWI8tsk0pBnnVfeUM0U8FoSAEkgxlf5s3yZBi",
-	"RbFKycmORVEByXFYpOMx1g+8hWytcobGmOIhcBR//zaFhE0m+gCxECnXuzLh378JoFHmPTC0jURqOMEk",
-	"wRJES+0RCHQF/e0i2DI4qs4SuJcCntibEuE1jUtwQnYr2mxVmW1GyFVR9t/ZFUoYHSJMUfY+yt9XUm2m",
-	"OSKJrYdSZ3HpJ00crbARN/B1QrhOpZojjx0voMtKGiv1Vh4s0+lLjGlpymjGqxrcTJRybpvBnH1VBrrr",
-	"g3kRO2xqQZ05L5+adxsFOfsZbcNFHtuXzzOxunyxDvtuOMkb+8bysTNZsFIkuMOJy0Sr+bLPj+1h1NdL",
-	"jIFqyEZthFBP5xPomvk3RroY4jwifTHD8LP7hhP5sG0pbRoxcgdLyaXLXYxdyJ8GDMVKpaZwuLraR9LA",
-	"aeEIu0qAX3thfP5SwBdc3FS9S8afZIZ2Ga67VxlRGfS1R18cVLEMlyGUZEOJ6YYVCWpJvZHUm8Pi5hDA",
-	"Ym6cHXCxX0tV8Ifyg5VQy272nbrErr2a/3JNXyPKZaYEz1ewbub63GpUtCz86M5TRKxTrmIZ2Yj0knt2",
-	"zuXK8gjwziYuVzxela4/uJgtz/NRW3+mnlvPEbQk7MzEHltXdXEVWptoKUF+LBhoKbD1TnG3Hi/ZUPG8",
-	"Q9WwHktsBkaEogHjEZg7oRCRAcJ0tkC7d1Lmig3xaU5N5dFikVNMsniDvKhQiH4vAqxo2q57rnlq4Vob",
-	"Yd72Ly+zOsqrU7QXHAQTjiOp/RQR1uxvyLGOK9Ggj/uEWreR5W5YiMsx5l+MaiQinMDlGH81i7IfCQ0O",
-	"2lnCzHHHegStaV5OTjwq+SEwjRFlWhzLWSsGbaTrdKsJZ2pBugYMVqa3zmix7plT9aN2YfjcGoWxr0eK",
-	"wU7x/Zv8/k078cwpXkHf48Qz21R4umv7FTMhCPBLTOPLGAZAI/A6wp19XUSZP9vH8oCwRhalccrbXV7V",
-	"HD3FvGKSPqsrmZvJ6zR3yTlCFLuyEHNPYl9loMIrsfX92xQnqT70p1l1pJJMfYlyNq4rOBx3kGToeA9t",
-	"HX14d/rh/fH7849PS4kNwfFeRSCVLlaOf8tu5/33KeXNLVNeHwaMw6UxTW02U2r51JhQ4xDae2bpJ8Op",
-	"KuV84DhB9kdkhtTrtmqwJoyPSjemWD3BOE4AxTDFVGpnlnpOeBC+BF09d9kH63UDH49B5oyKLNEo8llA",
-	"MpvCuRrEYWmVPtw7zhGqKhSc0PxKdK/9yUYb5t+ZC6HLVUKql4eGF0zdMNhqrPiLVrvT6rTPO066YUMI",
-	"dHotB6ELG5lV5DdS7vi7rXa3FFG9UiRQxw36zsf3xG77VpJfK3kDsOsi2Hdm68QZlk+4WTxpk0EdFFk9",
-	"AnjNyGpXLVhBxmwgInu9ZWYY2VTFLSj4zLzZyPdZxvQ1F7i2hdM0eLpYWxE9vYFI5zJZ+cogxXiGsBYd",
-	"KH84KyCZJvKlLRyWCWYiiksEWwAHaIOIstsEFXujd10SmxPMWxBEcYAVfHDCbC02VvaswiFCL+dZN5q2",
-	"OPTVw2nXFENVKXMncsDHrm/HENdkbQ9L+1W7roKyy7FzMc48kNPR0aMeJPqumH/l8Lt5yL7vIHuD4LoH",
-	"x6oVo51qcrPiOtUl9fL9ihjXF/Cxk4+uFfpLZdlBcNB5VpjI2VddY/epP3e3nxmnQlF2NKvVUOMxnefO",
-	"tlf8nBYqn73igOg1Z8rwugfEUpNTM0cc0XTcN8ZNZYFrjZG/W5e6OV09EUg/9lL7QY73QkSkQNqWRsZZ",
-	"Y0pcrDF9dgae2DadgKQrHKq5EQccjcDUCVBvoTHmX16iCWdTYuJa8qi2kqKQ1Q6oH0HpxNeikArvMHtZ",
-	"PZfqWYcZ2uSrL4Pios5i5loEBmYGrmvR6Nlid7pcSygHwLkv1VhA/WLd6618fxQUTnztKHgPV+gIJxAz",
-	"SnDmGXjP0qmCoHWEk+/f1E9QyWu/nHAYkK/BQbD/00+N3JreiNcMlEYF03zTr3iPbrU5eyvgGdB3knk8",
-	"Qb3y0NQJcbNF1mqumNMEU11hDSPBIoKTlinMV/ZGal80DHPnjHor10JtMKF+5vu3IYG6N9MMjTI/s7ea",
-	"z3S1KJq8mFzZ++e5Y77P4m+huxTfcf1cuFJLBHA7b3UVv53RfFFSOUMUiA108eGCSZc4MiJUMs2o9eNu",
-	"DudYMcAmSZrOQnzCpcbNnZWu8jyhjZ6vHF3xsjuxC7TvEKtRN+XD/KeL3SxjTwX8ZszPP6/v0qwCiO8R",
-	"A9lS81g/Nm/u6kTlC0Lfofqu0W5ThLK6r1CvVuZNs+ANHqvsxIBrwvQvKzOHyiurWxxVeEtP1AvOC4Gw",
-	"QL2sr4NpcABIvaWbOhRZ4OrrBAuZ93pYsVxfNdrMgcu34Kz8rK+U/9mbI7S/9+wFspVta/WgtB7C0wQu",
-	"p4QlWUxDDNJks3Z0jV3dtYCzL2D6KQipVKLgINiZdnayG/xWFlqTecX2ut3iTt1TyLfk2DGlfAvuNZJy",
-	"Ig52dvCEbONJHui8PeBZjV6xo15puVDnf5t4lgGBRCkBOzbcYKdchnJszaiDgDJzqRhhivpKmEcJ5qAv",
-	"0t9woNEInbJkRkEQjLacglwC7f/04uvXp0oVTc0yj8/OTs4/nP0juPk8Vwur3o0JqXABiSQd2nrTQleV",
-	"F1dERiPE6PbyRi3FkVWjQbxlNr4SIQkdWiu1DNAbfWvr1OpX6Ezi7Kouezevst4IugJpmsC3Yqm9wg+b",
-	"t3V4tr/vtnVwXlsjnCH7on50n85OkBxhiYiuwD0g1tT6QqjeMIfqlofwOdjbUCX8e478FZ1wmb/GVvzL",
-	"VLjcUzq3+JgnBqWi0NXqH9VLaMJgAEpZhMsBZ2P9XGdfP7dX+lVbpGaYdv5zQ18o7uoIkyFOLnGkYDnk",
-	"/Pv/0cEDKeq+QPH3bxGM+xxQt935ySRZff+GcIp+YSlX9vCHwYBEBBL1wh76HdMpAa6e3vcYVhsoeVPZ",
-	"lNXzFGsbt/oQ6/lunW32XNA1KNRRDFDbh/qySg74Zji6uu/dg6K2RkN7DorudvKf56JdCeu6z5dhXadd",
-	"ecGjW/0IWLP4/FcqFL0KIvjPXqSJPDIuoBUL8WXuzU7o1OTjmOasHgHnjGeanY2CQWIEIFfzbjZwX+Yy",
-	"q72e63Lh++u+d/e1B835ndBJKlc5uib+6yY59f9yZ+YrVJllhPvsBBOfbypXoa0pI4DiJziKvv9v8dR1",
-	"gmjTDyeXmdYfhPXWE3PK0bjmKRHZdW7efILQmExJnCo+UHTkMAWRyp7XOePX2NNZmnh7ZZx9+HR+3Ppw",
-	"evxeqT5ah1XvaXL25SUfOpniJk7V9KjjLB2OEKaITYCarcvTkj/R/CUknhDNS5Q9yFFKAZX2F7F0Clw2",
-	"y0r2VuHO1jA/1V0bcREbg+ltY67+z94fnRouhq4IFYhN7dWBrmJWql+WbY4NqLTueWxu1RN8Nbe23OaS",
-	"pfNletlHmuQVS3wXjvWNXeliVGPShq5EwyAPtC9FqsIE8zwHu5RiUEL+8oO1PXcuN5zL0Sx0i32pyytR",
-	"uw5hX/TdCo5nnmOtuqTM275lnrMvQJ1Oec0LxJ/bvjiGrqzXwJyFLnp99uYIPX+xt4/+3//a3e6iK6ws",
-	"5pR+oeyKIqmmRUUrUUSGlHFz1VYW+lRmpfcnWIgrxmPrB9V/HmQXSmjEuADU1/GkM2WtTxJTDQ64TRTR",
-	"TQpKpb7qloI27JtatPZpUxu/UYaHux4HrYqF2SGdZlFeoi3WXwaz+5OPwiM2aZaAUmzW9bK6LfXrwWxh",
-	"C7DM9Gf010vQGBEcBDD7ZdT/OSIfyC8nn/486bwnv+xvw257WxBdm00nQYtLQoOD/XY7X13egkKPk6HM",
-	"K8DclxlSnvO6bP7NccYU81Y5+Efds03YO1rFmw1623ecG1rXm9z4VNwVFUhjl7aU9ktLLQ1WWlQGkPf0",
-	"rBrhS/vSKn/GIB4gCaweeKZEiRPZ+zls5PVonhG2KPFMNJAS9UrKdWgWVjkwO+7TglfPTfNunyNvl11P",
-	"Lr7ifLDI1pVS7pprGG7ynZMkX1/4JiJHV4vHrOXsmZX5TzjMsGjdwEmXI2y4Eik6ghi+onZ3Cct40XmB",
-	"8BRoCugXwBS9Az5mfy6tXP+8MddY3sBoDs1/3kDO6Ip0uVqZyzLRjgnN1OUKIoeBaRVuf1Y8fgFtLSm1",
-	"tiFKWw1afxOPZkSyDO8fKPyzJIwfJADUheC2FRg9HeA80hW5PVHuqPTiI8VtiuJWjI4tnLhV3VJcskEe",
-	"r/rCFKTDV5jH5lY+i5e943ywrDyXdotW7qydfTTJjflt9fFe3te6D2D6xdLiCvrw18Oz177rZ7vo1d38",
-	"zsYsCjjV8aMRS5MY6TfqiZ2IUaShQFsayqf+CNMHzrFaiWFa/FqhWlR+2vW9nCEi7Q5SJkMEOBohise6",
-	"1qQU2ountux2d8NLOHmT9BuDStUSLzmaFIucI+lqu7YwbD0vEpMVTX/Raj9vddu+pJeKt96oahUXvK1Q",
-	"mAcEX66Sa5ldK+w5GZEZgFmGkXs72FWw+q6OF905lFZ8+64O6+bY/CjR9pWjun1N2tsAU/eXUiYvMyac",
-	"h48PTIv90EUO4xSJvX63EuL48gp0QFmMZ5qtOjX8EFm1xt9GG26Ucp2yMJKVQ/pdhC/vRfX0fRzlkzD1",
-	"Aud6j8oSxSZ7NwlYsT0dhMSDwb8POeDtbI7Gfp1+x5a7uhyDwiEHBFtQSOcL6SnWribk76O1Me/PihJ5",
-	"OUN60E5R62kV1SO8/S40KcqkUPsWRZnuo+XSiu6k7JhsRShPO57KTtcygm/pYVJbukZg0CJW4FwaYVOR",
-	"Fai+HLYXOJsl9aU5uGXhcQZZUjfjxU12SRCsiTy3oME6NS0A2nl4E2C7V1zlWTtdJBl60UXRCHMc6evD",
-	"rRdd1J9JEAhLNGZCPq1Ec77olu3lbnXKMLjiRMIHmsxyw3sTtL9gxwo8u/2GVYi4Qr/5Zs4jtQdyZmmd",
-	"4EGcWGrmlZ1XLgehpouch4808FFtWlRvlMYfKXcT+7C6IyyHx7FaslvtLIMoq1WQSSfn9FwRXEmCLcmz",
-	"6nH9HcOh28nute1jsVqEX9Hf0KkwpI2JbDS3qaInu2uFBomerIoCZHfn5rZwXMw88+FCFy4f6yzcN5VK",
-	"gJmDMGsIVTgGtWFYCsaz8XxEoChhwsoG1xVpfYZORFy9pp6ZsJ778MvHD+/RhCllj5u0SVkk+VQozZ/5",
-	"lYO+PHo8A9VnGRe5KSZHyUS7+SrLhcY6ZlTtSQ3EZYeXges7rl/zJixrtQB/x6YQI9znDMfVJo8Z2ndb",
-	"vvor64bm1vtwbraxXNPQX1P+O+VEzj4q7pnVtcMc+GEqR8WnN9n8v/x6HoRzQ1hNgIwuYNQ7/fDxHO1M",
-	"Ozs4laMd/Utv25Zi0VdBZuRy2llwc6MTlgbMJG1RaSPcfcEZN77YNTETEsYmMYinVJhIS1PQ8KJeXvYi",
-	"CFHekQf1Z8id4eCC1v3oHAbATRRXiDIBo5U+Eap9YCmVumGODpeTI5ghzDmZQnhBi961ISpcKyJUWjax",
-	"bXa0K1dsX9ALesToVM3EqDgwJK/wBgmKv4Cuqok0gxAvEYkFwhzQp08nr5FBA/ESmWISvX/84x//aL17",
-	"13r9uvfygppsMGki+XZ3d/cRoejT+dE2OuaccTNOnrrYc+KBs+y/vykp1zOw4AtqU+h6EYuhZxauWJ1m",
-	"BEVeVYh6xYffPvcy33oeIWt4xgUt77ZJ8MoyILeR0lGFvnZBvYSMieyhLSWT2iGyQbGo235qNpIiNsF/",
-	"pHBBs8TR0P4groCj3rXWJkPkaJI3vW30LjULynLsBIow5zPUsyavXuMFxRT1js/xsPcSGaNXIEt0qHcy",
-	"aL1TWmhvG2lrVy1U0YPQhDKRqHcSw3jCJNBo1voPmPX0eR/jaIQUg8nqIJhiIBT1vrb0tV8PXY1INEL6",
-	"g85TjHCSICJfIkxnJnb4giqC03JIFx1TTwBHQ5AC7bV37Rbkq7PduPQzakDKJBIAdpPUK3umtVVCIrBh",
-	"fpYYFX/lBCTmsxBVKTNLPi1d+JbP9vD0xHWLBZ3t9raO42AToHhCgoNgd7u9vastHTnSzGknZpH64yYM",
-	"dkaAEzn6034ag+Qk/80OsT3D48R+paNqs6c1X4qJbME0u3YammjPfP9PlKhX+HaoHjye2quWIrp1rkFV",
-	"PLLzVuGoNqiWPHhkLBn1JFGb8UcKujyp3evsuLIYP6PtLg9QXzpeXh6rNlqn3Xw4rLTY6lgrFmDSt7Em",
-	"llSfR7fdzoSAvT5xedHvVvIW0y0MC8iPUJvEWspUdaoJHmoupPECGbzYVui4ZwDxjZ8DvPMKx1m8tX6l",
-	"s/yVT5pSGSd/Qmxe2l3+0hvG+ySOQRPZsyaQnSglkeJEs3cj9POmT0pimvUqSZaEiCUxCIl0+0UlmvFQ",
-	"B0LpZ5QGYRlRYcR8vsnJKRPz2qZmxvNQ3uReEVD8XzN70gqSXhal3ENb5pZFS9InAmmb17D0Xv7StmLq",
-	"tajqnhIVHATwqVW4J5hLChw5qCMcISAuaC+lIp1MGJcQXxbw9Yq435kWiUCVVIi30WEtCN7yfRFeUCf2",
-	"XSds01hr6ShmYMIGvlB2pcfLQuM1cy0znRMhUji3ob1WqX/F4tkCcvjaurq60g23WilPgCphHDenj1K+",
-	"wE1Zgcxs77uizXIUuZc0japo1EulQ44Ax2BqfhzhaAStI0YlZ0l50iVhonqme6PtTgPaPsWzhOH4nLG3",
-	"mBvvwV7nWZPJcgx+BzHB52qh6uXu/vKXzxl7h+nMLlDchq1YW6LaWe5DX2JCTaM0x0zY+qBsjG4WVW8p",
-	"5WmJ68hRheno7N2o4DqFRu2I8DL6FH4Srdgwmuh7XGI8tU9E4ZfXZmld/h8VczyU+Pfc1KwtZ+dM4Q02",
-	"mUNMzdUM6yhpxgnytrnzhssvuZuNV+1Hq8ctI8cHhQ0FAqCstSpiFDFu+7zKERHIWuI+sPJexzZp2nM0",
-	"De32FcHLq9k3hE+yjUJ3qIw4QAIwV4bLFDjS/aZDpBsPazmrNQn9nAiNzFPGkDZetRiOIqNn+SH/Y6Fy",
-	"6jhZuverT5ZbtS9UJ13u8q+tTKq9QK6LwyqTbn+ZmmbpMHCfejnPR/7ZFkGss/ujEURfBCrcqiHKKwOF",
-	"6OPJ+XHr9Oz49PDs8Pzkw3uNhGfHP598PDdftE6Pz04+vDY2PgclVYUyBviscGYgLBGjEWwj7XFSNDAB",
-	"LhhFWxr/NbqHDuqHF9T8oBb6NE9khhjJKxKBbdZSto6JQBjttfddR0lW/0dBFjGulFH098PjcjdtBbBR",
-	"qacYLrF7CXCAJkBjQoe9beeaUo1mAHJZDZZWSrIr2/dFSU6funpm386JYmUx6XhD/gNmtqNuE7V3Taq1",
-	"IQiNFN3O5qf3MQxTpCvHi1KsgKPuHp/juZ1x7GM7+pmbMHjLik7Wi57Pn7tfjXhlBrXXbqDOHjE6SIi5",
-	"GHggpbvb5OUJZ0oXVjblMZW2tOitWXBGioqbONR4a2Zb07Z3rkl8M1fldqs2KLseccCxcPiJYV+Go9T4",
-	"yc8gb8FKBu8ZhXcm/+NeVIB51Hx7Elbj7rb3lqPEeybfsVjfYQQ/OAk3W80bltJ4IxTxgcImSaF0G3+z",
-	"MnK+1jg5ySJU5okA7tRl1M6iSCk1ECM8VJa0LYakh4EYZbpAz5hH9n6iLv17aMCShF2ZC7oBjqR1hXHd",
-	"6S0bzyfiP+kbjttQpUuRTST7GPgQWhqkv61JmDYJ7H69WcvZwgjT4UYk/M2/FqmvId4bSNpTrss46JCA",
-	"NyYv4C+pGRxptHP1giciE8Nb+m5ZU5xhAqH2cL/Y/en507vTHnZkKUXQq0icKpsk75J03Gkd7x2gXp70",
-	"0QtRz2R99NAW1k0WlKlk2i/gK0yktZwu6O8pnz0NUc/khvTQVh8SW5w8780QapePzotQj2aJET20VfRw",
-	"6s8QNqOF1spy8id65pbCyaHohUVFYv01ivHsqZqnZzNSei8vqHrryknnK1uCJiutDyY0wDh/ejoNrGdh",
-	"MME/Ou3rguowG8qkMg7d4lmmcl6hgxXbjwTo2wm7cfrOnTKzSp3vWCx/6/TTq7cnR9pUfuqTFD+DdFI/",
-	"a3LC3ylLMn3KqTTX0Q5kjG6jejiM9wrS5sWt7d66S2XR2ZI5YqFY8/ajCldmXaaUGi57OWgsdEor0m2W",
-	"Cx7RnyE3Lerh1b05zG+KoVXSzkwk8jrapHWDlenwtQ5xrEaB3oPithphzA1T/eHUthz5co6bBZQ+KnCP",
-	"CtzdK3CvTWV8hLXH18F0VARBoy0OEUzVzFrHoGw9HjhXZbsqhdreil35bF+tjQqJZ+KlTro3Bi3qgymf",
-	"2cvDZntKuREaMVABU+4zr/uUshjh+zRhV+NAThTzj8b78m1/NFofed79urM1RygbrQ4P2qBt6lpci8NB",
-	"j8qP3nlIyJ06sd21NLjLLi39L3GfXTPHhQm3yJIGOIohIVPQXaBybCyjyGoWx9zkLz+u7lxHLIabuSj7",
-	"M5Qx9ge+USmBOU8Pdx96vFl5QLNcawYjpjMl8pQYxSUYrRzT3VPGqjhdQrUjFoNjqPuoa8e9l2lNdIMT",
-	"sboK7Jt2ngFvZJ+n988PGlwxtwPMPUdZeHZsbriFaWGLzHlWmMm/XvTE3au2f1n9lAOFK8P9agqDvmdx",
-	"bnUJzTtArMYYFysAO6aLX2PN9cw2/bszcZ73hfCQ37EOqFMQ2xuMzNrX/Sac5n+YxuiYDhMiRo9+cY8A",
-	"jrDECRumec61iRlQfx2eniCgA6ZTGE3HTCL+iQWzkzDbNNZfbYMgUhI6FHaDfGH/c+KQFPIeO5M+VPB/",
-	"pQTTxgP/3SpyzRR1t1Th3Fj9O8tUWDELoNZ9fl6cfYEpK8T+563o7yj4vwJUw4j/AqrbhfzfpblXnMty",
-	"x0O2C38Jl0O22DBTFZSWyk0m4hVwQH3GvuiilhnzdlnjZqLoDyXCRTPecjyCDgbf0pH0R8dn5ydvsniA",
-	"sNLgfU5O/9bRh3enH94fvz//+FQHKeTPZ6EUWuwLSZLEBk1klQBiPAsvqDIwr0ZMgC/iQ+QFkXU4h3oW",
-	"Jzr3G+VUUVwUeCIYPtqnCvz8UU2uAsKHMbWcHZpjYhU7bpH6MZz9MZy9OTvMSBHhDH+qHMZmzngCfNfn",
-	"iXV9sxrtXvOw3oZX3Jd7tQG13pJGH72qm4lXt+ewKQG/wRB1rZIWxKhMd5ZKU04mTXT2HxqzKWx7ksTE",
-	"BuTqPYaRF2A+SBz5cmod67plm6DZx/v4x/v4RszpHZu6srgWN25NNWX3GxU+N0NxqbDDxmXzToRpBElR",
-	"tXGDkZRHeuh75Vorx+8Ua//h2JQ9mUdW9ciq7jXfRaOdw6y0/8A0b7Layp0yJDvFZqMke9fa0XHT064N",
-	"Zfsc76HedanVhy6EWHT6uOmhrT6To6xIVayD5fuEQnxBTYHK2nWVelEXtQTrexR49lRP2bs26TEHSDOW",
-	"Htr6+ezw9cn7n59uX1BF7cYRo0M40YSzKTE9520xLWwaVWXpJAIR6QRyWh2SCIQv6F57/0BberoPtC2I",
-	"QKTQqSs4kv5CBBHjccGSzrJjvpv7bjX4CZ2k8sdjuq6CbtpXaWgfWe8j6723W3GTlKZJWjttLE6GunTK",
-	"PfDeVsE7NsyGD7N1WX5WTpEjptCfnR1ipNOXyolzNdZ1ZJ728K4fS9c0YB0VO/vjs77iIB6Z4CMTvDf9",
-	"02Cddo3ZMDODfjbgBduEXbSla6tCvKZ9nHPBrERgS5ciX7UaornUy4ud9hWSIMn8QRFuq+D7CYvwX4zr",
-	"QBet1U/tlbjap3l34rZpTjM+U/TNXTi9vqAlAkVEztBWhAW0CBVABZFkCk/ngRKZVMyVyi7PhSG/pfXH",
-	"+MyF4bb1HssAndAoSWNAMegWYVoSavjmzU/MC5eE5j3FitltLfe8b0O1Ld5dJ2uX24EvC034i5T2qzY7",
-	"mFMrusKI1o1HqOhH+oK71CX9B72Ud2F8mGv5ci/5OV4507RPH+Xjnfzjnfw6ecglfrAaA5ijteT37DEk",
-	"IMFneWk9hWSNdUeYxy3zcHxQql5JY7fDim5tYdNUIkBEbl/QE+1qGmP+RRltVgrpF2Mi8GQCmAtTKivr",
-	"LJKY6pvC53t6ncu92zGpwT1EAjRhEFU5/mg1WatpfSNoA6SXncltqS+cG8lyS+y9p1iWJhh8a6x9DGW5",
-	"fSjLLbD07mJafLUNN8i17zYuxQX0QSJTGqmXtsjho+TYiOT4C5crLDGQppUKV9FAU2ERc27a3Cdhsvsf",
-	"qPPXKm6rovntnYrfvLf04kZathniX8I5ki12rlvE4Nk8dWyR10O30/5BvR1OQ/979nKYJuOLvRv2UB4d",
-	"HI8OjhVEj0Ye265KoU9DInbliceRMc9dsB5134ebYBGFue6B21LZ473qj+FSyBHeFN/TfdkEEpJN0BXj",
-	"X5QSZhvfNBZr87wMayL9PXkXFiH+JpD90bFwe8fCarz5LjwGG2Dcd+spUAA+iIdgoWpmPQOPQuMxGOfe",
-	"vQm5hGvqSFio75Vbnl4HpkvtYSpHwcFvnxWF60bEcyrfE4HUzySCl7a/3ATLETJtCdw2bjvTjqKSlCfB",
-	"QbCjOYcFrxYUkkpBYlBvmB78hm0xLl4i2xO5b6J9+oRiPlNiHpJBqOMVh0DVw6DrYFnfQ872hCcK59zo",
-	"B2oevU1oK+vOjHQbZdOy2TZgFmjLtGtGTrvmp85UuterZ5JaNwSn2FxoQ5ud4kq2NJueWv+YJiYExRf1",
-	"4lvVKQfFrk1hZeorfeAOV3E01Ydzq5GVu0GGKKW2rIMt2uMrHrXtKQPjm+djucpNkSEtTNeM0Na+MTFo",
-	"ItRrk5W+A0XDUCf+zNP207o61FwTYJME8tH6hDpdJhTJIAoQu1tmSKo+6q8jhmISo6sRliG6GgENkWTo",
-	"akSiEcra1ZcQJiYyuPl88/8DAAD//w==",
+	"7L39Uhu53jB4KyrvWxWo0yY2IckJ1NY+DDjzMicBlpCZZ55DFsvdMtZJW/JIaohPipt5/9kn+/dewebG",
+	"tvST1K3ulu22MZBzhqmpGaC79fn7/vzaivl4whlhSrZ2v7ZGBCdEwI+9c3yl/58QGQs6UZSz1m7rfETQ",
+	"NRGScob4EKkRQYJInomYRGjIBeofDdvvsYpHfYRZAr8ec0bs37ZaUUvGIzLGemjyBY8nKWntti5aLy5a",
+	"rag1xl/eEXalRq3dbqcTtdR0oh9LJSi7at3eRq13PMZmLdWl/TYigsCKYkGwIkm+MpTSayLLc3szvQjN",
+	"dBu1JljgMVH2PA6IUHRIY6zIcTYeEBE+HAbP0ERQppfAmVlR8bFeBtVvT7AataIWw2M9sfmuFbUE+SOj",
+	"giStXSUyEj6u13978b795v/cftv+z53zs/ZPf/3tuH3w8n8etrf/69Vp+Ri33+iNKEWEnvP/+nun/Wa/",
+	"/V+fvu7cbrS9Xza/vrz9H63QgRf7ppwd8ITopQQ2EOtHzZZ/dnxwuv1qu/OqstROean77f/qtN98+tqN",
+	"tjuzFpcJyWfcRJ+RL+oyhjf6DlgnglxTnkk0wVfFVfyRETH1tmJGnQEu22HAPDqccTA0mXssQy7GWLV2",
+	"W1kGb/qA+So4UULGE64Ii6d/I9P63vdRxugfGUGfyRRQUo2oNDhBOdtCHwhTCF9hytANVSM4FonHBA14",
+	"Mo0QVQgzeUOE1E8u2JAKqTQqTTiTxH64ocfd3kEjngm5uWcGwoyrEREwjh6GSoTRzvb21gVzB23oS3E2",
+	"3l7aejMzjhxowZiy/PfguQyBxoSBQVMzg4kjzK6IXtsAS0DQPYSRVDgliDOS732nu701c9WWxM2918Wk",
+	"7GioKeOMRe8zs2acCoKTKRqRNNlDNyPC7NHGmRD6JvWmzKL1X190duYtuyDFreXW+o6Oqaqv8hRfESTp",
+	"P2eiUgrf+XMlZIizVBl0H+MvdJyNixu2v+VL0FT0ighYwwnMitNVLzpC1BCBGKcpEegGMyX1acYjEn8m",
+	"yZ0Aoflh3mqoMdgEjOUnnJyRPzIi4XxjzhRh8COeTFJLd59PBB+kZPyXf0jD+orp/ocgw9Zu6397XnDy",
+	"5+apfH5qvjKT1s9KmGlRwolEjCs01psxR8SZEjhWWy1NZTkbpjR+0PW5OWVBpBzES4UVQRsYJZlZAIkQ",
+	"1it2L7h9lclbhdZswtbecjGgSULYQ+5tP1MjwhQsPYnQIFOGRgueEjTGU7gLDaTmz3xChKHdesVHTDNI",
+	"nPaEMJzvwVbNUMbIlwmJtWAzxDTNBNmD8wWKz8g1ESjGQlAiEbXLlLDoY67e8owlD7regSRMRYgLOM9r",
+	"KukgJUhxjwa4xb3nCR1SkoRpSi5HjrDBE0NbEiQpi43IeUWviaHYmlgExOjQJuxrz+Ed2MEpnqYcJ+ec",
+	"v8Piijw0QTCcW6JUT64FB2zEV0nENY0JwnFMJspc6akgMWcJ1Z+/xTQlyUOv1lM1gOpTacg3LO+c8/eY",
+	"TS1llQ+6Ns7RGLOpo0MSDQUfWzEspSB+JYkgUu4hQZSYIjniQqXTCuic6Wft/aEK6Rof4PSlBucbTBUa",
+	"kCEXxIxH2VVF2XGMtRNgrHoDHxnO1IgL+s+HvcZjrtFzgBMtnyaaJgLFKB3Db7/91vYpZnniRYK52d1E",
+	"8JhIiQcp6TFF1fSxWO1AEPxZgoDBBRrDlWUpkXtIk3ujpIwRFlpnlYokAMsfmcwmEy4USd6ThOJz2OPD",
+	"k4ZnEo31/EgfskY3TQs1fdDbgf87ToUU/qw1bj2WnUDPvx/rWzjjmbnFXCP8qpWkXb0JAbdM5IhOWlHr",
+	"H5mYtnZZlqZRK8UDksJXQNxLr+biSitqDUVrt9Vj9k8KJc/csFLiK6LPk0/0GEOcSmJ+kZd6n2aeCRFj",
+	"rI/mEsd/ZFQCgZP29duoNRF6l4oa4Y0mi84VdnuU6HnNdr62cJqeDFu7f5//4S+ZmB7oP5sltG4/RS29",
+	"RA3ETt2w0M4H/yCx0lPkpzRv5HfwUn4QX90wA85Tgpl7Yk4lxBCNTpjgKSJM8HRs9BDBsysjbwm9Zw0g",
+	"Ey4N1904O/l43mufnPaOj45/3txDeie7HgONfTMDIl+oVEAIcvU40ahfsRDNPBCH/rOv82tN3nTHhK5x",
+	"ShMwIBV7AulMb8pIOeTLhAqCNn7df3d0eHT++y76db+3uVXYKPKjvPV1xL8bY4C5JHv83lnPXK0FnU+B",
+	"C9+PFb22BK2KT2+7W/tdvSaqzF8BdQ7JkDLKjJY0plJSmBrw5vD7N/0Q7iAhKMX5C7czQL9iv6mdfz53",
+	"A4AMnZX5Prhzw0MBoRIjh+D01FuiRXDvVGI4qNY5z1KeSQ1OMc+YEtNLsF7ttt6e6euhjHRbu63uDhIZ",
+	"QaeUCEHQT3iaEvt0OycWXEsc7usX3W6n06odVGyvZymDRnVpVXg9+nCCXnRfvWp3EU4nI9wGLdW/jZox",
+	"7dPX7ZAZLd9wnZkuWKE9ivp3i7HSP7evVaReZOnxgcSsvTxiZI68coRzYOjU2ROaApLdeeun7/9LUSB/",
+	"P93bvf857rR+NVlCVe/ayjfe2ePYooAx87ci/RcuLoHkdbpvOrg72G53Op1O+7X+z1/1fzr5P4NO/oXW",
+	"t7XYkYyppoBGq4Ors/adn8X3bxi950xNSJpSItA7qhQXGLhnwwljDZ48BuNEcgm8bLuz/ard6bY73fNO",
+	"Zxf+/S9rTCRSmZ28jLvDDnlNdnB3AM+MDtp0m50X/kf2dJXAQPovJVWkDrDuZEuX9zJE1YsTr4P3QkDx",
+	"D3/xVN6thLHTzFL1BeFcS99DksSCKAliteHfWncViRavA5BntrWcXb5yw1/LcktbE4nyGDuhvfoAsNCQ",
+	"WIGJZd5XVoGYf/Yhduzv0gOD0qVGDpCqM5ZXXFxtaeOf5tKCd9SYSZuJ0Prt90Th1m30tSq9KDIu/zBv",
+	"II8Y3cI1Hpmv/HPGQuBp/dTgxfqmPpX4iV3E37WIX3itjJShR/yJCjU6TXFMFnKpgOqmP0YxH48zRiI0",
+	"mKKj4w+9HtKUWmuhhnCbXzewQinBUmmdbjNCGLxA6ABTKQlKiESH379Nvv+/SiJGSCIRVRqHfBkrIFFR",
+	"JgkppKSXL18WNnRPGCtxENh6jaWuhTf6yykjQZ16VXynn8Bn+hP879PXF+Hxzc6WZvzLMNAFRLYChLCg",
+	"BuJQAWZLS0TV23y6utWvrnYvB5jFJE3zwIemlyIIljkZiDFLQK/VijlN0/oVuder219SJLfDfApvxKyh",
+	"KtMVupzV0Tyha4Ga9gK0NKOtvuNXi3S0nY7R0YAqXpq1tLpv3rxsd3ba3e2We2IB+j0WCqRD89eJo8GL",
+	"ydxO9/V2QebK+wlROi9G5NJGg9gdlGwjbnw/iMIGvHjCZXe73X153nlTCJdkjGmqpWY8pmlKtsawsf+w",
+	"l7DFxZV+iQmepiQBy483Uitqgc3HncqBGaTVWAhOQEcbcaa//suLF+gV6m6jFzvo5Sv0+q9aAjBGQbBp",
+	"UpZpIZUkmY31iVqSfNGnrH9SWGWytZuvVf8tmxAhSUKSy0FuMCwJu1Zstv/MWufAiM3ZJFl4nJnEV8Qe",
+	"h5nvGpNLrUpISQc0BSie8eAyITFN7CkX75AvEyIoYTG5HHOmRtJ/6BCs+sjEYgFW3lA1SgS+wemlw2Tz",
+	"knvA8gnron+BgHPlIPtaBX++LjLT1Qimj2MNJNcK8s1boicqzUCqkEXTe8+FCuX08plE+AaLpC7AV0k5",
+	"ZzFBk2yQUjnSyoWDxJpOE0DoxaY0H8tXVDAsEfC+Nn8pW45e7oQ+9UnD8hfuk48GF76aDmYJTCW6r4FK",
+	"KpxLoqElH8jR1xZh2VhzPE2X3nsMrxjYUav5I+ds8YN5/bZG0kIwq1/g7JlEKVag015RqYSjmAvObv6R",
+	"RK2bEY1HuTffxCEwQAXPMI24VqY3DvbPzn5vn/zaO9vcyulLnfx+vduabsuEeUUM8On2CraLAJGvXs2v",
+	"+72CduhTS6fG3YE4QyZCDsAN3BsOgiaEJebg3eiGuzLv10+rrK/Ea77e2Z0yg0+FwLN4zcSo+atCelUQ",
+	"RCxISk2c7Mav+7127z9Pe2dHveMD403xHdcz1pY7smfwyQZLS/ENct+5iN0ETx0j8HyrK6zJMeivgYcB",
+	"jh2QvRdeSpm/3/WSQ2afAMNyRDOA6WVmUaL9Jc5fwkZDVEtyRZnvRzmvMmQ+yoWWnMyG8HMBTswC6TA0",
+	"Vc46dINV0h2UQQq4KLH1EoWbqz8dGNv3ErrgmlWsH0+rum2gKN2TErQWxWZVfeUHl+UXWE7WINnPkaGX",
+	"SSdYp3RcZjmHJuR5Fyme4GmDqIYlpedFxqmGUrF3WBcXf/k//t5pv0FbG5vtT19fRS9mHNm9Cc73Ij7e",
+	"RfarsMW5HHE2w2vM4xwSz+UCj+QNKax4j+IMyadf2kjtUUbH2v6KBjxLyTUWCUoy9AvJNJ87xdmYVEGm",
+	"dZgJzACMx5T5M3XvRoLNPv4F6XC+8B/VrvBEGR+GMpbxOWp9aV/xtv3jPyRnW2f45j3JAzCr9o55uZy5",
+	"10IqzBIZoYQIek0SE1Q9xLGSu6jvoKiPMqZoijCSVCnKrhCVF0wfd5KlJIlQn7JLLCWRckyY6us5WIT6",
+	"lpyTpB+h/kRLhThNp5d5KGAfcXHB+oIMM6l/w0NFBMKFsS/XaCPUz3WE4r1CTzDZcO6aPSN2aWGF2gDP",
+	"AisCrzmsxtdKWj4p9UevXfkBnuB4RuDgwf5pu9O1ehUZuxgcBpL7Z9CfUxpThTAaaJL4DIImMyIh51cR",
+	"Iajiwkg6EI5r3ycCpQTeJZmQiCiUEvc6FQQlzzJG0BiLPzKytXLIYWnRK4YdFmMEGXCh0YXyL31jsnWg",
+	"u8sUcEJUSTTiaUIEkoTUfehgbvYUkNftzqv2dkcDhUOHy2UcL4sdSF4WuOa7DpibzhK/aUUts6OKdoRy",
+	"VY9KmXlOFbun8+7r3RfOqfKZMj2fd35a1bNm+4VZz4Jc2+Twiv9DP/hspzZ/yZ1IgE5GHS8OKBNaRxwp",
+	"NZG7z5+XDm8LTwyt1T8PxfPrrvecyOfz11hX1byLXp73lYFheXP5im6IUsWAZgKjI2V5lHVZctyuCY4V",
+	"EFx+byVg/Fo2CwcdDgV0rmhZNsDb6CA0rPyNGlGy8Eotjg6rwfcq1kIfG5ptdeGQDb0cxeYLP0cd8Sph",
+	"aQvj0nKTGlzADFtlCVXKwFWGlcjHSR8sPCOjd4KhWymhSGCHCzjK3ywclblK3yMzfUjrx8y4JSPU1+Kp",
+	"Xh3lzD5DVmJwyQzWdu3EjjKF9T4vyw/l1+oiRPHYaaIhNa7OxpfTNr1FVPXNVRXO0toLIdQdj+MK9qLL",
+	"h+IezjuOX707D0m3WCHMppwREAO0mIp9qeGZdHVExniKUoIFVFtZRk5YyPFLL9gsjdYBBAlSNUVjzPCV",
+	"NQyXZYMFbP7uPPxzKTLi34RVr8ZqQ5e0sHZNlUWXge+tJR0Fzkc24z9PgAIXryCJkeZHhApDRqia7iEy",
+	"nqipJTLVsjb3JQssy8wfhBV/XptT9V+AfQYAcS7frPHKO/NFS0lLiSAxkfLSONMNbXKQe1nMdOlA93JK",
+	"sJAQKQpLvbwS2HNhd7e1lAA6MXXD5VqbVutO0VtHTmArC5UoW47i0g/MuJwQQXniiBv5EqeZPjSnM+dT",
+	"DzMW21RF/atLHS3hslXJz0cEHVJBYkUygU6/f0vwFb+CEkAagXfQRPAhgTQ+nEqnk7+b+RFRpW8YSaXJ",
+	"pDSvxDi9TOBLLnLbpzf+7k7UkvSfpLX78jZqpeTapu3+MWztvopajI8Ji1OsMkEuu29evWntto6OAP2k",
+	"sWE7V992Z5wnS+62Pky+f4spTqn6/k2iSZoJeo1TwhSR1jNpItzzFFIFf35GWc4FwNAcuA17xoJr8lIs",
+	"oNftghHErWCfUTOOHlhSRdA4SxUdf/+WUAxjS3coxSA/bf/kDTHIJGVEQtq++9l8Sa8YVlxfciu/Fo1H",
+	"NIdtmY3HGF54R9xeC0aNku/frknKJxO4QCxlJuBUJuL7NwmhDjahE6wrSGbGFjNJNTNs6zMiEt2QwVaR",
+	"MBoUB4qIw0D+UAkhm+ZWeEnhFfmuzgmaIHiV4/1PfoNSrmUsVrC2/HskFZ7apN+olMWMGaN6t1hMEWUG",
+	"UW0kD9RhKkVC+XnBW2jfZgtr8W2MPxOw+JTezzN9t1pNwkhCFKtmeAJbowlogZJdBaAjA+iIsIQkERrl",
+	"J4I0YYFlSkXT1GgUgYRsxf2YJmdXRDcjmurNIYEZ2jjr/Xz04fxs//zo5Lh92js7OjmsRfHUt+YT3cYO",
+	"KGu7XOR/KpHwRoLT/dlAmos7cxlHU2/fmffxqfm2UQWBMEtquMme/fjcmYAXb9ZjdA0neWu/WDy245pL",
+	"lVnweFaZvAEHC4VxBVja1wUaQVUIq40QwXQhkQjYZGOgS0iSl3uYT1rDjLHhRCFoW4ibhuHew1ZyPnwf",
+	"YxecugFBsfx7aVMH5ewDbeBg98SCquA/txrDwoXPiVusRkIYFcEpBQXB9c/KIZUBX3v1xUUV2/AJQok3",
+	"VLSHsqxhUb2RfBBkpjPo3gysmE+i3a0Xh7hQs3msQI4SvNkbuNeYjq9BxWmxogTQc+l0iNny6e3MoJEa",
+	"ai3KQLv3KiHWglZRLG1RgpL4NSM6cHERgO46ogMDZpftcH45X1zqRR/9mX5vtUiGBZmHJv3cGSTy8ODa",
+	"RAsR8kNBVUu5zfcKu/WU2YbS6D3Ki8G0E61KUIaGXMTEBDVCbVXMpnO0Ga9IVXEgIXGqKZOaz4eKSeYf",
+	"0BxQ8G2UVdOTZTMBy3vxSavXhTjylCaXEJYC777Ytu8G9Gdv1BVszP5iG6kiJvKotMCqUllRd7XqnKuu",
+	"6fTuFbpql+j2EJWOo7zK4J0VMlwQaZe05qyKi3kBtpWA13wd3l4YEvXpt3ZbE4FjBaa5GAPLuhIYEopg",
+	"6eMBZdaCajkSlvJyjMVnc0cyxim5HOMvZlP2V8paux1X5wZAeYKFM26Wa4odlExvmCWIcRCh1LSdELBL",
+	"QZWkieB6Q9Z9cEMGUIjGWiRP9UOw2oUseYV9C0ZKiJ3i+zf1/RtEDplbvCGDQOSQOabCw1c7r4RLSYm4",
+	"xCy5TMiQsJgEo++8c52HYj/b1/JUxiXw0Z7ysnaFUywqtoWXdW1hPeXYDNLnAFGcylzIPUqCwVK5IW7j",
+	"+7drnGZw6Zt5Fq7PlfdQznqhFm+vixRHvR20cXDy/vTkuHd8/mGz5CNt9XYqQkQpmrP3d5cSEA7iLB9u",
+	"GfNMxdVLY2OwRYgyy1vGlBkb6M5Liz8OpqqYcyJwiuxDV8RV79vqM4AYH7SSw7B+gwucEpSQa8wU2G/1",
+	"ezIA8KXVhSo81tf6tYEd0gCzwyKLNBBQMRtl1gVztRVHpV2GYO/QJHrdlY1rGCI5bDaVvsnOPO5vH0G2",
+	"F+M35sh/FJGgstnlw6/myhTnzkQNb6EET2tm9YqcAcmhm+uoB1o59Frybl77czA1Wc8uVGjP5O7eUEmK",
+	"JRIsUhfUaQzoMH6DQqC+oFM+7XmCT3X9s2Be1r2ld40cLeonLAziiLkQJFZ5kQqXblkL/XxV1NNw7wym",
+	"zav4LROcqknEpTReyqYngKFyX6ZisFO2XBGIPOZ7bixrXnvnHZHojwwrYWMsJAafpeRMWZeQSQUX5Jrm",
+	"tTzyqJd8slllTgqAKPmff0TiVo8EW18Ea/PyHhtwj5tIi6BFEAzasBFzm6ZPUC2uH5lQwK0VwiMLfAit",
+	"LZ/AFVlA7v2tu5ZxuC3j3oqBrT5q3lvpjhp+rlCB0WHqfFZ3Yl+7rWLymoJhg7G5250ZFRmvc1pdhoyu",
+	"1ZEcdLTK7XE0mED1eP0WwfHIAQ0Eepbrznjim6yFOiYCD5VP1Ep0JlzTZHFpkmIxSI2wQoJAZllSZqnr",
+	"gO8w+QtGXJbTiUY8TaTNz1EeGjYOZKvJlgvckSHRtgr1tUBlB9MzNppDmwdKHr2p1yLI47I8ulDC8ApS",
+	"BEnsPKlj+cIEqwkmdba8JMNdPy+aSeXfmmDJAif4UP+eckkSZG//mfRRfdHcPtugOXrJ2RWnlqeNc8jY",
+	"gqzKZigJpmQsJWVXSBCZpUrmim9egl/uIWzb+JBrIqZ5pwnI+0M4TflN88jTso4zB1ejlmmhZ5+D8FKV",
+	"38t4OqfmocOMR/Lx5erAo+RqH5KUDmxTkAMN8MtQBuM+zgQxAu2YaOrTlEoMu9YBPVdOD8ik/qwNz/iD",
+	"+6QOV2PK3JEvOHBv3hAY9XIRva7Y5cVBK4lv9lEp9e2+Mwidrbhak/J1u9NtdzvnXa/gOWGJ9JbWVPXo",
+	"hvQ5l+onobmgzR1web/+Kl60O9ulUo65rpW/vnI1lm6gemRo4wWJ9EpAzg6sDF7xKrlfZYBYk8D7yGmI",
+	"S5L9dVRRdGAbSFtnILMbc65MuUL6ZbRx2HvbOz7otT+8Ozm33W9sEpepCGez1WsWrlXvZG1KWJ1pA4O2",
+	"LxnpfkSwkMW+G25vRYHfYXhTRlrQzTPzZaMoyDLlCN4zNMYz+2p4a9xpGgV4eFlOQs2R35qliBR7LTJE",
+	"7h5ksZa6i2WKF7SD4KmLR/Y7MBErHe6Vs5Sgu7Azw9r+eoStxULcOPItpLCF02c8Y2+gWl5dCyyBX0Fw",
+	"Snk1AMyVg61Q+CjIOVYtPldA10MpeTWhohlDX5V334NKuBqPWkiH31rbkCEkG72dzWZK4yzaTdUc0vOD",
+	"kcIQQZtVPcYVgYF2hAiU5D3v4Lw/I6wgSaNQx/XwDRjWgriOCnXwCEHpXOfj2yOpjp7K8SjKYzH/0pW+",
+	"ZhGKNx6haFDHaw1W6Sr6rMQ91xIpuWSRpprgVPGdg10mP3tr3dLXnzeiASS7vBJYS/Tdl0WQjfvTtokc",
+	"0T++2HppwpKKXvquSVON1hd+w7q/3K4qFPHgLTEYEFFer39TPDPlmGfIDtYselvb4Epj5N+GzOoWR59J",
+	"BK/tgZTd24mAdkE0DjLhXsZTtcL07g4CRBVEeeh2redGguB4RIzVTn+Fxlh83kMTwY0lGqd5Ma6yUc8W",
+	"MqhfQenGV0KVCh0yZ1m9l+pdRw5s8t2Xl+KDznxCXS8l4dsUYLbEny6X1solJkqGiCotqOdYBeMdjw9a",
+	"Reg2hBodkxt0gFOScEaxiy065tm1XkH7AKffv+lHpNLQ5nIiyJB+ae223vz1r40CI4OhKG4pjRrThqZf",
+	"MqXKit42FjwwYOgm89SyesvBay8v3HZXrQVznaaYMVPNQ/KY4rRt+iWX4xkhAplc5eFd+qsi09LUQIN3",
+	"vn+7oqQeD2mGRi5SNdjG73q5hMq8i2w5fjCQbvSQXV8jfyuh6/q5CMYsIcDd4l2r8O2NFkotzgmitH4d",
+	"j0iXKDKiTHEg1PC6X49nrAlgk/r+3kZCzKVGzb2dLvM+ZY3er1qw84/9if1Fhy6xmoBZvsx/uYIHZeip",
+	"LL8Z8QvPG0qVqCwk9IpZ2UJbBrw2a+7qROW0kFmX+p64gJwqKc3hu5GTwNVsTzEVZCvJBpzK/5jQLyTd",
+	"cgNHrWGWpnlNIngTHcKbzePEwGOUUvbZJqqtZLKw5Y/IeJLyKYTG1mV30G8+aSX4CjMqsYuFvgKl9FTv",
+	"LEJ+X0RTptZ6OEx+mH8hTZ0O8yo3mFsJis2P2nbIu9cGGWirqWj2zhvySgPW7yj73CA7t3zFDXZwhxZG",
+	"izmuxkqXfLcOm+5yltLiKiOXqVc6nnqDD3MxkQPPVQ2XBTFa3nB5d+rjKMoSCB/C8RrO3hdSLW4Q/ljI",
+	"8qjVvJfBrgr0NwX8+bD7SEZAj5M/ihGwmH+VLv2Wl1uuDKx4BlNu2GzlUwOr4RNm/siYuaQZNP82aJGT",
+	"BCuEkQlNsjGlnDmL18YvH89+b0Nu2oej86OT481yz7e6rF0RtctmoYrMVzsKvdQP5oWqSrwwfAeCEf0w",
+	"oQaSeeIFd12C26Y0xIikoeSDZZIv8pAvjcbNRPi8mJqNG/vkJ1OkmLGHCO+ZE8qzWrBLcT3rCtq5u1Q/",
+	"8/rXtMQcfpbPe1tND/ChzaOiSw8ztybVesMLa6M3ihPxCMWPFyiyZPhFKN4iEGPhgKl0y148hXctsyHb",
+	"R8S7KCP27FcIo1hEx2fQ3BId/bTOCIn1d2G7A9o/CAKvvWrNsiC8AKoeUU9wwsejKQp2AUtrCgG0ed0k",
+	"PuAOsPoYLv063a/3GbAyUh9tGGwyPX2sw1QiLLTQqzYj1C+oJLvqow0XhIegJVeen7KL8nGEfvaFJPpj",
+	"Q0j7aMOE6MMkeeZRWUzOhTZ/wpwWV0TkQsKrHnioNgyx7RnhJmDx0CbW5OAI/ez7N/3Q1YlJcf5C3R7D",
+	"GhTfNsMuW6N7KOA8gpifI3B5Z3UUqa639EYVDE6xlAhL1DcvmK4S+nz0V2iCr0jR0zqvOKv/XMmP3V6+",
+	"s6K/rtCGPcV1EYZXa41oDdncstHXEhKnWBAox4y93EC9V/0Xh6OmsozR5o6OD3unveND6FG9h8gXHKvU",
+	"JCbZkiXqhiOayEqvhrI7wWhI6zNL3DFycaEs7irqO6Qslux5OiDW+4F61lWABtYXhJaiukkg/0zw+Pt/",
+	"y/Y1EQOchtLy0Mb7o+OP571KWZmva22wUSh3s4oJOGLqWnCEpbyVaxxYCn05EcSET4HWTNWPVRlxZaF1",
+	"XUr4qt04llXegxn4cqkayRbse/py6l1zQi02Vpdk1hAkWQPA5bYZsk+HdW8D0g9WEXPtukJALahUu6wT",
+	"wcoQgZzzJVp+5Gq0rdxWvTkfWH3Qn0ObDZCupVpN/tWs7kSh0jRLNzq8c+75zKot91AhpXIkDbrn+Ins",
+	"6yg/8qAlPZapvjErUf0hyj+UO9BV0wTKl7ZMGYj88uYgXDAwZ54Le4XM6zmu7tasIJbF2dq1so5LRYd4",
+	"21gBFJeN5Fg2IMPb/TpCn4vNNom8KCYPwc1JgYYVawEQwD7aqHcMgTovKb0mwij8trxSH22EmhPuVnuQ",
+	"aUYTmco2N1SNIGwSuqtM9WDQ+Rinfd9OkJfnMoO7/shVJ5p7rXZfp4IPUjIO1Khk6OztAXqz8/K11hj0",
+	"S1VlwMivIkvJ5TXlqTvVhCgTPdJF+pk+k4Hgnwl0lmRSYRbr755fd587xt52teOdJX9ne7soGn0O6ZB/",
+	"ZEQqNBAEf5aVU9fTyGJ3rjEentBqOzy7E/lcf9L2V53/bHznQ0pSjfjPrYTx3BfaNVIZ89Jui3GjJ8eY",
+	"oQFxyjVUin4rCItH6JSnU0YkxWjDDIL0IBK9+evrL1829Y1lZpu9s7Oj85Oz30P1GZy4XlXupdKcCMk0",
+	"u0JxSgGKoLHNDVXxCJnKPgurV7kra8I/yBcqlRbG5qToZZMUaueYJns0cUYC9y0SRPJMxKTR6gqgaVZd",
+	"CiDlshazHR688B2N8RdTaerlmzd+3alOsIFPc03I/KF+dR/Pjkw2Ik0Ig8rbJqtEa/X6wDysW9y4woPe",
+	"hqz81xz4K+Hvi5g4PCyi1XNnEoBoiJCeCq5lwqoZcpDy+DMRLkosFy99Uqb5ewUhva30tkuo2NvWtGaI",
+	"qckhsWi1/9v+2SGY1RuLn8XKgiW1JoJcA6JBXS9nMwFLMNSU0gBuLYS5TGOpOsNjaM+vJBCtxlV8Zl5W",
+	"IGplRekxuNspopB0zrjyWu8+1FYeU1RtKHxCPV4HLiHgD3QYqCh9lZiTV+1Ot93pnnf8aPDhkEA06KWG",
+	"Mniv+wbe2yk9LYpSbnfyx01tYtvQP+AKp5c41mvZF+L7/wNlxjO0/Rol37/FZDwQBG13un81bovv3xDO",
+	"0C88Ewyn6GQ4pDElqf5gB/0Ds2tKhH77TcBUu4b46sqhLG/DqR3cQ8VceMccKGgzX8SFCYoBaudQ31bJ",
+	"Vd8MRlcIGa6D6Pardne73e3MANEX3fzxTLArQd32q0VQ1+1UPgg4rH4EqJl//3PjCivQsBQghO9eZqk6",
+	"yMv0LXPnLo2569mCzgVmOQ9BRAguHDO09fKRHBGilstibpCmHOi3uFSK8tzvV/1uTtmqZW55TqE9c39H",
+	"bJKpZa6uSZ56g1CAf787uw2e8TUvmjE3PeIcJd4KnEE+q9Zj1PdvBKVcmP69z75/mwiSXRPUC/gzHwB6",
+	"eKZIsEUFQ6bZnO3punHNKUHJMxzH3/9blkIVIFIAp5dOmW9FLTyZCK3TxESO6AR0A6Yoy7TaSJIs7+/l",
+	"m8KsWeZSvyoMQaMsodc0yTSFmxiV0irrmJTtGzPGrxHesyyt9kAD8ejs5ON5r31y2jvWGg2opvo7IFRG",
+	"xYEGLHn0xL7nNzf9lYiQeR9dzBCfEGaObstFVXxk+UdIPqNAJRWaYIEyRlDpfBHPronQ39bdeDW99mVQ",
+	"rbV7mF0lBmwzWsSVoLqYSlNnxwenhj6jG8ok4te2+AF4uaV/7e5wbFMZW2AAm/pMKb4JV1H2T3LFNOli",
+	"jHybQdDOUuKiwkIBVfWDXSryCyBpTSFfUcvFRjqgWotjKC+tm7t9TLsSAGJbzM83OXfe7O68dBrHarXx",
+	"TRmj0Mj1wpO2MMRtJZGs6ryaeNaDWSaDskfKPp6j7gNiziEbjxSQMtOR1DyysSh826TgnwcRzYa3cHpo",
+	"v2s0ySx3RdgP51/3vJXkRqXiOhcgrGV1DxGYU/FslT0RmZoR6lp0S8oPwQOBJmTjHuldjUItjq9Ylvod",
+	"FtBYtZWWiotaY3IerFQqM1pxUvwIhK4obBMIn8yLqq5mA7lryyJvHysuYdUinRXoqLYDKhYWqAQZBKI8",
+	"X2QJGf1eqmtXL/lOHth7dJDOd3/mPWtLDQTJBAvHJsvdeitJe/6LtU15FaO86nUOX/jn+hnWe3jwz4bh",
+	"J9OApFmt8zEbbM75Z8LOjM9oNuTYTne1WEoIgAVR3/onDbxHCEtwn756vfMG/X//94utbXSDmZIoY58Z",
+	"v2FI6Wm18I/HBHQHesW4MPXLyhYWpi7toidYyhtu3b32x10X+4BGXEiCBpB1MkVSYZOkn0kirGiFkzFl",
+	"/2FH3+LiKiCwgAuxqe/Mvi1JLIhqFB7g78cDq2JjdshYEHCK4VQG9Yhi/+Vlbv81WIyQT5rFShSH9XVR",
+	"1nK95prb2BwokxPOZK0Jt2nqDhDR2m2R6S+jwc8xPaG/HH3851H3mP7yZou86GxJegXAMaGCyEvKWrtv",
+	"Op18d+Z2NbLpcRzI/ESwCDVZLs9ZFcvCbt9i3ip//kBizhJpC99BNDiAt/3GK3vnl+hpfCv+jgqgsVtb",
+	"iPulrZYGK23KLSh4e1ZWC3VQL1X2eYSo4XoYI2QNF0HZn6JGLqbmzdXn9XCXDbhENZc4tJoVq/YsH9Qa",
+	"PD5PJF4UHj3fgbkGL9dqUsNS3euXyckt+th7vtT6xh8+JbbW/t7sLHzDdy6u41OE5X1ldTLxnjM1ISm0",
+	"1TwgCfmCOtsLSMbr7muErwnLCPqFYIbeEzHm/1xANXY6rxpTDYvlP4vv3zDyF/iOKsUFTmfhfF3VvHe8",
+	"XC7Ztoy0s5vVhDoizcatBeVA1oRpy622mmW2DJIsgvtHSrktMeNHybn1V7B00q2HChZRWz99/1+aJjKF",
+	"fpqRB1SUyWrik1sK2cwGnjBujRi3ZH5y4TGvypbykg9zK8PrNsheYOo2lkhXhPyee1tZVFgYjLdTDsbb",
+	"gWb1jCs0IIRB1wFWj8qrswqz6eVjKryDmVfFG0oUxTxLExPNVu+3D6WM9CrQBqxyM1y2+5EbQC1FMC18",
+	"NY6FWxwTaE6QcfVQ0YALWkyEkrkMKJXOzAeTYpMzOF3t1Ob2ApjXeRoLQfWTayK83gGVNi+VeAnrsysH",
+	"QZg/rmCz7raKrgM7nm3arXpeX+ulInWW693foM2af3Q1x4DrhaRRluWN6YUXz5Z7C/CYoAkRkjO0cbB/",
+	"dvZ7++TX3tks5F6xh82P0k5hWb/Awnu4y2LqtlvG1aVjCHl/gDxw24NJY6AJd2QuwWso0R3KMyR4Cvdv",
+	"8hCpy9KBj201hxtoYFc8l4iRayKs+eru3bVqNfq9djgueH7png0+npXPIqr5UkpIFCJ2H+WiktWBOg6N",
+	"ApdtIVmp8HD4H1eCYK9+bEPaNcg7X3qOlFJZaHChwhQznPeLzVovWvdqmFp3ZYrHLU99hz6Ly/jC1lL9",
+	"WYO2E+vX7/d/DEuXuyab0zirtZ7v6atIS3c0fukjXb2mdJAUeP4sjFLOrhBhEEpnfUvrRfWFcTplXnJG",
+	"XMdFLoq4v3W09bwDDtaxac6ivZfXsWzf+1aetbuNFEevt1E8wgLH4NnceL2NBlNFJMIKjblUm5WUttfb",
+	"ZVV+uzpl1LoRVJETlk5zm8A6cH/OiRVwdvcDq0Y6lPE3P8xZqPZIdjaQCR7FvqZnXtqu5lMQ2383QEca",
+	"mM/WzarXiuNPmLumaL0lbXT5ejwlxjncvSrWJe7k3Z7PgitNz0r8rHpdv2Kyn0DtvQFNqZoe+vGgjTM9",
+	"IA/SN0t0TdZVEV0Ke9GzpNYrTgQFtWPMmRrJ1u6LTqDJTzHu8tY6P7LVP9B8EZR5v34KByRUVxlSAgVJ",
+	"yTVmChXv2yasZgH6BUok4ixClCEz1B5yVE0jhc3phwTYIg0BFetDG7/u99q9/zztnR1BhTyLJjaB3Nmq",
+	"qykns6S8/Gwi/5BD7KGwnlXKmjj7rIs2LeyyoAuX0jNshgeVrgqc5n++JdiabL0ciXpJEjNhPXDzlw8n",
+	"x2jC9VaFaQWmimoOFWryckb9Erv0xZmSbqkhOCiKEJhiFCb/wf6pZD6MjEGAM30mtSUuDrAzyw1d129U",
+	"jRKBb0x089J5RO/5NUkQHgiONc27saMxH7W326GCxasmElUnqR7soUn42EWKJ3jawFKyYqLSbdSSJM4E",
+	"VdMPmkPYNH2IANrP1Kj47a2b/5ffzlvRzKQmE58EKfv905MP5+j5dfc5ztToOTyBEivAi0CPN5FGpfoi",
+	"rdtbqEwx5KY6B1M2mzMUG3MbCh2UU6nI2FSAEBmTJvcGcA5d1EsmXrQiB6YkQYMp8mfYvWB1N4YgQyJM",
+	"EF1ULuopI30OPGNKRoVCI6FaBxUXrLAfmb9p/cFUp8AK5fVoic3rHEdQx7a8AFPLYoqolBnZumAX7ICz",
+	"a70azuSuIQtQ4kYy/JlcxlgSBERE7iGamLK5Hz8eHSIDKnIPmSaq/d9///339vv37cPD/t4FM6VBlAm2",
+	"fPHixRtNwz+eH2yhnhDclt/N69j0PfLtSsH8RXP7vlkLvmC2nko/5gnp631FQA6BWBRFNiLUL375+6e+",
+	"c3/keVWGrlyw8o2Yah+uHM4W0rK6BM8Y6qd0TFUfbWje3ImQTaVC251NOF1IKcN/ZOSCueq0kX0gb4hA",
+	"/a8gVUfIk6hv+1vofWY25AquSBRjIaaob1V/2OMFwwz1e+f4qr+HjPIvHQdE/aNh+72WxvtbCLR+vVGN",
+	"MxKQaaJQ/ygh4wlXhMXT9t/ItA/33cPxCGki5Pp/mia4DPW/tMEz20c3IxqPEPwCRWtinKaIqj2E2dRk",
+	"nF0wjZTAq7AiCbxBBLoiSqKdzgt7BPnubM0NeEcPyLhCkhB7SPqTna0LBjEyMbGRmBZhNQ0WlCgsphGq",
+	"Yq+rRFTyyZfvdv/0yDcPtrpbnS1wnfAJYXhCW7utF1udrReg8Vlp5XnCY/3DbdR6PiI4VaN/2t/GRAma",
+	"P7NDbE3xOLV/gsBn9zbQroSqtqlLAoHDJiA3P/8jLQ5oeNvXL/aurTesCECeqVgWrzx/p2EUFMsFLx4Y",
+	"jU6/SfVh/JERMS0CB911uTBMI/UvTmtcOJ4Jaw+N1u00Hw5rab461pIFLMFhbsJ94T62Ox3HKKxXyadF",
+	"/7DcuZhubuRGfoVgGgBOVJW7JvgKqBDABTJwsaXBcccsJDR+vuDnP+HEhcTDJ93Fn3wETOWC/tPkuex0",
+	"Xiz+6C0XA5okBJDsZZOVHWlBkuEUyLsRDLLxGIup5apmv5rbpRHiaUKkMqXZNfvGVxCrBu9oKcMSokKZ",
+	"+3Sbo5MTBcC2wI0FplIGroj5/t+dXm0ZSd8FktsicZbbPpMIdH9D0vv5R1uaqNcC3/uaVQgiibi2QvkE",
+	"C8WI8LUQ6TEBecH6GZPZZMKhd0exvn4Rmj0FlkiY5grJFtqv5SlYui+jC+alJ0D1LpaAJI8STkxkx2fG",
+	"b2A8l70AxLVMdI60BHBuo6+t4P8TT6Zz0OFL++bmpq0xrp2JlDDNjJPm+FFK6bgtC5nOBnFfuFkO9A+i",
+	"phEnjQi6BdVlcWKLTR3geETaB5wpwdPypAsieWGmB8PtbgPcPsXTlOPknPN3WBgryk73ZZPJcgh+TxKK",
+	"z/VG9cfbbxZ/fM75e8ymdoPyLmTF6hu2LHhOZE4GClOINiipEhsnWg/ZdokPFlM2S1RHjSpEB6rZxAXV",
+	"KURxj4WXwaewF4Fgw1k6NVI7CPbPpCfOb9VQUbOLg2KOx2L/AY/Vynx2xhTBeKAZyNRczLDGlGaUIM83",
+	"njVc0YWp0Xj5xRUJlFXgONHQUAAAIkzwNDXhMVwgPFQQBEclstp6aFnuI1dEKHA1DXX7JZc3IEMOtSka",
+	"rk/xta5uXytx0NtQaMXlmgg0oEKNIpRJLUxpPmuavOj3ZGR4nlaGQHkFNhzHRs4Kr/yPucKpZ4jZflh5",
+	"spw+Plec9KnLv7cwqc+iZBuxwmQptqwqWXoEPCRezvIVQBRsUMY8GJH4s0SF6TXyfj46/jlCH47Oe+3T",
+	"s97p/tn++dHJMQDiWe/now/n5g/t097Z0cmh1vETJIjmrFIrBGJaGDQQVoizmKCNG6gP47eFSek1kYXI",
+	"N4a4790LlperRQMsJJqkOCZSw4gtgDzd3ELn1cA7wChAoMhDpuiCmQd6ws28oA5JkLqhMQHZF9crLWO0",
+	"03njm15cedkLJkjMRRKhjKXAo4FDar1b/wjyb2KjBpGtlwwEMlSj2ZjWGLkpX70aQdav3TZVaKMvM71N",
+	"kpDkcjDtGyHfHHQOfRdMKpra8ZExwell6O/9oES0j37d73m3YNLhQbu4YP1rTC6x7xjaRRPCEsqu+lue",
+	"6zo/SZ/qYmWPg9+wCwa1i7UUERLdz+znRdGHZUUGzzL0NzJtGTLWRAVYkYLZsJRGQn93/dOHiKdxQuUQ",
+	"XYof8UT/3jm+mjWPfe05vHMbtd551cjmvZ+/97DawdLEeqfTQLQ/4GyYUuNIeSQFZLvJxxPBtV6g9ese",
+	"U1qDWAc7cqjok+Z1MJ6a5vH8K01uZ6offt2zTEKoNU5kQVCQIbxAUfZsQ2jrA0dqxCVBN/BfV8/Fqi6m",
+	"kotEI4KFJsTG7Wmrl5dp0s9E3YEcDY85I+9NytODiFSzKMLdyYAe90VnZzFYHXP1nifgN2r94GSg2W7e",
+	"8owla8GqE0bWiU5zYj5ulwZVU7N84uKgZjEV4bVAAFNcrEVGkiB8hSlzpVdhGJJY9NxCfaN8Wu9PXZ7o",
+	"oyFPU35jXKRDHCtraBQEpEA7Xkho+Aj+o7vgqI+fTWSFMRFXpA1L+suKaGqzIB/WVriYSIwwu1qLzHD7",
+	"74X4KwgMDXj3qYA6JhCU8dYko/wpZY0DADtf0ngmHWPfAM89YJwhAhH4D16/+OurzfuTR577gQVz3ZuF",
+	"JuB/cZ9IXMwzy3zSMzpg8WKEBLnmn0EDBZ94nGYJSbae2HPdoVcKKQEWpBTR3AsERggvSSqdbNfByO/M",
+	"umcAcqmp5UIR28bVFNb9wvKft43OIxklSN0XbOP040/vjg7A+LO558flEFEaIhF4qCRSnIf4eAmbDr32",
+	"hvfsNLhPsdxtY7GhMz/UJ6QMICUk0ftw56PfTL/7D4eMqlR5IYiNp0QU1jvU67Z7O7uon+ev9iPUNwms",
+	"tsWblJRdQacDgvANpsraJi+YPrPNCPVNmmsfbQyIFrCNdC4lGmPxOQIrJKR46lddjmcfbeTFjNFgirAZ",
+	"LbLBBl4qaN9EFnjpoP2oaFVurI4Jnm7qefo2uba/Z2zDN16VhLKt1ST7D4ipmGAMp33Iru/bNZigXsim",
+	"v2AQPsu42kL7flKtjbU1puBnMpitLY1NtBiVigtm7JaefTRCfT+ltQ/2Ur8gu+kzUVgliou+YJKAJdve",
+	"EYTkMW4geoQlKg66REdDFPJnorzaHTXArMvzkIvMAZ4yZYLVipUhzrZQPaA2GKBkCxus7Py6TxrrHckM",
+	"tabY8xNxrRDX32ruF6kwSyyJTfA08qjRwHMs/IDGixlE9xqTdsnWYLK3VrGNBF1m+6XMDD9hY4QT6yYq",
+	"ZYKk+KZI97D2Eo2pVF2wG6wJc2IbGYLrGQo1VRI+dtGLVzZ1xLmxtzvd1+1up93pRqi7DXYU8CSxCDHO",
+	"iDGsbHe2t9vd7fb2CyuoeVkpWt2SQKTLaS79ECkyzc6q6UIPYHtZjjbMzGf64SwvOf7l7M1dzZMN5skG",
+	"c/82mEOXcwZ+4FlpZ4LE5FrPDAId46uxgZlWl5tSvtIaabQxX4NBSSo8lXtQOMrYpNGAmK40/Tz3qK/l",
+	"OwmAgYo15SEAdSeRS7R6SCv0chTISwX70WhffuxPducnmvewPm6gCGW7s0eD1mhe9oyKz7+aSlWznd4f",
+	"RvzGGNfQjVYXr4kodGNGSCJ3Q1mk+k8jniZgdTMhT2AIMGUHc/ueU7upQiY2yEr8G0aL74Oqbu3F/c09",
+	"iDwuTKAXDKeSoxQyyTQR9brJF9ZDGImq6Rb6DSwG+5C4tYtK+XDJsB+ZYKeExxmIuVRJkg63EBjxSKJ1",
+	"d9tlHNkqoyFh9Fd9PlPPMP5A9vdfvXsB0KpsrzxorjIPKMOgXZdTkTudYDPWsLhYLGJ1lXZZWvRjxMOb",
+	"yy6F5xGwYpXAVOuqGjoNqqENxpGX6VLyHPl+mxnh8ssycw9Gjm1Vuk/zKMFzUWr4ePfJZslBPsSaiEKJ",
+	"p7JAd0/uKZY0R+45g++qmLd+6cVriPnQ0ou3t5nBdsa3thak/LeRQ/58woSGgjJdsmZlbE3VzahOJTOw",
+	"xOQX+KLLr/5Le85Ke2mQJ1Da+p8iV6AmAUqTypL7Xl1gvAzCHbWFiNdirw3C6vOvMU/I7UyQ/ZmUIfYH",
+	"jq4sLXOhTHZXo91TlOXdPcY3Iw5VKPKSJJpKcFa5pvvHjNVFR8rZAU9ISHT0sOu5781sT4igPJF3ESKL",
+	"aQshsir0abX5zJv3FKb9UZM16it9nKyNwInNlCj1CRv9l/KkQkz+/bIxnqTRezNtCcLIjaF+NYEBoiy9",
+	"mG7K8p7syxHG+QLAc4gVby65nmXp/YZQ5p3aZ8ZO6hVb4d05CogxUDH0VhAWj8DY1WNXKZWjp6iCUBwl",
+	"VjjlV1le885kDOif9k+PEGFDDuWhhlyU5NZ/QcbslS9rWkcBOkRQpSi7coFKoZIKc/KaHEJ775baVNt6",
+	"aJJqoA2XZuh5636s2gyVSuFrr8vg9z5oJuv7DTYeqKJEoGyBiQCApDV7s1SaoDF7v7NitQBS7Dv3c6ZL",
+	"1pEIdeIObrnAhyWqR+S9zu+pfERlUQ1rRhSrulvRiPtUaot7WWxecafwpzCsuM1GTiDSsrgw5PSGCIIG",
+	"nH+GbjGORfkMYHX+NLsqw75C2FUFTiqxspBQvwFVGQ56Z+dHb20EaYTyggmbEVRmu2BFKF9IHEQbByfv",
+	"T0+Oe8fnHzYjVwShCEwacddh7YIVPvuN347O/+fh2f5v++9MWGw+h7F9arTBaZ6AmyOQDere6O1sXjAq",
+	"7aHqI8dokmLGSFKid2ijXyFt/QhhZeQzqsgmwlLvcedle0xZpgiSKVemjgFlV/rVfoGWWPUjF3tnR3wm",
+	"TbwjvyYixZMJ1HVghIKz1JV4d9so81rEePGKBZ8ag75gG4e9t73jg177w7uT8809G2tTnDB4fKEsRrXU",
+	"8/7h+6MPH45+Onp3dP67Pmb/Ll04NoikfrkHVwHUbIu5XOhA0Lg0flgT5M0FvIxTqPmI8kMr/EABH+wH",
+	"+1ZBVX5Uc0CxwscxA3gnNEP9L07cwtJT6Yan0g3NmZhDRYR9WoQ9ylwh7YDymv5qat3bcURuDQwuNwx4",
+	"A1QLPtScAnchIQ/lEWiAxHdE3SdHwHrKLdh7uB9pbY0VFkDbKDBWC088U6bWdJZCaTA05tdkD1EFP0iU",
+	"MSuXWtsKYDkjNz7sVU33cg18+gELJhTLfJSKCYvRfAw9EtaB7E9hq09hq42o2nt+7fP2WoUE0DwqBqoI",
+	"+bpP0WcAO2YfoYp2tXmf7P95jFlM0nTFkLdKrH+Zxh3A0A9K35YOiC/2/sMRNHszT0Ttiag9aA0YADuP",
+	"rIHlwtibrAh0rwTJTrHetKP+V7Cx3PZBw9L0treD+l9LPZcjVGq5fNtHGwOuRnmGKCTgDigjyQXDMujE",
+	"1R9Cqx1ibdUSTzdhyv5Xk9y/i4Cw9NHGz2f7h0fHP29uXTCN7cYGBDlRaCL4NWQc4tSW7zd+pzxFXSKq",
+	"ShHCIJhSY3brvNkFHVPoc7dRw1RJSIfHsdpCx1zNtCnm5sQLVrUnOosbNfs0BQn0KRg5HKRePY9vK7SJ",
+	"Dw4GXHi4Bo0I3YxoSkrWO2oqzZpuZHs1Q56ZD1r1DIewZOfBK/KVgsVMYy6SguCeOSC+nxgXPfgRm2Tq",
+	"x2Mpvk4Dd2Ug54mxPDGWB4uEMQVDgGCBmmxhMgJ7+z0YB+bzmXZBJ9ddjcDtEodKjDhKZ2YnCYLyD+XC",
+	"IzVCdmDeDlCyH0uuNss6KE72xyeExUU8kcQnkvhgsraBOrAt2kBTA36VfBW0AZ2ryKq2gJwKakrUtvLa",
+	"nDp0fpATVE3yus0UtZ7DsUy/ZGL63s7waG3mTIP1ZtRCL9h0nK5HnhyZAo25iKtlTsahv7iRSxFntkfm",
+	"rAgUW+PxkjIcK3pdXpdt9pg3f7VhJwPOU4LZPcedFDe1OO4EWJg9hT9NUs+E8ElqdKMxnpave2atO/N4",
+	"scjSLODkt7waGpIEK7TRn5AEX/ErGuP00g1nUsUngg+NIoVT24QCqhxR9tnEIF4w19Ba8VK8oqh0iUUb",
+	"v3w8+719dHzYO+0dH5rO1gHNyvjtCzj6USMNihU+TqSBd0KLEg0MRDzFGTzFGayQY2Cb7QQJ1tIkKig0",
+	"5DEDCUmJIosL/ERIUhZ7wdCaLJm4MFMbwzMhbaF9+5PeArSokSYOrQjvUmhKnIXItMmERjyJbe9jWgtt",
+	"7HTebIarpQETviPRGj5AXMNikpHke7kz1XhSWlZWWtZQ78tdo7MU5FkSy+JrNDOS507Q/kCRPIshfg1Q",
+	"/hTIc/dAnrsA6f2G7vRB1u2X+ALkH5c5C1rIWD4TMjGhuLngPYulmK4na2Mn9xvFUyzzUaJ4FqO4a3zy",
+	"xNCerHAP3vXEI2xN252sIko7UXgVA9wSSYUa2T64qR4tq/A+2jEvmffmHcSixLeiHV26XO9k/cF9Jb4F",
+	"FtUw+w1W9eMmvnkX0yDzzR7Dn8L66MdQPJSpcQ25ba5UvUlLQ9kEKZ5nmD2zJSpNVwh9pc6qbqyNkPP2",
+	"4UgPu4sYuSYCjbkgWgrDDBKhPNMnykNKoDs3zwTyzZ9yD5EvOFZANLkkSPELlpCUDjSVJEFB7jTFzIPI",
+	"H9mWaZf4eMZMd0YzpDiXNuhlSD9ZM5+smc0IoMZDJ4zJHBfXIXAtTHi6E/o/pJ1kAf7dFe+eLCVrtJSs",
+	"CsP3ayrZz00fwKrzChc2+xsMIHlKNzDZBE+tFQRZ/77V1otOGY6hy2zQFkTyTMQklPs0uSurfWCTiV3n",
+	"o9lMFqC7M5qsA+2frCZPVpNlkp8qoh405CzCtqEgOBCOqjllc5083etfMtOoYnux+hHv5Xb0+RZGBAtp",
+	"ii/ot8aIKtuXPjFxWaZGw0TwCZc4dV3dEtPZydiMS93d6sUt0Mb+b/tnh5u7JqCdZyrmtk2AX8ffVDqB",
+	"HnwjnurZR1O9Ghs9quWkGyySyLYTwOqCTQS5tt9SmW8JVgZ7gCR0WNEYbfQHKY8/EyH7u6iqg0UXrBYE",
+	"EqEiJyBCgXoYM7qJOn2luKV7JJjVyWaZFs7nFe16qiQXqCSXK9BgEhgR4rVrLBqY6V9M33hLtSDZhOB4",
+	"FGzU+4DC0Bz6kXJJ1hwAbgiONeJOBJGEKSTpFZNo4/3R8cfz3oddcyz2nUopGw7JoGDvu2DGCqnlMagh",
+	"o7Hf1kQaZioTxHaRyyPN9ZvDLE19k8sFqxlaNreQWWZ+e1SadgRFl+FSULoxtwj+T8J2DRk0Aat6Ri89",
+	"CXp5Qh0gVxLH0cYqHfx1/93RoaYd0QWDwzBNUqC9s6w0l9BzwzsTLKCSsJ0QmmOVuk5sXbA8Owrudm7J",
+	"nAP9xqEH3PeUG+RPAXP+iLKkcYA+iZJPhW6X9KIBmqkKm4iA4hnl0AZ9aSy21MVLBpJrlQdDzdZniiVP",
+	"Lc6fpBxPyvEYlDunyEunlchG9CczyxKOcUIezdwzs+2iJOIaJBGtttgCwFbxKLiz34CtpsNcsDLzxpB7",
+	"PMwkOKiJJ/klHEQUJwD62g7IKBeskBVcFTwnSOTN06lyrdCwIsllse0+pGqbdtk4TREfgigy3oys3wgj",
+	"02s9si3VtTKXMejbXqhXe3kfcuw3K4e6fXZ9EMKayzB+b3JUa01uJbD8RHma8htp2/9C97jS+RopS2t1",
+	"cgvtW0UOQUs3aCxnPGmB2pBjPL1g5Y7sG2e9n48+nJ+BiNY+7Z0dnRxu7sHReMqkcx9j2+MYQoShhuTA",
+	"ikd1sWoLeRiBxplU0Ax+kEIKgVGKc+DI9xZQJtGyuqRNizfxvLl0yifEhD6UdZENZ3jEEAL8xZM3tRyt",
+	"9dKLgszDW4nAQyVter0vdoMAJLfQCeS6g65tZSLsS8kXrEgZHExtuSeDBFhBYLM0AGxfk/3NSlLXnj21",
+	"UqJ+IXZjBRrA7IT2vIXyD+qodOt7HC9lucF0KHo62NT5qaXDk6TboEOzJXvV0o1xns9Z4HFSoOk9yLfP",
+	"v7ofLxckZuwH1gSGROCY5qvEOHgiE26WE7itQB6Fft2jQBU83gmLIEB0oYAIZ0+t+e4ureLPBA1w/Fmz",
+	"Jjja/GK96s5lxrbWtILZANB5BEL+pMvUHNCF4DQsgt0fRTVxoZwTrEZFgKJHvFpV6eAO/RLmWHrzPDbz",
+	"Q51qVqL7mST4LukzJwCrOH2wpLFmoSFF5Ys8qfvJ0vcvlzsGDADn/oPMltSp+mQ3FHf5MOD421yJCawL",
+	"53PEWyvGR61JFjB85LqO2oU8HmhA4A4sL6xPIInShFGAa3VE2dUWOgbRaECm3KTSX7BAHOtGXdfd2d7e",
+	"jBC5JpoPqxsCVgcWZ0IQppDVteTWBesfDdtAFiBliVtSsQukGhvVc0Tiz1obvMKU2bIE7lrBzWObxgc7",
+	"ATxRrifKdU/hLo9aVl/jRo7EpT4l9xAv+tz6LWYGlkCJjv5+HJOJ2kU+CkySYT+yHcau9PL0eXz/b9m+",
+	"JmKAU/CPotPDt1HRzc46LoNJibYGp/OjzMxI/Jmo93bN94ixbgp9cpVNlwfJKfmAMgzZKR4tf9kx/9Qp",
+	"ejgD2Ez6pDquw9GRA1IZLDdtk4qSIzjSwAoxXFzkcPuoURyuYk0bKtY0bfdX5NFRY4OfgjV4oG8CKR7O",
+	"pDu3U32gBqfuP5Uu3P8MnDZQjPfa5n7po56V/LVUESy9tVlFsLzpweGlxRKqpmgjxpK0KZOEaVnommzO",
+	"Wop+fVbeX7ezTAs4IosUpXDDyplruGsmYrgymF+FA9b3r1cHzAfvRh3oyJ+kBFipJtbMLLwKIVquCvbM",
+	"2vngNPFv5kd18/hrfBxXT+mUZoU1CZKj6FM62lM62lLeHiiZh8v0YDkCkOsX5XcXVtPaN3JK7qYZYZG0",
+	"ra9m149ehtDIoiAo+PYFGRJhSrarrQt2BAaFMRamu6PhQiazh0o8mUDUuw0UB26EUipNs9G5lbTuRqQe",
+	"wrjQhEBU+fiTVcGqJj9Kaaw7Yd9sF9YdofeBcj6bQPCdofYp4/PuDrc7QOlcIfFOmZ+hglVrpNr3m3/p",
+	"L/RREjAbiZcuA/OJc6yDc/yJa1CVCEjTKlTLSKCZLNd+r5u7Psp/mdrteqnWbHWf7FdPs9gygmNIe/pz",
+	"GEfcZmeaRQyczRLH5lk99Gn/qNYOvbbHsXLAqSywbthLeTJwPBk4lmA9ADyQQGnApyES+/wkYMiYZS5Y",
+	"DbsfwkwwD8N888Bdsewp7uDHMCnkAL8H4SSKfyaQ/8Mn6IaLzxAqpKptyeaztVlWhhWB/oGsC/MAfx3A",
+	"/mRYuLthYTnafB8WgzUQ7vu1FOgFPoqFYK5oZi0DT0zjqTbTg1sTcg7X1JAwV97TU5A4E3qVGvUHBAsi",
+	"9jM1au3+/ZPGcJNibAhDFRWgGpG4pjHZQwRqjkywGqEBSfkNkgoLZboPo+fXXY0lmUhbu63nQDns8mpB",
+	"IZmSNCH6C9NE35AtLuSeyXbOWxSb0DPN5kk6NOVTrgiDWrCQ3WRtDznZk4EonHMjH+h54JjQxgRLecNF",
+	"gq4EZsrURplgoRg8jVNKmNK6WUKYojiVm95UGuNCk9Tyfa0XTw8Q2Z69V1Qqm/k6IYLyxPj/4GGWmhCU",
+	"UNRLaFengmhybWuohOr++sNVDE314c78xfGh56KMUMZsmrxZpat3U4vecUsvqkXV5/lAbYdtN0iR59zr",
+	"tns7kU3TtknlUd4NrUhq96byWynW5/rF630XeVWZXc3EZ5WKF37ZgJRDbrvX9Mib1gbNBS4lG6Q0RtdE",
+	"FFehD7OohWNu3Kt4U2wRdn3N6+fpfR2Yc98adPREtvGdO7MBZYnpBA+D85SYHHVvcEM46qP+NuIooaY4",
+	"WYRuRoRFSHF0M6LxCPklInO0SKhq3X66/f8DAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -1,6 +1,9 @@
 package certification
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Candidate is a person registered for a certification.
 type Candidate struct {
@@ -21,8 +24,19 @@ type Candidate struct {
 	Status            CandidateStatus
 	VAEAdmissibility  VAEAdmissibility // empty unless Route is VAE
 	VAEDecidedOn      *time.Time
-	WithdrawnOn       *time.Time
-	WithdrawalReason  string
+	// VAEExperienceMonths is the experience an admissibility decision relied on
+	// (VAE-EXPERIENCE); VAERequiredMonths what the law required that day.
+	VAEExperienceMonths *int
+	VAERequiredMonths   *int
+	WithdrawnOn         *time.Time
+	WithdrawalReason    string
+	// SupersededBy is the person's later registration for the same certification,
+	// which carries this one's acquisitions over (CARRY-OVER); empty while this one
+	// is their current registration.
+	SupersededBy string
+	// CertificateNumber is the number of the certificate of the candidate's award,
+	// once published.
+	CertificateNumber string
 	Version           int
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
@@ -104,4 +118,61 @@ var TrainingRoutes = map[RouteID]bool{
 	RouteInitialTraining:             true,
 	RouteContinuingEducation:         true,
 	RouteProfessionalisationContract: true,
+}
+
+// Withdraw decides a candidate's withdrawal on day: once, and not before they
+// enrolled. From that day WITHDRAWAL applies; what they acquired stays theirs.
+func Withdraw(c Candidate, f CandidateFacts, reason string, day, now time.Time) (Candidate, error) {
+	if c.WithdrawnOn != nil {
+		return c, &ConflictError{Code: "already_withdrawn", Message: "the candidate withdrew on " + c.WithdrawnOn.Format(time.DateOnly)}
+	}
+	day = Day(day)
+	if day.Before(c.EnrolledOn) {
+		return c, Check([]Violation{{Field: "/withdrawn_on", Message: "a withdrawal comes after the enrolment, on " + c.EnrolledOn.Format(time.DateOnly)}})
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return c, Check([]Violation{{Field: "/reason", Message: "a withdrawal gives its reason"}})
+	}
+	c.WithdrawnOn, c.WithdrawalReason = &day, reason
+	f.Withdrawn = true
+	c.Status = StatusOf(f)
+	c.Version++
+	c.UpdatedAt = now
+	return c, nil
+}
+
+// DecideVAEAdmissibility decides the recevabilité of a VAE application on day: only
+// a VAE candidate's, not after a withdrawal, not before the application, and an
+// admissible one with the experience the law required on the day of the application
+// (VAE-EXPERIENCE), which the decision records.
+func DecideVAEAdmissibility(c Candidate, decision VAEAdmissibility, day time.Time, experienceMonths *int, now time.Time) (Candidate, error) {
+	switch {
+	case c.Route != RouteVAE:
+		return c, &ConflictError{Code: "not_vae", Message: "only a VAE candidate has an admissibility decision"}
+	case c.WithdrawnOn != nil:
+		return c, Check(CheckWithdrawal("", c, day, now))
+	}
+	day = Day(day)
+	var vs []Violation
+	if day.Before(c.EnrolledOn) {
+		vs = append(vs, Violation{Field: "/decided_on", Message: "the decision comes after the application, on " + c.EnrolledOn.Format(time.DateOnly)})
+	}
+	vs = append(vs, CheckVAEExperience(c, decision, experienceMonths)...)
+	if err := Check(vs); err != nil {
+		return c, err
+	}
+	need, _ := VAEExperienceRequired(c.EnrolledOn)
+	c.VAEAdmissibility, c.VAEDecidedOn, c.VAEExperienceMonths, c.VAERequiredMonths = decision, &day, experienceMonths, &need
+	c.Version++
+	c.UpdatedAt = now
+	return c, nil
+}
+
+// MayRegisterAgain reports whether the person of a registration may register again
+// for the certification, the new registration replacing this one: once a published
+// decision ended its path with a refusal or a partial validation. (A withdrawn
+// registration no longer holds the person's identity at all.)
+func MayRegisterAgain(c Candidate) bool {
+	return c.Status == StatusRefused || c.Status == StatusPartiallyValidated
 }

@@ -16,22 +16,25 @@ type CodedLabel struct {
 
 // Certification is the referential of one certification, as its RNCP sheet gives it.
 type Certification struct {
-	Code                string
-	Title               string
-	Certifier           string
-	Signatory           string
-	Level1969           string
-	LevelEQF            int
-	Summary             string
-	NSF                 []CodedLabel
-	ROME                []CodedLabel
-	Sectors             []CodedLabel
-	Functions           []Function
-	Capacities          []Capacity
-	Components          []Component
-	Routes              []Route
-	Jury                JuryComposition
-	ValidityYears       *int // nil: acquired components never expire
+	Code          string
+	Title         string
+	Certifier     string
+	Signatory     string
+	Level1969     string
+	LevelEQF      int
+	Summary       string
+	NSF           []CodedLabel
+	ROME          []CodedLabel
+	Sectors       []CodedLabel
+	Functions     []Function
+	Capacities    []Capacity
+	Components    []Component
+	Routes        []Route
+	Jury          JuryComposition
+	ValidityYears *int // nil: acquired components never expire
+	// AwardGraceMonths is how long after its last registration period ended a jury
+	// may still award the certification to candidates enrolled while it ran.
+	AwardGraceMonths    int
 	ExcludedTerritories []Territory
 	Periods             []RegistrationPeriod
 	Sites               []DeclaredSite
@@ -66,12 +69,32 @@ type Component struct {
 	Grading Grading
 }
 
+// Defence returns the component's oral part before the jury, if it has one (E4's
+// defence): such a component is sat in a jury session's slot.
+func (c Component) Defence() (ComponentPart, bool) {
+	for _, p := range c.Parts {
+		if p.BeforeJury {
+			return p, true
+		}
+	}
+	return ComponentPart{}, false
+}
+
 // ComponentPart is a part of a component graded on its own (E4: dossier and defence).
 type ComponentPart struct {
 	ID              string
 	Title           Label
 	DurationMinutes *int
 	BeforeJury      bool
+}
+
+// Minutes is how long the part lasts; a part before the jury without a stated
+// duration takes the sheet's 45 minutes (DEFENCE-SLOT).
+func (p ComponentPart) Minutes() int {
+	if p.DurationMinutes != nil && *p.DurationMinutes > 0 {
+		return *p.DurationMinutes
+	}
+	return 45
 }
 
 // Grading is how a component is graded: its scale, its pass mark and, for a
@@ -101,6 +124,31 @@ type Route struct {
 	ID    RouteID
 	Label Label
 	Open  bool
+	// OpensOn is the first day enrolment through the route is possible; nil: since
+	// the certification exists (ROUTE-OPENING).
+	OpensOn *time.Time
+	// PermanentAcquisitions: components validated through this route never expire
+	// (VALIDITY: parts obtained by VAE, since the law of 8 August 2016).
+	PermanentAcquisitions bool
+}
+
+// Route returns the route of the certification with the id, if it has one.
+func (c Certification) Route(id RouteID) (Route, bool) {
+	for _, r := range c.Routes {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Route{}, false
+}
+
+// ValidityFor returns how long a component validated through the route stays
+// acquired: nil when it never expires (VALIDITY).
+func (c Certification) ValidityFor(route RouteID) *int {
+	if r, ok := c.Route(route); ok && r.PermanentAcquisitions {
+		return nil
+	}
+	return c.ValidityYears
 }
 
 // JuryComposition is who sits on a jury for this certification.

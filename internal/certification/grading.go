@@ -98,12 +98,20 @@ func mean(grades []float64) float64 {
 func Passed(comp Component, grade float64) bool { return grade >= comp.Grading.PassMark }
 
 // ValidUntil is the last day an acquisition stays valid (VALIDITY: "Validité des
-// composantes acquises : 5 an(s)"): the day before its fifth anniversary. Nil when
-// the certification sets no validity: acquisitions never expire.
+// composantes acquises : 5 an(s)"): its anniversary validityYears later, that day
+// included, as French law counts periods in years (code de procédure civile, art.
+// 641-642); an acquisition of 29 February runs to 28 February. Nil when
+// acquisitions never expire (a certification without validity, or a route such as
+// VAE whose acquisitions are permanent).
 func ValidUntil(acquiredOn time.Time, validityYears *int) *time.Time {
 	if validityYears == nil {
 		return nil
 	}
-	d := Day(acquiredOn).AddDate(*validityYears, 0, 0).AddDate(0, 0, -1)
-	return &d
+	d := Day(acquiredOn)
+	y, m, day := d.Year()+*validityYears, d.Month(), d.Day()
+	if last := time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day(); day > last {
+		day = last
+	}
+	until := time.Date(y, m, day, 0, 0, 0, 0, time.UTC)
+	return &until
 }

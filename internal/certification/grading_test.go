@@ -89,16 +89,20 @@ func TestPassMark(t *testing.T) {
 	}
 }
 
+// VALIDITY: through the anniversary included, French counting; 29 February runs to
+// 28 February when the anniversary year has none.
 func TestValidUntil(t *testing.T) {
-	five := 5
+	one, four, five := 1, 4, 5
 	cases := []struct {
 		acquired string
 		years    *int
 		want     string
 	}{
-		{"2020-03-10", &five, "2025-03-09"},
+		{"2020-03-10", &five, "2025-03-10"},
 		{"2020-02-29", &five, "2025-02-28"},
-		{"2019-12-31", &five, "2024-12-30"},
+		{"2019-12-31", &five, "2024-12-31"},
+		{"2020-02-29", &four, "2024-02-29"},
+		{"2021-01-31", &one, "2022-01-31"},
 		{"2020-03-10", nil, ""},
 	}
 	for _, c := range cases {
@@ -145,11 +149,11 @@ func TestTranscriptStandings(t *testing.T) {
 		{"below the pass mark", &five, []certification.Sitting{sitting("E1", "2021-06-01", certification.SittingGraded, f(9.5), "")}, "2021-07-01", certification.Failed, ""},
 		{"absent", &five, []certification.Sitting{sitting("E1", "2021-06-01", certification.SittingAbsent, nil, "")}, "2021-07-01", certification.Failed, ""},
 		{"a result after as_of does not count yet", &five, []certification.Sitting{sitting("E1", "2021-06-01", certification.SittingGraded, f(12), "")}, "2021-05-31", certification.NotTaken, ""},
-		{"validated", &five, []certification.Sitting{acquiredE1}, "2021-01-01", certification.Acquired, "2025-03-09"},
+		{"validated", &five, []certification.Sitting{acquiredE1}, "2021-01-01", certification.Acquired, "2025-03-10"},
 		{"validated, before the validation day", &five, []certification.Sitting{acquiredE1}, "2020-03-09", certification.Graded, ""},
-		{"the last valid day", &five, []certification.Sitting{acquiredE1}, "2025-03-09", certification.Acquired, "2025-03-09"},
-		{"5 years to the day", &five, []certification.Sitting{acquiredE1}, "2025-03-10", certification.Expired, "2025-03-09"},
-		{"the day after", &five, []certification.Sitting{acquiredE1}, "2025-03-11", certification.Expired, "2025-03-09"},
+		{"the day before the fifth anniversary", &five, []certification.Sitting{acquiredE1}, "2025-03-09", certification.Acquired, "2025-03-10"},
+		{"the fifth anniversary itself", &five, []certification.Sitting{acquiredE1}, "2025-03-10", certification.Acquired, "2025-03-10"},
+		{"the day after", &five, []certification.Sitting{acquiredE1}, "2025-03-11", certification.Expired, "2025-03-10"},
 		{"no validity setting: never expires", nil, []certification.Sitting{acquiredE1}, "2040-01-01", certification.Acquired, ""},
 		{"expired, retaken and failed", &five, []certification.Sitting{acquiredE1, sitting("E1", "2025-06-01", certification.SittingGraded, f(8), "")}, "2025-07-01", certification.Failed, ""},
 		{"failed, retaken and passed", &five, []certification.Sitting{sitting("E1", "2021-06-01", certification.SittingGraded, f(8), ""), sitting("E1", "2021-12-01", certification.SittingGraded, f(13), "")}, "2022-01-01", certification.Graded, ""},
@@ -195,7 +199,7 @@ func TestTranscriptAward(t *testing.T) {
 		{"one failed", certification.Candidate{}, append(all("2020-03-10")[:3], sitting("E4", "2020-03-01", certification.SittingGraded, f(8), "")), "2021-01-01", nil, false, "[AWARD /components/E4]"},
 		{"one not taken", certification.Candidate{}, all("2020-03-10")[:3], "2021-01-01", nil, false, "[AWARD /components/E4]"},
 		{"awaiting validation", certification.Candidate{}, all(""), "2021-01-01", nil, false, "[AWARD /components/E1 AWARD /components/E2 AWARD /components/E3 AWARD /components/E4]"},
-		{"all expired", certification.Candidate{}, all("2020-03-10"), "2025-03-10", nil, false, "[VALIDITY /components/E1 VALIDITY /components/E2 VALIDITY /components/E3 VALIDITY /components/E4]"},
+		{"all expired", certification.Candidate{}, all("2020-03-10"), "2025-03-11", nil, false, "[VALIDITY /components/E1 VALIDITY /components/E2 VALIDITY /components/E3 VALIDITY /components/E4]"},
 		{"outside every registration period", certification.Candidate{}, all("2020-03-10"), "2021-01-01",
 			[]certification.RegistrationPeriod{{LegalAct: "old", EffectiveFrom: day("2013-01-29"), EffectiveUntil: day("2020-01-04")}}, false, "[REGISTRATION-PERIOD /as_of]"},
 		{"a VAE application not yet admissible", vae, all("2020-03-10"), "2021-01-01", nil, false, "[VAE-ADMISSIBILITY /vae_admissibility]"},

@@ -43,6 +43,10 @@ const (
 	RuleMinutes            = "MINUTES"
 	RulePublication        = "PUBLICATION"
 	RuleHoldersDeclaration = "HOLDERS-DECLARATION"
+	RuleWithdrawal         = "WITHDRAWAL"
+	RuleCarryOver          = "CARRY-OVER"
+	RuleRouteOpening       = "ROUTE-OPENING"
+	RuleVAEExperience      = "VAE-EXPERIENCE"
 )
 
 // Rules is the catalogue of every rule the API enforces, in the order of RULES.md.
@@ -51,8 +55,8 @@ var Rules = []Rule{
 		FR: "Un candidat s'inscrit par une voie d'accès ouverte pour la certification (jamais le contrat d'apprentissage pour RNCP26206).",
 		EN: "A candidate registers through a route that is open for the certification (so never apprenticeship for RNCP26206)."}, FromSheet},
 	{RuleTerritory, Label{
-		FR: "Un candidat domicilié en Nouvelle-Calédonie (codes postaux 988xx) ou en Polynésie française (987xx) ne peut s'inscrire ; aucun site ne peut y être déclaré.",
-		EN: "A candidate whose address is in New Caledonia (postal codes 988xx) or French Polynesia (987xx) cannot register; no site there can be declared."}, FromSheet},
+		FR: "La certification n'est pas délivrée en Nouvelle-Calédonie (codes postaux 988xx, pays NC) ni en Polynésie française (987xx, PF) : aucun site ne peut y être déclaré, et aucune évaluation ni aucun jury ne s'y tient.",
+		EN: "The certification is not delivered in New Caledonia (postal codes 988xx, country NC) or French Polynesia (987xx, PF): no training site there can be declared, and no evaluation or jury session takes place there."}, FromSheet},
 	{RuleSitePreparation, Label{
 		FR: "Un candidat en parcours de formation (formation initiale, formation continue, contrat de professionnalisation) est rattaché à un lieu de préparation déclaré ; les candidatures individuelles et la VAE peuvent ne pas l'être.",
 		EN: "A candidate on a training route (initial training, continuing education, professionalisation contract) is attached to a declared preparation site; individual applications and VAE candidates may have none."}, FromSheet},
@@ -60,8 +64,8 @@ var Rules = []Rule{
 		FR: "Les évaluations et les jurys se tiennent dans un lieu de certification déclaré.",
 		EN: "Evaluations and jury sessions take place at a declared certification site."}, FromSheet},
 	{RuleRegistrationPeriod, Label{
-		FR: "Un candidat ne peut être inscrit, et un jury ne peut délivrer la certification, qu'à une date comprise dans une période d'enregistrement au RNCP ; hors période, l'erreur nomme la dernière période et sa date de fin.",
-		EN: "A candidate can be enrolled, and a jury can award the certification, only on a date inside one of its RNCP registration periods; outside them, the error names the last period and when it ended."}, FromSheet},
+		FR: "Un candidat ne peut être inscrit qu'à une date comprise dans une période d'enregistrement au RNCP. Un jury délivre la certification à une date comprise dans une période ou, après la fin de la dernière, aux seuls candidats inscrits pendant celle-ci, dans un délai de grâce fixé par la certification. Hors période, l'erreur nomme la dernière période et sa date de fin.",
+		EN: "A candidate can be enrolled only on a date inside one of the certification's RNCP registration periods. A jury awards on a date inside a period or, after the last period ended, only to candidates enrolled while it ran, within a grace period that is a setting of the certification. Outside them, the error names the last period and when it ended."}, FromSheet},
 	{RuleComponents, Label{
 		FR: "La certification comprend les évaluations E1, E2, E3 et E4 ; E4 comprend un dossier écrit et une soutenance orale de 45 minutes devant le jury.",
 		EN: "The certification is made of E1, E2, E3 and E4; E4 has a written dossier and an oral defence of 45 minutes before the jury."}, FromSheet},
@@ -69,8 +73,8 @@ var Rules = []Rule{
 		FR: "Chaque évaluation est notée de 0 à 20 avec une note de passage de 10, fixées par certification ; la note d'E4 combine ses deux parties, qui doivent chacune être notées.",
 		EN: "Each component is graded 0-20 with a pass mark of 10, both set per certification; E4's grade combines its two parts, each of which must be graded."}, FromDefault},
 	{RuleValidity, Label{
-		FR: "Une composante acquise le reste 5 ans à compter de la date à laquelle le jury l'a validée ; au-delà, elle doit être repassée.",
-		EN: "An acquired component stays acquired for 5 years from the date the jury validated it; after that it must be taken again."}, FromSheet},
+		FR: "Une composante acquise le reste 5 ans à compter de la date à laquelle le jury l'a validée, jusqu'au cinquième anniversaire de cette date inclus (un 29 février court jusqu'au 28 février) ; au-delà, elle doit être repassée. Une composante validée par la VAE est acquise définitivement (loi du 8 août 2016).",
+		EN: "An acquired component stays acquired for 5 years from the date the jury validated it, through the fifth anniversary of that date included (a 29 February runs to 28 February); after that it must be taken again. A component validated through VAE is acquired permanently (law of 8 August 2016)."}, FromSheet},
 	{RuleAward, Label{
 		FR: "Le jury délivre la certification lorsque les quatre composantes sont acquises et encore valides le jour de la délibération ; sinon il prononce une validation partielle (les composantes acquises, chacune avec sa date d'expiration) ou un refus.",
 		EN: "The jury awards the certification when all four components are acquired and still valid on the day of deliberation; otherwise it records a partial validation (the acquired components, each with its expiry date) or a refusal."}, FromSheet},
@@ -95,12 +99,25 @@ var Rules = []Rule{
 	{RuleHoldersDeclaration, Label{
 		FR: "Chaque délivrance est déclarée à la Caisse des Dépôts dans les 3 mois, dans un fichier XML valide selon le schéma holders-declaration 1.1.2.",
 		EN: "Every award is declared to the Caisse des Dépôts within 3 months, in an XML file valid against the holders-declaration 1.1.2 schema."}, FromLaw},
+	{RuleWithdrawal, Label{
+		FR: "Un candidat qui a abandonné ne peut plus, à compter de la date de son abandon, être convoqué, noté, inscrit à une soutenance ni faire l'objet d'une décision ; son relevé l'indique et il n'est jamais certifiable après cette date. Ses acquis antérieurs lui restent.",
+		EN: "A withdrawn candidate can no longer be scheduled, graded, booked for a defence or decided upon, from the withdrawal date on; their transcript says so and is never awardable after that date. What they acquired before stays theirs."}, FromPractice},
+	{RuleCarryOver, Label{
+		FR: "Les acquis appartiennent à la personne : lorsqu'elle s'inscrit de nouveau à la même certification (après un abandon, un refus ou une validation partielle), chaque composante encore valide compte pour la nouvelle inscription, avec sa date d'origine.",
+		EN: "Acquisitions belong to the person: when the same person registers again for the same certification (after a withdrawal, a refusal or a partial validation), every component still valid counts on the new registration, with its original date."}, FromPractice},
+	{RuleRouteOpening, Label{
+		FR: "Une voie d'accès peut ouvrir à une date (« Par expérience dispositif VAE prévu en 2014 » : la VAE à partir du 1er janvier 2014 pour RNCP26206) ; une inscription par cette voie avant cette date est refusée.",
+		EN: "A route may open on a date (VAE from 2014-01-01 for RNCP26206); enrolment through it before that date is refused."}, FromSheet},
+	{RuleVAEExperience, Label{
+		FR: "Une demande de VAE n'est recevable qu'avec l'expérience que la loi exigeait à la date de la demande : 3 ans avant le 1er octobre 2017, 1 an à partir de cette date (loi du 8 août 2016, décret du 4 juillet 2017), aucune à partir du 23 décembre 2022 (loi du 21 décembre 2022) ; la décision de recevabilité enregistre l'expérience retenue.",
+		EN: "A VAE application is admissible only with the experience the law required on the date of the application: 3 years before 2017-10-01, 1 year from 2017-10-01, none from 2022-12-23; the admissibility decision records the experience it relied on."}, FromLaw},
 }
 
-// CheckTerritory enforces TERRITORY for an address: "Accessible en Nouvelle Calédonie:
-// NON; Accessible en Polynésie Française: NON". A French postal code starting with an
-// excluded territory's prefix, or the territory's own country code, is refused.
-// field is the JSON pointer of the address in the request.
+// CheckTerritory enforces TERRITORY for the address of a place of delivery (a
+// training site, and through it an evaluation or a jury session): "Accessible en
+// Nouvelle Calédonie: NON; Accessible en Polynésie Française: NON". A French postal
+// code starting with an excluded territory's prefix, or the territory's own country
+// code, is refused. field is the JSON pointer of the address in the request.
 func CheckTerritory(field string, a Address, excluded []Territory) []Violation {
 	french := strings.EqualFold(a.CountryCode, "FR")
 	for _, t := range excluded {
@@ -236,12 +253,14 @@ type Registration struct {
 }
 
 // CheckRegistration applies every rule of a candidate's registration and returns all
-// the violations at once: ROUTE-OPEN, TERRITORY, SITE-PREPARATION, REGISTRATION-PERIOD.
+// the violations at once: ROUTE-OPEN, ROUTE-OPENING, SITE-PREPARATION and
+// REGISTRATION-PERIOD. TERRITORY is not among them: it bars places of delivery, not
+// a candidate who lives there and trains and sits elsewhere.
 func CheckRegistration(r Registration) []Violation {
 	c := r.Candidate
 	var vs []Violation
 	vs = append(vs, CheckRouteOpen(c.Route, r.Certification.Routes)...)
-	vs = append(vs, CheckTerritory("/address", c.Address, r.Certification.ExcludedTerritories)...)
+	vs = append(vs, CheckRouteOpening(c.Route, c.EnrolledOn, r.Certification.Routes)...)
 	vs = append(vs, CheckSitePreparation(c.Route, r.Certification.Code, c.TrainingSiteID, r.Site)...)
 	vs = append(vs, CheckRegistrationPeriod("/enrolled_on", c.EnrolledOn, r.Certification.Periods)...)
 	if c.BirthPlace.INSEECode == "" && c.BirthPlace.PostalCode == "" {
@@ -249,6 +268,178 @@ func CheckRegistration(r Registration) []Violation {
 	}
 	if !c.BirthDate.Before(c.EnrolledOn) {
 		vs = append(vs, Violation{Field: "/birth_date", Message: "the birth date is before the enrolment date"})
+	}
+	return vs
+}
+
+// CheckRouteOpening enforces ROUTE-OPENING: "Par expérience dispositif VAE prévu en
+// 2014". Enrolment through a route before the day it opened is refused.
+func CheckRouteOpening(route RouteID, enrolledOn time.Time, routes []Route) []Violation {
+	for _, r := range routes {
+		if r.ID == route && r.OpensOn != nil && Day(enrolledOn).Before(Day(*r.OpensOn)) {
+			return []Violation{{Rule: RuleRouteOpening, Field: "/route",
+				Message: fmt.Sprintf("the route %s opened on %s: no enrolment through it on %s", route, r.OpensOn.Format(time.DateOnly), Day(enrolledOn).Format(time.DateOnly))}}
+		}
+	}
+	return nil
+}
+
+// CheckWithdrawal enforces WITHDRAWAL: from the day a candidate withdrew, nothing is
+// scheduled, graded, booked or decided for them. An act is refused when any of the
+// days it concerns (today, the day of the sitting or of the session) falls on or
+// after the withdrawal.
+func CheckWithdrawal(field string, c Candidate, days ...time.Time) []Violation {
+	if c.WithdrawnOn == nil {
+		return nil
+	}
+	for _, d := range days {
+		if !Day(d).Before(*c.WithdrawnOn) {
+			return []Violation{{Rule: RuleWithdrawal, Field: field,
+				Message: "the candidate withdrew on " + c.WithdrawnOn.Format(time.DateOnly) + ": nothing is scheduled, graded, booked or decided for them from that day"}}
+		}
+	}
+	return nil
+}
+
+// VAEExperienceRequired is the professional experience, in months, the law required
+// of a VAE application made on day (VAE-EXPERIENCE), and the law that set it.
+func VAEExperienceRequired(day time.Time) (months int, law string) {
+	switch d := Day(day); {
+	case !d.Before(time.Date(2022, 12, 23, 0, 0, 0, 0, time.UTC)):
+		return 0, "loi du 21 décembre 2022"
+	case !d.Before(time.Date(2017, 10, 1, 0, 0, 0, 0, time.UTC)):
+		return 12, "loi du 8 août 2016 et décret du 4 juillet 2017"
+	default:
+		return 36, "code du travail avant la loi du 8 août 2016"
+	}
+}
+
+// CheckVAEExperience enforces VAE-EXPERIENCE: an application declared admissible had
+// the experience the law required on the day it was made (the enrolment). An
+// inadmissible decision needs none.
+func CheckVAEExperience(c Candidate, decision VAEAdmissibility, experienceMonths *int) []Violation {
+	if decision != VAEAdmissible {
+		return nil
+	}
+	need, law := VAEExperienceRequired(c.EnrolledOn)
+	switch {
+	case experienceMonths == nil:
+		return []Violation{{Rule: RuleVAEExperience, Field: "/experience_months",
+			Message: "an admissibility decision records the experience it relied on, in months"}}
+	case *experienceMonths < need:
+		return []Violation{{Rule: RuleVAEExperience, Field: "/experience_months",
+			Message: fmt.Sprintf("an application made on %s needs %d months of experience (%s); %d are declared",
+				c.EnrolledOn.Format(time.DateOnly), need, law, *experienceMonths)}}
+	}
+	return nil
+}
+
+// CheckVAEAdmissible enforces VAE-ADMISSIBILITY: a VAE candidate is booked before
+// the jury, or decided upon, only once their application is admissible.
+func CheckVAEAdmissible(field string, c Candidate) []Violation {
+	if c.Route != RouteVAE || c.VAEAdmissibility == VAEAdmissible {
+		return nil
+	}
+	state := c.VAEAdmissibility
+	if state == "" {
+		state = VAEPending
+	}
+	return []Violation{{Rule: RuleVAEAdmissibility, Field: field,
+		Message: fmt.Sprintf("the VAE application is %s, not admissible: the jury does not examine it", state)}}
+}
+
+// CheckAwardPeriod enforces REGISTRATION-PERIOD for an award on day: inside a
+// registration period; or, after the last period ended, to a candidate enrolled
+// while it ran, within the certification's grace period.
+func CheckAwardPeriod(field string, day, enrolledOn time.Time, periods []RegistrationPeriod, graceMonths int) []Violation {
+	if _, ok := PeriodOn(day, periods); ok {
+		return nil
+	}
+	var last *RegistrationPeriod
+	for i := range periods {
+		if last == nil || periods[i].EffectiveUntil.After(last.EffectiveUntil) {
+			last = &periods[i]
+		}
+	}
+	if last != nil && day.After(last.EffectiveUntil) {
+		graceEnd := Day(last.EffectiveUntil).AddDate(0, graceMonths, 0)
+		if last.Contains(enrolledOn) && !Day(day).After(graceEnd) {
+			return nil
+		}
+		return []Violation{{Rule: RuleRegistrationPeriod, Field: field, Message: fmt.Sprintf(
+			"the certification's last registration period (%s) ended on %s: it is awarded after that only to candidates enrolled while it ran, until %s (enrolled on %s)",
+			last.LegalAct, last.EffectiveUntil.Format(time.DateOnly), graceEnd.Format(time.DateOnly), Day(enrolledOn).Format(time.DateOnly))}}
+	}
+	return CheckRegistrationPeriod(field, day, periods)
+}
+
+// CheckJuryComposition enforces JURY-COMPOSITION: "Composition des jurys: 5
+// personnes : le Directeur Pédagogique et 4 professionnels". While a session is
+// planned its members may be incomplete but never exceed the composition; to
+// deliberate (exact) it must have exactly the composition.
+func CheckJuryComposition(field string, members []JuryMember, want JuryComposition, exact bool) []Violation {
+	directors, professionals := 0, 0
+	for _, m := range members {
+		switch m.Role {
+		case PedagogicalDirector:
+			directors++
+		case Professional:
+			professionals++
+		}
+	}
+	has := fmt.Sprintf("it has %d member(s): %d pedagogical director(s) and %d professional(s)", len(members), directors, professionals)
+	wants := fmt.Sprintf("a jury has exactly %d members, %d pedagogical director(s) and %d professionals", want.Size, want.PedagogicalDirectors, want.Professionals)
+	over := len(members) > want.Size || directors > want.PedagogicalDirectors || professionals > want.Professionals
+	if over || (exact && (len(members) != want.Size || directors != want.PedagogicalDirectors || professionals != want.Professionals)) {
+		return []Violation{{Rule: RuleJuryComposition, Field: field, Message: wants + "; " + has}}
+	}
+	return nil
+}
+
+// CheckJuryIndependence enforces JURY-INDEPENDENCE: a member with a declared link to
+// the candidate, or to the training site that prepares them, takes no part in their
+// decision, so a session in which such a member sits cannot decide on them.
+func CheckJuryIndependence(field string, members []JuryMember, c Candidate) []Violation {
+	var vs []Violation
+	for _, m := range members {
+		for _, l := range m.Links {
+			switch {
+			case l.CandidateID != "" && l.CandidateID == c.ID:
+				vs = append(vs, Violation{Rule: RuleJuryIndependence, Field: field,
+					Message: fmt.Sprintf("%s (%s) has declared a link to the candidate (%s): this session cannot decide on them; replace the member or take the candidate to another session", m.FullName, m.Organisation, l.Kind)})
+			case l.TrainingSiteID != "" && l.TrainingSiteID == c.TrainingSiteID:
+				vs = append(vs, Violation{Rule: RuleJuryIndependence, Field: field,
+					Message: fmt.Sprintf("%s (%s) has declared a link to the candidate's training site (%s): this session cannot decide on them; replace the member or take the candidate to another session", m.FullName, m.Organisation, l.Kind)})
+			}
+		}
+	}
+	return vs
+}
+
+// CheckDefenceSlot enforces DEFENCE-SLOT for a defence of the candidate at slot:
+// it lies on the session's day, and overlaps neither another defence of the session
+// nor another sitting of the candidate (a sitting without a slot occupies its
+// instant). others are the non-cancelled sittings to compare with, the defence
+// itself excluded.
+func CheckDefenceSlot(slot Slot, session JurySession, candidateID string, sessionDefences, candidateSittings []Evaluation) []Violation {
+	var vs []Violation
+	if !Day(slot.Start).Equal(Day(session.HeldOn)) || !Day(slot.End.Add(-time.Second)).Equal(Day(session.HeldOn)) {
+		vs = append(vs, Violation{Rule: RuleDefenceSlot, Field: "/scheduled_at",
+			Message: fmt.Sprintf("the defence slot (%s to %s) lies within the session's day, %s (UTC)", slot.Start.Format(time.RFC3339), slot.End.Format(time.RFC3339), session.HeldOn.Format(time.DateOnly))})
+	}
+	for _, d := range sessionDefences {
+		if d.CandidateID != candidateID && slot.Overlaps(d.Slot()) {
+			vs = append(vs, Violation{Rule: RuleDefenceSlot, Field: "/scheduled_at",
+				Message: fmt.Sprintf("the session already hears a defence from %s to %s", d.ScheduledAt.Format(time.RFC3339), d.Slot().End.Format(time.RFC3339))})
+			break
+		}
+	}
+	for _, s := range candidateSittings {
+		if slot.Overlaps(s.Slot()) {
+			vs = append(vs, Violation{Rule: RuleDefenceSlot, Field: "/scheduled_at",
+				Message: fmt.Sprintf("the candidate has a sitting of %s at %s", s.Component, s.ScheduledAt.Format(time.RFC3339))})
+			break
+		}
 	}
 	return vs
 }

@@ -145,7 +145,8 @@ func TestCheckSiteRoles(t *testing.T) {
 func TestRulesCatalogue(t *testing.T) {
 	want := []string{"ROUTE-OPEN", "TERRITORY", "SITE-PREPARATION", "SITE-CERTIFICATION", "REGISTRATION-PERIOD",
 		"COMPONENTS", "GRADING", "VALIDITY", "AWARD", "JURY-COMPOSITION", "JURY-INDEPENDENCE", "DEFENCE-SLOT",
-		"VAE-ADMISSIBILITY", "MINUTES", "PUBLICATION", "HOLDERS-DECLARATION"}
+		"VAE-ADMISSIBILITY", "MINUTES", "PUBLICATION", "HOLDERS-DECLARATION", "WITHDRAWAL", "CARRY-OVER", "ROUTE-OPENING",
+		"VAE-EXPERIENCE"}
 	if len(certification.Rules) != len(want) {
 		t.Fatalf("%d rules, want %d", len(certification.Rules), len(want))
 	}

@@ -20,6 +20,11 @@ const (
 // Sitting is one evaluation of a component, as the transcript reads it.
 type Sitting struct {
 	EvaluationID string
+	// CandidateID is the registration the sitting belongs to: the transcript's own,
+	// or an earlier registration of the same person whose acquisitions carry over.
+	CandidateID string
+	// Route is the route of that registration: VALIDITY may differ by route.
+	Route        RouteID
 	Component    string
 	HeldOn       time.Time
 	Status       SittingStatus
@@ -53,6 +58,8 @@ type ComponentStanding struct {
 	AcquiredOn   *time.Time
 	ValidUntil   *time.Time
 	EvaluationID string
+	// CarriedOver: acquired on an earlier registration of the person (CARRY-OVER).
+	CarriedOver bool
 }
 
 // Transcript is where a candidate stands on a day, and whether the certification
@@ -64,23 +71,36 @@ type Transcript struct {
 	Reasons    []Violation
 }
 
-// TranscriptOf computes a candidate's transcript on asOf from their sittings.
+// TranscriptOf computes a candidate's transcript on asOf from the person's sittings.
 //
 // Per component (COMPONENTS): acquired while a jury-validated result is within its
-// validity (VALIDITY), expired after; otherwise the latest result held on or before
-// asOf says graded (passed, awaiting the jury), failed (below the pass mark, or
-// absent) or, with none, not_taken. With publishedOnly, the view of a candidate
-// (PUBLICATION), results no jury has validated show as graded without their grades.
+// validity (VALIDITY, which depends on the route of the registration it was
+// validated on), expired after; otherwise the latest result of this registration
+// held on or before asOf says graded (passed, awaiting the jury), failed (below the
+// pass mark, or absent) or, with none, not_taken. Sittings of the person's earlier
+// registrations count only by what a jury validated on them (CARRY-OVER). With
+// publishedOnly, the view of a candidate (PUBLICATION), results no jury has validated
+// show as graded without their grades.
 //
 // AWARD: the certification can be awarded on asOf when every component is acquired
-// and valid that day, inside a registration period (REGISTRATION-PERIOD), and for
-// VAE, once the application is admissible (VAE-ADMISSIBILITY); Reasons say why not.
+// and valid that day, on a day a jury may award (REGISTRATION-PERIOD), to a candidate
+// who has not withdrawn (WITHDRAWAL) and, for VAE, whose application is admissible
+// (VAE-ADMISSIBILITY); Reasons say why not.
 func TranscriptOf(c Certification, cand Candidate, sittings []Sitting, asOf time.Time, publishedOnly bool) Transcript {
 	asOf = Day(asOf)
 	t := Transcript{AsOf: asOf}
-	sort.SliceStable(sittings, func(i, j int) bool { return sittings[i].HeldOn.Before(sittings[j].HeldOn) })
+	own := make([]Sitting, 0, len(sittings))
+	for _, s := range sittings {
+		if s.CandidateID == "" || s.CandidateID == cand.ID || s.ValidatedOn != nil {
+			if s.Route == "" {
+				s.Route = cand.Route
+			}
+			own = append(own, s)
+		}
+	}
+	sort.SliceStable(own, func(i, j int) bool { return own[i].HeldOn.Before(own[j].HeldOn) })
 	for _, comp := range c.Components {
-		s := standingOf(comp, c.ValidityYears, sittings, asOf)
+		s := standingOf(c, comp, cand.ID, own, asOf)
 		if publishedOnly && (s.Status == Graded || s.Status == Failed) {
 			s = ComponentStanding{Component: comp.ID, Status: Graded, EvaluationID: s.EvaluationID}
 		}
@@ -99,16 +119,14 @@ func TranscriptOf(c Certification, cand Candidate, sittings []Sitting, asOf time
 			t.Reasons = append(t.Reasons, Violation{Rule: RuleAward, Field: field, Message: comp.ID + " awaits the jury's validation"})
 		}
 	}
-	t.Reasons = append(t.Reasons, CheckRegistrationPeriod("/as_of", asOf, c.Periods)...)
-	if cand.Route == RouteVAE && cand.VAEAdmissibility != VAEAdmissible {
-		t.Reasons = append(t.Reasons, Violation{Rule: RuleVAEAdmissibility, Field: "/vae_admissibility",
-			Message: fmt.Sprintf("the VAE application is %s, not admissible", cand.VAEAdmissibility)})
-	}
+	t.Reasons = append(t.Reasons, CheckAwardPeriod("/as_of", asOf, cand.EnrolledOn, c.Periods, c.AwardGraceMonths)...)
+	t.Reasons = append(t.Reasons, CheckWithdrawal("/withdrawn_on", cand, asOf)...)
+	t.Reasons = append(t.Reasons, CheckVAEAdmissible("/vae_admissibility", cand)...)
 	t.Awardable = len(t.Reasons) == 0
 	return t
 }
 
-func standingOf(comp Component, validity *int, sittings []Sitting, asOf time.Time) ComponentStanding {
+func standingOf(c Certification, comp Component, candidateID string, sittings []Sitting, asOf time.Time) ComponentStanding {
 	out := ComponentStanding{Component: comp.ID, Status: NotTaken}
 	var latest *Sitting
 	for i := range sittings {
@@ -119,12 +137,14 @@ func standingOf(comp Component, validity *int, sittings []Sitting, asOf time.Tim
 		if s.Status != SittingGraded && s.Status != SittingAbsent {
 			continue
 		}
+		validity := c.ValidityFor(s.Route)
 		if s.ValidatedOn != nil && !Day(*s.ValidatedOn).After(asOf) {
 			until := ValidUntil(*s.ValidatedOn, validity)
 			if until == nil || !asOf.After(*until) {
 				on := Day(*s.ValidatedOn)
 				return ComponentStanding{Component: comp.ID, Status: Acquired, Grade: s.Grade, DossierGrade: s.DossierGrade,
-					DefenceGrade: s.DefenceGrade, AcquiredOn: &on, ValidUntil: until, EvaluationID: s.EvaluationID}
+					DefenceGrade: s.DefenceGrade, AcquiredOn: &on, ValidUntil: until, EvaluationID: s.EvaluationID,
+					CarriedOver: s.CandidateID != "" && s.CandidateID != candidateID}
 			}
 		}
 		latest = s
@@ -133,10 +153,11 @@ func standingOf(comp Component, validity *int, sittings []Sitting, asOf time.Tim
 		return out
 	}
 	out.EvaluationID, out.Grade, out.DossierGrade, out.DefenceGrade = latest.EvaluationID, latest.Grade, latest.DossierGrade, latest.DefenceGrade
+	out.CarriedOver = latest.CandidateID != "" && latest.CandidateID != candidateID
 	switch {
 	case latest.ValidatedOn != nil && !Day(*latest.ValidatedOn).After(asOf):
 		on := Day(*latest.ValidatedOn)
-		out.Status, out.AcquiredOn, out.ValidUntil = Expired, &on, ValidUntil(on, validity)
+		out.Status, out.AcquiredOn, out.ValidUntil = Expired, &on, ValidUntil(on, c.ValidityFor(latest.Route))
 	case latest.Status == SittingAbsent:
 		out.Status, out.Absent = Failed, true
 	case Passed(comp, *latest.Grade):

@@ -5,6 +5,7 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,6 +28,7 @@ type Config struct {
 	BootstrapAdminPassword string
 	BodyLimit              string
 	CORSOrigins            []string
+	PublicURL              string
 	LogLevel               string
 	ReadTimeout            time.Duration
 	WriteTimeout           time.Duration
@@ -51,6 +53,7 @@ var Vars = []Var{
 	{"CERTAPI_BOOTSTRAP_ADMIN_PASSWORD", "", "the first admin's password (12 characters or more)"},
 	{"CERTAPI_BODY_LIMIT", "1M", "largest request body accepted"},
 	{"CERTAPI_CORS_ORIGINS", "", "comma-separated origins browsers may call the API from"},
+	{"CERTAPI_PUBLIC_URL", "http://localhost:8080", "where clients reach the service; certificates carry their verification address under it"},
 	{"CERTAPI_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"CERTAPI_READ_TIMEOUT", "15s", "HTTP read timeout"},
 	{"CERTAPI_WRITE_TIMEOUT", "30s", "HTTP write timeout"},
@@ -64,6 +67,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Addr: or(getenv("CERTAPI_ADDR"), ":8080"), DatabaseURL: getenv("CERTAPI_DATABASE_URL"),
 		DataDir: or(getenv("CERTAPI_DATA_DIR"), "./data"), BodyLimit: or(getenv("CERTAPI_BODY_LIMIT"), "1M"),
 		LogLevel:            or(getenv("CERTAPI_LOG_LEVEL"), "info"),
+		PublicURL:           strings.TrimSuffix(or(getenv("CERTAPI_PUBLIC_URL"), "http://localhost:8080"), "/"),
 		BootstrapAdminEmail: getenv("CERTAPI_BOOTSTRAP_ADMIN_EMAIL"), BootstrapAdminPassword: getenv("CERTAPI_BOOTSTRAP_ADMIN_PASSWORD"),
 	}
 	for _, o := range strings.Split(getenv("CERTAPI_CORS_ORIGINS"), ",") {
@@ -103,6 +107,9 @@ func Load(getenv func(string) string) (Config, error) {
 		if len(c.JWTKey) < 32 {
 			return c, fmt.Errorf("CERTAPI_JWT_KEY: at least 32 bytes are needed")
 		}
+	}
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, fmt.Errorf("CERTAPI_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL)
 	}
 	if (c.BootstrapAdminEmail == "") != (c.BootstrapAdminPassword == "") {
 		return c, fmt.Errorf("CERTAPI_BOOTSTRAP_ADMIN_EMAIL and CERTAPI_BOOTSTRAP_ADMIN_PASSWORD go together")
@@ -161,8 +168,8 @@ func (c Config) String() string {
 	if c.BootstrapAdminEmail != "" {
 		admin = c.BootstrapAdminEmail + " (password ***)"
 	}
-	return fmt.Sprintf("addr=%s database=%s migrate=%t jwt_key=%s token_ttl=%s bootstrap_admin=%s body_limit=%s cors=%v log_level=%s",
-		c.Addr, db, c.Migrate, key, c.TokenTTL, admin, c.BodyLimit, c.CORSOrigins, c.LogLevel)
+	return fmt.Sprintf("addr=%s public_url=%s database=%s migrate=%t jwt_key=%s token_ttl=%s bootstrap_admin=%s body_limit=%s cors=%v log_level=%s",
+		c.Addr, c.PublicURL, db, c.Migrate, key, c.TokenTTL, admin, c.BodyLimit, c.CORSOrigins, c.LogLevel)
 }
 
 // maskURL hides the password of a DSN or URL.

@@ -122,7 +122,7 @@ func (s *server) DecideVaeAdmissibility(ctx context.Context, req api.DecideVaeAd
 		return nil, err
 	}
 	c, err := s.svc.DecideVAEAdmissibility(ctx, req.Id.String(), expected,
-		certification.VAEAdmissibility(req.Body.Decision), req.Body.DecidedOn.Time)
+		certification.VAEAdmissibility(req.Body.Decision), req.Body.DecidedOn.Time, req.Body.ExperienceMonths)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,8 @@ func toAPICandidate(c certification.Candidate) api.Candidate {
 			Name: c.BirthPlace.Name, CountryCode: c.BirthPlace.CountryCode},
 		Email: openapi_types.Email(c.Email), Phone: nilIfEmpty(c.Phone), Address: toAPIAddress(c.Address),
 		Status: api.CandidateStatus(c.Status), WithdrawalReason: nilIfEmpty(c.WithdrawalReason),
-		VaeAdmissibilityDecidedOn: optDate(c.VAEDecidedOn), WithdrawnOn: optDate(c.WithdrawnOn),
+		VaeAdmissibilityDecidedOn: optDate(c.VAEDecidedOn), VaeExperienceMonths: c.VAEExperienceMonths, VaeRequiredMonths: c.VAERequiredMonths,
+		WithdrawnOn: optDate(c.WithdrawnOn), SupersededBy: optUUID(c.SupersededBy), CertificateNumber: nilIfEmpty(c.CertificateNumber),
 		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 	if c.VAEAdmissibility != "" {

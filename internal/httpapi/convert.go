@@ -124,7 +124,7 @@ func toAPICertificationSummary(c certification.Certification, today time.Time) a
 func toAPICertification(c certification.Certification, today time.Time) api.Certification {
 	out := api.Certification{
 		Code: c.Code, Title: c.Title, Certifier: c.Certifier, Signatory: c.Signatory, Summary: c.Summary,
-		AcquiredComponentsValidityYears: c.ValidityYears, Version: c.Version,
+		AcquiredComponentsValidityYears: c.ValidityYears, AwardGraceMonths: c.AwardGraceMonths, Version: c.Version,
 		CurrentRegistrationPeriod: currentPeriod(c, today),
 		Nsf:                       codedLabels(c.NSF), Rome: codedLabels(c.ROME), Sectors: codedLabels(c.Sectors),
 		Functions: []api.Function{}, Capacities: []api.Capacity{}, Components: []api.Component{},
@@ -158,7 +158,7 @@ func toAPICertification(c certification.Certification, today time.Time) api.Cert
 		out.Components = append(out.Components, comp)
 	}
 	for _, r := range c.Routes {
-		ar := api.AccessRoute{Id: api.RouteId(r.ID), Label: label(r.Label), Open: r.Open}
+		ar := api.AccessRoute{Id: api.RouteId(r.ID), Label: label(r.Label), Open: r.Open, OpensOn: optDate(r.OpensOn), PermanentAcquisitions: r.PermanentAcquisitions}
 		if r.Open {
 			ar.Jury = &jury
 		}

@@ -15,7 +15,8 @@ func (s *server) ListEvaluations(ctx context.Context, req api.ListEvaluationsReq
 		return nil, err
 	}
 	q := req.Params
-	f := service.EvaluationFilter{Page: p, CandidateID: uuidString(q.CandidateId), SiteID: uuidString(q.SiteId), From: dateTime(q.ScheduledFrom)}
+	f := service.EvaluationFilter{Page: p, CandidateID: uuidString(q.CandidateId), TrainingSiteID: uuidString(q.TrainingSiteId),
+		JurySessionID: uuidString(q.JurySessionId), From: dateTime(q.ScheduledFrom)}
 	if q.Component != nil {
 		f.Component = string(*q.Component)
 	}
@@ -41,7 +42,7 @@ func (s *server) ListEvaluations(ctx context.Context, req api.ListEvaluationsReq
 func (s *server) ScheduleEvaluation(ctx context.Context, req api.ScheduleEvaluationRequestObject) (api.ScheduleEvaluationResponseObject, error) {
 	b := req.Body
 	e, err := s.svc.ScheduleEvaluation(ctx, service.EvaluationInput{CandidateID: b.CandidateId.String(), Component: string(b.Component),
-		SiteID: b.SiteId.String(), ScheduledAt: b.ScheduledAt})
+		TrainingSiteID: uuidString(b.TrainingSiteId), JurySessionID: uuidString(b.JurySessionId), ScheduledAt: b.ScheduledAt})
 	if err != nil {
 		return nil, err
 	}
@@ -62,8 +63,9 @@ func (s *server) GetEvaluation(ctx context.Context, req api.GetEvaluationRequest
 
 // evaluationPatchable is the part of a sitting a merge patch applies to.
 type evaluationPatchable struct {
-	SiteID      string    `json:"site_id"`
-	ScheduledAt time.Time `json:"scheduled_at"`
+	TrainingSiteID string    `json:"training_site_id"`
+	JurySessionID  string    `json:"jury_session_id,omitempty"`
+	ScheduledAt    time.Time `json:"scheduled_at"`
 }
 
 func (s *server) RescheduleEvaluation(ctx context.Context, req api.RescheduleEvaluationRequestObject) (api.RescheduleEvaluationResponseObject, error) {
@@ -76,10 +78,16 @@ func (s *server) RescheduleEvaluation(ctx context.Context, req api.RescheduleEva
 		return nil, err
 	}
 	var merged evaluationPatchable
-	if err := mergePatch(evaluationPatchable{SiteID: current.SiteID, ScheduledAt: current.ScheduledAt}, *req.Body, &merged); err != nil {
+	cur := evaluationPatchable{TrainingSiteID: current.TrainingSiteID, JurySessionID: current.JurySessionID, ScheduledAt: current.ScheduledAt}
+	if err := mergePatch(cur, *req.Body, &merged); err != nil {
 		return nil, err
 	}
-	e, err := s.svc.RescheduleEvaluation(ctx, current.ID, expected, merged.SiteID, merged.ScheduledAt)
+	if merged.JurySessionID != cur.JurySessionID && merged.TrainingSiteID == cur.TrainingSiteID {
+		// A defence moving to another session moves to that session's site.
+		merged.TrainingSiteID = ""
+	}
+	e, err := s.svc.RescheduleEvaluation(ctx, current.ID, expected, service.EvaluationInput{
+		TrainingSiteID: merged.TrainingSiteID, JurySessionID: merged.JurySessionID, ScheduledAt: merged.ScheduledAt})
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +139,7 @@ func (s *server) GetTranscript(ctx context.Context, req api.GetTranscriptRequest
 	for i, c := range tr.Components {
 		out.Components[i] = api.TranscriptComponent{Component: api.ComponentId(c.Component), Status: api.TranscriptComponentStatus(c.Status),
 			Grade: c.Grade, DossierGrade: c.DossierGrade, DefenceGrade: c.DefenceGrade, Absent: c.Absent,
-			AcquiredOn: optDate(c.AcquiredOn), ValidUntil: optDate(c.ValidUntil), EvaluationId: optUUID(c.EvaluationID)}
+			AcquiredOn: optDate(c.AcquiredOn), ValidUntil: optDate(c.ValidUntil), EvaluationId: optUUID(c.EvaluationID), CarriedOver: c.CarriedOver}
 	}
 	return out, nil
 }
@@ -142,7 +150,8 @@ func resultOf(absent *bool, grade, dossier, defence *float64) certification.Resu
 
 func toAPIEvaluation(e service.EvaluationView) api.Evaluation {
 	out := api.Evaluation{Id: mustUUID(e.ID), CandidateId: mustUUID(e.CandidateID), CertificationCode: e.CertificationCode,
-		Component: api.ComponentId(e.Component), SiteId: mustUUID(e.SiteID), ScheduledAt: e.ScheduledAt,
+		Component: api.ComponentId(e.Component), TrainingSiteId: mustUUID(e.TrainingSiteID), JurySessionId: optUUID(e.JurySessionID),
+		ScheduledAt: e.ScheduledAt, EndsAt: e.EndsAt,
 		Status: api.EvaluationStatus(e.Status), ValidatedOn: optDate(e.ValidatedOn), CancelledAt: e.CancelledAt,
 		CancellationReason: nilIfEmpty(e.CancellationReason), Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 	if e.HasResult() {

@@ -15,7 +15,8 @@ import (
 // request, calls one use case and converts its result. Errors go back as Go errors
 // to errorHandler.
 type server struct {
-	svc *service.Service
+	svc       *service.Service
+	publicURL string
 }
 
 var _ api.StrictServerInterface = (*server)(nil)

@@ -89,11 +89,13 @@ func authenticate(authn Authenticator, ops map[string]operation) echo.Middleware
 	}
 }
 
-// requestContext puts the request id where the service finds it, for the audit trail.
+// requestContext puts the request id where the service finds it, for the audit
+// trail, and the media type the client prefers where the handlers find it.
 func requestContext(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		rid := c.Response().Header().Get(echo.HeaderXRequestID)
-		c.SetRequest(c.Request().WithContext(service.WithRequestID(c.Request().Context(), rid)))
+		r := c.Request()
+		c.SetRequest(negotiate(r.WithContext(service.WithRequestID(r.Context(), rid))))
 		return next(c)
 	}
 }

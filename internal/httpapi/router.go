@@ -36,7 +36,10 @@ type Options struct {
 	BodyLimit string
 	// CORSOrigins are the origins browsers may call from; empty allows none.
 	CORSOrigins []string
-	Now         func() time.Time
+	// PublicURL is where clients reach the service (scheme and host, no trailing
+	// slash): certificates carry their verification address under it.
+	PublicURL string
+	Now       func() time.Time
 }
 
 // New builds the HTTP handler: operational endpoints at the root, the API under /v1.
@@ -100,11 +103,13 @@ func New(o Options) (*echo.Echo, error) {
 	ops := operationsOf(spec)
 	v1 := e.Group("/v1",
 		loginLimiter(),
+		verificationLimiter(),
 		authenticate(o.Service, ops),
 		requestValidator(spec),
 		idempotent(o.Idempotency, ops, o.Now),
 	)
-	api.RegisterHandlers(groupRouter{v1}, api.NewStrictHandler(&server{svc: o.Service}, []api.StrictMiddlewareFunc{rulesMiddleware(o.Service)}))
+	srv := &server{svc: o.Service, publicURL: strings.TrimSuffix(o.PublicURL, "/")}
+	api.RegisterHandlers(groupRouter{v1}, api.NewStrictHandler(srv, []api.StrictMiddlewareFunc{rulesMiddleware(o.Service)}))
 	return e, nil
 }
 
@@ -118,6 +123,22 @@ func loginLimiter() echo.MiddlewareFunc {
 		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
 		DenyHandler: func(echo.Context, string, error) error {
 			return &statusError{status: http.StatusTooManyRequests, code: "too_many_requests", detail: "too many token requests from this address; retry in a second"}
+		},
+	})
+}
+
+// verificationLimiter keeps public certificate verification, which needs no
+// credentials, from serving as an oracle for guessing numbers: per client address,
+// 30 at once, then one a second.
+func verificationLimiter() echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Skipper: func(c echo.Context) bool { return c.Path() != "/v1/certificates/:number" },
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: 1, Burst: 30, ExpiresIn: 10 * time.Minute}),
+		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", "1")
+			return &statusError{status: http.StatusTooManyRequests, code: "too_many_requests", detail: "too many verifications from this address; retry in a second"}
 		},
 	})
 }

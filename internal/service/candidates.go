@@ -29,8 +29,12 @@ type CandidateFilter struct {
 
 // CandidateKeys are the derived columns the store indexes a candidate by.
 type CandidateKeys struct {
-	// Identity is the same for the same person registered for the same certification;
-	// empty once the candidate has withdrawn, so that they may register again.
+	// Person is the same for the same person registered for the same certification:
+	// their acquisitions carry over from one registration to the next (CARRY-OVER).
+	Person string
+	// Identity is the person key of their current registration only: empty once the
+	// candidate has withdrawn or registered again, so that one person has one
+	// current registration.
 	Identity string
 	Search   string
 }
@@ -75,26 +79,40 @@ func (s *Service) GetCandidate(ctx context.Context, id string) (certification.Ca
 	var c certification.Candidate
 	err := s.store.Read(ctx, func(tx Tx) error {
 		var err error
-		c, err = tx.Candidate(id)
-		if err == nil && !canSeeCandidate(ctx, c) {
-			err = certification.NotFoundf("candidate %s", id)
+		if c, err = tx.Candidate(id); err != nil {
+			return err
 		}
-		return err
+		return s.mustSeeCandidate(ctx, tx, c, "candidate "+id)
 	})
 	return c, err
 }
 
-func canSeeCandidate(ctx context.Context, c certification.Candidate) bool {
+// canSeeCandidate says who sees a candidate: the certifier's staff all of them,
+// site_staff their site's, a candidate themselves, a jury member those of the
+// sessions they sit in.
+func (s *Service) canSeeCandidate(ctx context.Context, tx Tx, c certification.Candidate) (bool, error) {
 	p, _ := auth.PrincipalFrom(ctx)
 	switch p.Role {
 	case auth.RoleAdmin, auth.RoleDirector:
-		return true
+		return true, nil
 	case auth.RoleSiteStaff:
-		return c.TrainingSiteID != "" && c.TrainingSiteID == p.TrainingSiteID
+		return c.TrainingSiteID != "" && c.TrainingSiteID == p.TrainingSiteID, nil
 	case auth.RoleCandidate:
-		return c.ID == p.CandidateID
+		return c.ID == p.CandidateID, nil
+	case auth.RoleJuryMember:
+		return tx.SitsWithCandidate(p.JuryMemberID, c.ID)
 	}
-	return false
+	return false, nil
+}
+
+// mustSeeCandidate answers what (a candidate, or something of theirs) as not found
+// when the caller may not see the candidate.
+func (s *Service) mustSeeCandidate(ctx context.Context, tx Tx, c certification.Candidate, what string) error {
+	ok, err := s.canSeeCandidate(ctx, tx, c)
+	if err == nil && !ok {
+		err = certification.NotFoundf("%s", what)
+	}
+	return err
 }
 
 // mayRegisterAt refuses a site_staff caller a candidate without a site: they
@@ -118,8 +136,9 @@ func (s *Service) PrecheckRegistration(ctx context.Context, in CandidateInput) e
 	return s.store.Read(ctx, func(tx Tx) error { return s.checkRegistration(ctx, tx, c) })
 }
 
-// RegisterCandidate registers a candidate under ROUTE-OPEN, TERRITORY,
-// SITE-PREPARATION and REGISTRATION-PERIOD, refusing the same person twice.
+// RegisterCandidate registers a candidate under ROUTE-OPEN, ROUTE-OPENING,
+// SITE-PREPARATION and REGISTRATION-PERIOD, refusing the same person twice while
+// their registration is current.
 func (s *Service) RegisterCandidate(ctx context.Context, in CandidateInput) (certification.Candidate, error) {
 	if err := mayRegisterAt(ctx, in.TrainingSiteID); err != nil {
 		return certification.Candidate{}, err
@@ -158,11 +177,14 @@ func (s *Service) UpdateCandidate(ctx context.Context, id string, expected int, 
 		updated := s.newCandidate(in)
 		updated.ID, updated.CertificationCode, updated.Status = c.ID, c.CertificationCode, c.Status
 		updated.VAEAdmissibility, updated.VAEDecidedOn = c.VAEAdmissibility, c.VAEDecidedOn
+		updated.VAEExperienceMonths, updated.VAERequiredMonths = c.VAEExperienceMonths, c.VAERequiredMonths
 		updated.WithdrawnOn, updated.WithdrawalReason = c.WithdrawnOn, c.WithdrawalReason
+		updated.SupersededBy, updated.CertificateNumber = c.SupersededBy, c.CertificateNumber
 		updated.Version, updated.CreatedAt, updated.UpdatedAt = c.Version+1, c.CreatedAt, s.Now()
 		switch {
 		case updated.Route != certification.RouteVAE:
 			updated.VAEAdmissibility, updated.VAEDecidedOn = "", nil
+			updated.VAEExperienceMonths, updated.VAERequiredMonths = nil, nil
 		case c.Route != certification.RouteVAE:
 			updated.VAEAdmissibility = certification.VAEPending
 		}
@@ -186,25 +208,17 @@ func (s *Service) WithdrawCandidate(ctx context.Context, id string, expected int
 		if c, err = s.lockVisibleCandidate(ctx, tx, id, expected); err != nil {
 			return err
 		}
-		if c.WithdrawnOn != nil {
-			return &certification.ConflictError{Code: "already_withdrawn", Message: "the candidate withdrew on " + c.WithdrawnOn.Format(time.DateOnly)}
-		}
 		day := s.Today()
 		if on != nil {
 			day = certification.Day(*on)
 		}
-		if day.Before(c.EnrolledOn) {
-			return certification.Check([]certification.Violation{{Field: "/withdrawn_on", Message: "a withdrawal comes after the enrolment, on " + c.EnrolledOn.Format(time.DateOnly)}})
-		}
-		c.WithdrawnOn, c.WithdrawalReason = &day, strings.TrimSpace(reason)
 		facts, err := tx.CandidateFacts(c.ID)
 		if err != nil {
 			return err
 		}
-		facts.Withdrawn = true
-		c.Status = certification.StatusOf(facts)
-		c.Version++
-		c.UpdatedAt = s.Now()
+		if c, err = certification.Withdraw(c, facts, reason, day, s.Now()); err != nil {
+			return err
+		}
 		if err := tx.UpdateCandidate(c, candidateKeys(c)); err != nil {
 			return err
 		}
@@ -213,31 +227,23 @@ func (s *Service) WithdrawCandidate(ctx context.Context, id string, expected int
 	return c, err
 }
 
-// DecideVAEAdmissibility records whether a VAE application is admissible (recevable).
-func (s *Service) DecideVAEAdmissibility(ctx context.Context, id string, expected int, decision certification.VAEAdmissibility, on time.Time) (certification.Candidate, error) {
+// DecideVAEAdmissibility records whether a VAE application is admissible (recevable),
+// and the experience the decision relied on (VAE-EXPERIENCE).
+func (s *Service) DecideVAEAdmissibility(ctx context.Context, id string, expected int, decision certification.VAEAdmissibility, on time.Time, experienceMonths *int) (certification.Candidate, error) {
 	var c certification.Candidate
 	err := s.store.Write(ctx, func(tx Tx) error {
 		var err error
 		if c, err = s.lockVisibleCandidate(ctx, tx, id, expected); err != nil {
 			return err
 		}
-		if c.Route != certification.RouteVAE {
-			return &certification.ConflictError{Code: "not_vae", Message: "only a VAE candidate has an admissibility decision"}
+		if c, err = certification.DecideVAEAdmissibility(c, decision, on, experienceMonths, s.Now()); err != nil {
+			return err
 		}
-		if c.WithdrawnOn != nil {
-			return &certification.ConflictError{Code: "already_withdrawn", Message: "the candidate has withdrawn"}
-		}
-		day := certification.Day(on)
-		if day.Before(c.EnrolledOn) {
-			return certification.Check([]certification.Violation{{Field: "/decided_on", Message: "the decision comes after the enrolment, on " + c.EnrolledOn.Format(time.DateOnly)}})
-		}
-		c.VAEAdmissibility, c.VAEDecidedOn = decision, &day
-		c.Version++
-		c.UpdatedAt = s.Now()
 		if err := tx.UpdateCandidate(c, candidateKeys(c)); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "decide_vae_admissibility", "candidate", c.ID, map[string]any{"decision": decision, "decided_on": day.Format(time.DateOnly)})
+		return s.audit(ctx, tx, "decide_vae_admissibility", "candidate", c.ID, map[string]any{"decision": decision,
+			"decided_on": c.VAEDecidedOn.Format(time.DateOnly), "experience_months": c.VAEExperienceMonths, "required_months": c.VAERequiredMonths})
 	})
 	return c, err
 }
@@ -247,8 +253,8 @@ func (s *Service) lockVisibleCandidate(ctx context.Context, tx Tx, id string, ex
 	if err != nil {
 		return c, err
 	}
-	if !canSeeCandidate(ctx, c) {
-		return c, certification.NotFoundf("candidate %s", id)
+	if err := s.mustSeeCandidate(ctx, tx, c, "candidate "+id); err != nil {
+		return c, err
 	}
 	if c.Version != expected {
 		return c, certification.ErrStale
@@ -291,15 +297,27 @@ func (s *Service) checkRegistration(ctx context.Context, tx Tx, c certification.
 	return certification.Check(certification.CheckRegistration(r))
 }
 
-// insertOrUpdateUnique writes the candidate, refusing a second registration of the
-// same person for the same certification with a 409 that names the first one (when
-// the caller may see it).
+// insertOrUpdateUnique writes the candidate, refusing a second current registration
+// of the same person for the same certification with a 409 that names the first one
+// (when the caller may see it). A new registration after the person's path ended
+// on a refusal or a partial validation replaces that one, whose acquisitions carry
+// over (CARRY-OVER).
 func (s *Service) insertOrUpdateUnique(ctx context.Context, tx Tx, c certification.Candidate, insert bool) error {
 	keys := candidateKeys(c)
 	existing, err := tx.CandidateByIdentity(keys.Identity)
 	switch {
+	case err == nil && existing.ID != c.ID && insert && certification.MayRegisterAgain(existing):
+		if existing, err = tx.LockCandidate(existing.ID); err != nil {
+			return err
+		}
+		if existing.SupersededBy != "" {
+			return s.duplicateCandidate(ctx, tx, existing.SupersededBy)
+		}
+		if err := tx.SupersedeCandidate(existing.ID, c.ID, c.UpdatedAt); err != nil {
+			return err
+		}
 	case err == nil && existing.ID != c.ID:
-		return duplicateCandidate(ctx, existing)
+		return s.duplicateCandidate(ctx, tx, existing.ID)
 	case err != nil && !errors.Is(err, certification.ErrNotFound):
 		return err
 	}
@@ -312,25 +330,33 @@ func (s *Service) insertOrUpdateUnique(ctx context.Context, tx Tx, c certificati
 	if errors.As(err, &conflict) {
 		// A concurrent registration of the same person won the unique index.
 		if existing, e := tx.CandidateByIdentity(keys.Identity); e == nil {
-			return duplicateCandidate(ctx, existing)
+			return s.duplicateCandidate(ctx, tx, existing.ID)
 		}
 	}
 	return err
 }
 
-func duplicateCandidate(ctx context.Context, existing certification.Candidate) error {
+func (s *Service) duplicateCandidate(ctx context.Context, tx Tx, existingID string) error {
 	e := &certification.ConflictError{Code: "duplicate_candidate",
 		Message: "this person (birth name, first name, birth date) is already registered for the certification"}
-	if canSeeCandidate(ctx, existing) {
-		e.ExistingID = existing.ID
+	if existing, err := tx.Candidate(existingID); err == nil {
+		if ok, err := s.canSeeCandidate(ctx, tx, existing); err == nil && ok {
+			e.ExistingID = existing.ID
+		}
 	}
 	return e
 }
 
+// PersonKey identifies a person registered for a certification: the certification,
+// the birth and first names lower-cased without accents, and the birth date.
+func PersonKey(c certification.Candidate) string {
+	return strings.Join([]string{c.CertificationCode, fold(c.BirthName), fold(c.FirstName), certification.Day(c.BirthDate).Format(time.DateOnly)}, "|")
+}
+
 func candidateKeys(c certification.Candidate) CandidateKeys {
-	k := CandidateKeys{Search: fold(strings.Join([]string{c.BirthName, c.UsageName, c.FirstName}, " "))}
-	if c.WithdrawnOn == nil {
-		k.Identity = strings.Join([]string{c.CertificationCode, fold(c.BirthName), fold(c.FirstName), c.BirthDate.Format(time.DateOnly)}, "|")
+	k := CandidateKeys{Person: PersonKey(c), Search: fold(strings.Join([]string{c.BirthName, c.UsageName, c.FirstName}, " "))}
+	if c.WithdrawnOn == nil && c.SupersededBy == "" {
+		k.Identity = k.Person
 	}
 	return k
 }

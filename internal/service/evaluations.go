@@ -16,19 +16,24 @@ type EvaluationFilter struct {
 	CandidateID string
 	// CandidateSiteID restricts to the candidates of one training site (site_staff).
 	CandidateSiteID string
-	Component       string
-	SiteID          string
-	Status          certification.SittingStatus
-	From            *time.Time // scheduled at or after
-	Before          *time.Time // scheduled before
+	// MemberID restricts to the candidates of the sessions a jury member sits in.
+	MemberID       string
+	Component      string
+	TrainingSiteID string
+	JurySessionID  string
+	Status         certification.SittingStatus
+	From           *time.Time // scheduled at or after
+	Before         *time.Time // scheduled before
 }
 
-// EvaluationInput is where and when a sitting takes place.
+// EvaluationInput is where and when a sitting takes place; a defence names its jury
+// session.
 type EvaluationInput struct {
-	CandidateID string
-	Component   string
-	SiteID      string
-	ScheduledAt time.Time
+	CandidateID    string
+	Component      string
+	TrainingSiteID string
+	JurySessionID  string
+	ScheduledAt    time.Time
 }
 
 // EvaluationView is a sitting with what its result means under the certification's
@@ -40,8 +45,11 @@ type EvaluationView struct {
 
 // ListEvaluations lists the sittings the caller may see.
 func (s *Service) ListEvaluations(ctx context.Context, f EvaluationFilter) ([]EvaluationView, error) {
-	if p, _ := auth.PrincipalFrom(ctx); p.Role == auth.RoleSiteStaff {
+	switch p, _ := auth.PrincipalFrom(ctx); p.Role {
+	case auth.RoleSiteStaff:
 		f.CandidateSiteID = p.TrainingSiteID
+	case auth.RoleJuryMember:
+		f.MemberID = p.JuryMemberID
 	}
 	var out []EvaluationView
 	err := s.store.Read(ctx, func(tx Tx) error {
@@ -59,8 +67,15 @@ func (s *Service) ListEvaluations(ctx context.Context, f EvaluationFilter) ([]Ev
 func (s *Service) GetEvaluation(ctx context.Context, id string) (EvaluationView, error) {
 	var out EvaluationView
 	err := s.store.Read(ctx, func(tx Tx) error {
-		e, err := s.visibleEvaluation(ctx, tx, id)
+		e, err := tx.Evaluation(id)
 		if err != nil {
+			return err
+		}
+		cand, err := tx.Candidate(e.CandidateID)
+		if err != nil {
+			return err
+		}
+		if err := s.mustSeeCandidate(ctx, tx, cand, "evaluation "+id); err != nil {
 			return err
 		}
 		vs, err := s.views(tx, []certification.Evaluation{e})
@@ -72,176 +87,245 @@ func (s *Service) GetEvaluation(ctx context.Context, id string) (EvaluationView,
 	return out, err
 }
 
-// ScheduleEvaluation schedules a sitting under SITE-CERTIFICATION and COMPONENTS,
-// refusing a component the candidate holds, awaits validation for, or has scheduled.
+// ScheduleEvaluation schedules a sitting, or books a defence in a jury session; the
+// rules are certification.ScheduleSitting's.
 func (s *Service) ScheduleEvaluation(ctx context.Context, in EvaluationInput) (EvaluationView, error) {
-	now := s.Now()
-	e := certification.Evaluation{ID: newID(), CandidateID: in.CandidateID, Component: in.Component, SiteID: in.SiteID,
-		ScheduledAt: in.ScheduledAt.UTC().Truncate(time.Second), Status: certification.SittingScheduled, Version: 1, CreatedAt: now, UpdatedAt: now}
 	var view EvaluationView
 	err := s.store.Write(ctx, func(tx Tx) error {
-		// The candidate's row lock serialises the schedules of one candidate.
-		cand, err := tx.LockCandidate(in.CandidateID)
-		if errors.Is(err, certification.ErrNotFound) || (err == nil && !canSeeCandidate(ctx, cand)) {
-			return certification.Check([]certification.Violation{{Field: "/candidate_id", Message: "no such candidate"}})
-		} else if err != nil {
-			return err
-		}
-		if cand.WithdrawnOn != nil {
-			return &certification.ConflictError{Code: "candidate_withdrawn", Message: "the candidate withdrew on " + cand.WithdrawnOn.Format(time.DateOnly)}
-		}
-		e.CertificationCode = cand.CertificationCode
-		ref, err := tx.Certification(cand.CertificationCode)
+		f, err := s.sittingFacts(ctx, tx, in.CandidateID, in.TrainingSiteID, in.JurySessionID)
 		if err != nil {
 			return err
 		}
-		if err := s.checkSitting(tx, ref, cand, e); err != nil {
-			return err
-		}
-		sittings, err := tx.EvaluationsOfCandidate(cand.ID)
+		e, err := certification.ScheduleSitting(f, sittingRequest(in), newID())
 		if err != nil {
-			return err
-		}
-		pending := false
-		for _, x := range sittings {
-			pending = pending || (x.Component == e.Component && x.Status == certification.SittingScheduled)
-		}
-		standing := standingOn(ref, cand, sittings, e.Component, e.ScheduledAt)
-		if err := certification.CheckSchedulable(standing, pending); err != nil {
 			return err
 		}
 		if err := tx.InsertEvaluation(e); err != nil {
 			return err
 		}
-		if err := s.refreshStatus(tx, cand); err != nil {
+		if err := s.refreshStatus(tx, f.Candidate); err != nil {
 			return err
 		}
-		view = EvaluationView{Evaluation: e}
-		return s.audit(ctx, tx, "schedule", "evaluation", e.ID, map[string]any{"candidate_id": e.CandidateID,
-			"component": e.Component, "site_id": e.SiteID, "scheduled_at": e.ScheduledAt})
+		view = viewOf(f.Certification, e)
+		return s.audit(ctx, tx, "schedule", "evaluation", e.ID, placeChanges(e))
 	})
 	return view, err
 }
 
 // RescheduleEvaluation moves a sitting that has no result yet.
-func (s *Service) RescheduleEvaluation(ctx context.Context, id string, expected int, siteID string, at time.Time) (EvaluationView, error) {
-	return s.changeEvaluation(ctx, id, expected, "reschedule", func(tx Tx, e *certification.Evaluation, ref certification.Certification, cand certification.Candidate) (map[string]any, error) {
-		if e.Status != certification.SittingScheduled {
-			return nil, &certification.ConflictError{Code: "evaluation_not_scheduled", Message: "only a scheduled sitting without a result can move; this one is " + string(e.Status)}
+func (s *Service) RescheduleEvaluation(ctx context.Context, id string, expected int, in EvaluationInput) (EvaluationView, error) {
+	var view EvaluationView
+	err := s.store.Write(ctx, func(tx Tx) error {
+		current, err := tx.Evaluation(id)
+		if err != nil {
+			return err
 		}
-		e.SiteID, e.ScheduledAt = siteID, at.UTC().Truncate(time.Second)
-		if err := s.checkSitting(tx, ref, cand, *e); err != nil {
-			return nil, err
+		f, err := s.sittingFacts(ctx, tx, current.CandidateID, in.TrainingSiteID, in.JurySessionID)
+		if errors.As(err, new(*certification.ViolationError)) {
+			return certification.NotFoundf("evaluation %s", id)
+		} else if err != nil {
+			return err
 		}
-		return map[string]any{"site_id": e.SiteID, "scheduled_at": e.ScheduledAt}, nil
+		e, err := lockEvaluationAt(tx, id, expected)
+		if err != nil {
+			return err
+		}
+		if e, err = certification.RescheduleSitting(f, e, sittingRequest(in)); err != nil {
+			return err
+		}
+		if err := tx.UpdateEvaluation(e); err != nil {
+			return err
+		}
+		view = viewOf(f.Certification, e)
+		return s.audit(ctx, tx, "reschedule", "evaluation", e.ID, placeChanges(e))
 	})
+	return view, err
 }
 
 // CancelEvaluation cancels a sitting that has no result.
 func (s *Service) CancelEvaluation(ctx context.Context, id string, expected int, reason string) (EvaluationView, error) {
-	return s.changeEvaluation(ctx, id, expected, "cancel", func(tx Tx, e *certification.Evaluation, _ certification.Certification, _ certification.Candidate) (map[string]any, error) {
-		if e.Status != certification.SittingScheduled {
-			return nil, &certification.ConflictError{Code: "evaluation_not_scheduled", Message: "only a scheduled sitting without a result can be cancelled; this one is " + string(e.Status)}
-		}
-		now := s.Now()
-		e.Status, e.CancelledAt, e.CancellationReason = certification.SittingCancelled, &now, strings.TrimSpace(reason)
-		return map[string]any{"reason": e.CancellationReason}, nil
+	return s.changeResult(ctx, id, expected, "cancel", func(_ certification.ResultFacts, e certification.Evaluation) (certification.Evaluation, map[string]any, error) {
+		e, err := certification.CancelSitting(e, reason, s.Now())
+		return e, map[string]any{"reason": e.CancellationReason}, err
 	})
 }
 
-// RecordResult records the result of a sitting, once, under GRADING.
+// RecordResult records the result of a sitting, once; the rules are
+// certification.RecordResult's.
 func (s *Service) RecordResult(ctx context.Context, id string, r certification.Result) (EvaluationView, error) {
-	return s.changeEvaluation(ctx, id, -1, "record_result", func(tx Tx, e *certification.Evaluation, ref certification.Certification, _ certification.Candidate) (map[string]any, error) {
-		switch {
-		case e.HasResult():
-			return nil, &certification.ConflictError{Code: "result_already_recorded", Message: "this sitting has its result; a correction is its own act (result-correction)"}
-		case e.Status == certification.SittingCancelled:
-			return nil, &certification.ConflictError{Code: "evaluation_cancelled", Message: "this sitting was cancelled"}
-		case e.ScheduledAt.After(s.Now()):
-			return nil, &certification.ConflictError{Code: "evaluation_not_held", Message: "this sitting is scheduled at " + e.ScheduledAt.Format(time.RFC3339) + " and has not been held yet"}
-		}
-		if err := s.applyResult(ref, e, r); err != nil {
-			return nil, err
-		}
-		return resultChanges(*e), nil
+	return s.changeResult(ctx, id, NoPrecondition, "record_result", func(f certification.ResultFacts, e certification.Evaluation) (certification.Evaluation, map[string]any, error) {
+		e, err := certification.RecordResult(f, e, r)
+		return e, resultChanges(e), err
 	})
 }
 
 // CorrectResult replaces a recorded result that no jury has validated, with a reason.
 func (s *Service) CorrectResult(ctx context.Context, id string, expected int, r certification.Result, reason string) (EvaluationView, error) {
-	return s.changeEvaluation(ctx, id, expected, "correct_result", func(tx Tx, e *certification.Evaluation, ref certification.Certification, _ certification.Candidate) (map[string]any, error) {
-		switch {
-		case !e.HasResult():
-			return nil, &certification.ConflictError{Code: "no_result", Message: "this sitting has no result to correct"}
-		case e.ValidatedOn != nil:
-			return nil, &certification.ConflictError{Code: "result_validated",
-				Message: "a jury validated this result on " + e.ValidatedOn.Format(time.DateOnly) + ": it is corrected by a new decision, not here"}
-		}
-		before := resultChanges(*e)
-		if err := s.applyResult(ref, e, r); err != nil {
-			return nil, err
-		}
-		e.ResultCorrected = true
-		return map[string]any{"before": before, "after": resultChanges(*e), "reason": strings.TrimSpace(reason)}, nil
+	return s.changeResult(ctx, id, expected, "correct_result", func(f certification.ResultFacts, e certification.Evaluation) (certification.Evaluation, map[string]any, error) {
+		before := resultChanges(e)
+		e, err := certification.CorrectResult(f, e, r)
+		return e, map[string]any{"before": before, "after": resultChanges(e), "reason": strings.TrimSpace(reason)}, err
 	})
 }
 
-// ValidateResult records a jury's validation of a passing result on a day: from
-// then on the component counts as acquired (VALIDITY runs from that day). The
-// deliberation records this act; it is not an operation of its own.
-func (s *Service) ValidateResult(ctx context.Context, id string, on time.Time) (EvaluationView, error) {
-	return s.changeEvaluation(ctx, id, -1, "validate_result", func(tx Tx, e *certification.Evaluation, ref certification.Certification, _ certification.Candidate) (map[string]any, error) {
-		comp, _ := certification.CheckComponent(e.Component, ref)
-		if e.Status != certification.SittingGraded || e.Grade == nil || !certification.Passed(comp, *e.Grade) {
-			return nil, &certification.ConflictError{Code: "result_not_passing", Message: "only a passing grade is validated"}
-		}
-		day := certification.Day(on)
-		e.ValidatedOn = &day
-		return map[string]any{"validated_on": day.Format(time.DateOnly)}, nil
-	})
-}
+// NoPrecondition is the expected version of a change made whatever the version.
+const NoPrecondition = -1
 
-// changeEvaluation is the one transaction every change of a sitting runs in: lock,
-// check visibility and version (expected < 0: no If-Match), change, refresh the
-// candidate's status, audit.
-func (s *Service) changeEvaluation(ctx context.Context, id string, expected int, action string,
-	change func(Tx, *certification.Evaluation, certification.Certification, certification.Candidate) (map[string]any, error)) (EvaluationView, error) {
+// changeResult is the one transaction a change of a sitting's state or result runs
+// in: load the facts (the session of a defence, then the candidate, then the sitting,
+// each locked, parents first), decide, save, refresh the candidate's status, audit.
+func (s *Service) changeResult(ctx context.Context, id string, expected int, action string,
+	decide func(certification.ResultFacts, certification.Evaluation) (certification.Evaluation, map[string]any, error)) (EvaluationView, error) {
 	var view EvaluationView
 	err := s.store.Write(ctx, func(tx Tx) error {
-		e, err := tx.LockEvaluation(id)
+		current, err := tx.Evaluation(id)
 		if err != nil {
 			return err
 		}
-		cand, err := tx.LockCandidate(e.CandidateID)
+		f := certification.ResultFacts{Now: s.Now()}
+		if current.JurySessionID != "" {
+			session, err := tx.LockJurySession(current.JurySessionID)
+			if err != nil {
+				return err
+			}
+			f.Session = &session
+		}
+		if f.Candidate, err = tx.LockCandidate(current.CandidateID); err != nil {
+			return err
+		}
+		if err := s.mustSeeCandidate(ctx, tx, f.Candidate, "evaluation "+id); err != nil {
+			return err
+		}
+		e, err := lockEvaluationAt(tx, id, expected)
 		if err != nil {
 			return err
 		}
-		if !canSeeCandidate(ctx, cand) {
-			return certification.NotFoundf("evaluation %s", id)
+		if action == "record_result" {
+			if err := mayGrade(ctx, e, f.Session); err != nil {
+				return err
+			}
 		}
-		if expected >= 0 && e.Version != expected {
-			return certification.ErrStale
+		if f.Certification, err = tx.Certification(e.CertificationCode); err != nil {
+			return err
 		}
-		ref, err := tx.Certification(e.CertificationCode)
+		if f.UnderDeliberation, err = underDeliberation(tx, e); err != nil {
+			return err
+		}
+		e, changes, err := decide(f, e)
 		if err != nil {
 			return err
 		}
-		changes, err := change(tx, &e, ref, cand)
-		if err != nil {
-			return err
-		}
-		e.Version++
-		e.UpdatedAt = s.Now()
 		if err := tx.UpdateEvaluation(e); err != nil {
 			return err
 		}
-		if err := s.refreshStatus(tx, cand); err != nil {
+		if err := s.refreshStatus(tx, f.Candidate); err != nil {
 			return err
 		}
-		view = viewOf(ref, e)
+		view = viewOf(f.Certification, e)
 		return s.audit(ctx, tx, action, "evaluation", e.ID, changes)
 	})
 	return view, err
+}
+
+// lockEvaluationAt locks a sitting and checks the version the change is based on.
+func lockEvaluationAt(tx Tx, id string, expected int) (certification.Evaluation, error) {
+	e, err := tx.LockEvaluation(id)
+	if err != nil {
+		return e, err
+	}
+	if expected != NoPrecondition && e.Version != expected {
+		return e, certification.ErrStale
+	}
+	return e, nil
+}
+
+// mayGrade says who records a result: the jury members of the session, the director
+// and admins for a defence; the staff who may see the candidate for another sitting.
+func mayGrade(ctx context.Context, e certification.Evaluation, session *certification.JurySession) error {
+	p, _ := auth.PrincipalFrom(ctx)
+	switch {
+	case p.Role == auth.RoleAdmin || p.Role == auth.RoleDirector:
+		return nil
+	case session != nil:
+		if p.Role == auth.RoleJuryMember && session.HasMember(p.JuryMemberID) {
+			return nil
+		}
+	case p.Role == auth.RoleSiteStaff:
+		return nil
+	}
+	return certification.ErrForbidden
+}
+
+// underDeliberation reports whether a draft decision validates the sitting's result.
+func underDeliberation(tx Tx, e certification.Evaluation) (bool, error) {
+	if !e.HasResult() || e.ValidatedOn != nil {
+		return false, nil
+	}
+	drafts, err := tx.Decisions(DecisionFilter{CandidateID: e.CandidateID, DraftsOnly: true, Page: Page{Limit: 1000}})
+	if err != nil {
+		return false, err
+	}
+	for _, d := range drafts {
+		for _, c := range d.ValidatedNow() {
+			if c.EvaluationID == e.ID {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// sittingFacts loads what placing a sitting is decided on, parents locked first: the
+// jury session a defence is booked in, then the candidate. A candidate the caller
+// may not see is no candidate at all; so is a session.
+func (s *Service) sittingFacts(ctx context.Context, tx Tx, candidateID, siteID, sessionID string) (certification.SittingFacts, error) {
+	f := certification.SittingFacts{Now: s.Now()}
+	if sessionID != "" {
+		session, err := tx.LockJurySession(sessionID)
+		switch {
+		case err == nil && canSeeSession(ctx, session):
+			f.Session = &session
+			siteID = session.TrainingSiteID
+			defences, err := tx.SessionDefences(session.ID)
+			if err != nil {
+				return f, err
+			}
+			f.SessionDefences = defences
+		case err != nil && !errors.Is(err, certification.ErrNotFound):
+			return f, err
+		}
+	}
+	cand, err := tx.LockCandidate(candidateID)
+	if err == nil {
+		err = s.mustSeeCandidate(ctx, tx, cand, "candidate "+candidateID)
+	}
+	if errors.Is(err, certification.ErrNotFound) {
+		return f, certification.Check([]certification.Violation{{Field: "/candidate_id", Message: "no such candidate"}})
+	} else if err != nil {
+		return f, err
+	}
+	f.Candidate = cand
+	if f.Certification, err = tx.Certification(cand.CertificationCode); err != nil {
+		return f, err
+	}
+	if f.Sittings, err = tx.PersonSittings(PersonKey(cand)); err != nil {
+		return f, err
+	}
+	if siteID != "" {
+		site, err := tx.TrainingSite(siteID)
+		switch {
+		case err == nil:
+			f.Site = &site
+		case !errors.Is(err, certification.ErrNotFound):
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+func sittingRequest(in EvaluationInput) certification.SittingRequest {
+	return certification.SittingRequest{Component: in.Component, TrainingSiteID: in.TrainingSiteID,
+		JurySessionID: in.JurySessionID, ScheduledAt: in.ScheduledAt}
 }
 
 // Transcript computes where a candidate stands on asOf (nil: today); a candidate
@@ -261,54 +345,21 @@ func (s *Service) Transcript(ctx context.Context, candidateID string, asOf *time
 		if cand, err = tx.Candidate(candidateID); err != nil {
 			return err
 		}
-		if !canSeeCandidate(ctx, cand) {
-			return certification.NotFoundf("candidate %s", candidateID)
+		if err := s.mustSeeCandidate(ctx, tx, cand, "candidate "+candidateID); err != nil {
+			return err
 		}
 		ref, err := tx.Certification(cand.CertificationCode)
 		if err != nil {
 			return err
 		}
-		evals, err := tx.EvaluationsOfCandidate(cand.ID)
+		sittings, err := tx.PersonSittings(PersonKey(cand))
 		if err != nil {
 			return err
 		}
-		tr = certification.TranscriptOf(ref, cand, certification.Sittings(evals), day, p.Role == auth.RoleCandidate)
+		tr = certification.TranscriptOf(ref, cand, certification.Sittings(sittings), day, p.Role == auth.RoleCandidate)
 		return nil
 	})
 	return cand, tr, err
-}
-
-func (s *Service) checkSitting(tx Tx, ref certification.Certification, cand certification.Candidate, e certification.Evaluation) error {
-	_, vs := certification.CheckComponent(e.Component, ref)
-	var site *certification.TrainingSite
-	if got, err := tx.TrainingSite(e.SiteID); err == nil {
-		site = &got
-	} else if !errors.Is(err, certification.ErrNotFound) {
-		return err
-	}
-	vs = append(vs, certification.CheckSiteCertification("/site_id", ref.Code, site)...)
-	if certification.Day(e.ScheduledAt).Before(cand.EnrolledOn) {
-		vs = append(vs, certification.Violation{Field: "/scheduled_at", Message: "a sitting comes after the enrolment, on " + cand.EnrolledOn.Format(time.DateOnly)})
-	}
-	return certification.Check(vs)
-}
-
-func (s *Service) applyResult(ref certification.Certification, e *certification.Evaluation, r certification.Result) error {
-	comp, vs := certification.CheckComponent(e.Component, ref)
-	if len(vs) > 0 {
-		return certification.Check(vs)
-	}
-	grade, vs := certification.GradeResult(comp, r)
-	if err := certification.Check(vs); err != nil {
-		return err
-	}
-	now := s.Now()
-	e.Grade, e.DossierGrade, e.DefenceGrade, e.ResultRecordedAt = grade, r.DossierGrade, r.DefenceGrade, &now
-	e.Status = certification.SittingGraded
-	if r.Absent {
-		e.Status, e.DossierGrade, e.DefenceGrade = certification.SittingAbsent, nil, nil
-	}
-	return nil
 }
 
 // refreshStatus derives the candidate's status from the facts again and writes it
@@ -326,21 +377,6 @@ func (s *Service) refreshStatus(tx Tx, cand certification.Candidate) error {
 	cand.Version++
 	cand.UpdatedAt = s.Now()
 	return tx.UpdateCandidate(cand, candidateKeys(cand))
-}
-
-func (s *Service) visibleEvaluation(ctx context.Context, tx Tx, id string) (certification.Evaluation, error) {
-	e, err := tx.Evaluation(id)
-	if err != nil {
-		return e, err
-	}
-	cand, err := tx.Candidate(e.CandidateID)
-	if err != nil {
-		return e, err
-	}
-	if !canSeeCandidate(ctx, cand) {
-		return e, certification.NotFoundf("evaluation %s", id)
-	}
-	return e, nil
 }
 
 func (s *Service) views(tx Tx, evals []certification.Evaluation) ([]EvaluationView, error) {
@@ -365,15 +401,9 @@ func viewOf(ref certification.Certification, e certification.Evaluation) Evaluat
 	return EvaluationView{Evaluation: e, Passed: e.Grade != nil && certification.Passed(comp, *e.Grade)}
 }
 
-// standingOn is where the candidate stands on one component on the day of at.
-func standingOn(ref certification.Certification, cand certification.Candidate, evals []certification.Evaluation, component string, at time.Time) certification.ComponentStanding {
-	tr := certification.TranscriptOf(ref, cand, certification.Sittings(evals), at, false)
-	for _, c := range tr.Components {
-		if c.Component == component {
-			return c
-		}
-	}
-	return certification.ComponentStanding{Component: component, Status: certification.NotTaken}
+func placeChanges(e certification.Evaluation) map[string]any {
+	return map[string]any{"candidate_id": e.CandidateID, "component": e.Component, "training_site_id": e.TrainingSiteID,
+		"jury_session_id": e.JurySessionID, "scheduled_at": e.ScheduledAt, "ends_at": e.EndsAt}
 }
 
 func resultChanges(e certification.Evaluation) map[string]any {

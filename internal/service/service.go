@@ -52,12 +52,57 @@ type Tx interface {
 	InsertCandidate(c certification.Candidate, k CandidateKeys) error
 	UpdateCandidate(c certification.Candidate, k CandidateKeys) error
 
+	// SupersedeCandidate releases the identity of a registration the person's new one
+	// replaces (CARRY-OVER).
+	SupersedeCandidate(id, by string, at time.Time) error
+
 	Evaluations(f EvaluationFilter) ([]certification.Evaluation, error)
-	EvaluationsOfCandidate(candidateID string) ([]certification.Evaluation, error)
+	// PersonSittings are the sittings of every registration of the person (the
+	// candidates that share the person key), each with its registration's route.
+	PersonSittings(personKey string) ([]certification.PersonSitting, error)
 	Evaluation(id string) (certification.Evaluation, error)
 	LockEvaluation(id string) (certification.Evaluation, error)
 	InsertEvaluation(e certification.Evaluation) error
 	UpdateEvaluation(e certification.Evaluation) error
+	// SessionDefences are the defences booked in a jury session, cancelled ones included.
+	SessionDefences(sessionID string) ([]certification.Evaluation, error)
+
+	JuryMembers(f JuryMemberFilter) ([]certification.JuryMember, error)
+	JuryMember(id string) (certification.JuryMember, error)
+	LockJuryMember(id string) (certification.JuryMember, error)
+	// JuryMembersByID returns the members that exist among ids, by id.
+	JuryMembersByID(ids []string) (map[string]certification.JuryMember, error)
+	InsertJuryMember(m certification.JuryMember) error
+	UpdateJuryMember(m certification.JuryMember) error
+	// OpenSessionsOf lists the sessions not yet closed that the member sits in.
+	OpenSessionsOf(memberID string) ([]certification.JurySession, error)
+
+	JurySessions(f JurySessionFilter) ([]certification.JurySession, error)
+	JurySession(id string) (certification.JurySession, error)
+	LockJurySession(id string) (certification.JurySession, error)
+	InsertJurySession(s certification.JurySession) error
+	UpdateJurySession(s certification.JurySession) error
+	// SitsWithCandidate reports whether the member sits in a session that hears the
+	// candidate's defence or decides on them.
+	SitsWithCandidate(memberID, candidateID string) (bool, error)
+
+	Decisions(f DecisionFilter) ([]certification.Decision, error)
+	Decision(id string) (certification.Decision, error)
+	// CurrentDecision is the candidate's decision in the session that no correction
+	// superseded; ErrNotFound when there is none.
+	CurrentDecision(sessionID, candidateID string) (certification.Decision, error)
+	// LatestAward is the candidate's published, current award; ErrNotFound when none.
+	LatestAward(candidateID string) (certification.Decision, error)
+	InsertDecision(d certification.Decision) error
+	UpdateDecision(d certification.Decision) error
+	DeleteDecision(id string) error
+
+	Certificate(number string) (certification.Certificate, error)
+	LockCertificate(number string) (certification.Certificate, error)
+	CertificateOfDecision(decisionID string) (certification.Certificate, error)
+	CertificatesOfCandidate(candidateID string) ([]certification.Certificate, error)
+	InsertCertificate(c certification.Certificate) error
+	UpdateCertificate(c certification.Certificate) error
 
 	Users(f UserFilter) ([]User, error)
 	User(id string) (User, error)

@@ -29,7 +29,8 @@ type User struct {
 // UserFilter selects accounts.
 type UserFilter struct {
 	Page
-	Role auth.Role
+	Role         auth.Role
+	JuryMemberID string
 }
 
 // UserInput is an account as created, or as a merge patch leaves it. An empty
@@ -241,6 +242,13 @@ func checkBinding(tx Tx, u User) error {
 			return err
 		}
 	}
+	if need == "jury_member_id" && u.JuryMemberID != "" {
+		if _, err := tx.JuryMember(u.JuryMemberID); errors.Is(err, certification.ErrNotFound) {
+			vs = append(vs, certification.Violation{Field: "/jury_member_id", Message: "no such jury member"})
+		} else if err != nil {
+			return err
+		}
+	}
 	if need == "candidate_id" && u.CandidateID != "" {
 		if _, err := tx.Candidate(u.CandidateID); errors.Is(err, certification.ErrNotFound) {
 			vs = append(vs, certification.Violation{Field: "/candidate_id", Message: "no such candidate"})
@@ -249,7 +257,22 @@ func checkBinding(tx Tx, u User) error {
 		}
 	}
 	sortViolations(vs)
-	return certification.Check(vs)
+	if err := certification.Check(vs); err != nil || u.JuryMemberID == "" {
+		return err
+	}
+	// One account per jury member: the unique index settles a race, this names
+	// the account that holds the member.
+	bound, err := tx.Users(UserFilter{JuryMemberID: u.JuryMemberID, Page: Page{Limit: 2}})
+	if err != nil {
+		return err
+	}
+	for _, other := range bound {
+		if other.ID != u.ID {
+			return &certification.ConflictError{Code: "jury_member_bound", ExistingID: other.ID,
+				Message: "another account is bound to this jury member: one account per member"}
+		}
+	}
+	return nil
 }
 
 func userChanges(u User) map[string]any {

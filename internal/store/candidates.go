@@ -3,6 +3,8 @@ package store
 import (
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/apformation/certapi/internal/service"
 )
@@ -98,8 +100,10 @@ func candidateToRow(c certification.Candidate, k service.CandidateKeys) candidat
 		Email: c.Email, Phone: nilIfEmpty(c.Phone), Line1: c.Address.Line1, Line2: c.Address.Line2, PostalCode: c.Address.PostalCode,
 		City: c.Address.City, CountryCode: c.Address.CountryCode, Status: string(c.Status),
 		VAEAdmissibility: nilIfEmpty(string(c.VAEAdmissibility)), VAEDecidedOn: c.VAEDecidedOn,
+		VAEExperienceMonths: c.VAEExperienceMonths, VAERequiredMonths: c.VAERequiredMonths,
 		WithdrawnOn: c.WithdrawnOn, WithdrawalReason: nilIfEmpty(c.WithdrawalReason),
-		IdentityKey: nilIfEmpty(k.Identity), SearchName: k.Search,
+		SupersededBy: nilIfEmpty(c.SupersededBy), CertificateNumber: nilIfEmpty(c.CertificateNumber),
+		IdentityKey: nilIfEmpty(k.Identity), PersonKey: k.Person, SearchName: k.Search,
 		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 	return r
@@ -115,7 +119,9 @@ func candidateFromRow(r candidateRow) certification.Candidate {
 		Email: r.Email, Phone: deref(r.Phone),
 		Address: certification.Address{Line1: r.Line1, Line2: r.Line2, PostalCode: r.PostalCode, City: r.City, CountryCode: r.CountryCode},
 		Status:  certification.CandidateStatus(r.Status), VAEAdmissibility: certification.VAEAdmissibility(deref(r.VAEAdmissibility)),
-		VAEDecidedOn: dayPtr(r.VAEDecidedOn), WithdrawnOn: dayPtr(r.WithdrawnOn), WithdrawalReason: deref(r.WithdrawalReason),
+		VAEDecidedOn: dayPtr(r.VAEDecidedOn), VAEExperienceMonths: r.VAEExperienceMonths, VAERequiredMonths: r.VAERequiredMonths,
+		WithdrawnOn: dayPtr(r.WithdrawnOn), WithdrawalReason: deref(r.WithdrawalReason),
+		SupersededBy: deref(r.SupersededBy), CertificateNumber: deref(r.CertificateNumber),
 		Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
@@ -137,7 +143,8 @@ func dayPtr(t *time.Time) *time.Time {
 }
 
 // CandidateFacts reads the facts a candidate's status follows from: their
-// withdrawal and their sittings that are not cancelled.
+// withdrawal, their sittings that are not cancelled and the outcome of their latest
+// published decision that no correction superseded.
 func (t *tx) CandidateFacts(id string) (certification.CandidateFacts, error) {
 	var r candidateRow
 	if err := t.db.Select("withdrawn_on").Take(&r, "id = ?", id).Error; err != nil {
@@ -147,5 +154,19 @@ func (t *tx) CandidateFacts(id string) (certification.CandidateFacts, error) {
 	if err := t.db.Model(&evaluationRow{}).Where("candidate_id = ? AND status <> ?", id, string(certification.SittingCancelled)).Count(&n).Error; err != nil {
 		return certification.CandidateFacts{}, err
 	}
-	return certification.CandidateFacts{Withdrawn: r.WithdrawnOn != nil, Evaluations: int(n)}, nil
+	f := certification.CandidateFacts{Withdrawn: r.WithdrawnOn != nil, Evaluations: int(n)}
+	var last []decisionRow
+	if err := t.db.Where("candidate_id = ? AND published_at IS NOT NULL AND superseded_by IS NULL", id).
+		Order("published_at DESC, id DESC").Limit(1).Find(&last).Error; err != nil {
+		return f, err
+	}
+	if len(last) > 0 {
+		f.LastOutcome = certification.Outcome(last[0].Outcome)
+	}
+	return f, nil
+}
+
+func (t *tx) SupersedeCandidate(id, by string, at time.Time) error {
+	return t.db.Model(&candidateRow{}).Where("id = ?", id).
+		Updates(map[string]any{"superseded_by": by, "identity_key": nil, "version": gorm.Expr("version + 1"), "updated_at": at}).Error
 }

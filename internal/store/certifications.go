@@ -100,7 +100,7 @@ func (t *tx) loadCertification(r certificationRow) (certification.Certification,
 		Level1969: r.Level1969, LevelEQF: r.LevelEQF, Summary: r.Summary,
 		Jury: certification.JuryComposition{Size: r.JurySize, PedagogicalDirectors: r.JuryPedagogicalDirectors,
 			Professionals: r.JuryProfessionals, Description: certification.Label{FR: r.JuryDescriptionFR, EN: r.JuryDescriptionEN}},
-		ValidityYears: r.ValidityYears, Version: r.Version,
+		ValidityYears: r.ValidityYears, AwardGraceMonths: r.AwardGraceMonths, Version: r.Version,
 	}
 	var classes []classificationRow
 	var functions []functionRow
@@ -161,7 +161,8 @@ func (t *tx) loadCertification(r certificationRow) (certification.Certification,
 		c.Components = append(c.Components, comp)
 	}
 	for _, x := range routes {
-		c.Routes = append(c.Routes, certification.Route{ID: certification.RouteID(x.ID), Label: certification.Label{FR: x.LabelFR, EN: x.LabelEN}, Open: x.IsOpen})
+		c.Routes = append(c.Routes, certification.Route{ID: certification.RouteID(x.ID), Label: certification.Label{FR: x.LabelFR, EN: x.LabelEN},
+			Open: x.IsOpen, OpensOn: dayPtr(x.OpensOn), PermanentAcquisitions: x.PermanentAcquisitions})
 	}
 	for _, x := range territories {
 		c.ExcludedTerritories = append(c.ExcludedTerritories, certification.Territory{Code: x.Code, Name: certification.Label{FR: x.NameFR, EN: x.NameEN}, PostalCodePrefix: x.PostalCodePrefix})

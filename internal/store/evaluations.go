@@ -13,11 +13,17 @@ func (t *tx) Evaluations(f service.EvaluationFilter) ([]certification.Evaluation
 	if f.CandidateSiteID != "" {
 		q = q.Where("candidate_id IN (?)", t.db.Model(&candidateRow{}).Select("id").Where("training_site_id = ?", f.CandidateSiteID))
 	}
+	if f.MemberID != "" {
+		q = q.Where("candidate_id IN (?)", t.candidatesOfMember(f.MemberID))
+	}
+	if f.JurySessionID != "" {
+		q = q.Where("jury_session_id = ?", f.JurySessionID)
+	}
 	if f.Component != "" {
 		q = q.Where("component = ?", f.Component)
 	}
-	if f.SiteID != "" {
-		q = q.Where("site_id = ?", f.SiteID)
+	if f.TrainingSiteID != "" {
+		q = q.Where("training_site_id = ?", f.TrainingSiteID)
 	}
 	if f.Status != "" {
 		q = q.Where("status = ?", string(f.Status))
@@ -35,9 +41,28 @@ func (t *tx) Evaluations(f service.EvaluationFilter) ([]certification.Evaluation
 	return evaluationsFromRows(rows), nil
 }
 
-func (t *tx) EvaluationsOfCandidate(candidateID string) ([]certification.Evaluation, error) {
+func (t *tx) PersonSittings(personKey string) ([]certification.PersonSitting, error) {
+	var rows []struct {
+		evaluationRow
+		Route string
+	}
+	err := t.db.Table("evaluations").Select("evaluations.*, candidates.route AS route").
+		Joins("JOIN candidates ON candidates.id = evaluations.candidate_id").
+		Where("candidates.person_key = ?", personKey).
+		Order("evaluations.scheduled_at, evaluations.id").Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make([]certification.PersonSitting, len(rows))
+	for i, r := range rows {
+		out[i] = certification.PersonSitting{Evaluation: evaluationFromRow(r.evaluationRow), Route: certification.RouteID(r.Route)}
+	}
+	return out, nil
+}
+
+func (t *tx) SessionDefences(sessionID string) ([]certification.Evaluation, error) {
 	var rows []evaluationRow
-	if err := t.db.Where("candidate_id = ?", candidateID).Order("scheduled_at, id").Find(&rows).Error; err != nil {
+	if err := t.db.Where("jury_session_id = ?", sessionID).Order("scheduled_at, id").Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	return evaluationsFromRows(rows), nil
@@ -79,19 +104,19 @@ func evaluationsFromRows(rows []evaluationRow) []certification.Evaluation {
 
 func evaluationFromRow(r evaluationRow) certification.Evaluation {
 	return certification.Evaluation{
-		ID: r.ID, CandidateID: r.CandidateID, CertificationCode: r.CertificationCode, Component: r.Component, SiteID: r.SiteID,
-		ScheduledAt: r.ScheduledAt.UTC(), Status: certification.SittingStatus(r.Status), Grade: r.Grade, DossierGrade: r.DossierGrade,
+		ID: r.ID, CandidateID: r.CandidateID, CertificationCode: r.CertificationCode, Component: r.Component, TrainingSiteID: r.TrainingSiteID,
+		JurySessionID: deref(r.JurySessionID), ScheduledAt: r.ScheduledAt.UTC(), EndsAt: utcPtr(r.EndsAt), Status: certification.SittingStatus(r.Status), Grade: r.Grade, DossierGrade: r.DossierGrade,
 		DefenceGrade: r.DefenceGrade, ResultRecordedAt: utcPtr(r.ResultRecordedAt), ResultCorrected: r.ResultCorrected,
-		ValidatedOn: dayPtr(r.ValidatedOn), CancelledAt: utcPtr(r.CancelledAt), CancellationReason: deref(r.CancellationReason),
+		ValidatedOn: dayPtr(r.ValidatedOn), ValidatedBy: deref(r.ValidatedBy), CancelledAt: utcPtr(r.CancelledAt), CancellationReason: deref(r.CancellationReason),
 		Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
 
 func evaluationToRow(e certification.Evaluation) evaluationRow {
 	return evaluationRow{
-		ID: e.ID, CandidateID: e.CandidateID, CertificationCode: e.CertificationCode, Component: e.Component, SiteID: e.SiteID,
-		ScheduledAt: e.ScheduledAt, Status: string(e.Status), Grade: e.Grade, DossierGrade: e.DossierGrade, DefenceGrade: e.DefenceGrade,
-		ResultRecordedAt: e.ResultRecordedAt, ResultCorrected: e.ResultCorrected, ValidatedOn: e.ValidatedOn,
+		ID: e.ID, CandidateID: e.CandidateID, CertificationCode: e.CertificationCode, Component: e.Component, TrainingSiteID: e.TrainingSiteID,
+		JurySessionID: nilIfEmpty(e.JurySessionID), ScheduledAt: e.ScheduledAt, EndsAt: e.EndsAt, Status: string(e.Status), Grade: e.Grade, DossierGrade: e.DossierGrade, DefenceGrade: e.DefenceGrade,
+		ResultRecordedAt: e.ResultRecordedAt, ResultCorrected: e.ResultCorrected, ValidatedOn: e.ValidatedOn, ValidatedBy: nilIfEmpty(e.ValidatedBy),
 		CancelledAt: e.CancelledAt, CancellationReason: nilIfEmpty(e.CancellationReason),
 		Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}

@@ -32,7 +32,7 @@ func (s *Store) migrator() (*goose.Provider, error) {
 	if s.dialect == MySQL {
 		dialect = goose.DialectMySQL
 	}
-	return goose.NewProvider(dialect, sqlDB, sub)
+	return goose.NewProvider(dialect, sqlDB, sub, goose.WithGoMigrations(goMigrations(s.dialect)...))
 }
 
 // MigrateUp applies every pending migration and returns the versions it applied.

@@ -18,6 +18,7 @@ type certificationRow struct {
 	JuryDescriptionFR        string `gorm:"column:jury_description_fr"`
 	JuryDescriptionEN        string `gorm:"column:jury_description_en"`
 	ValidityYears            *int
+	AwardGraceMonths         int
 	Version                  int
 	CreatedAt                time.Time
 	UpdatedAt                time.Time
@@ -95,12 +96,14 @@ type componentPartRow struct {
 func (componentPartRow) TableName() string { return "certification_component_parts" }
 
 type routeRow struct {
-	CertificationCode string `gorm:"primaryKey"`
-	ID                string `gorm:"primaryKey"`
-	LabelFR           string `gorm:"column:label_fr"`
-	LabelEN           string `gorm:"column:label_en"`
-	IsOpen            bool
-	Ordinal           int
+	CertificationCode     string `gorm:"primaryKey"`
+	ID                    string `gorm:"primaryKey"`
+	LabelFR               string `gorm:"column:label_fr"`
+	LabelEN               string `gorm:"column:label_en"`
+	IsOpen                bool
+	OpensOn               *time.Time
+	PermanentAcquisitions bool
+	Ordinal               int
 }
 
 func (routeRow) TableName() string { return "certification_routes" }
@@ -203,41 +206,47 @@ var models = []any{
 	&certificationRow{}, &classificationRow{}, &functionRow{}, &activityRow{}, &capacityRow{},
 	&componentRow{}, &componentPartRow{}, &routeRow{}, &territoryRow{}, &registrationPeriodRow{},
 	&trainingSiteRow{}, &trainingSiteCertificationRow{}, &userRow{}, &idempotencyRow{}, &auditEventRow{},
-	&candidateRow{}, &evaluationRow{},
+	&candidateRow{}, &evaluationRow{}, &juryMemberRow{}, &juryMemberLinkRow{}, &jurySessionRow{}, &jurySessionMemberRow{},
+	&decisionRow{}, &decisionComponentRow{}, &certificateRow{},
 }
 
 type candidateRow struct {
-	ID                string `gorm:"primaryKey"`
-	CertificationCode string
-	Route             string
-	TrainingSiteID    *string
-	EnrolledOn        time.Time
-	FirstName         string
-	BirthName         string
-	UsageName         *string
-	Sex               string
-	BirthDate         time.Time
-	BirthINSEECode    *string `gorm:"column:birth_insee_code"`
-	BirthPostalCode   *string
-	BirthPlaceName    string
-	BirthCountryCode  string
-	Email             string
-	Phone             *string
-	Line1             string
-	Line2             *string
-	PostalCode        string
-	City              string
-	CountryCode       string
-	Status            string
-	VAEAdmissibility  *string    `gorm:"column:vae_admissibility"`
-	VAEDecidedOn      *time.Time `gorm:"column:vae_decided_on"`
-	WithdrawnOn       *time.Time
-	WithdrawalReason  *string
-	IdentityKey       *string
-	SearchName        string
-	Version           int
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	ID                  string `gorm:"primaryKey"`
+	CertificationCode   string
+	Route               string
+	TrainingSiteID      *string
+	EnrolledOn          time.Time
+	FirstName           string
+	BirthName           string
+	UsageName           *string
+	Sex                 string
+	BirthDate           time.Time
+	BirthINSEECode      *string `gorm:"column:birth_insee_code"`
+	BirthPostalCode     *string
+	BirthPlaceName      string
+	BirthCountryCode    string
+	Email               string
+	Phone               *string
+	Line1               string
+	Line2               *string
+	PostalCode          string
+	City                string
+	CountryCode         string
+	Status              string
+	VAEAdmissibility    *string    `gorm:"column:vae_admissibility"`
+	VAEDecidedOn        *time.Time `gorm:"column:vae_decided_on"`
+	VAEExperienceMonths *int       `gorm:"column:vae_experience_months"`
+	VAERequiredMonths   *int       `gorm:"column:vae_required_months"`
+	WithdrawnOn         *time.Time
+	WithdrawalReason    *string
+	SupersededBy        *string
+	CertificateNumber   *string
+	IdentityKey         *string
+	PersonKey           string
+	SearchName          string
+	Version             int
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 func (candidateRow) TableName() string { return "candidates" }
@@ -247,8 +256,10 @@ type evaluationRow struct {
 	CandidateID        string
 	CertificationCode  string
 	Component          string
-	SiteID             string
+	TrainingSiteID     string
+	JurySessionID      *string
 	ScheduledAt        time.Time
+	EndsAt             *time.Time
 	Status             string
 	Grade              *float64
 	DossierGrade       *float64
@@ -256,6 +267,7 @@ type evaluationRow struct {
 	ResultRecordedAt   *time.Time
 	ResultCorrected    bool
 	ValidatedOn        *time.Time
+	ValidatedBy        *string
 	CancelledAt        *time.Time
 	CancellationReason *string
 	Version            int
@@ -264,3 +276,97 @@ type evaluationRow struct {
 }
 
 func (evaluationRow) TableName() string { return "evaluations" }
+
+type juryMemberRow struct {
+	ID           string `gorm:"primaryKey"`
+	FullName     string
+	Role         string
+	Organisation string
+	Email        string
+	Phone        *string
+	Active       bool
+	Version      int
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+func (juryMemberRow) TableName() string { return "jury_members" }
+
+type juryMemberLinkRow struct {
+	JuryMemberID   string `gorm:"primaryKey"`
+	Ordinal        int    `gorm:"primaryKey"`
+	Kind           string
+	CandidateID    *string
+	TrainingSiteID *string
+}
+
+func (juryMemberLinkRow) TableName() string { return "jury_member_links" }
+
+type jurySessionRow struct {
+	ID                    string `gorm:"primaryKey"`
+	CertificationCode     string
+	TrainingSiteID        string
+	HeldOn                time.Time
+	Status                string
+	DeliberationStartedAt *time.Time
+	ClosedAt              *time.Time
+	Version               int
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
+}
+
+func (jurySessionRow) TableName() string { return "jury_sessions" }
+
+type jurySessionMemberRow struct {
+	JurySessionID string `gorm:"primaryKey"`
+	JuryMemberID  string `gorm:"primaryKey"`
+	Ordinal       int
+	SignedAt      *time.Time
+}
+
+func (jurySessionMemberRow) TableName() string { return "jury_session_members" }
+
+type decisionRow struct {
+	ID            string `gorm:"primaryKey"`
+	JurySessionID string
+	CandidateID   string
+	Outcome       string
+	Reason        string
+	Revision      int
+	CorrectsID    *string
+	SupersededBy  *string
+	DecidedAt     time.Time
+	DecidedBy     string
+	PublishedAt   *time.Time
+}
+
+func (decisionRow) TableName() string { return "decisions" }
+
+type decisionComponentRow struct {
+	DecisionID   string `gorm:"primaryKey"`
+	Component    string `gorm:"primaryKey"`
+	EvaluationID string
+	AcquiredOn   time.Time
+	ValidUntil   *time.Time
+	ValidatedNow bool
+	Ordinal      int
+}
+
+func (decisionComponentRow) TableName() string { return "decision_components" }
+
+type certificateRow struct {
+	Number            string `gorm:"primaryKey"`
+	Kind              string
+	DecisionID        string
+	CandidateID       string
+	CertificationCode string
+	HolderName        string
+	AwardedOn         time.Time
+	IssuedAt          time.Time
+	Status            string
+	RevokedAt         *time.Time
+	RevocationReason  *string
+	Version           int
+}
+
+func (certificateRow) TableName() string { return "certificates" }

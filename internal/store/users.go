@@ -10,6 +10,9 @@ func (t *tx) Users(f service.UserFilter) ([]service.User, error) {
 	if f.Role != "" {
 		q = q.Where("role = ?", string(f.Role))
 	}
+	if f.JuryMemberID != "" {
+		q = q.Where("jury_member_id = ?", f.JuryMemberID)
+	}
 	var rows []userRow
 	if err := keyset(q, "id", f.Page).Find(&rows).Error; err != nil {
 		return nil, err
