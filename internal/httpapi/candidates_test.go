@@ -50,9 +50,7 @@ func TestRegistrationRules422(t *testing.T) {
 			contains string
 		}{
 			{"ROUTE-OPEN: apprenticeship is closed", map[string]any{"route": "apprenticeship"}, "ROUTE-OPEN /route", "closed"},
-			{"TERRITORY: New Caledonia", map[string]any{"address": map[string]any{"line1": "1 rue", "postal_code": "98800", "city": "Nouméa", "country_code": "FR"}}, "TERRITORY /address/postal_code", "New Caledonia"},
-			{"TERRITORY: French Polynesia", map[string]any{"address": map[string]any{"line1": "1 rue", "postal_code": "98714", "city": "Papeete", "country_code": "FR"}}, "TERRITORY /address/postal_code", "French Polynesia"},
-			{"TERRITORY: French Polynesia by its country code", map[string]any{"address": map[string]any{"line1": "1 rue", "postal_code": "98714", "city": "Papeete", "country_code": "PF"}}, "TERRITORY /address/country_code", "French Polynesia"},
+			{"ROUTE-OPENING: VAE before it opened in 2014", map[string]any{"route": "vae", "training_site_id": nil, "enrolled_on": "2013-06-03"}, "ROUTE-OPENING /route", "opened on 2014-01-01"},
 			{"SITE-PREPARATION: training route without a site", map[string]any{"training_site_id": nil}, "SITE-PREPARATION /training_site_id", "preparation site"},
 			{"SITE-PREPARATION: a site that is not a preparation site", map[string]any{"training_site_id": str(certOnly, "id")}, "SITE-PREPARATION /training_site_id", "not an active preparation site"},
 			{"SITE-PREPARATION: an unknown site", map[string]any{"training_site_id": "01900000-0000-7000-8000-000000000000"}, "SITE-PREPARATION /training_site_id", "no such"},
@@ -69,13 +67,21 @@ func TestRegistrationRules422(t *testing.T) {
 			})
 		}
 		// Three broken rules, one answer.
-		p := expect(t, register(h, admin, map[string]any{"route": "apprenticeship", "enrolled_on": "2026-11-26",
-			"address": map[string]any{"line1": "1 rue", "postal_code": "98800", "city": "Nouméa", "country_code": "FR"}}), http.StatusUnprocessableEntity)
-		if got := fmt.Sprint(violations(t, p)); got != "[ROUTE-OPEN /route TERRITORY /address/postal_code REGISTRATION-PERIOD /enrolled_on]" {
+		p := expect(t, register(h, admin, map[string]any{"route": "apprenticeship", "enrolled_on": "2026-11-26", "training_site_id": str(certOnly, "id")}),
+			http.StatusUnprocessableEntity)
+		if got := fmt.Sprint(violations(t, p)); got != "[ROUTE-OPEN /route SITE-PREPARATION /training_site_id REGISTRATION-PERIOD /enrolled_on]" {
 			t.Fatalf("three rules: %s", got)
 		}
 		if n := len(items(expect(t, h.do(req{method: "GET", path: "/v1/candidates", bearer: admin}), http.StatusOK))); n != 0 {
 			t.Fatalf("refused registrations left %d candidates", n)
+		}
+		// TERRITORY bars places of delivery, not where a candidate lives: someone
+		// living in Nouméa or Papeete who trains and sits in France registers.
+		for i, a := range []map[string]any{
+			{"line1": "1 rue", "postal_code": "98800", "city": "Nouméa", "country_code": "FR"},
+			{"line1": "1 rue", "postal_code": "98714", "city": "Papeete", "country_code": "PF"},
+		} {
+			expect(t, register(h, admin, map[string]any{"first_name": fmt.Sprint("Outre-mer ", i), "address": a}), http.StatusCreated)
 		}
 	})
 }
@@ -217,10 +223,11 @@ func TestVAEAdmissibility(t *testing.T) {
 		v := expect(t, register(h, admin, map[string]any{"route": "vae", "training_site_id": nil}), http.StatusCreated)
 		decide := func(bearer, id, etag, decision, on string) response {
 			return h.do(req{method: "POST", path: "/v1/candidates/" + id + "/vae-admissibility", bearer: bearer,
-				headers: map[string]string{"If-Match": etag}, body: map[string]any{"decision": decision, "decided_on": on}})
+				headers: map[string]string{"If-Match": etag}, body: map[string]any{"decision": decision, "decided_on": on, "experience_months": 14}})
 		}
 		c := expect(t, decide(director, str(v, "id"), `"1"`, "admissible", "2019-07-01"), http.StatusOK)
-		if str(c, "vae_admissibility") != "admissible" || str(c, "vae_admissibility_decided_on") != "2019-07-01" {
+		if str(c, "vae_admissibility") != "admissible" || str(c, "vae_admissibility_decided_on") != "2019-07-01" ||
+			c["vae_experience_months"] != 14.0 || c["vae_required_months"] != 12.0 {
 			t.Fatalf("decided: %v", c)
 		}
 		c = expect(t, decide(admin, str(v, "id"), `"2"`, "inadmissible", "2019-07-02"), http.StatusOK)
@@ -305,7 +312,7 @@ func TestCandidateRoleMatrix(t *testing.T) {
 		type outcome [4]int
 		const ok, nf, fb, st = http.StatusOK, http.StatusNotFound, http.StatusForbidden, http.StatusPreconditionFailed
 		want := map[string]map[auth.Role]outcome{
-			"get":      {auth.RoleAdmin: {ok, ok, ok, ok}, auth.RoleDirector: {ok, ok, ok, ok}, auth.RoleSiteStaff: {ok, nf, nf, nf}, auth.RoleJuryMember: {fb, fb, fb, fb}, auth.RoleCandidate: {nf, nf, nf, ok}},
+			"get":      {auth.RoleAdmin: {ok, ok, ok, ok}, auth.RoleDirector: {ok, ok, ok, ok}, auth.RoleSiteStaff: {ok, nf, nf, nf}, auth.RoleJuryMember: {nf, nf, nf, nf}, auth.RoleCandidate: {nf, nf, nf, ok}},
 			"patch":    {auth.RoleAdmin: {ok, ok, ok, ok}, auth.RoleDirector: {st, st, st, st}, auth.RoleSiteStaff: {st, nf, nf, nf}, auth.RoleJuryMember: {fb, fb, fb, fb}, auth.RoleCandidate: {fb, fb, fb, fb}},
 			"withdraw": {auth.RoleAdmin: {st, st, st, st}, auth.RoleDirector: {st, st, st, st}, auth.RoleSiteStaff: {st, nf, nf, nf}, auth.RoleJuryMember: {fb, fb, fb, fb}, auth.RoleCandidate: {fb, fb, fb, fb}},
 			"vae":      {auth.RoleAdmin: {st, st, st, st}, auth.RoleDirector: {st, st, st, st}, auth.RoleSiteStaff: {fb, fb, fb, fb}, auth.RoleJuryMember: {fb, fb, fb, fb}, auth.RoleCandidate: {fb, fb, fb, fb}},

@@ -22,7 +22,6 @@ import (
 	"github.com/apformation/certapi/internal/testdb"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
-	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 )
 
@@ -48,6 +47,9 @@ type harness struct {
 	mu      sync.Mutex
 	bearers map[auth.Role]string
 	users   map[auth.Role]string
+	// members is the full jury the jury helpers seat: the pedagogical director first.
+	juryOnce sync.Once
+	members  []string
 }
 
 func forEachDialect(t *testing.T, fn func(t *testing.T, h *harness)) {
@@ -92,7 +94,7 @@ func (h *harness) as(r auth.Role) string {
 	case auth.RoleSiteStaff:
 		in.TrainingSiteID = siteMontpellier
 	case auth.RoleJuryMember:
-		in.JuryMemberID = uuid.NewString()
+		in.JuryMemberID = h.jury()[1]
 	case auth.RoleCandidate:
 		in.CandidateID = h.candidate(map[string]any{"first_name": "Own", "birth_name": "Record", "training_site_id": siteVauquelin})
 	}

@@ -19,12 +19,18 @@ func TestReferential(t *testing.T) {
 		res := h.do(req{method: "GET", path: "/v1/certifications/RNCP26206", bearer: h.as(auth.RoleCandidate)})
 		c := expect(t, res, http.StatusOK)
 		etag := res.hdr.Get("ETag")
-		if etag != `"1"` || len(c["capacities"].([]any)) != 14 || len(c["access_routes"].([]any)) != 6 || len(c["sites"].([]any)) != 4 {
+		if etag != `"2"` || len(c["capacities"].([]any)) != 14 || len(c["access_routes"].([]any)) != 6 || len(c["sites"].([]any)) != 4 {
 			t.Fatalf("certification: etag %s, body %v", etag, c)
 		}
 		routes := c["access_routes"].([]any)
 		if ap := routes[1].(map[string]any); ap["id"] != "apprenticeship" || ap["open"] != false || ap["jury"] != nil {
 			t.Errorf("apprenticeship route: %v", ap)
+		}
+		if vae := routes[5].(map[string]any); vae["id"] != "vae" || vae["opens_on"] != "2014-01-01" || vae["permanent_acquisitions"] != true {
+			t.Errorf("VAE route: %v", vae)
+		}
+		if c["award_grace_months"] != float64(12) {
+			t.Errorf("award grace: %v", c["award_grace_months"])
 		}
 		if c["acquired_components_validity_years"] != float64(5) {
 			t.Errorf("validity: %v", c["acquired_components_validity_years"])
@@ -36,7 +42,7 @@ func TestReferential(t *testing.T) {
 		}
 
 		rules := expect(t, h.do(req{method: "GET", path: "/v1/certifications/RNCP26206/rules", bearer: admin}), http.StatusOK)
-		if it := items(rules); len(it) != 16 || str(it[0], "id") != "ROUTE-OPEN" || it[0]["statement"].(map[string]any)["fr"] == "" {
+		if it := items(rules); len(it) != 20 || str(it[0], "id") != "ROUTE-OPEN" || it[0]["statement"].(map[string]any)["fr"] == "" {
 			t.Fatalf("rules: %v", rules)
 		}
 		expect(t, h.do(req{method: "GET", path: "/v1/certifications/RNCP99999", bearer: admin}), http.StatusNotFound)
@@ -56,7 +62,7 @@ func TestRecordRegistrationPeriod(t *testing.T) {
 		res := h.do(req{method: "GET", path: "/v1/certifications/RNCP26206", bearer: admin})
 		c := expect(t, res, http.StatusOK)
 		cur, _ := c["current_registration_period"].(map[string]any)
-		if res.hdr.Get("ETag") != `"2"` || cur == nil || cur["id"] != p["id"] || len(c["registration_periods"].([]any)) != 3 {
+		if res.hdr.Get("ETag") != `"3"` || cur == nil || cur["id"] != p["id"] || len(c["registration_periods"].([]any)) != 3 {
 			t.Fatalf("after renewal: etag %s, current %v", res.hdr.Get("ETag"), cur)
 		}
 		expect(t, h.do(req{method: "POST", path: "/v1/certifications/RNCP26206/registration-periods", bearer: admin, body: body}), http.StatusConflict)

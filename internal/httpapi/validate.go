@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -20,12 +21,14 @@ var uuidPattern = `^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 // emailPattern is deliberately plain: one @, no spaces, a dot in the domain.
 var emailPattern = `^[^@\s]+@[^@\s]+\.[^@\s]+$`
 
-// RegisterFormats teaches kin-openapi the string formats the contract uses. It is
-// global to kin-openapi, so the server and the tests both call it.
-func RegisterFormats() {
+// RegisterFormats teaches kin-openapi the string formats the contract uses. They are
+// global to kin-openapi, read by every validation, so they are written once.
+func RegisterFormats() { registerFormats() }
+
+var registerFormats = sync.OnceFunc(func() {
 	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidPattern))
 	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(emailPattern))
-}
+})
 
 var uuidRE = regexp.MustCompile(uuidPattern)
 

@@ -41,11 +41,14 @@ func (t *tx) Evaluations(f service.EvaluationFilter) ([]certification.Evaluation
 	return evaluationsFromRows(rows), nil
 }
 
+// personSittingRow is a sitting and the route of the registration it belongs to.
+type personSittingRow struct {
+	Evaluation evaluationRow `gorm:"embedded"`
+	Route      string
+}
+
 func (t *tx) PersonSittings(personKey string) ([]certification.PersonSitting, error) {
-	var rows []struct {
-		evaluationRow
-		Route string
-	}
+	var rows []personSittingRow
 	err := t.db.Table("evaluations").Select("evaluations.*, candidates.route AS route").
 		Joins("JOIN candidates ON candidates.id = evaluations.candidate_id").
 		Where("candidates.person_key = ?", personKey).
@@ -55,7 +58,7 @@ func (t *tx) PersonSittings(personKey string) ([]certification.PersonSitting, er
 	}
 	out := make([]certification.PersonSitting, len(rows))
 	for i, r := range rows {
-		out[i] = certification.PersonSitting{Evaluation: evaluationFromRow(r.evaluationRow), Route: certification.RouteID(r.Route)}
+		out[i] = certification.PersonSitting{Evaluation: evaluationFromRow(r.Evaluation), Route: certification.RouteID(r.Route)}
 	}
 	return out, nil
 }
