@@ -36,8 +36,10 @@ func Contract() (*openapi3.T, routers.Router) {
 		if router, err = gorillamux.NewRouter(doc); err != nil {
 			panic(err)
 		}
-		// The reference page is text, like the metrics.
+		// The reference page is text, like the metrics; minutes and certificates have
+		// a PDF form.
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
 	})
 	return doc, router
 }

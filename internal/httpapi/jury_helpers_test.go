@@ -66,11 +66,12 @@ func decide(h *harness, bearer, session, candidate string, fields map[string]any
 	return h.do(req{method: "POST", path: "/v1/jury-sessions/" + session + "/decisions", bearer: bearer, body: body})
 }
 
-// closeSession closes a session with every member of the full jury signing on its
-// day at 17:00 UTC.
+// closeSession closes a session with every member it seats signing on day at 17:00
+// UTC.
 func closeSession(h *harness, bearer, session, day string) response {
+	js := expect(h.t, h.do(req{method: "GET", path: "/v1/jury-sessions/" + session, bearer: h.as("admin")}), http.StatusOK)
 	var sigs []map[string]any
-	for _, m := range h.jury() {
+	for _, m := range js["member_ids"].([]any) {
 		sigs = append(sigs, map[string]any{"member_id": m, "signed_at": day + "T17:00:00Z"})
 	}
 	return h.do(req{method: "POST", path: "/v1/jury-sessions/" + session + "/close", bearer: bearer, body: map[string]any{"signatures": sigs}})

@@ -27,7 +27,11 @@ var seats = map[certification.JuryRole]string{
 // depend on the server's time zone.
 func date(t time.Time) string {
 	t = t.UTC()
-	return fmt.Sprintf("%d %s %d", t.Day(), months[t.Month()-1], t.Year())
+	day := fmt.Sprint(t.Day())
+	if t.Day() == 1 {
+		day = "1er" // the first of a month is written as an ordinal in French
+	}
+	return fmt.Sprintf("%s %s %d", day, months[t.Month()-1], t.Year())
 }
 
 // dateTime writes an instant in UTC and says so, so that every reader reads the

@@ -164,17 +164,17 @@ func TestMinutes(t *testing.T) {
 	got := text(t, render(t, func() ([]byte, error) { return pdf.Minutes(m) }))
 	assertContains(t, got,
 		"Procès-verbal de délibération du jury", "RNCP26206 — Community manager", "Certificateur : AP Formation",
-		"Date de la session : 1 octobre 2019",
+		"Date de la session : 1er octobre 2019",
 		"Lieu : Centre d'examen Saint-Cyprien, 12 allée de l'Œuvre, Bâtiment B, 31300 Toulouse",
 		"Membres du jury présents", "Élodie Lefèvre-Øster — Directeur pédagogique — AP Formation",
 		"Jean-François Œuvre — Professionnel — Agence Ça Bouge", "Zoë Müller", "Ηλίας Παπαδόπουλος", "Анна Иванова",
 		"Camille Durand, née Martin", "Noé Lefèbvre", "Anaïs Œuvre-Dupré",
 		"Certification délivrée", "Validation partielle", "Refus",
-		"E4 — Épreuve de synthèse", "acquise le 1 octobre 2019, valable jusqu'au 1 octobre 2024",
+		"E4 — Épreuve de synthèse", "acquise le 1er octobre 2019, valable jusqu'au 1er octobre 2024",
 		"E1 — Projet de communication et de notoriété d'un site web", "acquise définitivement le 12 juin 2018",
 		"Aucune composante acquise.", "Motif : Aucune composante n'atteint la note de passage.",
 		"Rectification de la décision dec-3", "Signatures",
-		"Анна Иванова — signé le 1 octobre 2019 à 16:54 (UTC)", "Clos le 1 octobre 2019 à 17:05 (UTC)",
+		"Анна Иванова — signé le 1er octobre 2019 à 16:54 (UTC)", "Clos le 1er octobre 2019 à 17:05 (UTC)",
 		"page 1/")
 }
 
@@ -191,7 +191,7 @@ func TestMinutesBreakPages(t *testing.T) {
 	if n < 2 {
 		t.Fatalf("40 decisions fit on %d page", n)
 	}
-	assertContains(t, text(t, doc), "40. Candidate n° 40 Ørsted-Lefèvre", "Clos le 1 octobre 2019", fmt.Sprintf("page %d/%d", n, n))
+	assertContains(t, text(t, doc), "40. Candidate n° 40 Ørsted-Lefèvre", "Clos le 1er octobre 2019", fmt.Sprintf("page %d/%d", n, n))
 	assertInsidePages(t, doc)
 }
 
@@ -225,7 +225,7 @@ func TestCertificate(t *testing.T) {
 	c := certificate(certification.KindCertificate)
 	got := text(t, render(t, func() ([]byte, error) { return pdf.Certificate(c, community(), verifyURL) }))
 	assertContains(t, got, "Certificat", "AP Formation certifie que", "Camille Durand, née Martin",
-		"a obtenu le 1 octobre 2019", "Community manager", "RNCP26206",
+		"a obtenu le 1er octobre 2019", "Community manager", "RNCP26206",
 		"niveau 6 (cadre européen)", "niveau II (nomenclature de 1969)",
 		"Numéro : RNCP26206-2019-0042", "Vérification : "+verifyURL)
 	if strings.Contains(got, "RÉVOQUÉ") || strings.Contains(got, "Attestation") {
@@ -239,7 +239,7 @@ func TestAttestation(t *testing.T) {
 	assertContains(t, got, "Attestation de validation partielle", "AP Formation atteste que", "Noé Lefèbvre",
 		"Community manager", "niveau 6 (cadre européen)", "Composantes acquises",
 		"E1 — Projet de communication et de notoriété d'un site web", "acquise définitivement le 12 juin 2018",
-		"E2 — Cas pratique autour d'une mission de communication", "acquise le 1 octobre 2019, valable jusqu'au 1 octobre 2024",
+		"E2 — Cas pratique autour d'une mission de communication", "acquise le 1er octobre 2019, valable jusqu'au 1er octobre 2024",
 		"Numéro : RNCP26206-2019-0042", "Vérification : "+verifyURL)
 }
 
