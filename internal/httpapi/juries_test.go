@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/certification"
 )
 
 // sit schedules a sitting of a component (not E4) at the certification site and
@@ -202,6 +203,373 @@ func TestJuryPathEndToEnd(t *testing.T) {
 		}
 		if got := fmt.Sprint(actions); got != "[jury_session:plan decision:decide certificate:issue jury_session:close certificate:revoke]" {
 			t.Fatalf("audit: %s", got)
+		}
+	})
+}
+
+// ruleCheck is one request expected to break one rule at one field.
+type ruleCheck struct {
+	name string
+	res  response
+	want string // "RULE /field" as violations() writes it
+}
+
+func checkRules(t *testing.T, cases []ruleCheck) {
+	t.Helper()
+	for _, c := range cases {
+		p := expect(t, c.res, http.StatusUnprocessableEntity)
+		if got := fmt.Sprint(violations(t, p)); got != "["+c.want+"]" || str(p, "code") != "rule_violation" {
+			t.Errorf("%s: %s %s, want [%s]", c.name, str(p, "code"), got, c.want)
+		}
+	}
+}
+
+// Every rule the juries bring shows its 422, with its rule id and field.
+func TestJuryRules422(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		jury := h.jury()
+		plan := func(site, day string, members []string) response {
+			if members == nil {
+				members = []string{}
+			}
+			return h.do(req{method: "POST", path: "/v1/jury-sessions", bearer: admin, body: map[string]any{
+				"certification_code": "RNCP26206", "training_site_id": site, "held_on": day, "member_ids": members}})
+		}
+		seat := func(session, member string) response {
+			return h.do(req{method: "PUT", path: "/v1/jury-sessions/" + session + "/members/" + member, bearer: admin})
+		}
+		// A certification site that moved (behind the API's back) to Nouméa.
+		nc := expect(t, h.do(req{method: "POST", path: "/v1/training-sites", bearer: admin, body: with(newSite("Salle d'examen", "31000"), "roles", []string{"certification"})}), http.StatusCreated)
+		if err := h.store.DB().Exec("UPDATE training_sites SET postal_code = '98800', city = 'Nouméa' WHERE id = ?", str(nc, "id")).Error; err != nil {
+			t.Fatal(err)
+		}
+		second := h.member("Deuxième Directeur", "pedagogical_director")
+		sixth := h.member("Sixième Pro", "professional")
+
+		cand := h.candidate(nil)
+		h.sit(cand, "E1", "2019-09-02T09:00:00Z", 14)
+		h.sit(cand, "E2", "2019-09-02T11:00:00Z", 12)
+		h.sit(cand, "E3", "2019-09-02T13:00:00Z", 7)
+		s := h.session("2019-10-01")
+		h.defend(cand, s, "2019-10-01T09:00:00Z", 12, 14)
+		four := h.session("2019-10-02", jury[:4]...)
+
+		pending := h.candidate(map[string]any{"first_name": "Vae", "route": "vae", "training_site_id": nil})
+		vaeOld := h.candidate(map[string]any{"first_name": "Ancienne", "route": "vae", "training_site_id": nil, "enrolled_on": "2016-05-02"})
+
+		checkRules(t, []ruleCheck{
+			{"SITE-CERTIFICATION: a session at a preparation site", plan(siteMontpellier, "2019-10-01", nil), "SITE-CERTIFICATION /training_site_id"},
+			{"TERRITORY: a session in New Caledonia", plan(str(nc, "id"), "2019-10-01", nil), "TERRITORY /training_site_id"},
+			{"JURY-COMPOSITION: two pedagogical directors", plan(sitePierreBayle, "2019-10-01", append([]string{second}, jury[:2]...)), "JURY-COMPOSITION /member_ids"},
+			{"JURY-COMPOSITION: a sixth member", seat(s, sixth), "JURY-COMPOSITION"},
+			{"JURY-COMPOSITION: four members cannot deliberate", decide(h, admin, four, cand, nil), "JURY-COMPOSITION"},
+			{"DEFENCE-SLOT: E4 without a session", schedule(h, admin, cand, "E4", sitePierreBayle, "2019-10-01T10:00:00Z"), "DEFENCE-SLOT /jury_session_id"},
+			{"DEFENCE-SLOT: E1 in a jury session", h.do(req{method: "POST", path: "/v1/evaluations", bearer: admin, body: map[string]any{
+				"candidate_id": h.candidate(map[string]any{"first_name": "Autre"}), "component": "E1", "jury_session_id": s, "scheduled_at": "2019-10-01T10:00:00Z"}}), "DEFENCE-SLOT /jury_session_id"},
+			{"DEFENCE-SLOT: overlapping another defence of the session", defence(h, admin, h.candidate(map[string]any{"first_name": "Chevauche"}), s, "2019-10-01T09:30:00Z"), "DEFENCE-SLOT /scheduled_at"},
+			{"DEFENCE-SLOT: not on the session's day", defence(h, admin, h.candidate(map[string]any{"first_name": "Lendemain"}), s, "2019-10-02T09:00:00Z"), "DEFENCE-SLOT /scheduled_at"},
+			{"VAE-ADMISSIBILITY: a pending VAE application is not booked", defence(h, admin, pending, s, "2019-10-01T14:00:00Z"), "VAE-ADMISSIBILITY /candidate_id"},
+			{"VAE-ADMISSIBILITY: nor decided upon", decide(h, admin, s, pending, nil), "VAE-ADMISSIBILITY /candidate_id"},
+			{"VAE-EXPERIENCE: a year is needed in 2019", h.do(req{method: "POST", path: "/v1/candidates/" + pending + "/vae-admissibility", bearer: admin,
+				headers: map[string]string{"If-Match": `"1"`}, body: map[string]any{"decision": "admissible", "decided_on": "2019-07-01", "experience_months": 6}}), "VAE-EXPERIENCE /experience_months"},
+			{"VAE-EXPERIENCE: three years were needed in 2016", h.do(req{method: "POST", path: "/v1/candidates/" + vaeOld + "/vae-admissibility", bearer: admin,
+				headers: map[string]string{"If-Match": `"1"`}, body: map[string]any{"decision": "admissible", "decided_on": "2016-07-01", "experience_months": 24}}), "VAE-EXPERIENCE /experience_months"},
+			{"AWARD: E3 is failed", decide(h, admin, s, cand, map[string]any{"outcome": "award"}), "AWARD /outcome"},
+			{"AWARD: a failed component is not validated", decide(h, admin, s, cand, map[string]any{"validated_components": []string{"E3"}}), "AWARD /validated_components/0"},
+			{"MINUTES: a decision gives its reason", decide(h, admin, s, cand, map[string]any{"reason": "   "}), "MINUTES /reason"},
+		})
+		// E4 overlapping another sitting of the candidate.
+		busy := h.candidate(map[string]any{"first_name": "Occupée"})
+		expect(t, schedule(h, admin, busy, "E2", sitePierreBayle, "2019-10-01T10:10:00Z"), http.StatusCreated)
+		checkRules(t, []ruleCheck{{"DEFENCE-SLOT: the candidate sits E2 meanwhile", defence(h, admin, busy, s, "2019-10-01T10:00:00Z"), "DEFENCE-SLOT /scheduled_at"}})
+
+		// JURY-INDEPENDENCE: a member linked to the candidate, or to their site.
+		linked := h.candidate(map[string]any{"first_name": "Liée"})
+		h.sit(linked, "E1", "2019-09-02T09:00:00Z", 14)
+		trainer := h.member("Formatrice", "professional", certification.MemberLink{Kind: certification.LinkTrainer, CandidateID: linked})
+		siteLink := h.member("Employeur du site", "professional", certification.MemberLink{Kind: certification.LinkEmployer, TrainingSiteID: siteMontpellier})
+		for name, m := range map[string]string{"a link to the candidate": trainer, "a link to their training site": siteLink} {
+			js := h.session("2019-10-03", append(append([]string{}, jury[:4]...), m)...)
+			checkRules(t, []ruleCheck{{"JURY-INDEPENDENCE: " + name, decide(h, admin, js, linked, nil), "JURY-INDEPENDENCE /candidate_id"}})
+			sheet := items(expect(t, h.do(req{method: "GET", path: "/v1/jury-sessions/" + js + "/candidates", bearer: admin}), http.StatusOK))
+			if len(sheet) != 0 {
+				t.Errorf("a session that heard no defence of theirs lists %v", sheet)
+			}
+		}
+
+		// MINUTES at the close: every member signs, once, on or after the day.
+		expect(t, decide(h, admin, s, cand, nil), http.StatusCreated)
+		sigs := func(members []string, at string) []map[string]any {
+			var out []map[string]any
+			for _, m := range members {
+				out = append(out, map[string]any{"member_id": m, "signed_at": at})
+			}
+			return out
+		}
+		closeWith := func(signatures []map[string]any) response {
+			return h.do(req{method: "POST", path: "/v1/jury-sessions/" + s + "/close", bearer: admin, body: map[string]any{"signatures": signatures}})
+		}
+		missing := expect(t, closeWith(sigs(jury[:4], "2019-10-01T17:00:00Z")), http.StatusUnprocessableEntity)
+		if fmt.Sprint(violations(t, missing)) != "[MINUTES /signatures]" || !strings.Contains(fmt.Sprint(missing["violations"]), "Zoé Pro") {
+			t.Errorf("a member did not sign: %v", missing)
+		}
+		checkRules(t, []ruleCheck{
+			{"MINUTES: a stranger signs", closeWith(append(sigs(jury, "2019-10-01T17:00:00Z"), sigs([]string{sixth}, "2019-10-01T17:00:00Z")...)), "MINUTES /signatures/5/member_id"},
+			{"MINUTES: signed before the session", closeWith(append(sigs(jury[:1], "2019-09-30T17:00:00Z"), sigs(jury[1:], "2019-10-01T17:00:00Z")...)), "MINUTES /signatures/0/signed_at"},
+			{"MINUTES: a member signs twice", closeWith(append(sigs(jury, "2019-10-01T17:00:00Z"), sigs(jury[:1], "2019-10-01T17:00:00Z")...)), "MINUTES /signatures/5/member_id"},
+		})
+		if js := expect(t, h.do(req{method: "GET", path: "/v1/jury-sessions/" + s, bearer: admin}), http.StatusOK); str(js, "status") != "deliberating" {
+			t.Fatalf("refused closes changed the session: %v", js)
+		}
+	})
+}
+
+// renew records a registration period that covers 2020-2030, so that juries may
+// award in those years.
+func (h *harness) renew() {
+	h.t.Helper()
+	expect(h.t, h.do(req{method: "POST", path: "/v1/certifications/RNCP26206/registration-periods", bearer: h.as(auth.RoleAdmin),
+		body: map[string]any{"legal_act": "Arrêté de renouvellement", "effective_from": "2020-01-05", "effective_until": "2030-12-31"}}), http.StatusCreated)
+}
+
+func componentsOf(d map[string]any) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, c := range d["validated_components"].([]any) {
+		m := c.(map[string]any)
+		out[str(m, "component")] = m
+	}
+	return out
+}
+
+// VALIDITY and AWARD across sessions: a partial validation; a later session within
+// five years awards with it; on its fifth anniversary it still counts; the day
+// after it does not, and the award is refused.
+func TestValidityAcrossSessions(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		h.renew()
+		first := h.session("2019-10-01")
+		var cands []string
+		for _, name := range []string{"Later", "Anniversary", "DayAfter"} {
+			c := h.candidate(map[string]any{"first_name": name})
+			for i, comp := range []string{"E1", "E2", "E3"} {
+				h.sit(c, comp, fmt.Sprintf("2019-09-0%dT09:00:00Z", i+2), 12)
+			}
+			d := expect(t, decide(h, admin, first, c, nil), http.StatusCreated)
+			if str(d, "outcome") != "partial" || len(componentsOf(d)) != 3 {
+				t.Fatalf("partial validation: %v", d)
+			}
+			cands = append(cands, c)
+		}
+		expect(t, closeSession(h, admin, first, "2019-10-01"), http.StatusOK)
+		att := items(expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cands[0] + "/certificates", bearer: admin}), http.StatusOK))
+		if len(att) != 1 || str(att[0], "kind") != "attestation" || len(att[0]["components"].([]any)) != 3 {
+			t.Fatalf("attestation: %v", att)
+		}
+		if v := expect(t, h.do(req{method: "GET", path: "/v1/certificates/" + str(att[0], "number")}), http.StatusOK); len(v["components"].([]any)) != 3 ||
+			str(v["components"].([]any)[0].(map[string]any), "valid_until") != "2024-10-01" {
+			t.Fatalf("attestation verified: %v", v)
+		}
+
+		for i, c := range []struct {
+			day, outcome string
+			carried      int
+		}{{"2021-03-01", "award", 3}, {"2024-10-01", "award", 3}, {"2024-10-02", "partial", 0}} {
+			s := h.session(c.day)
+			h.defend(cands[i], s, c.day+"T09:00:00Z", 12, 12)
+			if c.outcome == "partial" {
+				p := expect(t, decide(h, admin, s, cands[i], map[string]any{"outcome": "award"}), http.StatusUnprocessableEntity)
+				if fmt.Sprint(violations(t, p)) != "[AWARD /outcome]" {
+					t.Fatalf("an award with expired components: %v", p)
+				}
+			}
+			d := expect(t, decide(h, admin, s, cands[i], nil), http.StatusCreated)
+			carried := 0
+			for _, comp := range componentsOf(d) {
+				if comp["validated_now"] == false {
+					carried++
+					if str(comp, "acquired_on") != "2019-10-01" || str(comp, "valid_until") != "2024-10-01" {
+						t.Errorf("%s: an earlier acquisition keeps its dates: %v", c.day, comp)
+					}
+				}
+			}
+			if str(d, "outcome") != c.outcome || carried != c.carried {
+				t.Errorf("session of %s: %s with %d earlier acquisitions, want %s with %d", c.day, str(d, "outcome"), carried, c.outcome, c.carried)
+			}
+		}
+	})
+}
+
+// A component validated through VAE never expires; the certification's five years
+// do not apply to it.
+func TestVAEPartialValidationNeverExpires(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		vae := h.candidate(map[string]any{"first_name": "Validée", "route": "vae", "training_site_id": nil})
+		expect(t, h.do(req{method: "POST", path: "/v1/candidates/" + vae + "/vae-admissibility", bearer: admin, headers: map[string]string{"If-Match": `"1"`},
+			body: map[string]any{"decision": "admissible", "decided_on": "2019-07-01", "experience_months": 40}}), http.StatusOK)
+		h.sit(vae, "E1", "2019-09-02T09:00:00Z", 15)
+		d := h.deliberate(vae, "2019-10-01")
+		if e1 := componentsOf(d)["E1"]; str(d, "outcome") != "partial" || e1 == nil || e1["valid_until"] != nil {
+			t.Fatalf("VAE partial validation: %v", d)
+		}
+		tr := transcript(t, h, admin, vae, "2045-01-01")
+		if e1 := standing(tr, "E1"); str(e1, "status") != "acquired" || e1["valid_until"] != nil {
+			t.Fatalf("E1 acquired by VAE, 25 years later: %v", e1)
+		}
+	})
+}
+
+// WITHDRAWAL: from the day a candidate withdrew nothing is scheduled, graded,
+// moved, booked or decided for them, and their transcript is never awardable.
+func TestWithdrawnCandidateIsRefusedEverywhere(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		w := h.candidate(map[string]any{"first_name": "Partie"})
+		held := str(expect(t, schedule(h, admin, w, "E1", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		h.sit(w, "E2", "2019-09-03T09:00:00Z", 13)
+		s := h.session("2019-10-01")
+		c := expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + w, bearer: admin}), http.StatusOK)
+		expect(t, h.do(req{method: "POST", path: "/v1/candidates/" + w + "/withdrawal", bearer: admin,
+			headers: map[string]string{"If-Match": fmt.Sprintf(`"%v"`, c["version"])}, body: map[string]any{"reason": "Déménagement", "withdrawn_on": "2019-09-20"}}), http.StatusOK)
+		checkRules(t, []ruleCheck{
+			{"scheduled", schedule(h, admin, w, "E3", sitePierreBayle, "2019-09-25T09:00:00Z"), "WITHDRAWAL /candidate_id"},
+			{"scheduled before the withdrawal day, but on or after it", schedule(h, admin, w, "E3", sitePierreBayle, "2019-09-10T09:00:00Z"), "WITHDRAWAL /candidate_id"},
+			{"graded", recordResult(h, admin, held, map[string]any{"grade": 12}), "WITHDRAWAL"},
+			{"moved", h.do(req{method: "PATCH", path: "/v1/evaluations/" + held, bearer: admin, contentType: "application/merge-patch+json",
+				headers: map[string]string{"If-Match": `"1"`}, body: `{"scheduled_at":"2019-09-05T09:00:00Z"}`}), "WITHDRAWAL /candidate_id"},
+			{"booked for a defence", defence(h, admin, w, s, "2019-10-01T09:00:00Z"), "WITHDRAWAL /candidate_id"},
+			{"decided upon", decide(h, admin, s, w, nil), "WITHDRAWAL /candidate_id"},
+		})
+		tr := transcript(t, h, admin, w, "2019-10-01")
+		if tr["awardable"] != false || !strings.Contains(fmt.Sprint(violations(t, map[string]any{"violations": tr["reasons"]})), "WITHDRAWAL /withdrawn_on") {
+			t.Fatalf("transcript after the withdrawal: %v", tr)
+		}
+		// A sitting is still cancelled: nothing is decided by it.
+		expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + held + "/cancellation", bearer: admin,
+			headers: map[string]string{"If-Match": `"1"`}, body: map[string]any{"reason": "withdrawn"}}), http.StatusOK)
+	})
+}
+
+// CARRY-OVER: the same person registering again keeps every component still valid,
+// with its original date, and the replaced registration takes no further act.
+func TestReRegistrationCarriesAcquisitionsOver(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		person := map[string]any{"first_name": "Reprise", "birth_name": "Dupont"}
+		old := h.candidate(person)
+		h.sit(old, "E1", "2019-09-02T09:00:00Z", 14)
+		h.sit(old, "E2", "2019-09-03T09:00:00Z", 11)
+		h.sit(old, "E3", "2019-09-04T09:00:00Z", 6)
+		if d := h.deliberate(old, "2019-10-01"); str(d, "outcome") != "partial" {
+			t.Fatalf("first registration: %v", d)
+		}
+		again := expect(t, register(h, admin, with(person, "enrolled_on", "2019-10-15")), http.StatusCreated)
+		id := str(again, "id")
+		if o := expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + old, bearer: admin}), http.StatusOK); str(o, "superseded_by") != id || str(o, "status") != "partially_validated" {
+			t.Fatalf("the replaced registration: %v", o)
+		}
+		if p := expect(t, register(h, admin, person), http.StatusConflict); str(p, "existing_id") != id {
+			t.Fatalf("a third registration while the second is current: %v", p)
+		}
+		tr := transcript(t, h, admin, id, "2019-10-20")
+		for comp, status := range map[string]string{"E1": "acquired", "E2": "acquired", "E3": "not_taken", "E4": "not_taken"} {
+			s := standing(tr, comp)
+			if str(s, "status") != status || (status == "acquired" && (s["carried_over"] != true || str(s, "acquired_on") != "2019-10-01")) {
+				t.Errorf("%s on the new registration: %v", comp, s)
+			}
+		}
+		if p := expect(t, schedule(h, admin, id, "E1", sitePierreBayle, "2019-10-21T09:00:00Z"), http.StatusConflict); str(p, "code") != "component_acquired" {
+			t.Fatalf("retaking a carried acquisition: %v", p)
+		}
+		if p := expect(t, schedule(h, admin, old, "E3", sitePierreBayle, "2019-10-21T09:00:00Z"), http.StatusConflict); str(p, "code") != "registration_superseded" {
+			t.Fatalf("an act on the replaced registration: %v", p)
+		}
+		h.sit(id, "E3", "2019-10-22T09:00:00Z", 12)
+		s := h.session("2019-11-04")
+		h.defend(id, s, "2019-11-04T09:00:00Z", 12, 13)
+		d := h.decideIn(s, id, "2019-11-04")
+		comps := componentsOf(d)
+		if str(d, "outcome") != "award" || comps["E1"]["validated_now"] != false || str(comps["E1"], "acquired_on") != "2019-10-01" || comps["E3"]["validated_now"] != true {
+			t.Fatalf("the award on the new registration: %v", d)
+		}
+
+		// After a withdrawal too.
+		gone := h.candidate(map[string]any{"first_name": "Retour", "birth_name": "Durand"})
+		h.sit(gone, "E2", "2019-09-02T09:00:00Z", 15)
+		h.deliberate(gone, "2019-10-01")
+		c := expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + gone, bearer: admin}), http.StatusOK)
+		expect(t, h.do(req{method: "POST", path: "/v1/candidates/" + gone + "/withdrawal", bearer: admin,
+			headers: map[string]string{"If-Match": fmt.Sprintf(`"%v"`, c["version"])}, body: map[string]any{"reason": "pause", "withdrawn_on": "2019-10-10"}}), http.StatusOK)
+		back := str(expect(t, register(h, admin, map[string]any{"first_name": "Retour", "birth_name": "Durand", "enrolled_on": "2019-12-01"}), http.StatusCreated), "id")
+		if s := standing(transcript(t, h, admin, back, "2019-12-02"), "E2"); str(s, "status") != "acquired" || s["carried_over"] != true {
+			t.Fatalf("after a withdrawal: %v", s)
+		}
+	})
+}
+
+// PUBLICATION: a closed deliberation is never edited; a correction is a new decision
+// that names the old one, published at once, with its effects.
+func TestDecisionCorrections(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		for i, comp := range []string{"E1", "E2", "E3"} {
+			h.sit(cand, comp, fmt.Sprintf("2019-09-0%dT09:00:00Z", i+2), 13)
+		}
+		s := h.session("2019-10-01")
+		draft := expect(t, decide(h, admin, s, cand, map[string]any{"validated_components": []string{"E1"}}), http.StatusCreated)
+		if p := expect(t, decide(h, admin, s, cand, nil), http.StatusConflict); str(p, "code") != "decision_exists" || str(p, "existing_id") != str(draft, "id") {
+			t.Fatalf("a second decision: %v", p)
+		}
+		if p := expect(t, decide(h, admin, s, cand, map[string]any{"corrects": str(draft, "id")}), http.StatusConflict); str(p, "code") != "session_not_closed" {
+			t.Fatalf("correcting a draft: %v", p)
+		}
+		// A draft is taken back and made again.
+		expect(t, h.do(req{method: "DELETE", path: "/v1/jury-sessions/" + s + "/decisions/" + str(draft, "id"), bearer: admin}), http.StatusNoContent)
+		first := expect(t, decide(h, admin, s, cand, nil), http.StatusCreated)
+		expect(t, closeSession(h, admin, s, "2019-10-01"), http.StatusOK)
+		path := "/v1/jury-sessions/" + s + "/decisions/" + str(first, "id")
+		if p := expect(t, h.do(req{method: "DELETE", path: path, bearer: admin}), http.StatusConflict); str(p, "code") != "decision_published" {
+			t.Fatalf("deleting a published decision: %v", p)
+		}
+		if p := expect(t, decide(h, admin, s, h.candidate(map[string]any{"first_name": "Late"}), nil), http.StatusConflict); str(p, "code") != "session_closed" {
+			t.Fatalf("a new decision in a closed session: %v", p)
+		}
+		oldNumber := str(expect(t, h.do(req{method: "GET", path: path, bearer: admin}), http.StatusOK), "certificate_number")
+
+		corr := expect(t, decide(h, admin, s, cand, map[string]any{"corrects": str(first, "id"), "validated_components": []string{"E1", "E2"},
+			"reason": "E3 : copie non conforme"}), http.StatusCreated)
+		if str(corr, "corrects") != str(first, "id") || corr["revision"] != 2.0 || str(corr, "status") != "published" || len(componentsOf(corr)) != 2 {
+			t.Fatalf("correction: %v", corr)
+		}
+		if old := expect(t, h.do(req{method: "GET", path: path, bearer: admin}), http.StatusOK); str(old, "status") != "superseded" || str(old, "superseded_by") != str(corr, "id") {
+			t.Fatalf("the corrected decision: %v", old)
+		}
+		if p := expect(t, decide(h, admin, s, cand, map[string]any{"corrects": str(first, "id")}), http.StatusConflict); str(p, "code") != "decision_superseded" {
+			t.Fatalf("correcting it twice: %v", p)
+		}
+		if v := expect(t, h.do(req{method: "GET", path: "/v1/certificates/" + oldNumber}), http.StatusOK); str(v, "status") != "revoked" {
+			t.Fatalf("the corrected decision's attestation: %v", v)
+		}
+		if v := expect(t, h.do(req{method: "GET", path: "/v1/certificates/" + str(corr, "certificate_number")}), http.StatusOK); len(v["components"].([]any)) != 2 {
+			t.Fatalf("the correction's attestation: %v", v)
+		}
+		tr := transcript(t, h, admin, cand, "2019-10-02")
+		if str(standing(tr, "E2"), "status") != "acquired" || str(standing(tr, "E3"), "status") != "graded" {
+			t.Fatalf("after the correction: %v", tr["components"])
+		}
+		m := expect(t, h.do(req{method: "GET", path: "/v1/jury-sessions/" + s + "/minutes", bearer: admin}), http.StatusOK)
+		if ds := m["decisions"].([]any); len(ds) != 2 || str(ds[1].(map[string]any), "corrects") != str(first, "id") {
+			t.Fatalf("the minutes keep both: %v", ds)
+		}
+		var actions []string
+		for _, ev := range items(expect(t, h.do(req{method: "GET", path: "/v1/audit-events?resource_type=decision", bearer: admin}), http.StatusOK)) {
+			actions = append(actions, str(ev, "action"))
+		}
+		if fmt.Sprint(actions) != "[decide delete decide decide]" {
+			t.Fatalf("audit of decisions: %v", actions)
 		}
 	})
 }
