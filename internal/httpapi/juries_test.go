@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apformation/certapi/internal/auth"
@@ -570,6 +571,236 @@ func TestDecisionCorrections(t *testing.T) {
 		}
 		if fmt.Sprint(actions) != "[decide delete decide decide]" {
 			t.Fatalf("audit of decisions: %v", actions)
+		}
+	})
+}
+
+// concurrently runs n requests at once and returns their statuses.
+func concurrently(n int, fn func(i int) response) []int {
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			codes[i] = fn(i).code
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return codes
+}
+
+func count(codes []int, status int) int {
+	n := 0
+	for _, c := range codes {
+		if c == status {
+			n++
+		}
+	}
+	return n
+}
+
+// Concurrent writers on one session: the session's row lock (MariaDB) or the one
+// writer (SQLite) make the rules hold between them. Never six members, never two
+// closes, never two decisions on one candidate.
+func TestJuryConcurrency(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		var people []string
+		for i := range 12 {
+			role := certification.Professional
+			if i < 3 {
+				role = certification.PedagogicalDirector
+			}
+			people = append(people, h.member(fmt.Sprint("Concurrent ", i), role))
+		}
+		empty := h.session("2019-10-01", []string{}...)
+		codes := concurrently(len(people), func(i int) response {
+			return h.do(req{method: "PUT", path: "/v1/jury-sessions/" + empty + "/members/" + people[i], bearer: admin})
+		})
+		js := expect(t, h.do(req{method: "GET", path: "/v1/jury-sessions/" + empty, bearer: admin}), http.StatusOK)
+		directors := 0
+		for _, id := range js["member_ids"].([]any) {
+			for i := range 3 {
+				if id == people[i] {
+					directors++
+				}
+			}
+		}
+		if count(codes, http.StatusOK) != 5 || count(codes, http.StatusUnprocessableEntity) != 7 || len(js["member_ids"].([]any)) != 5 || directors != 1 {
+			t.Fatalf("12 concurrent seats: %v, seated %v (%d directors)", codes, js["member_ids"], directors)
+		}
+
+		// Two additions to a jury of four: one takes the last seat.
+		four := h.session("2019-10-01", h.jury()[:4]...)
+		codes = concurrently(2, func(i int) response {
+			return h.do(req{method: "PUT", path: "/v1/jury-sessions/" + four + "/members/" + people[3+i], bearer: admin})
+		})
+		if count(codes, http.StatusOK) != 1 || count(codes, http.StatusUnprocessableEntity) != 1 {
+			t.Fatalf("two additions to four: %v", codes)
+		}
+
+		// Two decisions for one candidate.
+		s := h.session("2019-10-02")
+		cand := h.candidate(nil)
+		h.sit(cand, "E1", "2019-09-02T09:00:00Z", 12)
+		codes = concurrently(2, func(int) response { return decide(h, admin, s, cand, nil) })
+		if count(codes, http.StatusCreated) != 1 || count(codes, http.StatusConflict) != 1 {
+			t.Fatalf("two decisions for one candidate: %v", codes)
+		}
+		// Two closes.
+		codes = concurrently(2, func(int) response { return closeSession(h, admin, s, "2019-10-02") })
+		if count(codes, http.StatusOK) != 1 || count(codes, http.StatusConflict) != 1 {
+			t.Fatalf("two closes: %v", codes)
+		}
+		certs := items(expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cand + "/certificates", bearer: admin}), http.StatusOK))
+		if len(certs) != 1 {
+			t.Fatalf("one close issues one attestation: %v", certs)
+		}
+	})
+}
+
+// Who sees what of the juries: a jury member their sessions and those sessions'
+// candidates; a candidate and their site's staff published decisions only.
+func TestJuryVisibility(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin, jury, staff := h.as(auth.RoleAdmin), h.as(auth.RoleJuryMember), h.as(auth.RoleSiteStaff)
+		h.as(auth.RoleCandidate)
+		own := h.ownCandidate()
+		theirs := h.session("2019-10-01")
+		others := h.session("2019-10-01", append([]string{h.jury()[0]}, h.member("P1", "professional"), h.member("P2", "professional"),
+			h.member("P3", "professional"), h.member("P4", "professional"))...)
+		heard := h.candidate(map[string]any{"first_name": "Entendue"}) // Montpellier: the staff's site
+		elsewhere := h.candidate(map[string]any{"first_name": "Ailleurs"})
+		h.sit(heard, "E1", "2019-09-02T09:00:00Z", 13)
+		h.defend(heard, theirs, "2019-10-01T09:00:00Z", 12, 12)
+		h.defend(elsewhere, others, "2019-10-01T09:00:00Z", 12, 12)
+
+		list := items(expect(t, h.do(req{method: "GET", path: "/v1/jury-sessions", bearer: jury}), http.StatusOK))
+		if len(list) != 1 || str(list[0], "id") != theirs {
+			t.Fatalf("a jury member's sessions: %v", list)
+		}
+		for _, p := range []string{"", "/candidates", "/decisions", "/minutes"} {
+			expect(t, h.do(req{method: "GET", path: "/v1/jury-sessions/" + others + p, bearer: jury}), http.StatusNotFound)
+		}
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + heard, bearer: jury}), http.StatusOK)
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + heard + "/transcript", bearer: jury}), http.StatusOK)
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + elsewhere, bearer: jury}), http.StatusNotFound)
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + own, bearer: jury}), http.StatusNotFound)
+		if evs := items(expect(t, h.do(req{method: "GET", path: "/v1/evaluations", bearer: jury}), http.StatusOK)); len(evs) != 2 {
+			t.Fatalf("the sittings a jury member sees: %d, want the heard candidate's two", len(evs))
+		}
+		// Not even the director's staff see another session's decisions as a jury member.
+		expect(t, decide(h, admin, theirs, heard, nil), http.StatusCreated)
+		expect(t, decide(h, jury, theirs, heard, nil), http.StatusForbidden)
+		if n := len(items(expect(t, h.do(req{method: "GET", path: "/v1/jury-sessions/" + theirs + "/decisions", bearer: jury}), http.StatusOK))); n != 1 {
+			t.Fatalf("the jury member's session decisions: %d", n)
+		}
+		// Before the close, the staff of the candidate's site see no decision.
+		if n := len(items(expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + heard + "/decisions", bearer: staff}), http.StatusOK))); n != 0 {
+			t.Fatalf("site staff see %d draft decisions", n)
+		}
+		if n := len(items(expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + heard + "/decisions", bearer: admin}), http.StatusOK))); n != 1 {
+			t.Fatalf("the certifier sees %d draft decisions", n)
+		}
+		expect(t, closeSession(h, admin, theirs, "2019-10-01"), http.StatusOK)
+		if n := len(items(expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + heard + "/decisions", bearer: staff}), http.StatusOK))); n != 1 {
+			t.Fatalf("site staff see %d published decisions", n)
+		}
+		expect(t, h.do(req{method: "GET", path: "/v1/jury-sessions/" + theirs + "/minutes", bearer: jury}), http.StatusOK)
+		cand := h.as(auth.RoleCandidate)
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + heard + "/decisions", bearer: cand}), http.StatusNotFound)
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + heard + "/certificates", bearer: cand}), http.StatusNotFound)
+		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + own + "/certificates", bearer: cand}), http.StatusOK)
+	})
+}
+
+// Jury members: their record, their declared links, their seat, and the one account
+// bound to each.
+func TestJuryMembers(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin, director := h.as(auth.RoleAdmin), h.as(auth.RoleDirector)
+		create := func(body map[string]any) response {
+			return h.do(req{method: "POST", path: "/v1/jury-members", bearer: director, body: body})
+		}
+		base := map[string]any{"full_name": "Claire Dubois", "role": "professional", "organisation": "Agence Pixel", "email": "Claire@Pixel.example"}
+		const nobody = "01900000-0000-7000-8000-000000000000"
+		for _, c := range []struct {
+			links []any
+			want  string
+		}{
+			{[]any{map[string]any{"kind": "trainer", "candidate_id": nobody}}, "[/links/0/candidate_id]"},
+			{[]any{map[string]any{"kind": "other", "training_site_id": nobody}}, "[/links/0/training_site_id]"},
+			{[]any{map[string]any{"kind": "employer", "candidate_id": h.candidate(nil), "training_site_id": siteMontpellier}}, "[/links/0]"},
+			{[]any{map[string]any{"kind": "employer"}}, "[/links/0]"},
+		} {
+			p := expect(t, create(with(base, "links", c.links)), http.StatusUnprocessableEntity)
+			if got := fmt.Sprint(violations(t, p)); got != c.want || str(p, "code") != "invalid_value" {
+				t.Errorf("links %v: %s %s, want %s", c.links, str(p, "code"), got, c.want)
+			}
+		}
+		expect(t, create(with(base, "full_name", "  ")), http.StatusUnprocessableEntity)
+		m := expect(t, create(with(base, "links", []any{map[string]any{"kind": "trainer", "training_site_id": siteMontpellier}})), http.StatusCreated)
+		id := str(m, "id")
+		if str(m, "email") != "claire@pixel.example" || len(m["links"].([]any)) != 1 {
+			t.Fatalf("created: %v", m)
+		}
+		patch := func(etag, body string) response {
+			return h.do(req{method: "PATCH", path: "/v1/jury-members/" + id, bearer: director, contentType: "application/merge-patch+json",
+				headers: map[string]string{"If-Match": etag}, body: body})
+		}
+		m = expect(t, patch(`"1"`, `{"organisation":"Pixel & Co","links":[]}`), http.StatusOK)
+		if str(m, "organisation") != "Pixel & Co" || len(m["links"].([]any)) != 0 || m["version"] != 2.0 {
+			t.Fatalf("patched: %v", m)
+		}
+		expect(t, patch(`"1"`, `{"organisation":"x"}`), http.StatusPreconditionFailed)
+
+		// Seated in a session not yet closed, the member keeps their seat and stays.
+		s := h.session("2019-10-01", id)
+		if p := expect(t, patch(`"2"`, `{"role":"pedagogical_director"}`), http.StatusConflict); str(p, "code") != "member_in_session" {
+			t.Fatalf("a change of seat: %v", p)
+		}
+		del := func(etag string) response {
+			return h.do(req{method: "DELETE", path: "/v1/jury-members/" + id, bearer: director, headers: map[string]string{"If-Match": etag}})
+		}
+		expect(t, del(`"2"`), http.StatusConflict)
+		expect(t, h.do(req{method: "DELETE", path: "/v1/jury-sessions/" + s + "/members/" + id, bearer: director}), http.StatusOK)
+		if m = expect(t, del(`"2"`), http.StatusOK); m["active"] != false {
+			t.Fatalf("deactivated: %v", m)
+		}
+		p := expect(t, h.do(req{method: "PUT", path: "/v1/jury-sessions/" + s + "/members/" + id, bearer: director}), http.StatusUnprocessableEntity)
+		if !strings.Contains(fmt.Sprint(p["violations"]), "no longer sits") {
+			t.Fatalf("seating an inactive member: %v", p)
+		}
+		if n := len(items(expect(t, h.do(req{method: "GET", path: "/v1/jury-members", bearer: admin}), http.StatusOK))); n != 0 {
+			t.Fatalf("the default list shows %d inactive members", n)
+		}
+		if n := len(items(expect(t, h.do(req{method: "GET", path: "/v1/jury-members?include_inactive=true", bearer: admin}), http.StatusOK))); n != 1 {
+			t.Fatalf("include_inactive: %d", n)
+		}
+
+		// One account per member, and only for a member who exists.
+		account := func(email, member string) response {
+			return h.do(req{method: "POST", path: "/v1/users", bearer: admin, body: map[string]any{"email": email, "role": "jury_member",
+				"password": "a-long-enough-password", "jury_member_id": member}})
+		}
+		if p := expect(t, account("ghost@jury.example", nobody), http.StatusUnprocessableEntity); fmt.Sprint(violations(t, p)) != "[/jury_member_id]" {
+			t.Fatalf("an account for no member: %v", p)
+		}
+		first := expect(t, account("claire@jury.example", id), http.StatusCreated)
+		if p := expect(t, account("claire2@jury.example", id), http.StatusConflict); str(p, "code") != "jury_member_bound" || str(p, "existing_id") != str(first, "id") {
+			t.Fatalf("a second account for the member: %v", p)
+		}
+
+		// A jury member reads their own record only.
+		jury := h.as(auth.RoleJuryMember)
+		expect(t, h.do(req{method: "GET", path: "/v1/jury-members/" + h.jury()[1], bearer: jury}), http.StatusOK)
+		expect(t, h.do(req{method: "GET", path: "/v1/jury-members/" + h.jury()[2], bearer: jury}), http.StatusNotFound)
+		if l := items(expect(t, h.do(req{method: "GET", path: "/v1/jury-members", bearer: jury}), http.StatusOK)); len(l) != 1 || str(l[0], "id") != h.jury()[1] {
+			t.Fatalf("a jury member's list: %v", l)
 		}
 	})
 }
