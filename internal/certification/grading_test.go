@@ -12,9 +12,10 @@ import (
 func f(v float64) *float64 { return &v }
 
 var (
-	grading = certification.Grading{ScaleMin: 0, ScaleMax: 20, PassMark: 10, Combination: "mean"}
-	e1      = certification.Component{ID: "E1", Grading: grading}
-	e4      = certification.Component{ID: "E4", Grading: grading, Parts: []certification.ComponentPart{{ID: "dossier"}, {ID: "defence"}}}
+	grading   = certification.Grading{ScaleMin: 0, ScaleMax: 20, PassMark: 10, Combination: "mean"}
+	e1        = certification.Component{ID: "E1", Grading: grading}
+	e4        = certification.Component{ID: "E4", Grading: grading, Parts: []certification.ComponentPart{{ID: "dossier"}, {ID: "defence", BeforeJury: true, DurationMinutes: &fortyFive}}}
+	fortyFive = 45
 )
 
 func TestGradeResult(t *testing.T) {
