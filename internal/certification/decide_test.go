@@ -75,7 +75,7 @@ func TestScheduleSitting(t *testing.T) {
 		{"a withdrawn candidate", func(f *certification.SittingFacts) { f.Candidate = withdrawn },
 			certification.SittingRequest{Component: "E1", TrainingSiteID: "bayle", ScheduledAt: at("2019-08-02T09:00:00Z")}, "[WITHDRAWAL /candidate_id]"},
 		{"a superseded registration", func(f *certification.SittingFacts) { f.Candidate = superseded },
-			certification.SittingRequest{Component: "E1", TrainingSiteID: "bayle", ScheduledAt: at("2019-09-02T09:00:00Z")}, "registration_superseded"},
+			certification.SittingRequest{Component: "E1", TrainingSiteID: "bayle", ScheduledAt: at("2019-09-02T09:00:00Z")}, "[CARRY-OVER /candidate_id]"},
 		{"E1 already acquired", func(f *certification.SittingFacts) {
 			f.Sittings = []certification.PersonSitting{graded("x", "E1", "2019-06-10", 12, "2019-07-01")}
 		}, certification.SittingRequest{Component: "E1", TrainingSiteID: "bayle", ScheduledAt: at("2019-09-02T09:00:00Z")}, "component_acquired"},
@@ -375,6 +375,10 @@ func TestProposeAndDecide(t *testing.T) {
 		{"the jury validates none", deliberation(all...), certification.DecisionRequest{ValidatedComponents: []string{}, Reason: "ok"}, "", "refusal", ""},
 		{"a failed component validated", deliberation(e3failed...), certification.DecisionRequest{ValidatedComponents: []string{"E3"}, Reason: "ok"}, "[AWARD /validated_components/0]", "", ""},
 		{"nothing passed: a refusal", deliberation(), certification.DecisionRequest{Reason: "ok"}, "", "refusal", ""},
+		{"an expired acquisition validated", func() certification.DecisionFacts {
+			f := deliberation(graded("e1", "E1", "2013-09-02", 12, "2013-10-01"))
+			return f
+		}(), certification.DecisionRequest{ValidatedComponents: []string{"E1"}, Reason: "ok"}, "[VALIDITY /validated_components/0]", "", ""},
 		{"a refusal asked for all four", deliberation(all...), certification.DecisionRequest{Outcome: "refusal", Reason: "ok"}, "[AWARD /outcome]", "", ""},
 		{"no reason", deliberation(all...), certification.DecisionRequest{Reason: " "}, "[MINUTES /reason]", "", ""},
 		{"after the grace period: all held, no award", late, certification.DecisionRequest{Reason: "ok"}, "", "partial", "E1 E2 E3 E4"},
@@ -401,7 +405,7 @@ func TestProposeAndDecide(t *testing.T) {
 			f.Session.Status = certification.SessionClosed
 			return f
 		}(),
-			certification.DecisionRequest{Reason: "ok"}, "session_closed", "", ""},
+			certification.DecisionRequest{Reason: "ok"}, "[PUBLICATION /corrects]", "", ""},
 		{"a correction of an open session", func() certification.DecisionFacts {
 			f := deliberation(all...)
 			f.Current = &certification.Decision{ID: "d0"}

@@ -205,8 +205,8 @@ func checkDecisionState(f DecisionFacts, req DecisionRequest, d *Decision) error
 	if req.CorrectsID == "" {
 		switch {
 		case f.Session.Status == SessionClosed:
-			return &ConflictError{Code: "session_closed",
-				Message: "the deliberation is closed: its decisions are corrected by a new decision that names the one it corrects (corrects)"}
+			return Check([]Violation{{Rule: RulePublication, Field: "/corrects",
+				Message: "the deliberation is closed and never edited: a decision of it is corrected by a new one that names it (corrects)"}})
 		case f.Current != nil:
 			return &ConflictError{Code: "decision_exists", ExistingID: f.Current.ID,
 				Message: "the session has decided on this candidate; delete that draft decision first, or correct it once the session is closed"}
@@ -236,13 +236,15 @@ func chooseValidated(f DecisionFacts, p Proposal, chosen []string) ([]DecidedCom
 	var vs []Violation
 	for i, c := range chosen {
 		if !slices.ContainsFunc(p.Components, func(d DecidedComponent) bool { return d.Component == c }) {
-			reason := c + " has no passing result awaiting the jury, nor a valid acquisition, on " + f.Session.HeldOn.Format(time.DateOnly)
+			// The transcript's reason says why: expired (VALIDITY), failed or not taken (AWARD).
+			v := Violation{Rule: RuleAward, Message: c + " has no passing result awaiting the jury, nor a valid acquisition, on " + f.Session.HeldOn.Format(time.DateOnly)}
 			for _, r := range p.Reasons {
 				if r.Field == "/components/"+c {
-					reason = r.Message
+					v = r
 				}
 			}
-			vs = append(vs, Violation{Rule: RuleAward, Field: "/validated_components/" + strconv.Itoa(i), Message: reason})
+			v.Field = "/validated_components/" + strconv.Itoa(i)
+			vs = append(vs, v)
 		}
 	}
 	var out []DecidedComponent

@@ -226,8 +226,8 @@ func checkSittingSite(field string, c Certification, site *TrainingSite) []Viola
 // has replaced (CARRY-OVER: the new one carries the acquisitions over).
 func checkRegistrationOpen(c Candidate) error {
 	if c.SupersededBy != "" {
-		return &ConflictError{Code: "registration_superseded",
-			Message: "the person registered again (" + c.SupersededBy + "): their path continues on that registration"}
+		return Check([]Violation{{Rule: RuleCarryOver, Field: "/candidate_id",
+			Message: "the person registered again (" + c.SupersededBy + "): their acquisitions and their path continue on that registration"}})
 	}
 	return nil
 }
