@@ -90,8 +90,8 @@ func (s *server) UpdateCandidate(ctx context.Context, req api.UpdateCandidateReq
 	if err != nil {
 		return nil, err
 	}
-	if current.Version != expected {
-		return nil, certification.ErrStale
+	if expected, err = basedOn(current.Version, expected); err != nil {
+		return nil, err
 	}
 	var merged api.CandidateCreate
 	if err := mergePatch(candidateCreateOf(toAPICandidate(current)), *req.Body, &merged); err != nil {

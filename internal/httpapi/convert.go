@@ -19,14 +19,32 @@ func newRequestID() string { return uuid.Must(uuid.NewV7()).String() }
 // etag is the entity tag of a resource at a version.
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
-// versionFromIfMatch reads the version an If-Match names; a malformed one can never
-// match and is reported as stale.
+// versionFromIfMatch reads the version an If-Match names: "*" matches whatever the
+// current version is; any other value that is not the ETag of a version (versions
+// start at 1) can never match and is reported as stale.
 func versionFromIfMatch(h string) (int, error) {
-	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(strings.TrimSpace(h), "W/"), `"`))
-	if err != nil {
+	h = strings.TrimSpace(h)
+	if h == "*" {
+		return service.NoPrecondition, nil
+	}
+	v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
+	if err != nil || v < 1 {
 		return 0, certification.ErrStale
 	}
 	return v, nil
+}
+
+// basedOn is the version a read-modify-write (a merge patch) is based on: the one the
+// If-Match names, which must be the current one, or with If-Match: * the current one
+// as read, so that a change between the read and the write is still caught.
+func basedOn(current, expected int) (int, error) {
+	if expected == service.NoPrecondition {
+		return current, nil
+	}
+	if current != expected {
+		return 0, certification.ErrStale
+	}
+	return expected, nil
 }
 
 // notModified reports whether an If-None-Match names the current version.

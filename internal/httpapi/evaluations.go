@@ -77,6 +77,9 @@ func (s *server) RescheduleEvaluation(ctx context.Context, req api.RescheduleEva
 	if err != nil {
 		return nil, err
 	}
+	if expected, err = basedOn(current.Version, expected); err != nil {
+		return nil, err
+	}
 	var merged evaluationPatchable
 	cur := evaluationPatchable{TrainingSiteID: current.TrainingSiteID, JurySessionID: current.JurySessionID, ScheduledAt: current.ScheduledAt}
 	if err := mergePatch(cur, *req.Body, &merged); err != nil {

@@ -222,8 +222,16 @@ func TestRescheduleAndCancel(t *testing.T) {
 			t.Fatalf("to a preparation site: %v", p)
 		}
 		expect(t, move(`"1"`, `{"scheduled_at":"2019-09-20T09:00:00Z"}`), http.StatusPreconditionFailed)
+		// Conditional writes compare exactly: no version is -1 or 0; * matches any.
+		for _, etag := range []string{`"-1"`, `"0"`, `"2 "`, `x`, `"1", "2"`} {
+			expect(t, move(etag, `{"scheduled_at":"2019-09-20T09:00:00Z"}`), http.StatusPreconditionFailed)
+		}
+		if e := expect(t, move(`*`, `{"scheduled_at":"2019-09-16T13:30:00Z"}`), http.StatusOK); e["version"] != 3.0 {
+			t.Fatalf("If-Match: *: %v", e)
+		}
+		expect(t, move(`W/"3"`, `{"scheduled_at":"2019-09-16T13:30:00Z"}`), http.StatusOK)
 		e = expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/cancellation", bearer: admin,
-			headers: map[string]string{"If-Match": `"2"`}, body: map[string]any{"reason": "ill"}}), http.StatusOK)
+			headers: map[string]string{"If-Match": `"4"`}, body: map[string]any{"reason": "ill"}}), http.StatusOK)
 		if str(e, "status") != "cancelled" || str(e, "cancellation_reason") != "ill" || e["cancelled_at"] == nil {
 			t.Fatalf("cancelled: %v", e)
 		}
@@ -231,7 +239,7 @@ func TestRescheduleAndCancel(t *testing.T) {
 		if c := expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cand, bearer: admin}), http.StatusOK); str(c, "status") != "enrolled" {
 			t.Fatalf("status after the only sitting is cancelled: %v", c["status"])
 		}
-		p = expect(t, move(`"3"`, `{"scheduled_at":"2019-09-20T09:00:00Z"}`), http.StatusConflict)
+		p = expect(t, move(`"5"`, `{"scheduled_at":"2019-09-20T09:00:00Z"}`), http.StatusConflict)
 		if str(p, "code") != "evaluation_not_scheduled" {
 			t.Fatalf("moving a cancelled sitting: %v", p)
 		}

@@ -149,8 +149,8 @@ func (s *server) UpdateTrainingSite(ctx context.Context, req api.UpdateTrainingS
 	if err != nil {
 		return nil, err
 	}
-	if current.Version != expected {
-		return nil, certification.ErrStale
+	if expected, err = basedOn(current.Version, expected); err != nil {
+		return nil, err
 	}
 	cur := toAPITrainingSite(current)
 	var merged api.TrainingSiteCreate
@@ -243,8 +243,8 @@ func (s *server) UpdateUser(ctx context.Context, req api.UpdateUserRequestObject
 	if err != nil {
 		return nil, err
 	}
-	if u.Version != expected {
-		return nil, certification.ErrStale
+	if expected, err = basedOn(u.Version, expected); err != nil {
+		return nil, err
 	}
 	cur := userPatchable{Email: u.Email, Role: string(u.Role), TrainingSiteID: nilIfEmpty(u.TrainingSiteID),
 		JuryMemberID: nilIfEmpty(u.JuryMemberID), CandidateID: nilIfEmpty(u.CandidateID)}

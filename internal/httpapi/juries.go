@@ -66,8 +66,8 @@ func (s *server) UpdateJuryMember(ctx context.Context, req api.UpdateJuryMemberR
 	if err != nil {
 		return nil, err
 	}
-	if current.Version != expected {
-		return nil, certification.ErrStale
+	if expected, err = basedOn(current.Version, expected); err != nil {
+		return nil, err
 	}
 	cur := toAPIJuryMember(current)
 	var merged api.JuryMemberCreate
@@ -156,6 +156,9 @@ func (s *server) ReplanJurySession(ctx context.Context, req api.ReplanJurySessio
 	}
 	current, err := s.svc.GetJurySession(ctx, req.Id.String())
 	if err != nil {
+		return nil, err
+	}
+	if expected, err = basedOn(current.Version, expected); err != nil {
 		return nil, err
 	}
 	var merged sessionPatchable

@@ -800,3 +800,27 @@ func TestJuryMembers(t *testing.T) {
 		}
 	})
 }
+
+// Verification needs no credentials, so it is limited per client address: a burst
+// of 30, then one a second. (At least one refusal among 40 quick requests: the test
+// holds unless the machine takes ten seconds for them.)
+func TestCertificateVerificationIsRateLimited(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	limited := 0
+	for range 40 {
+		res := h.do(req{method: "GET", path: "/v1/certificates/AAAA-BBBB-CCCC-DDDD-EEEE-FFFF"})
+		switch res.code {
+		case http.StatusTooManyRequests:
+			limited++
+			if res.hdr.Get("Retry-After") == "" {
+				t.Fatal("a 429 without Retry-After")
+			}
+		case http.StatusNotFound:
+		default:
+			t.Fatalf("status %d", res.code)
+		}
+	}
+	if limited == 0 {
+		t.Fatal("40 verifications in a row were not limited")
+	}
+}

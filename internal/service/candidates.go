@@ -256,7 +256,7 @@ func (s *Service) lockVisibleCandidate(ctx context.Context, tx Tx, id string, ex
 	if err := s.mustSeeCandidate(ctx, tx, c, "candidate "+id); err != nil {
 		return c, err
 	}
-	if c.Version != expected {
+	if !matches(c.Version, expected) {
 		return c, certification.ErrStale
 	}
 	return c, nil

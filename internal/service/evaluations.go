@@ -168,8 +168,12 @@ func (s *Service) CorrectResult(ctx context.Context, id string, expected int, r 
 	})
 }
 
-// NoPrecondition is the expected version of a change made whatever the version.
+// NoPrecondition is the expected version of a change made whatever the version
+// (no If-Match, or If-Match: *).
 const NoPrecondition = -1
+
+// matches reports whether a resource at version meets the expected version.
+func matches(version, expected int) bool { return expected == NoPrecondition || version == expected }
 
 // changeResult is the one transaction a change of a sitting's state or result runs
 // in: load the facts (the session of a defence, then the candidate, then the sitting,
@@ -233,7 +237,7 @@ func lockEvaluationAt(tx Tx, id string, expected int) (certification.Evaluation,
 	if err != nil {
 		return e, err
 	}
-	if expected != NoPrecondition && e.Version != expected {
+	if !matches(e.Version, expected) {
 		return e, certification.ErrStale
 	}
 	return e, nil

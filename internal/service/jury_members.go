@@ -123,7 +123,7 @@ func (s *Service) DeactivateJuryMember(ctx context.Context, id string, expected 
 
 func lockMemberAt(tx Tx, id string, expected int) (certification.JuryMember, error) {
 	m, err := tx.LockJuryMember(id)
-	if err == nil && m.Version != expected {
+	if err == nil && !matches(m.Version, expected) {
 		err = certification.ErrStale
 	}
 	return m, err

@@ -145,7 +145,7 @@ func (s *Service) changeSession(ctx context.Context, id string, expected int, ac
 		if err != nil {
 			return err
 		}
-		if expected != NoPrecondition && session.Version != expected {
+		if !matches(session.Version, expected) {
 			return certification.ErrStale
 		}
 		if out, err = decide(tx, session); err != nil {

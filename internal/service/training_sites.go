@@ -100,7 +100,7 @@ func (s *Service) UpdateTrainingSite(ctx context.Context, id string, expected in
 		if site, err = tx.LockTrainingSite(id); err != nil {
 			return err
 		}
-		if site.Version != expected {
+		if !matches(site.Version, expected) {
 			return certification.ErrStale
 		}
 		before := site.CertificationCodes
@@ -130,7 +130,7 @@ func (s *Service) DeactivateTrainingSite(ctx context.Context, id string, expecte
 		if site, err = tx.LockTrainingSite(id); err != nil {
 			return err
 		}
-		if site.Version != expected {
+		if !matches(site.Version, expected) {
 			return certification.ErrStale
 		}
 		site.Active = false

@@ -102,7 +102,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, expected int, in Us
 		if u, err = tx.LockUser(id); err != nil {
 			return err
 		}
-		if u.Version != expected {
+		if !matches(u.Version, expected) {
 			return certification.ErrStale
 		}
 		oldEmail, wasAdmin := u.Email, u.Role == auth.RoleAdmin && u.Active
@@ -148,7 +148,7 @@ func (s *Service) DeactivateUser(ctx context.Context, id string, expected int) (
 		if u, err = tx.LockUser(id); err != nil {
 			return err
 		}
-		if u.Version != expected {
+		if !matches(u.Version, expected) {
 			return certification.ErrStale
 		}
 		if u.Role == auth.RoleAdmin && u.Active {
