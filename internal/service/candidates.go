@@ -79,11 +79,18 @@ func (s *Service) GetCandidate(ctx context.Context, id string) (certification.Ca
 	var c certification.Candidate
 	err := s.store.Read(ctx, func(tx Tx) error {
 		var err error
-		if c, err = tx.Candidate(id); err != nil {
-			return err
-		}
-		return s.mustSeeCandidate(ctx, tx, c, "candidate "+id)
+		c, err = s.visibleCandidate(ctx, tx, id)
+		return err
 	})
+	return c, err
+}
+
+// visibleCandidate reads a candidate the caller may see; any other is not found.
+func (s *Service) visibleCandidate(ctx context.Context, tx Tx, id string) (certification.Candidate, error) {
+	c, err := tx.Candidate(id)
+	if err == nil {
+		err = s.mustSeeCandidate(ctx, tx, c, "candidate "+id)
+	}
 	return c, err
 }
 

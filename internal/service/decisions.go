@@ -323,15 +323,12 @@ func (s *Service) CandidateDecisions(ctx context.Context, candidateID string, pa
 	p, _ := auth.PrincipalFrom(ctx)
 	var out []certification.Decision
 	err := s.store.Read(ctx, func(tx Tx) error {
-		cand, err := tx.Candidate(candidateID)
-		if err != nil {
-			return err
-		}
-		if err := s.mustSeeCandidate(ctx, tx, cand, "candidate "+candidateID); err != nil {
+		if _, err := s.visibleCandidate(ctx, tx, candidateID); err != nil {
 			return err
 		}
 		f := DecisionFilter{CandidateID: candidateID, Page: page}
 		f.PublishedOnly = p.Role != auth.RoleAdmin && p.Role != auth.RoleDirector
+		var err error
 		out, err = tx.Decisions(f)
 		return err
 	})
@@ -423,13 +420,10 @@ func (s *Service) RevokeCertificate(ctx context.Context, number, reason string) 
 func (s *Service) CandidateCertificates(ctx context.Context, candidateID string) ([]certification.Certificate, error) {
 	var out []certification.Certificate
 	err := s.store.Read(ctx, func(tx Tx) error {
-		cand, err := tx.Candidate(candidateID)
-		if err != nil {
+		if _, err := s.visibleCandidate(ctx, tx, candidateID); err != nil {
 			return err
 		}
-		if err := s.mustSeeCandidate(ctx, tx, cand, "candidate "+candidateID); err != nil {
-			return err
-		}
+		var err error
 		out, err = tx.CertificatesOfCandidate(candidateID)
 		return err
 	})

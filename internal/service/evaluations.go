@@ -346,10 +346,7 @@ func (s *Service) Transcript(ctx context.Context, candidateID string, asOf *time
 	)
 	err := s.store.Read(ctx, func(tx Tx) error {
 		var err error
-		if cand, err = tx.Candidate(candidateID); err != nil {
-			return err
-		}
-		if err := s.mustSeeCandidate(ctx, tx, cand, "candidate "+candidateID); err != nil {
+		if cand, err = s.visibleCandidate(ctx, tx, candidateID); err != nil {
 			return err
 		}
 		ref, err := tx.Certification(cand.CertificationCode)
