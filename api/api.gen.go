@@ -1676,6 +1676,11 @@ type PayloadTooLarge = Problem
 // Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type PreconditionFailed = Problem
 
+// PreconditionRequired An RFC 9457 problem.
+//
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+type PreconditionRequired = Problem
+
 // TooManyRequests An RFC 9457 problem.
 //
 // Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
@@ -1745,8 +1750,9 @@ type GetCandidateParams struct {
 
 // UpdateCandidateParams defines parameters for UpdateCandidate.
 type UpdateCandidateParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListCandidateDecisionsParams defines parameters for ListCandidateDecisions.
@@ -1766,14 +1772,16 @@ type GetTranscriptParams struct {
 
 // DecideVaeAdmissibilityParams defines parameters for DecideVaeAdmissibility.
 type DecideVaeAdmissibilityParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // WithdrawCandidateParams defines parameters for WithdrawCandidate.
 type WithdrawCandidateParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListCertificationsParams defines parameters for ListCertifications.
@@ -1835,20 +1843,30 @@ type GetEvaluationParams struct {
 
 // RescheduleEvaluationParams defines parameters for RescheduleEvaluation.
 type RescheduleEvaluationParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // CancelEvaluationParams defines parameters for CancelEvaluation.
 type CancelEvaluationParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// RecordEvaluationResultParams defines parameters for RecordEvaluationResult.
+type RecordEvaluationResultParams struct {
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // CorrectEvaluationResultParams defines parameters for CorrectEvaluationResult.
 type CorrectEvaluationResultParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListJuryMembersParams defines parameters for ListJuryMembers.
@@ -1873,8 +1891,9 @@ type CreateJuryMemberParams struct {
 
 // DeactivateJuryMemberParams defines parameters for DeactivateJuryMember.
 type DeactivateJuryMemberParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // GetJuryMemberParams defines parameters for GetJuryMember.
@@ -1885,8 +1904,9 @@ type GetJuryMemberParams struct {
 
 // UpdateJuryMemberParams defines parameters for UpdateJuryMember.
 type UpdateJuryMemberParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListJurySessionsParams defines parameters for ListJurySessions.
@@ -1921,8 +1941,9 @@ type GetJurySessionParams struct {
 
 // ReplanJurySessionParams defines parameters for ReplanJurySession.
 type ReplanJurySessionParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListSessionDecisionsParams defines parameters for ListSessionDecisions.
@@ -1983,8 +2004,9 @@ type CreateTrainingSiteParams struct {
 
 // DeactivateTrainingSiteParams defines parameters for DeactivateTrainingSite.
 type DeactivateTrainingSiteParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // GetTrainingSiteParams defines parameters for GetTrainingSite.
@@ -1995,8 +2017,9 @@ type GetTrainingSiteParams struct {
 
 // UpdateTrainingSiteParams defines parameters for UpdateTrainingSite.
 type UpdateTrainingSiteParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // ListUsersParams defines parameters for ListUsers.
@@ -2018,8 +2041,9 @@ type CreateUserParams struct {
 
 // DeactivateUserParams defines parameters for DeactivateUser.
 type DeactivateUserParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // GetUserParams defines parameters for GetUser.
@@ -2030,8 +2054,9 @@ type GetUserParams struct {
 
 // UpdateUserParams defines parameters for UpdateUser.
 type UpdateUserParams struct {
-	// IfMatch The ETag the change is based on; a stale one answers 412.
-	IfMatch IfMatch `json:"If-Match"`
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
 // IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
@@ -2311,7 +2336,7 @@ type ServerInterface interface {
 	CancelEvaluation(ctx echo.Context, id ID, params CancelEvaluationParams) error
 	// RecordEvaluationResult Record the result of a sitting, once
 	// (POST /v1/evaluations/{id}/result)
-	RecordEvaluationResult(ctx echo.Context, id ID) error
+	RecordEvaluationResult(ctx echo.Context, id ID, params RecordEvaluationResultParams) error
 	// CorrectEvaluationResult Correct a recorded result, with a reason (audited)
 	// (POST /v1/evaluations/{id}/result-correction)
 	CorrectEvaluationResult(ctx echo.Context, id ID, params CorrectEvaluationResultParams) error
@@ -2615,7 +2640,7 @@ func (w *ServerInterfaceWrapper) UpdateCandidate(ctx echo.Context) error {
 	var params UpdateCandidateParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -2623,14 +2648,12 @@ func (w *ServerInterfaceWrapper) UpdateCandidate(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2726,7 +2749,7 @@ func (w *ServerInterfaceWrapper) DecideVaeAdmissibility(ctx echo.Context) error 
 	var params DecideVaeAdmissibilityParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -2734,14 +2757,12 @@ func (w *ServerInterfaceWrapper) DecideVaeAdmissibility(ctx echo.Context) error 
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -2764,7 +2785,7 @@ func (w *ServerInterfaceWrapper) WithdrawCandidate(ctx echo.Context) error {
 	var params WithdrawCandidateParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -2772,14 +2793,12 @@ func (w *ServerInterfaceWrapper) WithdrawCandidate(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3086,7 +3105,7 @@ func (w *ServerInterfaceWrapper) RescheduleEvaluation(ctx echo.Context) error {
 	var params RescheduleEvaluationParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -3094,14 +3113,12 @@ func (w *ServerInterfaceWrapper) RescheduleEvaluation(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3124,7 +3141,7 @@ func (w *ServerInterfaceWrapper) CancelEvaluation(ctx echo.Context) error {
 	var params CancelEvaluationParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -3132,14 +3149,12 @@ func (w *ServerInterfaceWrapper) CancelEvaluation(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3158,8 +3173,28 @@ func (w *ServerInterfaceWrapper) RecordEvaluationResult(ctx echo.Context) error 
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RecordEvaluationResultParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.RecordEvaluationResult(ctx, id)
+	err = w.Handler.RecordEvaluationResult(ctx, id, params)
 	return err
 }
 
@@ -3178,7 +3213,7 @@ func (w *ServerInterfaceWrapper) CorrectEvaluationResult(ctx echo.Context) error
 	var params CorrectEvaluationResultParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -3186,14 +3221,12 @@ func (w *ServerInterfaceWrapper) CorrectEvaluationResult(ctx echo.Context) error
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3284,7 +3317,7 @@ func (w *ServerInterfaceWrapper) DeactivateJuryMember(ctx echo.Context) error {
 	var params DeactivateJuryMemberParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -3292,14 +3325,12 @@ func (w *ServerInterfaceWrapper) DeactivateJuryMember(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3358,7 +3389,7 @@ func (w *ServerInterfaceWrapper) UpdateJuryMember(ctx echo.Context) error {
 	var params UpdateJuryMemberParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -3366,14 +3397,12 @@ func (w *ServerInterfaceWrapper) UpdateJuryMember(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3514,7 +3543,7 @@ func (w *ServerInterfaceWrapper) ReplanJurySession(ctx echo.Context) error {
 	var params ReplanJurySessionParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -3522,14 +3551,12 @@ func (w *ServerInterfaceWrapper) ReplanJurySession(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3886,7 +3913,7 @@ func (w *ServerInterfaceWrapper) DeactivateTrainingSite(ctx echo.Context) error 
 	var params DeactivateTrainingSiteParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -3894,14 +3921,12 @@ func (w *ServerInterfaceWrapper) DeactivateTrainingSite(ctx echo.Context) error 
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -3960,7 +3985,7 @@ func (w *ServerInterfaceWrapper) UpdateTrainingSite(ctx echo.Context) error {
 	var params UpdateTrainingSiteParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -3968,14 +3993,12 @@ func (w *ServerInterfaceWrapper) UpdateTrainingSite(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4059,7 +4082,7 @@ func (w *ServerInterfaceWrapper) DeactivateUser(ctx echo.Context) error {
 	var params DeactivateUserParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -4067,14 +4090,12 @@ func (w *ServerInterfaceWrapper) DeactivateUser(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4133,7 +4154,7 @@ func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
 	var params UpdateUserParams
 
 	headers := ctx.Request().Header
-	// ------------- Required header parameter "If-Match" -------------
+	// ------------- Optional header parameter "If-Match" -------------
 	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
 		var IfMatch IfMatch
 		n := len(valueList)
@@ -4141,14 +4162,12 @@ func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
 		}
 
-		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
 		if err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
 		}
 
-		params.IfMatch = IfMatch
-	} else {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter If-Match is required, but not found"))
+		params.IfMatch = &IfMatch
 	}
 
 	// Invoke the callback with all the unmarshaled arguments
@@ -4278,6 +4297,8 @@ type NotModifiedResponse struct {
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
 
 type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+
+type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
 
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter *int
@@ -5088,6 +5109,22 @@ func (response UpdateCandidate422ApplicationProblemPlusJSONResponse) VisitUpdate
 	return err
 }
 
+type UpdateCandidate428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate428ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type UpdateCandidate500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -5602,6 +5639,22 @@ func (response DecideVaeAdmissibility422ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type DecideVaeAdmissibility428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility428ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DecideVaeAdmissibility500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -5795,6 +5848,22 @@ func (response WithdrawCandidate422ApplicationProblemPlusJSONResponse) VisitWith
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate428ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7159,6 +7228,22 @@ func (response RescheduleEvaluation422ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
+type RescheduleEvaluation428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation428ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RescheduleEvaluation500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7356,6 +7441,22 @@ func (response CancelEvaluation422ApplicationProblemPlusJSONResponse) VisitCance
 	return err
 }
 
+type CancelEvaluation428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation428ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelEvaluation500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -7373,8 +7474,9 @@ func (response CancelEvaluation500ApplicationProblemPlusJSONResponse) VisitCance
 }
 
 type RecordEvaluationResultRequestObject struct {
-	Id   ID `json:"id"`
-	Body *RecordEvaluationResultJSONRequestBody
+	Id     ID `json:"id"`
+	Params RecordEvaluationResultParams
+	Body   *RecordEvaluationResultJSONRequestBody
 }
 
 type RecordEvaluationResultResponseObject interface {
@@ -7548,6 +7650,22 @@ func (response RecordEvaluationResult422ApplicationProblemPlusJSONResponse) Visi
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult428ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7745,6 +7863,22 @@ func (response CorrectEvaluationResult422ApplicationProblemPlusJSONResponse) Vis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult428ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8154,6 +8288,22 @@ func (response DeactivateJuryMember412ApplicationProblemPlusJSONResponse) VisitD
 	return err
 }
 
+type DeactivateJuryMember428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateJuryMember428ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateJuryMember500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -8473,6 +8623,22 @@ func (response UpdateJuryMember422ApplicationProblemPlusJSONResponse) VisitUpdat
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember428ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9053,6 +9219,22 @@ func (response ReplanJurySession422ApplicationProblemPlusJSONResponse) VisitRepl
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession428ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10695,6 +10877,22 @@ func (response DeactivateTrainingSite412ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type DeactivateTrainingSite428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateTrainingSite428ApplicationProblemPlusJSONResponse) VisitDeactivateTrainingSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateTrainingSite500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -10998,6 +11196,22 @@ func (response UpdateTrainingSite422ApplicationProblemPlusJSONResponse) VisitUpd
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTrainingSite428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTrainingSite428ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11407,6 +11621,22 @@ func (response DeactivateUser412ApplicationProblemPlusJSONResponse) VisitDeactiv
 	return err
 }
 
+type DeactivateUser428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateUser428ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateUser500ApplicationProblemPlusJSONResponse struct {
 	InternalErrorApplicationProblemPlusJSONResponse
 }
@@ -11726,6 +11956,22 @@ func (response UpdateUser422ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser428ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12695,10 +12941,11 @@ func (sh *strictHandler) CancelEvaluation(ctx echo.Context, id ID, params Cancel
 }
 
 // RecordEvaluationResult operation middleware
-func (sh *strictHandler) RecordEvaluationResult(ctx echo.Context, id ID) error {
+func (sh *strictHandler) RecordEvaluationResult(ctx echo.Context, id ID, params RecordEvaluationResultParams) error {
 	var request RecordEvaluationResultRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	var body RecordEvaluationResultJSONRequestBody
 	var err error
@@ -13745,315 +13992,317 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID, params UpdateUserPa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L39Uhu53jB4KyrvWxWo0yY2IckJ1NY+DDjzMichLCEzzzyHLJa7ZaxDW/JIaohPipt5/9kn+/dewebG",
-	"tvST1K3ulu22MZBzhqmpGaC79fn7/vzaivl4whlhSrZ2v7ZGBCdEwI+9M3yp/58QGQs6UZSz1m7rbETQ",
-	"NRGScob4EKkRQYJInomYRGjIBeofDdvvsYpHfYRZAr8ec0bs37ZaUUvGIzLGemjyBY8nKWntts5bL85b",
-	"rag1xl/eEXapRq3dbqcTtdR0oh9LJSi7bN3eRq13PMZmLdWl/TYigsCKYkGwIkm+MpTSayLLc3szvQjN",
-	"dBu1JljgMVH2PA6IUHRIY6zIcTYeEBE+HAbP0ERQppfAmVlR8bFeBtVvT7AataIWw2M9sfmuFbUE+SOj",
-	"giStXSUyEj6u13978b795v/cftv+z52z0/ZPf/3tuH3w8n8etrf/69VJ+Ri33+iNKEWEnvP/+nun/Wa/",
-	"/V+fv+7cbrS9Xza/vrz9H63QgRf7ppwd8ITopQQ2EOtHzZZ/enxwsv1qu/OqstROean77f/qtN98/tqN",
-	"tjuzFpcJyWfcRJ+RL+oihjf6DlgnglxTnkk0wZfFVfyRETH1tmJGnQEu22HAPDqccTA0mXssQy7GWLV2",
-	"W1kGb/qA+So4UULGE64Ii6d/I9P63vdRxugfGUFXZAooqUZUGpygnG2hj4QphC8xZeiGqhEci8RjggY8",
-	"mUaIKoSZvCFC6ifnbEiFVBqVJpxJYj/c0ONu76ARz4Tc3DMDYcbViAgYRw9DJcJoZ3t765y5gzb0pTgb",
-	"by9tvZkZRw60YExZ/nvwXIZAY8LAoKmZwcQRZpdEr22AJSDoHsJIKpwSxBnJ977T3d6auWpL4ube62JS",
-	"djTUlHHGoveZWTNOBcHJFI1ImuyhmxFh9mjjTAh9k3pTZtH6ry86O/OWXZDi1nJrfUfHVNVXeYIvCZL0",
-	"nzNRKYXv/LkSMsRZqgy6j/EXOs7GxQ3b3/IlaCp6SQSs4QPMitNVLzpC1BCBGKcpEegGMyX1acYjEl+R",
-	"5E6A0PwwbzXUGGwCxvITTk7JHxmRcL4xZ4ow+BFPJqmlu88ngg9SMv7LP6RhfcV0/0OQYWu39b89Lzj5",
-	"c/NUPj8xX5lJ62clzLQo4UQixhUa682YI+JMCRyrrZamspwNUxo/6PrcnLIgUg7ipcKKoA2MkswsgEQI",
-	"6xW7F9y+yuStQms2YWtvuRjQJCHsIfe2n6kRYQqWnkRokClDowVPCRrjKdyFBlLzZz4hwtBuveIjphkk",
-	"TntCGM73YKtmKGPky4TEWrAZYppmguzB+QLFZ+SaCBRjISiRiNplSlj0MVdvecaSB13vQBKmIsQFnOc1",
-	"lXSQEqS4RwPc4t7zhA4pScI0JZcjR9jgiaEtCZKUxUbkvKTXxFBsTSwCYnRoE/a15/AO7OAET1OOkzPO",
-	"32FxSR6aIBjOLVGqJ9eCAzbiqyTimsYE4TgmE2Wu9ESQmLOE6s/fYpqS5KFX66kaQPWpNOQblnfG+XvM",
-	"ppayygddG+dojNnU0SGJhoKPrRiWUhC/kkQQKfeQIEpMkRxxodJpBXRO9bP2/lCFdI2PcPpSg/MNpgoN",
-	"yJALYsaj7LKi7DjG2gkwVr2BTwxnasQF/efDXuMx1+g5wImWTxNNE4FilI7ht99+a/sUszzxIsHc7G4i",
-	"eEykxIOU9JiiavpYrHYgCL6SIGBwgcZwZVlK5B7S5N4oKWOEhdZZpSIJwPInJrPJhAtFkvckofgM9vjw",
-	"pOGZRGM9P9KHrNFN00JNH/R24P+OUyGFr7TGrceyE+j592N9C6c8M7eYa4RftZK0qzch4JaJHNFJK2r9",
-	"IxPT1i7L0jRqpXhAUvgKiHvp1VxcaUWtoWjttnrM/kmh5JkbVkp8SfR58okeY4hTScwv8kLv08wzIWKM",
-	"9dFc4PiPjEogcNK+fhu1JkLvUlEjvNFk0bnCbo8SPa/ZztcWTtMPw9bu3+d/+Esmpgf6z2YJrdvPUUsv",
-	"UQOxUzcstPPBP0is9BT5Kc0b+R28lB/EVzfMgPOUYOaemFMJMUSjEyZ4iggTPB0bPUTw7NLIW0LvWQPI",
-	"hEvDdTdOP3w667U/nPSOj45/3txDeie7HgONfTMDIl+oVEAIcvU40ahfsRDNPBCH/rOv82tN3nTHhK5x",
-	"ShMwIBV7AulMb8pIOeTLhAqCNn7df3d0eHT2+y76db+3uVXYKPKjvPV1xL8bY4C5JHv83lnPXK0Fnc+B",
-	"C9+PFb22BK2KT2+7W/tdvSaqzF8BdQ7JkDLKjJY0plJSmBrw5vD7N/0Q7iAhKMX5C7czQL9iv6mdfz53",
-	"A4AMnZX5Prhzw0MBoRIjh+D0xFuiRXDvVGI4qNYZz1KeSQ1OMc+YEtMLsF7ttt6e6uuhjHRbu63uDhIZ",
-	"QSeUCEHQT3iaEvt0OycWXEsc7usX3W6n06odVGyvZymDRnVpVXg9+vgBvei+etXuIpxORrgNWqp/GzVj",
-	"2uev2yEzWr7hOjNdsEJ7FPXvFmOlf25fq0i9yNLjA4lZe3nEyBx55QjnwNCJsyc0BSS789ZP3/+XokD+",
-	"frq3e/9z3Gn9arKEqt61lW+8s8exRQFj5m9F+i9cXADJ63TfdHB3sN3udDqd9mv9n7/q/3Tyfwad/Aut",
-	"b2uxIxlTTQGNVgdXZ+07P4vv3zB6z5makDSlRKB3VCkuMHDPhhPGGjx5DMaJ5AJ42XZn+1W70213umed",
-	"zi78+1/WmEikMjt5GXeHHfKa7ODuAJ4ZHbTpNjsv/I/s6SqBgfRfSKpIHWDdyZYu72WIqhcnXgfvhYDi",
-	"H/7iqbxbCWOnmaXqC8K5lr6HJIkFURLEasO/te4qEi1eByDPbGs5u3zlhr+W5Za2JhLlMXZCe/UBYKEh",
-	"sQITy7yvrAIx/+xD7NjfpQcGpUuNHCBVZyyvuLja0sY/z6UF76gxkzYTofXb74nCrdvoa1V6UWRc/mHe",
-	"QB4xuoVrPDJf+eeMhcDT+qnBi/VNfS7xE7uIv2sRv/BaGSlDj/gTFWp0kuKYLORSAdVNf4xiPh5njERo",
-	"MEVHxx97PaQptdZCDeE2v25ghVKCpdI63WaEMHiB0AGmUhKUEIkOv3+bfP9/lUSMkEQiqjQO+TJWQKKi",
-	"TBJSSEkvX74sbOieMFbiILD1GktdC2/0l1NGgjr1qvhOP4PP9Cf43+evL8Ljm50tzfiXYaALiGwFCGFB",
-	"DcShAsyWloiqt/l0datfXe1eDjCLSZrmgQ9NL0UQLHMyEGOWgF6rFXOapvUrcq9Xt7+kSG6H+RzeiFlD",
-	"VaYrdDmro3lC1wI17QVoaUZbfccvF+loOx2jowFVvDBraXXfvHnZ7uy0u9st98QC9HssFEiH5q8TR4MX",
-	"k7md7uvtgsyV9xOidF6MyIWNBrE7KNlG3Ph+EIUNePGEy+52u/vyrPOmEC7JGNNUS814TNOUbI1hY/9h",
-	"L2GLi0v9EhM8TUkClh9vpFbUApuPO5UDM0irsRCcgI424kx//ZcXL9Ar1N1GL3bQy1fo9V+1BGCMgmDT",
-	"pCzTQipJMhvrE7Uk+aJPWf+ksMpkazdfq/5bNiFCkoQkF4PcYFgSdq3YbP+Ztc6BEZuzSbLwODOJL4k9",
-	"DjPfNSYXWpWQkg5oClA848FFQmKa2FMu3iFfJkRQwmJyMeZMjaT/0CFY9ZGJxQKsvKFqlAh8g9MLh8nm",
-	"JfeA5RPWRf8CAefKQfa1Cv58XWSmqxFMH8caSK4V5Ju3RE9UmoFUIYum954LFcrp5TOJ8A0WSYQ4iwma",
-	"ZIOUypFRHioS/ULdJ4TKi41oPn6vqFpY9Pe+Nn8p24xe7oQ+9YnC8lftE44GV72a9mVJSyWur8GFCOeM",
-	"aGjDB0L0tUVYNta8TlOk9x6rKwZ2dGr+yDlD/Ghev60RsxC06hc4eyZRihVos5dUKuN5idDNiMaj3A9v",
-	"IggYALFnUkZcq8EbB/unp7+3P/zaO90sGdvDp77wMOsk9+udx/SJ8Yqw79PqFewVAcJevZRf93sFvdDn",
-	"nU6NiwNxhkxUHAAauDQc7EwIS/QUUcuNbjgq8379vMr6Svzl651dKDN4Uwgwi9dMXJq/KqRXBYHDgqTU",
-	"xMZu/Lrfa/f+86R3etQ7PjAeFN9ZPWNtufN6Bm9ssLQU3yD3nYvSTfDUEX/Pn7rCmhxT/hp4GODSAXl7",
-	"4aWUefpdLzlk6gmwKkcuA5heZhMlql/i9iVsNOS0JEuUeX2UcylD4KNcUMkJbAg/F+DELJAOQ1PlrEM3",
-	"WCXaQbmjgIsSQy9RuLk604Gxdy+h/61ZrfrxNKnbBsrRPSk+a1FmVtVRfnD5fYG1ZA3S/BzpeZkUgnXK",
-	"xWWWc2jCnHeR4gmeNohkWFJuXmSQaigPe4d1fv6X/+PvnfYbtLWx2f789VX0YsaR3ZvIfC/i411kvwpb",
-	"nMsRZzO8xjzOIfFcLvBIHpDCcvcoDpB8+qUN0x5ldKztr2jAs5RcY5GgJEO/kEzzuROcjUkVZFqHmcAM",
-	"wHhMmT9T924k2OzjX5AO5wv/US0KT5TxYShjGZ+j1pf2JW/bP/5DcrZ1im/ekzzosmrpmJe/mXsqpMIs",
-	"kRFKiKDXJDGB1EMcK7mL+g6K+ihjiqYII0mVouwSUXnO9HEnWUqSCPUpu8BSEinHhKm+noNFqG/JOUn6",
-	"EepPtFSI03R6kYf/9REX56wvyDCT+jc8VEQgXBgAc402Qv1cRyjeK/QEkwHnrtkzXJcWVqgN8CywIvCU",
-	"w2p8raTlk1J/9NqVH+AJjmcECx7sn7Q7XatXkbGLu2EguV+B/pzSmCqE0UCTxGcQKJkRCXm+ighBFRdG",
-	"0oEQXPs+ESgl8C7JhEREoZS416kgKHmWMYLGWPyRka2VwwxLi14x1LAYI8iAC40ulHPpG5Ct09xdpoAT",
-	"okqiEU8TIpAkpO43BxOzp4C8bndetbc7GigcOlws42xZ7DTyMr8133XA3HSW+E0rapkdVbQjlKt6VMrM",
-	"c6TYPZ11X+++cI6UK8r0fN75aVXPmuoXZjoLcm0Twis+D/3gyk5t/pI7jgCdjDpeHFAmtI44Umoid58/",
-	"Lx3eFp4YWqt/Horn113vOZHP56+xrqp5F7087ysDw/KG8hUdEKUqAc0ERkfK8sjqsuS4XRMcKyC4/N5K",
-	"wPi1bBYOuhoK6FzRsmyAt9FBaFj5GzWiZOGJWhwRVoPvVayFPjY02+rCIRv6N4rNFx6OOuJVQtEWxqLl",
-	"JjW4gBm2yhKqlIGrDCuRj5M+WHhGRu8EQ7dSQpHADhdwlL9ZOCpzlb5HZvqQyo+Zc0X2tXiqV0c5s8+Q",
-	"lRhcAoO1XTuxo0xhvc/L8kP5tboIUTx2mmhIjauz8eW0TW8RVX1zVYWztPZCCHXH47iCvejyobiH847j",
-	"V+/OQ9ItVgizKWcExAAtpmJfangmXe2QMZ6ilGABFVaWkRMWcvzSCzYzo3UAgYFUTdEYM3xpDcNl2WAB",
-	"m787D78qRUP8m7Dq1Vht6JIW1qupsugy8L21pKPA+chm+edJT+AcFiQx0vyIUGHICFXTPUTGEzW1RKZa",
-	"yua+ZIFlmfmDsOKrtTlV/wXYZwAQ5/LNGq+8M1+0lLSU/BETKS+MM93QJge5F8VMFw50L6YECwnRobDU",
-	"i0uBPRd2d1tLCaATUzdcrrVpte4EvXXkBLayUImyJSgu/JCMiwkRlCeOuJEvcZrpQ3M6cz71MGOxTU/U",
-	"v7p00RIuW5X8bETQIRUkViQT6OT7twRf8kso+6MReAdNBB8SSN3DqXQ6+buZHxFV+oaRVJrsSfNKjNOL",
-	"BL7kIrd9euPv7kQtSf9JWrsvb6NWSq5tqu4fw9buq6jF+JiwOMUqE+Si++bVm9Zu6+gI0E8aG7Zz9W13",
-	"xnmC5G7r4+T7t5jilKrv3ySapJmg1zglTBFpPZMmqj1PG1Xw52eU5VwADM2B27BnLLgmL8UCet0uGEHc",
-	"CvYZNePogSVVBI2zVNHx928JxTC2dIdSDPLT9k/eEINMUkYkpOq7n82X9JJhxfUlt/Jr0XhEc9iW2XiM",
-	"4YV3xO21YNQo+f7tmqR8MoELxFJmAk5lIr5/kxDqYJM4wbqCZGZsMZNUM8O2PiMi0Q0ZbBVJokFxoIgy",
-	"DOQMlRCyaT6Flwheke/qnKAJglc53v/kNyjlWsZiBWvLv0dS4alN9I1KmcuYMap3i8UUUWYQ1UbyQO2l",
-	"UgyVnwu8hfZthrAW38b4ioDFp/R+nt271WoSRhKiWDXDE9gaTUALlOkqAB0ZQEeEJSSJ0Cg/EaQJCyxT",
-	"KpqmRqMIJGEr7sc0ObsiuhnRVG8OCczQxmnv56OPZ6f7Z0cfjtsnvdOjD4e1KJ761nyi29gBZW2Xi/xP",
-	"JRLeSHC6PxtIc3FnLuNo6u079T4+Md82qhoQZkkNN9mzH585E/DizXqMruEkb+0Xi8d2XHOp0goezyqT",
-	"N+BgoTCuAEv7ukAjqAphtREimC4kEgGbbAx0CUnyEg/zSWuYMTacKARtC3HTMNx72ErOh+9j7IJTNyAo",
-	"ln8vbeqgnH2kDRzsnlhQFfznVmBYuPA5cYvVSAijIjiloCC4/lk5pDLga6++uKhiGz5BKPGGivZQljUs",
-	"qjeSD4LMdAbdm4EV80m0u/XiEBdqNo8VyFGCN3sD9xrT8TWoOC1WlAB6LpwOMVs+vZ0ZNFJDrUVZZ/de",
-	"GcRa0CqKpS1EUBK/ZkQHLk78764jOjBgdtkO55TzxeVd9NGf6vdWi2RYkG1oUs6dQSIPD65NtBAhPxZU",
-	"tZTPfK+wW0+TbSiN3qO8GEw40aoEZWjIRUxMUCPUU8VsOkeb8QpTFQcSEqeaMqn5fKiYZP4BzQEF30ZZ",
-	"NT1ZNhOwvBeftHpdiCNPaXIBYSnw7ott+25Af/ZGXcHG7C+2kSpiIo9KC6wqlRV1V6vOueqaTu9elat2",
-	"iW4PUek4yqsM3lkhwwWRdklrzqq4mBddWwl4zdfh7YUhUZ9+a7c1EThWYJqLMbCsS4EhoQiWPh5QZi2o",
-	"liNhKS/GWFyZO5IxTsnFGH8xm7K/Utba7bjaNgDKEyyccbNcR+ygZHrDLEGMgwilpu2EgF0KKiNNBNcb",
-	"su6DGzKA4jPWInmiH4LVLmTJK+xbMFJC7BTfv6nv3yByyNziDRkEIofMMRUevtp5JVxKSsQFZslFQoaE",
-	"xSQYfeed6zwU+9m+licxLoGP9pSXtSucYFGxLbysawvrKcFmkD4HiOJU5kLuURIMlsoNcRvfv13jNINL",
-	"38wzb32uvIdy1gv1d3tdpDjq7aCNgw/vTz4c947PPm6WfKSt3k5FiChFc/b+7lICwkGc5cMtY56psnph",
-	"bAy28FBmecuYMmMD3Xlp8cfBVBVzPgicIvvQFW7V+7b6DCDGR63kMKzf4AKnBCXkGjMF9lv9ngwAfGl1",
-	"oaqO9bV+bWCHNMDssMgiDQRUzEaZdcFcbcVRaZch2Ds0iV53ZeMahkgOm02lb7Izj/vbR5DtxfiNOfIf",
-	"RSSobHb58Ku5MsWZM1HDWyjB05pZvSJnQHLo5jpqgFYOvZa8m9f7HExNvrQLFdozubs3VJJiiQSL1AV1",
-	"GgM6jN+g+Kcv6JRPe57gU13/LJiXdW/pXSNHi5oJC4M4Yi4EiVVemMKlW9ZCP18VNTTcO4Np88p9ywSn",
-	"ahJxIY2XsukJYKjWl6kY7JTGbKSZnov5nhvLmtfbeUck+iPDStgYC4nBZyk5U9YlZFLBBbmmef2OPOol",
-	"n2xWaZMCIEr+5x+RuNUjwdYXwdq8pMcG3OMm0iJoEQSDNmzE3KbpDVSL60cmFHClQh85PoTWlk/gyjMg",
-	"9/46yjD4uLdiYKuPmvdWtKOGnytUXXSYOp/VfbCv3VYxeU3BsMHY3O3OjCqM1zmtLkNG1+pIRVqJhgwo",
-	"Eq8fEByPHJxU6xJ0Q4KbrAU5JgIPlU/OShQmXMdkcTmSYk1IjbBCgkBOWVJmpuuA7DDhC8ZalhOJRjxN",
-	"pM3MUR4CNg5hq0mVCxyRIaG2Cu+1EGUHzTM2msOZB0QepalXIcgjsjyKUMLtCjoEies8eWP5kgSriSR1",
-	"hrwkq10/F5pJ39+aMMkCJ/hQ/55ySRJkb/+Z9JDch0eIqzDo04QVrIEeziFdCzIpmyEjmI+xlJRdIkFk",
-	"liqZK7t5qX25h7Bt10OuiZjmHSUg1w/hNOU3zaNNy3rNHCyNWqZVnn0OAktVZi9j6Jzahg4nHsmvl6sA",
-	"j5KffUhSOrDNPw40qC9DE4zLOBPECLFjoulOU/ow7Fqn81zZPCCH+rM2POOP7pM6XI0pc0e+4MC9eUNg",
-	"1MvF8roylxcBrSS72UeldLf7zhp09uFq7cnX7U633e2cdb3C5oQl0ltaU3WjG9LhXHqfhCaCNl/A5fr6",
-	"q3jR7myXSjbm+lX++soVWLqBKpGhjRck0iv1ODuYMnjFq+R7lQFiTULuI6ceLkn211Ez0YFtIFWdgZxu",
-	"TLgy5Qrpl9HGYe9t7/ig1/747sOZ7XJjE7dMFTiboV6zaq16J2tTvOpMGxi0fcnI9SOChSz23XB7K4r6",
-	"DsObMtKCbp6aLxtFPpYpR/CeoQGe2Rc0EzTiWnHzEZIKi0C3oqZg1iwVpNhfkQly92CKtdRXLFO5oL0D",
-	"T13csd9diViJcK+cjQSdg5251fbOI2wtluDGEW4h9SycJuMZdQNV8eo6XwnkCiJTyp8BAK4cbIWqR0Fu",
-	"sWqRuQK6HkqlqwkSzZj4qvz6HhTA1fjSQtr71tqADIXZ6O1sRoXCFKDHJkN02eX/CIQvRL5m1YRxpV2g",
-	"sSACBXnPOybvzwgrSL0oVG09/PJnNF8R9NG+dJbzseuRlENPqXgU9bCYf+n6XbPIwhuPLDSozrUGW3MV",
-	"ZdYG80vD5ZKll2qiUcUjDpaX/Oyt5Upff95SBpDs4lJgLbN3XxahM+5P2yYeRP/4YuulCTYquuK7dks1",
-	"yl54A+tecLuqUByDt8RgmEN5vf5N8cwUWZ4hKViT521tgyuNkX8bMplbHH0mEby2B3J0bycC2gUxNsgE",
-	"cRn/0wrTuzsIEFUQ1qFvtZ4bCYLjETF2Of0VGmNxtYcmghsrM07zEltls51lPvUrKN34SqhSoUPmLKv3",
-	"Ur3ryIFNvvvyUnzQmU+o6wUifKsBzJb40+WyWblwRMnUUKUF9cypYBTj8UGrCMiGAKJjcoMOcEoSzih2",
-	"EUPHPLvWK2gf4PT7N/2IVFrTXEwEGdIvrd3Wm7/+tVG4YzDAxC2lUYvZ0PRLJkpZQdtGeAcGDN1knjBW",
-	"bx547WV72z6ptRCtkxQzZmp0SB5TnLZN5+NylCLEFZPLPGhLf1XkT5rKZvDO92+XlNSjHM3QyMWfBhvy",
-	"XS+XJpn3gy1HBQaSiB6yf2vkbyV0XT8XIZYlBLhbFGsVvr3RQgnDOUGU1mfjEekSRUaUKQ6EGl73q+yM",
-	"NQFsUrXf20iIudSoubfTZd6nrNH7VRt1/rE/sb/o0CVW0yrLl/kvV8agDD2V5TcjfuF5QwkQlYWEXjEr",
-	"W2i5gNdmzV2dqJzsMetS3xMXZlMlpTl8N3IDuErsKaaCbCXZgFP5HxP6haRbbuCoNczSNK80BG+iQ3iz",
-	"efQX+IRSyq5s+tlKBgpb1IiMJymfQsBrXXYH/eZz1OLiEjMqsYtwvgSl9ETvLEJ+h0NTfNb6MEzWl38h",
-	"Td0K8+oxmFsJis2P2kbIu9cGeWWrqWj2zhvySgPW7yi7apBzW77iBju4Q0uixRxXY6VLqVuHBXc5u2hx",
-	"lZHLvysdT71th7mYyIHnqmbKghgtb6a8O/VxFGUJhA/heA1n7wupFrf6fixkedQa3ctgVwX6mwL+fNh9",
-	"JCOgx8kfxQhYzL9Kv33Lyy1XBlY8gyk3bKHyuYHV8Akzf2TMXNIMmn8btMhJghXCyAQf2XhRzpzFa+OX",
-	"T6e/tyHj7OPR2dGH481yJ7e6rF0RtctmoYrMVzsKvdSP5oWqSrwwQAcCDf1AoAaSeeKFb12AV6c0xIik",
-	"oZSCZVIq8qAujcbNRPi8RJqNDPvsp0ikmLGHCOCZE6yzWjhLcT3rCsu5u1Q/8/rXtMQcfpbPZltND/Ch",
-	"zaOiSw8zt9LUegMIa6M3igrxCMWPFxayZLBFKLoiEFHhgKl0y170hHctsyHbR8S7KCP27FcImlhEx2fQ",
-	"3BId/bzOeIj191a7A9o/CAKvvRbNsiC8AKoeUU9wwsejKQp2AUtrCgG0ed0kPuAOsPoYLv063a93D7Ay",
-	"Uh9tGGwynXqsw1QiLLTQqzYj1C+oJLvsow0Xcoeg0Vaem7KL8nGEfvaFJPpjQ0j7aMME4cMkeVZRWUzO",
-	"hTZ/wpwWV0TkQsKrHnio4guxTRfhJmDx0PzV9KIV+tn3b/qhq/6S4vyFuj2GNSipbYZdtvL2UMB5BDE/",
-	"R+DyzuooUl1v6Y0qGJxgKRGWqG9eML0i9Pnor9AEX5KiU3VeR1b/uZL1ur18v0R/XaENe4rrIgyvVhDR",
-	"GrK5ZaOvJSROsSBQZBl7eX96r/ovDkdNvRijzR0dH/ZOeseH0Hl6D5EvOFapST2yhUjUDUc0kZUODGV3",
-	"gtGQ1meWuGOc4kJZ3NXJd0hZLNnzdEA09wN1oqsADawvCC1FzZJAhpng8ff/lu1rIgY4DaXcoY33R8ef",
-	"znqVYjFf19o2o1DuZpUIcMTUNdYIS3krVy6wFPpiIogJnwKtmaofq97hykLrupTwVXtsLKu8B/Pq5VKV",
-	"jy3Y9/Tl1HvhhBpnrC7JrCFIsgaAy20zZJ8O694GpB+szuXadYWAWlCpYVkngpUhAvnkSzTyyNVoW4+t",
-	"enM+sPqgP4c2GyBdSw2a/KtZPYdCBWeWbl9457zymbVY7qHuSeVIGvTE8ZPU11FU5EELdSxTU2NWKvpD",
-	"lHYo95WrpgmUL22ZEg/55c1BuGBgzjwX9gq51XNc3a1ZQSyL87FrxRqXig7xtrECKC4bybFsQIa3+3WE",
-	"PhebbRJ5UUwegpsPBRpWrAVAAPtoo94HBGq4pPSaCKPw26JJfbQRajm4W+0sphlNZIrX3FA1grBJ6Jky",
-	"1YNBP2Oc9n07QV50ywzuuh5XnWjutdp9nQg+SMk4UHmSodO3B+jNzsvXWmPQL1WVASO/iiwlF9eUp+5U",
-	"E6JM9EgX6Wf6TAaCXxHoF8mkwizW3z2/7j53jL3tKsI7S/7O9nZRCvoMkh//yIhUaCAIvpKVU9fTyGJ3",
-	"rt0dntBqkzu7E/lcf9L2V53/bHznQ0pSjfjPrYTx3BfaNVIZ89Jui3GjJ8eYoQFxyjXUf34rCItH6ISn",
-	"U0YkxWjDDIL0IBK9+evrL1829Y1lZpu909Ojsw+nv4cqMDhxvarcS6U5EZJpdonilAIUQbuaG6riEbKl",
-	"jxbVpHJX1oR/kC9UKi2MzUnIyyYp1MUx2Xg0cUYC9y0SRPJMxKTR6gqgaVYzCiDlohazHR688B2N8RdT",
-	"IOrlmzd+uahOsC1Pc03I/KF+dZ9Oj0xuIk0Ig3raJqtEa/X6wDysW9yOwoPehqz81xz4K+Hvi5g4PCyi",
-	"1XNnEoBoiJCeCK5lwqoZcpDy+IoIFyWWi5c+KdP8vYKQ3lZ62yVU7G1rWjPE1OSQWLTa/23/9BDM6o3F",
-	"z2JlwXJZE0GuAdGgZpezmYAlGOpFaQC3FsJcprFUneExNN1XEohW4zo9My8rELWyovQY3O0UUUgxZ1x5",
-	"DXUfaiuPKao2FD6hyq4DlxDwB/oGVJS+SszJq3an2+50zzp+NPhwSCAa9EJDGbzXfQPv7ZSeFqUmtzv5",
-	"46Y2sW3oCnCJ0wsc67XsC/H9/4Hi4Rnafo2S799iMh4IgrY73b8at8X3bwhn6BeeCYZT9GE4pDElqf5g",
-	"B/0Ds2tKhH77TcBUu4b46sqhLG/DqR3cQ8VceMccKFkzX8SFCYoBaudQ31bJVd8MRlcIGa6D6Pardne7",
-	"3e3MANEX3fzxTLArQd32q0VQ1+1UPgg4rH4EqJl//3PjCivQsBQghO9eZqk6yEvwLXPnLo2569mCzgRm",
-	"OQ9BRAguHDO0VfCRHBGilstibpCmHOiiuFSK8tzvV/1uTmGqZW55Tik9c39HbJKpZa6uSZ56g1CAf787",
-	"uw2e8TUvWiw3PeIcJd4KnEE+q9Zj1PdvBKVcmK68z75/mwiSXRPUC/gzHwB6eKZIsPEEQ6aFnO3UunHN",
-	"KUHJMxzH3/9blkIVIFIApxdOmW9FLTyZCK3TxESO6AR0A6Yoy7TaSJIs79rlm8KsWeZCvyoMQaMsodc0",
-	"yTSFmxiV0irrmJTtGzPGrxHe0yytdjYD8ej0w6ezXvvDSe9YazSgmurvgFAZFQfaquTRE/ue39x0TSJC",
-	"5t1xMUN8Qpg5ui0XVfGJ5R8h+YwClVRoggXKGEGl80U8uyZCf1t349X02pdBtdbuYXaVGLDNaBFXgupi",
-	"6kqdHh+cGPqMbiiTiF/b4gfg5Zb+tbvDsa1ibIEBbKoxpfgmXCHZP8kV06SLMfJtBkE7S4mLCgsFVNUP",
-	"dqnIL4CkNYV8RS0XG+mAai2OoSTvdODcPqYJCQCxLdfnm5w7b3Z3XjqNY7WK96bKUWjkemlJWxjitpJI",
-	"VnVeTTzrwSyTQdkjZR/PUfcBMeeQjUcKSJnpSGoe2ViUtm1S0s+DiGbDWzg9tN81mmSWuyLsh/Ove95K",
-	"cqNScZ0LENayuocIzKl4tsqeiEzNCHUteiDlh+CBQBOycY/0rkahFsdXLEv9DgtorNpKS+VDrTE5D1Yq",
-	"FRKtOCl+BEJXFLYJhE/mZVNXs4HctRGRt4+vD1uSswId1SY/xcICdR+DQJTniywho99L/ezqJd/JA3uP",
-	"DtL57s+8E22pLSCZYOHYZLkHbyVpz3+xtimvYpRXvc7hC7+qn2G9Pwe/Mgw/mQYkzWqdj9lgc8avCDs1",
-	"PqPZkGP719ViKSEAFkR965808B4hLMF9+ur1zhv0//3fL7a20Q1mSqKMXTF+w5DS02rhH48J6A70knFh",
-	"6peVLSxMXdhFT7CUN9y6e+2Puy72AY24kAQNIOtkiqTCJkk/k0RY0QonY8r+w46+xcVlQGABF2JT35l9",
-	"W5JYENUoPMDfjwdWxcbskLEg4BTDqQzqEcX+y8vc/muwGCGfNIuVKA7r66Ks5XrNNbexOVAmJ5zJWmtt",
-	"06odIKK12yLTX0aDn2P6gf5y9OmfR91j+subLfKisyXpJQDHhAoiLyhr7b7pdPLdmdvVyKbHcSDzE8Ei",
-	"1Dq5PGdVLAu7fYt5q/z5I4k5S6QtfAfR4ADe9huv7J1foqfxrfg7KoDGbm0h7pe2WhqstCm3oODtWVkt",
-	"1Be9VNnnEaKG62GMkDVcBGV/jhq5mJq3TJ/XmV024BLVXOLQalas2rN8UGvw+DyReFF49HwH5hq8XKtJ",
-	"DUv1pF8mJ7foTu/5Uusbf/iU2FpTe7Oz8A3fubiOTxGW95XVycR7ztSEpNAs84Ak5AvqbC8gGa+7rxG+",
-	"Jiwj6BeCGXpPxJj/cwHV2Om8akw1LJb/LL5/w8hf4DuqFBc4nYXzdVXz3vFyuWTbMtLObkcT6nk0G7cW",
-	"lANZE6Ytt9pqltkySLII7h8p5bbEjB8l59ZfwdJJtx4qWERt/fT9f2mayBT6aUYeUFEmq4lPbilkMxt4",
-	"wrg1YtyS+cmFx7wqW8oLPsytDK/bIHuBqdtYIl0R8nvuXmVRYWEw3k45GG8HWtAzrtCAEAZdB1g9Kq/O",
-	"Ksyml4+p8A5mXhVvKFEU8yxNTDRbvYs+lDLSq0AbsMrNcNnuR27xtBTBtPDVOBZucUygOUHG1UNFAy5o",
-	"MRFK5jKgVDozH0yKTc7gdLVTm9sLYF4/aSwE1U+uifB6B1SaulTiJazPrhwEYf64gs262yq6Dux4tmm3",
-	"6nndqpeK1FmuI3+DRmr+0dUcA67zkUZZlrebF148W+4twGOCJkRIztDGwf7p6e/tD7/2Tmch94oda36U",
-	"dgrL+gUW3sNdFlO33TKuLhxDyPsD5IHbHkwaA02423IJXkOJ7lCeIcFTuH+Th0hdlg58bKs53ECLuuK5",
-	"RIxcE2HNV3fvpVWr0e+1w3HB80v3bPDxrHwWUc2XUkKiELH7JBeVrA7UcWgUuGwLyUqFh8P/uBQEe/Vj",
-	"G9KuQd7b0nOklMpCgwsVppjhvF9s1nrRulfD1LorUzxueeo7dFJcxhe2lurPGrSdWL9+v/9jWLrcNdmc",
-	"xlmN9HxPX0VauqPxSx/p6jWlg6TA82dhlHJ2iQiDUDrrW1ovqi+M0ynzklPi+ityUcT9raNx5x1wsI5N",
-	"cxbtvbyOZfvet/Ks3W2kOHq9jeIRFjgGz+bG6200mCoiEVZozKXarKS0vd4uq/Lb1Smj1o2ginxg6TS3",
-	"CawD9+ecWAFndz+waqRDGX/zw5yFao9kZwOZ4FHsa3rmpe1qPgWxHXYDdKSB+WzdrHqtOP6EuWuK1lvS",
-	"Rpevx1NinMPdq2Jd4k7e7fksuNL0rMTPqtf1Kyb7CdTeG9CUqumhHw/aONMD8iB9s0TXZF0V0aWwFz1L",
-	"ar3iRFBQO8acqZFs7b7oBJr8FOMub63zI1v9A80XQZn36+dwQEJ1lSElUJCUXGOmUPG+7c5qFqBfoEQi",
-	"ziJEGTJD7SFH1TRS2Jx+SIAt0hBQsT608et+r937z5Pe6RFUyLNoYhPIna26mnIyS8rLzybyDznEHgrr",
-	"WaWsibPPumjTwi4LunApPcNmeFDpqsBp/udbgq3J1suRqJckMRPWAzd/+fjhGE243qowrcBUUc2hQk1e",
-	"zqhfYpe+OFPSLTUEB0URAlOMwuQ/2D+VzIeRMQhwps+ktsTFAXZmuaHr+o2qUSLwjYluXjqP6D2/JgnC",
-	"A8Gxpnk3djTmo/Z2O1SweNVEouok1YM9NAkfu0jxBE8bWEpWTFS6jVqSxJmgavpRcwibpg8RQPuZGhW/",
-	"vXXz//LbWSuamdRk4pMgZb9/8uHjGXp+3X2OMzV6Dk+gxArwItDjTaRRqb5I6/YWKlMMuanOwZTN5gzF",
-	"xtyGQgflVCoyNhUgRMakyb0BnEPn9ZKJ563IgSlJ0GCK/Bl2z1ndjSHIkAgTRBeVi3rKSJ8Dz5iSUaHQ",
-	"SKjWQcU5K+xHMu+nbapTYIXyerTE5nWOI6hjW16AqWUxRVTKjGyds3N2wNm1Xg1ncteQBShxIxm+Ihcx",
-	"lgQBEZF7iCambO6nT0eHyICK3EOmiWr/999//739/n378LC/d85MaRBlgi1fvHjxRtPwT2cHW6gnBLfl",
-	"d/M6Nn2PfLtSMH/R3L5v1oLPma2n0o95Qvp6XxGQQyAWRZGNCPWLX/7+ue/cH3lelaEr56x8I6bahyuH",
-	"s4W0rC7BM4b6KR1T1Ucbmjd3ImRTqdB2ZxNOF1LK8B8ZOWeuOm1kH8gbIlD/K0jVEfIk6tv+FnqfmQ25",
-	"gisSxViIKepb1R/2eM4wQ/3eGb7s7yGj/EvHAVH/aNh+r6Xx/hYCrV9vVOOMBGSaKNQ/Ssh4whVh8bT9",
-	"NzLtw333cDxCmgi5/p+mCS5D/S9t8Mz20c2IxiMEv0DRmhinKaJqD2E2NRln50wjJfAqrEgCbxCBLomS",
-	"aKfzwh5BvjtbcwPe0QMyrpAkxB6S/mRn65xBjExMbCSmRVhNgwUlCotphKrY6yoRlXzy5bvdPznyzYOt",
-	"7lZnC1wnfEIYntDWbuvFVmfrBWh8Vlp5nvBY/3AbtZ6PCE7V6J/2tzFRgubP7BBbUzxO7Z8g8Nm9DbQr",
-	"oapt6pJA4LAJyM3P/0iLAxre9vWLvWvrDSsCkGcqlsUrz99pGAXFcsGLB0aj029SfRh/ZERMi8BBd10u",
-	"DNNI/YvTGheOZ8LaQ6N1O82Hw1qar461ZAFLcJibcF+4j+1OxzEK61XyadE/LHcuppsbuZFfIZgGgBNV",
-	"5a4JvgQqBHCBDFxsaXDcMQsJjZ8v+PlPOHEh8fBJd/EnnwBTuaD/NHkuO50Xiz96y8WAJgkBJHvZZGVH",
-	"WpBkOAXybgSDbDzGYmq5qtmv5nZphHiaEKlMaXbNvvElxKrBO1rKsISoUOY+3+bo5EQBsC1wY4GplIEr",
-	"Yr7/d6dXW0bSd4Hktkic5bbPJALd35D0fv7RlibqtcD3vmYVgkgirq1QPsFCMSJ8LUR6TECes37GZDaZ",
-	"cOjdUayvX4RmT4ElEqa5QrKF9mt5Cpbuy+iceekJUL2LJSDJo4QTE9lxxfgNjOeyF4C4lonOkZYAzmz0",
-	"tRX8f+LJdA46fGnf3Ny0Nca1M5ESpplx0hw/Sikdt2Uh09kg7gs3y4H+QdQ04qQRQbeguixObLGpAxyP",
-	"SPuAMyV4Wp50QSQvzPRguN1tgNsneJpynJxx/g4LY0XZ6b5sMlkOwe9JQvGZ3qj+ePvN4o/POH+P2dRu",
-	"UN6FrFh9w5YFz4nMh4HCFKINSqrExgeth2y7xAeLKZslqqNGFaID1WziguoUorjHwsvgU9iLQLDhLJ0a",
-	"qR0E+2fSE+e3aqio2cVBMcdjsf+Ax2plPjtjimA80Axkai5mWGNKM0qQ5xvPGq7owtRovPziigTKKnB8",
-	"0NBQAAAiTPA0NeExXCA8VBAERyWy2npoWe4jV0QocDUNdfsllzcgQw61KRquT/G1rm5fK3HQ21BoxeWa",
-	"CDSgQo0ilEktTGk+a5q86PdkZHieVoZAeQU2HMdGzgqv/I+5wqlniNl+WHmynD4+V5z0qcu/tzCpz6Jk",
-	"G7HCZCm2rCpZegQ8JF7O8hVAFGxQxjwYkfhKosL0Gnk/Hx3/HKGPR2e99slp72T/dP/s6MMxAOJp7+ej",
-	"j2fmD+2T3unRh0Ot4ydIEM1ZpVYIxLQwaCCsEGcxQRs3UB/GbwuT0msiC5FvDHHfu+csL1eLBlhINElx",
-	"TKSGEVsAebq5hc6qgXeAUYBAkYdM0TkzD/SEm3lBHZIgdUNjArIvrldaxmin88Y3vbjysudMkJiLJEIZ",
-	"S4FHA4fUerf+EeTfxEYNIlsvGQhkqEazMa0xclO+ejWCrF+7barQRl9mepskIcnFYNo3Qr456Bz6zplU",
-	"NLXjI2OC08vQ3/tBiWgf/brf827BpMODdnHO+teYXGDfMbSLJoQllF32tzzXdX6SPtXFyh4Hv2HnDGoX",
-	"aykiJLqf2s+Log/LigyeZehvZNoyZKyJCrAiBbNhKY2E/u76pw8RT+OEyiG6FD/iif69M3w5ax772nN4",
-	"5zZqvfOqkc17P3/vYbWDpYn1TqeBaH/A2TClxpHySArIdpOPJ4JrvUDr1z2mtAaxDnbkUNEnzetgPDXN",
-	"4/lXmtzOVD/8umeZhFBrnMiCoCBDeIGi7NmG0NYHjtSIS4Ju4L+unotVXUwlF4lGBAtNiI3b01YvL9Ok",
-	"n4m6AzkaHnNG3puUpwcRqWZRhLuTAT3ui87OYrA65uo9T8Bv1PrByUCz3bzlGUvWglUfGFknOs2J+bhd",
-	"GlRNzfKJi4OaxVSE1wIBTHGxFhlJgvAlpsyVXoVhSGLRcwv1jfJpvT91eaKPhjxN+Y1xkQ5xrKyhURCQ",
-	"Au14IaHhE/iP7oKjPn42kRXGRFySNizpLyuiqc2CfFhb4WIiMcLsci0yw+2/F+KvIDA04N0nAuqYQFDG",
-	"W5OM8qeUNQ4A7HxJ45l0jH0DPPeAcYYIROA/eP3ir682708eee4HFsx1bxaagP/FfSJxMc8s80nP6IDF",
-	"ixES5JpfgQYKPvE4zRKSbD2x57pDrxRSAixIKaK5FwiMEF6SVDrZroOR35l1zwDkUlPLhSK2jasprPuF",
-	"5T9vG51HMkqQus/Zxsmnn94dHYDxZ3PPj8shojREIvBQSaQ4D/HxEjYdeu0N79lpcJ9iudvGYkNnfqhP",
-	"SBlASkii9+HOR7+ZfvcfDhlVqfJCEBtPiCisd6jXbfd2dlE/z1/tR6hvElhtizcpKbuETgcE4RtMlbVN",
-	"njN9ZpsR6ps01z7aGBAtYBvpXEo0xuIqAiskpHjqV12OZx9t5MWM0WCKsBktssEGXipo30QWeOmg/aho",
-	"VW6sjgmebup5+ja5tr9nbMM3XpWEsq3VJPsPiKmYYAynfciu79s1mKBeyKY/ZxA+y7jaQvt+Uq2NtTWm",
-	"4GcymK0tjU20GJWKc2bslp59NEJ9P6W1D/ZSvyC76TNRWCWKiz5nkoAl294RhOQxbiB6hCUqDrpER0MU",
-	"8meivNodNcCsy/OQi8wBnjJlgtWKlSHOtlA9oDYYoGQLG6zs/LpPGusdyQy1ptjzE3GtENffau4XqTBL",
-	"LIlN8DTyqNHAcyz8gMaLGUT3GpN2ydZgsrdWsY0EXWb7pcwMP2FjhBPrJiplgqT4pkj3sPYSjalUnbMb",
-	"rAlzYhsZgusZCjVVEj520YtXNnXEubG3O93X7W6n3elGqLsNdhTwJLEIMc6IMaxsd7a3293t9vYLK6h5",
-	"WSla3ZJApMtpLv0QKTLNzqrpQg9ge1mONszMZ/rhLC85/uXszV3Nkw3myQZz/zaYQ5dzBn7gWWlngsTk",
-	"Ws8MAh3jq7GBmVaXm1K+0hpptDFfg0FJKjyVe1A4ytik0YCYrjT9PPeor+U7CYCBijXlIQB1J5FLtHpI",
-	"K/RyFMhLBfvRaF9+7E925yea97A+bqAIZbuzR4PWaF72jIrPv5pKVbOd3h9H/MYY19CNVheviSh0Y0ZI",
-	"IndDWaT6TyOeJmB1MyFPYAgwZQdz+55Tu6lCJjbISvwbRovvg6pu7cX9zT2IPC5MoOcMp5KjFDLJNBH1",
-	"uskX1kMYiarpFvoNLAb7kLi1i0r5cMmwH5lgp4THGYi5VEmSDrcQGPFIonV322Uc2SqjIWH0V30+U88w",
-	"/kD291+9ewHQqmyvPGiuMg8ow6Bdl1ORO51gM9awuFgsYnWVdlla9GPEw5vLLoXnEbBilcBU66oaOg2q",
-	"oQ3GkZfpUvIc+X6bGeHyyzJzD0aObVW6z/MowXNRavh498lmyUE+xJqIQomnskB3T+4pljRH7jmF76qY",
-	"t37pxWuI+dDSi7e3mcF2xre2FqT8t5FD/nzChIaCMl2yZmVsTdXNqE4lM7DE5Bf4osuv/kt7zkp7aZAn",
-	"UNr6nyJXoCYBSpPKkvteXWC8DMIdtYWI12KvDcLq868xT8jtTJD9mZQh9geOriwtc6FMdlej3VOU5d09",
-	"xjcjDlUo8pIkmkpwVrmm+8eM1UVHytkBT0hIdPSw67nvzWxPiKA8kXcRIotpCyGyKvRptfnUm/cEpv1R",
-	"kzXqK32crI3Aic2UKPUJG/2X8qRCTP79sjGepNF7M20JwsiNoX41gQGiLL2YbsrynuzLEcb5AsBziBVv",
-	"LrmeZun9hlDmndpnxk7qFVvh3TkKiDFQMfRWEBaPwNjVY5cplaOnqIJQHCVWOOWXWV7zzmQM6J/2T44Q",
-	"YUMO5aGGXJTk1n9BxuyVL2taRwE6RFClKLt0gUqhkgpz8pocQnvvltpU23pokmqgDZdm6HnrfqzaDJVK",
-	"4Wuvy+D3Pmgm6/sNNh6ookSgbIGJAICkNXuzVJqgMXu/s2K1AFLsO/dzpkvWkQh14g5uucCHJapH5L3O",
-	"76l8RGVRDWtGFKu6W9GI+1Rqi3tZbF5xp/CnMKy4zUZOINKyuDDk9IYIggacX0G3GMeifAawOn+aXZVh",
-	"XyHsqgInlVhZSKjfgKoMB73Ts6O3NoI0QnnBhM0IKrOdsyKULyQOoo2DD+9PPhz3js8+bkauCEIRmDTi",
-	"rsPaOSt89hu/HZ39z8PT/d/235mw2HwOY/vUaIPTPAE3RyAb1L3R29k8Z1TaQ9VHjtEkxYyRpETv0Ea/",
-	"Qtr6EcLKyGdUkU2Epd7jzsv2mLJMESRTrkwdA8ou9av9Ai2x6kcu9s6O+EyaeEd+TUSKJxOo68AIBWep",
-	"K/HutlHmtYjx4hULPjUGfc42Dntve8cHvfbHdx/ONvdsrE1xwuDxhbIY1VLP+4fvjz5+PPrp6N3R2e/6",
-	"mP27dOHYIJL65R5cBVCzLeZyoQNB49L4YU2QNxfwMk6h5iPKD63wAwV8sB/tWwVV+VHNAcUKH8cM4J3Q",
-	"DPW/OHELS0+lG55KNzRnYg4VEfZpEfYoc4W0A8pr+qupdW/HEbk1MLjcMOANUC34UHMK3IWEPJRHoAES",
-	"3xF1nxwB6ym3YO/hfqS1NVZYAG2jwFgtPPFMmVrTWQqlwdCYX5M9RBX8IFHGrFxqbSuA5Yzc+LBXNd3L",
-	"NfDpByyYUCzzUSomLEbzMfRIWAeyP4WtPoWtNqJq7/m1z9trFRJA86gYqCLk6z5FnwHsmH2EKtrV5n2y",
-	"/+cxZjFJ0xVD3iqx/mUadwBDPyh9Wzogvtj7D0fQ7M08EbUnovagNWAA7DyyBpYLY2+yItC9EiQ7xXrT",
-	"jvpfwcZy2wcNS9Pb3g7qfy31XI5QqeXybR9tDLga5RmikIA7oIwk5wzLoBNXfwitdoi1VUs83YQp+19N",
-	"cv8uAsLSRxs/n+4fHh3/vLl1zjS2GxsQ5EShieDXkHGIU1u+3/id8hR1iagqRQiDYEqN2a3zZhd0TKHP",
-	"3UYNUyUhHR7HagsdczXTppibE89Z1Z7oLG7U7NMUJNCnYORwkHr1PL6t0CY+OBhw4eEaNCJ0M6IpKVnv",
-	"qKk0a7qR7dUMeWY+aNUzHMKSnQevyFcKFjONuUgKgnvqgPh+Ylz04Edskqkfj6X4Og3clYGcJ8byxFge",
-	"LBLGFAwBggVqsoXJCOzt92AcmM9n2gWdXHc1ArdLHCox4iidmZ0kCMo/lAuP1AjZgXk7QMl+LLnaLOug",
-	"ONkfnxAWF/FEEp9I4oPJ2gbqwLZoA00N+FXyVdAGdK4iq9oCciqoKVHbymtz6tD5QU5QNcnrNlPUeg7H",
-	"Mv2Siel7O8OjtZkzDdabUQu9YNNxuh55cmQKNOYirpY5GYf+4kYuRZzZHpmzIlBsjccLynCs6HV5XbbZ",
-	"Y9781YadDDhPCWb3HHdS3NTiuBNgYfYU/jRJPRPCJ6nRjcZ4Wr7umbXuzOPFIkuzgJPf8mpoSBKs0EZ/",
-	"QhJ8yS9pjNMLN5xJFZ8IPjSKFE5tEwqockTZlYlBPGeuobXipXhFUekSizZ++XT6e/vo+LB30js+NJ2t",
-	"A5qV8dsXcPSjRhoUK3ycSAPvhBYlGhiIeIozeIozWCHHwDbbCRKspUlUUGjIYwYSkhJFFhf4iZCkLPaC",
-	"oTVZMnFhpjaGZ0LaQvv2J70FaFEjTRxaEd6l0JQ4C5FpkwmNeBLb3se0FtrY6bzZDFdLAyZ8R6I1fIC4",
-	"hsUkI8n3cmeq8aS0rKy0rKHel7tGZynIsySWxddoZiTPnaD9gSJ5FkP8GqD8KZDn7oE8dwHS+w3d6YOs",
-	"2y/xBcg/LnMWtJCxXBEyMaG4ueA9i6WYridrYyf3G8VTLPNRongWo7hrfPLE0J6scA/e9cQjbE3bnawi",
-	"SjtReBUD3BJJhRrZPrqpHi2r8D7aMS+Z9+YdxKLEt6IdXbpc72T9wX0lvgUW1TD7DVb14ya+eRfTIPPN",
-	"HsOfwvrox1A8lKlxDbltrlS9SUtD2QQpnmeYPbMlKk1XCH2lzqpurI2Q8/bxSA+7ixi5JgKNuSBaCsMM",
-	"EqE80yfKQ0qgOzfPBPLNn3IPkS84VkA0uSRI8XOWkJQONJUkQUHuJMXMg8gf2ZZpl/h4xkx3RjOkOJc2",
-	"6GVIP1kzn6yZzQigxkMnjMkcF9chcC1MeLoT+j+knWQB/t0V754sJWu0lKwKw/drKtnPTR/AqvMKFzb7",
-	"GwwgeUo3MNkET60VBFn/vtXWi04ZjqHLbNAWRPJMxCSU+zS5K6t9YJOJXeej2UwWoLszmqwD7Z+sJk9W",
-	"k2WSnyqiHjTkLMK2oSA4EI6qOWVznTzd618y06hie7H6Ee/ldvT5FkYEC2mKL+i3xogq25c+MXFZpkbD",
-	"RPAJlzh1Xd0S09nJ2IxL3d3qxS3Qxv5v+6eHm7smoJ1nKua2TYBfx99UOoEefCOe6tlHU70aGz2q5aQb",
-	"LJLIthPA6pxNBLm231KZbwlWBnuAJHRY0Rht9Acpj6+IkP1dVNXBonNWCwKJUJETEKFAPYwZ3USdvlLc",
-	"0j0SzOpks0wLZ/OKdj1VkgtUkssVaDAJjAjx2jUWDcz0L6ZvvKVakGxCcDwKNup9QGFoDv1IuSRrDgA3",
-	"BMcacSeCSMIUkvSSSbTx/uj401nv4645FvtOpZQNh2RQsPedM2OF1PIY1JDR2G9rIg0zlQliu8jlkeb6",
-	"zWGWpr7J5ZzVDC2bW8gsM789Kk07gqLLcCko3ZhbBP8nYbuGDJqAVT2jl54EvTyhDpArieNoY5UO/rr/",
-	"7uhQ047onMFhmCYp0N5ZVppL6LnhnQkWUEnYTgjNsUpdJ7bOWZ4dBXc7t2TOgX7j0APue8oN8qeAOX9E",
-	"WdI4QJ9EyadCt0t60QDNVIVNREDxjHJog740Flvq4iUDybXKg6Fm6zPFkqcW509SjifleAzKnVPkpdNK",
-	"ZCP6k5llCcc4IY9m7pnZdlEScQ2SiFZbbAFgq3gU3NlvwFbTYc5ZmXljyD0eZhIc1MST/BIOIooTAH1t",
-	"B2SUc1bICq4KnhMk8ubpVLlWaFiR5KLYdh9StU27bJymiA9BFBlvRtZvhJHptR7ZlupamcsY9G0v1Ku9",
-	"vA859puVQ90+uz4IYc1lGL83Oaq1JrcSWH6iPE35jbTtf6F7XOl8jZSltTq5hfatIoegpRs0ljOetEBt",
-	"yDGenrNyR/aN097PRx/PTkFEa5/0To8+HG7uwdF4yqRzH2Pb4xhChKGG5MCKR3Wxagt5GIHGmVTQDH6Q",
-	"QgqBUYpz4Mj3FlAm0bK6pE2LN/G8uXTKJ8SEPpR1kQ1neMQQAvzFkze1HK310vOCzMNbicBDJW16vS92",
-	"gwAkt9AHyHUHXdvKRNiXks9ZkTI4mNpyTwYJsILAZmkA2L4m+5uVpK49e2qlRP1C7MYKNIA9O7SnXuXj",
-	"QztpiHXTOJics3L+KNovV5UvevAX0XHlpeMrGBXyRMxsPoDPzq3Puzn/oD5Tt77HcZiWe12HArmD/aWf",
-	"uks8Cd0NmkVbClytIhnnqaUFSUkKNL0HUfv5V/fjxYIckf3AmsCmCczbfJUYX1NkIt9yWrsVSOnQr3sU",
-	"qILHO2FpCOg/1DLh7KlL4N0FZ3xF0ADHV5pLwtHmF+sVmi7z2LVmOMwGgM4jEPIntarmCy9kuGERd/8o",
-	"WpKLKp1gNSpiJT3i1apKB3do3TDH6Jyn1Jkf6lSzkmjAJMF3yeT5ALCK0wfLX2sWpVIU4cjzy5+Mjv9y",
-	"aWzAAHDuyshsdZ+qe3hDcad8gA9ycyUmsC6czxFvrRgftSZZwAaT6zpqF1KKoBeCO7C8xj+BfE4T0QFe",
-	"3hFll1voGESjAZlyk9V/zgIhtRt1tXtne3szQuSaaD6sbggYQFicCUGYQlbXklvnrH80bANZgOwpbknF",
-	"LpBqbLTgEYmvtGJ6iSmzFRLctYLHyfavDzYleKJcT5TrniJvHrXCv8aNHIlLLVPuIXT1uXWhzIxxgWoh",
-	"/f04JhO1i3wUmCTDfmSbnV3q5enz+P7fsn1NxACn4KpFJ4dvo6KxnvWhBvMjbTlQ59KZmRz5M1Hv7Zrv",
-	"EWPdFPrkKpsuD5JT8gFlGBJlPFr+smP+qVP0cDKymfRJdVyHzyUHpDJYbtp+GSWfdKSBFcLJuMjh9lED",
-	"SlzxnDYUz2naebBI6aPGHTAFw/RA3wRSPJzUd2an+kgNTt1/Vl+4FRv4j6Au8LVNQ9NHPSsPbal6XHpr",
-	"s+pxedOD702LJVRN0UaMJWlTJgnTstA12Zy1FP36rBTEbmeZbnREFtlS4d6ZM9dw16TIcJEyvyAIrO9f",
-	"rySZD96NmuGRP0k1slJ5rpkJgRVCtFxB7pll/MFp4t/Mj+rm8df4OK6e0inNirASJEfRp8y4p8y4pbw9",
-	"UL0Pl+nBcgQg1y/K7y4s7LVv5JTcTTPCImlbX82uH0gNUZpFbVIIMxBkSISpHq+2ztkRGBTGWJhGk4YL",
-	"mSQjKvFkAgH4NmYduBFKqTR9T+cW9bobkXoI40ITAlHl409WBaua/ChVuu6EfbNdWHeE3gdKP20CwXeG",
-	"2qfk07s73O4ApXOFxDsloYZqZ62Rat9vKqi/0EfJBW0kXrpk0CfOsQ7O8Scuh1UiIE0LYi0jgWayXIa+",
-	"bu76JP9lysjrpVqz1X2yXz3NYssIjiED689hHHGbnWkWMXA2SxybZ/XQp/2jWjv02h7HygGnssC6YS/l",
-	"ycDxZOBYgvUA8EAupwGfhkjs85OAIWOWuWA17H4IM8E8DPPNA3fFsqe4gx/DpJAD/B6Ekyh+RSAViU/Q",
-	"DRdXECqkqh3S5rO1WVaGFYH+gawL8wB/HcD+ZFi4u2FhOdp8HxaDNRDu+7UU6AU+ioVgrmhmLQNPTOOp",
-	"TNSDWxNyDtfUkDBX3tNTkDgTepUa9QcECyL2MzVq7f79s8Zwk+1sCEMVFaAwkrimMdlDBMqfTLAaoQFJ",
-	"+Q2SCgtlGiGj59ddjSWZSFu7redAOezyakEhmZI0IfoL08/fkC0u5J5JvM67JZvQM83mSTo0lVwuCYOy",
-	"tJDdZG0POdmTgSicMyMf6HngmNDGBEt5w0WCLgVmypRpmWChGDyNU0qY0rpZQpiiOJWb3lQa40KT1FKP",
-	"rRdPDxDZ9sFeeumECMoT4/+Dh1lqQlBCUS+hXZ0Iosm1LecSKkHsD1cxNNWHO/UXx4eeizJCGbMZ+2aV",
-	"rvROLXrHLb0oXFWf5yO1zb7dIEXKda/b7u1ENmPc5rdHeWO2Ir/em8rv6lif6xevDV/kFYh25RufVYpv",
-	"+BUMUg5p9l7/JW9aGzQXuJRskNIYXRNRXIU+zKIsj7lxr/hOsUXY9TWvn6f3dWDOfWvQ0RPZHnzuzAaU",
-	"JaYpPQzOU2LS5b3BDeGoj/rbiKOEmjppEboZERYhxdHNiMYj5FerzNEioap1+/n2/w8AAP//",
+	"7L3tUhtJujB4KxnaN8LwTglLGNttiI09NMh96LExi+nu0zN4UaoqhXIoZaozs8AaBzfz/tnj/b1XsL6x",
+	"jXwysyqrKiWVhAD3DB0THqCq8vP5/vzSivl4whlhSrZ2v7RGBCdEwI+9M3yp/z8hMhZ0oihnrd3W2Yig",
+	"ayIk5QzxIVIjggSRPBMxidCQC9Q/GrbfYxWP+gizBH495ozYv221opaMR2SM9dDkMx5PUtLabZ23Xpy3",
+	"WlFrjD+/I+xSjVq73U4naqnpRD+WSlB22bq9jVrveIzNWqpL+21EBIEVxYJgRZJ8ZSil10SW5/ZmehGa",
+	"6TZqTbDAY6LseRwQoeiQxliR42w8ICJ8OAyeoYmgTC+BM7Oi4mO9DKrfnmA1akUthsd6YvNdK2oJ8kdG",
+	"BUlau0pkJHxcr//64n37zf+5/bb9Xztnp+0ff/jtuH3w8j8P29t/e3VSPsbtN3ojShGh5/y//t5pv9lv",
+	"/+3Tl53bjbb3y+aXl7f/oxU68GLflLMDnhC9lMAGYv2o2fJPjw9Otl9td15VltopL3W//bdO+82nL91o",
+	"uzNrcZmQfMZN9Bn5rC5ieKPvgHUiyDXlmUQTfFlcxR8ZEVNvK2bUGeCyHQbMo8MZB0OTuccy5GKMVWu3",
+	"lWXwpg+Yr4ITJWQ84YqwePpXMq3vfR9ljP6REXRFpoCSakSlwQnK2Rb6SJhC+BJThm6oGsGxSDwmaMCT",
+	"aYSoQpjJGyKkfnLOhlRIpVFpwpkk9sMNPe72DhrxTMjNPTMQZlyNiIBx9DBUIox2tre3zpk7aENfirPx",
+	"9tLWm5lx5EALxpTlvwfPZQg0JgwMmpoZTBxhdkn02gZYAoLuInc5aEPvg2dKr16/bA5Cv7yz/cPmHsLn",
+	"TCqcEsQZyU9pp7u9h/r/s4/Genoi0c0IK3JNhJkvE0IfuCOaVM47Dks7555DaOeaxM7Y/T4zm8epIDiZ",
+	"ohFJkz10MyLM3pFbYXnDLzo7W3OWWdD0Jdf6jo6pqq/yBF8SJOk/Z+JkCt/5cyVkiLNUGboxxp/pOBsX",
+	"oGJ/y5egyfElEbCGDzArTleFmAhRQ01inKZEoBvMlNSnGY9IfEWSPYRREE621nrxt5qsGLQEDvUjTk7J",
+	"HxmRcL4xZ4ow+BFPJqkl4M8ngg9SMv7LP6ThocV0/0OQYWu39b89L0SC5+apfH5ivjKT1s9KmGlRwolE",
+	"jCuDCuaIOFMCx2qrpck1Z8OUxg+6PjenLKidg3ipsCJoA6MkMwsgEcJ6xe4Ft68ynawQrU3Y2lsuBjRJ",
+	"CHvIve1nakSYgqUnERpkyhB7wVOCxngKd6GB1PyZT4gwTECv+IhpTovTnhCGhT7YqhnKGPk8IbGWkIaY",
+	"ppkge3C+wDoYEM8YC0GJRNQuU8Kij7l6yzOWPOh6B5IwFSEu4DyvqaSDlCDFPRrgFveeJ3RISRKmKblA",
+	"OsIGTwxtSZCkLDay6yW9JoZia2IRkMdDm7CvPYd3YAcneJpynJxx/g6LS/LQBMGIABKlenLNCLGRgyUR",
+	"1zQmCMcxmShzpSeCxJwlVH/+FtOUJA+9Wk9nAapPpSHfteWd5lLcwy4wR1wLMFqwymFJq1mMkET6+9ig",
+	"SsJmAGz7/7NvqNQZ5+8xm1o2IR90H5yjMWZTR1QlGgo+tsJpSkEoTRJBpNxDgigxRXLEhUqnFTw41c/a",
+	"+0MV0sA+wl1JjZs3mCo0IEMuiBmPssuKCuikhE5AStAb+IXhTI24oP982Cs/5vrSBjjRUnuiCTyQv9Ix",
+	"/Pbbb22f/JcnXqSumN1NBI+JlHiQkh5TVE0fS24YCIKvJEhLXKAxXFmWErmHNO8yqtsYYaE1ealIArD8",
+	"C5PZZMKFIsl7klB8Bnt8eDr3TKKxnh/pQ9a0QxN2Tez0dlQJexW+Ipro3TowhKvcj/UtnPLM3GKuJ3/R",
+	"quOu3oSAWyZyRCetqPWPTExbuyxL06iV4gFJ4SvgVKVXc9mrFbWGorXb6jH7J4WSZ25YKfEl0efJJ3qM",
+	"IU4lMb/IC71PM8+EiDHWR3OB4z8yKoEcSvv6bdSaCL1LRY0kSpNF5wq7PUr0vGY7X1o4TT8MW7t/n//h",
+	"z5mYHug/myW0bj9FLb1EDcROubbQzgf/ILHSU+SnNG/kd/BSfhBf3DADzlOCmXtiTiXE3Y2mnOApIkzw",
+	"dGyUKsGzSyM8Cr1nDSATLo0IsXH64ZezXvvDSe/46PinzT2kd7LrSQOxb3xB5DOVCghBbjRINOpX7GYz",
+	"D8Sh/+zr/FITnt0xoWuc0gTMasWeQNTUmzIiG/k8oYKgjV/33x0dHp39vot+3e9tbhWWm/wob32LyN+N",
+	"icRckj1+76xnrtaCzqfAhe/Hil5bglbFp7fdrf2uXhNV5q+AOodkSBllRuUbU6mVdYc3h9++6odwBwlB",
+	"Kc5fuJ0B+hWrVu3887kbAGTorMz3wZ0bHgoIlRipBacn3hItgnunEsNBtc54lvJManCKecaUmF6ATW+3",
+	"9fZUXw9lpNvabXV3kMgIOqFECIJ+xNOU2KfbObHgWnxyX7/odjudVu2gYns9S5l5qkurwuvRxw/oRffV",
+	"q3YX4XQywm1Quf3bqJkYP33ZDhkX8w3XmemCFdqjqH+3GCv9c/tSRepF9i8fSMzayyNG5sgrRzgHhk6c",
+	"caQpINmdt3789r8UBfL3473d+7/HndavJkuo6l1b+cY7exxbFDDOj1ak/8LFBZC8TvdNB3cH2+1Op9Np",
+	"v9b//KD/6eT/DTr5F4KDkR4nY6opoNU49BzWWPWT+PYVo/ecqQlJU0oEekeV4gID92w4YazBk8dgaUku",
+	"gJdtd7ZftTvddqd71unswv/+Zk3nRCqzk5dxd9ghr8kO7g7gmVGCmm6z88L/yJ6uEhhI/4WkitQB1p1s",
+	"6fJehqh6ceJ18F4IKP7hL57Ku5UwdppZqh4ynJsc9pAksSBKglht+LfWdEWixesA5JltLeetqNzwl7Lc",
+	"0tZEojzGTmivPgAstIpWYGKZ95VVIOaffYgd+7v0wKB0qZEDpOqM5RUXV1va+Ke5tOAdNTbfZiK0fvs9",
+	"Ubh1G32pSi+KjMs/zBvII0a3cI1H5iv/nLEQeFo/NXixvqlPJX5iF/F3LeIXvjwjZegRf6RCjU5SHJOF",
+	"XCqguumPUczH44yRCA2m6Oj4Y6+HNKXWWqgh3ObXDaxQSrBUWqfbjBAG3xg6wFRKghIi0eG3r5Nv/6+S",
+	"1hJDlcYhX8YKSFSUSUIKKenly5eFQ8ATxkocBLZeY6lr4Y3+cspIUKdeFY/yJ/Ak/wj/9+nLi/D4ZmdL",
+	"M/5lGOgCIlsBQlhQA3GoALOlJaLqbT5d3epXV7uXA8xikqZ5OEjTSxEEy5wMxJgloNdqxZymaf2K3OvV",
+	"7S8pktthPoU3YtZQlekKXc7qaJ7QtUBNewFamtFW3/HLRTraTsfoaEAVL8xaWt03b162Ozvt7nbLPbEA",
+	"/R4LBdKh+evE0eDFZG6n+3q7IHPl/YQonRc5c2FjZOwOSrYRN74fWmLDgDzhsrvd7r4867wphEsyxjTV",
+	"UjMe0zQlW2PY2H/YS9ji4lK/xARPU5KA5ccbqRW1wObjTuXADNJqLAQnoKONONNf/+XFC/QKdbfRix30",
+	"8hV6/YOWAIxREGyalGVaSCVJZiOgopYkn/Up658UVpls7eZr1X/LJkRIkpDkYpAbDEvCrhWb7X+z1jkw",
+	"YnM2SRYeZybxJbHHYea7xuRCqxJS0gFNAYpnPLhISEwTe8rFO+TzhAhKWEwuxpypkfQfOgSrPjLBFoCV",
+	"N1SNEoFvcHrhMNm85B6wfMK66F8g4Fw5yL5WwZ8vi8x0NYLp41gDybWCfPOW6IlKM5AqZNH03nMBVDm9",
+	"fCYRvsEiiRBnMUGTbJBSOTLKQ0WiX6j7hFB5sRHNx+8VVQuL/t7X5i9lm9HLndCnPlFY/qp9wtHgqlfT",
+	"vixpqUQ7NrgQ4ZwRDW34QIi+tAjLxprXaYr03mN1xcCOTs0fOWeIH83rtzViFoJW/QJnzyRKsQJt9pJK",
+	"ZTwvEboZ0XiUBxWYcAgGQOyZlBHXavDGwf7p6e/tD7/2TjdLxvbwqS88zDrJ/XLnMX1ivCLs+7R6BXtF",
+	"gLBXL+XX/V5BL/R5p1Pj4kCcIRMrCIAGLg0HOxPCEj1F1HKjG47KvF8/rbK+En/5cmcXygzeFALM4jUT",
+	"ZOevCulVQWSgICk1EcMbv+732r3/OumdHvWOD4wHxXdWz1hb7ryewRsbLC3FN0U0pI1dTvDUEX/Pn7rC",
+	"mhxT/hJ4GODSAXl74aWUefpdLzlk6gmwKkcuA5heZhMlql/i9iVsNOS0JEuUeX2UcylD4KNcUMkJbAg/",
+	"F+DELJAOQ1PlrEM3WCXaQbmjgIsSQy9RuLk604Gxdy+h/61Zrfr+NKnbBsrRPSk+a1FmVtVRvnP5fYG1",
+	"ZA3S/BzpeZnEinXKxWWWc2hitneR4gmeNohkWFJuXmSQaigPe4d1fv6X/+PvnfYbtLWx2f705VX0YsaR",
+	"3ZvIfC/i411kvwpbnMsRZzO8xjzOIfFcLvBIHpDCcvcoDpB8+qUN0x5ldKztBzTgWUqusUhQkqGfSab5",
+	"3AnOxqQKMq3DTGAGYDymzJ+pezcSbPbxJ6TD+cK/V4vCE2V8GMpYxueo9bl9ydv2j/+QnG2d4pv3JA+6",
+	"rFo65mW15p4KqTBLZIQSIug1SUwg9RDHSu6ivoOiPsqYoinCSFKlKLtEVJ4zfdxJlpIkQn3KLrCURMox",
+	"Yaqv52AR6ltyTpJ+hPoTLRXiNJ1e5OF/fcTFOesLMsyk/g0PFREIFwbAXKONUD/XEYr3Cj3BJMK5a/YM",
+	"16WFFWoDPAusCDzlsBpfK2n5pNQfvXblB3iC4xnBggf7J+1O1+pVZOzibhhI7legP6c0pgphNNAk8RkE",
+	"SmZEQli+IkJQxYWRdCAE175PBEoJvEsyIRFRKCXudSoISp5ljKAxFn9kZGvlMMPSolcMNSzGCDLgQqML",
+	"ZaL6BmTrNHeXKeCEqJJoxNOECCQJqfvNwcTsKSCv251X7e2OBgqHDhfLOFsWO428fHjNdx0wN50lftOK",
+	"WmZHFe0I5aoelTLzHCl2T2fd17svnCPlijI9n3d+WtWzpvqF+d+CXNs0+YrPQz+4slObv+SOI0Ano44X",
+	"B5QJrSOOlJrI3efPS4e3hSeG1uqfh+L5ddd7TuTz+Wusq2reRS/P+8rAsLyhfEUHRKl2QjOB0ZGyPLK6",
+	"LDlu1wTHCgguv7cSMH4pm4WDroYCOle0LBvgbXQQGlb+So0oWXiiFkeE1eB7FWuhjw3NtrpwyIb+jWLz",
+	"hYejjniVULSFsWi5SQ0uYIatsoQqZeAqw0rk46QPFp6R0TvB0K2UUCSwwwUc5a8Wjspcpe+RmT4UOMDM",
+	"uSL7WjzVq6Oc2WfISgwugcHarp3YUaaw3udl+aH8Wl2EKB47TTSkxtXZ+HLapreIqr65qsJZWnshhLrj",
+	"cVzBXnT5UNzDecfxq3fnIekWK4TZlDMCYoAWU7EvNTyTrqLKGE9RSrCAujPLyAkLOX7pBZuZ0TqAwECq",
+	"pmiMGb60huGybLCAzd+dh1+VoiH+RVj1aqw2dEkLq/hUWXQZ+N5a0lHgfGRLFuRJT+AcFiQx0vyIUGHI",
+	"CFXTPUTGEzW1RKZa4Oe+ZIFlmfmDsOKrtTlV/wTsMwCIc/lmjVfemS9aSlpK/oiJlBfGmW5ok4Pci2Km",
+	"Cwe6F1OChYToUFjqxaXAngu7u62lBNCJqRsu19q0WneC3jpyAltZqETZehoXfkjGxYQIyhNH3MjnOM30",
+	"oTmdOZ96mLHYpifqX126aAmXrUp+NiLokAoSK5IJdPLta4Iv+SUUQ9IIvIMmgg8JpO7hVDqd/N3Mj4gq",
+	"fcNIKk32pHklxulFAl9ykds+vfF3d6KWpP8krd2Xt1ErJdc2VfePYWv3VdRifExYnGKVCXLRffPqTWu3",
+	"dXQE6CeNDdu5+rY74zxBcrf1cfLta0xxStW3rxJN0kzQa5wSpoi0nkkT1Z6njSr48zPKci4AhubAbdgz",
+	"FlyTl2IBvW4XjCBuBfuMmnH0wJIqgsZZquj429eEYhhbukMpBvlx+0dviEEmKSMSUvXdz+ZLesmw4vqS",
+	"W/m1aDyiOWzLbDzG8MI74vZaMGqUfPt6TVI+mcAFYikzAacyEd++Sgh1sEmcYF1BMjO2mEmqmWFbnxGR",
+	"6IYMtook0aA4UEQZBnKGSgjZNJ/CSwSvyHd1TtAEwasc7z/5DUq5lrFYwdry75FUeGoTfaNS5jJmjOrd",
+	"YjFFlBlEtZE8UEiqFEPl5wJvoX2bIazFtzG+ImDxKb2fZ/dutZqEkYQoVs3wBLZGE9ACxcsKQEcG0BFh",
+	"CUkiNMpPBGnCAsuUiqap0SgCSdiK+zFNzq6IbkY01ZtDAjO0cdr76ejj2en+2dGH4/ZJ7/Tow2Etiqe+",
+	"NZ/oNnZAWdvlIv9TiYQ3EpzuzwbSXNyZyziaevtOvY9PzLeNqgaEWVLDTfbsx2fOBLx4sx6jazjJW/vF",
+	"4rEd11yqtILHs8rkDThYKIwrwNK+LNAIqkJYbYQIpguJRMAmGwNdQpK8xMN80hpmjA0nCkHbQtw0DPce",
+	"tpLz4fsYu+DUDQiK5d9LmzooZx9pAwe7JxZUBf+5FRgWLnxO3GI1EsKoCE4pKAiuf1YOqQz42qsvLqrY",
+	"hk8QSryhoj2UZQ2L6o3kgyAznUH3ZmDFfBLtbr04xIWazWMFcpTgzd7AvcZ0fAkqTosVJYCeC6dDzJZP",
+	"b2cGjdRQa1HW2b1XBrEWtIpiaQsRlMSvGdGBixP/u+uIDgyYXbbDOeV8cXkXffSn+r3VIhkWZBualHNn",
+	"kMjDg2sTLUTIjwVVLeUz3yvs1tNkG0qj9ygvBhNOtCpBGRpyERMT1AjFYTGbztFmvMJUxYGExKmmTGo+",
+	"HyommX9Ac0DBt1FWTU+WzQQs78UnrV4X4shTmlxAWAq8+2LbvhvQn71RV7Ax+4ttpIqYyKPSAqtKZUXd",
+	"1apzrrqm07tX5apdottDVDqO8iqDd1bIcEGkXdKasyou5kXXVgJe83V4e2FI1Kff2m1NBI4VmOZiDCzr",
+	"UmBIKIKljweUWQuq5UhYyosxFlfmjmSMU3Ixxp/NpuyvlLV2O662DYDyBAtn3CzXETsomd6gNicHEUpN",
+	"2wkBuxRURpoIrjdk3Qc3ZADFZ6xF8kQ/BKtdyJJX2LdgpITYKb59Vd++QuSQucUbMghEDpljKjx8tfNK",
+	"uJSUiAvMkouEDAmLSTD6zjvXeSj2k30tT2JcAh/tKS9rVzjBomJbeFnXFtZTgs0gfQ4QxanMhdyjJBgs",
+	"lRviNr59vcZpBpe+mWfe+lx5D+WsF4oJ97pIcdTbQRsHH96ffDjuHZ993Cz5SFu9nYoQUYrm7P3dpQSE",
+	"gzjLh1vGPFNl9cLYGGzhoczyljFlxga689Lij4OpKuZ8EDhF9qEr3Kr3bfUZQIyPWslhWL/BBU4JSsg1",
+	"Zgrst/o9GQD40upCVR3ra/3SwA5pgNlhkUUaCKiYjTLrgrnaiqPSLkOwd2gSve7KxjUMkRw2m0rfZGce",
+	"97ePINuL8Rtz5N+LSFDZ7PLhV3NlijNnooa3UIKnNbN6Rc6A5NDNddQArRx6LXk3r/c5mJp8aRcqtGdy",
+	"d2+oJMUSCRapC+o0BnQYv0HxT1/QKZ/2PMGnuv5ZMC/r3tK7Ro4WNRMWBnHEXAgSq7wwhUu3rIV+vipq",
+	"aLh3BtPmlfuWCU7VJOJCGi9l0xPAUK0vUzHYKY3ZSDM9F/M9N5Y1r7fzjkj0R4aVsDEWEoPPUnKmrEvI",
+	"pIILck3z+h151Es+2azSJgVAlPzP3yNxq0eCrS+CtXlJjw24x02kRdAiCAZt2Ii5TdMxqRbXj0wo4EqF",
+	"PnJ8CK0tn8CVZ0Du/XWUYfBxb8XAVh81761oRw0/V6i66DB1Pqv7YF+7rWLymoJhg7G5250ZVRivc1pd",
+	"hoyu1ZGKtBINGVAkXj8gOB45OKnWJeiGBDdZC3JMBB4qn5yVKEy4jsniciTFmpAaYYUEgZyypMxM1wHZ",
+	"YcIXjLUsJxKNeJpIm5mjPARsHMJWkyoXOCJDQm0V3mshyg6aZ2w0hzMPiDxKU69CkEdkeRShhNsVdAgS",
+	"13nyxvIlCVYTSeoMeUlWu34uNJO+vzVhkgVO8KH+PeWSJMje/jPpIbkPjxBXYdCnCStYAz2cQ7oWZFI2",
+	"Q0YwH2MpKbtEgsgsVTJXdvNS+3IPYdt7iFwTMc07SkCuH8Jpym+aR5uW9Zo5WBq1TANB+xwElqrMXsbQ",
+	"ObUNHU48kl8vVwEeJT/7kKR0YJt/HGhQX4YmGJdxJogRYsdE052m9GHYtU7nubJ5QA71Z214xh/dJ3W4",
+	"GlPmjnzBgXvzhsCol4vldWUuLwJaSXazj0rpbvedNejsw9Xak6/bnW672znreoXNCUukt7Sm6kY3pMO5",
+	"9D4JHRFtvoDL9fVX8aLd2S6VbMz1q/z1lSuwdANVIkMbL0ikV+pxdjBl8IpXyfcqA8SahNxHTj1ckuyv",
+	"o2aiA9tAqjoDOd2YcGXKFdIvo43D3tve8UGv/fHdhzPb5cYmbpkqcDZDvWbVWvVO1qZ41Zk2MGj7kpHr",
+	"RwQLWey74fZWFPUdhjdlpAXdPDVfNop8LFOO4D1DNz+zL2gxZ8S14uYjJBUWgW5FTcGsWSpIsb8iE+Tu",
+	"wRRrqa9YpnJBeweeurhjv7sSsRLhXjkbCfopO3Or7Z1H2FoswY0j3ELqWThNxjPqBqri1XW+EsgVRKaU",
+	"PwMAXDnYClWPgtxi1SJzBXQ9lEpXEySaMfFV+fU9KICr8aWFtPettQEZCrPR29mMCoUpQI9Nhuiyy/8e",
+	"CF+IfM2qCeNKu0BjQQQK8p53TN6fEVaQelGo2nr45c9oviLoo33pLOdj1yMph55S8SjqYTH/0vW7ZpGF",
+	"Nx5ZaFCdaw225irKrA3ml4bLJUsv1USjikccLC/52VvLlb7+vKUMINnFpcBaZu++LEJn3J+2TTyI/vHF",
+	"1ksTbKRHMHzYtVuqUfbCG1j3gttVheIYvCUGwxzK6/VvimemyPIMScGaPG9rG1xpjPzbkMnc4ugzieC1",
+	"PZCjezsR0C6IsUEmiMv4n1aY3t1BgKiCsA5NuPXcSBAcj4ixy+mv0BiLqz00EdxYmXGal9gqm+0s86lf",
+	"QenGV0KVCh0yZ1m9l+pdRw5s8t2Xl+KDznxCXS8Q4VsNYLbEny6XzcqFI0qmhiotqGdOBaMYjw9aRUA2",
+	"BBAdkxt0gFOScEaxixg65tm1XkH7AKffvupHpNKa5mIiyJB+bu223vzwQ6Nwx2CAiVtKoxazoemXTJSy",
+	"graN8A4MGLrJPGGs3jzw2sv2tn1SayFaJylmzNTokDymOG2bzsflKEWIKyaXedCW/qrInzSVzeCdb18v",
+	"KalHOZqhkYs/DTbku14uTTLvB1uOCgwkET1k/9bI30roun4qQixLCHC3KNYqfHujhRKGc4Iorc/GI9Il",
+	"iowoUxwINbzuV9kZawLYpGq/t5EQc6lRc2+ny7xPWaP3qzbq/GN/Yn/RoUusplWWL/NPV8agDD2V5Tcj",
+	"fuF5QwkQlYWEXjErW2i5gNdmzV2dqJzsMetS3xMXZlMlpTl8N3IDuErsKaaCbCXZgFP5HxP6maRbbuCo",
+	"NczSNK80BG+iQ3izefQX+IRSyq5s+tlKBgpb1IiMJymfQsBrXXYH/eZT1OLiEjMqsYtwvgSl9ETvLEJ+",
+	"h0NTfNb6MEzWl38hTd0K8+oxmFsJis2P2kbIu9cGeWWrqWj2zhvySgPW7yi7apBzW77iBju4Q0uixRxX",
+	"Y6VLqVuHBXc5u2hxlZHLvysdT71th7mYyIHnqmbKghgtb6a8O/VxFGUJhA/heA1n7wupFrf6fixkedQa",
+	"3ctgVwX6mwL+fNh9JCOgx8kfxQhYzL9Kv33Lyy1XBlY8gyk3bKHyqYHV8Akzv2fMXNIMmn8btMhJghXC",
+	"yAQf2XhRzpzFa+PnX05/b0PG2cejs6MPx5vlTm51WbsiapfNQhWZr3YUeqkfzQtVlXhhgA4EGvqBQA0k",
+	"88QL37oAr05piBFJQykFy6RU5EFdGo2bifB5iTQbGfbJT5FIMWMPEcAzJ1hntXCW4nrWFZZzd6l+5vWv",
+	"aYk5/CyfzbaaHuBDm0dFlx5mbqWp9QYQ1kZvFBXiEYrvLyxkyWCLUHRFIKLCAVPplr3oCe9aZkO2j4h3",
+	"UUbs2a8QNLGIjs+guSU6+mmd8RDr7612B7R/EAReey2aZUF4AVQ9op7ghI9HUxTsApbWFAJo87pJfMAd",
+	"YPUxXPp1ul/vHmBlpD7aMNhkOvVYh6lEWGihV21GqF9QSXbZRxsu5A5Bo608N2UX5eMI/ewzSfTHhpD2",
+	"0YYJwodJ8qyispicC23+hDktrojIhYRXPfBQxRdimy7CTcDiofmr6UUr9LNvX/VDV/0lxfkLdXsMa1BS",
+	"2wy7bOXtoYDzCGJ+jsDlndVRpLre0htVMDjBUiIsUd+8YHpF6PPRX6EJviRFp+q8jqz+cyXrdXv5fon+",
+	"ukIb9hTXRRherSCiNWRzy0ZfS0icYkGgyDL28v70XvVfHI6aejFGmzs6Puyd9I4PofP0HiKfcaxSk3pk",
+	"C5GoG45oIisdGMruBKMhrc8sccc4xYWyuKuT75CyWLLn6YBo7gfqRFcBGlhfEFqKmiWBDDPB42//LdvX",
+	"RAxwGkq5Qxvvj45/OetVisV8WWvbjEK5m1UiwBFT11gjLOWtXLnAUuiLiSAmfAq0Zqq+r3qHKwut61LC",
+	"V+2xsazyHsyrl0tVPrZg39OXU++FE2qcsboks4YgyRoALrfNkH06rHsbkH6wOpdr1xUCakGlhmWdCFaG",
+	"COSTL9HII1ejbT226s35wOqD/hzabIB0LTVo8q9m9RwKFZxZun3hnfPKZ9ZiuYe6J5UjadATx09SX0dR",
+	"kQct1LFMTY1ZqegPUdqh3FeumiZQvrRlSjzklzcH4YKBOfNc2CvkVs9xdbdmBbEszseuFWtcKjrE28YK",
+	"oLhsJMeyARne7tcR+lxstknkRTF5CG4+FGhYsRYAAeyjjXofEKjhktJrIozCb4sm9dFGqOXgbrWzmGY0",
+	"kSlec0PVCMImoWfKVA8G/Yxx2vftBHnRLTO463pcdaK512r3dSL4ICXjQOVJhk7fHqA3Oy9fa41Bv1RV",
+	"Boz8KrKUXFxTnrpTTYgy0SNdpJ/pMxkIfkWgXySTCrNYf/f8uvvcMfa2qwjvLPk729tFKegzSH78IyNS",
+	"oYEg+EpWTl1PI4vduXZ3eEKrTe7sTuRz/UnbX3X+s/GdDylJNeI/txLGc19o10hlzEu7LcaNnhxjhgbE",
+	"KddQ//mtICweoROeThmRFKMNMwjSg0j05ofXnz9v6hvLzDZ7p6dHZx9Ofw9VYHDielW5l0pzIiTT7BLF",
+	"KQUognY1N1TFI2RLHy2qSeWurAn/IJ+pVFoYm5OQl01SqItjsvFo4owE7lskiOSZiEmj1RVA06xmFEDK",
+	"RS1mOzx44Tsa48+mQNTLN2/8clGdYFue5pqQ+UP96n45PTK5iTQhDOppm6wSrdXrA/OwbnE7Cg96G7Ly",
+	"X3Pgr4S/L2Li8LCIVs+dSQCiIUJ6IriWCatmyEHK4ysiXJRYLl76pEzz9wpCelvpbZdQsbetac0QU5ND",
+	"YtFq/7f900MwqzcWP4uVBctlTQS5BkSDml3OZgKWYKgXpQHcWghzmcZSdYbH0HRfSSBajev0zLysQNTK",
+	"itJjcLdTRCHFnHHlNdR9qK08pqjaUPiEKrsOXELAH+gbUFH6KjEnr9qdbrvTPev40eDDIYFo0AsNZfBe",
+	"9w28t1N6WpSa3O7kj5vaxLahK8AlTi9wrNeyL8S3/weKh2do+zVKvn2NyXggCNrudH8wbotvXxHO0M88",
+	"Ewyn6MNwSGNKUv3BDvoHZteUCP32m4Cpdg3x1ZVDWd6GUzu4h4q58I45ULJmvogLExQD1M6hvq2Sq74Z",
+	"jK4QMlwH0e1X7e52u9uZAaIvuvnjmWBXgrrtV4ugrtupfBBwWH0PUDP//ufGFVagYSlACN+9zFJ1kJfg",
+	"W+bOXRpz17MFnQnMch6CiBBcOGZoq+AjOSJELZfF3CBNOdBFcakU5bnfr/rdnMJUy9zynFJ65v6O2CRT",
+	"y1xdkzz1BqEA/3p3dhs842tetFhuesQ5SrwVOIN8Vq3HqG9fCUq5MF15n337OhEkuyaoF/BnPgD08EyR",
+	"YOMJhkwLOdupdeOaU4KSZziOv/23LIUqQKQATi+cMt+KWngyEVqniYkc0QnoBkxRlmm1kSRZ3rXLN4VZ",
+	"s8yFflUYgkZZQq9pkmkKNzEqpVXWMSnbN2aMXyO8p1la7WwG4tHph1/Oeu0PJ71jrdGAaqq/A0JlVBxo",
+	"q5JHT+x7fnPTNYkImXfHxQzxCWHm6LZcVMUvLP8IyWcUqKRCEyxQxggqnS/i2TUR+tu6G6+m174MqrV2",
+	"D7OrxIBtRou4ElQXU1fq9PjgxNBndEOZRPzaFj8AL7f0r90djm0VYwsMYFONKcU34QrJ/kmumCZdjJFv",
+	"MwjaWUpcVFgooKp+sEtFfgEkrSnkK2q52EgHVGtxDCV5pwPn9jFNSACIbbk+3+TcebO789JpHKtVvDdV",
+	"jkIj10tL2sIQt5VEsqrzauJZD2aZDMoeKft4jroPiDmHbDxSQMpMR1LzyMaitG2Tkn4eRDQb3sLpof2u",
+	"0SSz3BVhP5x/3fNWkhuViutcgLCW1T1EYE7Fs1X2RGRqRqhr0QMpPwQPBJqQjXukdzUKtTi+Ylnqd1hA",
+	"Y9VWWiofao3JebBSqZBoxUnxPRC6orBNIHwyL5u6mg3kro2IvH18ediSnBXoqDb5KRYWqPsYBKI8X2QJ",
+	"Gf1e6mdXL/lOHth7dJDOd3/mnWhLbQHJBAvHJss9eCtJe/6LtU15FaO86nUOX/hV/Qzr/Tn4lWH4yTQg",
+	"aVbrfMwGmzN+Rdip8RnNhhzbv64WSwkBsCDqW/+kgfcIYQnu01evd96g/+//frG1jW4wUxJl7IrxG4aU",
+	"nlYL/3hMQHegl4wLU7+sbGFh6sIueoKlvOHW3Wt/3HWxD2jEhSRoAFknUyQVNkn6mSTCilY4GVP2H3b0",
+	"LS4uAwILuBCb+s7s25LEgqhG4QH+fjywKjZmh4wFAacYTmVQjyj2X17m9g/BYoR80ixWojisL4uylus1",
+	"19zG5kCZnHAma621Tat2gIjWbotMfx4NforpB/rz0S//POoe05/fbJEXnS1JLwE4JlQQeUFZa/dNp5Pv",
+	"ztyuRjY9jgOZHwkWodbJ5TmrYlnY7VvMW+XPH0nMWSJt4TuIBgfwtt94Ze/8Ej2Nb8XfUQE0dmsLcb+0",
+	"1dJgpU25BQVvz8pqob7opco+jxA1XA9jhKzhIij7U9TIxdS8Zfq8zuyyAZeo5hKHVrNi1Z7lg1qDx+eJ",
+	"xIvCo+c7MNfg5VpNaliqJ/0yOblFd3rPl1rf+MOnxNaa2pudhW/4zsV1fIqwvK+sTibec6YmJIVmmQck",
+	"IZ9RZ3sByXjdfY3wNWEZQT8TzNB7Isb8nwuoxk7nVWOqYbH8J/HtK0b+At9RpbjA6Sycr6ua946XyyXb",
+	"lpF2djuaUM+j2bi1oBzImjBtudVWs8yWQZJFcP9IKbclZvwoObf+CpZOuvVQwSJq68dv/0vTRKbQjzPy",
+	"gIoyWU18ckshm9nAE8atEeOWzE8uPOZV2VJe8GFuZXjdBtkLTN3GEumKkN9z9yqLCguD8XbKwXg70IKe",
+	"cYUGhDDoOsDqUXl1VmE2vXxMhXcw86p4Q4mimGdpYqLZ6l30oZSRXgXagFVuhst2P3KLp6UIpoWvxrFw",
+	"i2MCzQkyrh4qGnBBi4lQMpcBpdKZ+WBSbHIGp6ud2txeAPP6SWMhqH5yTYTXO6DS1KUSL2F9duUgCPPH",
+	"FWzW3VbRdWDHs027Vc/rVr1UpM5yHfkbNFLzj67mGHCdjzTKsrzdvPDi2XJvAR4TNCFCcoY2DvZPT39v",
+	"f/i1dzoLuVfsWPO9tFNY1i+w8B7uspi67ZZxdeEYQt4fIA/c9mDSGGjC3ZZL8BpKdIfyDAmewv2bPETq",
+	"snTgY1vN4QZa1BXPJWLkmghrvrp7L61ajX6vHY4Lnl+6Z4OPZ+WziGq+lBIShYjdL3JRyepAHYdGgcu2",
+	"kKxUeDj8j0tBsFc/tiHtGuS9LT1HSqksNLhQYYoZzvvFZq0XrXs1TK27MsXjlqe+QyfFZXxha6n+rEHb",
+	"ifXr9/s/hqXLXZPNaZzVSM/39FWkpTsav/SRrl5TOkgKPH8WRilnl4gwCKWzvqX1ovrCOJ0yLzklrr8i",
+	"F0Xc3zoad94BB+vYNGfR3svrWLbvfSvP2t1GiqPX2ygeYYFj8GxuvN5Gg6kiEmGFxlyqzUpK2+vtsiq/",
+	"XZ0yat0IqsgHlk5zm8A6cH/OiRVwdvcDq0Y6lPE3P8xZqPZIdjaQCR7FvqZnXtqu5lMQ22E3QEcamM/W",
+	"zarXiuNPmLumaL0lbXT5ejwlxjncvSrWJe7k3Z7PgitNz0r8rHpdv2Kyn0DtvQFNqZoe+vGgjTM9IA/S",
+	"N0t0TdZVEV0Ke9GzpNYrTgQFtWPMmRrJ1u6LTqDJTzHu8tY6P7LVP9B8EZR5v34KByRUVxlSAgVJyTVm",
+	"ChXv2+6sZgH6BUok4ixClCEz1B5yVE0jhc3phwTYIg0BFetDG7/u99q9/zrpnR5BhTyLJjaB3Nmqqykn",
+	"s6S8/Gwi/5BD7KGwnlXKmjj7rIs2LeyyoAuX0jNshgeVrgqc5n++JdiabL0ciXpJEjNhPXDz548fjtGE",
+	"660K0wpMFdUcKtTk5Yz6JXbpizMl3VJDcFAUITDFKEz+g/1TyXwYGYMAZ/pMaktcHGBnlhu6rt+oGiUC",
+	"35jo5qXziN7za5IgPBAca5p3Y0djPmpvt0MFi1dNJKpOUj3YQ5PwsYsUT/C0gaVkxUSl26glSZwJqqYf",
+	"NYewafoQAbSfqVHx21s3/8+/nbWimUlNJj4JUvb7Jx8+nqHn193nOFOj5/AESqwALwI93kQaleqLtG5v",
+	"oTLFkJvqHEzZbM5QbMxtKHRQTqUiY1MBQmRMmtwbwDl0Xi+ZeN6KHJiSBA2myJ9h95zV3RiCDIkwQXRR",
+	"uainjPQ58IwpGRUKjYRqHVScs8J+JPN+2qY6BVYor0dLbF7nOII6tuUFmFoWU0SlzMjWOTtnB5xd69Vw",
+	"JncNWYASN5LhK3IRY0kQEBG5h2hiyub+8svRITKgIveQaaLa//33339vv3/fPjzs750zUxpEmWDLFy9e",
+	"vNE0/Jezgy3UE4Lb8rt5HZu+R75dKZi/aG7fN2vB58zWU+nHPCF9va8IyCEQi6LIRoT6xS9//9R37o88",
+	"r8rQlXNWvhFT7cOVw9lCWlaX4BlD/ZSOqeqjDc2bOxGyqVRou7MJpwspZfiPjJwzV502sg/kDRGo/wWk",
+	"6gh5EvVtfwu9z8yGXMEViWIsxBT1reoPezxnmKF+7wxf9veQUf6l44CofzRsv9fSeB9t7Gz/ACfFM4Wo",
+	"2txCYAbQO9dIJAG7Jgr1jxIynnBFWDxt/5VM+wAAPRyPkKZKriGo6YrLUP9zG1y1fXQzovEIwS9QxSbG",
+	"aYqo2kOYTU0K2jnTWArMCyuSwBtEoEuiJNrpvLBnkm/XFuGAd/SAjCskCbGnpj/Z2TpnEDQTExuaaTFY",
+	"E2VBicJiGqEqOrvSRCUnffmy90+OfHthq7vV2QJfCp8Qhie0tdt6sdXZegEqoBVfnic81j/cRq3nI4JT",
+	"Nfqn/W1MlKD5MzvE1hSPU/sniIR2bwMxS6hqm0IlEElsInTz8z/S8oEGwH39Yu/auseKiOSZmmbxyvN3",
+	"GmhB01zw4oFR8fSbVB/GHxkR0yKS0F2Xi8s0asDiPMeF45k499Bo3U7z4bAW76tjLVnREjzoJv4X7mO7",
+	"03Gcw7qZfOL0D8uui+nmhnLkVwi2AmBNVUFsgi+BLAFcIAMXWxocd8xCQuPnC37+I05cjDx80l38yS+A",
+	"qVzQf5rEl53Oi8UfveViQJOEAJK9bLKyIy1ZMpwCvTeSQjYeYzG1bNbsV7O/NEI8TYhUpla75uf4EoLX",
+	"4B0tdlhCVGh3n25zdHKyARgbuDHJVOrCFUHg/7tTtC1n6bvIcls1zrLfZxKBMcDQ+H7+0Zam8rVI+L7m",
+	"HYJIIq6tlD7BQjEifLVEelxBnrN+xmQ2mXBo5lGsr1/Eak+BRxKm2USyhfZriQuWEcjonHn5ClDOiyUg",
+	"2qOEExPqccX4DYzn0hmAuJaJzpEWCc5sOLbVBH7kyXQOOnxu39zctDXGtTOREqa5c9IcP0o5HrdlqdMZ",
+	"Je4LN8uR/0HUNPKlkUm3oNwsTmz1qQMcj0j7gDMleFqedEFoL8z0YLjdbYDbJ3iacpyccf4OC2NW2em+",
+	"bDJZDsHvSULxmd6o/nj7zeKPzzh/j9nUblDehaxYBcTWCc+JzIeBwhTCD0q6xcYHrZhsu0wIiymbJaqj",
+	"RhWiA+Vt4oLqFLK5x8LL4FMYkECw4SydGjEeJP1n0pPvt2qoqNnFQTHHY7H/gAtrZT47Y4pggNAMZGou",
+	"ZljrSjNKkCcgzxquaMvUaLz84oqMyipwfNDQUAAAIkzwNDXxMlwgPFQQFUclsup7aFnuI1dVKHA1DZX9",
+	"JZc3IEMOxSoark/xta5uX2t10OxQaMXlmgg0oEKNIpRJLUxpPmu6vuj3ZGR4nlaGQJsFNhzHRs4Kr/yP",
+	"ucKpZ5nZflh5spxPPlec9KnLv7Ywqc+iZCyxwmQp2KwqWXoEPCReznIeQFhsUMY8GJH4SqLCFht5Px8d",
+	"/xShj0dnvfbJae9k/3T/7OjDMQDiae+no49n5g/tk97p0YdDrfQnSBDNWaVWCMS0sHAgrBBnMUEbN1Aw",
+	"xu8Tk9JrIguRbwyB4LvnLK9fiwZYSDRJcUykhhFbEXm6uYXOqpF4gFGAQJGHTNE5Mw/0hJt5hR2SIHVD",
+	"YwKyL66XXsZop/PGt8W4erPnTJCYiyRCGUuBRwOH1Hq3/hHk38SGESJbQBkIZKhos7G1MXJTvno1gjRg",
+	"u22q0EZfZnqbJCHJxWDaN0K+Oegc+s6ZVDS14yNjk9PL0N/7UYpoH/263/NuweTHg3ZxzvrXmFxg31O0",
+	"iyaEJZRd9rc8X3Z+kj7VxcoeB79h5wyKGWspIiS6n9rPiyoQy4oMnmXor2TaMmSsiQqwIgWzcSqNhP7u",
+	"+qcPEU/jlcohuhRQ4on+vTN8OWse+9pzeOc2ar3zypPNez9/72G1g6WJ9U6ngWh/wNkwpcaz8kgKyHaT",
+	"jyeCa71A69c9prQGsQ525FDRJ83rYDw1zeP5F5rczlQ//EJomYTYa5zIgqAgQ3iBouzZDtHWKY7UiEuC",
+	"buBfV+DFqi6mtItEI4KFJsTGD2rLmZdp0k9E3YEcDY85I+9NDtSDiFSzKMLdyYAe90VnZzFYHXP1nifg",
+	"SGp952Sg2W7e8owla8GqD4ysE53mBIHcLg2qpoj5xAVGzWIqwuuJAKa4WIuMJEH4ElPmarHCMCSx6LmF",
+	"+kb5tO6gujzRR0OepvzG+EyHOFbW0CgISIF2vJDQ8As4lO6Coz5+NpEVxkRckjYs6S8roqlNi3xYW+Fi",
+	"IjHC7HItMsPtvxbiryAwNODdJwIKm0CUxluTnfJnlDV2tn9Ybq8uEnYtJPUAYNYXU55JJxVsQBwAoKuh",
+	"IBE4H16/+OHV5v0JM8/9MIW5vtFCjfC/uE8KUMwzy/bSMwpk8WKEBLnmV6C+gkM9TrOEJFtPvL3uDSwF",
+	"qAD/Uopo1gfSJgSrJJW+uOuQAu7M92cAcqlF5kL53EbpFK6Bwm2QN6HO4yIliOznbOPklx/fHR2A5Whz",
+	"z4/yIaI0RCLwUEmkOA8JASVsOvSaJd6zx+E+ZXq3jcVW0vxQn5AygJSQku/DnY9+M5323x0yqlIdhyA2",
+	"nhBRmP5Qr9vu7eyifp4N249Q36TD2oZxUlJ2CX0TCMI3mCpr2Dxn+sw2I9Q3SbN9tDEgWjo3or2UaIzF",
+	"VQQmTEgY1a+6jNE+2shLI6PBFGEzWmQjFbzE0r4JS/CSS/tR0fjcmCwTPN3U8/Rtqm5/zxiWb7yaC2VD",
+	"rSkdMCCm/oKxuvYhV79v12BChCE3/5xBMC7jagvt+ym6NnLX2JGfyWDutzQG1WJUKs6ZMXp6xtUI9f0E",
+	"2T4YW/3y7qZrRWHSKC76nEkCZnB7RxDgx7iB6BGWqDjoEh0NUcifiPIqgdQAs64MQGYzB3jKlIl0K1aG",
+	"ONtC9fDcYHSTLZOwsufsPmmsdyQzdKJiz0/EtUJcf6v5bqTCLLEkNsHTyKNGA88r8R1aPmYQ3WtM2iVD",
+	"hckFW8WwEvS37ZfyPPz0jxFOrI+plFeS4psiecQaWzSmUnXObrAmzIltiwh+ayj7VEkf2UUvXtlEFOcD",
+	"3+50X7e7nXanG6HuNhhhwA3FIsQ4I8Yqs93Z3m53t9vbL6yg5uW4aHVLApEuJ830Q6TItE6rJh89gOFm",
+	"OdowMzvquzPb5PiXszd3NU8GnCcDznduwDl06W/ggZ6VASdITK71skEaZHw1HjLTZHNTSp1aI4E3hnOw",
+	"RkmFp3IPalgZazgaENMgp5+nQfW1cCjhpFGxpjz4oO6ecjlfD2n/Xo58eVlp3xvhzI/9yeL9RDD/NATz",
+	"1JCTssXbI2BrNGx75sznX0zFrdm++o8jfmPMeuhGK6rXRBRaOSMkkbuhbFj9pxFPE7D3mUgtMEGY8om5",
+	"ZdEp/FQhE9JkdY0NYz/og5HAWqr7m3sQMF0YX88ZTiVHKWTEaQrsdcUv7JYwElXTLfQb2Cr2Id9sF5Xy",
+	"+pJhPzIxWgmPMxCwqZIkHW4hMB+SBE2IsN3Ska2WGhKDf9XnM/VM8g9k+f/VuxcArcr2yoPmyvqAMgx6",
+	"fTmlutMJNpUNC6rFIlZXppclZN9HGL+57FJUIQH7WQlMtZasodOgGtpgHHkJOiWfle8xmhHlv6wk4MHI",
+	"sa2u92keJXguSo0r7z7ZLCHKh1gTCCnxVBbo7glNxZLmCE2n8F0V89Yv+niNPR9a9PH2NjNG0Hj11oKU",
+	"/zJCzL9fnJ+GgjJdsgZtbI3kzahOJaGxxOQXeMHLr/6pfXalvTRIbyht/d8ixaEmAUqTgZN7fV08vwzC",
+	"HbUFlddiKQ7C6vMvMU/I7UyQ/YmUIfY7DgotLXOhTHZXc+FTcOjdfdU3Iw7VNPLSKppKcFa5pvvHjNVF",
+	"R8rZAU9ISHT0sOu570dtT4igPJF3ESKLaQshsir0abX51Jv3BKb9XnNM6it9nGSTwInNlCj1CRv9l/Kk",
+	"Qkz+9ZJInqTR9Uuj1rQlCCM3hvrVBAaI7/RC0SnLe8svRxjnCwDPIcS9ueR6mqX3G7yZd5yfGbWpV2yF",
+	"d+dlIMZAxdBbQVg8AmNXj12mVI6e4hlCEZxY4ZRfZnntPpPooH/aPzlChA05lLkaclGSW/+EjNkrw9a0",
+	"/AN0uqBKUXbpQqRClSDmpGM5hPbeLbXbtnXdJNVAG64o0fPW/VglJSoVz9deTsLv4dBM1vcbhTxQIYxA",
+	"tQUTewC5dvZmqTThavZ+Z0WJAaTYd+7nTJcsfxHqKB7ccoEPSxS9yHu231PVi8qiGpa6KFZ1t1oX96nU",
+	"Fvey2LziTuHfwrDiNhs5gUjL4sKQ0xsiCBpwfgVdbxyL8hnA6vxpdjGJfYWwq26cVKJ0oQ7ABhSTOOid",
+	"nh29tbGrEcrrPGxGUFDunBVBhCFxEG0cfHh/8uG4d3z2cTNytRuKkKgRd53izlnh8N/47ejsPw9P93/b",
+	"f2cCcvM5jO1Tow1O87zhHIFsOPlGb2fznFFpD1UfOUaTFDNGkhK9Qxv9CmnrRwgrI59RRTYRlnqPOy/b",
+	"Y8oyRZBMuTLlFyi71K/2C7TEqh+5qD874jNpIi35NREpnkygHAUjFJylrlS920aZ1yLGi1cs+NQY9Dnb",
+	"OOy97R0f9Nof330429yzgTrFCYPHF6p5VEtW7x++P/r48ejHo3dHZ7/rY/bv0gWCg0jqV6lwlUzNtphL",
+	"4Q6Eq0vjhzXh5VzAyziFUpUoP7TCDxTwwX60bxVU5Xs1BxQrfBwzgHdCM9T/4sQtLD1VnHiqONGciTlU",
+	"RNinRdijzBXSDiiv6a+m1r0dR+TWwOByw4A3QLVORc0pcBcS8lAegQZIfEfUfXIErKdKhL2H+5HW1lgY",
+	"ArSNAmNd9W4okZ2lUNEMjfk12UNUwQ8SZczKpda2AljOyI0Pe1XTvVwDn37AOg/FMh+l0MNiNB9Dr4d1",
+	"IPtTzOtTzOv9x7y+59e+YFAr7ABqS8W6FSFfcSqaLWAnKUSooppt3qfs8DzGLCZpumK8XCXLoEwgD2Do",
+	"ByWOS4fiF3v/7qihvZknivhEEf88dW8AZj2aCDYTY+mywte9UjM7xXqzpfpfwLpz2wfdThPr3g7qfyl1",
+	"rY5QqWn1bR9tDLga5VmxkHQ8oIwk5wzLoPtYfwjNioi1kks83YQp+19MQYNdBFSpjzZ+Ot0/PDr+aXPr",
+	"nGlSYaxPkMqFJoJfQ5YlTm2/A+PxytPyJaKqFJsMIjE1Br/Om13QboU+dxuvTJWEEgA4VlvomKuZ1szc",
+	"kHnOqpZMZ+ujZp+mCIM+BaMBgLyt5/GtlDblwsGAC0zXoBGhmxFNScluSE1pXtPPba9mQjTzQbOj4RCW",
+	"7HyHRZpVsPprzEVSUOtTB8TfFyszyzpik0x9f5zM18Pglg3MPfGzJ37258hqM7VZgE6CXcACdAQOhnuw",
+	"hsxnb+2CPK+78IPbJQ5Vc3EE1sxOEgSVNso1Xmr088C8/SchoAfFyX7/VLS4iCd6+kRP/xz6gQFZsMTa",
+	"sFwDu5XsHrQB7cnIqsaPnIRqMta2MuaceoF+SBhUt/JaChUFvcORXz9nYvrezvBovQRNW/1mpEYv2PQZ",
+	"r8fpHJlCmrlYruVkxqGrvJGlEWe2M+qseB1bi/OCMhwrel1el23xmbf8tUE6A85Tgtk9R+kUN7U4Sgf4",
+	"nz2Ff5sUqAnhk9Toc2M8LV/3zJqE5vFieadZeM5vedU6JAlWaKM/IQm+5Jc0xumFG84k1k8EHxrlD6e2",
+	"0whUo6LsykRsnjPXxlzxUnSnqPQGRhs//3L6e/vo+LB30js+NP3MA9qgiXIo4Oh7jcsoVvg4cRneCS1K",
+	"yzAQ8RSV8RSVsUJGhu2oFCRYS5OooNCQR1gkJCWKLK6lFCFJWeyFjmuyZKLoTCURz+y1hfbtT3oL0IdI",
+	"mqi9IhhOoSlxVi3TCxW6LSW2h5PpH7Wx03mzGa5qB0z4jkRr+ABRIItJRpLv5c5U40njWV3jeeS6bA4G",
+	"nI0iT0hZFtmjmUFTd0KVBwqaWowua0CRp5ipu8dM3QVI7zdKqg+Ccr/EVCDVu8yW0EKudEXIxEQ951L7",
+	"LH5k+uKsjRfdb8BUscxHCZhajOKuNc4TN3yy//25+uJ4VLFpQ5xVhHgnhK9i+lsi+VNj6kc31aNlf95H",
+	"t+8l8xO9g1iUoFh0O0yXa82tP7ivBMXAohpmKcKqvt8ERe9iGmQo2mP4t7B7+hEnD2XkXEMOomtmYNIH",
+	"UTZBiueZgM9sKVHTN0RfqbPnGzsn5CZ+PNLD7iJGrolAYy6IFuEwg4Q1z+iK8gAcaP7OM4F8w6vcQ+Qz",
+	"jhUQTS4JUvycJSSlA00lSVAKPEkx8yDye7ai2iU+nhnVndEMEdCld3qZ7E921Cc7ajMCqPHQCWMyx8V1",
+	"CFwLE9PuhP4PaWRZgH93xbsnM8sazSyrwvD92ln2c7sJsOq8EonN0gfrSZ56D0w2wVNrQkE2ssCq+kUv",
+	"FcfQZTZoCyJ5JmISylGb3JXVPrC9xa7z0QwuC9DdWVzWgfZPJpcnk8uDJalV5ETo91pEyEPVd6A6VVvM",
+	"5joFAq/DzUyLjG316ycXyLx8Uyngf0SwkKbChn5rjKiCFlMJSUw4mSnEMRF8wiVOXdPAxDQOM9bqUvPA",
+	"egUTtLH/2/7p4eauyR3gmYq57QXhN2sw5WygxeOIp3r20VSvxkbMaiHrBosksj0jsDpnE0Gu7bdU5luC",
+	"lcEeoNIArGiMNvqDlMdXRMj+LqoqcNE5q8WuRKhIv4hQoOjJjGa1TtkpbukeqW11sll2ibN5ldmeygUG",
+	"ygXm2jfYE0aEeN1Ai/54+pchjrXcYUge5PUQHI+CfaAfUJKaQz9SLsmag94NwbEW4IkgkjCFJL1kEm28",
+	"Pzr+5az3cdcci32nUq+IQ9IuGAvPmTFhamEOCgVp7LeFr4aZygSxTQrz6Hr95jBLU99ec85qVprNLWSW",
+	"md8elabnRNHEuhSIb2w1gv+TsF1DBk2crZ7RywSDVrFQ7MnVPXK0sUoHf91/d3SoaUd0zuAwTCcc6B4u",
+	"Kx1E9NzwzgQLKBdtJ4T2aaXWIlvnLE9Eg7udWxfpQL9x6AH3PXXI8KeAOb9HQdS4Xp/k0Kdqxku64ADN",
+	"VIVNREDxjGZpY9U0Flvq4iVAybXKg6Fe/jPFkqcO+k9SjifleAzKnVPkZS5LZBMRkpm1J8c4IY9mK5rZ",
+	"mFMScQ2SiFZbbJVnq3gU3NnvslfTYc5ZmXljSPMeZhK828ST/BIOIooTAH1tB2SUc1bICq7UoRMk8t78",
+	"VLl+d1iR5KLYdh+y4k03dpymiA9BFBlvRtbphJFp5R/Zjv1amcuYwleEFerVXt7mHvu98KE4o10fRN7m",
+	"Mozf+h7VOt9bCSw/UZ6m/Eba7tLQIrB0vkbK0lqd3EL7VpFD0LcPugcaN1ygAOgYT89ZueH/xmnvp6OP",
+	"Z6cgorVPeqdHHw439+BoPGXS+Z6xbaENkc1QKHRgxaO6WLWFPIxA40wqpKcepJD5YJTiHDjyvQWUSbSs",
+	"LmkrEJgw5Fw65RNi4ibKusiGs1piiFz+7MmbWo7Weul5QebhrUTgoZK2koEvdoMAJLfQBygrALq2lYmw",
+	"LyWfsyJNcjC1Nb0MEmAF8djSALB9TfY3K7loe/bUSjURCrEbK9AA9uzQnnqVjw/dyiHKTuNgcs7KObNo",
+	"v9w6wGTiQGB7HpdXXjq+glEhvcXM5gP47DIGebPw79Th6tb3ON7Wciv1UPx5sH35UwuRJ6G7QTtxS4Gr",
+	"pULjPCO2IClJgab3IGo//+J+vFiQ2rIfWBPYNIF5m68S46iKTNhcTmu3Apko+nWPAlXweCcsDQH9h7Ix",
+	"nD21gry74IyvCBrg+EpzSTja/GK9auJlHrvW3IrZANB5BEL+pFbVHOmFDDcsIv4fRUtyIakTrEZFoKVH",
+	"vFpV6eAO/TnmGJ3zTEDzQ51qVlIcmCT4LjlEHwBWcfpgaXfNQlyKwiN5WvyT0fGhnd/rYQA4d2VktqJR",
+	"1T28obhTPsAHubkSE1gXzueIt1aMj1qTLGCDyXUdtQvJTNDwwh1Y3siBQBqqCQcBL++IssstdAyi0YBM",
+	"uSlGcM4C8bgbdbV7Z3t7M0Lkmmg+rG4IGEBYnAlBmEJW15Jb56x/NGwDWYC8LW5JxS6Qamy04BGJr7Ri",
+	"eokps4Ud3LWCxwlJhVkS7P7/8YlyPVGu+8obfsw2Dho3ciQu9cW5h7jX59aFMjPGBYqc9PfjmEzULvJR",
+	"YJIM+5HtaHepl6fP49t/y/Y1EQOcgqsWnRy+jYruidaHGszMtJVXnUtnZlrmT0S9t2u+R4x1U+iTq2y6",
+	"PEhOyQeUYciy8Wj5y475r07Rw2nQZtIn1XEdPpcckMpguWmbopR80pEGVggn4yKH20cNKHE1f9pQ86dp",
+	"e8kiH5Aad8AUDNMDfRNI8XBG4Jmd6iM1OHX/KYHhfnvgP4ISzNc2h00f9awktqXKiOmtzSoj5k0Pvjct",
+	"llA1RRsxlqRNmSRMy0LXZHPWUvTrs/IXu51lWg4SWaRahRukzlzDXTMqw7XV/DomsL4/XyU1H7wbdTwk",
+	"/yZF1EpVxWZmE1YI0XK1z2e2WwCniX8z36ubx1/j47h6Sqc0K8JKkBxFn9LqntLqlvL2QNFBXKYHyxGA",
+	"XL8ov7uwHtm+kVNyN80Ii6RtfTW7fiA1RGkWJVUhzECQIRGmUL/aOmdHYFAYY2G6iRouZDKUqMSTCQTg",
+	"25h14EYopdI0t51bi+xuROohjAtNCESVjz9ZFaxq8i9RXOxOqDvb/3VH0H+gxNcm4H9nkH9Ke727t+4O",
+	"UDpXwrxT+muo5NcaSf79JqH6C32ULNRGsqlLQ31iO2thO08ppStV8SpRn6Z1vJaRfTNZrttfN7T9Iv80",
+	"dff1Uq3B7D55t55msU0Gx5D79e9hlnGbnWmQMXA2S5abZ2/Rp/292ln02h7HvgKnssCuYi/lybTyZFpZ",
+	"gvUA8EAWqQGfhkjs85OACWWWoWI17H4IA8U8DPMNE3fFsqeIh38BY0aOLXsQBaP4FYEMKj5BN1xcQYST",
+	"qjazm88TZ9k3VsSYB7JrzMOadWDKk0nj7iaN5Qj7fdgq1kD179dGoRf4KLaJuXKdtUk8cZyn0lh/LjtG",
+	"zh6bmjDmSpp6ChJnQm9R040BwYKI/UyNWrt//6TJg8nwNlSlikdQDEpc05jsIQIlXyZYjdCApPwGSYWF",
+	"Mn220fPrrkaxTKSt3dZzIDt2ebVAmExJmhD9RQQRMIbmcSH3TLJ53ozbhNtpGYGkQ1O95pIwqOMLGV3W",
+	"6pHTTBmIPDozwoWeB44JbUywlDdcJOhSYKZMaZoJForB0zilhCmtFSaEKYpTuelNpdE1NEkt3dp6LvUA",
+	"ke0x7aXUToigPDE+T3iYpSbsJhTpE9rViSCa1tsSNqGazf5wFRNXfbhTf3F86LllI5QxW6XArNKVG6pF",
+	"LLmlF8W66vN8pLaXvBukSDPvddu9nchmyduc/ijvoVfUFPCm8htw1uf62euYGHkVtV29y2eVgiN+1YaU",
+	"Q2kBr1WWN60NFAxcSjZIaYyuiSiuQh9mUYrI3LhXcKjYIuz6mtfP0/s6MOe+NSXpiWy7RHdmA8qgbJsd",
+	"nKfElAjwBjeEoz7qbyOOEmpqw0XoZkRYhBRHNyMaj5Bf3jNHi4Sq1u2n2/8/AAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

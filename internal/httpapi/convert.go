@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"encoding/base64"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -19,11 +20,18 @@ func newRequestID() string { return uuid.Must(uuid.NewV7()).String() }
 // etag is the entity tag of a resource at a version.
 func etag(version int) string { return `"` + strconv.Itoa(version) + `"` }
 
+// errPreconditionRequired answers a change that needs If-Match and has none.
+var errPreconditionRequired = &statusError{status: http.StatusPreconditionRequired, code: "precondition_required",
+	detail: "this change needs If-Match: the ETag it is based on, or * for whatever the current version is"}
+
 // versionFromIfMatch reads the version an If-Match names: "*" matches whatever the
 // current version is; any other value that is not the ETag of a version (versions
 // start at 1) can never match and is reported as stale.
-func versionFromIfMatch(h string) (int, error) {
-	h = strings.TrimSpace(h)
+func versionFromIfMatch(header *string) (int, error) {
+	if header == nil {
+		return 0, errPreconditionRequired
+	}
+	h := strings.TrimSpace(*header)
 	if h == "*" {
 		return service.NoPrecondition, nil
 	}

@@ -110,8 +110,12 @@ func (s *server) CancelEvaluation(ctx context.Context, req api.CancelEvaluationR
 }
 
 func (s *server) RecordEvaluationResult(ctx context.Context, req api.RecordEvaluationResultRequestObject) (api.RecordEvaluationResultResponseObject, error) {
+	expected, err := versionFromIfMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
 	b := req.Body
-	e, err := s.svc.RecordResult(ctx, req.Id.String(), resultOf(b.Absent, b.Grade, b.DossierGrade, b.DefenceGrade))
+	e, err := s.svc.RecordResult(ctx, req.Id.String(), expected, resultOf(b.Absent, b.Grade, b.DossierGrade, b.DefenceGrade))
 	if err != nil {
 		return nil, err
 	}

@@ -14,8 +14,9 @@ func schedule(h *harness, bearer, candidate, component, site, at string) respons
 		"candidate_id": candidate, "component": component, "training_site_id": site, "scheduled_at": at}})
 }
 
+// recordResult records a result whatever the sitting's version (If-Match: *).
 func recordResult(h *harness, bearer, id string, body any) response {
-	return h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/result", bearer: bearer, body: body})
+	return h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/result", bearer: bearer, body: body, headers: map[string]string{"If-Match": "*"}})
 }
 
 func transcript(t *testing.T, h *harness, bearer, candidate, asOf string) map[string]any {
@@ -222,6 +223,15 @@ func TestRescheduleAndCancel(t *testing.T) {
 			t.Fatalf("to a preparation site: %v", p)
 		}
 		expect(t, move(`"1"`, `{"scheduled_at":"2019-09-20T09:00:00Z"}`), http.StatusPreconditionFailed)
+		// A change needs If-Match: without it, 428; the result endpoint too.
+		p428 := expect(t, h.do(req{method: "PATCH", path: "/v1/evaluations/" + id, bearer: admin, contentType: "application/merge-patch+json",
+			body: `{"scheduled_at":"2019-09-20T09:00:00Z"}`}), http.StatusPreconditionRequired)
+		if str(p428, "code") != "precondition_required" {
+			t.Fatalf("no If-Match: %v", p428)
+		}
+		expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/result", bearer: admin, body: map[string]any{"grade": 12}}), http.StatusPreconditionRequired)
+		expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/result", bearer: admin, body: map[string]any{"grade": 12},
+			headers: map[string]string{"If-Match": `"1"`}}), http.StatusPreconditionFailed)
 		// Conditional writes compare exactly: no version is -1 or 0; * matches any.
 		for _, etag := range []string{`"-1"`, `"0"`, `"2 "`, `x`, `"1", "2"`} {
 			expect(t, move(etag, `{"scheduled_at":"2019-09-20T09:00:00Z"}`), http.StatusPreconditionFailed)

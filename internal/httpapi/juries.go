@@ -201,7 +201,7 @@ func optionalVersion(h *string) (int, error) {
 	if h == nil {
 		return service.NoPrecondition, nil
 	}
-	return versionFromIfMatch(*h)
+	return versionFromIfMatch(h)
 }
 
 func (s *server) ListSessionCandidates(ctx context.Context, req api.ListSessionCandidatesRequestObject) (api.ListSessionCandidatesResponseObject, error) {

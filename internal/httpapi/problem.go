@@ -46,6 +46,7 @@ var titles = map[int]string{
 	http.StatusMethodNotAllowed:      "Method not allowed",
 	http.StatusConflict:              "Conflict with the current state",
 	http.StatusPreconditionFailed:    "The resource has changed",
+	http.StatusPreconditionRequired:  "If-Match is required",
 	http.StatusRequestEntityTooLarge: "The request body is too large",
 	http.StatusUnsupportedMediaType:  "Unsupported media type",
 	http.StatusUnprocessableEntity:   "The request breaks certification rules",

@@ -152,8 +152,8 @@ func (s *Service) CancelEvaluation(ctx context.Context, id string, expected int,
 
 // RecordResult records the result of a sitting, once; the rules are
 // certification.RecordResult's.
-func (s *Service) RecordResult(ctx context.Context, id string, r certification.Result) (EvaluationView, error) {
-	return s.changeResult(ctx, id, NoPrecondition, "record_result", func(f certification.ResultFacts, e certification.Evaluation) (certification.Evaluation, map[string]any, error) {
+func (s *Service) RecordResult(ctx context.Context, id string, expected int, r certification.Result) (EvaluationView, error) {
+	return s.changeResult(ctx, id, expected, "record_result", func(f certification.ResultFacts, e certification.Evaluation) (certification.Evaluation, map[string]any, error) {
 		e, err := certification.RecordResult(f, e, r)
 		return e, resultChanges(e), err
 	})
