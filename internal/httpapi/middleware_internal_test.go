@@ -4,6 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -40,3 +43,44 @@ func TestIdempotencyKeyReleasedOnPanic(t *testing.T) {
 		t.Fatalf("status %d, released %v", w.Code, store.released)
 	}
 }
+
+// Every problem code the code answers with is in the catalogue the reference page
+// lists, and the catalogue lists no code nothing answers with.
+func TestProblemCatalogueIsComplete(t *testing.T) {
+	used := map[string]bool{}
+	re := regexp.MustCompile(`(?:Code|code): +"([a-z_]+)"`)
+	for _, dir := range []string{".", "../certification", "../service"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+				used[m[1]] = true
+			}
+		}
+	}
+	listed := map[string]bool{}
+	for _, p := range problemCodes {
+		listed[p.Code] = true
+		if !used[p.Code] && !strings.Contains(catalogueOnly, " "+p.Code+" ") {
+			t.Errorf("the catalogue lists %s, which nothing answers with", p.Code)
+		}
+	}
+	for code := range used {
+		if !listed[code] {
+			t.Errorf("%s is answered but not in the catalogue of problem codes", code)
+		}
+	}
+}
+
+// catalogueOnly are the codes set where a literal is not written as Code: "…" (the
+// renderer's map of Echo's errors, and problemFor's own cases).
+const catalogueOnly = " invalid_request unsupported_grant_type unauthenticated invalid_grant forbidden not_found method_not_allowed duplicate_period payload_too_large unsupported_media_type rule_violation invalid_value internal_error stale_etag "
