@@ -111,6 +111,9 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 			if p, ok := auth.PrincipalFrom(c.Request().Context()); ok {
 				attrs = append(attrs, "actor", p.Subject, "role", string(p.Role))
 			}
+			if id := clientRequestID(c.Request().Context()); id != "" {
+				attrs = append(attrs, "client_request_id", id)
+			}
 			log.LogAttrs(c.Request().Context(), slog.LevelInfo, "request", toAttrs(attrs)...)
 			return nil
 		},

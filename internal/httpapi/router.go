@@ -62,7 +62,9 @@ func New(o Options) (*echo.Echo, error) {
 	e.HTTPErrorHandler = errorHandler(o.Log)
 
 	m := newMetrics()
+	e.Use(requestIDs)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
+	e.Use(securityHeaders)
 	e.Use(requestLog(o.Log))
 	e.Use(m.middleware)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -73,6 +75,7 @@ func New(o Options) (*echo.Echo, error) {
 		},
 	}))
 	e.Use(middleware.BodyLimit(o.BodyLimit))
+	e.Use(strictJSON)
 	if len(o.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 			AllowOrigins:  o.CORSOrigins,
@@ -98,7 +101,11 @@ func New(o Options) (*echo.Echo, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.GET("/docs", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, docs) })
+	csp := docsCSP(docs)
+	e.GET("/docs", func(c echo.Context) error {
+		c.Response().Header().Set("Content-Security-Policy", csp)
+		return c.HTMLBlob(http.StatusOK, docs)
+	})
 
 	ops := operationsOf(spec)
 	v1 := e.Group("/v1",

@@ -1,0 +1,156 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/apformation/certapi/internal/certification"
+	"github.com/labstack/echo/v4"
+)
+
+// clientRequestIDRE is what a client's own X-Request-Id may look like to be logged
+// beside the server's: short, and nothing a log reader could be fooled by.
+var clientRequestIDRE = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+type clientRequestIDKey struct{}
+
+// requestIDs makes the request id the server's own: a client's X-Request-Id never
+// becomes the id the logs, problems and audit trail record (it could be forged or
+// overlong), but a well-formed one is kept in the context and logged beside it.
+func requestIDs(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if id := r.Header.Get(echo.HeaderXRequestID); id != "" {
+			r.Header.Del(echo.HeaderXRequestID)
+			if clientRequestIDRE.MatchString(id) {
+				c.SetRequest(r.WithContext(context.WithValue(r.Context(), clientRequestIDKey{}, id)))
+			}
+		}
+		return next(c)
+	}
+}
+
+func clientRequestID(ctx context.Context) string {
+	id, _ := ctx.Value(clientRequestIDKey{}).(string)
+	return id
+}
+
+// securityHeaders sets what every answer carries: no content sniffing, no
+// referrer, and, on the API, no caching (its answers carry personal data; the
+// referential, which has none, says its own Cache-Control).
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		if strings.HasPrefix(c.Request().URL.Path, "/v1/") {
+			c.Response().Before(func() {
+				if h.Get("Cache-Control") == "" {
+					h.Set("Cache-Control", "no-store")
+				}
+			})
+		}
+		return next(c)
+	}
+}
+
+// docsCSP is the Content-Security-Policy of the reference page: nothing but its own
+// inline style (by hash), no scripts, no frames around it.
+func docsCSP(page []byte) string {
+	policy := "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; img-src 'self' data:"
+	if start := bytes.Index(page, []byte("<style>")); start >= 0 {
+		if end := bytes.Index(page[start:], []byte("</style>")); end >= 0 {
+			sum := sha256.Sum256(page[start+len("<style>") : start+end])
+			policy += "; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+		}
+	}
+	return policy
+}
+
+// strictJSON refuses a JSON body that is not exactly one JSON value with unique
+// member names: trailing data after it, or a duplicate name whose last value would
+// silently win, are 400s. A body over the limit, chunked or not, is a 413.
+func strictJSON(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+		if r.Body == nil || r.Body == http.NoBody || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return next(c)
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			var he *echo.HTTPError
+			if errors.As(err, &he) && he.Code == http.StatusRequestEntityTooLarge {
+				return he
+			}
+			return err
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if len(bytes.TrimSpace(body)) > 0 {
+			if err := checkOneJSONValue(body); err != nil {
+				return &contractError{violations: []certification.Violation{{Message: "the body is not valid JSON: " + err.Error()}}}
+			}
+		}
+		return next(c)
+	}
+}
+
+// checkOneJSONValue reports trailing data after the first JSON value and member
+// names given twice in one object.
+func checkOneJSONValue(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := checkValue(dec); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON value")
+	}
+	return nil
+}
+
+func checkValue(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			name, err := dec.Token()
+			if err != nil {
+				return err
+			}
+			key, _ := name.(string)
+			if seen[key] {
+				return fmt.Errorf("member %q is given twice", key)
+			}
+			seen[key] = true
+			if err := checkValue(dec); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+		return err
+	case json.Delim('['):
+		for dec.More() {
+			if err := checkValue(dec); err != nil {
+				return err
+			}
+		}
+		_, err = dec.Token()
+		return err
+	}
+	return nil
+}
