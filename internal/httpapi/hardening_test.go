@@ -108,3 +108,31 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Errorf("/docs: %d %v", res.code, res.hdr)
 	}
 }
+
+// Required text is text: made only of spaces, it is refused, never stored empty.
+func TestBlankRequiredTextIsRefused(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	admin := h.as(auth.RoleAdmin)
+	cand := h.candidate(nil)
+	for _, c := range []struct {
+		name  string
+		r     req
+		field string
+	}{
+		{"a first name", req{method: "POST", path: "/v1/candidates", body: candidateBody(map[string]any{"first_name": "   "})}, "/first_name"},
+		{"an address line", req{method: "POST", path: "/v1/candidates", body: candidateBody(map[string]any{"address": map[string]any{
+			"line1": " \t ", "postal_code": "34000", "city": "Montpellier", "country_code": "FR"}})}, "/address/line1"},
+		{"a city in a patch", req{method: "PATCH", path: "/v1/training-sites/" + siteVauquelin, contentType: "application/merge-patch+json",
+			headers: map[string]string{"If-Match": `"1"`}, body: `{"address":{"city":"  "}}`}, "/address/city"},
+		{"a withdrawal reason", req{method: "POST", path: "/v1/candidates/" + cand + "/withdrawal", headers: map[string]string{"If-Match": `"1"`},
+			body: map[string]any{"reason": "  "}}, "/reason"},
+		{"a decision's reason", req{method: "POST", path: "/v1/jury-sessions/" + h.session("2019-10-01") + "/decisions",
+			body: map[string]any{"candidate_id": cand, "reason": " "}}, "/reason"},
+	} {
+		c.r.bearer = admin
+		p := expect(t, h.do(c.r), http.StatusBadRequest)
+		if got := violations(t, p); len(got) != 1 || got[0] != c.field {
+			t.Errorf("%s: %v, want [%s]", c.name, got, c.field)
+		}
+	}
+}
