@@ -136,3 +136,34 @@ func TestBlankRequiredTextIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// Every date lies in a sensible range (1900 to 2199); outside it, a 400 on both
+// databases, never a 500 from a date the database cannot store or add a day to.
+func TestDatesOutOfRangeAre400(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		for _, c := range []struct {
+			name  string
+			r     req
+			field string
+		}{
+			{"a birth date in year 0", req{method: "POST", path: "/v1/candidates", body: candidateBody(map[string]any{"birth_date": "0000-01-01"})}, "/birth_date"},
+			{"an enrolment in 9999", req{method: "POST", path: "/v1/candidates", body: candidateBody(map[string]any{"enrolled_on": "9999-12-31"})}, "/enrolled_on"},
+			{"a period start in 0001", req{method: "POST", path: "/v1/certifications/RNCP26206/registration-periods",
+				body: map[string]any{"legal_act": "x", "effective_from": "0001-01-01", "effective_until": "2030-01-01"}}, "/effective_from"},
+			{"a filter at the end of time", req{method: "GET", path: "/v1/evaluations?scheduled_to=9999-12-31"}, "/scheduled_to"},
+			{"a sitting in 9999", req{method: "POST", path: "/v1/evaluations", body: map[string]any{"candidate_id": cand, "component": "E1",
+				"training_site_id": sitePierreBayle, "scheduled_at": "9999-12-31T23:00:00Z"}}, "/scheduled_at"},
+			{"a transcript in 1800", req{method: "GET", path: "/v1/candidates/" + cand + "/transcript?as_of=1800-01-01"}, "/as_of"},
+		} {
+			c.r.bearer = admin
+			p := expect(t, h.do(c.r), http.StatusBadRequest)
+			if got := violations(t, p); len(got) != 1 || got[0] != c.field {
+				t.Errorf("%s: %v, want [%s]", c.name, got, c.field)
+			}
+		}
+		// The edges are fine.
+		expect(t, h.do(req{method: "GET", path: "/v1/evaluations?scheduled_to=2199-12-31&scheduled_from=1900-01-01", bearer: admin}), http.StatusOK)
+	})
+}

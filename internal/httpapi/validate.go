@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -28,7 +30,36 @@ func RegisterFormats() { registerFormats() }
 var registerFormats = sync.OnceFunc(func() {
 	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(uuidPattern))
 	openapi3.DefineStringFormatValidator("email", openapi3.NewRegexpFormatValidator(emailPattern))
+	openapi3.DefineStringFormatValidator("date", openapi3.NewCallbackValidator(func(v string) error {
+		d, err := time.Parse(time.DateOnly, v)
+		if err != nil {
+			return err
+		}
+		return inRange(d)
+	}))
+	openapi3.DefineStringFormatValidator("date-time", openapi3.NewCallbackValidator(func(v string) error {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return err
+		}
+		return inRange(t)
+	}))
 })
+
+// The days the service deals in: births since 1900, sessions and registrations up to
+// 2199. Outside them a date is a typo, and, near year 0 or 9999, one that overflows
+// on the databases when a day is added to it.
+var (
+	firstDay = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+	lastDay  = time.Date(2199, 12, 31, 23, 59, 59, 0, time.UTC)
+)
+
+func inRange(t time.Time) error {
+	if t.Before(firstDay) || t.After(lastDay) {
+		return fmt.Errorf("dates lie between %s and %s", firstDay.Format(time.DateOnly), lastDay.Format(time.DateOnly))
+	}
+	return nil
+}
 
 var uuidRE = regexp.MustCompile(uuidPattern)
 
