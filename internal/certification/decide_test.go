@@ -173,7 +173,7 @@ func TestRecordAndCorrectResult(t *testing.T) {
 		if got := codeOf(err); got != c.want {
 			t.Errorf("record %s: %q, want %q", c.name, got, c.want)
 		}
-		if err == nil && (e.Status != certification.SittingGraded || *e.Grade != 12 || e.Version != 2) {
+		if err == nil && (e.Status != certification.SittingGraded || *e.Grade != 1200 || e.Version != 2) {
 			t.Errorf("record %s: %+v", c.name, e)
 		}
 	}
@@ -195,7 +195,7 @@ func TestRecordAndCorrectResult(t *testing.T) {
 		if got := codeOf(err); got != c.want {
 			t.Errorf("correct %s: %q, want %q", c.name, got, c.want)
 		}
-		if err == nil && (!e.ResultCorrected || *e.Grade != 9) {
+		if err == nil && (!e.ResultCorrected || *e.Grade != 900) {
 			t.Errorf("correct %s: %+v", c.name, e)
 		}
 	}

@@ -19,9 +19,9 @@ type Evaluation struct {
 	ScheduledAt        time.Time
 	EndsAt             *time.Time // the end of a defence slot; nil for other sittings
 	Status             SittingStatus
-	Grade              *float64
-	DossierGrade       *float64
-	DefenceGrade       *float64
+	Grade              *Hundredths
+	DossierGrade       *Hundredths
+	DefenceGrade       *Hundredths
 	ResultRecordedAt   *time.Time
 	ResultCorrected    bool
 	ValidatedOn        *time.Time

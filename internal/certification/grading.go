@@ -3,16 +3,47 @@ package certification
 import (
 	"fmt"
 	"math"
+	"math/big"
+	"strconv"
+	"strings"
 	"time"
 )
+
+// Hundredths is a grade in hundredths of a point: 1250 is 12.50. Grades are exact
+// integers from the request to the database, so that every re-read, on either
+// database, says what the answer said about a pass.
+type Hundredths int64
+
+// HundredthsOf is a setting (a scale bound, a pass mark) in hundredths.
+func HundredthsOf(v float64) Hundredths { return Hundredths(math.Round(v * 100)) }
+
+// Float is the grade as a number of points, for JSON and the audit trail; two
+// decimals print exactly.
+func (h Hundredths) Float() float64 { return float64(h) / 100 }
+
+func (h Hundredths) String() string { return strconv.FormatFloat(h.Float(), 'f', -1, 64) }
+
+// ParseGrade reads a grade as the request wrote it, exactly: a number with at most
+// two decimals (GRADING: "a grade of 9.999999999" is not 10.00 on one database and
+// 9.999999999 on the other, it is refused).
+func ParseGrade(field, text string) (Hundredths, []Violation) {
+	r, ok := new(big.Rat).SetString(strings.TrimSpace(text))
+	if ok {
+		r.Mul(r, big.NewRat(100, 1))
+	}
+	if !ok || !r.IsInt() || !r.Num().IsInt64() || r.Num().Int64() > math.MaxInt32 || r.Num().Int64() < math.MinInt32 {
+		return 0, []Violation{{Rule: RuleGrading, Field: field, Message: "a grade is a number with at most two decimals"}}
+	}
+	return Hundredths(r.Num().Int64()), nil
+}
 
 // Result is what an assessor records for a sitting: a grade, the grades of the
 // component's parts (E4), or an absence.
 type Result struct {
 	Absent       bool
-	Grade        *float64
-	DossierGrade *float64
-	DefenceGrade *float64
+	Grade        *Hundredths
+	DossierGrade *Hundredths
+	DefenceGrade *Hundredths
 }
 
 // GradeResult enforces GRADING and returns the component's grade: "Epreuve de
@@ -20,19 +51,13 @@ type Result struct {
 // component made of parts is graded by each part, each required, and its grade
 // combines them as the certification's settings say; another component takes one
 // grade. Every grade lies on the certification's scale. An absence has no grade.
-func GradeResult(comp Component, r Result) (*float64, []Violation) {
+func GradeResult(comp Component, r Result) (*Hundredths, []Violation) {
 	g := comp.Grading
 	var vs []Violation
-	inScale := func(field string, v *float64) {
-		switch {
-		case v == nil:
-		case *v < g.ScaleMin || *v > g.ScaleMax || math.IsNaN(*v):
+	inScale := func(field string, v *Hundredths) {
+		if v != nil && (*v < HundredthsOf(g.ScaleMin) || *v > HundredthsOf(g.ScaleMax)) {
 			vs = append(vs, Violation{Rule: RuleGrading, Field: field,
 				Message: fmt.Sprintf("a grade of %s lies between %g and %g", comp.ID, g.ScaleMin, g.ScaleMax)})
-		case math.Abs(*v*100-math.Round(*v*100)) > 1e-6:
-			// Grades are kept to the hundredth: a finer one would be rounded on the
-			// way to the database, and could cross the pass mark doing so.
-			vs = append(vs, Violation{Rule: RuleGrading, Field: field, Message: "a grade has at most two decimals"})
 		}
 	}
 	if r.Absent {
@@ -58,8 +83,8 @@ func GradeResult(comp Component, r Result) (*float64, []Violation) {
 		vs = append(vs, Violation{Rule: RuleGrading, Field: "/grade",
 			Message: fmt.Sprintf("%s is graded by its parts, dossier_grade and defence_grade, not as a whole", comp.ID)})
 	}
-	parts := map[string]*float64{"dossier": r.DossierGrade, "defence": r.DefenceGrade}
-	var grades []float64
+	parts := map[string]*Hundredths{"dossier": r.DossierGrade, "defence": r.DefenceGrade}
+	var grades []Hundredths
 	for _, p := range comp.Parts {
 		field := "/" + p.ID + "_grade"
 		v, ok := parts[p.ID]
@@ -84,18 +109,19 @@ func GradeResult(comp Component, r Result) (*float64, []Violation) {
 // mean is how the grades of a component's parts combine: "mean", the default and
 // the only combination the referential offers. It is cut, not rounded, to the
 // hundredth, so that the grade kept never passes where the exact mean fails (9.99
-// and 10 give 9.99, not 10). The tiny margin absorbs binary floating-point error
-// (10.1 and 10.2 give 10.15).
-func mean(grades []float64) float64 {
-	sum := 0.0
+// and 10 give 9.99, not 10).
+func mean(grades []Hundredths) Hundredths {
+	var sum Hundredths
 	for _, g := range grades {
 		sum += g
 	}
-	return math.Floor(sum/float64(len(grades))*100+1e-6) / 100
+	return sum / Hundredths(len(grades))
 }
 
 // Passed reports whether a grade reaches the component's pass mark.
-func Passed(comp Component, grade float64) bool { return grade >= comp.Grading.PassMark }
+func Passed(comp Component, grade Hundredths) bool {
+	return grade >= HundredthsOf(comp.Grading.PassMark)
+}
 
 // ValidUntil is the last day an acquisition stays valid (VALIDITY: "Validité des
 // composantes acquises : 5 an(s)"): its anniversary validityYears later, that day

@@ -9,7 +9,7 @@ import (
 	"github.com/apformation/certapi/internal/certification"
 )
 
-func f(v float64) *float64 { return &v }
+func f(v float64) *certification.Hundredths { h := certification.HundredthsOf(v); return &h }
 
 var (
 	grading   = certification.Grading{ScaleMin: 0, ScaleMax: 20, PassMark: 10, Combination: "mean"}
@@ -23,7 +23,7 @@ func TestGradeResult(t *testing.T) {
 		name   string
 		comp   certification.Component
 		result certification.Result
-		want   *float64
+		want   *certification.Hundredths
 		fields string
 	}{
 		{"E1 graded", e1, certification.Result{Grade: f(12.5)}, f(12.5), "[]"},
@@ -37,8 +37,6 @@ func TestGradeResult(t *testing.T) {
 		{"E4 mean cut to the hundredth", e4, certification.Result{DossierGrade: f(10.33), DefenceGrade: f(10)}, f(10.16), "[]"},
 		{"E4 mean just below the pass mark stays below", e4, certification.Result{DossierGrade: f(9.99), DefenceGrade: f(10)}, f(9.99), "[]"},
 		{"E4 mean exact despite binary floats", e4, certification.Result{DossierGrade: f(10.1), DefenceGrade: f(10.2)}, f(10.15), "[]"},
-		{"a grade finer than the hundredth", e1, certification.Result{Grade: f(9.995)}, nil, "[/grade]"},
-		{"a part finer than the hundredth", e4, certification.Result{DossierGrade: f(10.333), DefenceGrade: f(10)}, nil, "[/dossier_grade]"},
 		{"E4 with the defence missing", e4, certification.Result{DossierGrade: f(14)}, nil, "[/defence_grade]"},
 		{"E4 with the dossier missing", e4, certification.Result{DefenceGrade: f(14)}, nil, "[/dossier_grade]"},
 		{"E4 with one grade for the whole", e4, certification.Result{Grade: f(14)}, nil, "[/grade /dossier_grade /defence_grade]"},
@@ -68,11 +66,34 @@ func TestGradeResult(t *testing.T) {
 	}
 }
 
-func deref(p *float64) any {
+func deref(p *certification.Hundredths) any {
 	if p == nil {
 		return nil
 	}
 	return *p
+}
+
+// GRADING: a grade is read exactly as written; more than two decimals is refused,
+// never rounded one way on a database and another way on the other.
+func TestParseGrade(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want certification.Hundredths
+		ok   bool
+	}{
+		{"12", 1200, true}, {"12.5", 1250, true}, {"12.50", 1250, true}, {"0", 0, true}, {"20", 2000, true},
+		{"9.99", 999, true}, {"1e1", 1000, true}, {"10.000", 1000, true}, {"-1", -100, true},
+		{"9.999999999", 0, false}, {"9.995", 0, false}, {"1e-3", 0, false}, {"abc", 0, false}, {"", 0, false},
+		{"1e400", 0, false}, {"99999999999999999999", 0, false},
+	} {
+		got, vs := certification.ParseGrade("/grade", c.text)
+		if (len(vs) == 0) != c.ok || (c.ok && got != c.want) || (!c.ok && (vs[0].Rule != certification.RuleGrading || vs[0].Field != "/grade")) {
+			t.Errorf("%q: %d %+v, want %d ok=%t", c.text, got, vs, c.want, c.ok)
+		}
+	}
+	if s := certification.Hundredths(1050).String(); s != "10.5" {
+		t.Errorf("10.50 prints %q", s)
+	}
 }
 
 func TestPassMark(t *testing.T) {
@@ -80,12 +101,12 @@ func TestPassMark(t *testing.T) {
 		grade float64
 		pass  bool
 	}{{10, true}, {9.99, false}, {20, true}, {0, false}} {
-		if certification.Passed(e1, c.grade) != c.pass {
+		if certification.Passed(e1, certification.HundredthsOf(c.grade)) != c.pass {
 			t.Errorf("%v: passed=%t", c.grade, !c.pass)
 		}
 	}
 	strict := certification.Component{ID: "X", Grading: certification.Grading{ScaleMax: 100, PassMark: 60}}
-	if certification.Passed(strict, 59) || !certification.Passed(strict, 60) {
+	if certification.Passed(strict, 5900) || !certification.Passed(strict, 6000) {
 		t.Error("the pass mark comes from the settings, not a constant")
 	}
 }
@@ -122,7 +143,7 @@ func referential(validity *int) certification.Certification {
 		Periods:    []certification.RegistrationPeriod{{LegalAct: "test", EffectiveFrom: day("2013-01-01"), EffectiveUntil: day("2040-12-31")}}}
 }
 
-func sitting(comp, held string, status certification.SittingStatus, grade *float64, validated string) certification.Sitting {
+func sitting(comp, held string, status certification.SittingStatus, grade *certification.Hundredths, validated string) certification.Sitting {
 	s := certification.Sitting{EvaluationID: comp + "@" + held, Component: comp, HeldOn: day(held), Status: status, Grade: grade}
 	if validated != "" {
 		v := day(validated)
@@ -237,7 +258,7 @@ func TestTranscriptPublishedOnly(t *testing.T) {
 			t.Errorf("%s: %s %v, want graded without a grade", s.Component, s.Status, deref(s.Grade))
 		}
 	}
-	if tr.Components[0].Status != certification.Acquired || *tr.Components[0].Grade != 14 {
+	if tr.Components[0].Status != certification.Acquired || *tr.Components[0].Grade != 1400 {
 		t.Errorf("E1: the validated grade is shown: %+v", tr.Components[0])
 	}
 	for _, r := range tr.Reasons {

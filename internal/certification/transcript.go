@@ -28,9 +28,9 @@ type Sitting struct {
 	Component    string
 	HeldOn       time.Time
 	Status       SittingStatus
-	Grade        *float64
-	DossierGrade *float64
-	DefenceGrade *float64
+	Grade        *Hundredths
+	DossierGrade *Hundredths
+	DefenceGrade *Hundredths
 	// ValidatedOn is the day a jury validated this sitting's result; nil until then.
 	ValidatedOn *time.Time
 }
@@ -51,9 +51,9 @@ const (
 type ComponentStanding struct {
 	Component    string
 	Status       Standing
-	Grade        *float64
-	DossierGrade *float64
-	DefenceGrade *float64
+	Grade        *Hundredths
+	DossierGrade *Hundredths
+	DefenceGrade *Hundredths
 	Absent       bool
 	AcquiredOn   *time.Time
 	ValidUntil   *time.Time

@@ -115,7 +115,11 @@ func (s *server) RecordEvaluationResult(ctx context.Context, req api.RecordEvalu
 		return nil, err
 	}
 	b := req.Body
-	e, err := s.svc.RecordResult(ctx, req.Id.String(), expected, resultOf(b.Absent, b.Grade, b.DossierGrade, b.DefenceGrade))
+	r, err := resultOf(b.Absent, b.Grade, b.DossierGrade, b.DefenceGrade)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.svc.RecordResult(ctx, req.Id.String(), expected, r)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +132,11 @@ func (s *server) CorrectEvaluationResult(ctx context.Context, req api.CorrectEva
 		return nil, err
 	}
 	b := req.Body
-	e, err := s.svc.CorrectResult(ctx, req.Id.String(), expected, resultOf(b.Absent, b.Grade, b.DossierGrade, b.DefenceGrade), b.Reason)
+	r, err := resultOf(b.Absent, b.Grade, b.DossierGrade, b.DefenceGrade)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.svc.CorrectResult(ctx, req.Id.String(), expected, r, b.Reason)
 	if err != nil {
 		return nil, err
 	}
@@ -145,14 +153,38 @@ func (s *server) GetTranscript(ctx context.Context, req api.GetTranscriptRequest
 		Reasons: *toAPIViolations(tr.Reasons)}
 	for i, c := range tr.Components {
 		out.Components[i] = api.TranscriptComponent{Component: api.ComponentId(c.Component), Status: api.TranscriptComponentStatus(c.Status),
-			Grade: c.Grade, DossierGrade: c.DossierGrade, DefenceGrade: c.DefenceGrade, Absent: c.Absent,
+			Grade: points(c.Grade), DossierGrade: points(c.DossierGrade), DefenceGrade: points(c.DefenceGrade), Absent: c.Absent,
 			AcquiredOn: optDate(c.AcquiredOn), ValidUntil: optDate(c.ValidUntil), EvaluationId: optUUID(c.EvaluationID), CarriedOver: c.CarriedOver}
 	}
 	return out, nil
 }
 
-func resultOf(absent *bool, grade, dossier, defence *float64) certification.Result {
-	return certification.Result{Absent: absent != nil && *absent, Grade: grade, DossierGrade: dossier, DefenceGrade: defence}
+// resultOf reads a result's grades exactly as the request wrote them (GRADING: at
+// most two decimals).
+func resultOf(absent *bool, grade, dossier, defence *api.GradeInput) (certification.Result, error) {
+	r := certification.Result{Absent: absent != nil && *absent}
+	var vs []certification.Violation
+	for _, g := range []struct {
+		field string
+		in    *api.GradeInput
+		out   **certification.Hundredths
+	}{{"/grade", grade, &r.Grade}, {"/dossier_grade", dossier, &r.DossierGrade}, {"/defence_grade", defence, &r.DefenceGrade}} {
+		if g.in == nil {
+			continue
+		}
+		h, bad := certification.ParseGrade(g.field, g.in.String())
+		vs = append(vs, bad...)
+		*g.out = &h
+	}
+	return r, certification.Check(vs)
+}
+
+// points is a grade as the API shows it: a number of points, two decimals at most.
+func points(h *certification.Hundredths) *float64 {
+	if h == nil {
+		return nil
+	}
+	return ptr(h.Float())
 }
 
 func toAPIEvaluation(e service.EvaluationView) api.Evaluation {
@@ -162,7 +194,7 @@ func toAPIEvaluation(e service.EvaluationView) api.Evaluation {
 		Status: api.EvaluationStatus(e.Status), ValidatedOn: optDate(e.ValidatedOn), CancelledAt: e.CancelledAt,
 		CancellationReason: nilIfEmpty(e.CancellationReason), Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 	if e.HasResult() {
-		out.Result = &api.EvaluationResult{Grade: e.Grade, DossierGrade: e.DossierGrade, DefenceGrade: e.DefenceGrade,
+		out.Result = &api.EvaluationResult{Grade: points(e.Grade), DossierGrade: points(e.DossierGrade), DefenceGrade: points(e.DefenceGrade),
 			Absent: e.Status == certification.SittingAbsent, Passed: e.Passed, RecordedAt: *e.ResultRecordedAt, Corrected: e.ResultCorrected}
 	}
 	return out

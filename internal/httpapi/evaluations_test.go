@@ -386,3 +386,32 @@ func TestEvaluationRoles(t *testing.T) {
 		expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + own + "/transcript", bearer: jury}), http.StatusNotFound)
 	})
 }
+
+// Grades are exact hundredths from the request to the database: a grade finer than
+// that is refused, and a re-read on either database says what the answer said.
+func TestGradesAreExactHundredths(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		id := str(expect(t, schedule(h, admin, cand, "E1", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		for _, g := range []string{"9.999999999", "9.995", "1e-3"} {
+			p := expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/result", bearer: admin, headers: map[string]string{"If-Match": "*"},
+				body: `{"grade":` + g + `}`}), http.StatusUnprocessableEntity)
+			if fmt.Sprint(violations(t, p)) != "[GRADING /grade]" {
+				t.Fatalf("%s: %v", g, p)
+			}
+		}
+		e := expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/result", bearer: admin, headers: map[string]string{"If-Match": "*"},
+			body: `{"grade":9.99}`}), http.StatusOK)
+		again := expect(t, h.do(req{method: "GET", path: "/v1/evaluations/" + id, bearer: admin}), http.StatusOK)
+		for _, x := range []map[string]any{e, again} {
+			if r := x["result"].(map[string]any); r["grade"] != 9.99 || r["passed"] != false {
+				t.Fatalf("9.99 is below the pass mark, on every read: %v", r)
+			}
+		}
+		var stored int64
+		if err := h.store.DB().Raw("SELECT grade_hundredths FROM evaluations WHERE id = ?", id).Scan(&stored).Error; err != nil || stored != 999 {
+			t.Fatalf("stored %d (%v), want 999 hundredths", stored, err)
+		}
+	})
+}

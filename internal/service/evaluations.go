@@ -408,5 +408,11 @@ func placeChanges(e certification.Evaluation) map[string]any {
 }
 
 func resultChanges(e certification.Evaluation) map[string]any {
-	return map[string]any{"status": e.Status, "grade": e.Grade, "dossier_grade": e.DossierGrade, "defence_grade": e.DefenceGrade}
+	points := func(h *certification.Hundredths) any {
+		if h == nil {
+			return nil
+		}
+		return h.Float()
+	}
+	return map[string]any{"status": e.Status, "grade": points(e.Grade), "dossier_grade": points(e.DossierGrade), "defence_grade": points(e.DefenceGrade)}
 }

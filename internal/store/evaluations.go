@@ -108,8 +108,8 @@ func evaluationsFromRows(rows []evaluationRow) []certification.Evaluation {
 func evaluationFromRow(r evaluationRow) certification.Evaluation {
 	return certification.Evaluation{
 		ID: r.ID, CandidateID: r.CandidateID, CertificationCode: r.CertificationCode, Component: r.Component, TrainingSiteID: r.TrainingSiteID,
-		JurySessionID: deref(r.JurySessionID), ScheduledAt: r.ScheduledAt.UTC(), EndsAt: utcPtr(r.EndsAt), Status: certification.SittingStatus(r.Status), Grade: r.Grade, DossierGrade: r.DossierGrade,
-		DefenceGrade: r.DefenceGrade, ResultRecordedAt: utcPtr(r.ResultRecordedAt), ResultCorrected: r.ResultCorrected,
+		JurySessionID: deref(r.JurySessionID), ScheduledAt: r.ScheduledAt.UTC(), EndsAt: utcPtr(r.EndsAt), Status: certification.SittingStatus(r.Status), Grade: gradeFrom(r.GradeHundredths),
+		DossierGrade: gradeFrom(r.DossierGradeHundredths), DefenceGrade: gradeFrom(r.DefenceGradeHundredths), ResultRecordedAt: utcPtr(r.ResultRecordedAt), ResultCorrected: r.ResultCorrected,
 		ValidatedOn: dayPtr(r.ValidatedOn), ValidatedBy: deref(r.ValidatedBy), CancelledAt: utcPtr(r.CancelledAt), CancellationReason: deref(r.CancellationReason),
 		Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
@@ -118,9 +118,26 @@ func evaluationFromRow(r evaluationRow) certification.Evaluation {
 func evaluationToRow(e certification.Evaluation) evaluationRow {
 	return evaluationRow{
 		ID: e.ID, CandidateID: e.CandidateID, CertificationCode: e.CertificationCode, Component: e.Component, TrainingSiteID: e.TrainingSiteID,
-		JurySessionID: nilIfEmpty(e.JurySessionID), ScheduledAt: e.ScheduledAt, EndsAt: e.EndsAt, Status: string(e.Status), Grade: e.Grade, DossierGrade: e.DossierGrade, DefenceGrade: e.DefenceGrade,
+		JurySessionID: nilIfEmpty(e.JurySessionID), ScheduledAt: e.ScheduledAt, EndsAt: e.EndsAt, Status: string(e.Status), GradeHundredths: gradeTo(e.Grade),
+		DossierGradeHundredths: gradeTo(e.DossierGrade), DefenceGradeHundredths: gradeTo(e.DefenceGrade),
 		ResultRecordedAt: e.ResultRecordedAt, ResultCorrected: e.ResultCorrected, ValidatedOn: e.ValidatedOn, ValidatedBy: nilIfEmpty(e.ValidatedBy),
 		CancelledAt: e.CancelledAt, CancellationReason: nilIfEmpty(e.CancellationReason),
 		Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt,
 	}
+}
+
+func gradeFrom(v *int64) *certification.Hundredths {
+	if v == nil {
+		return nil
+	}
+	h := certification.Hundredths(*v)
+	return &h
+}
+
+func gradeTo(h *certification.Hundredths) *int64 {
+	if h == nil {
+		return nil
+	}
+	v := int64(*h)
+	return &v
 }

@@ -252,27 +252,27 @@ type candidateRow struct {
 func (candidateRow) TableName() string { return "candidates" }
 
 type evaluationRow struct {
-	ID                 string `gorm:"primaryKey"`
-	CandidateID        string
-	CertificationCode  string
-	Component          string
-	TrainingSiteID     string
-	JurySessionID      *string
-	ScheduledAt        time.Time
-	EndsAt             *time.Time
-	Status             string
-	Grade              *float64
-	DossierGrade       *float64
-	DefenceGrade       *float64
-	ResultRecordedAt   *time.Time
-	ResultCorrected    bool
-	ValidatedOn        *time.Time
-	ValidatedBy        *string
-	CancelledAt        *time.Time
-	CancellationReason *string
-	Version            int
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	ID                     string `gorm:"primaryKey"`
+	CandidateID            string
+	CertificationCode      string
+	Component              string
+	TrainingSiteID         string
+	JurySessionID          *string
+	ScheduledAt            time.Time
+	EndsAt                 *time.Time
+	Status                 string
+	GradeHundredths        *int64
+	DossierGradeHundredths *int64
+	DefenceGradeHundredths *int64
+	ResultRecordedAt       *time.Time
+	ResultCorrected        bool
+	ValidatedOn            *time.Time
+	ValidatedBy            *string
+	CancelledAt            *time.Time
+	CancellationReason     *string
+	Version                int
+	CreatedAt              time.Time
+	UpdatedAt              time.Time
 }
 
 func (evaluationRow) TableName() string { return "evaluations" }
