@@ -1710,6 +1710,11 @@ type PreconditionFailed = Problem
 // Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type PreconditionRequired = Problem
 
+// ServiceUnavailable An RFC 9457 problem.
+//
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+type ServiceUnavailable = Problem
+
 // TooManyRequests An RFC 9457 problem.
 //
 // Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
@@ -4329,6 +4334,15 @@ type PreconditionFailedApplicationProblemPlusJSONResponse Problem
 
 type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
 
+type ServiceUnavailableResponseHeaders struct {
+	RetryAfter *int
+}
+type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ServiceUnavailableResponseHeaders
+}
+
 type TooManyRequestsResponseHeaders struct {
 	RetryAfter *int
 }
@@ -4436,6 +4450,25 @@ func (response ListAuditEvents500ApplicationProblemPlusJSONResponse) VisitListAu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents503ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4574,6 +4607,25 @@ func (response IssueToken500ApplicationProblemPlusJSONResponse) VisitIssueTokenR
 	return err
 }
 
+type IssueToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response IssueToken503ApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCandidatesRequestObject struct {
 	Params ListCandidatesParams
 }
@@ -4659,6 +4711,25 @@ func (response ListCandidates500ApplicationProblemPlusJSONResponse) VisitListCan
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidates503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidates503ApplicationProblemPlusJSONResponse) VisitListCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -4831,6 +4902,25 @@ func (response RegisterCandidate500ApplicationProblemPlusJSONResponse) VisitRegi
 	return err
 }
 
+type RegisterCandidate503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterCandidate503ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetCandidateRequestObject struct {
 	Id     ID `json:"id"`
 	Params GetCandidateParams
@@ -4953,6 +5043,25 @@ func (response GetCandidate500ApplicationProblemPlusJSONResponse) VisitGetCandid
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCandidate503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCandidate503ApplicationProblemPlusJSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5170,6 +5279,25 @@ func (response UpdateCandidate500ApplicationProblemPlusJSONResponse) VisitUpdate
 	return err
 }
 
+type UpdateCandidate503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate503ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCandidateCertificatesRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -5271,6 +5399,25 @@ func (response ListCandidateCertificates500ApplicationProblemPlusJSONResponse) V
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateCertificates503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateCertificates503ApplicationProblemPlusJSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5381,6 +5528,25 @@ func (response ListCandidateDecisions500ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ListCandidateDecisions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateDecisions503ApplicationProblemPlusJSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetTranscriptRequestObject struct {
 	Id     ID `json:"id"`
 	Params GetTranscriptParams
@@ -5483,6 +5649,25 @@ func (response GetTranscript500ApplicationProblemPlusJSONResponse) VisitGetTrans
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTranscript503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetTranscript503ApplicationProblemPlusJSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -5700,6 +5885,25 @@ func (response DecideVaeAdmissibility500ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type DecideVaeAdmissibility503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility503ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type WithdrawCandidateRequestObject struct {
 	Id     ID `json:"id"`
 	Params WithdrawCandidateParams
@@ -5913,6 +6117,25 @@ func (response WithdrawCandidate500ApplicationProblemPlusJSONResponse) VisitWith
 	return err
 }
 
+type WithdrawCandidate503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate503ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type VerifyCertificateRequestObject struct {
 	Number CertificateNumber `json:"number"`
 }
@@ -6018,6 +6241,25 @@ func (response VerifyCertificate500ApplicationProblemPlusJSONResponse) VisitVeri
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type VerifyCertificate503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response VerifyCertificate503ApplicationProblemPlusJSONResponse) VisitVerifyCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6192,6 +6434,25 @@ func (response RevokeCertificate500ApplicationProblemPlusJSONResponse) VisitRevo
 	return err
 }
 
+type RevokeCertificate503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate503ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCertificationsRequestObject struct {
 	Params ListCertificationsParams
 }
@@ -6277,6 +6538,25 @@ func (response ListCertifications500ApplicationProblemPlusJSONResponse) VisitLis
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCertifications503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCertifications503ApplicationProblemPlusJSONResponse) VisitListCertificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6403,6 +6683,25 @@ func (response GetCertification500ApplicationProblemPlusJSONResponse) VisitGetCe
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCertification503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetCertification503ApplicationProblemPlusJSONResponse) VisitGetCertificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6588,6 +6887,25 @@ func (response RecordRegistrationPeriod500ApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type RecordRegistrationPeriod503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordRegistrationPeriod503ApplicationProblemPlusJSONResponse) VisitRecordRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCertificationRulesRequestObject struct {
 	Code CertificationCode `json:"code"`
 }
@@ -6693,6 +7011,25 @@ func (response ListCertificationRules500ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type ListCertificationRules503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCertificationRules503ApplicationProblemPlusJSONResponse) VisitListCertificationRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListEvaluationsRequestObject struct {
 	Params ListEvaluationsParams
 }
@@ -6778,6 +7115,25 @@ func (response ListEvaluations500ApplicationProblemPlusJSONResponse) VisitListEv
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvaluations503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvaluations503ApplicationProblemPlusJSONResponse) VisitListEvaluationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6950,6 +7306,25 @@ func (response ScheduleEvaluation500ApplicationProblemPlusJSONResponse) VisitSch
 	return err
 }
 
+type ScheduleEvaluation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleEvaluation503ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetEvaluationRequestObject struct {
 	Id     ID `json:"id"`
 	Params GetEvaluationParams
@@ -7072,6 +7447,25 @@ func (response GetEvaluation500ApplicationProblemPlusJSONResponse) VisitGetEvalu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvaluation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvaluation503ApplicationProblemPlusJSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7289,6 +7683,25 @@ func (response RescheduleEvaluation500ApplicationProblemPlusJSONResponse) VisitR
 	return err
 }
 
+type RescheduleEvaluation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation503ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CancelEvaluationRequestObject struct {
 	Id     ID `json:"id"`
 	Params CancelEvaluationParams
@@ -7498,6 +7911,25 @@ func (response CancelEvaluation500ApplicationProblemPlusJSONResponse) VisitCance
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation503ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7715,6 +8147,25 @@ func (response RecordEvaluationResult500ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type RecordEvaluationResult503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult503ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type CorrectEvaluationResultRequestObject struct {
 	Id     ID `json:"id"`
 	Params CorrectEvaluationResultParams
@@ -7928,6 +8379,25 @@ func (response CorrectEvaluationResult500ApplicationProblemPlusJSONResponse) Vis
 	return err
 }
 
+type CorrectEvaluationResult503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult503ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListJuryMembersRequestObject struct {
 	Params ListJuryMembersParams
 }
@@ -8013,6 +8483,25 @@ func (response ListJuryMembers500ApplicationProblemPlusJSONResponse) VisitListJu
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJuryMembers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListJuryMembers503ApplicationProblemPlusJSONResponse) VisitListJuryMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8185,6 +8674,25 @@ func (response CreateJuryMember500ApplicationProblemPlusJSONResponse) VisitCreat
 	return err
 }
 
+type CreateJuryMember503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateJuryMember503ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateJuryMemberRequestObject struct {
 	Id     ID `json:"id"`
 	Params DeactivateJuryMemberParams
@@ -8349,6 +8857,25 @@ func (response DeactivateJuryMember500ApplicationProblemPlusJSONResponse) VisitD
 	return err
 }
 
+type DeactivateJuryMember503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateJuryMember503ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetJuryMemberRequestObject struct {
 	Id     ID `json:"id"`
 	Params GetJuryMemberParams
@@ -8471,6 +8998,25 @@ func (response GetJuryMember500ApplicationProblemPlusJSONResponse) VisitGetJuryM
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJuryMember503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetJuryMember503ApplicationProblemPlusJSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8688,6 +9234,25 @@ func (response UpdateJuryMember500ApplicationProblemPlusJSONResponse) VisitUpdat
 	return err
 }
 
+type UpdateJuryMember503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember503ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListJurySessionsRequestObject struct {
 	Params ListJurySessionsParams
 }
@@ -8773,6 +9338,25 @@ func (response ListJurySessions500ApplicationProblemPlusJSONResponse) VisitListJ
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJurySessions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListJurySessions503ApplicationProblemPlusJSONResponse) VisitListJurySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8945,6 +9529,25 @@ func (response PlanJurySession500ApplicationProblemPlusJSONResponse) VisitPlanJu
 	return err
 }
 
+type PlanJurySession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response PlanJurySession503ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetJurySessionRequestObject struct {
 	Id     ID `json:"id"`
 	Params GetJurySessionParams
@@ -9067,6 +9670,25 @@ func (response GetJurySession500ApplicationProblemPlusJSONResponse) VisitGetJury
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurySession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurySession503ApplicationProblemPlusJSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9284,6 +9906,25 @@ func (response ReplanJurySession500ApplicationProblemPlusJSONResponse) VisitRepl
 	return err
 }
 
+type ReplanJurySession503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession503ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSessionCandidatesRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -9385,6 +10026,25 @@ func (response ListSessionCandidates500ApplicationProblemPlusJSONResponse) Visit
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionCandidates503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionCandidates503ApplicationProblemPlusJSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9569,6 +10229,25 @@ func (response CloseDeliberation500ApplicationProblemPlusJSONResponse) VisitClos
 	return err
 }
 
+type CloseDeliberation503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation503ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListSessionDecisionsRequestObject struct {
 	Id     ID `json:"id"`
 	Params ListSessionDecisionsParams
@@ -9671,6 +10350,25 @@ func (response ListSessionDecisions500ApplicationProblemPlusJSONResponse) VisitL
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionDecisions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionDecisions503ApplicationProblemPlusJSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9856,6 +10554,25 @@ func (response RecordDecision500ApplicationProblemPlusJSONResponse) VisitRecordD
 	return err
 }
 
+type RecordDecision503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision503ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeleteDecisionRequestObject struct {
 	Id         ID                 `json:"id"`
 	DecisionId openapi_types.UUID `json:"decision_id"`
@@ -9972,6 +10689,25 @@ func (response DeleteDecision500ApplicationProblemPlusJSONResponse) VisitDeleteD
 	return err
 }
 
+type DeleteDecision503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDecision503ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetDecisionRequestObject struct {
 	Id         ID                 `json:"id"`
 	DecisionId openapi_types.UUID `json:"decision_id"`
@@ -10074,6 +10810,25 @@ func (response GetDecision500ApplicationProblemPlusJSONResponse) VisitGetDecisio
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDecision503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDecision503ApplicationProblemPlusJSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10223,6 +10978,25 @@ func (response UnseatJuryMember500ApplicationProblemPlusJSONResponse) VisitUnsea
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnseatJuryMember503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UnseatJuryMember503ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10392,6 +11166,25 @@ func (response SeatJuryMember500ApplicationProblemPlusJSONResponse) VisitSeatJur
 	return err
 }
 
+type SeatJuryMember503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response SeatJuryMember503ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetMinutesRequestObject struct {
 	Id ID `json:"id"`
 }
@@ -10533,6 +11326,25 @@ func (response GetMinutes500ApplicationProblemPlusJSONResponse) VisitGetMinutesR
 	return err
 }
 
+type GetMinutes503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMinutes503ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTrainingSitesRequestObject struct {
 	Params ListTrainingSitesParams
 }
@@ -10618,6 +11430,25 @@ func (response ListTrainingSites500ApplicationProblemPlusJSONResponse) VisitList
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTrainingSites503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListTrainingSites503ApplicationProblemPlusJSONResponse) VisitListTrainingSitesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10790,6 +11621,25 @@ func (response CreateTrainingSite500ApplicationProblemPlusJSONResponse) VisitCre
 	return err
 }
 
+type CreateTrainingSite503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTrainingSite503ApplicationProblemPlusJSONResponse) VisitCreateTrainingSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateTrainingSiteRequestObject struct {
 	Id     ID `json:"id"`
 	Params DeactivateTrainingSiteParams
@@ -10938,6 +11788,25 @@ func (response DeactivateTrainingSite500ApplicationProblemPlusJSONResponse) Visi
 	return err
 }
 
+type DeactivateTrainingSite503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateTrainingSite503ApplicationProblemPlusJSONResponse) VisitDeactivateTrainingSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetTrainingSiteRequestObject struct {
 	Id     ID `json:"id"`
 	Params GetTrainingSiteParams
@@ -11060,6 +11929,25 @@ func (response GetTrainingSite500ApplicationProblemPlusJSONResponse) VisitGetTra
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrainingSite503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetTrainingSite503ApplicationProblemPlusJSONResponse) VisitGetTrainingSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11261,6 +12149,25 @@ func (response UpdateTrainingSite500ApplicationProblemPlusJSONResponse) VisitUpd
 	return err
 }
 
+type UpdateTrainingSite503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTrainingSite503ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListUsersRequestObject struct {
 	Params ListUsersParams
 }
@@ -11346,6 +12253,25 @@ func (response ListUsers500ApplicationProblemPlusJSONResponse) VisitListUsersRes
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers503ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11518,6 +12444,25 @@ func (response CreateUser500ApplicationProblemPlusJSONResponse) VisitCreateUserR
 	return err
 }
 
+type CreateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser503ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type DeactivateUserRequestObject struct {
 	Id     ID `json:"id"`
 	Params DeactivateUserParams
@@ -11682,6 +12627,25 @@ func (response DeactivateUser500ApplicationProblemPlusJSONResponse) VisitDeactiv
 	return err
 }
 
+type DeactivateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateUser503ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type GetUserRequestObject struct {
 	Id     ID `json:"id"`
 	Params GetUserParams
@@ -11804,6 +12768,25 @@ func (response GetUser500ApplicationProblemPlusJSONResponse) VisitGetUserRespons
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser503ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12017,6 +13000,25 @@ func (response UpdateUser500ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser503ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14021,320 +15023,323 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID, params UpdateUserPa
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L19Uxu5vjD4VVTepyrw3DaxHZJMoLb2MuDkMichLCEzd+4hi2W3jHVoSx5JDfGh+DLPP3uzf+8n2Hyx",
-	"Lf0kdau7ZbttDGTmkDp1Buhuvf7eX28aAz6ecEaYko2dm8aI4JgI+LF7ii/0f2MiB4JOFOWssdM4HRF0",
-	"RYSknCE+RGpEkCCSp2JAIjTkAvUOh80PWA1GPYRZDL8ecUbs37YaUUMORmSM9dDkKx5PEtLYaZw1Xpw1",
-	"GlFjjL++J+xCjRo77VYraqjpRD+WSlB20bi9jRrv+QCbtZSX9tuICAIrGgiCFYmzlaGEXhFZnNub6UVo",
-	"ptuoMcECj4my57FPhKJDOsCKHKXjPhHhw2HwDE0EZXoJnJkV5R/rZVD99gSrUSNqMDzWE5vvGlFDkD9S",
-	"Kkjc2FEiJeHjev23Fx+ab/7Pztvmf26fnjR//um3o+b+y/84aHb+69Vx8Rg7b/RGlCJCz/l//b3VfLPX",
-	"/K8vN9u3G03vl82bl7f/oxE68HzflLN9HhO9lMAGBvpRveWfHO0fd151Wq9KS20Vl7rX/K9W882Xm3bU",
-	"ac1aXCokn3ETPUa+qvMBvNFzwDoR5IryVKIJvsiv4o+UiKm3FTPqDHDphAHz8GDGwdB47rEMuRhj1dhp",
-	"pCm86QPmq+BEMRlPuCJsMP0bmVb3vodSRv9ICbokU0BJNaLS4ATlbAt9IkwhfIEpQ9dUjeBYJB4T1Ofx",
-	"NEJUIczkNRFSPzljQyqk0qg04UwS++GGHrezjUY8FXJz1wyEGVcjImAcPQyVCKPtTmfrjLmDNvQlPxtv",
-	"L029mRlHDrRgTFn2e/BchkBjwsCgqZnBxBFmF0SvrY8lIOgOcpeDNvQ+eKr06vXL5iD0y9udnzZ3ET5j",
-	"UuGEIM5Idkrb7c4u6v3PHhrr6YlE1yOsyBURZr5UCH3gjmhSOe84LO2cew6hnWsSO2P3e8xsHieC4HiK",
-	"RiSJd9H1iDB7R26FxQ2/aG1vzVlmTtOXXOt7OqaquspjfEGQpP+ciZMJfOfPFZMhThNl6MYYf6XjdJyD",
-	"iv0tW4ImxxdEwBo+wqw4WRViIkQNNRngJCECXWOmpD7NwYgMLkm8izAKwsnWWi/+VpMVg5bAoX7G8Qn5",
-	"IyUSznfAmSIMfsSTSWIJ+POJ4P2EjP/tH9Lw0Hy6/yHIsLHT+N+e5yLBc/NUPj82X5lJq2clzLQo5kQi",
-	"xpVBBXNEnCmBB2qrock1Z8OEDh50fW5OmVM7B/FSYUXQBkZxahZAIoT1it0Lbl9FOlkiWpuwtbdc9Gkc",
-	"E/aQe9tL1YgwBUuPI9RPlSH2gicEjfEU7kIDqfkznxBhmIBe8SHTnBYnXSEMC32wVTOUMvJ1QgZaQhpi",
-	"mqSC7ML5AutgQDwHWAhKJKJ2mRIWfcTVW56y+EHX25eEqQhxAed5RSXtJwQp7tEAt7gPPKZDSuIwTckE",
-	"0hE2eGJoS4wkZQMju17QK2IotiYWAXk8tAn72nN4B3ZwjKcJx/Ep5++xuCAPTRCMCCBRoifXjBAbOVgS",
-	"cUUHBOHBgEyUudJjQQacxVR//hbThMQPvVpPZwGqT6Uh35XlnWRS3MMuMENcCzBasMpgSatZjJBY+vvY",
-	"oErCZgBse/+zZ6jUKecfMJtaNiEfdB+cozFmU0dUJRoKPrbCaUJBKI1jQaTcRYIoMUVyxIVKpiU8ONHP",
-	"mntDFdLAPsFdSY2b15gq1CdDLogZj7KLkgropIRWQErQG/jMcKpGXNB/PuyVH3F9aX0ca6k91gQeyF/h",
-	"GH777bemT/6LEy9SV8zuJoIPiJS4n5AuU1RNH0tu6AuCLyVIS1ygMVxZmhC5izTvMqrbGGGhNXmpSAyw",
-	"/JnJdDLhQpH4A4kpPoU9PjydeybRWM+P9CFr2qEJuyZ2ejuqgL0KXxJN9G4dGMJV7g30LZzw1Nxipiff",
-	"aNVxR29CwC0TOaKTRtT4RyqmjR2WJknUSHCfJPAVcKrCq5ns1YgaQ9HYaXSZ/ZNC8TM3rJT4gujz5BM9",
-	"xhAnkphf5Lnep5lnQsQY66M5x4M/UiqBHEr7+m3UmAi9S0WNJErjRecKuz2M9bxmOzcNnCQfh42dv8//",
-	"8JdUTPf1n80SGrdfooZeogZip1xbaOf9f5CB0lNkpzRv5PfwUnYQN26YPucJwcw9MacS4u5GU47xFBEm",
-	"eDI2SpXg6YURHoXeswaQCZdGhNg4+fj5tNv8eNw9Ojx6t7mL9E52PGlg4BtfEPlKpQJCkBkNYo36JbvZ",
-	"zANx6D/7Om8qwrM7JnSFExqDWS3fE4iaelNGZCNfJ1QQtPHr3vvDg8PT33fQr3vdza3ccpMd5a1vEfm7",
-	"MZGYS7LH7531zNVa0PkSuPC9gaJXlqCV8elte2uvrddElfkroM4BGVJGmVH5xlRqZd3hzcH3b/oh3EFM",
-	"UIKzF25ngH7JqlU5/2zuGgAZOivzfXDnhocCQsVGasHJsbdEi+DeqQzgoBqnPE14KjU4DXjKlJieg01v",
-	"p/H2RF8PZaTd2Gm0t5FICTqmRAiCfsbThNinnYxYcC0+ua9ftNutVqNyUAN7PfPNPLk98OzsUyNwksWl",
-	"luH38NNH9KL96lWzjXAyGeEmqOD+7VRMjl9uOiFjY3YAVea65IrtUVXHWYy1/rnelJF+qWWUgMrsrThD",
-	"ZK6odMRzYO7YGVPqAp49icbP3/+XokAuf34wOHmCAQ0D1atMY6q6V1Z+8u4KDyxKGedKI9J/4eIcSGqr",
-	"/aaF2/1Os9VqtZqv9f/9pP+vlf3rt7IvBAcnAI7HVFNYq9HoOawx7J34/g2jD5ypCUkSSgR6T5XiAgN3",
-	"rjnhQIMzH4AlJz4HXtlpdV41W+1mq33aau3A//7LmuaJVGYnLwftYYu8Jtu43YdnRsmqu83WC/8je7pK",
-	"YGAt55IqUgVwd7KFy3wZ4hr5iVfRYSHg+Ie/eCrvVsLYbGYpe+BwZtLYRZIMBFESxHYjH2hNWsRafA9A",
-	"ntnWct6Q0g3fFOWipiYqxTG2Q3v1AWCh1bUEE8u8r6yCMv/sQ+ze36UHBoVLjRwglWcsrji/2sLGv8yl",
-	"Be+psSnXE9H12x+Iwo3b6KYsHSkyLv4wbyCPGN3CNR6ar/xzxkLgafXU4MXqpr4U+I9dxN+1CpH7Co0U",
-	"o0f8mQo1Ok7wgCzkagHVUH+MBnw8ThmJUH+KDo8+dbtIU26t5RpCbn7dwAolBEuldcbNCGHwvaF9TKUk",
-	"KCYSHXz/Nvn+/yppLT1UaRzyZbiAxEaZJCSXwl6+fJk7HDxhr8BRYOsVFrwW3ukvp4gEVepV8lh/AU/1",
-	"z/CfLzcvwuObnd1ZUFiGwc5edh2hCxZcQ7zKwXBpCat8209Xe39XW7m3fcwGJEmycJW6lyYIlhkZGWAW",
-	"g96NqEQ0SapX6F4vH88dVQI77JfwxsyayjJirntandIT4haolS9AqzTa9Xt+sUin3G4ZnRKo7LlZS6P9",
-	"5s3LZmu72e403BOLAB+wUCBtmr9OHE1fTDa32687Odks7idEOb1In3Mb02N3ULDluPH9UBgbtuQJq+1O",
-	"s/3ytPUmF1bJGNNES+F4TJOEbI1hY/9uL2GLiwv9EhM8SUgMlipvpEbUABuVO5V9M0ijtlAdg4444kx/",
-	"/W8vXqBXqN1BL7bRy1fo9U9aojBGTLDBUpZqoZfEqY3YihqSfNWnrH9SWKWysZOtVf8tnRAhSUzi835m",
-	"4CwIz1YMt/9mrbNvxPB0Ei88zlTiC2KPw8x3hcm5Vk2kpH2aABTPeHAekwGN7Snn75CvEyIoYQNyPuZM",
-	"jaT/0CFY+ZEJDgEsvaZqFAt8jZNzh9nmJfeAZRNWVYkcAefKVfa1Ev7cLDIrVgiqj2M1JOES8s1boid6",
-	"zUCqkAXWe88FfGX085lE+BqLOEKcDQiapP2EypFRRkoawkJdKoTKi41+Pn6vqKpY9Pe+Nn8p2rReboc+",
-	"9YnC8lftE44aV72aNmdJSyk6s8aFCOc8qelzAEJ00yAsHWtepynSB4/V5QM7OjV/5IwhfjKv31aIWQha",
-	"9QucPZMowQq04wsqlfEUReh6RAejLAjChG8wAGLPBI64Vqs39vdOTn5vfvy1e7JZcA6ET33hYVZJ7s2d",
-	"x/SJ8Yqw79PqFewfAcJevpRf97o5vdDnnUyNSwZxhkxsIwAauGAc7EwIi/UUUcONbjgq8379ssr6Cvzl",
-	"5s4unxm8KQSY+WsmKNBfFdKrgkhGQRJqIpw3ft3rNrv/edw9Oewe7RuPj+9cn7G2zNk+gzfWWFqCr/Po",
-	"TRtrHeOpI/6e/3eFNTmmfBN4GODSAfl74aUUefpdLzlkOgqwKkcuA5heZBMFql/g9gVsNOS0IEsUeX2U",
-	"cSlD4KNMUMkIbAg/F+DELJAOQ1PprEM3WCbaQbkjh4sCQy9QuLk6076xny+hD65ZrfrxNKnbGsrRPSk+",
-	"a1FmVtVRfnD5fUnryhqk+znS9DKJIeuUk4ss6MDEnO8gxWM8rRGJsaQcvaxBq6a87B3e2dm//R9/bzXf",
-	"oK2NzeaXm1fRixlHeG8i9b2Il3eRDUtscy7HnM0Qa/NAh+RzucQjeVxyy96jOFyy6Zc2dHuU07G+n1Cf",
-	"pwm5wiJGcYp+Ianmg8c4HZMyyDQOUoEZgPGYMn+m9t1ItNnHX4BOZxv5US0QT5TzcShnEd+jxtfmBW/a",
-	"P/5DcrZ1gq8/kCzItGwpmZfFm3k+pMIslhGKiaBXJDaB40M8UHIH9RxU9VDKFE0QRpIqRdkFovKM6eOO",
-	"04TEEepRdo6lJFKOCVM9PQeLUM+SexL3ItSbaKkSJ8n0PAt37CEuzlhPkGEq9W94qIhAODcgZhpxhHqZ",
-	"jpG/l+sZJvHPXbNn+C4sLFc74FlgReC5h9X4Wk3DJ7X+6JUr38cTPJgRHLm/d9xsta1eRsYuDoiB5H8J",
-	"+ndCB1QhjPqaZD6DwNCUSEhDUEQIqrgwkhGEHNv3iUAJgXdJKiQiCiXEvU4FQfGzlBE0xuKPlGytHFZZ",
-	"WPSKoZX5GEEGnWuEocxb3wBtnfjuMgWcEFUSjXgSE4EkIVU/PpioPQXmdbP1qtlpaaBw6HC+jLNmsdPJ",
-	"y//XfNkBc91ZBm8aUcPsqKRdoUxVpFKmniPG7um0/XrnhXPEXFKm5/POT6uK1tS/MN9dkCtbFqDkM9EP",
-	"Lu3U5i+Z4wnQyajz+QGlQuuYI6Umcuf588LhbeGJobX656F4ftX2nhP5fP4aq6qed9HL88IiMCxvaF/R",
-	"gVGoFVFPoHSkLIskL0qWnYpgWQLB5fdWAMabolk56KrIoXNFy7QB3loHoWHlb9SImrkna3GEWgW+V7E2",
-	"+thQb6sLh6zpH8k3n3tIqohXCo1bGBuXmeTgAmbYOguoUgSuIqxEPk76YOEZKb0TDN1KAUUCO1zAUf5m",
-	"4ajIVXoemelBQQfMnCuzp8VTvTrKmX2GrMTgEjas7duJHUUK631elB+Kr1VFiPyx01RDal6VjS+njXqL",
-	"KOujqyqkhbXnQqg7HscV7EUXD8U9nHccv3p3HpJusUKYTTkjIAZoMRX7UsMz6SrIjPEUJQQLqLOzjJyw",
-	"kOMXXrCZKI19CFSkaorGmOELa1guygYL2PzdefhlIZriL8KqV2O1oUtaWLWozKKLwPfWko4c5yNboiFL",
-	"8gLnsiCxkeZHhApDRqia7iIynqipJTLlgkb3JQssy8wfhBVfrs0p+ydgnwFAnMs3K7zyznzRUtJCMsqA",
-	"SHlunPGGNjnIPc9nOnegez4lWEiIRoWlnl8I7LnA2x0tJYBOTN1wmdam1bpj9NaRE9jKQiXK1g8590M6",
-	"zidEUB474ka+DpJUH5rTmbOphykb2HRM/atLjy3gslXJT0cEHVBBBoqkAh1//xbjC34BxZ80Am+jieBD",
-	"AqmKOJFOJ38/8yOiCt8wkkiTLWpeGeDkPIYvuchso974O9tRQ9J/ksbOy9uokZArm5r8x7Cx8ypqMD4m",
-	"bJBglQpy3n7z6k1jp3F4COgnjY3buQo7rXGWELrT+DT5/m1AcULV928STZJU0CucEKaItJ5NE2Wfpckq",
-	"+PMzyjIuAIbowG3YMxZck5d8Ad12G4wgbgV7jJpx9MCSKoLGaaLo+Pu3mGIYW7pDyQf5ufOzN0Q/lZQR",
-	"CaUJ3M/mS3rBsOL6khvZtWg8ohlsy3Q8xvDCe+L2mjNqFH//dkUSPpnABWIpUwGnMhHfv0kIlbBJq2Bd",
-	"QTI1tphJoplhU58Rkeia9LfypNigOJBHKQZymAoIWTe/w0t8L8l3VU5QB8HLHO8/+DVKuJaxWM7asu+R",
-	"VHhqE5ujQqY2Zozq3WIxRZQZRLWRQFA4qxCD5ec+b6E9mxGtxbcxviRg8Sm8n2UzbzXqhKGEKFbF8AS2",
-	"RhMQA8XackBHBtARYTGJIzTKTgRpwgLLlIomidEoAknnivsxUc6uiK5HNNGbQwIztHHSfXf46fRk7/Tw",
-	"41HzuHty+PGgEgVU3ZpPdGs7qKztcpF/qkDCawlO92cDqS/uzGUcdb2BJ97Hx+bbWlUSwiyp5ia79uNT",
-	"ZwJevFmP0dWc5K39YvHYjmsuVUrC41lF8gYcLBQGFmBpNws0grIQVhkhgulCIhGwydpAF5M4K2kxn7SG",
-	"GWPNiULQthA3DcO9h61kfPg+xs45dQ2CYvn30qYOytknWsMB74kFZcF/bsWJhQufE/dYjpQwKoJTCnKC",
-	"65+VQyoDvvbq84vKt+EThAJvKGkPRVnDonot+SDITGfQvRlYMZ9Eu1vPD3GhZvNYgR4FeLM3cK8xHzdB",
-	"xWmxogTQc+50iNny6e3MoJIKai3KWrv3SijWglZSLG1hhIL4NSO6cHEhgvY6ogsDZpdOOMedLy5no4/+",
-	"RL+3WiTDgmxFkwLvDBJZeHFlooUI+SmnqoX86nuF3Wpabk1p9B7lxWDCilYlKENDLgbEBEFCMVzMpnO0",
-	"Ga8QV34gIXGqLpOaz4fySeYf0BxQ8G2UZdOTZTMBy3v+SaPbhjj0hMbnEJYC777o2HcD+rM36go2Zn+x",
-	"tVQRE3lUWGBZqSypu1p1zlTXZHr3KmSVS3R7iArHUVxl8M5yGS6ItEtac1bFxazI3ErAa74Oby8Mifr0",
-	"GzuNicADBaa5AQaWdSEwJCTB0sd9yqwF1XIkLOX5GItLc0dygBNyPsZfzabsr5Q1dlqu1g6A8gQLZ9ws",
-	"1k3bL5jeoBYpBxFKTZsxAbsUVHaaCK43ZN0H16QPxXCsRfJYPwSrXciSl9u3YKSY2Cm+f1Pfv0HkkLnF",
-	"a9IPRA6ZY8o9fJXzirmUlIhzzOLzmAwJG5Bg9J13rvNQ7J19LUuCXAIf7Skva1c4xqJkW3hZ1RbWU3LO",
-	"IH0GEPmpzIXcwzgYLJUZ4ja+f7vCSQqXvpll7vpceRdlrBeKJ3fbSHHU3UYb+x8/HH886h6dftos+Egb",
-	"3e2SEFGI5uz+3aUQhIM4i4dbxDxTVfbc2BhsIaTU8pYxZcYGuv3S4o+DqTLmfBQ4QfahK1Sr9231GUCM",
-	"T1rJYVi/wQVOCIrJFWYK7Lf6PRkA+MLqQlUsq2u9qWGHNMDssMgiDQRUzEaZdcFcZcVRYZch2DswiWJ3",
-	"ZeMahkgGm3Wlb7I9j/vbR5Atxvi1OfIfRSQobXb58Ku5MsWpM1HDWyjG04pZvSRnQHLp5jpqnpYOvZL8",
-	"m9U37U9NvrULFdo1ub/XVJJ8iQSLxAV1GgM6jF+j2Kkv6BRPe57gU17/LJiXVW/pXSNH85oLC4M4BlwI",
-	"MlBZYQuXrlkJ/XyV1+Bw7/Sn9SsJLhOcqknEuTReyrongKF6YKoGYKc0ZiPN9FzM99xY1qx+z3si0R8p",
-	"VsLGWEgMPkvJmbIuIZNKLsgVzep/ZFEv2WSzSqPkAFHwP/+IxK0aCba+CNb6JUE24B43kRZB8yAYtGEj",
-	"5jZNh6hKXD8yoYArFQrJ8CG0tmwCV94BuffXUcbBx70VA1t91Ly3oh8V/FyhCqTD1Pms7qN97baMyWsK",
-	"hg3G5nZaM6pCXmW0uggZbasj5WklGjKgKL5+QPBg5OCkXNegHRLcZCXIMRZ4qHxyVqAw4Tooi8uZ5GtC",
-	"aoQVEgRyzOIiM10HZIcJXzDWsphINOJJLG1mjvIQsHYIW0WqXOCIDAm1ZXivhCg7aJ6x0QzOPCDyKE21",
-	"ikEWkeVRhAJul9AhSFznyRvLlzRYTSSpMuQlWe36udBM+v7WhEnmOMGH+veESxIje/vPpIfkPjxCXIVB",
-	"nzqsYA30cA7pWjKzsh5ygjkZS0nZBRJEpomSmfKbtRqQuwjb3kvkiohp1lEDcv8QThJ+XT/6tKjnzMHa",
-	"qGEaKNrnIMCUZfgixs6plehw5JH8fJlK8Cj53AckoX3b/GRfg/4yNMK4kFNBjFA7JpoO1aUXw7Z1Qs+V",
-	"1QNyqT9rzTP+5D6pwtWYMnfkCw7cmzcERt1MTK8qd1mR0VLym31USH+77yxCZy8u17J83Wy1m+3Wadsr",
-	"vE5YLL2l1VU/2iGdzqX7SegIafMHXO6vv4oXzVanUAIy07ey11eu6NIOVJ0MbTwnkV7pyNnBlcErXiX/",
-	"qwgQaxJ6HzkVcUmyv44ajA5sA6nrDOR2Y9KVCVdIv4w2Drpvu0f73ean9x9PbZcfm8hlqsrZjPWKlWvV",
-	"O1mbIlZl2sCg7UtGzh8RLGS+75rbW1H0dxhel5HmdPPEfFkrErJIOYL3DN0Mzb6gxZ4R3/Kbj5BUWAS6",
-	"NdUFs3qpIfn+8syQuwdXrKVeY5HKBe0feOrikP3uUsRKhLvF7CToJ+3Mr7Z3IGFrsQzXjngLqWvhtBnP",
-	"yBuoslfVAQsglxOZQj4NAHDpYEtUPQpyi1WL1uXQ9VAqXkWQqMfEV+XX96AQrsaXFtLet9YmZCjMRnd7",
-	"M8oVpgA9Nhmjyy7/RyB8IfI1q0aMK/UCjRURKMy73jF5f0ZYQSpGrnrr4Zc/o/mKoI/2hbOcj12PpBx6",
-	"SsWjqIf5/EvX+5pFFt54ZKFGNa812J7LKLM2mF8aLpcsxVQRjUoecrC8ZGdvLVn6+rOWN4Bk5xcCa5m9",
-	"/TIPpXF/6pj4EP3ji62XJvhIj2D4sGsHVaHsuXew6hW3qwrFNXhLDIY9FNfr3xRPTdHmGZKCNYHeVja4",
-	"0hjZtyETusXRZxLBa7sgR3e3I6BdEHODTFCX8UetML27gwBRBWEdmpDruZEgeDAixi6nv0JjLC530URw",
-	"Y3XGSVZyq2i2s8ynegWFG18JVUp0yJxl+V7Kdx05sMl2X1yKDzrzCXW1YIRvNYDZYn+6TDYrFpIomBrK",
-	"tKCaSRWMajzab+QB2hBQdESu0T5OSMwZxS6C6IinV3oFzX2cfP+mH5FSK5zziSBD+rWx03jz00+1wh+D",
-	"ASduKbVa7IamXzJxygraNuI7MGDoJrMEsmpzwysv+9v2ia2EbB0nmDFTs0PyAcVJ03R+LkYtQpwxuciC",
-	"uPRXeT6lqXQG73z/dkFJNerRDI1cPGqwYeDVcmmTWT/cYpRgIKnoIfvXRv5WQtf1TiPUIZukKhQ/COgW",
-	"aTIVI/IVD1QyRViia0GVIiyCynta7BtzqZC65uBeGeNEog3wplKJbB29yDUo5CmLSby562rJF3Q7LTMO",
-	"cELQxruTvYPDo3fFgMN2R7O4Mf5qfbHOeVJOgM3KLlT481FGpN/lsaYFzL9bOG8Zsb3RQpnTGSeQ1nnl",
-	"cacCK0KUKQ4cCl73yw2NNeWv0/7A20iIq1bYmLfTZd6nrNb7ZeN89rE/sb/oEPSW80uLl/mnq+dQhJ7S",
-	"8utR/fC8oUyQ0kJCr5iVLTTZwGuz5i5PVMx6mXWpH4iLNyrzkAy+a/k/XEn7BFNBtuK0z6n89wn9SpIt",
-	"N3DUGKZJkpVcgjfRAbxZPwwOnGEJZZc2D28ly4yt7kTGk4RPgX5VlRZQ7L5EDS4uMKMSO1J9Adr4sd5Z",
-	"hPzWk6YKr3XemPQ3/0Lq+lPmFaYwtxLUFx61H5N3rzUS7FbTTe2d1xQSDFi/p+yyRvJx8Ypr7OAOvZ0W",
-	"ixoaK11u4TpM18sZhPOrjFwiYuF4qv1PzMVEDjxXtc/mxGh5++zdqY+jKEsgfAjHKzh7X0i1fI/2x0Ke",
-	"H6qY+TLYV8KOuogxH7YfyTrqcfpHsY7m8y9tHc15veXawKpnMO2avWq+1DCnPmHunxlzl7QfZ98GTZmS",
-	"YIUwMlFbNvCWM2cq3Pjl88nvTUjd+3R4evjxaLPYUq8qq5dE9aI9rSQzVo5CL/WTeaGsUi+MbIKITT+C",
-	"qoZkH3txb+fgDisMMSJJKDdjmdyULBpOo3k9FSCrNWdD6r74uSYJZuwhIp/mRDmtFgeUX8+64pnurhXM",
-	"vP41LTGDn+XTAlfTI3xo86jq0sPMLdm13sjLyui1wmk8QvHjxdMsGaUSCksJhKI4YCrcshd24l3LbMj2",
-	"EfEuyow9+xWiTRbR8Rk0t0BHv6wzkGT9Te3ugPYPgsBrL+qzLAgvgKpH1COc8PFoioRdwNKaRABtXtcJ",
-	"rLgDrD5GLESV7lfbMFgZqYc2DDaZlkfW0ywRFlroVZsR6uVUkl300IaLVUTQwSxL8tlB2ThCP/tKYv2x",
-	"IaQ9tGGyF2CSLD2rKCZnQps/YUaLSyJyLuGVDzxUOofYbpdwE7B46MJrmgIL/ez7N/3QldFJcPZC1Z7D",
-	"atQmN8MuW8J8KOA8gpifIXBxZ1UUKa+38EYZDI6xlAhL1DMvmKYb+nz0V2iCL0jeMjwryKv/XEof7izf",
-	"mNJfV2jDniK7CMPLrlStMZtbNvpaTAYJFgSqVWMvgVLvVf/F4agpvGO0ucOjg+5x9+gAWoDvZh5Zzoir",
-	"6KKuOaKxLLWyKLojjIa0PrPFHQM8F8riruGAQ8p8yZ6nBMLgH6ilXwloYH1BaMmLvwRS8wQffP9v2bwi",
-	"oo+TUO4i2vhwePT5tFuqunOz1v4juXI3q9aCI6auQ0lYylu5BISl0OcTQUzcGWjNVP1YhSNXFlrXpYSv",
-	"2qxkWeU9WKBALlVC2oJ9V19OtalQqAPJ6pLMGqJLKwC43DZD9uuw7m1A+sEKhq5dVwioBaVioFUiWBoi",
-	"kJi/REeUTI22he3KN+cDqw/6c2izAdK1FPPJvprVvClUuWfpPpB3TtCfWdTmHgrIlI6kRnMhP9t/HdVZ",
-	"HrTiyTLFSWbl8D9EjYxig75yfkXx0paplZFd3hyECwb2zHOBr5CUPsdV3pgVBLM4kb1S9XKp6BJvGyuA",
-	"4rKRIMsGdHi7X0fMeL7ZOpEb+eQhuPmYo2HJWgAEsIc2qg1VoBhOQq+IMAq/rT7VQxuh3o075RZtmtFE",
-	"pgoQBLhSJU3zmakeDAJacdLz7QRZ9TIzuGsfXXaiudcq93UseD8h40AILkMnb/fRm+2Xr7XGoF8qKwNG",
-	"fhVpQs6vKE/cqcZEmeiTNtLP9Jn0Bb8k0HiTSYXZQH/3/Kr93DH2piut7yz5251OXlP7FLJG/0iJVKgv",
-	"CL6UpVPX08h8d65vIJ7QcrdAuxP5XH/S9Fed/Wx860NKEo34z62E8dwX2jVSGfPSToNxoycPMEN94pRr",
-	"KKT9VhA2GKFjnkwZkRSjDTMI0oNI9Oan11+/buobS802uycnh6cfT34Pla5w4npZuZdKcyIkk/QCDRIK",
-	"UAR9f66pGoyQrSG1qLiXu7I6/IN8pVJpYWxOJmM6SaDAkEljpLEzErhvkSCSp2JAaq0uB5p6xbcAUs4r",
-	"we7hwXPfURbd/fLNG7/uVivY36i+JmT+UL26zyeHJqmTxoRBYXKTjqO1en1gHtYt7uvhQW9NVv5rBvyl",
-	"vIFFTBwe5mH+mTMJQDRESI8F1zJh2QzZT/jgkggXZZaJlz4p0/y9hJDeVrqdAip2O5rWDDE1yTcWrfZ+",
-	"2zs5ALN6bfEzX1mw7thEkCtANCh+5mwmYAmGwlsawF2OgZNpLFVneKyfarqul1e7wNHMywpEsawoPQZ3",
-	"O0UUcvMZV15n4ofaymOKqjWFTyhX7MAlBPyBBgwlpa8Uc/Kq2Wo3W+3Tlh9NPhwSiCY911AG77XfwHvb",
-	"had5zc5OK3tc1ybWgfYKFzg5xwO9lj0hvv8/UIU9RZ3XKP7+bUDGfUFQp9X+ybgtvn9DOEW/8FQwnKCP",
-	"wyEdUJLoD7bRPzC7okTot98ETLVriM8uHcryNpzKwT1UzIV3zIFaP/NFXJggH6ByDtVtFVz19WB0hZDj",
-	"Koh2XjXbnWa7NQNEX7SzxzPBrgB1nVeLoK7dKn0QcFj9CFAz//6XijMsQcdSgBGGBZkmaj+rbbgMDLh8",
-	"8LZnGzoVmGU8BREhuHDM0bYXQHJEiFouHbyS772oa4PNNAyledf/dIVP5pT0uss1zylKaC4wS6yse3d1",
-	"Mv5rxAb8BS7tNnioVzzvVl33TDMkeCtwCqnAWpNR378RlHBhGhw/+/5tIkh6RVA34NF8BPDhqSLBnh4M",
-	"me58tgnuxhWnBMXP8GDw/b9lIXgBYgdwcu7U+0bUwJOJ0FrOgMgRnYC2wBRlqVYkSZxmDdF845g11Jzr",
-	"V4UhaZTF9IrGqaZxE6NkWvUdk6LFY8b4FVJ8kiblpnEgMJ18/HzabX487h5pHQeUVf0dkCqj9EDHmiye",
-	"Ys/zpJuGVETIrPEwZohPCDNHt+XiLD6z7CMkn1GgkwpNsEApI6hwvoinV0Tob6uOvYqm+zKo6No9zC64",
-	"A9YaLfRKUGZMia6To/1jQ6HRNWUS8StbRwL83tK/dnc4tguPrdWATWGrBF+Hi0/7J7lixnk+RrbNIGin",
-	"CXFxYqEQq+rBLhULBpC0piCwqOGiJR1QrcVVFGdNJJwjyPR3ASC2lQ99I3Trzc72S6eDrNZMwBSMCo1c",
-	"rdJpa2zcllLTyu6siWdPmGVEKPqo7OM5BgBAzDlk45FCVGa6lurHOuZVgutUR/Qgot7wFk4P7He1Jpnl",
-	"wAh75vzrnreSzMyUX+cChLWs7iFCdUq+rqJvIlUzgl/z9lLZIXggUIds3CO9q1CoxREXy1K/gxway9bT",
-	"QiVWa17OwpcKNVlLbosfgdDlNYICAZVZBdrVrCJ37fHk7ePmYaublqCj3D8pX1ighGYQiLIMkiVk9nsp",
-	"RV6+5Dv5ZO/RZTrfIZo1+S10XCQTLBybLLY3LqXx+S9WNuUV3/IKATp84ZfVM6y2PuGXhuHH04CkWa4c",
-	"MhtsTvklYSfGizQbcmxrwEp0JYTEgqhvPZYG3iOEJThUX73efoP+v//7xVYHXWOmJErZJePXDCk9rRb+",
-	"8ZiA7kAvGBemFFzRxsLUuV30BEt5za0D2P6446Ih0IgLSVAfNMMpkgqbtP9UEmFFKxyPKft3O/oWFxcB",
-	"gQWcinW9afZtSQaCqFoBA/5+PLDKN2aHHAgCbjKcyKAeke+/uMzOT8G6jnxSL3oiP6ybRXnO1fJ1bmNz",
-	"oExOOJOVruWmCz5ARGOnQaa/jPrvBvQj/eXw8z8P20f0lzdb5EVrS9ILAI4JFUSeU9bYedNqZbszt6uR",
-	"TY/jQOZngkWoK3VxzrJYFnYE5/OW+fMnMuAslraGIMSHA3jbb7wKgn7Rn9q34u8oBxq7tYW4X9hqYbDC",
-	"ptyCgrdnZbVQy/lCraBHiCOuBjZCHnEepv0lquV0qt+Nfl7Te1mDS5Szi0OrWbEO0PJhrsHj80TiRQHT",
-	"812aa/B7rSY1LNXuf5ks3bzxv+ddrW784ZNkSyHCbmfhG75zuR6fIizvPauSiQ+cqQlJoA/pPonJV9Tq",
-	"LCAZr9uvEb4iLCXoF4IZ+kDEmP9zAdXYbr2qTTUslr8T379h5C/wPVWKC5zMwvmqqnnveLlc+m0RaWd3",
-	"9gm1j5qNW0sWDFkT5i23+nIe2jJIswgPHikpt8CcHyUr11/B0mm5HmpYxG38/P1/aRrJFPp5RqZQXoir",
-	"jpNuKeQzG3jCwHvEwCUzmnOfeln2lOd8mFkhXjdBNgNTuLFUunrv99wozKLGwvC97WL43jZ0/2dcoT4h",
-	"DBo8sGocX5WVmE0vH4XhHcy8gulQ1GjA0yQ28W/V4sFQ/EivAm3AKjfDFdIfuZvWUgTUwlft6LnFUYTm",
-	"BBlXDxU/uKCbRyj9y4BS4cx8MMk3OYPzVU5tbtuFea28sRBUP7kiwmvTUOqfUwqosD69YqiE+eMKNu12",
-	"I2/wsO3Zrt2q5zUKXyqWp3AMN3du+FQ8uorjwDWZ0ijLsk7/wouAy7wJeEzQhAjJGdrY3zs5+b358dfu",
-	"ySzkXrE50I/SuWJZv8HCe7jLYqq2XcbVuWMIWSuGLNTbg0ljwAk3ui7Aayg1Hgo6xHgK928yF6nL64GP",
-	"bf2Ha+gGmD+Xtsa8mfzubcsq7RC8zkMu3H7p9hg+nhXPIqr4WgpIFCJ2n+WiItmByg+1Qp1t6Vqp8HD4",
-	"7xeCYK9ibU3a1c/aiHqOlkIhanCxwhQznPuLzV4vGvdquFp3LYvHLYh9h6aVy/jK1lJvWoO2E+vXHxfw",
-	"GJYwd002C3JWz0LfE1iSlu5oHNNHunoV6yAp8PxdGCWcXSDCINTO+p7Wi+oL43iKvOSEuFaWXORxgevo",
-	"kXoHHKxi05xFey+vY9m+d644a7uDFEevO2gwwgIPwPO58bqD+lNFpOvwsllKgnvdKar2nfKUUeNaUEU+",
-	"smSa2QjWgftzTiyHs7sfWDkSooi/2WHOQrVHsruBTPAo9jY989J2Np+C2GbGATpSw5y2bla9Vhx/wtw1",
-	"RfMtaaPL1uMpMc4h79W9LnAn7/Z8FlzqL1fgZ+Xr+hWTvRiq9fVpQtX0wI8XrZ0KApmTvlmibfK08uhT",
-	"2IueJbFecyIoqB1jztRINnZetAJthfJxl7fW+ZGv/oFmi6DM+/VLOGChvMqQEihIQq4wUyh/3zbCNQvQ",
-	"L1AiEWcRogyZoXaRo2oaKWwVAEiZzdMUUL4+tPHrXrfZ/c/j7skh1NSzaGJTzjsz2ovNkvKys4n8Qw6x",
-	"h9x6ViqE4uyzLho1t8uCLlxI37AZIFS6unGa//mWYGuy9XIoqkVMzITVwM5fPn08QhOutypM8zGV138o",
-	"UZOXMyqe2KUvzq10Sw3BQV62wJSvMPkR9k8F82FkDAKc6TOpLHFxAJ5Zbui6fqNqFAt8baKfl847+sCv",
-	"SIxwX3Csad61HY35qN1phkocryvxqDxp+aAPTILIDlI8xtMalpMVE5tuo4Ykg1RQNf2kOYZN9IeIob1U",
-	"jfLf3rr5f/nttBHNTIIy8UyQ9N87/vjpFD2/aj/HqRo9hydQpAV4E+j1JjKpUKGkcXsLtS2G3NT3YMrm",
-	"g4ZiaW5DoYZyKhUZmxoSImXS5OoADqKzatHFs0bkwJbEqD9F/gw7Z6zq1hBkSIQJuouKZUFlpM+Bp0zJ",
-	"KFdwJNT7oOKM5fYkmbUyN/UtsEJZRVtiM0HHEVTCLS7AVMOYIiplSrbO2Bnb5+xKr4YzuWPIBBTJkQxf",
-	"kvMBlgQBUZG7iMam8O7nz4cHyICK3EWmf23v999//7354UPz4KC3e8ZMcRFlgjNfvHjxRtP0z6f7u4hc",
-	"ETGFj2B19kUEtL9P1DUhDLXftEyifVu/c8Y67Tdvmu1O80V7C1lS1uex3gRQB30qBF2PuCRZgeARviLI",
-	"eAWRvnqPlZwxRb6a+gtgXuwnmF1uoa4Q3FYWzkr09Dw+46rc/JsWS3q2VeYZs6ViegMek55ebgR0G6ha",
-	"Xj8kQr38l79/6Tk/TZYgZgjgGSuCiilk4ir9bCGtVEhw4aFeQsdU9dCGFiJaEbI5YajT2oSDhdw4/EdK",
-	"zpgrvBvZB/KaCNS7AfE/Qp7of9vbQh9SsyFXS0aiARZiinrWRtEzV4IZ6nVP8UVvFxkrhXTni3qHw+YH",
-	"rTb00MZ25yc4KZ4qRNXmFgJ7hd65xm4JaD9RqHcYk/GEK8IG0+bfyLQHkNnFgxHS5NM1iTWdkhnqfW2C",
-	"T7mHrkd0MELwCxToGeAkQVTtIsymJpfujGnyAVwWKxLDG0SgC6Ik2m69sGeSbdfWF4F39ICMKyQJsaem",
-	"P9neOmMQ/TMgNsbUkhbNPQQlCotphMp0xlVdKkQXFC977/jQN2w22lutLXD68AlheEIbO40XW62tF6Cr",
-	"WjnrecwH+ofbqPF8RHCiRv+0v42JEjR7ZofYmuJxYv8EId3ubaCyMVVNU4MFQqJNqHF2/odakNEAuKdf",
-	"7F5ZP14eWj1TJc5fef5eAy2oxAte3De6qH6T6sP4IyVimodEuutyAaZGX1mcsLlwPBOwHxqt3ao/HNZ6",
-	"SHmsJYt1gqvfBDLDfXRaLcfSrD/MJ07/sHJFPt3cGJTsCsGoATyzLDFO8AWQJYALZOBiS4PjtllIaPxs",
-	"wc9/xrEL9odP2os/+QyYygX9p8ng2W69WPzRWy76NI4JINnLOis71CIwwwnQeyPCpOMxFlPL/81+NV9O",
-	"IsSTmEhlytBrQQNfQBQevKPlIUuIcjX0y22GTk5oAasIl4GGzL08mv1/dxYBy1l6LkTeFsSzcsEzicBq",
-	"YWh8L/toS1P5Skh/zzRslkRcWXVigoViRPj6k/S4gjxjvZTJdDLh0KckX18vDzqfAo8kTLOJeAvtVTIw",
-	"LCOQ0RnzEi+gUhmLQQdBMScmJuWS8WsYz+VlAHEtEp1DLauc2rhyq7L8zOPpHHT42ry+vm5qjGumIiFM",
-	"c+e4Pn4UklVui+Kws57cF24WUxiCqGkEXyMsb0ElXRzbwlr7eDAizX3OlOBJcdIFMcow04PhdrsGbh/j",
-	"acJxfMr5eyyM/We7/bLOZBkEfyAxxad6o/rjzpvFH59y/gGzqd2gvAtZsZqRLYGeEZmPfYUpxEkUlJ6N",
-	"j1pj6riUDospmwWqo0YlogOVewY51cmVBo+FF8Ent3SBYMNZMjX6Baggz6SneGxVUFGzi/18jsdi/wFf",
-	"28p8dsYUwUimGchUX8ywZqB6lCDLpJ41XN5xqtZ42cXlqaFl4PiooSEHAESY4EliAnu4QHioIHyPSmTt",
-	"CqFluY9cgaTA1dS0Qiy5vD4Zcqi6UXN9iq91dXugaSJJsNCKC+iWVKhRhFKphSnNZ01DG9BII8PztDIE",
-	"ajaw4cHAyFnhlf8xVzj1TEidh5Uni4nxc8VJn7r8tYVJfRYFK44VJgtRcWXJ0iPgIfFylpcD4neDMub+",
-	"iAwuJcqNxpH38+HRuwh9OjztNo9Pusd7J3unhx+PABBPuu8OP52aPzSPuyeHHw+00h8jQTRnldaOkxk1",
-	"EFaIswFBG9dQ+cZvgZPQKyJzkW8Mts2dM5aV5kV9LCSaJHhApIYRW+x5urmFTsshg4BRgECRh0zRGTMP",
-	"9ISbWakgEiN1TQcEZF9crSqN0XbrjW+LcaV0z5ggAy7iCKUsAR4NHFLr3fpHkH9jG++IbG1oIJChetTG",
-	"CMjIdfHq1Qjyme22qUIbPZnqbZKYxOf9ac8I+eagM+g7Y1LRxI6PjLFQL0N/74dToj30617XuwWT6A/a",
-	"xRnrXWFyjn2X1g6aEBZTdtHb8pzu2Un6VBcrexz8mp0xqNOspYiQ6H5iP8/LWSwrMniWob+RacOQsToq",
-	"wIoUzAbU1BL62+ufPkQ8jfssg+hC5Isn+ndP8cWseexrz+Gd26jx3qu7Nu/97L2H1Q6WJtbbrRqi/T5n",
-	"w4QaF9AjKSCdOh9PBNd6gdavu0xpDWId7Mihok+a18F4KprH8xsa385UP/yKbqmEIHEcy5ygIEN4gaLs",
-	"2ubX1nuPFJj4jaHfVaqxqoupUSPRiGChCbFx2NpK7UWa9I6oO5Cj4RFn5INJ3noQkWoWRbg7GdDjvmht",
-	"LwarI64+8Bg8XI0fnAzU281bnrJ4LVj1kZF1otOcaJXbpUHV1GefuAiuWUxFeO0ewBQ30CIjiRG+wJS5",
-	"srIwDIktem6hnlE+rTuoKk/00JAnCb82ztwhHihraBQEpEA7Xkho+AwOpbvgqI+fdWSFMREXpAlL+rcV",
-	"0dTmcz6srXAxkRhhdrEWmeH2r4X4KwgMNXj3sYAKLRBO8tak0fwZZY3tzk/L7dWF7K6FpO4DzPpiyjPp",
-	"pIINcP4DuhoKEoHz4fWLn15t3p8w89yPn5jrG83VCP+L+6QA+TyzbC9do0DmL0ZIkCt+CeorONQHSRqT",
-	"eOuJt1e9gYXIGeBfShHN+kDahCiauNTydx1SwJ35/gxALnT/XCif2/Ch3DWQuw2y/tpZAKcEkf2MbRx/",
-	"/vn94T5YjjZ3/fAjIgpDxAIPlUSK85AQUMCmA68P5D17HO5TpnfbWGwlzQ71CSkDSAm1A3y489FvptP+",
-	"h0NGVSg4EcTGYyJy0x/qtpvd7R3Uy9J2exHqmbxd2wtPSsouoAUEQfgaU2UNm2dMn9lmhHomu7eHNvpE",
-	"S+dGtJcSjbG4jMCECZmt+lWX2tpDG1mNZ9SfImxGi2ykgpcB2zNhCV4WbC/Ke7obk2WMp5t6np7NKe7t",
-	"GsPytVccomioNTUO+sQUijBW1x4UFejZNZhYZigicMYgaphxtYX2/FxiG2Js7MjPZDBJXRqDaj4qFWfM",
-	"GD0942qEen4mbw+MrX6detOAIzdp5Bd9xiQBM7i9IwjwY9xA9AhLlB90gY6GKOQ7orySJRXArCoDkILN",
-	"AZ5SZSLd8pUhzrZQNW44GN1k6zms7Dm7TxrrHckMnSjf8xNxLRHX3yq+G6kwiy2JjfE08qhR3/NK/ICW",
-	"jxlE9wqTZsFQYZLWVjGsBP1te4WEFD9PZYRj62MqJMAk+DrPcrHGFo2pVJ2xa6wJc2w7PoLfGupVlfJc",
-	"dtCLVzZjxvnAO63262a71Wy1I9TugBEG3FAsQowzYqwynVan02x3mp0XVlDzknG0uiWBSBeze3ohUmS6",
-	"wpWzpB7AcLMcbZiZxvXDmW0y/MvYm7uaJwPOkwHnBzfgHLg8PfBAz0rVE2RArvSyQRpkfDUeMtNkc13I",
-	"8VojgTeGc7BGSYWncheKbRlrOOoT0+mnl+Vn9bRwKOGkUb6mLPig6p5yyWkPaf9ejnx56XM/GuHMjv3J",
-	"4v1EMP80BPPEkJOixdsjYGs0bHvmzOc3pjTYbF/9pxG/NmY9dK0V1Ssicq2cERLLnVDarv7TiCcx2PtM",
-	"pBaYIEydx8yy6BR+qpAJabK6xoaxH/TASGAt1b3NXQiYzo2vZwwnkqMEMuI0BfYa/ud2SxiJqukW+g1s",
-	"FXuQb7aDCnl98bAXmRitmA9SELCpkiQZbiEwH5IYTYiwjeCRLfMaEoN/1ecz9UzyD2T5/9W7FwCt0vaK",
-	"g2bKep8yDHp9Mfe71Qr2yw0LqvkiVlemlyVkP0YYv7nsQlQhAftZAUy1lqyh06Aa2mAceQk6BZ+V7zGa",
-	"EeW/rCTgwciRLQP4ZR4leC4KHTnvPtksIcqHWBMIKfFU5ujuCU35kuYITSfwXRnz1i/6eB1LH1r08fY2",
-	"M0bQePXWgpR/GSHmXy/OT0NBkS5Zgza2RvJ6VKeU0Fhg8gu84MVX/9Q+u8JeaqQ3FLb+L5HiUJEApcnA",
-	"yby+Lp5fBuGO2srPa7EUB2H1+c2Ax+R2Jsi+I0WI/YGDQgvLXCiT3dVc+BQcendf9fWIQzWNrOaLphKc",
-	"la7p/jFjddGRcrbPYxISHT3seu77UZsTIiiP5V2EyHzaXIgsC31abT7x5j2GaX/UHJPqSh8n2SRwYjMl",
-	"Sn3CRv+lPC4Rk79eEsmTNLp+adSatgRh5NpQv4rAAPGdXig6ZVmT/OUI43wB4DmEuNeXXE/S5H6DN7PW",
-	"+TOjNvWKrfDuvAzEGKgYeisIG4zA2NVlFwmVo6d4hlAEJ1Y44RdpVmTQJDron/aODxFhQw5lroZcFOTW",
-	"PyFj9urD1S3/AC05qFKUXbgQqVAliDnpWA6hvXcLfcNtwTlJNdCGK0p0vXU/VkmJUmn2tZeT8JtN1JP1",
-	"/Y4mD1QII1BtwcQeQK6dvVkqTbiavd9ZUWIAKfad+znTJctfhFqjB7ec48MSRS+y5vP3VPWitKiapS7y",
-	"Vd2t1sV9KrX5vSw2r7hT+JcwrLjNRk4g0rK4MOT0mgiC+pxfQnsex6J8BrA6f5pdTGJPIezKMMelKF2o",
-	"A7ABxST2uyenh29t7GqEsjoPmxEUlDtjeRBhSBxEG/sfPxx/POoenX7ajFzthjwkasRdS7szljv8N347",
-	"PP2Pg5O93/bem4DcbA5j+9Rog5MsbzhDIBtOvtHd3jxjVNpD1UeO0STBjJG4QO/QRq9E2noRwsrIZ1SR",
-	"TYSl3uP2y+aYslQRJBOuTPkFyi70q70cLbHqRS7qz474TJpIS35FRIInEyhHwQgFZ6mrqe+2UeS1iPH8",
-	"FQs+FQZ9xjYOum+7R/vd5qf3H083d22gTn7C4PGFah7l2tp7Bx8OP306/Pnw/eHp7/qY/bt0geAgkvpV",
-	"KlwlU7Mt5lK4A+Hq0vhhTXg5F/AyTqBUJcoOLfcDBXywn+xbOVX5Uc0B+QofxwzgndAM9T8/cQtLTxUn",
-	"nipO1GdiDhUR9mkR9ihzibQDymv6q6l1d9sRuTUwuMww4A1QrlNRcQrchYQ8lEegBhLfEXWfHAHrqRJh",
-	"7+F+pLU1FoYAbSPHWFe9G0pkpwlUNENjfkV2EVXwg0Qps3Kpta0AljNy7cNe2XQv18CnH7DOQ77MRyn0",
-	"sBjNx9CUYh3I/hTz+hTzev8xrx/4lS8YVAo7gNpSsm5FyFec8mYL2EkKESqpZpv3KTs8H2A2IEmyYrxc",
-	"KcugSCD3YegHJY5Lh+Lne//hqKG9mSeK+EQR/zx1bwBmPZoINhNj6bLC171SMzvFerOlejdg3bntgW6n",
-	"iXV3G/VuCu21I1Torn3bQxt9rkZZViwkHfcpI/EZwzLoPtYfQhclYq3kEk83YcrejSlosIOAKvXQxruT",
-	"vYPDo3ebW2dMkwpjfYJULjQR/AqyLHFi+x0Yj1eWli8RVYXYZBCJqTH4td7sgHYr9LnbeGWqJJQAwAO1",
-	"hY64mmnNzAyZZ6xsyXS2Pmr2aYow6FNwzY74EObxrZQ25cLBgAtM16ARoesRTUjBbkhNaV7TeG63YkI0",
-	"80Gzo+EQlux8h3maVbD664CLOKfWJw6IfyxWZpZ1yCap+vE4ma+HwS0bmHviZ0/87M+R1WZqswCdBLuA",
-	"BegIHAz3YA2Zz96aOXled+EHt0scqubiCKyZncQIKm0Ua7xU6Oe+eftPQkD385P98alofhFP9PSJnv45",
-	"9AMDsmCJtWG5BnZL2T1oA9qTkVWNHxkJ1WSsaWXMOfUC/ZAwqG7ltRTKC3qHI79+ScX0g53h0XoJmv7/",
-	"9UiNXrBpiF6N0zk0hTQzsVzLyYxD+3sjSyPObMvWWfE6thbnOWV4oOhVcV22xWfWm9gG6fQ5Twhm9xyl",
-	"k9/U4igd4H/2FP5lUqAmhE8So8+N8bR43TNrEprHi+WdeuE5v2VV65AkWKGN3oTE+IJf0AFOzt1wJrF+",
-	"IvjQKH84sZ1GoBoVZZcmYvOMuX7riheiO0WpaTHa+OXzye/Nw6OD7nH36MA0Xg9ogybKIYejHzUuI1/h",
-	"48RleCe0KC3DQMRTVMZTVMYKGRm2o1KQYC1NooJCQxZhEZOEKLK4llKEJGUDL3RckyUTRWcqiXhmry20",
-	"Z3/SW4A+RNJE7eXBcApNibNqmV6o0G0ptj2cTP+oje3Wm81wVTtgwnckWsMHiAJZTDLibC93phpPGs/q",
-	"Gs8j12VzMOBsFFlCyrLIHs0MmroTqjxQ0NRidFkDijzFTN09ZuouQHq/UVI9EJR7BaYCqd5FtoQWcqVL",
-	"QiYm6jmT2mfxI9MXZ2286H4DpvJlPkrA1GIUd61xnrjhk/3vz9UXx6OKdRvirCLEOyF8FdPfEsmfGlM/",
-	"uakeLfvzPrp9L5mf6B3EogTFvNthslxrbv3BfSUoBhZVM0sRVvXjJih6F1MjQ9Eew7+E3dOPOHkoI+ca",
-	"chBdMwOTPojSCVI8ywR8ZkuJmr4h+kqdPd/YOSE38dOhHnYHMXJFBBpzQbQIhxkkrHlGV5QF4EDzd54K",
-	"5Bte5S4iX/FAAdHkkiDFz1hMEtrXVJIEpcDjBDMPIn9kK6pd4uOZUd0ZzRABXXqnl8n+ZEd9sqPWI4Aa",
-	"D50wJjNcXIfAtTAx7U7o/5BGlgX4d1e8ezKzrNHMsioM36+dZS+zmwCrziqR2Cx9sJ5kqffAZGM8tSYU",
-	"ZCMLrKqf91JxDF2m/aYgkqdiQEI5apO7stoHtrfYdT6awWUBujuLyzrQ/snk8mRyebAktZKcCP1e8wh5",
-	"qPoOVKdsi9lcp0DgdbiZaZGxrX795AKZlW8qBPyPCBbSVNjQb40RVdBiKiaxCSczhTgmgk+4xIlrGhib",
-	"xmHGWl1oHlitYII29n7bOznY3DG5AzxVA257QfjNGkw5G2jxOOKJnn001auxEbNayLrGIo5szwiszthE",
-	"kCv7LZXZlmBlsAeoNAArGqONXj/hg0siZG8HlRW46IxVYlcilKdfRChQ9GRGs1qn7OS3dI/UtjzZLLvE",
-	"6bzKbE/lAgPlAjPtG+wJI0K8bqB5fzz9yxAPtNxhSB7k9RA8GAX7QD+gJDWHfiRckjUHvRuCYy3AE0Ek",
-	"YQpJesEk2vhwePT5tPtpxxyLfadUr4hD0i4YC8+YMWFqYQ4KBWnst4WvhqlKBbFNCrPoev3mME0S315z",
-	"xipWms0tZJaZ3R6VpudE3sS6EIhvbDWC/5OwHUMGTZytntHLBINWsVDsydU9crSxTAd/3Xt/eKBpR3TG",
-	"4DBMJxzoHi5LHUT03PDOBAsoF20nhPZphdYiW2csS0SDu51bF2lfv3HgAfc9dcjwp4A5f0RB1Lhen+TQ",
-	"p2rGS7rgAM1UiU1EQPGMZmlj1TQWW+riJUDJtcqDoV7+M8WSpw76T1KOJ+V4DMqdU+RlLktkExHimbUn",
-	"xzgmj2YrmtmYUxJxBZKIVltslWereOTc2e+yV9FhzliReWNI8x6mErzbxJP8Yg4iihMAfW0HZJQzlssK",
-	"rtShEySy3vxUuX53WJH4PN92D7LiTTd2nCSID0EUGW9G1umEkWnlH9mO/VqZS5nCl4Tl6tVu1uYe+73w",
-	"oTijXR9E3mYyjN/6HlU631sJLDtRniT8Wtru0tAisHC+RsrSWp3cQntWkUPQtw+6Bxo3XKAA6BhPz1ix",
-	"4f/GSffd4afTExDRmsfdk8OPB5u7cDSeMul8z9i20IbIZigU2rfiUVWs2kIeRqBxKhXSU/cTyHwwSnEG",
-	"HNneAsokWlaXtBUITBhyJp3yCTFxE0VdZMNZLTFELn/15E0tR2u99Cwn8/BWLPBQSVvJwBe7QQCSW+gj",
-	"lBUAXdvKRNiXks9YnibZn9qaXgYJsIJ4bGkA2L4me5ulXLRde2qFmgi52I0VaAC7dmhPvcrGh27lEGWn",
-	"cTA+Y8WcWbRXbB1gMnEgsD2LyysuHV/CqJDeYmbzAXx2GYOsWfgP6nB163scb2uxlXoo/jzYvvyphciT",
-	"0F2jnbilwOVSoYMsIzYnKXGOpvcgaj+/cT+eL0ht2QusCWyawLzNV7FxVEUmbC6jtVuBTBT9ukeBSni8",
-	"HZaGgP5D2RjOnlpB3l1wxpcE9fHgUnNJONrsYr1q4kUeu9bcitkA0HoEQv6kVlUc6bkMN8wj/h9FS3Ih",
-	"qROsRnmgpUe8GmXp4A79OeYYnbNMQPNDlWqWUhyYJPguOUQfAVZx8mBpd/VCXPLCI1la/JPR8aGd3+th",
-	"ADhzZaS2olHZPbyhuFM+wAe5uRITWBfOZ4i3VoyPGpM0YIPJdB21A8lM0PDCHVjWyIFAGqoJBwEv74iy",
-	"iy10BKJRn0y5KUZwxgLxuBtVtXu709mMELkimg+rawIGEDZIhSBMIatrya0z1jscNoEsQN4Wt6RiB0g1",
-	"NlrwiAwutWJ6gSmzhR3ctYLHCUmFWRzs/v/piXI9Ua77yht+zDYOGjcyJC70xbmHuNfn1oUyM8YFipz0",
-	"9gYDMlE7yEeBSTzsRbaj3YVenj6P7/8tm1dE9HECrlp0fPA2yrsnWh9qMDPTVl51Lp2ZaZnviPpg13yP",
-	"GOum0CdX2nRxkIyS9ynDkGXj0fKXLfOvStHDadBm0ifVcR0+lwyQimC5aZuiFHzSkQZWCCfjIoPbRw0o",
-	"cTV/mlDzp257yTwfkBp3wBQM0319E0jxcEbgqZ3qEzU4df8pgeF+e+A/ghLMVzaHTR/1rCS2pcqI6a3N",
-	"KiPmTQ++Ny2WUDVFGwMsSZMySZiWha7I5qyl6Ndn5S+2W8u0HCQyT7UKN0iduYa7ZlSGa6v5dUxgfX++",
-	"Smo+eNfqeEj+RYqoFaqKzcwmLBGi5Wqfz2y3AE4T/2Z+VDePv8bHcfUUTmlWhJUgGYo+pdU9pdUt5e2B",
-	"ooO4SA+WIwCZflF8d2E9sj0jp2RumhEWcdP6anb8QGqI0sxLqkKYgSBDIkyhfrV1xg7BoDDGwnQTNVzI",
-	"ZChRiScTCMC3MevAjVBCpWluO7cW2d2I1EMYF+oQiDIff7IqWNXkL1Fc7E6oO9v/dUfQf6DE1zrgf2eQ",
-	"f0p7vbu37g5QOlfCvFP6a6jk1xpJ/v0mofoLfZQs1FqyqUtDfWI7a2E7TymlK1XxKlCfunW8lpF9U1ms",
-	"2181tH2Wf5q6+3qp1mB2n7xbT7PYJoMHkPv1r2GWcZudaZAxcDZLlptnb9Gn/aPaWfTaHse+AqeywK5i",
-	"L+XJtPJkWlmC9QDwQBapAZ+aSOzzk4AJZZahYjXsfggDxTwM8w0Td8Wyp4iHv4AxI8OWXYiCUfySQAYV",
-	"n6BrLi4hwkmVm9nN54mz7BsrYswD2TXmYc06MOXJpHF3k8ZyhP0+bBVroPr3a6PQC3wU28Rcuc7aJJ44",
-	"zlNprD+XHSNjj3VNGHMlTT0FGaRCb1HTjT7Bgoi9VI0aO3//osmDyfA2VKWMR1AMSlzRAdlFBEq+TLAa",
-	"oT5J+DWSCgtl+myj51dtjWKpSBo7jedAduzyKoEwqZI0JvqLCCJgDM3jQu6aZPOsGbcJt9MyAkmGpnrN",
-	"BWFQxxcyuqzVI6OZMhB5dGqECz0PHBPamGApr7mI0YXATJnSNBMsFIOng4QSprRWGBOmKE7kpjeVRtfQ",
-	"JJV0a+u51ANEtse0l1I7IYLy2Pg84WGamLCbUKRPaFfHgmhab0vYhGo2+8OVTFzV4U78xfGh55aNUMps",
-	"lQKzSlduqBKx5JaeF+uqzvOJ2l7ybpA8zbzbbna3I5slb3P6o6yHXl5TwJvKb8BZnesXr2Ni5FXUdvUu",
-	"n5UKjvhVGxIOpQW8VlnetDZQMHApaT+hA3RFRH4V+jDzUkTmxr2CQ/kWYddXvHqe3teBOfesKUlPZNsl",
-	"ujPrUwZl2+zgPCGmRIA3uCEc1VF/G3EUU1MbLkLXI8IipDi6HtHBCPnlPTO0iKlq3H65/f8DAAD//w==",
+	"7L37chs5ljf4KgjuF2Hpm6RM0rJdlmJjRyXRHlXbklaSq6am5RXBTFBEKwmwACRltkIv8/2z4/17n2D9",
+	"Yhs4ADKRF5JJipJc1aqYmLbNzMTt3HHO79w2Qj4ac0aYko2d28aQ4IgI+GP3HF/p/42IDAUdK8pZY6dx",
+	"PiRoQoSknCE+QGpIkCCSJyIkARpwgXqHg+YnrMJhD2EWwV+POCP237YaQUOGQzLC+tPkKx6NY9LYaVw0",
+	"Xl00GkFjhL9+JOxKDRs77VYraKjpWP8slaDsqnF3FzQ+8hCbuRSn9tuQCAIzCgXBikTpzFBMJ0Tmx/ZG",
+	"elU10l3QGGOBR0TZ/dgnQtEBDbEiR8moT0T15jD4DY0FZXoKnJkZZS/raVD99BirYSNoMDzSA5v3GkFD",
+	"kD8SKkjU2FEiIdXb9fZvrz413/2fnffN/9w+P23+/NNvR8391/9x0Oz815uT/DZ23umFKEWEHvP/+nur",
+	"+W6v+V9fbrfvNpreXzZvX9/9j0bVhmfrppzt84joqVQsINQ/1Zv+6dH+SedNp/WmMNVWfqp7zf9qNd99",
+	"uW0HndasySVC8hkn0WPkq7oM4YmeI9axIBPKE4nG+Co7ij8SIqbeUsxXZ5BLp5owDw9mbAyN5m7LgIsR",
+	"Vo2dRpLAkz5hvqkcKCKjMVeEhdO/kWl57XsoYfSPhKBrMgWWVEMqDU9QzrbQGWEK4StMGbqhagjbIvGI",
+	"oD6PpgGiCmEmb4iQ+pcLNqBCKs1KY84ksS9u6O92ttGQJ0Ju7poPYcbVkAj4jv4MlQij7U5n64K5jTby",
+	"Jdsbby1NvZgZWw6yYERZ+vfKfRmAjKkmBi3NDCcOMbsiem59LIFBd5A7HLSh18ETpWevHzYboR/e7vy0",
+	"uYvwBZMKxwRxRtJd2m53dlHvf/bQSA9PJLoZYkUmRJjxEiH0hjuhSeW87bCyc+4+VK1ci9gZq99jZvE4",
+	"FgRHUzQkcbSLboaE2TNyM8wv+FVre2vONDOZvuRcP9IRVeVZnuArgiT950yejOE9f6yIDHASKyM3Rvgr",
+	"HSWjjFTs39IpaHF8RQTM4RhGxfGqFBMgaqRJiOOYCHSDmZJ6N8MhCa9JtIswqqSTrbUe/J0WK4YtQUP9",
+	"jKNT8kdCJOxvyJkiDP6Ix+PYCvCXY8H7MRn92z+k0aHZcP9DkEFjp/G/vcxMgpfmV/nyxLxlBi3vlTDD",
+	"oogTiRhXhhXMFnGmBA7VVkOLa84GMQ0fdX5uTJlJO0fxUmFF0AZGUWImQAKE9YzdA25deTlZEFqbsLT3",
+	"XPRpFBH2mGvbS9SQMAVTjwLUT5QR9oLHBI3wFM5CE6n5Zz4mwigBPeNDpjUtjrtCGBX6aLNmKGHk65iE",
+	"2kIaYBonguzC/oLqYCA8QywEJRJRO00Jkz7i6j1PWPSo8+1LwlSAuID9nFBJ+zFBinsywE3uE4/ogJKo",
+	"WqakBukQGz4xsiVCkrLQ2K5XdEKMxNbCosIer1qEfewlPAMrOMHTmOPonPOPWFyRxxYIxgSQKNaDa0WI",
+	"jR0siZjQkCAchmSszJGeCBJyFlH9+ntMYxI99mw9nwWkPpVGfJemd5pacY87wZRxLcFowyqlJe1mMUIi",
+	"6a9jgyoJiwGy7f3PnpFSZ2b/PzM8wTTG/fjRKSPCCms9qjdZW1p8gATB4VBPk0+I0FSrNaggSkwRHigi",
+	"UO9U/6W5p//SQxLOQ26hI66GlF2hGywdIxV4xnuvzJBn5juaj28wVahPBlwQMzBlVwV30VkUrQqLQq/0",
+	"nPNPmE2tApaPuq2coxFmU6euJBoIPrJmf0zB3I8iQaR02yqHXKh4+nS79ZnhRA25oP98XGY64prO+jjS",
+	"/lCkVScoltw2/Pbbb01fseYHXuQImtWNBQ+JlJrBukxRNX0qi6wvCL6WYIdygUZwZElM5C7SVoFxikcI",
+	"C4JiKpVmIJi/TMZjLhSJPpGI4nNY4+NrkBcSjfT4SG+yFhhaZWo1opejcnJR4Wui1cmdI0M4yr1Qn8Ip",
+	"T8wpphGIW+2U7+hFCDhlIod03Aga/0jEtLHDkjgOGjHukxjeAhsg92hq1TaCxkA0dhpdZv9JoeiF+6yU",
+	"+Iro/eRj/Y0BjiUxf5GXep1mnDERI6y35hKHfyRUgqKR9vG7oDEWepWKGhufRov2FVZ7GOlxzXJuGziO",
+	"jweNnb/Pf/GXREz39T+bKTTuvgQNPUWjJUzYwlI77/+DhEoPke7SvC9/hIfSjbh1n+lzHhPM3C9mV6rs",
+	"JhODiPAUESZ4PDLuquDJlTHLhV6zJpAxl8Y42zg9/nzebR6fdI8Ojz5s7iK9kh3Pzgr9sBYiX6lUIAjS",
+	"cEykWb8QkZy5IY79Zx/nbcktcduEJjimEQQsszWBEa8XZYxh8nVMBUEbv+59PDw4PP99B/26193cymJi",
+	"6Vbe+bGmv5vgkzkku/3eXs+crSWdLxUHvhcqOrECrchP79tbe209J6rMvwLrHJABZVpP620fUSkpDA18",
+	"c/D9m/4RziAiKMbpA3czSL8QLyztfzp2DYKs2ivzfuXKjQ4FhoqMPYjjE2+KlsG9XQlhoxrnPIl5IjU5",
+	"hTxhSkwvIVq603h/qo+HMtJu7DTa20gkBJ1QIgRBP+NpTOyvnVRYcG2YurdftdutVqO0UaE9nvkBtCzS",
+	"enFx1qjYyfxUi/R7eHaMXrXfvGm2EY7HQ9yE4IZ/OqVg7pfbTlUYN92AsnJdcsZ2q8rfWcy1/r7eFpl+",
+	"qWkUiMqsLT9CYI6osMVzaO7EhanqEp7dicbP3/+XoiAuf340OnmmAU0D5aNMIqq6E2s/eWeFQ8tS5tqq",
+	"Eeh/4eISRGqr/a6F2/1Os9VqtZpv9f/7Sf+/Vvpfv5W+IThcr+BoRLWEtb6iHsOGGT+I798w+sSZGpM4",
+	"pkSgj1QpLjBo55oDhpqceQgxsugSdGWn1XnTbLWbrfZ5q7UD//df9tKDSGVW8jpsD1rkLdnG7T78ZtzX",
+	"ustsvfJfsrurBAbVcimpImUCdzubO8zXVVoj2/EyOywkHH/zFw/lnUo1N5tRinebOA0W7WoPWBAlwWw3",
+	"9oEgIReR8X9LlGeWtdw9U+GEb/N2UVMLlfw3tqvW6hPAwnh2gSaWeV5ZB2X+3lepe3+VHhnkDjVwhFQc",
+	"MT/j7GhzC/8yVxZ8pCZaX89E109/Igo37oLbonWkyCj/h3kf8oTRHRzjoXnL32csBJ6Wdw0eLC/qS07/",
+	"2En8XbsQ2S2ssWL0F3+mQg1PYhyShVqtwjXUL6OQj0YJIwHqT9Hh0Vm3i7Tk1l6uEeTmrxtYoZhgqbTP",
+	"uBkgDLeaaB9TKQmKiEQH37+Nv/+/StoYGlWah3wbrsJio0wSkllhr1+/zq5yPGMvp1Fg6SUVvBbd6U8n",
+	"zwRl6VXIBfgCOQA/w/98uX1V/X2zsnsbCsso2NnTrmN0wYRrmFcZGS5tYRVP+/loH+5oS+e2j1lI4jhN",
+	"BKp7aIJgmYqRELMI/G5EJaJxXD5C93hxe+7pEtjPfqlemJlT0UbMfE/rU3pG3AK38hV4lca7/sivFvmU",
+	"2y3jU4KUvTRzabTfvXvdbG03252G+8UywCcsFFib5l/HTqYvFpvb7bedTGzm11MlOb0cqkubLWVXkIvl",
+	"uO/7SUY2IcwzVtudZvv1eetdZqySEaaxtsLxiMYx2RrBwv7dHsIWF1f6ISZ4HJMIIlXelxpBA2JUblf2",
+	"zUcatY3qCHzEIWf67X979Qq9Qe0OerWNXr9Bb3/SFoUJYkIMlrJEG70kSmwuXNCQ5KveZf0nhVUiGzvp",
+	"XPW/JWMiJIlIdNlPA5w549ma4fa/WfPsGzM8GUcLtzOR+IrY7TDjTTC51K6JlLRPY6DiGT9cRiSkkd3l",
+	"7BnydUwEJSwklyPO1FD6PzoGK/5k0m6AS2+oGkYC3+D40nG2ecj9wNIBy65ExoBz7Sr7WIF/bheFFUsC",
+	"1eexGpZwgfnmTdEzvWYwVVUE1nvOpdKl8vOFRPgGiyhAnIUEjZN+TOXQOCMFD2GhL1XFyouDfj5/r+iq",
+	"WPb33jb/ko9pvd6uetUXCssftS84ahz1at6cFS2FvNcaByLc5UnNOwcQRLcNwpKR1nVaIn3yVF32YSen",
+	"5n85VYhn5vG7kjCrolb9AGcvJIqxAu/4ikplbooCdDOk4TBNLzGJMQyI2AuBw1002tjfOz39vXn8a/d0",
+	"M3c5UL3rCzezLHJv7/1NXxivSPu+rF4h/lEh2IuH8uteN5MXer/jqbmSQZwhkzUKhAZXMI52xoRFeoig",
+	"4b5uNCrz/vpllfnl9Mvtva98ZuimKsLMHjPplv6skJ4V5IgKElOTO77x61632f3Pk+7pYfdo39z4+Jfr",
+	"M+aWXrbP0I01phbjmywv1maxR3jqhL93/7vCnJxSvq34sUJLV9jfCw8lr9Pve8hVoaMKVeXEZQWn59VE",
+	"TurntH2OG404zdkSeV0fpFrKCPggNVRSAVvFnwt4YhZJV1NTYa+rTrAotCvtjowucgo9J+Hm+kz7Jn6+",
+	"hD+4Zrfqx/Ok7mo4Rw/k+KzFmVnVR/nB7fcloytrsO7nWNPLlNys007Oq6ADk82/gxSP8LRGJsaSdvSy",
+	"Aa2a9rK3eRcX//Z//L3VfIe2NjabX27fBK9mbOGDmdQPYl7exzYsqM25GnO2QqytAx2Tz9UST3TjkkX2",
+	"nuTCJR1+6UC3Jzmd6vsJ9XkSkwkWEYoS9AtJtB48wcmIFEmmcZAIzICMR5T5I7XvJ6LNOv4CcjpdyI8a",
+	"gXiWnE8jOfP8HjS+Nq940/7jPyRnW6f45hNJk0yLkZJ59dHpzYdUmEUyQBERdEIikzg+wKGSO6jnqKqH",
+	"EqZojDCSVCnKrhCVF0xvd5TEJApQj7JLLCWRckSY6ukxWIB6VtyTqBeg3lhblTiOp5dpumMPcXHBeoIM",
+	"Eqn/ZpL9cRZATD3iAPVSHyN7LvMzTEmlO2Yv8J2bWOZ2wG8VM4Kbe5iN79U0fFHrf7105Pt4jMMZyZH7",
+	"eyfNVtv6ZWTk8oAYWP7X4H/HNKQKYdTXIvMFJIYmREKBhyJCUMWFsYwg5dg+TwSKCTxLEiERUSgm7nEq",
+	"CIpeJIygERZ/JGRr5bTK3KRXTK3MvlGpoDOPsKqm2Q9A20t8d5gCdogqiYY8johAkpDyPT6EqD0H5m2z",
+	"9abZaWmicOxwucxlzeJLJw9ZQetlR8x1RwnfNYKGWVHBu0Kpq0ilTLyLGLum8/bbnVfuIuaaMj2et3/a",
+	"VbSh/oVIAoJMLOBC4c5E/3Bthzb/kl48ATsZdz7boERoH3Oo1FjuvHyZ27wtPDayVv95IF5O2t7vRL6c",
+	"P8eyq+cd9PK6ME8MywfaV7zAyKFw1DMonShLM8nzlmWnZFgWSHD5teWI8TYfVq68qsioc8XItCHeWhuh",
+	"aeVv1Jia2U3W4gy1En2vEm30uaHeUhd+sub9SLb47IakzHiF1LiFuXFpSA4OYEasM8cqeeLK00rg86RP",
+	"Fl6Q0tvBqlPJsUjFChdolL9ZOsprlZ4nZnoAlYGZu8rsafNUz45yZn9D1mJwBRs29u3MjryE9V7P2w/5",
+	"x8omRPaz81Sr3LyyGl/OG/UmUfRHV3VIc3PPjFC3PU4r2IPOb4r7cd52/OqdeZV1ixXCbMoZATNAm6nY",
+	"txpeSIfNM8JTFBMsAMFoGTthocbPPWArURr7kKhI1RSNMMNXNrCctw0WqPn76/DrXDbFX0RVr6Zqqw5p",
+	"IR5UUUXnie+9FR0ZzwcW/CIt8oLLZUEiY80PCRVGjFA13UVkNFZTK2SKUFEPZQssq8wfRRVfr+1S9k+g",
+	"PisIca7eLOnKe+tFK0lzxSghkfLSXMYb2eQo9zIb6dKR7uWUYCEhGxWmenklsHcF3u5oKwF8Yuo+l3pt",
+	"2q07Qe+dOIGlLHSiLDLLpZ/ScTkmgvLICTfyNYwTvWnOZ06HHiQstOWY+q+uPDbHy9YlPx8SdEAFCRVJ",
+	"BDr5/i3CV/wKYLU0A2+jseADAqWKOJbOJ/848yWicu8wEktTLWoeCXF8GcGbXKSxUe/7O9tBQ9J/ksbO",
+	"67ugEZOJLU3+Y9DYeRM0GB8RFsZYJYJctt+9edfYaRweAvtJE+N2V4Wd1igtCN1pnI2/fwspjqn6/k2i",
+	"cZwIOsExYYpIe7NpsuzTMlkF//yCslQLQCC64jTsHguuxUs2gW67DUEQN4M9Rs139IclVQSNkljR0fdv",
+	"EcXwbek2JfvIz52fvU/0E0kZkQBN4P5s3qRXDCuuD7mRHovmI5rStkxGIwwPfCRurZmiRtH3bxMS8/EY",
+	"DhBLmQjYlbH4/k1CqoQtWoXoCpKJicWMY60Mm3qPiEQ3pL+VFcVWmgNZlmJFDVOOIevWd3iF7wX7rqwJ",
+	"6jB4UeP9B79BMdc2FstUW/o+kgpPbWFzkKvUxoxRvVospogyw6g2EwggyXI5WH7t8xbasxXR2nwb4WsC",
+	"EZ/c82k181ajThpKlcQqBZ4g1mgSYgAGLyN0ZAgdERaRKEDDdEeQFiwwTaloHBuPoqLoXHE/J8rFFdHN",
+	"kMZ6cUhghjZOux8Oz85P984Pj4+aJ93Tw+ODUhZQeWm+0K19QWVjl4vup3IivJbh9HAxkPrmzlzFUfc2",
+	"8NR7+cS8WwsloVol1Vxk17587kLAixfrKbqag7y3byz+ttOaS0FJeDorL95Ag1WlgVWotNsFHkHRCCt9",
+	"IYDhqkwiUJO1iS4iUQppMV+0VivGmgNVUdtC3jQK9wGWkurhh/h2pqlrCBSrv5cOdVDOzmiNC3jPLCga",
+	"/nMRJxZOfE7eYzFTwrgIzinIBK6/V46pDPnao88OKluGLxByuqHgPeRtDcvqteyDSmU6Q+7N4Ir5Itqd",
+	"eraJCz2bp0r0yNGbPYEHzfm4rXScFjtKQD2XzoeYbZ/ezUwqKbHWoqq1B0dCsRG0gmNpgRFy5teM7MLF",
+	"QATtdWQXVoRdOtU17nwxnI3e+lP93GqZDAuqFU0JvAtIpOnFpYEWMuRZJlVz9dUPSrvlstya1ugD2ouV",
+	"BSvalaAMDbgIiUmCBJhhzKZzvBkPiCvbkCpzqq6Smq+HskHmb9AcUvBjlMXQk1UzFZH37JVGtw156DGN",
+	"LiEtBZ591bHPVvjP3ldXiDH7k63lipjMo9wEi05lwd3VrnPqusbT+6OQlQ7RrSHIbUd+lpVnltlwlUy7",
+	"ZDRnVV5MQeZWIl7zdvXyqilR735jpzEWOFQQmgsxqKwrgaEgCaY+6lNmI6hWI2EpL0dYXJszkiGOyeUI",
+	"fzWLsn+lrLHTclg7QMpjLFxwM4+btp8LvQHKKwcTSk2bEYG4FCA7jQXXC7LXBzekD2A4NiJ5on+EqF1V",
+	"JC+Lb8GXImKH+P5Nff8GmUPmFG9IvyJzyGxTdsNX2q+IS0mJuMQsuozIgLCQVGbfefs6j8U+2MfSIsgl",
+	"+NHu8rJxhRMsCrGF12VvYT2Qc4bpU4LIdmUu5R5GlclSaSBu4/u3CY4TOPTNtHLX18q7KFW9AEvdbSPF",
+	"UXcbbewffzo5PuoenZ9t5u5IG93tghGRy+bs/t2VEFQnceY3N895BlX20sQYLBBSYnXLiDITA91+bfnH",
+	"0VSRc44FjpH90QHV6nVbfwYY40w7OQzrJ7jAMUERmWCmIH6rn5MVBJ+bXRWKZXmutzXikIaYHRdZpoGE",
+	"itkssy6aK804yK2yivYOTKHYfdW4piGS0mZd65tsz9P+9ieoFmP8xmz5j2ISFBa7fPrVXJvi3IWo4SkU",
+	"4WkprF6wM6C4dHMdmKeFTS8V/6b4pv2pqbd2qUK7pvb3hkqSTZFgEbukThNAh+/XADv1DZ38bs8zfIrz",
+	"n0Xzsnxbet/M0QxzYWESR8iFIKFKgS1cuWYp9fNNhsHhnulP6yMJLpOcqkXEpTS3lHV3AAN6YKJCiFOa",
+	"sJFWei7ne24ua4rf85FI9EeClbA5FhLDnaXkTNkrIVNKLsiEpvgfadZLOtgsaJSMIHL3zz+icCtngq0v",
+	"g7U+JMgGnOMm0iZolgSDNmzG3KbpvVXK60cmFXAloJCUH6rmlg7g4B2Qe34dMA4+762Y2Oqz5oOBfpT4",
+	"cwUUSMep81XdsX3srsjJa0qGrczN7bRmoEJOUlmdp4y29ZGyshJNGQCKr3+ANhSWToq4Bu0qw02Wkhwj",
+	"gQfKF2c5CVONg7IYziSbE1JDrJAgUGMW5ZXpOii7WvBV5lrmC4mGPI6krcxRHgPWTmErWZULLiKrjNoi",
+	"vZdSlB01z1hoSmceEXmSpoxikGZkeRIhx9sFdqgUrvPsjeUhDVYzScoKeUlVu34tNFO+vzdpkhlP8IH+",
+	"e8wliZA9/RfSY3KfHiGvwrBPHVWwBnk4R3QtWVlZjzkhnIylpOwKCSKTWMnU+U1bDchdhG1XKzIhYpp2",
+	"1IDaP4TjmN/Uzz7N+zlzuDZomNaU9ncwYIo2fJ5j52AlOh55onu+1CV4knruAxLTvm1+sq9JfxkZYa6Q",
+	"E0GMUTsiWg7VlReDtr2EnmurV9il/qg19/jMvVKmqxFlbssXbLg3bhUZdVMzvezcpSCjheI3+1Ou/O2h",
+	"qwhdvLiIZfm22Wo3263ztge8TlgkvanVdT/aVT6dK/eT0GvT1g+42l9/Fq+arU4OAjL1t9LHV0Z0aVeg",
+	"TlYtPBORHnTk7OTKyiNepf4rTxBrMnqfuBRxSbG/DgxGR7YVpesM7HYT0pUxV0g/jDYOuu+7R/vd5tnH",
+	"43Pb5ccWchlUOVuxXopyrXoma3PEykobFLR9yNj5Q4KFzNZdc3krmv6Ow+sq0kxunpo3a2VC5iVH5TlD",
+	"n0izLmheaMy37OQDJBUWFd2a6pJZvdKQbH1ZZcj9kyvWgteYl3KV8Q88dXnIfncpYi3C3Xx1EnTqduFX",
+	"2zuQsLVEhmtnvFW5a9VlM16QtwJlr+wD5kguEzK5ehog4MLGFqR6UKktVgWty6jrsVy8kiFRT4mvqq8f",
+	"wCFcTS8tlL3vbUzISJiN7vZmkDlMFfLYVIwuO/0fQfBVia9ZGDEO6gUaKyJwmHe9bfL+GWEFpRiZ660/",
+	"v/wezXcEfbbP7eV87noi59BzKp7EPczGXxrva5ZYeOeJhRpoXmuIPRdZZm00vzRdLgnFVDKNCjfkEHlJ",
+	"995GsvTxpy1vgMkurwTWNnv7dZZK4/6pY/JD9B9fbb02yUf6C0YPu3ZQJcme3Q6Wb8XtrKryGrwpVqY9",
+	"5OfrnxRPDGjzDEvBhkDvSgtc6Rvpu1UhdMujLySCx3bBju5uByC7IOcGmaQucx+1wvDuDCqEKhjr0N5d",
+	"j206XhMTl9NvoREW17toLLiJOuM4hdzKh+2s8ikfQe7EV2KVghwye1k8l+JZB45s0tXnp+KTznxBXQaM",
+	"8KMGMFrkD5faZnkgiVyooSgLypVUlVmNR/uNLEEbEoqOyA3axzGJOKPYZRAd8WSiZ9Dcx/H3b/onUmiF",
+	"czkWZEC/NnYa7376qVb6Y2XCiZtKrRa7VcMvWThlDW2b8V3xwaqTTAvIys0NJ171t+0TW0rZOokxYwaz",
+	"Q/KQ4rhpOj/nsxYhz5hcpUlc+q2sntIgncEz379dUVLOejSfRi4ftbJh4GS5ssm0H24+S7CiqOgx+9cG",
+	"/lKqjuuDZqhDNk5UVf4gsFugxVSEyFccqniKsEQ3gipFWADIe9rsG3GpkLrhcL0ywrFEG3CbSiWyOHqB",
+	"a1DIExaRaHPXYcnnfDttM4Y4Jmjjw+neweHRh3zCYbujVdwIf7V3se7ypFgAm8IulPTzUSqkP2S5pjnO",
+	"v186b5Gxva9VVU6nmkDayytPO+VUEaJMcdBQ8LgPNzTSkr9O+wNvIVVataTGvJUu8zxltZ4vBufTl/2B",
+	"/UlXUW+xvjR/mH86PIc89RSmX0/qV49bVQlSmEjVI2ZmC0M28NissYsD5ateZh3qJ+LyjYo6JKXvWvcf",
+	"DtI+xlSQrSjpcyr/fUy/knjLfThoDJI4TiGX4El0AE/WT4ODy7CYsmtbh7dSZMaiO5HROOZTkF9lpwUc",
+	"uy9Bg4srzKjETlRfgTd+olcWIL/1pEHhtZc3pvzNP5C69ynzgCnMqVT6C0/aj8k71xoFdqv5pvbMaxoJ",
+	"hqw/UnZdo/g4f8Q1VnCP3k6LTQ3Nla62cB2h6+UCwtlRBq4QMbc95f4n5mACR56rxmczYbR8fPb+0sdJ",
+	"lCUYvorHSzz7UEy1fI/2p2KeHwrMfBnuK3BHXcaYT9tPFB31NP2TREez8ZeOjma63mptUNUzlHbNXjVf",
+	"aoRTnzn3z8y5S8aP03crQ5mSYIUwMllbNvGWMxcq3Pjl8+nvTSjdOzs8Pzw+2sy31Cvb6gVTPR9PK9iM",
+	"pa3QUz0zDxRd6oWZTZCx6WdQ1bDsIy/v7RKuw3KfGJK4qjZjmdqUNBtOs3k9FyDFmrMpdV/8WpMYM/YY",
+	"mU9zspxWywPKjmdd+Uz39wpmHv+appjSz/Jlgav5ET61eVJ16c/Mhexab+Zl6eu10mk8QfHj5dMsmaVS",
+	"lZZSkYriiCl3yl7aiXcssynbZ8T7ODN271fINlkkx2fI3Jwc/bLORJL1N7W7B9s/CgOvHdRnWRJeQFVP",
+	"6Ec44+PJHAk7gaU9iQq2eVsnseIetPoUuRBluV9uw2BtpB7aMNxkWh7Zm2aJsNBGr9oMUC+TkuyqhzZc",
+	"riKCDmZpkc8OSr8j9G9fSaRfNoK0hzZM9QIMkpZn5c3k1GjzB0xlccFEziy84oZXQecQ2+0STgImD114",
+	"TVNgoX/7/k3/6GB0Ypw+UI7nsBrY5Oazy0KYDwTsRyXnpwycX1mZRYrzzT1RJIMTLCXCEvXMA6bpht4f",
+	"/RYa4yuStQxPAXn1PxfKhzvLN6b051W1YM+RXcThxatU7TGbUzb+WkTCGAsCaNXYK6DUa9X/4njUAO8Y",
+	"b+7w6KB70j06gBbgu+mNLGfEIbqoG45oJAutLPLXEcZDWl/Y4p4JngttcddwwDFlNmXvpgTS4B+ppV+B",
+	"aGB+ldSSgb9UlOYJHn7/b9mcENHHcVXtItr4dHj0+bxbQN25XWv/kcy5m4W14ISp61BSbeWtDAFhJfTl",
+	"WBCTdwZeM1U/FnDkykbrupzwVZuVLOu8VwIUyKUgpC3Zd/XhlJsKVXUgWd2SWUN2aYkAl1tmVfy62vc2",
+	"JP1ogKFr9xUq3IICGGhZCBY+UVGYv0RHlNSNtsB2xZPzidUn/Tmy2RDpWsB80rdmNW+qQu5Zug/kvQv0",
+	"Z4LaPACATGFLajQX8qv914HO8qiIJ8uAk8yq4X8MjIx8g75ifUX+0JbBykgPbw7DVSb2zLsCX6Eofc5V",
+	"eWNWEsziQvYS6uVS2SXeMlYgxWUzQZZN6PBWv46c8WyxdTI3ssGr6OY4Y8NCtAAEYA9tlBuqABhOTCdE",
+	"GIffok/10EZV78adYos2rWgCgwIECa5USdN8Zqo/BgmtOO75cYIUvcx83LWPLl6iucdK53UieD8mo4oU",
+	"XIZO3++jd9uv32qPQT9UdAaM/SqSmFxOKI/drkZEmeyTNtK/6T3pC35NoPEmkwqzUL/3ctJ+6RR700Hr",
+	"u0j+dqeTYWqfQ9XoHwmRCvUFwdeysOt6GJmtzvUNxGNa7BZoVyJf6lea/qzTP5u79QElsWb8l9bCeOkb",
+	"7ZqpTHhpp8G48ZNDzFCfOOcagLTfC8LCITrh8ZQRSTHaMB9B+iMSvfvp7devm/rEErPM7unp4fnx6e9V",
+	"0BXOXC8691JpTYRknFyhMKZARdD354aqcIgshtQicC93ZHX0B/lKpdLG2JxKxmQcA8CQKWOkkQsSuHeR",
+	"IJInIiS1ZpcRTT3wLaCUy1Kye/XHs7ujNLv79bt3Pu5Wq7K/UX1PyPxD+eg+nx6aok4aEQbA5KYcR3v1",
+	"esM8rlvc18Oj3pqq/NeU+At1A4uUOPyYpfmnl0lAolWC9ERwbRMWw5D9mIfXRLgss9S89EWZ1u8FhvSW",
+	"0u3kWLHb0bJmgKkpvrFstffb3ukBhNVrm5/ZzCpxx8aCTIDRAPzMxUwgEgzAW5rAXY2Bs2msVGd4pH/V",
+	"cl1PrzbA0czDqshiWdF6rFztFFGozWdceZ2JH2spT2mq1jQ+Aa7YkUsV8Vc0YCg4fYWckzfNVrvZap+3",
+	"/GzywYBANumlpjJ4rv0OntvO/ZphdnZa6c91Y2IdaK9wheNLHOq57Anx/f8BFPYEdd6i6Pu3kIz6gqBO",
+	"q/2Tubb4/g3hBP3CE8FwjI4HAxpSEusXttE/MJtQIvTT7ypCtWvIzy5syvIxnNLGPVbOhbfNFVg/801c",
+	"GCD7QGkfysvKXdXXo9EVUo7LJNp502x3mu3WDBJ91U5/nkl2OarrvFlEde1W4YWKC6sfgWrmn/9SeYYF",
+	"6liKMKppQSax2k+xDZehAVcP3vZiQ+cCs1SnICIEF0452vYCSA4JUcuVg5fqvRd1bbCVhlVl3vVfXeGV",
+	"OZBe9znmOaCE5gDTwsq6Z1en4r9GbsBf4NDuKjd1wrNu1XX3NGWC9wInUAqsPRn1/RtBMRemwfGL79/G",
+	"giQTgroVN5pPQD48UaSypwdDpjufbYK7MeGUoOgFDsPv/y1zyQuQO4DjS+feN4IGHo+F9nJCIod0DN4C",
+	"U5Ql2pEkUZI2RPODYzZQc6kfFUakURbRCY0SLePGxsm07jsm+YjHjO+XRPFpEhebxoHBdHr8+bzbPD7p",
+	"HmkfB5xV/R6IKuP0QMeaNJ9iz7tJNw2piJBp42HMEB8TZrZuy+VZfGbpS0i+oCAnFRpjgRJGUG5/EU8m",
+	"ROh3yxd7JU/3daWja9cwG3AHojXa6JXgzBiIrtOj/RMjodENZRLxicWRgHtv6R+72xzbhcdiNWADbBXj",
+	"m2rwaX8nV6w4z76RLrOStJOYuDyxqhSr8sYulQsGlLSmJLCg4bIlHVGt5aooSptIuIsg098FiNgiH/pB",
+	"6Na7ne3XzgdZrZmAAYyq+nIZpdNibNwVStOK11ljL54wK4iQv6OyP88JAABjzhEbT5SiMvNqqX6uY4YS",
+	"XAcd0aOIep+3dHpg36s1yKwLjOqbOf+4580kDTNlx7mAYa2qe4xUncJdV/5uIlEzkl+z9lLpJngkUEds",
+	"PKC8K0moxRkXy0q/g4wai9HTHBKrDS+n6Us5TNbCtcWPIOgyjKCKhMoUgXa1qMh9ezx567h9XHTTAnUU",
+	"+ydlE6uA0KwkorSCZAmb/UGgyIuHfK872Qe8Mp1/IZo2+c11XCRjLJyazLc3LpTx+Q+WFuWBb3lAgI5f",
+	"+HV5D8utT/i1UfjRtMLSLCKHzCabc35N2Km5RZpNObY1YCm7ElJiwdS3N5aG3gOEJVyovnm7/Q79f//3",
+	"q60OusFMSZSwa8ZvGFJ6WG384xEB34FeMS4MFFw+xsLUpZ30GEt5w+0FsP3jjsuGQEMuJEF98AynSCps",
+	"yv4TSYQ1rXA0ouzf7de3uLiqMFjgUrHubZp9WpJQEFUrYcBfj0dW2cLsJ0NB4JoMx7LSj8jWn59m56dK",
+	"XEc+rpc9kW3W7aI65zJ8nVvYHCqTY85kqWu56YIPFNHYaZDpL8P+h5Ae018OP//zsH1Ef3m3RV61tiS9",
+	"AuIYU0HkJWWNnXetVro6c7qa2fR3HMn8TLCo6kqdH7NollVfBGfjFvXzGQk5i6TFEIT8cCBv+46HIOiD",
+	"/tQ+FX9FGdHYpS3k/dxScx/LLcpNqPL0rK1W1XI+hxX0BHnE5cRGqCPO0rS/BLUunep3o5/X9F7W0BLF",
+	"6uKq2ayIA7R8mmvl9nkm8aKE6flXmmu491rNaliq3f8yVbpZ43/vdrW88Mcvki2kCLuVVZ/wveF6fImw",
+	"/O1ZWUx84kyNSQx9SPdJRL6iVmeByHjbfovwhLCEoF8IZugTESP+zwVSY7v1prbUsFz+QXz/hpE/wY9U",
+	"KS5wPIvny67mg/PlcuW3eaad3dmnqn3UbN5aEjBkTZy33OyLdWjLMM0iPniiotyccn6Sqlx/BkuX5Xqs",
+	"YRm38fP3/6VlJFPo5xmVQhkQV51LuqWYzyzgmQMfkAOXrGjO7tSLtqe85IM0CvG2CbYZhMJNpNLhvT9w",
+	"ozDLGgvT97bz6Xvb0P2fcYX6hDBo8MDKeXxlVWIWvXwWhrcx8wDTAdQo5Ekcmfy3MngwgB/pWaANmOVm",
+	"NUL6E3fTWkqAWvqqnT23OIvQ7CDj6rHyBxd086gq/zKklNszn0yyRc7QfKVdm9t2YV4rbywE1b9MiPDa",
+	"NBT65xQSKuydXj5VwvzjCjHtdiNr8LDtxa7drOc1Cl8qlye3Dbf3bviU37rSxYFrMqVZlqWd/oWXAZfe",
+	"JuARQWMiJGdoY3/v9PT35vGv3dNZzL1ic6AfpXPFsvcGC8/hPpMpx3YZV5dOIaStGNJUb48mTQCnutF1",
+	"jl6rSuMB0CHCUzh/U7lIXV0PvGzxH26gG2D2u7QY82bw+7ctK7VD8DoPuXT7pdtj+HyW34ugdNeSY6Iq",
+	"YfdZLgLJrkB+qJXqbKFrpcKDwb9fCYI9xNqasqufthH1LlpyQNRwxQpDzLjcXxz2etV40MDVurEsnhYQ",
+	"+x5NK5e5K1sL3rQmbWfWrz8v4CkiYe6YbBXkrJ6F/k1gwVq6Z3BMb+nqKNaVosC778Io5uwKEQapdvbu",
+	"ab2svjCPJ69LTolrZclFlhe4jh6p9+DBMjfNmbT38Dqm7d/O5Udtd5Di6G0HhUMscAg3nxtvO6g/VUS6",
+	"Di+bhSK4t528a98pDhk0bgRV5JjF0zRGsA7en7NjGZ3df8OKmRB5/k03cxarPVHcDWyCJ4m36ZGXjrP5",
+	"EsQ2M66QIzXCaetW1Wvl8WfOXVM235IxunQ+nhPjLuQ93OucdvJOz1fBhf5yOX1WPK5fMdmLAK2vT2Oq",
+	"pgd+vmjtUhConPTDEm1Tp5Vln8Ja9CixvTUngoLbMeJMDWVj51Wroq1Q9t3lo3V+5qu/oekkKPP++qU6",
+	"YaE4yyonUJCYTDBTKHveNsI1E9APUCIRZwGiDJlP7SIn1TRTWBQAKJnNyhRQNj+08etet9n9z5Pu6SFg",
+	"6lk2sSXnnRntxWZZeeneBP4mV6mHLHpWAEJx8VmXjZrFZcEXzpVv2AoQKh1unNZ/fiTYhmy9GooyiIkZ",
+	"sJzY+cvZ8REac71UYZqPqQz/oSBNXs9APLFTX1xb6aZaRQcZbIGBrzD1EfafcuHDwAQEONN7Upri4gQ8",
+	"M92q4/qNqmEk8I3Jfl667ugTn5AI4b7gWMu8G/s15rN2p1kFcbyuwqPioMWNPjAFIjtI8QhPa0ROVixs",
+	"ugsakoSJoGp6pjWGLfSHjKG9RA2zv7134//y23kjmFkEZfKZoOi/d3J8do5eTtovcaKGL+EXAGkB3QR+",
+	"vclMyiGUNO7uANtiwA2+B1O2HrQql+auKtVQTqUiI4MhIRImTa0O8CC6KIMuXjQCR7YkQv0p8kfYuWDl",
+	"aw1BBkSYpLsgDwsqA70PPGFKBpmDIwHvg4oLlsWTZNrK3OBbYIVSRFtiK0FHASDh5idg0DCmiEqZkK0L",
+	"dsH2OZvo2XAmd4yYAJAcyfA1uQyxJAiEitxFNDLAu58/Hx4gQypyF5n+tb3ff//99+anT82Dg97uBTPg",
+	"IsokZ7569eqdlumfz/d3EZkQMYWXYHb2QQSyv0/UDSEMtd+1TKF9Wz9zwTrtd++a7U7zVXsLWVHW55Fe",
+	"BEgHvSsE3Qy5JClA8BBPCDK3gkgfvadKLpgiXw3+AoQX+zFm11uoKwS3yMIpRE/P0zMO5ebftFnSs60y",
+	"L5iFiumFPCI9Pd0A5DZItQw/JEC97C9//9Jz9zRpgZgRgBcsTyoGyMQh/Wwh7VRIuMJDvZiOqOqhDW1E",
+	"tAJka8JQp7UJGwu1cfiPhFwwB7wb2B/kDRGodwvmf4A80/+ut4U+JWZBDktGohALMUU9G6PomSPBDPW6",
+	"5/iqt4tMlEK6/UW9w0Hzk3Ybemhju/MT7BRPFKJqcwtBvEKvXHO3BLYfK9Q7jMhozBVh4bT5NzLtAWV2",
+	"cThEWny6JrGmUzJDva9NuFPuoZshDYcI/gIAPSGOY0TVLsJsamrpLpgWH6BlsSIRPEEEuiJKou3WK7sn",
+	"6XItvgg8oz/IuEKSELtr+pXtrQsG2T8hsTmmVrRo7SEoUVhMA1SUMw51KZddkD/svZNDP7DZaG+1tuDS",
+	"h48Jw2Pa2Gm82mptvQJf1dpZLyMe6j/cBY2XQ4JjNfyn/duIKEHT3+wntqZ4FNt/gpRu9zRI2YiqpsFg",
+	"gZRok2qc7v+hNmQ0Ae7pB7sTe4+XpVbPdImzR15+1EQLLvGCB/eNL6qfpHoz/kiImGYpke64XIKp8VcW",
+	"F2wu/J5J2K/6WrtV/3NY+yHFby0J1glX/SaRGc6j02o5lWbvw3zh9A9rV2TDzc1BSY8QghqgM4sW4xhf",
+	"gVgCukCGLrY0OW6biVR9P53wy59x5JL94ZX24lc+A6dyQf9pKni2W68Wv/Seiz6NIgJM9rrOzA61Ccxw",
+	"DPLevFVjnDMiJjQknxmeYGp8WrB+ktEIi6k1HcxWaZUeB4jHEZHKINhrGwVfQQIfPKNNKSvDMg/2y13K",
+	"ic7egYAKlxW9nHtZIvz/7oIJVin1XHa9xdKzJsULiSDgYdRDL31pSyuIUjVAz/R6lkRMrCcyxkIxInzX",
+	"S3oKRV6wXsJkMh5zaHGSza+X5atPQb0Spvcv2kJ7peINq0NkcMG8mg0AOWMRuC8o4sSks1wzfgPfcyUd",
+	"IJfz8upQmznnNiXdejs/82g6h5O+Nm9ubpqaWZuJiAnTij2qz1q5Ope7vCXtAi8Pxdb56odKrjY2s7Gz",
+	"twCEF0cWk2sfh0PS3OdMCR7nB12Q3gwjPZpYaNdg1xM8jTmOzjn/iIUJHW23X9cZLKXgTySi+FwvVL/c",
+	"ebf45XPOP2E2tQuUTySRrD9mgddT+XTcV5hCdkbO1do41n5axxWSWCbbzAksNSzIK8ALCjOBlbkqnuGQ",
+	"p7wsvgbmFGfx1Hg14Pi8kJ67s1XiYq2k9rMxnsroqLjhW1m7zxiiMn9qBh/WN25s8KmeEEnrt2d9Lutz",
+	"Vet76cFlBalF4jjW1JARACJM8Dg26URcIDxQkDRIJbLRjKppuZccLFPF0dSMfSw5vT4ZcMD6qDk/xdc6",
+	"uz3wb5EkWGh3CTxaKtQwQInUJpxW0aaNDvjBgVGX2gUD5x40eBga66565n/MNYm9wFXnca3YfDn+XCPW",
+	"ly7PJuwME1ZvYy7sZE3YXBpf0Z71ZH+VUTvrWgYSjist2/0hCa8lyqLcgffnw6MPATo7PO82T067J3un",
+	"e+eHx0dAw6fdD4dn5+Yfmifd08PjgwumfxBE63NpA09pFAZhhTgLCdq4Aagev2dPTCdEZobmCIKxOxcs",
+	"xRJGfSwkGsc4JFKTl0Wnnm5uofNijiMwI/Be4PFhcMHMD3rAzRTbiERI3dCQgMWNyzDYGG233vnBI4f9",
+	"e8EECbmIApSwGNQ7KNcxVkP9R7C6I5ugiSyYNcjWKgBtE7Vk5CZ/9GoIBdh22VShjZ5M9DJJRKLL/rRn",
+	"XAuz0SkJXjCpaGy/j0x0U09Dv+/nf6I99Ote1zsFg0wAPs0F600wucT+HdwOGhMWUXbV2/KyBNKd9AU2",
+	"VnY7+A27YAAsrQ2QKofh1L6e4W8sa214oay/kWnDSMA6jseKws9mANVyNdrrH75K7pr7vpSic6k6nsPR",
+	"PcdXs8axj72EZ+6CxkcPKG7e8+lzj+uTLC3nt1s1HIp9zgYxNXdWT+T2dOq8PBZcuxRapXSZ0s7HE2sy",
+	"x8W+VF+Hzir5Oy9vaXQ30+nx0esSCQnxOJKZLEJGZoMw2rWNvm2mAlJwnWEuNRwqj3WYDB6PREOChZbh",
+	"5nLaotLnxdkHou4hyQZHnJFPplDtUQy5WcLk/hJEf/dVa3sxbR1x9YlHcJvX+MElSL3VvOcJi56aIY8Z",
+	"WScnzknquVuayg2M/dglus1SZcLrigFhx1AbqiRC+ApT5tB34TMkspy9hXrGW7a3ZmUrpocGPI75jbnz",
+	"HuBQ2aCqIGB72u9VmSqf4d7tPuzts3YdC2VExBVpwpT+bUUOt2WvjxsXXSxfhphdrcVSuftryYwVzJQa",
+	"FsOJACAbyLp5b6qN/owWznbnp+XW6jKbn1oa7wO5+8bRC+lskQ1IrwBON8IngDuat69+erP5cCbUSz9D",
+	"Ze7tc+b3+G88pPDIxpkVZ+oajzd7MECCTPg1+NuQshDGSUSirWeLYq33rbm0JtCaShGtcME8hhSnqNCP",
+	"eR22x72tjRk8kGvNutChsLld2Q1KdruSNj9Ps2sl+BgXbOPk888fD/chSra56+eGEZH7RCTwQEmkOK8y",
+	"PXKMeOA16Xzgi5mHdELcMhYHk9NNfebn9fIzYEL4JOtz7syMih+Oj1UOSKSSkU+IyCKkqNtudrd3UC8t",
+	"x+4FqGfqsW2PQykpu4LWHgThG0yVjf9eML1nmwHqmartHtroE+1OGF9ESjTC4jqASC9ULOtHXclyD22k",
+	"2N2oP0XYfC2waSReZXPP5Ix41c29IOvVbyK7EZ5u6nF6tla8t2vi7zce6Ec+nm2wK/rEAICY4HQPwCJ6",
+	"dg4mRx3AIS4YZIMzrrbQnl8jblPHTbj9hawEH5Am7px9lYoLZmLDXgw6QD2/QrsHMWm//4BprJKFb7KD",
+	"vmCSwG2BPSNI3GTcUPQQS5RtdE4EVwnXD0R5UDQlwix7L1Baz4GeEmUyGLOZIc62UDkfvDJrzeJ0rHw3",
+	"+ZDi2duSGU5ctuZnubw+ufxb6XZMKswiK50jPA08Qdb37n1+wCjPDHk9waSZC8qYOsZVgkiVN5p7uRol",
+	"v3RpiCN7i5eriYrxTVb4ZANLmsmpumA3WMv0yDYBhaQCgDArlD7toFdvbBGVS1DotNpvm+1Ws9UOULsD",
+	"ASe46GMBYpwRE4HqtDqdZrvT7Lyy5qFXn6X9QwnyPV/w1auSYqZRYLFw7hGCVMuJlZmVfT9ciCrlv1Qz",
+	"uqN5DlY9B6v+usGqA1f1CekBswo/BQnJRL8NNijjq6mfmeGpm1zF4Bp1g7lfgMibVHgqdwG6zVwaoD4x",
+	"faN6abVfT5ukEg4JZXNKM0PKF4Cu1PExrwmWk3xeMeaPJnPTbX++GHiWtf8KsvbUSKL8xYAn+9YY//dC",
+	"ty9vDUbd7ESKsyG/MSFMdKM96wkRWRiBERLJnar6cf1PQx5HENs0GXgQMzGAo2kU1UUoqEImVc16OBsm",
+	"4NGDqIYN6Pc2dyGHPgs0XzAcS45iKM3Uwjvbei9GC1+iarqFfoPgyh4UPu6gXIFpNOgFJvcu4mECZj1V",
+	"ksSDLQShUhKhMRHIVOsgizdcZXz/qvdn6t1cPNIFya/euQBpFZaX/2gaXehThiEQkQchaLUqGzdXm8fZ",
+	"JFb3/peVgX/6ohBDJ7lEUwKxwhyFa7deE7bhUrTBOPIqxXK3gv6d3IyakWXtD4+8jiyU5Zd5QuSlyHWV",
+	"vf9gs0w3n9hNbqzEU5lJCs9Uy6Y0x1Q7hfeKTLt+g8vruvvYBpe3tplpo+bedC38/JcxnZ5TP5cwYTQB",
+	"5UWajftje5dQT2AVinJzpsWCFIX8o3/qW9HcWmrU2eSW/lxrM7/WpmSySlNFll7Ju8ISWUmy1GKmryWg",
+	"XknmL29DHpG7mdT+geSJ/QdOMc5Nc6ERed+o6nOq8ZMmEtwMOUDYpEBLWjZxVjjhh2eq1W1dytk+j0iV",
+	"resx5kv/krs5JoLySN7H6s2GzazeopUachGdeuOewLA/ap1UeaZPUzBVsWMzTWC9w8bXpzwqyKG/XiHU",
+	"s/n8Q5nPNgIoCCM3RnCWzBTIFvZqIqi5oj492j9ZTqbONzteQq1FfVP7NIkfNhVYDzA/B1jP2Hob7h6H",
+	"mDgeQ+8FYeEQYoJddhVTOXzOU1lzPjBWOOZXSYonaop19J/2Tg4RYQMOiHYDLnKG9p/QHPCgIOtirkD3",
+	"HaoUZVcua64KfmVONaKTBd6ztqmPK0kEjCdJNb1Xw7h0vXk/FY5LoQvD2jFc/L4y9ZwTv3nRI6HPVECc",
+	"mJwSKDW1J0ulyWC05zsrcRAoxT7zMHu6JOZMRmULQGcyflgCaUaPEiUPBzVTmFRNfJlsVvcDmHlILzw7",
+	"l8WhJLcLz0Gk+UEkt0+BM8O08yCMJL4hgqA+59fQxMtpN193rK7aZiO47CmEHVh7VMj5BvCNDUBw2e+e",
+	"nh++t5nQAUrBVTYDgJ28YFleaZURijb2jz+dHB91j87PNgMHmJJlyQ25a3x5wbJEjo3fDs//4+B077e9",
+	"jya9Ox3DhIg1x+E4rbhPec8WJ2x0tzcvGJV2U/WWYzSOMWMkyolKtNErSMVegLAyViFVZBNhqde4/bo5",
+	"oixRBMmYK4N5QtmVfrSXcTRWvcAlgtovvpAm+ZZPiIjxeAwYMIxQuMl2nTfcMvJqGjGePWLJp6TbL9jG",
+	"Qfd992i/2zz7eHy+uWsTsLIdhut4gNApIvDvHXw6PDs7/Pnw4+H573qb/bN0ZQVgCPvQMA7v2CyLOfCD",
+	"iuIHaS7JTbECF/AwjgHQFqWblt20VVyQn9mnMoH0o8Yvshk+TdzC26EZ8Ypsxy0tPcO8PMO8PIr+c1yM",
+	"sC/GsCfUC1oBpIUW3VrQd7edfFyDbkwjGd4HiuAwpbuT+0ifx7o4qcH/9+T65/uSJ4dmsUf4MDbiGtFY",
+	"wD3KmN11FgD4/iQG8EI04hOyi6iCP0iUMGsN22AQCAhGbnyyLd5wyDVYB48IrpJN80nQVRZLiBE0zFmH",
+	"nHjOoH7OoP6hM6g/8YlvjpTQVMDPKkTyAuR7elkPGezskwAVfMnNh7RYXoaYhSSOV0yhLJS75GXrPnz6",
+	"UeXq0jUh2dp/OEFqT+ZZmD4L038JnCogd0+cQnzIRPWsyfeggtAOsd6Kv94tRLLueuCMajnf3Ua924hL",
+	"SYm4hB8DJ/kv7bNoo8/VMC0Kh5r7PmUkumBYVl7Q6xehrxyxlwkSTzdhyN6tgQLZQSDQemjjw+neweHR",
+	"h82tC6aljIm0QTkiGgs+gSJjHNs2LuZiMAW0kIiqXKY7GOLUBDdb73bAHRd63232O1USwDNwqLbQEVcz",
+	"I7dp0PaCFaO2Lq5JzToNfIneBdf+jQ9gHD8ia2t/HA24MgdNGgG6GdKY5GKk1GB/m1acu6VwqRkP2r8N",
+	"BjBld8WalQpWwkuHXESZoD91RPxjaUEzrUM2TtSPpwR97w9O2dDcsyp8VoV/+cpMA4gEIhYCGZYXAriH",
+	"eYDwzXzN2Mwk+7ohU9wqcRWEkpPNZnQSIcCoyQMrlUTvvnn6TyJ797Od/fEFcHYQz6L4WRT/5b0SQ+0Q",
+	"dbaZ2obsC2VmaAN6PZJVozWp9NUSsGkt2znQoH6+HqDReU3WsmYD1Wl5vyRi+smO8GQ9XXlcv0uZnvAp",
+	"N2dT3IpDA7ebOgPaOmccxZxdGQsecWZbZ89KprKIvZeU4VDRSX5ettVy2iPeZlD1OY8JZg+cQpWd1OIU",
+	"KlCddhee06gW1+KNCR/HxgEd4WmeUmbCj5qfF1tZ9XKnfksBKpEkWKGN3phE+Ipf0RDHl+5zBpJiLPjA",
+	"eKs4tr2XAD2OsmuTiXvBbBYWwEN6Wbui0Hcebfzy+fT35uHRQfeke3TQPdrvVkJTmhSUjAR/1KSZbIZP",
+	"kzTj7dCiIh9DEc8pM88pM49b32Pb01XKuqWlW6Wpkqa/RCQmiizGPguQpCz0qgm0RDPZkQa+xwvxbaE9",
+	"+ye9BGjqJk02ZpbkqNCUuAieaWcNresi2xDPNOPb2G6926wGsATVf095N3iEFJ3F0iZK13JvgfPsoq3u",
+	"ov15IRgd+bh4TFretKycCGYmw92Lyx4pGW4xp62Bu55z4Z40F+4+9P2w2W89sOx7OVUGSAd5ZYgW6sJr",
+	"QsYmhz51M2ZpQdNkbG0a8GET4bJpPkki3GLp4PqMPevg5zDpv0yTMU+g1u0utorX4byGVSKkSxQwayY/",
+	"c0M9WQWzn+xxGfKIzGrR32k9VI2ttxGLimyzhrVxtFSlrX7hoYpsKyZVs9IWZvXjFtl6B1OjytZuw3N4",
+	"eH542M8keqxY8BrqaF2PFlMCi5IxUjytZn1hsYpNJyVNDe7GxISDob727FB/dgcxMiECjbgg2nDEDIou",
+	"vdg0ShOrMIvQgCcC+fFpuYvIVxwqkLdcEqT4BYtITPtawJJK2/Mkxswj5h852Gyn+HTRZrdHMwxPV6Ls",
+	"ATk8h5ufw80PLjs1CzsTUKZsvA4zb2Fx5b0kx2MGlBaw7n1Z9jmk9GOElFYl/4eNKe2lMSIwEFL4H4tv",
+	"AZGiFLQCVHuEpzZchGzGiA1rZI2pnBkhk35TEMkTEZKqOsvxfRX8I8eW7DyfLLi0QFK46NI6JMZzeOk5",
+	"vPRnKLQsGLbQ7Tsr1YBmFiCwinGnzXWaIV67sJnRJ9sj3q9ykSncWq7yZEiwkAbWRj81QlRBq7+IRCbD",
+	"0KDfjAUfc4lj1/c1Mg0cTVA/1/+1DBuENvZ+2zs92NwxRSw8USG33XH89jUGQwq69A55rEcfTvVsbP61",
+	"Nu1usIgC20UHqws2FmRi36UyXRLMDNYAGB0woxHa6PVjHl4TIXs7qOhxBheslJMUoKwOKEAVSEMzWpU7",
+	"7yw7pQcU1MXBZsVgzuchKT4jg64XGTSNNEDsZEiI1ws6a3Gq/zLAobZ2jKCF2jSCw2F2Uk9jv80RPTGX",
+	"ZM3VF0ZW2UD5WBBJmEKSXjGJNj4dHn0+757tmG2xzxTwxTjUrENM9YKZSK82IQHYSwsOC1Q3SFQiiO0z",
+	"m5Z56CcHSRz7sakLVopIbW4hM8309Kg0XXig05AcFlttm7iU4P8kbMdIUJO1rUf0qhmhUTiAszmcMidW",
+	"iyL0172Phwda7AQXDDbDtBWjUiZEFnoq6bHhmTEWgEdvB4Q2lrlmS1sXLC2mhLOdi2O2r5848Ij7gXoG",
+	"+UPAmD+i+Wsut5+t32e49Me75AQOVQUNE4CwNK6wTV/UAsAKJq+IT67VCnWScD5kuuWig/ThP3V/IreM",
+	"xTdd6e4821brta08tei2OPBq/iWyxTTRTITaEY7Ik8XFZrZllkRMwP7RfpaFkbeeUmYT+I1SS07XBcub",
+	"DBgAEgaJhNQD4tmbEQfDyJmdvnsGltEFyywUB4jqzBeARNX/QJVrWYoViS6zZfcATwInsdpBOI4RH4AB",
+	"NNoM7LUeRgMIYQTIQENo7zNhCl8TlvmDu4hgEVP9uDaNjGUmDYSrnR/kcaeWU2ZiU4HM3Df2905Pf28e",
+	"/9o9tXZfuqM8jvmNhJ29YNDlNbe/xrbTbqjcQnvW80TQehUawJqLzgqY4BGeXrA+MS8QuOrfOO1+ODw7",
+	"PwXDsHnSPT08Ptjcha3xvF+XGGA+TBXkyQOccN8aZWVjbgt5HIFGiVRID92PoQTHePEpcaRrq/B+0bLO",
+	"r8XuMEntqU3Mx8QkteQ9oA0XocWQB//Vs3K19a4d6YtMQ8BTkcADJS0GiG/sg9klt9AxAHJAcMBaYti3",
+	"zS9YViXcn1oMPsMEWEF2vzQEbB+Tvc1CPeWu3bUcmkhm7GMFfseu/bTn1KXfZ3o8yJ7UPBhdsHzJONrL",
+	"tzUxJWFQJpHmW+anjq/hq1BnZUbzCXw2AIjb2h/1StvN72nus9PdmVnNYH5/7oz0bOo/ZhGEE95FQOEw",
+	"LQjPpFGUcfgDGPgvb90fLxfUWO1VzAnit6D3zVuRuc8LTDpkKqa3Kkqi9OOe8CqIgO1qQwpUB2A1cfbc",
+	"zfdJzXV8TVAfh9daN8OppDThdTrIa/a1FvnMpp3WE6iPZz9wnVkOmdE5yEpPnsStcwnOY6yGWdquJzIb",
+	"RXPmHh2L5sTm00JY84eyrC7U2jBJ8H3q4I6BzHH8aFWn9VKXMqCgFIviOTb72JkJT652cHpZlFjwsuLd",
+	"/YbiztGCC+LNlVTPusRFyrNrFRZBY5xUxJtSv07tQEEetAByG5a2tiFQwG3SfOAKfkjZ1RY6AluuT6bc",
+	"IIBcsIrs7o1yiGG709kMEJkQrf3VDYFgDwsTIQhTyPqVcuuC9Q4HTZAoUHvIrZTZASmPjcc/JOG1dsKv",
+	"MGUWTcUdK9zpIakwi2RlL55nofcs9B6q4v5P2thGs1XK/7kmYw+QRf3SXlLNzF0CUKLeXhiSsdpBPveM",
+	"o0EvsJ1Fr/T09FZ+/2/ZnBDRxzHco6OTg/dB1gDXXnBXFiZbaGd3aTazKvkDUZ/snB+Q2d0QeucKi85/",
+	"JFUCfcowVIp5auB1y/xXVgbVAAJm0Gc3+YlvtVIazFP0pu0wlcs1CDSdQ4YhFynJP2mikIP3agK8V90O",
+	"wVk5LDUXLlMI/ff1ISLFqwtiz+1QZ9Sw48NXxFa3TIUbOoCHn9gSTr3Vs2o4lwIb1EubBTboDQ+3m9oY",
+	"omqKNkIsSZMySZi2wCZkc9ZU9OOzynfbrWW6xhKZlQtW97ieOYf7FhRXIzD6uEMwvz8f3qJP3rWa1pLn",
+	"WtpFUIs57MGZxbQFGbZcS4eZDWjgRss/1B/1Ds6f49Pcw+V2aVbSnSApdz9XlT5XlT7WVRygmuK8KFlO",
+	"dqQOUf7ZhaiFe8Y6Su/QhlhETXuRtuNn9EPObwb3DOkjggyIMK1L1NYFO4TgyQgL00va6D5TZUclHo+h",
+	"EsQWT4AORDGVpiv6XMTC+8m3xwik1JEtRevhOYJifal/dQjCe3H97MvJe3LNI5WM1+Gce3PLc8H4k16l",
+	"3oPA55rE9yocrwIGXKOiedjybX+iT1K/XcuYdgXcz8puLcruuRj7sbH+coKrLtrfMsZ6IvNNUMrxyM/y",
+	"T9PERE/VxhUf0mLQwywOXeEQSh+fo1cLoldun2bGrQyJzjI+54Wl9EH9qOEoPbenCUPBriwIP9lDeY5A",
+	"PUegHkfhAd1B6bahvJr872uxikjTrHjOaoLhMeI485jTj9/cl0Gfk2D+tWM+KaPtQk6V4tcEag/5GN1w",
+	"cQ35cqrYBXW+Jp4VBlqR2R4p/DOP4dbBZM+RnyeN/CynTh4ipLMGXfOwoRw9wScJ4cw1RG3o5lnPPWPv",
+	"/cuEe1KlXDfSM9c01kOQMBF6d7TI6RMsiNhL1LCx8/cvWrIYRAYjkIosCGhzMO9dRAAYaozVEPVJzG+Q",
+	"VFgoaVKyX07amjsTETd2Gi9BYtnpldKqEiVpRPQbAeRTGXHJhdw14BBQDq6GBJm8T22ZkHhgMK6uCANk",
+	"cyijtMGhVNzKijy2c2PS6HFgm9DGGEt5w0WErgRmygBYjbFQDH4NY0qY0h5wRJiiOJab3lCa06sGKcEj",
+	"2Btp/YEATKtcCfyYCMojc5cNPyaxSeKqyhurWtWJIFpNWKCrKhR7/3OFSGD5c6f+5PjAu24PUMIsqoiZ",
+	"pQMlK+W/ualnaIDlcc5Mi/PsIxksRLfd7G4HFtXCYnAEafPVDAPEG8pv+lwe6xevS2/g9RhwWLwvCthC",
+	"PspKzAEKxGuU6A1r004rDiXpxzREEyKyo9CbmQGWmRP3YMmyJcKqJ7y8n97bFWPu2bCZHsj22XV71qcM",
+	"cCHtx3lMDKSH93EjOMpf/W3IUUQN+GSAboaEBUhxdDOk4RD50MMpW0RUNe6+3P3/AQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

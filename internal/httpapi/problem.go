@@ -80,6 +80,8 @@ func problemFor(err error) api.Problem {
 		}
 	case errors.As(err, &se):
 		p.Status, p.Code, p.Detail = se.status, se.code, ptr(se.detail)
+	case errors.Is(err, service.ErrUnavailable):
+		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", ptr("the database is unavailable or overloaded; retry after Retry-After seconds")
 	case errors.Is(err, certification.ErrNotFound):
 		p.Status, p.Code, p.Detail = http.StatusNotFound, "not_found", ptr(err.Error())
 	case errors.Is(err, certification.ErrStale):
@@ -172,8 +174,11 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			log.ErrorContext(c.Request().Context(), "request failed", "request_id", rid, "method", c.Request().Method,
 				"path", c.Request().URL.Path, "error", err.Error())
 		}
-		if p.Status == http.StatusUnauthorized {
+		switch p.Status {
+		case http.StatusUnauthorized:
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="certapi"`)
+		case http.StatusServiceUnavailable:
+			c.Response().Header().Set("Retry-After", "1")
 		}
 		body, merr := json.Marshal(p)
 		if merr != nil {

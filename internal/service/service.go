@@ -7,6 +7,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -14,6 +15,10 @@ import (
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/google/uuid"
 )
+
+// ErrUnavailable is a database that cannot be reached, or so overloaded that a
+// write could not get its locks: the caller retries later.
+var ErrUnavailable = errors.New("the database is unavailable")
 
 // Store runs units of work against the database.
 type Store interface {

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,6 +79,9 @@ func (s *Service) CreateTrainingSite(ctx context.Context, in TrainingSiteInput) 
 	site := certification.TrainingSite{ID: newID(), Active: true, Version: 1, CreatedAt: now, UpdatedAt: now}
 	applySiteInput(&site, in)
 	err := s.store.Write(ctx, func(tx Tx) error {
+		if err := lockCertifications(tx, site.CertificationCodes); err != nil {
+			return err
+		}
 		if err := s.checkSite(tx, site); err != nil {
 			return err
 		}
@@ -97,7 +101,7 @@ func (s *Service) UpdateTrainingSite(ctx context.Context, id string, expected in
 	var site certification.TrainingSite
 	err := s.store.Write(ctx, func(tx Tx) error {
 		var err error
-		if site, err = tx.LockTrainingSite(id); err != nil {
+		if site, err = lockSite(tx, id, in.CertificationCodes); err != nil {
 			return err
 		}
 		if !matches(site.Version, expected) {
@@ -127,7 +131,7 @@ func (s *Service) DeactivateTrainingSite(ctx context.Context, id string, expecte
 	var site certification.TrainingSite
 	err := s.store.Write(ctx, func(tx Tx) error {
 		var err error
-		if site, err = tx.LockTrainingSite(id); err != nil {
+		if site, err = lockSite(tx, id, nil); err != nil {
 			return err
 		}
 		if !matches(site.Version, expected) {
@@ -145,6 +149,44 @@ func (s *Service) DeactivateTrainingSite(ctx context.Context, id string, expecte
 		return s.audit(ctx, tx, "deactivate", "training_site", site.ID, map[string]any{"active": false})
 	})
 	return site, err
+}
+
+// lockCertifications locks the rows of the certifications a site change touches,
+// in one order, before any row that references them: inserting a site's links
+// takes a shared lock on each certification row, and moving its version on an
+// exclusive one, so two writers that took the shared locks first would each wait
+// for the other.
+func lockCertifications(tx Tx, codes ...[]string) error {
+	var all []string
+	for _, cs := range codes {
+		all = append(all, cs...)
+	}
+	slices.Sort(all)
+	for _, code := range slices.Compact(all) {
+		if _, err := tx.LockCertification(code); err != nil && !errors.Is(err, certification.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// lockSite locks a site for a change, the certifications it is and will be
+// declared for first (see lockCertifications).
+func lockSite(tx Tx, id string, newCodes []string) (certification.TrainingSite, error) {
+	current, err := tx.TrainingSite(id)
+	if err != nil {
+		return current, err
+	}
+	if err := lockCertifications(tx, current.CertificationCodes, newCodes); err != nil {
+		return current, err
+	}
+	site, err := tx.LockTrainingSite(id)
+	if err != nil {
+		return site, err
+	}
+	// Declared meanwhile for another certification: lock it too (late, but the
+	// write is retried if that deadlocks).
+	return site, lockCertifications(tx, site.CertificationCodes)
 }
 
 // touchCertifications moves on the version of every certification whose declared

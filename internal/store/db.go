@@ -193,5 +193,10 @@ func MySQLDSN(raw string) (string, error) {
 	cfg.Params["charset"] = "utf8mb4"
 	cfg.Params["time_zone"] = "'+00:00'"
 	cfg.InterpolateParams = true
+	// A database out of reach answers quickly (a 503 to retry), not after the
+	// operating system's connect timeout.
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 3 * time.Second
+	}
 	return cfg.FormatDSN(), nil
 }

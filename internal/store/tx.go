@@ -2,8 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"net"
+	"syscall"
 	"time"
 
 	"github.com/apformation/certapi/internal/certification"
@@ -24,31 +29,46 @@ var _ service.Tx = (*tx)(nil)
 
 // Read runs fn against the pool, without a transaction.
 func (s *Store) Read(ctx context.Context, fn func(service.Tx) error) error {
-	return fn(&tx{db: s.db.WithContext(ctx), store: s})
+	return unavailable(fn(&tx{db: s.db.WithContext(ctx), store: s}))
 }
 
-// Write runs fn in one transaction. A deadlock or lock timeout (MySQL) rolls back and
-// runs fn again, up to three times, with a short pause.
+// writeAttempts is how many times a write whose transaction lost a deadlock, or
+// waited too long for a lock, is run before the database counts as overloaded.
+const writeAttempts = 8
+
+// Write runs fn in one transaction. A deadlock or a lock wait timeout (MySQL) rolls
+// back and runs fn again, backing off exponentially with jitter, so that writers
+// that collided do not collide again in step; when the attempts are spent the
+// database is overloaded, and that, like a database out of reach, is
+// service.ErrUnavailable.
 func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 	if s.dialect == SQLite {
 		s.writer.Lock()
 		defer s.writer.Unlock()
 	}
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		err = s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+	for attempt := 1; ; attempt++ {
+		err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 			return fn(&tx{db: gtx, store: s})
 		})
-		if !retryable(err) {
-			return err
+		switch {
+		case !retryable(err):
+			return unavailable(err)
+		case attempt == writeAttempts:
+			return fmt.Errorf("%w: the transaction still conflicts after %d attempts: %v", service.ErrUnavailable, attempt, err)
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(10*(attempt+1)) * time.Millisecond):
+		case <-time.After(backoff(attempt)):
 		}
 	}
-	return err
+}
+
+// backoff is the pause before the next attempt: 5 ms doubling up to 320 ms, times a
+// random factor between ½ and 1½.
+func backoff(attempt int) time.Duration {
+	d := 5 * time.Millisecond << min(attempt-1, 6)
+	return time.Duration(float64(d) * (0.5 + rand.Float64()))
 }
 
 func retryable(err error) bool {
@@ -57,6 +77,21 @@ func retryable(err error) bool {
 		return me.Number == 1213 || me.Number == 1205
 	}
 	return false
+}
+
+// unavailable marks an error that says the database cannot be reached (refused,
+// reset, closed connections) as service.ErrUnavailable: the caller gets a 503 to
+// retry, not a 500.
+func unavailable(err error) error {
+	if err == nil || errors.Is(err, service.ErrUnavailable) {
+		return err
+	}
+	var ne net.Error
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysqldriver.ErrInvalidConn) || errors.As(err, &ne) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, sql.ErrConnDone) {
+		return fmt.Errorf("%w: %v", service.ErrUnavailable, err)
+	}
+	return err
 }
 
 // forUpdate locks the selected rows until the transaction ends (SQLite serialises
