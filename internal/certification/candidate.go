@@ -1,6 +1,7 @@
 package certification
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -80,6 +81,8 @@ type CandidateFacts struct {
 	Evaluations int
 	// LastOutcome is the outcome of the candidate's latest published decision, if any.
 	LastOutcome Outcome
+	// Validations is how many of the candidate's results a jury validated.
+	Validations int
 }
 
 // StatusOf derives a candidate's status from the facts: a withdrawal ends the path;
@@ -175,4 +178,15 @@ func DecideVAEAdmissibility(c Candidate, decision VAEAdmissibility, day time.Tim
 // registration no longer holds the person's identity at all.)
 func MayRegisterAgain(c Candidate) bool {
 	return c.Status == StatusRefused || c.Status == StatusPartiallyValidated
+}
+
+// CheckRouteChange refuses changing the route of a registration on which a jury has
+// validated a result: how long those acquisitions last follows from the route they
+// were validated on (VALIDITY: VAE acquisitions are permanent).
+func CheckRouteChange(before, after Candidate, f CandidateFacts) error {
+	if before.Route != after.Route && f.Validations > 0 {
+		return &ConflictError{Code: "route_fixed",
+			Message: fmt.Sprintf("a jury validated %d result(s) on the %s route: the route of this registration no longer changes", f.Validations, before.Route)}
+	}
+	return nil
 }

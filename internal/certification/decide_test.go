@@ -405,10 +405,28 @@ func TestProposeAndDecide(t *testing.T) {
 			f.Session.Status = certification.SessionClosed
 			return f
 		}(),
-			certification.DecisionRequest{Reason: "ok"}, "[PUBLICATION /corrects]", "", ""},
+			certification.DecisionRequest{Reason: "ok"}, "session_closed", "", ""},
+		{"pending in another session", func() certification.DecisionFacts {
+			f := deliberation(all...)
+			f.Pending = &certification.Decision{ID: "d0", JurySessionID: "s0"}
+			return f
+		}(), certification.DecisionRequest{Reason: "ok"}, "decision_pending", "", ""},
+		{"a refusal asked where all held cannot be awarded", func() certification.DecisionFacts {
+			f := deliberation(all...)
+			f.Session.HeldOn = day("2021-02-01")
+			f.Certification.Periods = []certification.RegistrationPeriod{{LegalAct: "last", EffectiveFrom: day("2019-01-04"), EffectiveUntil: day("2020-01-04")}}
+			return f
+		}(), certification.DecisionRequest{Outcome: "refusal", Reason: "ok"}, "[AWARD /outcome]", "", ""},
+		{"a member linked to an earlier registration of the person", func() certification.DecisionFacts {
+			f := deliberation(all...)
+			f.PersonIDs = []string{"c-earlier"}
+			f.Members[1].Links = []certification.MemberLink{{Kind: "trainer", CandidateID: "c-earlier"}}
+			return f
+		}(), certification.DecisionRequest{Reason: "ok"}, "[JURY-INDEPENDENCE /candidate_id]", "", ""},
 		{"a correction of an open session", func() certification.DecisionFacts {
 			f := deliberation(all...)
-			f.Current = &certification.Decision{ID: "d0"}
+			f.Current = &certification.Decision{ID: "d0", JurySessionID: "s", CandidateID: "c"}
+			f.Corrected = f.Current
 			return f
 		}(),
 			certification.DecisionRequest{Reason: "ok", CorrectsID: "d0"}, "session_not_closed", "", ""},
@@ -441,13 +459,73 @@ func TestProposeAndDecide(t *testing.T) {
 	f := deliberation(all...)
 	f.Session.Status = certification.SessionClosed
 	published := now
-	f.Current = &certification.Decision{ID: "d0", Revision: 1, PublishedAt: &published}
+	f.Current = &certification.Decision{ID: "d0", JurySessionID: "s", CandidateID: "c", Revision: 1, PublishedAt: &published}
+	f.Corrected, f.LatestPublished = f.Current, f.Current
 	d, _, err := certification.Decide(f, certification.DecisionRequest{CorrectsID: "d0", ValidatedComponents: []string{"E1", "E2"}, Reason: "correction"}, "d1")
 	if err != nil || d.CorrectsID != "d0" || d.Revision != 2 || !d.Published() || d.Outcome != certification.OutcomePartial {
 		t.Errorf("correction: %+v %v", d, err)
 	}
-	if _, _, err := certification.Decide(f, certification.DecisionRequest{CorrectsID: "older", Reason: "x"}, "d2"); codeOf(err) != "decision_superseded" {
-		t.Errorf("correcting a superseded decision: %v", err)
+	// A withdrawal after the session does not stop correcting it.
+	g := f
+	g.Candidate.WithdrawnOn = dayPtr("2020-01-01")
+	if _, _, err := certification.Decide(g, certification.DecisionRequest{CorrectsID: "d0", Reason: "correction"}, "d1"); err != nil {
+		t.Errorf("correcting after a later withdrawal: %v", err)
+	}
+	for _, c := range []struct {
+		name      string
+		corrected *certification.Decision
+		latest    *certification.Decision
+		want      string
+	}{
+		{"a superseded decision", &certification.Decision{ID: "old", JurySessionID: "s", CandidateID: "c", SupersededBy: "d0"}, f.Current, "decision_superseded"},
+		{"another candidate's decision", &certification.Decision{ID: "x", JurySessionID: "s", CandidateID: "other"}, f.Current, "[PUBLICATION /corrects]"},
+		{"another session's decision", &certification.Decision{ID: "x", JurySessionID: "s2", CandidateID: "c"}, f.Current, "[PUBLICATION /corrects]"},
+		{"no decision", nil, f.Current, "[PUBLICATION /corrects]"},
+		{"one a later session relies on", f.Current, &certification.Decision{ID: "later", JurySessionID: "s3"}, "decision_not_latest"},
+	} {
+		g := f
+		g.Corrected, g.LatestPublished = c.corrected, c.latest
+		if _, _, err := certification.Decide(g, certification.DecisionRequest{CorrectsID: "x", Reason: "x"}, "d2"); codeOf(err) != c.want {
+			t.Errorf("correcting %s: %v, want %s", c.name, codeOf(err), c.want)
+		}
+	}
+}
+
+// At the close, every draft is checked again on the facts as they are then.
+func TestConfirmDecision(t *testing.T) {
+	all := []certification.PersonSitting{graded("e1", "E1", "2019-09-02", 12, ""), graded("e2", "E2", "2019-09-03", 14, ""),
+		graded("e3", "E3", "2019-09-04", 11, ""), defenceGraded(13)}
+	f := deliberation(all...)
+	d, _, err := certification.Decide(f, certification.DecisionRequest{Reason: "ok"}, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vs := certification.ConfirmDecision(f, d, "Camille"); len(vs) != 0 {
+		t.Fatalf("nothing changed: %+v", vs)
+	}
+	for name, c := range map[string]struct {
+		mod  func(*certification.DecisionFacts)
+		want string
+	}{
+		"withdrawn since":  {func(g *certification.DecisionFacts) { g.Candidate.WithdrawnOn = dayPtr("2019-09-20") }, "[WITHDRAWAL]"},
+		"registered again": {func(g *certification.DecisionFacts) { g.Candidate.SupersededBy = "c2" }, "[CARRY-OVER]"},
+		"a link declared": {func(g *certification.DecisionFacts) {
+			g.Members[2].Links = []certification.MemberLink{{Kind: "other", CandidateID: "c"}}
+		}, "[JURY-INDEPENDENCE]"},
+		"a result corrected down": {func(g *certification.DecisionFacts) { g.Sittings[1] = graded("e2", "E2", "2019-09-03", 8, "") }, "[AWARD]"},
+		"a jury of four":          {func(g *certification.DecisionFacts) { g.Members = g.Members[:4] }, "[]"},
+	} {
+		g := deliberation(append([]certification.PersonSitting{}, all...)...)
+		c.mod(&g)
+		vs := certification.ConfirmDecision(g, d, "Camille")
+		for _, v := range vs {
+			if !strings.HasPrefix(v.Message, "Camille: ") || v.Field != "" {
+				t.Errorf("%s: %+v", name, v)
+			}
+		}
+		if got := ruleFields(vs); got != c.want {
+			t.Errorf("%s: %s, want %s", name, got, c.want)
+		}
 	}
 }
 
@@ -494,11 +572,19 @@ func TestCloseDeliberation(t *testing.T) {
 	if _, _, err := certification.CloseDeliberation(certification.CloseFacts{Session: s, Now: now}, nil); codeOf(err) != "session_closed" {
 		t.Errorf("a second close: %v", err)
 	}
-	if err := certification.DeleteDraftDecision(s, certification.Decision{}); codeOf(err) != "session_closed" {
+	if _, err := certification.DeleteDraftDecision(s, certification.Decision{}, 1, now); codeOf(err) != "session_closed" {
 		t.Errorf("deleting in a closed session: %v", err)
 	}
-	if err := certification.DeleteDraftDecision(*planned(), certification.Decision{PublishedAt: &now}); codeOf(err) != "decision_published" {
+	if _, err := certification.DeleteDraftDecision(*planned(), certification.Decision{PublishedAt: &now}, 1, now); codeOf(err) != "decision_published" {
 		t.Errorf("deleting a published decision: %v", err)
+	}
+	deliberating := *planned()
+	deliberating.Status = certification.SessionDeliberating
+	if s, err := certification.DeleteDraftDecision(deliberating, certification.Decision{}, 1, now); err != nil || s.Status != certification.SessionDeliberating {
+		t.Errorf("deleting one draft of two: %+v %v", s, err)
+	}
+	if s, err := certification.DeleteDraftDecision(deliberating, certification.Decision{}, 0, now); err != nil || s.Status != certification.SessionPlanned || s.Version != 2 {
+		t.Errorf("deleting the last draft plans the session again: %+v %v", s, err)
 	}
 }
 
@@ -572,5 +658,20 @@ func TestCandidateDecisions(t *testing.T) {
 		if certification.MayRegisterAgain(c) != may {
 			t.Errorf("%s: may register again %t, want %t", status, !may, may)
 		}
+	}
+}
+
+func TestCheckRouteChange(t *testing.T) {
+	before := candidate()
+	after := before
+	after.Route = "vae"
+	if err := certification.CheckRouteChange(before, after, certification.CandidateFacts{}); err != nil {
+		t.Errorf("nothing validated yet: %v", err)
+	}
+	if err := certification.CheckRouteChange(before, after, certification.CandidateFacts{Validations: 1}); codeOf(err) != "route_fixed" {
+		t.Errorf("after a validation: %v", err)
+	}
+	if err := certification.CheckRouteChange(before, before, certification.CandidateFacts{Validations: 3}); err != nil {
+		t.Errorf("the same route: %v", err)
 	}
 }

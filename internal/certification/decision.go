@@ -64,11 +64,21 @@ type DecisionFacts struct {
 	// Sittings are the person's sittings (CARRY-OVER); for a correction, the
 	// validations the corrected decision made are undone in them.
 	Sittings []PersonSitting
+	// PersonIDs are the ids of the person's other registrations: a link declared on
+	// one of them is a link to the person (JURY-INDEPENDENCE).
+	PersonIDs []string
 	// Current is the candidate's current decision in this session, if any.
 	Current *Decision
+	// Pending is the candidate's current decision in another session not yet closed.
+	Pending *Decision
 	// Certified is a published award of the candidate's, in another session.
 	Certified *Decision
-	Now       time.Time
+	// Corrected is the decision a correction names, whatever it is; nil when it
+	// names none that exists.
+	Corrected *Decision
+	// LatestPublished is the candidate's latest published decision that stands.
+	LatestPublished *Decision
+	Now             time.Time
 }
 
 // Proposal is the decision the facts support on the session's day (AWARD).
@@ -86,10 +96,12 @@ type Proposal struct {
 // Propose computes the decision the facts support on the session's day: the
 // components the candidate holds or may be validated now, the outcome they make, why
 // it is not an award, and what prevents this session from deciding at all
-// (JURY-COMPOSITION, JURY-INDEPENDENCE, WITHDRAWAL, VAE-ADMISSIBILITY).
+// (JURY-COMPOSITION, JURY-INDEPENDENCE, WITHDRAWAL, VAE-ADMISSIBILITY). A withdrawal
+// counts from its day: a closed session, which only corrects its decisions, is not
+// stopped by one that came after it.
 func Propose(f DecisionFacts) Proposal {
 	day := f.Session.HeldOn
-	tr := TranscriptOf(f.Certification, f.Candidate, Sittings(f.Sittings), day, false)
+	tr := TranscriptOf(f.Certification, f.Candidate, Sittings(f.Sittings), day, Everything)
 	var p Proposal
 	for _, s := range tr.Components {
 		switch s.Status {
@@ -113,8 +125,12 @@ func Propose(f DecisionFacts) Proposal {
 		}
 	}
 	p.Blockers = append(p.Blockers, CheckJuryComposition("", f.Members, f.Certification.Jury, true)...)
-	p.Blockers = append(p.Blockers, CheckJuryIndependence("/candidate_id", f.Members, f.Candidate)...)
-	p.Blockers = append(p.Blockers, CheckWithdrawal("/candidate_id", f.Candidate, day, f.Now)...)
+	p.Blockers = append(p.Blockers, CheckJuryIndependence("/candidate_id", f.Members, f.Candidate, f.PersonIDs...)...)
+	withdrawalDays := []time.Time{day, f.Now}
+	if f.Session.Status == SessionClosed {
+		withdrawalDays = withdrawalDays[:1]
+	}
+	p.Blockers = append(p.Blockers, CheckWithdrawal("/candidate_id", f.Candidate, withdrawalDays...)...)
 	p.Blockers = append(p.Blockers, CheckVAEAdmissible("/candidate_id", f.Candidate)...)
 	return p
 }
@@ -170,16 +186,21 @@ func Decide(f DecisionFacts, req DecisionRequest, id string) (Decision, JurySess
 		d.Components, vcs = chooseValidated(f, p, req.ValidatedComponents)
 		vs = append(vs, vcs...)
 	}
-	d.Outcome = outcomeOf(len(d.Components), len(f.Certification.Components))
-	awardBarred := CheckAwardPeriod("/outcome", f.Session.HeldOn, f.Candidate.EnrolledOn, f.Certification.Periods, f.Certification.AwardGraceMonths)
+	held := outcomeOf(len(d.Components), len(f.Certification.Components))
+	d.Outcome = held
+	var barred []Violation
+	if held == OutcomeAward {
+		// Every component is validated; on a day the certification may not be
+		// awarded, they are held and the title waits for a jury that may.
+		if barred = CheckAwardPeriod("/outcome", f.Session.HeldOn, f.Candidate.EnrolledOn, f.Certification.Periods, f.Certification.AwardGraceMonths); len(barred) > 0 {
+			d.Outcome = OutcomePartial
+		}
+	}
 	switch {
-	case d.Outcome == OutcomeAward && len(awardBarred) > 0 && req.Outcome == OutcomeAward:
-		vs = append(vs, awardBarred...)
-	case d.Outcome == OutcomeAward && len(awardBarred) > 0:
-		// Every component is validated, but the certification cannot be awarded
-		// that day: the components are held, the title waits for a jury that may.
-		d.Outcome = OutcomePartial
-	case req.Outcome != "" && req.Outcome != d.Outcome:
+	case req.Outcome == "" || req.Outcome == d.Outcome:
+	case req.Outcome == OutcomeAward && held == OutcomeAward:
+		vs = append(vs, barred...)
+	default:
 		vs = append(vs, Violation{Rule: RuleAward, Field: "/outcome", Message: fmt.Sprintf(
 			"the facts support %s, not %s: the candidate would hold %s of %d components on %s",
 			d.Outcome, req.Outcome, componentList(d.Components), len(f.Certification.Components), f.Session.HeldOn.Format(time.DateOnly))})
@@ -205,29 +226,69 @@ func checkDecisionState(f DecisionFacts, req DecisionRequest, d *Decision) error
 	if req.CorrectsID == "" {
 		switch {
 		case f.Session.Status == SessionClosed:
-			return Check([]Violation{{Rule: RulePublication, Field: "/corrects",
-				Message: "the deliberation is closed and never edited: a decision of it is corrected by a new one that names it (corrects)"}})
+			return &ConflictError{Code: "session_closed",
+				Message: "the deliberation is closed and never edited: a decision of it is corrected by a new one that names it (corrects)"}
 		case f.Current != nil:
 			return &ConflictError{Code: "decision_exists", ExistingID: f.Current.ID,
 				Message: "the session has decided on this candidate; delete that draft decision first, or correct it once the session is closed"}
+		case f.Pending != nil:
+			return &ConflictError{Code: "decision_pending", ExistingID: f.Pending.ID,
+				Message: "session " + f.Pending.JurySessionID + " has decided on this candidate and is not closed yet: one deliberation at a time"}
 		case f.Certified != nil:
 			return &ConflictError{Code: "already_certified", ExistingID: f.Certified.ID,
 				Message: "the candidate was awarded the certification by session " + f.Certified.JurySessionID}
 		}
 		return nil
 	}
+	c := f.Corrected
 	switch {
+	case c == nil || c.JurySessionID != f.Session.ID || c.CandidateID != f.Candidate.ID:
+		return Check([]Violation{{Rule: RulePublication, Field: "/corrects",
+			Message: "a correction names the decision it corrects: a decision of this candidate in this session"}})
 	case f.Session.Status != SessionClosed:
 		return &ConflictError{Code: "session_not_closed",
 			Message: "a decision of a deliberation not yet closed is deleted and made again, not corrected"}
-	case f.Current == nil:
-		return NotFoundf("decision %s of this candidate in this session", req.CorrectsID)
-	case f.Current.ID != req.CorrectsID:
-		return &ConflictError{Code: "decision_superseded", ExistingID: f.Current.ID,
-			Message: "that decision was corrected already; correct the current one"}
+	case c.SupersededBy != "":
+		e := &ConflictError{Code: "decision_superseded", Message: "that decision was corrected already; correct the current one"}
+		if f.Current != nil {
+			e.ExistingID = f.Current.ID
+		}
+		return e
+	case f.LatestPublished != nil && f.LatestPublished.ID != c.ID:
+		return &ConflictError{Code: "decision_not_latest", ExistingID: f.LatestPublished.ID,
+			Message: "a later decision (session " + f.LatestPublished.JurySessionID + ") relies on this one: correct the later one"}
 	}
-	d.CorrectsID, d.Revision = f.Current.ID, f.Current.Revision+1
+	d.CorrectsID, d.Revision = c.ID, c.Revision+1
 	return nil
+}
+
+// ConfirmDecision checks a draft again, at the close, on the facts as they are then:
+// a withdrawal, a link declared, a registration replaced, an application no longer
+// admissible or a result changed since the draft stops the close, naming the
+// candidate. The jury's composition is the close's own check.
+func ConfirmDecision(f DecisionFacts, d Decision, candidateName string) []Violation {
+	var vs []Violation
+	if f.Candidate.SupersededBy != "" {
+		vs = append(vs, Violation{Rule: RuleCarryOver, Message: "the person registered again (" + f.Candidate.SupersededBy + ")"})
+	}
+	p := Propose(f)
+	for _, b := range p.Blockers {
+		if b.Rule != RuleJuryComposition {
+			vs = append(vs, b)
+		}
+	}
+	for _, c := range d.Components {
+		if !slices.ContainsFunc(p.Components, func(x DecidedComponent) bool {
+			return x.Component == c.Component && x.EvaluationID == c.EvaluationID && x.ValidatedNow == c.ValidatedNow
+		}) {
+			vs = append(vs, Violation{Rule: RuleAward, Message: c.Component + " is no longer what the decision validated"})
+		}
+	}
+	for i := range vs {
+		vs[i].Field = ""
+		vs[i].Message = candidateName + ": " + vs[i].Message + "; delete the draft decision and decide again"
+	}
+	return vs
 }
 
 // chooseValidated keeps, of the proposal, the earlier acquisitions and the results
@@ -325,13 +386,20 @@ func CloseDeliberation(f CloseFacts, signatures []Signature) (JurySession, []Dec
 	return s, published, nil
 }
 
-// DeleteDraftDecision decides taking back a decision before its session closes.
-func DeleteDraftDecision(s JurySession, d Decision) error {
+// DeleteDraftDecision decides taking back a decision before its session closes;
+// with the last one gone (others is how many stay), the session is planned again
+// and its members may change.
+func DeleteDraftDecision(s JurySession, d Decision, others int, now time.Time) (JurySession, error) {
 	if d.Published() {
-		return &ConflictError{Code: "decision_published", Message: "a published decision is never deleted, only corrected by a new one"}
+		return s, &ConflictError{Code: "decision_published", Message: "a published decision is never deleted, only corrected by a new one"}
 	}
 	if s.Status == SessionClosed {
-		return &ConflictError{Code: "session_closed", Message: "the session is closed"}
+		return s, &ConflictError{Code: "session_closed", Message: "the session is closed"}
 	}
-	return nil
+	if others == 0 && s.Status == SessionDeliberating {
+		s.Status, s.DeliberationStartedAt = SessionPlanned, nil
+		s.Version++
+		s.UpdatedAt = now
+	}
+	return s, nil
 }

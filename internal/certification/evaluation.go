@@ -244,7 +244,7 @@ func standingOn(f SittingFacts, component string, at time.Time, except string) (
 		sittings = append(sittings, s.Sitting(s.Route))
 		pending = pending || (s.CandidateID == f.Candidate.ID && s.Component == component && s.Status == SittingScheduled)
 	}
-	tr := TranscriptOf(f.Certification, f.Candidate, sittings, at, false)
+	tr := TranscriptOf(f.Certification, f.Candidate, sittings, at, Everything)
 	for _, c := range tr.Components {
 		if c.Component == component {
 			return c, pending
@@ -306,6 +306,8 @@ func CorrectResult(f ResultFacts, e Evaluation, r Result) (Evaluation, error) {
 	case e.ValidatedOn != nil:
 		return e, &ConflictError{Code: "result_validated",
 			Message: "a jury validated this result on " + e.ValidatedOn.Format(time.DateOnly) + ": it is corrected by a new decision, not here"}
+	case f.Session != nil && f.Session.Status == SessionClosed:
+		return e, &ConflictError{Code: "session_closed", Message: "the jury session that heard this defence is closed: its minutes stand"}
 	case f.UnderDeliberation:
 		return e, &ConflictError{Code: "result_under_deliberation",
 			Message: "a decision of a jury session not yet closed relies on this result: delete that decision first"}

@@ -133,11 +133,17 @@ func ValidUntil(acquiredOn time.Time, validityYears *int) *time.Time {
 	if validityYears == nil {
 		return nil
 	}
-	d := Day(acquiredOn)
-	y, m, day := d.Year()+*validityYears, d.Month(), d.Day()
+	until := AddMonths(acquiredOn, 12**validityYears)
+	return &until
+}
+
+// AddMonths is the same day months later, as French law counts periods: when that
+// month is shorter, its last day (31 January plus one month is 28 or 29 February).
+func AddMonths(d time.Time, months int) time.Time {
+	d = Day(d)
+	y, m, day := d.Year(), d.Month()+time.Month(months), d.Day()
 	if last := time.Date(y, m+1, 0, 0, 0, 0, 0, time.UTC).Day(); day > last {
 		day = last
 	}
-	until := time.Date(y, m, day, 0, 0, 0, 0, time.UTC)
-	return &until
+	return time.Date(y, m, day, 0, 0, 0, 0, time.UTC)
 }

@@ -182,7 +182,7 @@ func TestTranscriptStandings(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			tr := certification.TranscriptOf(referential(c.validity), certification.Candidate{}, c.sittings, day(c.asOf), false)
+			tr := certification.TranscriptOf(referential(c.validity), certification.Candidate{}, c.sittings, day(c.asOf), certification.Everything)
 			s := tr.Components[0]
 			if s.Status != c.want {
 				t.Fatalf("E1: %s, want %s", s.Status, c.want)
@@ -232,7 +232,7 @@ func TestTranscriptAward(t *testing.T) {
 			if c.periods != nil {
 				ref.Periods = c.periods
 			}
-			tr := certification.TranscriptOf(ref, c.cand, c.sittings, day(c.asOf), false)
+			tr := certification.TranscriptOf(ref, c.cand, c.sittings, day(c.asOf), certification.Everything)
 			var got []string
 			for _, r := range tr.Reasons {
 				got = append(got, r.Rule+" "+r.Field)
@@ -252,7 +252,7 @@ func TestTranscriptPublishedOnly(t *testing.T) {
 		sitting("E2", "2020-03-01", certification.SittingGraded, f(12), ""),
 		sitting("E3", "2020-03-01", certification.SittingGraded, f(6), ""),
 	}
-	tr := certification.TranscriptOf(referential(&five), certification.Candidate{}, sittings, day("2021-01-01"), true)
+	tr := certification.TranscriptOf(referential(&five), certification.Candidate{}, sittings, day("2021-01-01"), certification.Visibility{Hide: true})
 	for _, s := range tr.Components[1:3] {
 		if s.Status != certification.Graded || s.Grade != nil {
 			t.Errorf("%s: %s %v, want graded without a grade", s.Component, s.Status, deref(s.Grade))

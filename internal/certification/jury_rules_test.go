@@ -325,7 +325,7 @@ func TestTranscriptCarryOverAndWithdrawal(t *testing.T) {
 		earlier("E2", "", "continuing_education"),
 		earlier("E3", "2016-03-01", "vae"),
 	}
-	tr := certification.TranscriptOf(ref, cand, sittings, day("2023-01-01"), false)
+	tr := certification.TranscriptOf(ref, cand, sittings, day("2023-01-01"), certification.Everything)
 	got := map[string]certification.ComponentStanding{}
 	for _, s := range tr.Components {
 		got[s.Component] = s
@@ -340,7 +340,7 @@ func TestTranscriptCarryOverAndWithdrawal(t *testing.T) {
 		t.Errorf("E3, validated through VAE, is permanent: %+v", s)
 	}
 	cand.WithdrawnOn = dayPtr("2022-06-01")
-	tr = certification.TranscriptOf(ref, cand, sittings, day("2023-01-01"), false)
+	tr = certification.TranscriptOf(ref, cand, sittings, day("2023-01-01"), certification.Everything)
 	if tr.Awardable || !strings.Contains(ruleFields(tr.Reasons), "WITHDRAWAL /withdrawn_on") {
 		t.Errorf("after a withdrawal: %s", ruleFields(tr.Reasons))
 	}

@@ -2,6 +2,7 @@ package certification
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -362,7 +363,7 @@ func CheckAwardPeriod(field string, day, enrolledOn time.Time, periods []Registr
 		}
 	}
 	if last != nil && day.After(last.EffectiveUntil) {
-		graceEnd := Day(last.EffectiveUntil).AddDate(0, graceMonths, 0)
+		graceEnd := AddMonths(last.EffectiveUntil, graceMonths)
 		if last.Contains(enrolledOn) && !Day(day).After(graceEnd) {
 			return nil
 		}
@@ -397,14 +398,15 @@ func CheckJuryComposition(field string, members []JuryMember, want JuryCompositi
 }
 
 // CheckJuryIndependence enforces JURY-INDEPENDENCE: a member with a declared link to
-// the candidate, or to the training site that prepares them, takes no part in their
-// decision, so a session in which such a member sits cannot decide on them.
-func CheckJuryIndependence(field string, members []JuryMember, c Candidate) []Violation {
+// the candidate (on this registration or another of the same person's), or to the
+// training site that prepares them, takes no part in their decision, so a session in
+// which such a member sits cannot decide on them.
+func CheckJuryIndependence(field string, members []JuryMember, c Candidate, personIDs ...string) []Violation {
 	var vs []Violation
 	for _, m := range members {
 		for _, l := range m.Links {
 			switch {
-			case l.CandidateID != "" && l.CandidateID == c.ID:
+			case l.CandidateID != "" && (l.CandidateID == c.ID || slices.Contains(personIDs, l.CandidateID)):
 				vs = append(vs, Violation{Rule: RuleJuryIndependence, Field: field,
 					Message: fmt.Sprintf("%s (%s) has declared a link to the candidate (%s): this session cannot decide on them; replace the member or take the candidate to another session", m.FullName, m.Organisation, l.Kind)})
 			case l.TrainingSiteID != "" && l.TrainingSiteID == c.TrainingSiteID:

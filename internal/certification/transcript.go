@@ -58,8 +58,36 @@ type ComponentStanding struct {
 	AcquiredOn   *time.Time
 	ValidUntil   *time.Time
 	EvaluationID string
+	// HeldOn is when the sitting the standing comes from was held.
+	HeldOn time.Time
 	// CarriedOver: acquired on an earlier registration of the person (CARRY-OVER).
 	CarriedOver bool
+}
+
+// Visibility is what a reader of a transcript may see of results no jury has yet
+// deliberated on (PUBLICATION).
+type Visibility struct {
+	// Hide shows such results as graded, without their grades or whether they
+	// passed; DefencesOnly restricts that to the components defended before the
+	// jury (the preparation site's staff record the others themselves).
+	Hide         bool
+	DefencesOnly bool
+	// DeliberatedThrough is the day of the latest session that published a decision
+	// on the candidate: results held by then are deliberated on, and shown.
+	DeliberatedThrough *time.Time
+}
+
+// Everything is the view of the certifier's staff and juries.
+var Everything = Visibility{}
+
+func (v Visibility) hides(comp Component, s ComponentStanding) bool {
+	if !v.Hide || (s.Status != Graded && s.Status != Failed) {
+		return false
+	}
+	if _, defended := comp.Defence(); v.DefencesOnly && !defended {
+		return false
+	}
+	return v.DeliberatedThrough == nil || Day(s.HeldOn).After(*v.DeliberatedThrough)
 }
 
 // Transcript is where a candidate stands on a day, and whether the certification
@@ -78,15 +106,14 @@ type Transcript struct {
 // validated on), expired after; otherwise the latest result of this registration
 // held on or before asOf says graded (passed, awaiting the jury), failed (below the
 // pass mark, or absent) or, with none, not_taken. Sittings of the person's earlier
-// registrations count only by what a jury validated on them (CARRY-OVER). With
-// publishedOnly, the view of a candidate (PUBLICATION), results no jury has validated
-// show as graded without their grades.
+// registrations count only by what a jury validated on them (CARRY-OVER). What the
+// reader may see of results no jury has deliberated on is v (PUBLICATION).
 //
 // AWARD: the certification can be awarded on asOf when every component is acquired
 // and valid that day, on a day a jury may award (REGISTRATION-PERIOD), to a candidate
 // who has not withdrawn (WITHDRAWAL) and, for VAE, whose application is admissible
 // (VAE-ADMISSIBILITY); Reasons say why not.
-func TranscriptOf(c Certification, cand Candidate, sittings []Sitting, asOf time.Time, publishedOnly bool) Transcript {
+func TranscriptOf(c Certification, cand Candidate, sittings []Sitting, asOf time.Time, v Visibility) Transcript {
 	asOf = Day(asOf)
 	t := Transcript{AsOf: asOf}
 	own := make([]Sitting, 0, len(sittings))
@@ -101,8 +128,8 @@ func TranscriptOf(c Certification, cand Candidate, sittings []Sitting, asOf time
 	sort.SliceStable(own, func(i, j int) bool { return own[i].HeldOn.Before(own[j].HeldOn) })
 	for _, comp := range c.Components {
 		s := standingOf(c, comp, cand.ID, own, asOf)
-		if publishedOnly && (s.Status == Graded || s.Status == Failed) {
-			s = ComponentStanding{Component: comp.ID, Status: Graded, EvaluationID: s.EvaluationID}
+		if v.hides(comp, s) {
+			s = ComponentStanding{Component: comp.ID, Status: Graded, EvaluationID: s.EvaluationID, HeldOn: s.HeldOn}
 		}
 		t.Components = append(t.Components, s)
 		field := "/components/" + comp.ID
@@ -143,7 +170,7 @@ func standingOf(c Certification, comp Component, candidateID string, sittings []
 			if until == nil || !asOf.After(*until) {
 				on := Day(*s.ValidatedOn)
 				return ComponentStanding{Component: comp.ID, Status: Acquired, Grade: s.Grade, DossierGrade: s.DossierGrade,
-					DefenceGrade: s.DefenceGrade, AcquiredOn: &on, ValidUntil: until, EvaluationID: s.EvaluationID,
+					DefenceGrade: s.DefenceGrade, AcquiredOn: &on, ValidUntil: until, EvaluationID: s.EvaluationID, HeldOn: s.HeldOn,
 					CarriedOver: s.CandidateID != "" && s.CandidateID != candidateID}
 			}
 		}
@@ -153,6 +180,7 @@ func standingOf(c Certification, comp Component, candidateID string, sittings []
 		return out
 	}
 	out.EvaluationID, out.Grade, out.DossierGrade, out.DefenceGrade = latest.EvaluationID, latest.Grade, latest.DossierGrade, latest.DefenceGrade
+	out.HeldOn = latest.HeldOn
 	out.CarriedOver = latest.CandidateID != "" && latest.CandidateID != candidateID
 	switch {
 	case latest.ValidatedOn != nil && !Day(*latest.ValidatedOn).After(asOf):

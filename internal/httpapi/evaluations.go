@@ -193,7 +193,7 @@ func toAPIEvaluation(e service.EvaluationView) api.Evaluation {
 		ScheduledAt: e.ScheduledAt, EndsAt: e.EndsAt,
 		Status: api.EvaluationStatus(e.Status), ValidatedOn: optDate(e.ValidatedOn), CancelledAt: e.CancelledAt,
 		CancellationReason: nilIfEmpty(e.CancellationReason), Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
-	if e.HasResult() {
+	if e.HasResult() && !e.ResultHidden {
 		out.Result = &api.EvaluationResult{Grade: points(e.Grade), DossierGrade: points(e.DossierGrade), DefenceGrade: points(e.DefenceGrade),
 			Absent: e.Status == certification.SittingAbsent, Passed: e.Passed, RecordedAt: *e.ResultRecordedAt, Corrected: e.ResultCorrected}
 	}

@@ -307,20 +307,21 @@ func TestTranscript(t *testing.T) {
 			t.Errorf("E1 before its sitting: %v", s)
 		}
 
-		// The candidate sees no grade that no jury has validated.
-		mine := transcript(t, h, h.as(auth.RoleCandidate), cand, "2019-12-01")
-		for _, comp := range []string{"E2", "E3"} {
-			if s := standing(mine, comp); str(s, "status") != "graded" || s["grade"] != nil {
-				t.Errorf("candidate's view of %s: %v", comp, s)
+		// The candidate sees the results the jury deliberated on (E2 passed but was not
+		// validated, E3 failed), and no grade of a result it has not deliberated on yet.
+		e3 := str(expect(t, schedule(h, admin, cand, "E3", sitePierreBayle, "2019-10-07T09:00:00Z"), http.StatusCreated), "id")
+		expect(t, recordResult(h, admin, e3, map[string]any{"grade": 11}), http.StatusOK)
+		mine := transcript(t, h, h.as(auth.RoleCandidate), cand, "2019-10-08")
+		for comp, want := range map[string]string{"E1": "acquired 14", "E2": "graded 12", "E3": "graded <nil>"} {
+			if s := standing(mine, comp); fmt.Sprint(str(s, "status"), " ", s["grade"]) != want {
+				t.Errorf("candidate's view of %s: %v, want %s", comp, s, want)
 			}
 		}
-		if s := standing(mine, "E1"); s["grade"] != 14.0 {
-			t.Errorf("candidate's view of the validated E1: %v", s)
+		if s := standing(transcript(t, h, h.as(auth.RoleCandidate), cand, "2019-10-06"), "E3"); str(s, "status") != "failed" || s["grade"] != 6.0 {
+			t.Errorf("candidate's view of the E3 the jury deliberated on: %v", s)
 		}
 
 		// All four acquired inside a registration period: awardable.
-		e3 := str(expect(t, schedule(h, admin, cand, "E3", sitePierreBayle, "2019-10-07T09:00:00Z"), http.StatusCreated), "id")
-		expect(t, recordResult(h, admin, e3, map[string]any{"grade": 11}), http.StatusOK)
 		session := h.session("2019-11-04")
 		e4 := str(expect(t, defence(h, admin, cand, session, "2019-11-04T09:00:00Z"), http.StatusCreated), "id")
 		expect(t, recordResult(h, admin, e4, map[string]any{"dossier_grade": 11, "defence_grade": 13}), http.StatusOK)

@@ -532,7 +532,12 @@ func TestDecisionCorrections(t *testing.T) {
 		if p := expect(t, h.do(req{method: "DELETE", path: path, bearer: admin}), http.StatusConflict); str(p, "code") != "decision_published" {
 			t.Fatalf("deleting a published decision: %v", p)
 		}
-		checkRules(t, []ruleCheck{{"PUBLICATION: a new decision in a closed session", decide(h, admin, s, h.candidate(map[string]any{"first_name": "Late"}), nil), "PUBLICATION /corrects"}})
+		late := h.candidate(map[string]any{"first_name": "Late"})
+		if p := expect(t, decide(h, admin, s, late, nil), http.StatusConflict); str(p, "code") != "session_closed" {
+			t.Fatalf("a new decision in a closed session: %v", p)
+		}
+		checkRules(t, []ruleCheck{{"PUBLICATION: a correction names another candidate's decision",
+			decide(h, admin, s, late, map[string]any{"corrects": str(first, "id")}), "PUBLICATION /corrects"}})
 		oldNumber := str(expect(t, h.do(req{method: "GET", path: path, bearer: admin}), http.StatusOK), "certificate_number")
 
 		corr := expect(t, decide(h, admin, s, cand, map[string]any{"corrects": str(first, "id"), "validated_components": []string{"E1", "E2"},
@@ -822,4 +827,153 @@ func TestCertificateVerificationIsRateLimited(t *testing.T) {
 	if limited == 0 {
 		t.Fatal("40 verifications in a row were not limited")
 	}
+}
+
+// One deliberation at a time: a candidate on whom a session has decided is decided
+// on nowhere else until it closes; a certified candidate, nowhere at all.
+func TestOneDeliberationAtATime(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		for i, comp := range []string{"E1", "E2", "E3"} {
+			h.sit(cand, comp, fmt.Sprintf("2019-09-0%dT09:00:00Z", i+2), 12)
+		}
+		a, b := h.session("2019-10-01"), h.session("2019-10-02")
+		h.defend(cand, a, "2019-10-01T09:00:00Z", 12, 12)
+		first := expect(t, decide(h, admin, a, cand, nil), http.StatusCreated)
+		if p := expect(t, decide(h, admin, b, cand, nil), http.StatusConflict); str(p, "code") != "decision_pending" || str(p, "existing_id") != str(first, "id") {
+			t.Fatalf("a second session decides meanwhile: %v", p)
+		}
+		expect(t, closeSession(h, admin, a, "2019-10-01"), http.StatusOK)
+		if p := expect(t, decide(h, admin, b, cand, nil), http.StatusConflict); str(p, "code") != "already_certified" {
+			t.Fatalf("after the award: %v", p)
+		}
+		if certs := items(expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cand + "/certificates", bearer: admin}), http.StatusOK)); len(certs) != 1 {
+			t.Fatalf("certificates: %v", certs)
+		}
+		// Deleting the last draft of a session plans it again: its members may change.
+		other := h.candidate(map[string]any{"first_name": "Autre"})
+		h.sit(other, "E1", "2019-09-02T09:00:00Z", 12)
+		d := expect(t, decide(h, admin, b, other, nil), http.StatusCreated)
+		expect(t, h.do(req{method: "PUT", path: "/v1/jury-sessions/" + b + "/members/" + h.jury()[1], bearer: admin}), http.StatusConflict)
+		expect(t, h.do(req{method: "DELETE", path: "/v1/jury-sessions/" + b + "/decisions/" + str(d, "id"), bearer: admin}), http.StatusNoContent)
+		if js := expect(t, h.do(req{method: "GET", path: "/v1/jury-sessions/" + b, bearer: admin}), http.StatusOK); str(js, "status") != "planned" || js["deliberation_started_at"] != nil {
+			t.Fatalf("after its last draft is deleted: %v", js)
+		}
+		expect(t, h.do(req{method: "DELETE", path: "/v1/jury-sessions/" + b + "/members/" + h.jury()[1], bearer: admin}), http.StatusOK)
+	})
+}
+
+// The close checks every draft again on the facts as they are then: a candidate
+// who withdrew meanwhile, or a member's link declared since, stops it, and nothing
+// is published.
+func TestCloseChecksDraftsAgain(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(map[string]any{"first_name": "Partie", "birth_name": "Tard"})
+		h.sit(cand, "E1", "2019-09-02T09:00:00Z", 12)
+		s := h.session("2019-10-01")
+		d := expect(t, decide(h, admin, s, cand, nil), http.StatusCreated)
+		c := expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cand, bearer: admin}), http.StatusOK)
+		expect(t, h.do(req{method: "POST", path: "/v1/candidates/" + cand + "/withdrawal", bearer: admin,
+			headers: map[string]string{"If-Match": fmt.Sprintf(`"%v"`, c["version"])}, body: map[string]any{"reason": "x", "withdrawn_on": "2019-09-20"}}), http.StatusOK)
+		p := expect(t, closeSession(h, admin, s, "2019-10-01"), http.StatusUnprocessableEntity)
+		if fmt.Sprint(violations(t, p)) != "[WITHDRAWAL]" || !strings.Contains(fmt.Sprint(p["violations"]), "Partie Tard:") {
+			t.Fatalf("a close over a withdrawal: %v", p)
+		}
+		if js := expect(t, h.do(req{method: "GET", path: "/v1/jury-sessions/" + s, bearer: admin}), http.StatusOK); str(js, "status") != "deliberating" {
+			t.Fatalf("the refused close changed the session: %v", js)
+		}
+		if certs := items(expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cand + "/certificates", bearer: admin}), http.StatusOK)); len(certs) != 0 {
+			t.Fatalf("the refused close issued %v", certs)
+		}
+		expect(t, h.do(req{method: "DELETE", path: "/v1/jury-sessions/" + s + "/decisions/" + str(d, "id"), bearer: admin}), http.StatusNoContent)
+	})
+}
+
+// A correction corrects the candidate's latest decision only: an award a later
+// session gave relies on an earlier partial validation.
+func TestCorrectionsOfTheLatestDecisionOnly(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		for i, comp := range []string{"E1", "E2", "E3"} {
+			h.sit(cand, comp, fmt.Sprintf("2019-09-0%dT09:00:00Z", i+2), 12)
+		}
+		first := h.deliberate(cand, "2019-10-01")
+		later := h.session("2019-11-04")
+		h.defend(cand, later, "2019-11-04T09:00:00Z", 12, 12)
+		award := h.decideIn(later, cand, "2019-11-04")
+		if str(award, "outcome") != "award" {
+			t.Fatalf("award: %v", award)
+		}
+		p := expect(t, decide(h, admin, str(first, "jury_session_id"), cand, map[string]any{"corrects": str(first, "id"),
+			"validated_components": []string{}, "reason": "x"}), http.StatusConflict)
+		if str(p, "code") != "decision_not_latest" || str(p, "existing_id") != str(award, "id") {
+			t.Fatalf("correcting what a later award relies on: %v", p)
+		}
+		// Correcting the award down revokes its certificate and the candidate no
+		// longer carries its number.
+		corr := expect(t, decide(h, admin, later, cand, map[string]any{"corrects": str(award, "id"), "validated_components": []string{}, "reason": "E4 : fraude"}), http.StatusCreated)
+		if str(corr, "outcome") != "partial" {
+			t.Fatalf("the correction: %v", corr)
+		}
+		c := expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cand, bearer: admin}), http.StatusOK)
+		if c["certificate_number"] != nil || str(c, "status") != "partially_validated" {
+			t.Fatalf("the candidate after the correction: %v", c)
+		}
+		if v := expect(t, h.do(req{method: "GET", path: "/v1/certificates/" + str(award, "certificate_number")}), http.StatusOK); str(v, "status") != "revoked" {
+			t.Fatalf("the corrected award's certificate: %v", v)
+		}
+	})
+}
+
+// VALIDITY follows the route a result was validated on: once a jury validated one,
+// the registration's route no longer changes.
+func TestRouteIsFixedOnceValidated(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		h.sit(cand, "E1", "2019-09-02T09:00:00Z", 12)
+		h.deliberate(cand, "2019-10-01")
+		c := expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + cand, bearer: admin}), http.StatusOK)
+		p := expect(t, h.do(req{method: "PATCH", path: "/v1/candidates/" + cand, bearer: admin, contentType: "application/merge-patch+json",
+			headers: map[string]string{"If-Match": fmt.Sprintf(`"%v"`, c["version"])}, body: `{"route":"vae","training_site_id":null}`}), http.StatusConflict)
+		if str(p, "code") != "route_fixed" {
+			t.Fatalf("changing the route: %v", p)
+		}
+		expect(t, h.do(req{method: "PATCH", path: "/v1/candidates/" + cand, bearer: admin, contentType: "application/merge-patch+json",
+			headers: map[string]string{"If-Match": fmt.Sprintf(`"%v"`, c["version"])}, body: `{"phone":"0102030405"}`}), http.StatusOK)
+	})
+}
+
+// A defence is the jury's: its result is not the preparation site's to see before
+// the session closes, nor to cancel, nor to correct after the minutes are signed.
+func TestDefencesAreTheJurys(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin, staff := h.as(auth.RoleAdmin), h.as(auth.RoleSiteStaff)
+		cand := h.candidate(nil) // Montpellier: the staff's site
+		s := h.session("2019-10-01")
+		e4 := h.defend(cand, s, "2019-10-01T09:00:00Z", 6, 7)
+		if e := expect(t, h.do(req{method: "GET", path: "/v1/evaluations/" + e4, bearer: staff}), http.StatusOK); e["result"] != nil || str(e, "status") != "graded" {
+			t.Fatalf("the staff's view of an open session's defence: %v", e)
+		}
+		if st := standing(transcript(t, h, staff, cand, "2019-10-02"), "E4"); st["grade"] != nil || str(st, "status") != "graded" {
+			t.Fatalf("the staff's transcript before the close: %v", st)
+		}
+		expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + e4 + "/cancellation", bearer: staff,
+			headers: map[string]string{"If-Match": "*"}, body: map[string]any{"reason": "x"}}), http.StatusForbidden)
+		h.decideIn(s, cand, "2019-10-01")
+		if e := expect(t, h.do(req{method: "GET", path: "/v1/evaluations/" + e4, bearer: staff}), http.StatusOK); e["result"] == nil {
+			t.Fatalf("the staff's view after the close: %v", e)
+		}
+		if st := standing(transcript(t, h, staff, cand, "2019-10-02"), "E4"); st["grade"] != 6.5 || str(st, "status") != "failed" {
+			t.Fatalf("the staff's transcript after the close: %v", st)
+		}
+		p := expect(t, h.do(req{method: "POST", path: "/v1/evaluations/" + e4 + "/result-correction", bearer: admin,
+			headers: map[string]string{"If-Match": "*"}, body: map[string]any{"dossier_grade": 14, "defence_grade": 15, "reason": "x"}}), http.StatusConflict)
+		if str(p, "code") != "session_closed" {
+			t.Fatalf("correcting a defence after the minutes: %v", p)
+		}
+	})
 }

@@ -198,6 +198,13 @@ func (s *Service) UpdateCandidate(ctx context.Context, id string, expected int, 
 		if err := s.checkRegistration(ctx, tx, updated); err != nil {
 			return err
 		}
+		facts, err := tx.CandidateFacts(c.ID)
+		if err != nil {
+			return err
+		}
+		if err := certification.CheckRouteChange(c, updated, facts); err != nil {
+			return err
+		}
 		if err := s.insertOrUpdateUnique(ctx, tx, updated, false); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base32"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,7 +54,7 @@ func (s *Service) RecordDecision(ctx context.Context, sessionID string, req cert
 			}
 		}
 		if d.CorrectsID != "" {
-			corrected := *f.Current
+			corrected := *f.Corrected
 			corrected.SupersededBy = d.ID
 			if err := tx.UpdateDecision(corrected); err != nil {
 				return err
@@ -107,21 +108,42 @@ func (s *Service) loadDecisionFacts(tx Tx, session certification.JurySession, ca
 	if f.Sittings, err = tx.PersonSittings(PersonKey(f.Candidate)); err != nil {
 		return f, err
 	}
-	current, err := tx.CurrentDecision(session.ID, candidateID)
-	switch {
-	case err == nil:
-		f.Current = &current
-	case !errors.Is(err, certification.ErrNotFound):
+	ids, err := tx.PersonRegistrations(PersonKey(f.Candidate))
+	if err != nil {
 		return f, err
 	}
-	award, err := tx.LatestAward(candidateID)
-	switch {
-	case err == nil && award.JurySessionID != session.ID:
-		f.Certified = &award
-	case err != nil && !errors.Is(err, certification.ErrNotFound):
-		return f, err
+	for _, id := range ids {
+		if id != candidateID {
+			f.PersonIDs = append(f.PersonIDs, id)
+		}
 	}
-	if correctsID != "" && f.Current != nil && f.Current.ID == correctsID {
+	for _, d := range []struct {
+		dst  **certification.Decision
+		load func() (certification.Decision, error)
+	}{
+		{&f.Current, func() (certification.Decision, error) { return tx.CurrentDecision(session.ID, candidateID) }},
+		{&f.Pending, func() (certification.Decision, error) { return tx.PendingDecision(candidateID, session.ID) }},
+		{&f.Certified, func() (certification.Decision, error) { return tx.LatestAward(candidateID) }},
+		{&f.LatestPublished, func() (certification.Decision, error) { return tx.LatestPublished(candidateID) }},
+		{&f.Corrected, func() (certification.Decision, error) {
+			if correctsID == "" {
+				return certification.Decision{}, certification.ErrNotFound
+			}
+			return tx.Decision(correctsID)
+		}},
+	} {
+		v, err := d.load()
+		switch {
+		case err == nil:
+			*d.dst = &v
+		case !errors.Is(err, certification.ErrNotFound):
+			return f, err
+		}
+	}
+	if f.Certified != nil && f.Certified.JurySessionID == session.ID {
+		f.Certified = nil
+	}
+	if f.Corrected != nil && f.Current != nil && f.Corrected.ID == f.Current.ID {
 		for i := range f.Sittings {
 			if f.Sittings[i].ValidatedBy == correctsID {
 				f.Sittings[i].ValidatedOn, f.Sittings[i].ValidatedBy = nil, ""
@@ -155,6 +177,14 @@ func (s *Service) publish(ctx context.Context, tx Tx, session certification.Jury
 		} else if err != nil && !errors.Is(err, certification.ErrNotFound) {
 			return d, err
 		}
+		if cand.CertificateNumber != "" && cand.CertificateNumber == old.Number {
+			cand.CertificateNumber = ""
+			cand.Version++
+			cand.UpdatedAt = now
+			if err := tx.UpdateCandidate(cand, candidateKeys(cand)); err != nil {
+				return d, err
+			}
+		}
 	}
 	for _, c := range d.ValidatedNow() {
 		on := session.HeldOn
@@ -182,10 +212,16 @@ func (s *Service) publish(ctx context.Context, tx Tx, session certification.Jury
 	return d, s.refreshStatus(tx, cand)
 }
 
+// setValidation records (on set) or undoes (on nil) a decision's validation of a
+// result; a result another decision validated is never validated again.
 func setValidation(tx Tx, evaluationID string, on *time.Time, by string, now time.Time) error {
 	e, err := tx.LockEvaluation(evaluationID)
 	if err != nil {
 		return err
+	}
+	if on != nil && e.ValidatedOn != nil && e.ValidatedBy != by {
+		return &certification.ConflictError{Code: "result_validated",
+			Message: "decision " + e.ValidatedBy + " validated this result already"}
 	}
 	e.ValidatedOn, e.ValidatedBy = on, by
 	e.Version++
@@ -223,11 +259,21 @@ func (s *Service) DeleteDecision(ctx context.Context, sessionID, decisionID stri
 		if err != nil {
 			return err
 		}
-		if err := certification.DeleteDraftDecision(session, d); err != nil {
+		others, err := tx.Decisions(DecisionFilter{SessionID: sessionID, Page: Page{Limit: 2}})
+		if err != nil {
+			return err
+		}
+		after, err := certification.DeleteDraftDecision(session, d, len(others)-1, s.Now())
+		if err != nil {
 			return err
 		}
 		if err := tx.DeleteDecision(d.ID); err != nil {
 			return err
+		}
+		if after.Version != session.Version {
+			if err := tx.UpdateJurySession(after); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, "delete", "decision", d.ID, decisionChanges(d))
 	})
@@ -253,11 +299,27 @@ func (s *Service) CloseDeliberation(ctx context.Context, sessionID string, signa
 		for _, id := range session.MemberIDs {
 			f.Members = append(f.Members, members[id])
 		}
-		if f.Drafts, err = tx.Decisions(DecisionFilter{SessionID: session.ID, DraftsOnly: true, Page: Page{Limit: 10000}}); err != nil {
+		if f.Drafts, err = tx.Decisions(DecisionFilter{SessionID: session.ID, DraftsOnly: true, Page: Page{Limit: Unlimited}}); err != nil {
 			return err
+		}
+		// Candidates are locked in one order, so that two closes never wait for each
+		// other; each draft is checked again on today's facts.
+		slices.SortFunc(f.Drafts, func(a, b certification.Decision) int { return strings.Compare(a.CandidateID, b.CandidateID) })
+		candidates := map[string]certification.Candidate{}
+		var stale []certification.Violation
+		for _, d := range f.Drafts {
+			df, err := s.loadDecisionFacts(tx, session, d.CandidateID, "", tx.LockCandidate)
+			if err != nil {
+				return err
+			}
+			candidates[d.CandidateID] = df.Candidate
+			stale = append(stale, certification.ConfirmDecision(df, d, certification.HolderName(df.Candidate))...)
 		}
 		closed, published, err := certification.CloseDeliberation(f, signatures)
 		if err != nil {
+			return err
+		}
+		if err := certification.Check(stale); err != nil {
 			return err
 		}
 		if err := tx.UpdateJurySession(closed); err != nil {
@@ -267,11 +329,7 @@ func (s *Service) CloseDeliberation(ctx context.Context, sessionID string, signa
 			if err := tx.UpdateDecision(d); err != nil {
 				return err
 			}
-			cand, err := tx.LockCandidate(d.CandidateID)
-			if err != nil {
-				return err
-			}
-			if _, err := s.publish(ctx, tx, closed, d, nil, cand); err != nil {
+			if _, err := s.publish(ctx, tx, closed, d, nil, candidates[d.CandidateID]); err != nil {
 				return err
 			}
 		}
@@ -359,7 +417,7 @@ func (s *Service) Minutes(ctx context.Context, sessionID string) (certification.
 		for i, id := range session.MemberIDs {
 			members[i] = byID[id]
 		}
-		decisions, err := tx.Decisions(DecisionFilter{SessionID: session.ID, PublishedOnly: true, Page: Page{Limit: 10000}})
+		decisions, err := tx.Decisions(DecisionFilter{SessionID: session.ID, PublishedOnly: true, Page: Page{Limit: Unlimited}})
 		if err != nil {
 			return err
 		}

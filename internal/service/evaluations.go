@@ -41,6 +41,8 @@ type EvaluationInput struct {
 type EvaluationView struct {
 	certification.Evaluation
 	Passed bool
+	// ResultHidden: the caller may not see the result yet (PUBLICATION).
+	ResultHidden bool
 }
 
 // ListEvaluations lists the sittings the caller may see.
@@ -57,7 +59,7 @@ func (s *Service) ListEvaluations(ctx context.Context, f EvaluationFilter) ([]Ev
 		if err != nil {
 			return err
 		}
-		out, err = s.views(tx, evals)
+		out, err = s.views(ctx, tx, evals)
 		return err
 	})
 	return out, err
@@ -78,7 +80,7 @@ func (s *Service) GetEvaluation(ctx context.Context, id string) (EvaluationView,
 		if err := s.mustSeeCandidate(ctx, tx, cand, "evaluation "+id); err != nil {
 			return err
 		}
-		vs, err := s.views(tx, []certification.Evaluation{e})
+		vs, err := s.views(ctx, tx, []certification.Evaluation{e})
 		if err == nil {
 			out = vs[0]
 		}
@@ -204,10 +206,11 @@ func (s *Service) changeResult(ctx context.Context, id string, expected int, act
 		if err != nil {
 			return err
 		}
-		if action == "record_result" {
-			if err := mayGrade(ctx, e, f.Session); err != nil {
-				return err
-			}
+		if e.JurySessionID != current.JurySessionID {
+			return &certification.ConflictError{Code: "evaluation_moved", Message: "the defence moved to another session meanwhile: retry"}
+		}
+		if err := mayChange(ctx, action, f.Session); err != nil {
+			return err
 		}
 		if f.Certification, err = tx.Certification(e.CertificationCode); err != nil {
 			return err
@@ -243,15 +246,16 @@ func lockEvaluationAt(tx Tx, id string, expected int) (certification.Evaluation,
 	return e, nil
 }
 
-// mayGrade says who records a result: the jury members of the session, the director
-// and admins for a defence; the staff who may see the candidate for another sitting.
-func mayGrade(ctx context.Context, e certification.Evaluation, session *certification.JurySession) error {
+// mayChange says who changes a sitting: a defence is the jury's (its members record
+// its result; the director and admins run it); another sitting is the staff's who
+// see the candidate.
+func mayChange(ctx context.Context, action string, session *certification.JurySession) error {
 	p, _ := auth.PrincipalFrom(ctx)
 	switch {
 	case p.Role == auth.RoleAdmin || p.Role == auth.RoleDirector:
 		return nil
 	case session != nil:
-		if p.Role == auth.RoleJuryMember && session.HasMember(p.JuryMemberID) {
+		if action == "record_result" && p.Role == auth.RoleJuryMember && session.HasMember(p.JuryMemberID) {
 			return nil
 		}
 	case p.Role == auth.RoleSiteStaff:
@@ -339,7 +343,6 @@ func (s *Service) Transcript(ctx context.Context, candidateID string, asOf *time
 	if asOf != nil {
 		day = certification.Day(*asOf)
 	}
-	p, _ := auth.PrincipalFrom(ctx)
 	var (
 		cand certification.Candidate
 		tr   certification.Transcript
@@ -357,7 +360,11 @@ func (s *Service) Transcript(ctx context.Context, candidateID string, asOf *time
 		if err != nil {
 			return err
 		}
-		tr = certification.TranscriptOf(ref, cand, certification.Sittings(sittings), day, p.Role == auth.RoleCandidate)
+		v, err := s.visibility(ctx, tx, cand.ID)
+		if err != nil {
+			return err
+		}
+		tr = certification.TranscriptOf(ref, cand, certification.Sittings(sittings), day, v)
 		return nil
 	})
 	return cand, tr, err
@@ -380,10 +387,39 @@ func (s *Service) refreshStatus(tx Tx, cand certification.Candidate) error {
 	return tx.UpdateCandidate(cand, candidateKeys(cand))
 }
 
-func (s *Service) views(tx Tx, evals []certification.Evaluation) ([]EvaluationView, error) {
+// visibility is what the caller may see of a candidate's results no jury has
+// deliberated on (PUBLICATION): a candidate none, their site's staff none of the
+// defences (the jury's), everyone else all.
+func (s *Service) visibility(ctx context.Context, tx Tx, candidateID string) (certification.Visibility, error) {
+	p, _ := auth.PrincipalFrom(ctx)
+	if p.Role != auth.RoleCandidate && p.Role != auth.RoleSiteStaff {
+		return certification.Everything, nil
+	}
+	through, err := tx.DeliberatedThrough(candidateID)
+	return certification.Visibility{Hide: true, DefencesOnly: p.Role == auth.RoleSiteStaff, DeliberatedThrough: through}, err
+}
+
+// views are sittings as the caller sees them: to a preparation site's staff, the
+// result of a defence whose session has not closed is the jury's, not yet theirs.
+func (s *Service) views(ctx context.Context, tx Tx, evals []certification.Evaluation) ([]EvaluationView, error) {
+	p, _ := auth.PrincipalFrom(ctx)
 	refs := map[string]certification.Certification{}
+	closed := map[string]bool{}
 	out := make([]EvaluationView, 0, len(evals))
 	for _, e := range evals {
+		hidden := false
+		if p.Role == auth.RoleSiteStaff && e.JurySessionID != "" && e.HasResult() {
+			c, ok := closed[e.JurySessionID]
+			if !ok {
+				session, err := tx.JurySession(e.JurySessionID)
+				if err != nil {
+					return nil, err
+				}
+				c = session.Status == certification.SessionClosed
+				closed[e.JurySessionID] = c
+			}
+			hidden = !c
+		}
 		ref, ok := refs[e.CertificationCode]
 		if !ok {
 			var err error
@@ -392,7 +428,9 @@ func (s *Service) views(tx Tx, evals []certification.Evaluation) ([]EvaluationVi
 			}
 			refs[e.CertificationCode] = ref
 		}
-		out = append(out, viewOf(ref, e))
+		v := viewOf(ref, e)
+		v.ResultHidden = hidden
+		out = append(out, v)
 	}
 	return out, nil
 }

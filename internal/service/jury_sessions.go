@@ -88,6 +88,12 @@ func visibleSession(ctx context.Context, load func(string) (certification.JurySe
 func (s *Service) PlanJurySession(ctx context.Context, in JurySessionInput) (certification.JurySession, error) {
 	var out certification.JurySession
 	err := s.store.Write(ctx, func(tx Tx) error {
+		// The members' rows, so that none changes seat or leaves while being seated.
+		for _, id := range slices.Compact(slices.Sorted(slices.Values(in.MemberIDs))) {
+			if _, err := tx.LockJuryMember(id); err != nil && !errors.Is(err, certification.ErrNotFound) {
+				return err
+			}
+		}
 		f, err := s.sessionFacts(tx, in.CertificationCode, in.TrainingSiteID, in.MemberIDs, "")
 		if err != nil {
 			return err
@@ -119,6 +125,10 @@ func (s *Service) ReplanJurySession(ctx context.Context, id string, expected int
 // composition.
 func (s *Service) SeatJuryMember(ctx context.Context, id string, expected int, memberID string) (certification.JurySession, error) {
 	return s.changeSession(ctx, id, expected, "seat_member", func(tx Tx, session certification.JurySession) (certification.JurySession, error) {
+		// The member's row too, so that their seat cannot change while they are seated.
+		if _, err := tx.LockJuryMember(memberID); err != nil && !errors.Is(err, certification.ErrNotFound) {
+			return session, err
+		}
 		f, err := s.sessionFacts(tx, session.CertificationCode, session.TrainingSiteID, append(slices.Clone(session.MemberIDs), memberID), session.ID)
 		if err != nil {
 			return session, err
@@ -208,7 +218,7 @@ func (s *Service) SessionCandidates(ctx context.Context, id string) ([]SessionCa
 		if err != nil {
 			return err
 		}
-		decisions, err := tx.Decisions(DecisionFilter{SessionID: id, Page: Page{Limit: 1000}})
+		decisions, err := tx.Decisions(DecisionFilter{SessionID: id, Page: Page{Limit: Unlimited}})
 		if err != nil {
 			return err
 		}

@@ -65,6 +65,8 @@ type Tx interface {
 	// PersonSittings are the sittings of every registration of the person (the
 	// candidates that share the person key), each with its registration's route.
 	PersonSittings(personKey string) ([]certification.PersonSitting, error)
+	// PersonRegistrations are the ids of every registration of the person.
+	PersonRegistrations(personKey string) ([]string, error)
 	Evaluation(id string) (certification.Evaluation, error)
 	LockEvaluation(id string) (certification.Evaluation, error)
 	InsertEvaluation(e certification.Evaluation) error
@@ -98,6 +100,15 @@ type Tx interface {
 	CurrentDecision(sessionID, candidateID string) (certification.Decision, error)
 	// LatestAward is the candidate's published, current award; ErrNotFound when none.
 	LatestAward(candidateID string) (certification.Decision, error)
+	// LatestPublished is the candidate's latest published decision that no
+	// correction superseded; ErrNotFound when none.
+	LatestPublished(candidateID string) (certification.Decision, error)
+	// PendingDecision is the candidate's draft decision in a session other than
+	// except; ErrNotFound when none.
+	PendingDecision(candidateID, except string) (certification.Decision, error)
+	// DeliberatedThrough is the day of the latest session that published a decision
+	// on the candidate; nil when none did.
+	DeliberatedThrough(candidateID string) (*time.Time, error)
 	InsertDecision(d certification.Decision) error
 	UpdateDecision(d certification.Decision) error
 	DeleteDecision(id string) error
@@ -128,6 +139,10 @@ type Page struct {
 	Limit int
 	After string
 }
+
+// Unlimited is the Limit of a page that is every item: what a use case needs whole
+// (a session's decisions to close it, its minutes).
+const Unlimited = 1<<31 - 2
 
 // Service implements the use cases.
 type Service struct {

@@ -154,7 +154,11 @@ func (t *tx) CandidateFacts(id string) (certification.CandidateFacts, error) {
 	if err := t.db.Model(&evaluationRow{}).Where("candidate_id = ? AND status <> ?", id, string(certification.SittingCancelled)).Count(&n).Error; err != nil {
 		return certification.CandidateFacts{}, err
 	}
-	f := certification.CandidateFacts{Withdrawn: r.WithdrawnOn != nil, Evaluations: int(n)}
+	var validated int64
+	if err := t.db.Model(&evaluationRow{}).Where("candidate_id = ? AND validated_on IS NOT NULL", id).Count(&validated).Error; err != nil {
+		return certification.CandidateFacts{}, err
+	}
+	f := certification.CandidateFacts{Withdrawn: r.WithdrawnOn != nil, Evaluations: int(n), Validations: int(validated)}
 	var last []decisionRow
 	if err := t.db.Where("candidate_id = ? AND published_at IS NOT NULL AND superseded_by IS NULL", id).
 		Order("published_at DESC, id DESC").Limit(1).Find(&last).Error; err != nil {

@@ -63,6 +63,12 @@ func (t *tx) PersonSittings(personKey string) ([]certification.PersonSitting, er
 	return out, nil
 }
 
+func (t *tx) PersonRegistrations(personKey string) ([]string, error) {
+	var ids []string
+	err := t.db.Model(&candidateRow{}).Where("person_key = ?", personKey).Order("id").Pluck("id", &ids).Error
+	return ids, err
+}
+
 func (t *tx) SessionDefences(sessionID string) ([]certification.Evaluation, error) {
 	var rows []evaluationRow
 	if err := t.db.Where("jury_session_id = ?", sessionID).Order("scheduled_at, id").Find(&rows).Error; err != nil {

@@ -331,6 +331,36 @@ func (t *tx) LatestAward(candidateID string) (certification.Decision, error) {
 	return t.oneDecision(r)
 }
 
+func (t *tx) LatestPublished(candidateID string) (certification.Decision, error) {
+	var r decisionRow
+	err := t.db.Where("candidate_id = ? AND published_at IS NOT NULL AND superseded_by IS NULL", candidateID).
+		Order("published_at DESC, id DESC").Take(&r).Error
+	if err != nil {
+		return certification.Decision{}, notFound(err, "published decision of candidate %s", candidateID)
+	}
+	return t.oneDecision(r)
+}
+
+func (t *tx) PendingDecision(candidateID, except string) (certification.Decision, error) {
+	var r decisionRow
+	err := t.db.Where("candidate_id = ? AND jury_session_id <> ? AND published_at IS NULL", candidateID, except).Take(&r).Error
+	if err != nil {
+		return certification.Decision{}, notFound(err, "draft decision of candidate %s", candidateID)
+	}
+	return t.oneDecision(r)
+}
+
+func (t *tx) DeliberatedThrough(candidateID string) (*time.Time, error) {
+	var rows []jurySessionRow
+	err := t.db.Where("id IN (?)", t.db.Model(&decisionRow{}).Select("jury_session_id").
+		Where("candidate_id = ? AND published_at IS NOT NULL", candidateID)).Order("held_on DESC").Limit(1).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	d := certification.Day(rows[0].HeldOn)
+	return &d, nil
+}
+
 func (t *tx) oneDecision(r decisionRow) (certification.Decision, error) {
 	ds, err := t.decisionsFromRows([]decisionRow{r})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -319,6 +320,45 @@ func TestForeignKeysAreEnforced(t *testing.T) {
 			"01900000-0000-7000-8000-000000000000", "RNCP26206").Error
 		if err == nil {
 			t.Fatal("a link to a training site that does not exist was accepted")
+		}
+	})
+}
+
+// Migration 00005 on a database that holds data: it refuses, before changing
+// anything, two accounts bound to one jury member; once that is mended it runs, and
+// gives every candidate the key of the person, accents folded.
+func TestPersonKeysMigrationOnData(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		ctx := context.Background()
+		s := testdb.OpenEmpty(t, d)
+		if err := s.MigrateUpTo(ctx, 4); err != nil {
+			t.Fatal(err)
+		}
+		db := s.DB()
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if err := db.Exec(q, args...).Error; err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		exec(`INSERT INTO candidates (id, certification_code, route, enrolled_on, first_name, birth_name, sex, birth_date, birth_place_name,
+			birth_country_code, email, line1, postal_code, city, country_code, status, search_name, version, created_at, updated_at)
+			VALUES ('c1', 'RNCP26206', 'vae', '2019-06-03', 'Élodie', 'LEFÈVRE', 'F', '1990-02-03', 'Toulouse', 'FR', 'e@x.example',
+			'1 rue', '31000', 'Toulouse', 'FR', 'enrolled', '', 1, '2019-06-03 00:00:00', '2019-06-03 00:00:00')`)
+		for _, id := range []string{"u1", "u2"} {
+			exec(`INSERT INTO users (id, email, password_hash, role, jury_member_id, active, version, created_at, updated_at)
+				VALUES (?, ?, 'x', 'jury_member', 'm1', TRUE, 1, '2019-06-03 00:00:00', '2019-06-03 00:00:00')`, id, id+"@x.example")
+		}
+		if _, err := s.MigrateUp(ctx); err == nil || !strings.Contains(err.Error(), "2 accounts are bound to jury member m1") {
+			t.Fatalf("two accounts for one member: %v", err)
+		}
+		exec("UPDATE users SET jury_member_id = NULL, role = 'director' WHERE id = 'u2'")
+		if _, err := s.MigrateUp(ctx); err != nil {
+			t.Fatalf("after mending: %v", err)
+		}
+		var key string
+		if err := db.Raw("SELECT person_key FROM candidates WHERE id = 'c1'").Scan(&key).Error; err != nil || key != "RNCP26206|lefevre|elodie|1990-02-03" {
+			t.Fatalf("person key %q, %v", key, err)
 		}
 	})
 }

@@ -49,7 +49,7 @@ func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 			return fn(&tx{db: gtx, store: s})
-		})
+		}, s.writeOptions())
 		switch {
 		case !retryable(err):
 			return unavailable(err)
@@ -62,6 +62,18 @@ func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 		case <-time.After(backoff(attempt)):
 		}
 	}
+}
+
+// writeOptions are a write transaction's: on MySQL, READ COMMITTED, so that what a
+// write reads after taking its row locks is what other writers committed before
+// releasing them (under InnoDB's default REPEATABLE READ, the first plain read
+// fixes a snapshot that a rule would then check stale facts against). SQLite has
+// one writer at a time: its transactions always see the latest commit.
+func (s *Store) writeOptions() *sql.TxOptions {
+	if s.dialect == MySQL {
+		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	return nil
 }
 
 // backoff is the pause before the next attempt: 5 ms doubling up to 320 ms, times a
