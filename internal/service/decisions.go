@@ -396,7 +396,7 @@ func (s *Service) CandidateDecisions(ctx context.Context, candidateID string, pa
 // Minutes returns the minutes of a closed session.
 func (s *Service) Minutes(ctx context.Context, sessionID string) (certification.Minutes, error) {
 	var m certification.Minutes
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.store.Snapshot(ctx, func(tx Tx) error {
 		session, err := visibleSession(ctx, tx.JurySession, sessionID)
 		if err != nil {
 			return err

@@ -347,7 +347,7 @@ func (s *Service) Transcript(ctx context.Context, candidateID string, asOf *time
 		cand certification.Candidate
 		tr   certification.Transcript
 	)
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.store.Snapshot(ctx, func(tx Tx) error {
 		var err error
 		if cand, err = s.visibleCandidate(ctx, tx, candidateID); err != nil {
 			return err

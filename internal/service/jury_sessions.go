@@ -209,7 +209,7 @@ func (s *Service) sessionFacts(tx Tx, code, siteID string, memberIDs []string, s
 // decided on, with the decision the facts support.
 func (s *Service) SessionCandidates(ctx context.Context, id string) ([]SessionCandidate, error) {
 	var out []SessionCandidate
-	err := s.store.Read(ctx, func(tx Tx) error {
+	err := s.store.Snapshot(ctx, func(tx Tx) error {
 		session, err := visibleSession(ctx, tx.JurySession, id)
 		if err != nil {
 			return err

@@ -24,6 +24,9 @@ var ErrUnavailable = errors.New("the database is unavailable")
 type Store interface {
 	// Read runs fn without a transaction: for reads that need no lock.
 	Read(ctx context.Context, fn func(Tx) error) error
+	// Snapshot runs fn's reads in one consistent snapshot of the database: for a
+	// view composed of several reads (a transcript, minutes).
+	Snapshot(ctx context.Context, fn func(Tx) error) error
 	// Write runs fn in one transaction, retried on deadlock; fn may run more than once.
 	Write(ctx context.Context, fn func(Tx) error) error
 }

@@ -362,3 +362,38 @@ func TestPersonKeysMigrationOnData(t *testing.T) {
 		}
 	})
 }
+
+// A snapshot reads the database as it was at its first read, whatever commits
+// meanwhile (a transcript is composed of several reads).
+func TestSnapshotIsConsistent(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		svc := newService(t, s)
+		ctx := adminCtx()
+		site, err := svc.GetTrainingSite(ctx, "00000000-0000-7000-8000-00000000b002")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first, second string
+		err = s.Snapshot(ctx, func(tx service.Tx) error {
+			a, err := tx.TrainingSite(site.ID)
+			if err != nil {
+				return err
+			}
+			first = a.Name
+			if _, err := svc.UpdateTrainingSite(ctx, site.ID, site.Version, service.TrainingSiteInput{Name: "Renamed meanwhile",
+				Address: site.Address, Roles: site.Roles, CertificationCodes: site.CertificationCodes}); err != nil {
+				return err
+			}
+			b, err := tx.TrainingSite(site.ID)
+			second = b.Name
+			return err
+		})
+		if err != nil || first != second || first != site.Name {
+			t.Fatalf("inside the snapshot %q then %q (%v)", first, second, err)
+		}
+		if now, _ := svc.GetTrainingSite(ctx, site.ID); now.Name != "Renamed meanwhile" {
+			t.Fatalf("the write did not commit: %q", now.Name)
+		}
+	})
+}

@@ -32,6 +32,19 @@ func (s *Store) Read(ctx context.Context, fn func(service.Tx) error) error {
 	return unavailable(fn(&tx{db: s.db.WithContext(ctx), store: s}))
 }
 
+// Snapshot runs fn in a read-only transaction: every read of fn sees the database
+// as it was at its first one (REPEATABLE READ on MySQL; a deferred transaction on
+// SQLite, whose WAL keeps the reader's snapshot without blocking writers).
+func (s *Store) Snapshot(ctx context.Context, fn func(service.Tx) error) error {
+	opts := &sql.TxOptions{ReadOnly: true}
+	if s.dialect == MySQL {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	return unavailable(s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		return fn(&tx{db: gtx, store: s})
+	}, opts))
+}
+
 // writeAttempts is how many times a write whose transaction lost a deadlock, or
 // waited too long for a lock, is run before the database counts as overloaded.
 const writeAttempts = 8
