@@ -13,10 +13,24 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/labstack/echo/v4"
 )
+
+// deadline ends a request's context after d: no request, and so no claim of its
+// Idempotency-Key, runs longer than that.
+func deadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+			defer cancel()
+			c.SetRequest(c.Request().WithContext(ctx))
+			return next(c)
+		}
+	}
+}
 
 // clientRequestIDRE is what a client's own X-Request-Id may look like to be logged
 // beside the server's: short, and nothing a log reader could be fooled by.

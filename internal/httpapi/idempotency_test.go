@@ -47,12 +47,24 @@ func TestIdempotencyKeys(t *testing.T) {
 		body, _ := json.Marshal(newSite("Slow", "31000"))
 		sum := sha256.Sum256(append([]byte("POST /v1/training-sites\n"), body...))
 		if _, err := h.store.Claim(t.Context(), idempotency.Record{PrincipalID: h.users[auth.RoleAdmin], Key: "k-3", Method: "POST",
-			Path: "/v1/training-sites", RequestHash: hex.EncodeToString(sum[:]), CreatedAt: time.Now().UTC()}); err != nil {
+			Path: "/v1/training-sites", RequestHash: hex.EncodeToString(sum[:]), CreatedAt: time.Now().UTC(), LeaseUntil: time.Now().UTC().Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 		p = expect(t, post("k-3", body), http.StatusConflict)
 		if str(p, "code") != "idempotency_in_progress" {
 			t.Fatalf("in progress: %v", p)
+		}
+
+		// A claim whose request can no longer be running (its process died: a kill -9
+		// mid-request) is abandoned once its lease ends: the retry goes through, once.
+		started := time.Now().UTC().Add(-5 * time.Minute)
+		if _, err := h.store.Claim(t.Context(), idempotency.Record{PrincipalID: h.users[auth.RoleAdmin], Key: "k-5", Method: "POST",
+			Path: "/v1/training-sites", RequestHash: hex.EncodeToString(sum[:]), CreatedAt: started, LeaseUntil: started.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+		retried := expect(t, post("k-5", body), http.StatusCreated)
+		if replay := post("k-5", body); replay.hdr.Get("Idempotent-Replayed") != "true" || str(replay.json(t), "id") != str(retried, "id") {
+			t.Fatalf("the retry's answer is the key's now: %v", replay.hdr)
 		}
 
 		// A key past its 24 hours is forgotten.
@@ -61,7 +73,7 @@ func TestIdempotencyKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		expect(t, post("k-4", newSite("Fresh", "31000")), http.StatusCreated)
-		if n, err := h.store.Purge(t.Context(), time.Now().Add(time.Minute)); err != nil || n < 3 {
+		if n, err := h.store.Purge(t.Context(), time.Now().Add(time.Minute)); err != nil || n < 4 {
 			t.Fatalf("purge: %d %v", n, err)
 		}
 

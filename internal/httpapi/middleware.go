@@ -132,7 +132,7 @@ func toAttrs(kv []any) []slog.Attr {
 // successful answer is stored and replayed for the same key and body; the same key
 // with another body is a 422, and a key whose first request is still running a 409.
 // Failed requests release their key.
-func idempotent(store idempotency.Store, ops map[string]operation, now func() time.Time) echo.MiddlewareFunc {
+func idempotent(store idempotency.Store, ops map[string]operation, now func() time.Time, lease time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
 			req := c.Request()
@@ -153,8 +153,9 @@ func idempotent(store idempotency.Store, ops map[string]operation, now func() ti
 			}
 			req.Body = io.NopCloser(bytes.NewReader(body))
 			sum := sha256.Sum256(append([]byte(req.Method+" "+req.URL.Path+"\n"), body...))
+			at := now().UTC().Truncate(time.Second)
 			rec := idempotency.Record{PrincipalID: principal, Key: key, Method: req.Method, Path: req.URL.Path,
-				RequestHash: hex.EncodeToString(sum[:]), CreatedAt: now().UTC().Truncate(time.Second)}
+				RequestHash: hex.EncodeToString(sum[:]), CreatedAt: at, LeaseUntil: at.Add(lease)}
 
 			existing, err := store.Claim(req.Context(), rec)
 			if errors.Is(err, idempotency.ErrExists) {

@@ -34,7 +34,7 @@ func TestIdempotencyKeyReleasedOnPanic(t *testing.T) {
 	e := echo.New()
 	e.Use(middleware.Recover())
 	e.POST("/things", func(echo.Context) error { panic("boom") },
-		idempotent(store, map[string]operation{"POST /things": {idempotent: true}}, time.Now))
+		idempotent(store, map[string]operation{"POST /things": {idempotent: true}}, time.Now, time.Minute))
 	r := httptest.NewRequest(http.MethodPost, "/things", strings.NewReader(`{}`))
 	r.Header.Set("Idempotency-Key", "k")
 	w := httptest.NewRecorder()

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,7 +81,7 @@ func problemFor(err error) api.Problem {
 		}
 	case errors.As(err, &se):
 		p.Status, p.Code, p.Detail = se.status, se.code, ptr(se.detail)
-	case errors.Is(err, service.ErrUnavailable):
+	case errors.Is(err, service.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", ptr("the database is unavailable or overloaded; retry after Retry-After seconds")
 	case errors.Is(err, certification.ErrNotFound):
 		p.Status, p.Code, p.Detail = http.StatusNotFound, "not_found", ptr(err.Error())

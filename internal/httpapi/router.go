@@ -39,6 +39,8 @@ type Options struct {
 	// PublicURL is where clients reach the service (scheme and host, no trailing
 	// slash): certificates carry their verification address under it.
 	PublicURL string
+	// RequestTimeout is how long a request may run; past it, its context ends.
+	RequestTimeout time.Duration
 	Now       func() time.Time
 }
 
@@ -53,6 +55,9 @@ func New(o Options) (*echo.Echo, error) {
 	}
 	if o.BodyLimit == "" {
 		o.BodyLimit = "1M"
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = 30 * time.Second
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -109,11 +114,13 @@ func New(o Options) (*echo.Echo, error) {
 
 	ops := operationsOf(spec)
 	v1 := e.Group("/v1",
+		deadline(o.RequestTimeout),
 		loginLimiter(),
 		verificationLimiter(),
 		authenticate(o.Service, ops),
 		requestValidator(spec),
-		idempotent(o.Idempotency, ops, o.Now),
+		// A claim's lease outlasts the longest request by a margin.
+		idempotent(o.Idempotency, ops, o.Now, o.RequestTimeout+30*time.Second),
 	)
 	srv := &server{svc: o.Service, publicURL: strings.TrimSuffix(o.PublicURL, "/")}
 	api.RegisterHandlers(groupRouter{v1}, api.NewStrictHandler(srv, []api.StrictMiddlewareFunc{rulesMiddleware(o.Service)}))

@@ -26,6 +26,9 @@ type Record struct {
 	ETag        string
 	Body        []byte
 	CreatedAt   time.Time
+	// LeaseUntil is when an in-progress claim is abandoned: its request can run no
+	// longer, so a process that died while serving it does not hold the key.
+	LeaseUntil time.Time
 }
 
 // ErrExists is returned by Claim when the key is already recorded.
@@ -34,7 +37,8 @@ var ErrExists = errors.New("idempotency key already recorded")
 // Store keeps the records.
 type Store interface {
 	// Claim records r as in progress; when a live record (younger than TTL) already
-	// holds the key it returns that record and ErrExists. An expired one is replaced.
+	// holds the key it returns that record and ErrExists. An expired one, or an
+	// in-progress one whose lease has ended, is replaced.
 	Claim(ctx context.Context, r Record) (Record, error)
 	// Complete stores the answer of a claimed key.
 	Complete(ctx context.Context, r Record) error

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apformation/certapi/internal/idempotency"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 var _ idempotency.Store = (*Store)(nil)
@@ -17,9 +18,10 @@ func (s *Store) Claim(ctx context.Context, r idempotency.Record) (idempotency.Re
 	var existing idempotency.Record
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row idempotencyRow
-		err := tx.Take(&row, "principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).Error
+		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&row, "principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).Error
+		abandoned := err == nil && row.StatusCode == 0 && (row.LeaseUntil == nil || row.LeaseUntil.Before(r.CreatedAt))
 		switch {
-		case err == nil && row.CreatedAt.After(r.CreatedAt.Add(-idempotency.TTL)):
+		case err == nil && !abandoned && row.CreatedAt.After(r.CreatedAt.Add(-idempotency.TTL)):
 			existing = recordFromRow(row)
 			return idempotency.ErrExists
 		case err == nil:
@@ -29,8 +31,9 @@ func (s *Store) Claim(ctx context.Context, r idempotency.Record) (idempotency.Re
 		case !errors.Is(err, gorm.ErrRecordNotFound):
 			return err
 		}
+		lease := r.LeaseUntil
 		row = idempotencyRow{PrincipalID: r.PrincipalID, IdemKey: r.Key, Method: r.Method, Path: r.Path,
-			RequestHash: r.RequestHash, CreatedAt: r.CreatedAt}
+			RequestHash: r.RequestHash, CreatedAt: r.CreatedAt, LeaseUntil: &lease}
 		return tx.Create(&row).Error
 	})
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
@@ -62,7 +65,11 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 }
 
 func recordFromRow(r idempotencyRow) idempotency.Record {
-	return idempotency.Record{PrincipalID: r.PrincipalID, Key: r.IdemKey, Method: r.Method, Path: r.Path,
+	rec := idempotency.Record{PrincipalID: r.PrincipalID, Key: r.IdemKey, Method: r.Method, Path: r.Path,
 		RequestHash: r.RequestHash, StatusCode: r.StatusCode, ContentType: r.ContentType, Location: r.Location,
 		ETag: r.ETag, Body: []byte(r.ResponseBody), CreatedAt: r.CreatedAt.UTC()}
+	if r.LeaseUntil != nil {
+		rec.LeaseUntil = r.LeaseUntil.UTC()
+	}
+	return rec
 }

@@ -183,6 +183,7 @@ type idempotencyRow struct {
 	ETag         string `gorm:"column:etag"`
 	ResponseBody string
 	CreatedAt    time.Time
+	LeaseUntil   *time.Time
 }
 
 func (idempotencyRow) TableName() string { return "idempotency_keys" }
