@@ -41,7 +41,7 @@ type Options struct {
 	PublicURL string
 	// RequestTimeout is how long a request may run; past it, its context ends.
 	RequestTimeout time.Duration
-	Now       func() time.Time
+	Now            func() time.Time
 }
 
 // New builds the HTTP handler: operational endpoints at the root, the API under /v1.
