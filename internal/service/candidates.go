@@ -208,8 +208,9 @@ func (s *Service) UpdateCandidate(ctx context.Context, id string, expected int, 
 		if err := s.insertOrUpdateUnique(ctx, tx, updated, false); err != nil {
 			return err
 		}
+		before := candidateChanges(c)
 		c = updated
-		return s.audit(ctx, tx, "update", "candidate", c.ID, candidateChanges(c))
+		return s.audit(ctx, tx, "update", "candidate", c.ID, changed(before, candidateChanges(c)))
 	})
 	return c, err
 }
@@ -230,13 +231,14 @@ func (s *Service) WithdrawCandidate(ctx context.Context, id string, expected int
 		if err != nil {
 			return err
 		}
+		before := candidateChanges(c)
 		if c, err = certification.Withdraw(c, facts, reason, day, s.Now()); err != nil {
 			return err
 		}
 		if err := tx.UpdateCandidate(c, candidateKeys(c)); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "withdraw", "candidate", c.ID, map[string]any{"withdrawn_on": day.Format(time.DateOnly), "reason": c.WithdrawalReason})
+		return s.audit(ctx, tx, "withdraw", "candidate", c.ID, changed(before, candidateChanges(c)))
 	})
 	return c, err
 }
@@ -250,14 +252,14 @@ func (s *Service) DecideVAEAdmissibility(ctx context.Context, id string, expecte
 		if c, err = s.lockVisibleCandidate(ctx, tx, id, expected); err != nil {
 			return err
 		}
+		before := candidateChanges(c)
 		if c, err = certification.DecideVAEAdmissibility(c, decision, on, experienceMonths, s.Now()); err != nil {
 			return err
 		}
 		if err := tx.UpdateCandidate(c, candidateKeys(c)); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "decide_vae_admissibility", "candidate", c.ID, map[string]any{"decision": decision,
-			"decided_on": c.VAEDecidedOn.Format(time.DateOnly), "experience_months": c.VAEExperienceMonths, "required_months": c.VAERequiredMonths})
+		return s.audit(ctx, tx, "decide_vae_admissibility", "candidate", c.ID, changed(before, candidateChanges(c)))
 	})
 	return c, err
 }
@@ -387,8 +389,16 @@ func fold(s string) string {
 }
 
 func candidateChanges(c certification.Candidate) map[string]any {
+	day := func(d *time.Time) any {
+		if d == nil {
+			return nil
+		}
+		return d.Format(time.DateOnly)
+	}
 	return map[string]any{"certification_code": c.CertificationCode, "route": c.Route, "training_site_id": c.TrainingSiteID,
 		"enrolled_on": c.EnrolledOn.Format(time.DateOnly), "first_name": c.FirstName, "birth_name": c.BirthName,
 		"usage_name": c.UsageName, "sex": c.Sex, "birth_date": c.BirthDate.Format(time.DateOnly), "birth_place": c.BirthPlace,
-		"email": c.Email, "phone": c.Phone, "address": c.Address, "status": c.Status, "vae_admissibility": c.VAEAdmissibility}
+		"email": c.Email, "phone": c.Phone, "address": c.Address, "status": c.Status, "vae_admissibility": c.VAEAdmissibility,
+		"vae_decided_on": day(c.VAEDecidedOn), "vae_experience_months": c.VAEExperienceMonths, "withdrawn_on": day(c.WithdrawnOn),
+		"withdrawal_reason": c.WithdrawalReason}
 }

@@ -92,7 +92,7 @@ func (s *Service) UpdateJuryMember(ctx context.Context, id string, expected int,
 		if err := tx.UpdateJuryMember(m); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "update", "jury_member", m.ID, memberChanges(m))
+		return s.audit(ctx, tx, "update", "jury_member", m.ID, changed(memberChanges(before), memberChanges(m)))
 	})
 	return m, err
 }

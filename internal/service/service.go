@@ -224,6 +224,21 @@ func (s *Service) audit(ctx context.Context, tx Tx, action, resourceType, resour
 	})
 }
 
+// changed is an update's audit record: what the fields it changed were before and
+// are after.
+func changed(before, after map[string]any) map[string]any {
+	was, is := map[string]any{}, map[string]any{}
+	for k, v := range after {
+		if b, err := json.Marshal(before[k]); err == nil {
+			if a, err := json.Marshal(v); err == nil && string(a) == string(b) {
+				continue
+			}
+		}
+		was[k], is[k] = before[k], v
+	}
+	return map[string]any{"before": was, "after": is}
+}
+
 // ListAuditEvents returns the audit trail, oldest first (admin only: the operation's
 // roles say so).
 func (s *Service) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {

@@ -107,7 +107,7 @@ func (s *Service) UpdateTrainingSite(ctx context.Context, id string, expected in
 		if !matches(site.Version, expected) {
 			return certification.ErrStale
 		}
-		before := site.CertificationCodes
+		before, was := site.CertificationCodes, siteChanges(site)
 		applySiteInput(&site, in)
 		if err := s.checkSite(tx, site); err != nil {
 			return err
@@ -120,7 +120,7 @@ func (s *Service) UpdateTrainingSite(ctx context.Context, id string, expected in
 		if err := touchCertifications(tx, site.UpdatedAt, before, site.CertificationCodes); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "update", "training_site", site.ID, siteChanges(site))
+		return s.audit(ctx, tx, "update", "training_site", site.ID, changed(was, siteChanges(site)))
 	})
 	return site, err
 }

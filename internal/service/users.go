@@ -105,7 +105,7 @@ func (s *Service) UpdateUser(ctx context.Context, id string, expected int, in Us
 		if !matches(u.Version, expected) {
 			return certification.ErrStale
 		}
-		oldEmail, wasAdmin := u.Email, u.Role == auth.RoleAdmin && u.Active
+		oldEmail, wasAdmin, before := u.Email, u.Role == auth.RoleAdmin && u.Active, userChanges(u)
 		if err := s.applyUserInput(&u, in); err != nil {
 			return err
 		}
@@ -127,11 +127,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, expected int, in Us
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		changes := userChanges(u)
+		after := userChanges(u)
 		if in.Password != "" {
-			changes["password"] = "changed"
+			after["password"] = "changed"
 		}
-		return s.audit(ctx, tx, "update", "user", u.ID, changes)
+		return s.audit(ctx, tx, "update", "user", u.ID, changed(before, after))
 	})
 	return u, err
 }
@@ -156,13 +156,14 @@ func (s *Service) DeactivateUser(ctx context.Context, id string, expected int) (
 				return err
 			}
 		}
+		before := userChanges(u)
 		u.Active = false
 		u.Version++
 		u.UpdatedAt = s.Now()
 		if err := tx.UpdateUser(u); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, "deactivate", "user", u.ID, map[string]any{"active": false})
+		return s.audit(ctx, tx, "deactivate", "user", u.ID, changed(before, userChanges(u)))
 	})
 	return u, err
 }
