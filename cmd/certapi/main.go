@@ -20,6 +20,7 @@ import (
 	"github.com/apformation/certapi/internal/config"
 	"github.com/apformation/certapi/internal/httpapi"
 	"github.com/apformation/certapi/internal/idempotency"
+	"github.com/apformation/certapi/internal/ratelimit"
 	"github.com/apformation/certapi/internal/service"
 	"github.com/apformation/certapi/internal/store"
 )
@@ -130,7 +131,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	svc := service.New(db, tokens, nil, log)
+	limiter := ratelimit.New(db, nil)
+	svc := service.New(db, tokens, limiter, nil, log)
 	if cfg.BootstrapAdminEmail != "" {
 		created, err := svc.BootstrapAdmin(ctx, cfg.BootstrapAdminEmail, cfg.BootstrapAdminPassword)
 		if err != nil {
@@ -141,11 +143,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 	handler, err := httpapi.New(httpapi.Options{Service: svc, Idempotency: db, DB: db, Log: log,
-		BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, PublicURL: cfg.PublicURL, RequestTimeout: cfg.WriteTimeout})
+		BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, PublicURL: cfg.PublicURL, RequestTimeout: cfg.WriteTimeout,
+		Limiter: limiter, TrustedProxies: cfg.TrustedProxies})
 	if err != nil {
 		return err
 	}
-	go purgeIdempotencyKeys(ctx, db, log)
+	go purgeHourly(ctx, log,
+		purge{"idempotency keys", func(ctx context.Context, now time.Time) (int64, error) { return db.Purge(ctx, now.Add(-idempotency.TTL)) }},
+		purge{"rate-limit counts", db.PurgeCounts})
 
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadTimeout: cfg.ReadTimeout, ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -171,15 +176,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
-// purgeIdempotencyKeys forgets keys past their 24 hours, hourly.
-func purgeIdempotencyKeys(ctx context.Context, db idempotency.Store, log *slog.Logger) {
+// purgeHourly forgets, every hour, what is past its time: idempotency keys after
+// their 24 hours, rate-limit counts after their window.
+func purgeHourly(ctx context.Context, log *slog.Logger, purges ...purge) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := db.Purge(ctx, time.Now().Add(-idempotency.TTL)); err != nil && ctx.Err() == nil {
-			log.Warn("purge idempotency keys", "error", err.Error())
-		} else if n > 0 {
-			log.Info("purged idempotency keys", "count", n)
+		for _, p := range purges {
+			if n, err := p.run(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("purge "+p.what, "error", err.Error())
+			} else if n > 0 {
+				log.Info("purged "+p.what, "count", n)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -187,6 +195,11 @@ func purgeIdempotencyKeys(ctx context.Context, db idempotency.Store, log *slog.L
 		case <-t.C:
 		}
 	}
+}
+
+type purge struct {
+	what string
+	run  func(ctx context.Context, now time.Time) (int64, error)
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {

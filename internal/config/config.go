@@ -5,6 +5,7 @@ package config
 import (
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,6 +30,7 @@ type Config struct {
 	BodyLimit              string
 	CORSOrigins            []string
 	PublicURL              string
+	TrustedProxies         []*net.IPNet
 	LogLevel               string
 	ReadTimeout            time.Duration
 	WriteTimeout           time.Duration
@@ -54,6 +56,7 @@ var Vars = []Var{
 	{"CERTAPI_BODY_LIMIT", "1M", "largest request body accepted"},
 	{"CERTAPI_CORS_ORIGINS", "", "comma-separated origins browsers may call the API from"},
 	{"CERTAPI_PUBLIC_URL", "http://localhost:8080", "where clients reach the service; certificates carry their verification address under it"},
+	{"CERTAPI_TRUSTED_PROXIES", "", "comma-separated addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For names the client; empty: the connection's address is the client's"},
 	{"CERTAPI_LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"CERTAPI_READ_TIMEOUT", "15s", "HTTP read timeout"},
 	{"CERTAPI_WRITE_TIMEOUT", "30s", "HTTP write timeout"},
@@ -107,6 +110,23 @@ func Load(getenv func(string) string) (Config, error) {
 		if len(c.JWTKey) < 32 {
 			return c, fmt.Errorf("CERTAPI_JWT_KEY: at least 32 bytes are needed")
 		}
+	}
+	for _, p := range strings.Split(getenv("CERTAPI_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			if ip := net.ParseIP(p); ip != nil && ip.To4() != nil {
+				p += "/32"
+			} else {
+				p += "/128"
+			}
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return c, fmt.Errorf("CERTAPI_TRUSTED_PROXIES: %q is not an address or a network", p)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("CERTAPI_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL)

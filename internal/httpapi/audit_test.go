@@ -46,3 +46,23 @@ func TestAuditRecordsBeforeAndAfter(t *testing.T) {
 		t.Fatalf("user update: %v", ch)
 	}
 }
+
+// Probing leaves a trace: a refused read of another site's candidate, and a refused
+// duplicate registration, are audited with who tried and from where.
+func TestProbingIsAudited(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	staff := h.as(auth.RoleSiteStaff)
+	other := h.candidate(map[string]any{"first_name": "Ailleurs", "training_site_id": siteVauquelin})
+	expect(t, h.do(req{method: "GET", path: "/v1/candidates/" + other, bearer: staff}), http.StatusNotFound)
+	expect(t, h.do(req{method: "POST", path: "/v1/candidates", bearer: staff, body: candidateBody(map[string]any{"first_name": "Ailleurs"})}), http.StatusConflict)
+	events := items(expect(t, h.do(req{method: "GET", path: "/v1/audit-events?resource_id=" + other + "&limit=100", bearer: h.as(auth.RoleAdmin)}), http.StatusOK))
+	got := map[string]bool{}
+	for _, e := range events {
+		if str(e, "actor_id") == h.users[auth.RoleSiteStaff] && str(e, "actor_role") == "site_staff" && str(e["changes"].(map[string]any), "address") == "192.0.2.1" {
+			got[str(e, "action")] = true
+		}
+	}
+	if !got["refused_read"] || !got["refused_duplicate"] {
+		t.Fatalf("probes audited: %v in %v", got, events)
+	}
+}

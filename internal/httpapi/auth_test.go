@@ -4,13 +4,18 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/httpapi"
 	"github.com/apformation/certapi/internal/service"
+	"github.com/apformation/certapi/internal/testdb"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -114,25 +119,91 @@ func TestAccountChangesApplyToLiveTokens(t *testing.T) {
 	})
 }
 
-// Password guessing is slowed: past a burst, the token endpoint answers 429.
+// stoppedClock is a clock that moves only when told: a limit's window never
+// depends on how fast the machine checks passwords.
+type stoppedClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *stoppedClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *stoppedClock) advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+
+func newClock() *stoppedClock { return &stoppedClock{t: time.Date(2026, 11, 27, 10, 0, 30, 0, time.UTC)} }
+
+// Password guessing from one address is limited per address: 20 a minute, then
+// 429 with Retry-After and the RateLimit headers, until the window ends.
 func TestTokenEndpointIsRateLimited(t *testing.T) {
-	h := newHarness(t, "sqlite")
+	clock := newClock()
+	h := newHarnessOn(t, testdb.Open(t, "sqlite"), clock.now)
 	codes := map[int]int{}
-	for range 15 {
-		codes[h.do(tokenRequest("grant_type=password&username=x%40example.org&password=guess")).code]++
+	var refused response
+	for i := range 25 {
+		res := h.do(tokenRequest(fmt.Sprintf("grant_type=password&username=x%d%%40example.org&password=guess", i)))
+		codes[res.code]++
+		if res.code == http.StatusTooManyRequests {
+			refused = res
+		}
 	}
-	if codes[http.StatusUnauthorized] != 10 || codes[http.StatusTooManyRequests] != 5 {
-		t.Fatalf("statuses: %v, want 10 × 401 then 5 × 429", codes)
+	if codes[http.StatusUnauthorized] != 20 || codes[http.StatusTooManyRequests] != 5 {
+		t.Fatalf("statuses: %v, want 20 × 401 then 5 × 429", codes)
+	}
+	if refused.hdr.Get("Retry-After") != "30" || refused.hdr.Get("RateLimit") != `"token";r=0;t=30` ||
+		refused.hdr.Get("RateLimit-Policy") != `"token";q=20;w=60` || str(refused.json(t), "code") != "too_many_requests" {
+		t.Fatalf("429: %v %s", refused.hdr, refused.raw)
+	}
+	clock.advance(30 * time.Second)
+	if res := h.do(tokenRequest("grant_type=password&username=y%40example.org&password=guess")); res.code != http.StatusUnauthorized {
+		t.Fatalf("in the next window: %d", res.code)
 	}
 }
 
-// The limiter counts the connection's address: X-Forwarded-For does not reset it,
-// and the token endpoint's answers are never stored for replay.
-func TestTokenLimiterIgnoresForwardedFor(t *testing.T) {
-	h := newHarness(t, "sqlite")
-	limited := 0
+// Guesses against one account are limited whatever their addresses: 10 failures in
+// 15 minutes, then 429, even for the right password; each failure is audited with
+// its address.
+func TestFailedLoginsAreLimitedPerAccount(t *testing.T) {
+	clock := newClock()
+	proxy := netip.MustParsePrefix("192.0.2.1/32")
+	h := newHarnessOn(t, testdb.Open(t, "sqlite"), clock.now, func(o *httpapi.Options) {
+		o.TrustedProxies = []*net.IPNet{{IP: proxy.Addr().AsSlice(), Mask: net.CIDRMask(32, 32)}}
+	})
+	h.as(auth.RoleDirector)
+	codes := map[int]int{}
 	for i := range 15 {
-		r := tokenRequest("grant_type=password&username=x%40example.org&password=guess")
+		r := tokenRequest("grant_type=password&username=director%40test.example&password=guess")
+		r.headers = map[string]string{"X-Forwarded-For": fmt.Sprintf("203.0.113.%d", i)}
+		codes[h.do(r).code]++
+	}
+	if codes[http.StatusUnauthorized] != 10 || codes[http.StatusTooManyRequests] != 5 {
+		t.Fatalf("20 addresses against one account: %v, want 10 × 401 then 5 × 429", codes)
+	}
+	if res := h.do(tokenRequest("grant_type=password&username=director%40test.example&password=a-long-enough-password")); res.code != http.StatusTooManyRequests {
+		t.Fatalf("the right password while the account is limited: %d", res.code)
+	}
+	clock.advance(15 * time.Minute)
+	expect(t, h.do(tokenRequest("grant_type=password&username=director%40test.example&password=a-long-enough-password")), http.StatusOK)
+	events := items(expect(t, h.do(req{method: "GET", path: "/v1/audit-events?limit=100&resource_type=account", bearer: h.as(auth.RoleAdmin)}), http.StatusOK))
+	failed := 0
+	for _, e := range events {
+		ch := e["changes"].(map[string]any)
+		if str(e, "action") == "login_failed" && str(e, "resource_id") == "director@test.example" && strings.HasPrefix(str(ch, "address"), "203.0.113.") &&
+			str(e, "actor_role") == "anonymous" {
+			failed++
+		}
+	}
+	if failed != 10 {
+		t.Fatalf("%d failed logins audited, want 10: %v", failed, events)
+	}
+}
+
+// Without a trusted proxy the limit counts the connection's address: X-Forwarded-For
+// does not reset it, and the token endpoint's answers are never stored for replay.
+func TestTokenLimiterIgnoresForwardedFor(t *testing.T) {
+	h := newHarnessOn(t, testdb.Open(t, "sqlite"), newClock().now)
+	limited := 0
+	for i := range 25 {
+		r := tokenRequest(fmt.Sprintf("grant_type=password&username=x%d%%40example.org&password=guess", i))
 		r.headers = map[string]string{"X-Forwarded-For": fmt.Sprintf("10.0.0.%d", i), "Idempotency-Key": "same"}
 		res := h.do(r)
 		if res.code == http.StatusTooManyRequests {

@@ -17,6 +17,7 @@ import (
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/contracttest"
 	"github.com/apformation/certapi/internal/httpapi"
+	"github.com/apformation/certapi/internal/ratelimit"
 	"github.com/apformation/certapi/internal/service"
 	"github.com/apformation/certapi/internal/store"
 	"github.com/apformation/certapi/internal/testdb"
@@ -67,14 +68,19 @@ func newHarness(t testing.TB, d store.Dialect) *harness {
 	return newHarnessOn(t, s, time.Now)
 }
 
-func newHarnessOn(t testing.TB, s *store.Store, now func() time.Time) *harness {
+func newHarnessOn(t testing.TB, s *store.Store, now func() time.Time, options ...func(*httpapi.Options)) *harness {
 	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), 15*time.Minute, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	svc := service.New(s, tokens, now, log)
-	e, err := httpapi.New(httpapi.Options{Service: svc, Idempotency: s, DB: s, Log: log, BodyLimit: "64K", Now: now})
+	limiter := ratelimit.New(s, now)
+	svc := service.New(s, tokens, limiter, now, log)
+	o := httpapi.Options{Service: svc, Idempotency: s, DB: s, Log: log, BodyLimit: "64K", Now: now, Limiter: limiter}
+	for _, opt := range options {
+		opt(&o)
+	}
+	e, err := httpapi.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,9 +9,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/testdb"
 )
 
 // sit schedules a sitting of a component (not E4) at the certification site and
@@ -805,28 +807,24 @@ func TestJuryMembers(t *testing.T) {
 	})
 }
 
-// Verification needs no credentials, so it is limited per client address: a burst
-// of 30, then one a second. (At least one refusal among 40 quick requests: the test
-// holds unless the machine takes ten seconds for them.)
+// Verification needs no credentials, so it is limited per client address: 60 a
+// minute, then 429 with Retry-After until the window ends.
 func TestCertificateVerificationIsRateLimited(t *testing.T) {
-	h := newHarness(t, "sqlite")
-	limited := 0
-	for range 40 {
+	clock := newClock()
+	h := newHarnessOn(t, testdb.Open(t, "sqlite"), clock.now)
+	codes := map[int]int{}
+	for range 65 {
 		res := h.do(req{method: "GET", path: "/v1/certificates/AAAA-BBBB-CCCC-DDDD-EEEE-FFFF"})
-		switch res.code {
-		case http.StatusTooManyRequests:
-			limited++
-			if res.hdr.Get("Retry-After") == "" {
-				t.Fatal("a 429 without Retry-After")
-			}
-		case http.StatusNotFound:
-		default:
-			t.Fatalf("status %d", res.code)
+		codes[res.code]++
+		if res.code == http.StatusTooManyRequests && res.hdr.Get("Retry-After") != "30" {
+			t.Fatalf("a 429 without Retry-After: %v", res.hdr)
 		}
 	}
-	if limited == 0 {
-		t.Fatal("40 verifications in a row were not limited")
+	if codes[http.StatusNotFound] != 60 || codes[http.StatusTooManyRequests] != 5 {
+		t.Fatalf("statuses: %v, want 60 × 404 then 5 × 429", codes)
 	}
+	clock.advance(30 * time.Second)
+	expect(t, h.do(req{method: "GET", path: "/v1/certificates/AAAA-BBBB-CCCC-DDDD-EEEE-FFFF"}), http.StatusNotFound)
 }
 
 // One deliberation at a time: a candidate on whom a session has decided is decided

@@ -89,14 +89,23 @@ func authenticate(authn Authenticator, ops map[string]operation) echo.Middleware
 	}
 }
 
-// requestContext puts the request id where the service finds it, for the audit
-// trail, and the media type the client prefers where the handlers find it.
-func requestContext(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		rid := c.Response().Header().Get(echo.HeaderXRequestID)
-		r := c.Request()
-		c.SetRequest(negotiate(r.WithContext(service.WithRequestID(r.Context(), rid))))
-		return next(c)
+// requestContext puts where the service finds them the request id and the client's
+// address (for the audit trail) and a collector of the request's refused attempts,
+// which it audits once the request is answered; and, where the handlers find it,
+// the media type the client prefers.
+func requestContext(svc *service.Service, log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			r := c.Request()
+			ctx := service.WithRequestID(r.Context(), c.Response().Header().Get(echo.HeaderXRequestID))
+			ctx = service.WithProbes(service.WithClientAddress(ctx, c.RealIP()))
+			c.SetRequest(negotiate(r.WithContext(ctx)))
+			err := next(c)
+			if ferr := svc.FlushProbes(context.WithoutCancel(c.Request().Context())); ferr != nil {
+				log.Warn("audit refused attempts", "error", ferr.Error())
+			}
+			return err
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/apformation/certapi/api"
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/ratelimit"
 	"github.com/apformation/certapi/internal/service"
 	"github.com/labstack/echo/v4"
 )
@@ -81,6 +82,8 @@ func problemFor(err error) api.Problem {
 		}
 	case errors.As(err, &se):
 		p.Status, p.Code, p.Detail = se.status, se.code, ptr(se.detail)
+	case errors.As(err, new(*ratelimit.RefusedError)):
+		p.Status, p.Code, p.Detail = http.StatusTooManyRequests, "too_many_requests", ptr(err.Error())
 	case errors.Is(err, service.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
 		p.Status, p.Code, p.Detail = http.StatusServiceUnavailable, "unavailable", ptr("the database is unavailable or overloaded; retry after Retry-After seconds")
 	case errors.Is(err, certification.ErrNotFound):
@@ -180,6 +183,13 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="certapi"`)
 		case http.StatusServiceUnavailable:
 			c.Response().Header().Set("Retry-After", "1")
+		case http.StatusTooManyRequests:
+			var re *ratelimit.RefusedError
+			if errors.As(err, &re) {
+				for k, v := range re.Decision.Headers() {
+					c.Response().Header().Set(k, v)
+				}
+			}
 		}
 		body, merr := json.Marshal(p)
 		if merr != nil {

@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/apformation/certapi/api"
 	"github.com/apformation/certapi/internal/idempotency"
+	"github.com/apformation/certapi/internal/ratelimit"
 	"github.com/apformation/certapi/internal/service"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/labstack/echo/v4"
@@ -41,6 +43,13 @@ type Options struct {
 	PublicURL string
 	// RequestTimeout is how long a request may run; past it, its context ends.
 	RequestTimeout time.Duration
+	// Limiter counts attempts in a store every instance shares (the service counts
+	// failed logins per account with it too).
+	Limiter *ratelimit.Limiter
+	// TrustedProxies are the addresses or networks of the reverse proxies in front
+	// of the service, whose X-Forwarded-For names the client; none: the client is
+	// the connection's address.
+	TrustedProxies []*net.IPNet
 	Now            func() time.Time
 }
 
@@ -61,9 +70,7 @@ func New(o Options) (*echo.Echo, error) {
 	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	// The client address is the connection's: X-Forwarded-For is the client's to
-	// write, and would let anyone step around the login limiter.
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = clientAddress(o.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(o.Log)
 
 	m := newMetrics()
@@ -88,7 +95,7 @@ func New(o Options) (*echo.Echo, error) {
 			ExposeHeaders: []string{"ETag", echo.HeaderLocation, echo.HeaderXRequestID, "Idempotent-Replayed"},
 		}))
 	}
-	e.Use(requestContext)
+	e.Use(requestContext(o.Service, o.Log))
 
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", func(c echo.Context) error {
@@ -115,8 +122,8 @@ func New(o Options) (*echo.Echo, error) {
 	ops := operationsOf(spec)
 	v1 := e.Group("/v1",
 		deadline(o.RequestTimeout),
-		loginLimiter(),
-		verificationLimiter(),
+		limit(o.Limiter, "/v1/auth/token", TokenRequests),
+		limit(o.Limiter, "/v1/certificates/:number", Verifications),
 		authenticate(o.Service, ops),
 		requestValidator(spec),
 		// A claim's lease outlasts the longest request by a margin.
@@ -127,34 +134,51 @@ func New(o Options) (*echo.Echo, error) {
 	return e, nil
 }
 
-// loginLimiter slows password guessing: per client address, the token endpoint
-// takes 10 requests at once, then one a second.
-func loginLimiter() echo.MiddlewareFunc {
-	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Skipper: func(c echo.Context) bool { return c.Path() != "/v1/auth/token" },
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: 1, Burst: 10, ExpiresIn: 10 * time.Minute}),
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
-		DenyHandler: func(echo.Context, string, error) error {
-			return &statusError{status: http.StatusTooManyRequests, code: "too_many_requests", detail: "too many token requests from this address; retry in a second"}
-		},
-	})
+// The limits on what anyone may call without credentials, per client address.
+var (
+	// TokenRequests slows password guessing from one address (FailedLogins, in the
+	// service, limits it per account).
+	TokenRequests = ratelimit.Policy{Name: "token", Limit: 20, Window: time.Minute}
+	// Verifications keeps public certificate verification from serving as an
+	// oracle for guessing numbers.
+	Verifications = ratelimit.Policy{Name: "verification", Limit: 60, Window: time.Minute}
+)
+
+// limit applies a policy per client address to one route, and says so in the
+// answer's RateLimit headers; a refused attempt is a 429 with Retry-After.
+func limit(l *ratelimit.Limiter, path string, p ratelimit.Policy) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Path() != path || l == nil {
+				return next(c)
+			}
+			d, err := l.Take(c.Request().Context(), p, c.RealIP())
+			if err != nil {
+				return err
+			}
+			for k, v := range d.Headers() {
+				c.Response().Header().Set(k, v)
+			}
+			if !d.Allowed {
+				return &ratelimit.RefusedError{Decision: d}
+			}
+			return next(c)
+		}
+	}
 }
 
-// verificationLimiter keeps public certificate verification, which needs no
-// credentials, from serving as an oracle for guessing numbers: per client address,
-// 30 at once, then one a second.
-func verificationLimiter() echo.MiddlewareFunc {
-	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Skipper: func(c echo.Context) bool { return c.Path() != "/v1/certificates/:number" },
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: 1, Burst: 30, ExpiresIn: 10 * time.Minute}),
-		IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
-		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			c.Response().Header().Set("Retry-After", "1")
-			return &statusError{status: http.StatusTooManyRequests, code: "too_many_requests", detail: "too many verifications from this address; retry in a second"}
-		},
-	})
+// clientAddress says who the client is: the connection's address, or, behind a
+// trusted reverse proxy, the address it forwarded. X-Forwarded-For from anyone else
+// is the client's to write, and would let anyone step around the limits.
+func clientAddress(trusted []*net.IPNet) echo.IPExtractor {
+	if len(trusted) == 0 {
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // groupRouter registers the generated routes, whose paths carry /v1, on the /v1 group.

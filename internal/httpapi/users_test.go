@@ -48,6 +48,14 @@ func TestUsers(t *testing.T) {
 			}
 		}
 		expect(t, h.do(req{method: "POST", path: "/v1/users", bearer: admin, body: map[string]any{"email": "e@x.example", "role": "admin", "password": "short"}}), http.StatusBadRequest)
+		// Commonly used passwords, and the account's own email, are refused.
+		for _, pw := range []string{"password1234", "azertyuiop!!", "elodie.vidal2024"} {
+			p := expect(t, h.do(req{method: "POST", path: "/v1/users", bearer: admin, body: map[string]any{"email": "elodie.vidal@x.example",
+				"role": "director", "password": pw}}), http.StatusUnprocessableEntity)
+			if fmt.Sprint(violations(t, p)) != "[/password]" {
+				t.Errorf("%q: %v", pw, p)
+			}
+		}
 
 		// Patch: move to director, which drops the site binding.
 		u = expect(t, h.do(req{method: "PATCH", path: "/v1/users/" + id, bearer: admin, contentType: "application/merge-patch+json",

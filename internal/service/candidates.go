@@ -117,6 +117,7 @@ func (s *Service) canSeeCandidate(ctx context.Context, tx Tx, c certification.Ca
 func (s *Service) mustSeeCandidate(ctx context.Context, tx Tx, c certification.Candidate, what string) error {
 	ok, err := s.canSeeCandidate(ctx, tx, c)
 	if err == nil && !ok {
+		s.probe(ctx, "refused_read", "candidate", c.ID)
 		err = certification.NotFoundf("%s", what)
 	}
 	return err
@@ -353,6 +354,7 @@ func (s *Service) insertOrUpdateUnique(ctx context.Context, tx Tx, c certificati
 }
 
 func (s *Service) duplicateCandidate(ctx context.Context, tx Tx, existingID string) error {
+	s.probe(ctx, "refused_duplicate", "candidate", existingID)
 	e := &certification.ConflictError{Code: "duplicate_candidate",
 		Message: "this person (birth name, first name, birth date) is already registered for the certification"}
 	if existing, err := tx.Candidate(existingID); err == nil {

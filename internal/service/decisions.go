@@ -30,7 +30,7 @@ func (s *Service) RecordDecision(ctx context.Context, sessionID string, req cert
 	p, _ := auth.PrincipalFrom(ctx)
 	var d certification.Decision
 	err := s.store.Write(ctx, func(tx Tx) error {
-		session, err := visibleSession(ctx, tx.LockJurySession, sessionID)
+		session, err := s.visibleSession(ctx, tx.LockJurySession, sessionID)
 		if err != nil {
 			return err
 		}
@@ -248,7 +248,7 @@ func newCertificateNumber() string {
 // DeleteDecision takes back a draft decision before its session closes.
 func (s *Service) DeleteDecision(ctx context.Context, sessionID, decisionID string) error {
 	return s.store.Write(ctx, func(tx Tx) error {
-		session, err := visibleSession(ctx, tx.LockJurySession, sessionID)
+		session, err := s.visibleSession(ctx, tx.LockJurySession, sessionID)
 		if err != nil {
 			return err
 		}
@@ -284,7 +284,7 @@ func (s *Service) DeleteDecision(ctx context.Context, sessionID, decisionID stri
 func (s *Service) CloseDeliberation(ctx context.Context, sessionID string, signatures []certification.Signature) (certification.JurySession, error) {
 	var out certification.JurySession
 	err := s.store.Write(ctx, func(tx Tx) error {
-		session, err := visibleSession(ctx, tx.LockJurySession, sessionID)
+		session, err := s.visibleSession(ctx, tx.LockJurySession, sessionID)
 		if err != nil {
 			return err
 		}
@@ -348,7 +348,7 @@ func (s *Service) CloseDeliberation(ctx context.Context, sessionID string, signa
 func (s *Service) SessionDecisions(ctx context.Context, sessionID string, page Page) ([]certification.Decision, error) {
 	var out []certification.Decision
 	err := s.store.Read(ctx, func(tx Tx) error {
-		if _, err := visibleSession(ctx, tx.JurySession, sessionID); err != nil {
+		if _, err := s.visibleSession(ctx, tx.JurySession, sessionID); err != nil {
 			return err
 		}
 		var err error
@@ -362,7 +362,7 @@ func (s *Service) SessionDecisions(ctx context.Context, sessionID string, page P
 func (s *Service) GetDecision(ctx context.Context, sessionID, decisionID string) (certification.Decision, error) {
 	var d certification.Decision
 	err := s.store.Read(ctx, func(tx Tx) error {
-		if _, err := visibleSession(ctx, tx.JurySession, sessionID); err != nil {
+		if _, err := s.visibleSession(ctx, tx.JurySession, sessionID); err != nil {
 			return err
 		}
 		var err error
@@ -397,7 +397,7 @@ func (s *Service) CandidateDecisions(ctx context.Context, candidateID string, pa
 func (s *Service) Minutes(ctx context.Context, sessionID string) (certification.Minutes, error) {
 	var m certification.Minutes
 	err := s.store.Snapshot(ctx, func(tx Tx) error {
-		session, err := visibleSession(ctx, tx.JurySession, sessionID)
+		session, err := s.visibleSession(ctx, tx.JurySession, sessionID)
 		if err != nil {
 			return err
 		}

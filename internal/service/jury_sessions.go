@@ -70,15 +70,16 @@ func (s *Service) GetJurySession(ctx context.Context, id string) (certification.
 	var out certification.JurySession
 	err := s.store.Read(ctx, func(tx Tx) error {
 		var err error
-		out, err = visibleSession(ctx, tx.JurySession, id)
+		out, err = s.visibleSession(ctx, tx.JurySession, id)
 		return err
 	})
 	return out, err
 }
 
-func visibleSession(ctx context.Context, load func(string) (certification.JurySession, error), id string) (certification.JurySession, error) {
+func (s *Service) visibleSession(ctx context.Context, load func(string) (certification.JurySession, error), id string) (certification.JurySession, error) {
 	session, err := load(id)
 	if err == nil && !canSeeSession(ctx, session) {
+		s.probe(ctx, "refused_read", "jury_session", id)
 		err = certification.NotFoundf("jury session %s", id)
 	}
 	return session, err
@@ -151,7 +152,7 @@ func (s *Service) changeSession(ctx context.Context, id string, expected int, ac
 	decide func(Tx, certification.JurySession) (certification.JurySession, error)) (certification.JurySession, error) {
 	var out certification.JurySession
 	err := s.store.Write(ctx, func(tx Tx) error {
-		session, err := visibleSession(ctx, tx.LockJurySession, id)
+		session, err := s.visibleSession(ctx, tx.LockJurySession, id)
 		if err != nil {
 			return err
 		}
@@ -210,7 +211,7 @@ func (s *Service) sessionFacts(tx Tx, code, siteID string, memberIDs []string, s
 func (s *Service) SessionCandidates(ctx context.Context, id string) ([]SessionCandidate, error) {
 	var out []SessionCandidate
 	err := s.store.Snapshot(ctx, func(tx Tx) error {
-		session, err := visibleSession(ctx, tx.JurySession, id)
+		session, err := s.visibleSession(ctx, tx.JurySession, id)
 		if err != nil {
 			return err
 		}

@@ -9,10 +9,14 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"maps"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/ratelimit"
 	"github.com/google/uuid"
 )
 
@@ -149,18 +153,19 @@ const Unlimited = 1<<31 - 2
 
 // Service implements the use cases.
 type Service struct {
-	store  Store
-	tokens *auth.Tokens
-	now    func() time.Time
-	log    *slog.Logger
+	store   Store
+	tokens  *auth.Tokens
+	limiter *ratelimit.Limiter
+	now     func() time.Time
+	log     *slog.Logger
 }
 
-// New returns the service over store.
-func New(store Store, tokens *auth.Tokens, now func() time.Time, log *slog.Logger) *Service {
+// New returns the service over store; limiter counts failed logins per account.
+func New(store Store, tokens *auth.Tokens, limiter *ratelimit.Limiter, now func() time.Time, log *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, tokens: tokens, now: now, log: log}
+	return &Service{store: store, tokens: tokens, limiter: limiter, now: now, log: log}
 }
 
 // Now is the service's clock, in UTC, to the second (the databases' precision).
@@ -192,17 +197,74 @@ type AuditFilter struct {
 	ActorID      string
 }
 
-type requestIDKey struct{}
+type (
+	requestIDKey     struct{}
+	clientAddressKey struct{}
+	probesKey        struct{}
+)
 
 // WithRequestID returns a context carrying the request id, for the audit trail.
 func WithRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey{}, id)
 }
 
+// WithClientAddress returns a context carrying the caller's address, which the audit
+// trail records of probing (failed logins, refused reads).
+func WithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddressKey{}, addr)
+}
+
+// probes are the refused attempts of one request, audited after it whatever its
+// answer: a refused request writes nothing else, and its transaction rolls back.
+type probes struct {
+	mu     sync.Mutex
+	events map[string]AuditEvent
+}
+
+// WithProbes returns a context that collects the request's refused attempts, for
+// FlushProbes.
+func WithProbes(ctx context.Context) context.Context {
+	return context.WithValue(ctx, probesKey{}, &probes{events: map[string]AuditEvent{}})
+}
+
+// probe records a refused attempt of the caller, to audit once the request ends
+// (once, even when a retried transaction meets it again).
+func (s *Service) probe(ctx context.Context, action, resourceType, resourceID string) {
+	p, ok := ctx.Value(probesKey{}).(*probes)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.events[action+" "+resourceType+" "+resourceID] = s.auditEvent(ctx, action, resourceType, resourceID, nil)
+}
+
+// FlushProbes audits the refused attempts of the request of ctx, so that an admin
+// sees who probes what.
+func (s *Service) FlushProbes(ctx context.Context) error {
+	p, ok := ctx.Value(probesKey{}).(*probes)
+	if !ok {
+		return nil
+	}
+	p.mu.Lock()
+	events := slices.Collect(maps.Values(p.events))
+	clear(p.events)
+	p.mu.Unlock()
+	if len(events) == 0 {
+		return nil
+	}
+	return s.store.Write(ctx, func(tx Tx) error {
+		for _, e := range events {
+			if err := tx.AppendAudit(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // audit appends an audit event for the caller of ctx, inside tx.
 func (s *Service) audit(ctx context.Context, tx Tx, action, resourceType, resourceID string, changes any) error {
-	p, _ := auth.PrincipalFrom(ctx)
-	rid, _ := ctx.Value(requestIDKey{}).(string)
 	var m map[string]any
 	if changes != nil {
 		b, err := json.Marshal(changes)
@@ -213,15 +275,26 @@ func (s *Service) audit(ctx context.Context, tx Tx, action, resourceType, resour
 			return err
 		}
 	}
+	return tx.AppendAudit(s.auditEvent(ctx, action, resourceType, resourceID, m))
+}
+
+// auditEvent is an event of the caller of ctx: who (or, for a caller who is nobody
+// yet, from which address), what, when, in which request.
+func (s *Service) auditEvent(ctx context.Context, action, resourceType, resourceID string, changes map[string]any) AuditEvent {
+	p, _ := auth.PrincipalFrom(ctx)
+	rid, _ := ctx.Value(requestIDKey{}).(string)
 	role := string(p.Role)
 	if role == "" {
-		role = "system"
+		role = "anonymous"
 	}
-	return tx.AppendAudit(AuditEvent{
-		ID: newID(), OccurredAt: s.Now(), ActorID: p.Subject, ActorRole: role,
-		Action: action, ResourceType: resourceType, ResourceID: resourceID,
-		Changes: m, RequestID: rid,
-	})
+	if addr, _ := ctx.Value(clientAddressKey{}).(string); addr != "" {
+		if changes == nil {
+			changes = map[string]any{}
+		}
+		changes["address"] = addr
+	}
+	return AuditEvent{ID: newID(), OccurredAt: s.Now(), ActorID: p.Subject, ActorRole: role,
+		Action: action, ResourceType: resourceType, ResourceID: resourceID, Changes: changes, RequestID: rid}
 }
 
 // changed is an update's audit record: what the fields it changed were before and

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/ratelimit"
 )
 
 // ErrInvalidGrant is a login with a wrong email or password, or a deactivated account.
@@ -23,12 +25,28 @@ type Token struct {
 	Scope       string
 }
 
-// IssueTokenForPassword runs the OAuth2 password grant.
+// FailedLogins limits password guesses against one account, whatever the addresses
+// they come from (behind a proxy, or from many machines).
+var FailedLogins = ratelimit.Policy{Name: "failed-logins", Limit: 10, Window: 15 * time.Minute}
+
+// IssueTokenForPassword runs the OAuth2 password grant. Failed attempts are counted
+// per account (FailedLogins) and audited with the caller's address.
 func (s *Service) IssueTokenForPassword(ctx context.Context, email, password string) (Token, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if s.limiter != nil {
+		d, err := s.limiter.Check(ctx, FailedLogins, email)
+		if err != nil {
+			return Token{}, err
+		}
+		if !d.Allowed {
+			s.probe(ctx, "login_refused", "account", email)
+			return Token{}, &ratelimit.RefusedError{Decision: d}
+		}
+	}
 	var u User
 	err := s.store.Read(ctx, func(tx Tx) error {
 		var err error
-		u, err = tx.UserByEmail(strings.ToLower(strings.TrimSpace(email)))
+		u, err = tx.UserByEmail(email)
 		return err
 	})
 	found := err == nil
@@ -36,6 +54,12 @@ func (s *Service) IssueTokenForPassword(ctx context.Context, email, password str
 		return Token{}, err
 	}
 	if !auth.CheckPasswordOrDummy(u.PasswordHash, found, password) || !u.Active {
+		if s.limiter != nil {
+			if err := s.limiter.Add(ctx, FailedLogins, email); err != nil {
+				return Token{}, err
+			}
+		}
+		s.probe(ctx, "login_failed", "account", email)
 		return Token{}, ErrInvalidGrant
 	}
 	tok, err := s.tokens.Issue(u.ID, u.Role)

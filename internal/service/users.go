@@ -214,6 +214,9 @@ func (s *Service) applyUserInput(u *User, in UserInput) error {
 			// bcrypt reads 72 bytes; a longer password would be cut without a word.
 			return certification.Check([]certification.Violation{{Field: "/password", Message: "a password has at most 72 bytes"}})
 		}
+		if why := auth.WeakPassword(in.Password, u.Email); why != "" {
+			return certification.Check([]certification.Violation{{Field: "/password", Message: why + ": choose another (NIST SP 800-63B)"}})
+		}
 		h, err := auth.HashPassword(in.Password)
 		if err != nil {
 			return err

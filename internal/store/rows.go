@@ -208,7 +208,7 @@ var models = []any{
 	&componentRow{}, &componentPartRow{}, &routeRow{}, &territoryRow{}, &registrationPeriodRow{},
 	&trainingSiteRow{}, &trainingSiteCertificationRow{}, &userRow{}, &idempotencyRow{}, &auditEventRow{},
 	&candidateRow{}, &evaluationRow{}, &juryMemberRow{}, &juryMemberLinkRow{}, &jurySessionRow{}, &jurySessionMemberRow{},
-	&decisionRow{}, &decisionComponentRow{}, &certificateRow{},
+	&decisionRow{}, &decisionComponentRow{}, &certificateRow{}, &rateLimitRow{},
 }
 
 type candidateRow struct {
@@ -371,3 +371,12 @@ type certificateRow struct {
 }
 
 func (certificateRow) TableName() string { return "certificates" }
+
+type rateLimitRow struct {
+	LimitKey    string    `gorm:"primaryKey"`
+	WindowStart time.Time `gorm:"primaryKey"`
+	Hits        int
+	ExpiresAt   time.Time
+}
+
+func (rateLimitRow) TableName() string { return "rate_limit_counts" }

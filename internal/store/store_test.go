@@ -37,7 +37,7 @@ func newService(t *testing.T, s *store.Store) *service.Service {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return service.New(s, tokens, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return service.New(s, tokens, nil, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 }
 
 // The migrated schema and the GORM row structs agree column for column, with the
