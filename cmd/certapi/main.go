@@ -149,7 +149,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	go purgeHourly(ctx, log,
-		purge{"idempotency keys", func(ctx context.Context, now time.Time) (int64, error) { return db.Purge(ctx, now.Add(-idempotency.TTL)) }},
+		purge{"idempotency keys", func(ctx context.Context, now time.Time) (int64, error) {
+			return db.Purge(ctx, now.Add(-idempotency.TTL))
+		}},
 		purge{"rate-limit counts", db.PurgeCounts})
 
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadTimeout: cfg.ReadTimeout, ReadHeaderTimeout: 5 * time.Second,

@@ -130,7 +130,9 @@ func (c *stoppedClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); retur
 
 func (c *stoppedClock) advance(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
 
-func newClock() *stoppedClock { return &stoppedClock{t: time.Date(2026, 11, 27, 10, 0, 30, 0, time.UTC)} }
+func newClock() *stoppedClock {
+	return &stoppedClock{t: time.Date(2026, 11, 27, 10, 0, 30, 0, time.UTC)}
+}
 
 // Password guessing from one address is limited per address: 20 a minute, then
 // 429 with Retry-After and the RateLimit headers, until the window ends.
