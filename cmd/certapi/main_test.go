@@ -6,11 +6,16 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -160,32 +165,118 @@ func call(t *testing.T, method, u, bearer, contentType, body string) (int, map[s
 	return res.StatusCode, m
 }
 
-// The embedded default: first start migrates and creates the admin; everything
-// acknowledged before a stop is there after a restart, and tokens stay valid.
-func TestServeKeepsWritesAcrossRestart(t *testing.T) {
-	env := map[string]string{"CERTAPI_DATA_DIR": t.TempDir(),
-		"CERTAPI_BOOTSTRAP_ADMIN_EMAIL": "admin@example.org", "CERTAPI_BOOTSTRAP_ADMIN_PASSWORD": "a-long-enough-password"}
-	var token, id string
-	serveUntil(t, env, func(base string) {
-		code, tok := call(t, "POST", base+"/v1/auth/token", "", "application/x-www-form-urlencoded",
-			url.Values{"grant_type": {"password"}, "username": {"admin@example.org"}, "password": {"a-long-enough-password"}}.Encode())
-		if code != http.StatusOK {
-			t.Fatalf("token: %d %v", code, tok)
+// TestMain lets a test start the service as a process of its own (this binary, with
+// CERTAPI_TEST_SERVE set), which it can then kill for real.
+func TestMain(m *testing.M) {
+	if os.Getenv("CERTAPI_TEST_SERVE") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// child starts the service as a process on env and waits until it is ready.
+func child(t *testing.T, env map[string]string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "CERTAPI_TEST_SERVE=1", "CERTAPI_LOG_LEVEL=error")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	base := "http://" + env["CERTAPI_ADDR"]
+	for range 200 {
+		if res, err := http.Get(base + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return cmd, base
+			}
 		}
-		token = tok["access_token"].(string)
-		code, site := call(t, "POST", base+"/v1/training-sites", token, "application/json",
-			`{"name":"Kept","address":{"line1":"1 rue","postal_code":"31000","city":"Toulouse","country_code":"FR"},"roles":["preparation"],"certification_codes":["RNCP26206"]}`)
-		if code != http.StatusCreated {
-			t.Fatalf("create: %d %v", code, site)
-		}
-		id = site["id"].(string)
-	})
-	serveUntil(t, env, func(base string) {
-		code, site := call(t, "GET", base+"/v1/training-sites/"+id, token, "", "")
-		if code != http.StatusOK || site["name"] != "Kept" {
-			t.Fatalf("after restart: %d %v", code, site)
-		}
-	})
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the service never became ready")
+	return nil, ""
+}
+
+// A crash loses nothing acknowledged: writes run on several connections, the
+// process is killed (SIGKILL, not a clean close) while they run, and after a
+// restart every write that was answered 201 is there, and tokens still work. On
+// both databases.
+func TestServeSurvivesKill9(t *testing.T) {
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			env := map[string]string{"CERTAPI_BOOTSTRAP_ADMIN_EMAIL": "admin@example.org", "CERTAPI_BOOTSTRAP_ADMIN_PASSWORD": "a-long-enough-password"}
+			if d == store.SQLite {
+				env["CERTAPI_DATA_DIR"] = t.TempDir()
+			} else {
+				env["CERTAPI_DATABASE_URL"], env["CERTAPI_JWT_KEY"], env["CERTAPI_MIGRATE"] = testdb.URL(t, d), strings.Repeat("k", 32), "true"
+			}
+			env["CERTAPI_ADDR"] = freeAddr(t)
+			cmd, base := child(t, env)
+			code, tok := call(t, "POST", base+"/v1/auth/token", "", "application/x-www-form-urlencoded",
+				url.Values{"grant_type": {"password"}, "username": {"admin@example.org"}, "password": {"a-long-enough-password"}}.Encode())
+			if code != http.StatusOK {
+				t.Fatalf("token: %d %v", code, tok)
+			}
+			token := tok["access_token"].(string)
+
+			var (
+				mu    sync.Mutex
+				acked []string
+				wg    sync.WaitGroup
+			)
+			client := &http.Client{Timeout: 10 * time.Second}
+			for w := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; ; i++ {
+						body := fmt.Sprintf(`{"name":"Site %d-%d","address":{"line1":"1 rue","postal_code":"31000","city":"Toulouse","country_code":"FR"},"roles":["preparation"],"certification_codes":["RNCP26206"]}`, w, i)
+						r, _ := http.NewRequest("POST", base+"/v1/training-sites", strings.NewReader(body))
+						r.Header.Set("Authorization", "Bearer "+token)
+						r.Header.Set("Content-Type", "application/json")
+						res, err := client.Do(r)
+						if err != nil {
+							return // the process is gone
+						}
+						var site map[string]any
+						err = json.NewDecoder(res.Body).Decode(&site)
+						res.Body.Close()
+						if err == nil && res.StatusCode == http.StatusCreated {
+							mu.Lock()
+							acked = append(acked, site["id"].(string))
+							mu.Unlock()
+						}
+					}
+				}()
+			}
+			for {
+				mu.Lock()
+				n := len(acked)
+				mu.Unlock()
+				if n >= 30 {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			_ = cmd.Wait()
+			wg.Wait()
+
+			_, base = child(t, env)
+			for _, id := range acked {
+				if code, site := call(t, "GET", base+"/v1/training-sites/"+id, token, "", ""); code != http.StatusOK {
+					t.Fatalf("acknowledged before the crash, gone after: %s (%d %v)", id, code, site)
+				}
+			}
+			t.Logf("%d acknowledged writes, all present after kill -9", len(acked))
+		})
+	}
 }
 
 // MySQL is migrated only when asked: a schema behind the binary stops serve.

@@ -46,8 +46,15 @@ func TestPasswords(t *testing.T) {
 	if !auth.CheckPassword(h, "correct horse battery") || auth.CheckPassword(h, "wrong") {
 		t.Fatal("check")
 	}
-	if auth.CheckPasswordOrDummy("", false, "anything") {
-		t.Fatal("an unknown account authenticates")
+	// An unknown account never authenticates, not even with the password of the
+	// dummy hash it is checked against to take the same time.
+	for _, pw := range []string{"anything", "timing-equaliser-not-a-password"} {
+		if auth.CheckPasswordOrDummy("", false, pw) {
+			t.Fatalf("an unknown account authenticates with %q", pw)
+		}
+	}
+	if !auth.CheckPasswordOrDummy(h, true, "correct horse battery") || auth.CheckPasswordOrDummy(h, true, "wrong") {
+		t.Fatal("a known account")
 	}
 }
 
