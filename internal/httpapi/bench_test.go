@@ -36,6 +36,13 @@ func BenchmarkAPI(b *testing.B) {
 				}
 			}
 		}
+		cand := h.candidate(nil)
+		b.Run(string(d)+"/GetCandidate", func(b *testing.B) {
+			serve(b, "GET", "/v1/candidates/"+cand, "", "", http.StatusOK)
+		})
+		b.Run(string(d)+"/Transcript", func(b *testing.B) {
+			serve(b, "GET", "/v1/candidates/"+cand+"/transcript?as_of=2019-12-01", "", "", http.StatusOK)
+		})
 		b.Run(string(d)+"/GetCertification", func(b *testing.B) {
 			serve(b, "GET", "/v1/certifications/RNCP26206", "", "", http.StatusOK)
 		})

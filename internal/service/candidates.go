@@ -236,7 +236,7 @@ func (s *Service) WithdrawCandidate(ctx context.Context, id string, expected int
 		if c, err = certification.Withdraw(c, facts, reason, day, s.Now()); err != nil {
 			return err
 		}
-		if err := tx.UpdateCandidate(c, candidateKeys(c)); err != nil {
+		if err := tx.UpdateCandidate(c, CandidateKeysOf(c)); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "withdraw", "candidate", c.ID, changed(before, candidateChanges(c)))
@@ -257,7 +257,7 @@ func (s *Service) DecideVAEAdmissibility(ctx context.Context, id string, expecte
 		if c, err = certification.DecideVAEAdmissibility(c, decision, on, experienceMonths, s.Now()); err != nil {
 			return err
 		}
-		if err := tx.UpdateCandidate(c, candidateKeys(c)); err != nil {
+		if err := tx.UpdateCandidate(c, CandidateKeysOf(c)); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, "decide_vae_admissibility", "candidate", c.ID, changed(before, candidateChanges(c)))
@@ -320,7 +320,7 @@ func (s *Service) checkRegistration(ctx context.Context, tx Tx, c certification.
 // on a refusal or a partial validation replaces that one, whose acquisitions carry
 // over (CARRY-OVER).
 func (s *Service) insertOrUpdateUnique(ctx context.Context, tx Tx, c certification.Candidate, insert bool) error {
-	keys := candidateKeys(c)
+	keys := CandidateKeysOf(c)
 	existing, err := tx.CandidateByIdentity(keys.Identity)
 	switch {
 	case err == nil && existing.ID != c.ID && insert && certification.MayRegisterAgain(existing):
@@ -371,7 +371,10 @@ func PersonKey(c certification.Candidate) string {
 	return strings.Join([]string{c.CertificationCode, fold(c.BirthName), fold(c.FirstName), certification.Day(c.BirthDate).Format(time.DateOnly)}, "|")
 }
 
-func candidateKeys(c certification.Candidate) CandidateKeys {
+// CandidateKeysOf returns the keys a candidate row is stored and found by: the
+// person (for carry-over and duplicates), the identity (unique among active
+// registrations) and the folded name the search matches.
+func CandidateKeysOf(c certification.Candidate) CandidateKeys {
 	k := CandidateKeys{Person: PersonKey(c), Search: fold(strings.Join([]string{c.BirthName, c.UsageName, c.FirstName}, " "))}
 	if c.WithdrawnOn == nil && c.SupersededBy == "" {
 		k.Identity = k.Person

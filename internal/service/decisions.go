@@ -181,7 +181,7 @@ func (s *Service) publish(ctx context.Context, tx Tx, session certification.Jury
 			cand.CertificateNumber = ""
 			cand.Version++
 			cand.UpdatedAt = now
-			if err := tx.UpdateCandidate(cand, candidateKeys(cand)); err != nil {
+			if err := tx.UpdateCandidate(cand, CandidateKeysOf(cand)); err != nil {
 				return d, err
 			}
 		}
@@ -192,7 +192,7 @@ func (s *Service) publish(ctx context.Context, tx Tx, session certification.Jury
 			return d, err
 		}
 	}
-	if cert, ok := certification.IssueCertificate(d, session, cand, newCertificateNumber(), now); ok {
+	if cert, ok := certification.IssueCertificate(d, session, cand, NewCertificateNumber(), now); ok {
 		if err := tx.InsertCertificate(cert); err != nil {
 			return d, err
 		}
@@ -201,7 +201,7 @@ func (s *Service) publish(ctx context.Context, tx Tx, session certification.Jury
 			cand.CertificateNumber = cert.Number
 			cand.Version++
 			cand.UpdatedAt = now
-			if err := tx.UpdateCandidate(cand, candidateKeys(cand)); err != nil {
+			if err := tx.UpdateCandidate(cand, CandidateKeysOf(cand)); err != nil {
 				return d, err
 			}
 		}
@@ -232,9 +232,9 @@ func setValidation(tx Tx, evaluationID string, on *time.Time, by string, now tim
 // certificateAlphabet is Crockford's base 32: no I, L, O or U to misread.
 var certificateAlphabet = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
 
-// newCertificateNumber is 120 random bits in six groups of four characters: printed
+// NewCertificateNumber is 120 random bits in six groups of four characters: printed
 // on a certificate, and unguessable, since the number alone opens its verification.
-func newCertificateNumber() string {
+func NewCertificateNumber() string {
 	b := make([]byte, 15)
 	_, _ = rand.Read(b)
 	s := certificateAlphabet.EncodeToString(b)

@@ -18,6 +18,7 @@ import (
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/apformation/certapi/internal/ratelimit"
 	"github.com/google/uuid"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
 // ErrUnavailable is a database that cannot be reached, or so overloaded that a
@@ -158,14 +159,25 @@ type Service struct {
 	limiter *ratelimit.Limiter
 	now     func() time.Time
 	log     *slog.Logger
+	// principals caches the account behind a token for PrincipalTTL, so that a
+	// request does not pay a database round trip to learn who its caller is. A
+	// change to an account evicts it here at once; another instance sees the change
+	// within PrincipalTTL.
+	principals *expirable.LRU[string, auth.Principal]
 }
+
+// PrincipalTTL bounds how long an instance goes on trusting the account it read for
+// a token: a deactivation or a change of role made on another instance takes
+// effect there within it.
+const PrincipalTTL = 5 * time.Second
 
 // New returns the service over store; limiter counts failed logins per account.
 func New(store Store, tokens *auth.Tokens, limiter *ratelimit.Limiter, now func() time.Time, log *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, tokens: tokens, limiter: limiter, now: now, log: log}
+	return &Service{store: store, tokens: tokens, limiter: limiter, now: now, log: log,
+		principals: expirable.NewLRU[string, auth.Principal](10000, nil, PrincipalTTL)}
 }
 
 // Now is the service's clock, in UTC, to the second (the databases' precision).

@@ -76,6 +76,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principa
 	if err != nil {
 		return auth.Principal{}, err
 	}
+	if p, ok := s.principals.Get(sub); ok {
+		return p, nil
+	}
 	u, err := s.GetUser(ctx, sub)
 	if errors.Is(err, certification.ErrNotFound) || (err == nil && !u.Active) {
 		return auth.Principal{}, auth.ErrBadToken
@@ -83,8 +86,18 @@ func (s *Service) Authenticate(ctx context.Context, token string) (auth.Principa
 	if err != nil {
 		return auth.Principal{}, err
 	}
-	return auth.Principal{Subject: u.ID, Role: u.Role, TrainingSiteID: u.TrainingSiteID,
-		JuryMemberID: u.JuryMemberID, CandidateID: u.CandidateID}, nil
+	p := auth.Principal{Subject: u.ID, Role: u.Role, TrainingSiteID: u.TrainingSiteID,
+		JuryMemberID: u.JuryMemberID, CandidateID: u.CandidateID}
+	s.principals.Add(sub, p)
+	return p, nil
+}
+
+// forgetPrincipal evicts an account whose role, binding or state is changing, before
+// and after the change commits, so that this instance never serves it from the
+// cache once the change is acknowledged.
+func (s *Service) forgetPrincipal(id string) func() {
+	s.principals.Remove(id)
+	return func() { s.principals.Remove(id) }
 }
 
 func sortViolations(vs []certification.Violation) {

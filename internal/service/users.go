@@ -96,6 +96,7 @@ func insertUniqueUser(tx Tx, u User) error {
 
 // UpdateUser replaces an account's fields, if it is still at version expected.
 func (s *Service) UpdateUser(ctx context.Context, id string, expected int, in UserInput) (User, error) {
+	defer s.forgetPrincipal(id)()
 	var u User
 	err := s.store.Write(ctx, func(tx Tx) error {
 		var err error
@@ -142,6 +143,7 @@ func (s *Service) DeactivateUser(ctx context.Context, id string, expected int) (
 	if p, _ := auth.PrincipalFrom(ctx); p.Subject == id {
 		return User{}, &certification.ConflictError{Code: "self_deactivation", Message: "an administrator cannot deactivate their own account"}
 	}
+	defer s.forgetPrincipal(id)()
 	var u User
 	err := s.store.Write(ctx, func(tx Tx) error {
 		var err error

@@ -154,6 +154,19 @@ func sqliteDSN(o Options) (string, error) {
 	return "file:" + path + "?" + q.Encode(), nil
 }
 
+// DriverDSN names the database/sql driver and the DSN the options open, with the
+// settings the service relies on (the embedded SQLite's pragmas, MySQL's UTC
+// session): for tools that measure the raw floor beside the service on the same
+// database.
+func DriverDSN(o Options) (driver, dsn string, err error) {
+	if o.URL == "" || strings.HasPrefix(o.URL, "sqlite:") || strings.HasPrefix(o.URL, "file:") {
+		dsn, err = sqliteDSN(o)
+		return "sqlite", dsn, err
+	}
+	dsn, err = MySQLDSN(o.URL)
+	return "mysql", dsn, err
+}
+
 // MySQLDSN turns a mysql:// URL or a driver DSN into a DSN with the settings the
 // service relies on: UTC times, utf8mb4, parsed dates, a UTC session.
 func MySQLDSN(raw string) (string, error) {

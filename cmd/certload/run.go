@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A scenario is one kind of request, built for each call.
+type scenario struct {
+	key   string // what --scenarios names it
+	name  string
+	write bool
+	// request builds the i-th request of a worker against base.
+	request func(base string, worker, i int) (*http.Request, error)
+}
+
+// A result is what one side answered over one window.
+type result struct {
+	requests, failures int
+	elapsed            time.Duration
+	p50, p99           time.Duration
+	firstFailure       string
+}
+
+func (r result) throughput() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+func measure(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	target := fs.String("target", "http://127.0.0.1:8080", "certapi's base URL")
+	floorURL := fs.String("floor", "http://127.0.0.1:8081", "the floor's base URL")
+	email := fs.String("email", "", "an admin account of certapi")
+	password := fs.String("password", "", "its password")
+	conns := fs.String("connections", "1,16,64", "comma-separated connection counts")
+	duration := fs.Duration("duration", 10*time.Second, "how long each side runs each scenario at each count")
+	only := fs.String("scenarios", "", "comma-separated scenarios among get, list, transcript, register (empty: all)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var counts []int
+	for _, s := range strings.Split(*conns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 {
+			return fmt.Errorf("connections: %q", s)
+		}
+		counts = append(counts, n)
+	}
+	bearer, err := login(ctx, *target, *email, *password)
+	if err != nil {
+		return err
+	}
+	ids, site, err := candidates(ctx, *target, bearer)
+	if err != nil {
+		return err
+	}
+	scenarios := []scenario{
+		{key: "get", name: "GET /v1/candidates/{id}", request: func(base string, w, i int) (*http.Request, error) {
+			return get(base+"/v1/candidates/"+ids[(w*7919+i)%len(ids)], bearer)
+		}},
+		{key: "list", name: "GET /v1/candidates?training_site_id&limit=20", request: func(base string, w, i int) (*http.Request, error) {
+			return get(base+"/v1/candidates?limit=20&training_site_id="+site, bearer)
+		}},
+		{key: "transcript", name: "GET /v1/candidates/{id}/transcript", request: func(base string, w, i int) (*http.Request, error) {
+			return get(base+"/v1/candidates/"+ids[(w*7919+i)%len(ids)]+"/transcript", bearer)
+		}},
+		{key: "register", name: "POST /v1/candidates", write: true, request: func(base string, w, i int) (*http.Request, error) {
+			return registration(base, bearer, site)
+		}},
+	}
+	fmt.Printf("| scenario | conns | certapi req/s | floor req/s | ratio | certapi p50 / p99 | floor p50 / p99 | p99 ratio |\n")
+	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	failed := false
+	for _, sc := range scenarios {
+		if *only != "" && !slices.Contains(strings.Split(*only, ","), sc.key) {
+			continue
+		}
+		if sc.write {
+			if err := openRegistration(ctx, *target, bearer); err != nil {
+				return err
+			}
+		}
+		for _, n := range counts {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			// Warm both, then measure certapi and the floor back to back.
+			_ = drive(ctx, *target, sc, n, time.Second)
+			_ = drive(ctx, *floorURL, sc, n, time.Second)
+			a := drive(ctx, *target, sc, n, *duration)
+			b := drive(ctx, *floorURL, sc, n, *duration)
+			fmt.Printf("| %s | %d | %.0f | %.0f | %.2f | %s / %s | %s / %s | %.2f |\n", sc.name, n, a.throughput(), b.throughput(),
+				a.throughput()/b.throughput(), ms(a.p50), ms(a.p99), ms(b.p50), ms(b.p99), float64(a.p99)/float64(b.p99))
+			for side, r := range map[string]result{"certapi": a, "floor": b} {
+				if r.failures > 0 {
+					failed = true
+					fmt.Fprintf(os.Stderr, "certload: %s, %d connections: %s answered %d failures (first: %s)\n", sc.name, n, side, r.failures, r.firstFailure)
+				}
+			}
+		}
+	}
+	if failed {
+		return errors.New("some requests failed")
+	}
+	return nil
+}
+
+// drive runs n workers, each on its own kept-alive connection, for d.
+func drive(ctx context.Context, base string, sc scenario, n int, d time.Duration) result {
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConnsPerHost: n, MaxConnsPerHost: n, DisableCompression: true}}
+	defer client.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	var (
+		mu        sync.Mutex
+		latencies []time.Duration
+		failures  atomic.Int64
+		first     atomic.Value
+		wg        sync.WaitGroup
+	)
+	start := time.Now()
+	for w := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			own := make([]time.Duration, 0, 4096)
+			for i := 0; ctx.Err() == nil; i++ {
+				req, err := sc.request(base, w, i)
+				if err != nil {
+					failures.Add(1)
+					first.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				t0 := time.Now()
+				res, err := client.Do(req.WithContext(ctx))
+				if err != nil {
+					if ctx.Err() == nil {
+						failures.Add(1)
+						first.CompareAndSwap(nil, err.Error())
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if ctx.Err() != nil {
+					break // cut by the window's end: neither counted nor timed
+				}
+				own = append(own, time.Since(t0))
+				if res.StatusCode >= 300 {
+					failures.Add(1)
+					first.CompareAndSwap(nil, fmt.Sprintf("%s %s: %d", req.Method, req.URL.Path, res.StatusCode))
+				}
+			}
+			mu.Lock()
+			latencies = append(latencies, own...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	r := result{requests: len(latencies), failures: int(failures.Load()), elapsed: time.Since(start)}
+	if f, ok := first.Load().(string); ok {
+		r.firstFailure = f
+	}
+	slices.Sort(latencies)
+	if len(latencies) > 0 {
+		r.p50 = latencies[len(latencies)*50/100]
+		r.p99 = latencies[min(len(latencies)*99/100, len(latencies)-1)]
+	}
+	return r
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func get(u, bearer string) (*http.Request, error) {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err == nil {
+		req.Header.Set("Authorization", bearer)
+	}
+	return req, err
+}
+
+// registration is a new person at the site, on an open route, with the
+// Idempotency-Key a careful client sends.
+func registration(base, bearer, site string) (*http.Request, error) {
+	n := rand.Uint64()
+	body, _ := json.Marshal(map[string]any{
+		"certification_code": "RNCP26206", "route": "continuing_education", "training_site_id": site,
+		"first_name": "Alex", "birth_name": "Charge-" + strconv.FormatUint(n, 36), "sex": "M",
+		"birth_date":  fmt.Sprintf("19%02d-%02d-%02d", 60+n%40, 1+n%12, 1+n%28),
+		"birth_place": map[string]any{"insee_code": "31555", "name": "Toulouse", "country_code": "FR"},
+		"email":       "alex." + strconv.FormatUint(n, 36) + "@example.org",
+		"address":     map[string]any{"line1": "2 place du Capitole", "postal_code": "31000", "city": "Toulouse", "country_code": "FR"},
+	})
+	req, err := http.NewRequest(http.MethodPost, base+"/v1/candidates", bytes.NewReader(body))
+	if err == nil {
+		req.Header.Set("Authorization", bearer)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "load-"+strconv.FormatUint(n, 36))
+	}
+	return req, err
+}
+
+// openRegistration records a registration period around today, as a renewal in
+// the RNCP would, so that registrations are accepted (REGISTRATION-PERIOD); a
+// period already recorded is fine.
+func openRegistration(ctx context.Context, base, bearer string) error {
+	today := time.Now().UTC()
+	body, _ := json.Marshal(map[string]string{"legal_act": "Renouvellement de l'enregistrement (mesures de charge)",
+		"effective_from": today.AddDate(0, 0, -1).Format(time.DateOnly), "effective_until": today.AddDate(1, 0, 0).Format(time.DateOnly)})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/certifications/RNCP26206/registration-periods", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", bearer)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusCreated && res.StatusCode != http.StatusConflict && res.StatusCode != http.StatusUnprocessableEntity {
+		b, _ := io.ReadAll(res.Body)
+		return fmt.Errorf("open a registration period: %d %s", res.StatusCode, b)
+	}
+	return nil
+}
+
+func login(ctx context.Context, base, email, password string) (string, error) {
+	form := url.Values{"grant_type": {"password"}, "username": {email}, "password": {password}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/v1/auth/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&tok); err != nil || res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("login: %d %v", res.StatusCode, err)
+	}
+	return "Bearer " + tok.AccessToken, nil
+}
+
+// candidates returns ids of candidates to read, and the site of the first.
+func candidates(ctx context.Context, base, bearer string) ([]string, string, error) {
+	req, err := get(base+"/v1/candidates?limit=100", bearer)
+	if err != nil {
+		return nil, "", err
+	}
+	res, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		return nil, "", err
+	}
+	defer res.Body.Close()
+	var list struct {
+		Items []struct {
+			ID             string `json:"id"`
+			TrainingSiteID string `json:"training_site_id"`
+		} `json:"items"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&list); err != nil || len(list.Items) == 0 {
+		return nil, "", fmt.Errorf("no candidates to read (load a dataset with certload seed): %d %v", res.StatusCode, err)
+	}
+	var ids []string
+	for _, c := range list.Items {
+		ids = append(ids, c.ID)
+	}
+	return ids, list.Items[0].TrainingSiteID, nil
+}
