@@ -1,14 +1,21 @@
 # Common tasks. `make test` is the command CI runs.
 GO ?= go
 
-.PHONY: run test generate build bench load docker
+.PHONY: run test generate build bench perf faults load docker
 
 run: ## run the service on the embedded SQLite (./data)
 	$(GO) run ./cmd/certapi
 
-test: ## every test, on SQLite and on MariaDB/MySQL (CERTAPI_TEST_MYSQL_DSN)
+# Each fuzz target runs for FUZZTIME after the tests (scripts/fuzz.sh); a new input
+# is minimized for at most FUZZMINIMIZETIME, so that the large seeds (deeply nested
+# JSON) do not take up the whole run.
+FUZZTIME ?= 4s
+FUZZMINIMIZETIME ?= 1s
+
+test: ## every test, on SQLite and on MariaDB/MySQL (CERTAPI_TEST_MYSQL_DSN), then a bounded fuzz run of each target
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZMINIMIZETIME=$(FUZZMINIMIZETIME) scripts/fuzz.sh
 
 generate: ## regenerate api/ from openapi.yaml
 	$(GO) generate ./api/...
@@ -18,6 +25,12 @@ build: ## a static binary in bin/
 
 bench: ## the benchmarks of the HTTP stack
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/httpapi/
+
+perf: ## certapi beside the raw floor of its stack, on a bulk-loaded dataset (scripts/perf.sh; DB=mysql for MariaDB)
+	scripts/perf.sh
+
+faults: ## fault injection on loopback: MariaDB outage, kill -9 and SIGTERM under a write load (scripts/faults.sh; root and a local MariaDB)
+	scripts/faults.sh
 
 load: ## a wrk load test of the built binary on loopback (scripts/load.sh)
 	scripts/load.sh

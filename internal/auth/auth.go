@@ -51,14 +51,23 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 // ErrBadToken is any token that is malformed, expired, or not signed by us.
 var ErrBadToken = errors.New("invalid access token")
 
+// Issuer is the iss claim of the tokens this service signs.
+const Issuer = "certapi"
+
+// Audience is the aud claim of the access tokens this service signs, and the one it
+// requires of every token it accepts: a token signed with the same key for another
+// purpose, or by another service that shares it, names another audience or none.
+const Audience = "certapi"
+
 // Tokens issues and verifies access tokens: JWTs signed with HMAC-SHA256. Only the
 // subject travels in the token; the role and bindings are read afresh on each request,
 // so that a deactivated account or a changed role takes effect at once.
 type Tokens struct {
-	key    []byte
-	ttl    time.Duration
-	issuer string
-	now    func() time.Time
+	key      []byte
+	ttl      time.Duration
+	issuer   string
+	audience string
+	now      func() time.Time
 }
 
 // NewTokens returns a token issuer; key must be at least 32 bytes.
@@ -69,7 +78,7 @@ func NewTokens(key []byte, ttl time.Duration, now func() time.Time) (*Tokens, er
 	if now == nil {
 		now = time.Now
 	}
-	return &Tokens{key: key, ttl: ttl, issuer: "certapi", now: now}, nil
+	return &Tokens{key: key, ttl: ttl, issuer: Issuer, audience: Audience, now: now}, nil
 }
 
 // TTL is how long an issued token lives.
@@ -80,6 +89,7 @@ func (t *Tokens) Issue(subject string, role Role) (string, error) {
 	now := t.now()
 	claims := jwt.MapClaims{
 		"iss":  t.issuer,
+		"aud":  t.audience,
 		"sub":  subject,
 		"role": string(role),
 		"iat":  now.Unix(),
@@ -89,11 +99,24 @@ func (t *Tokens) Issue(subject string, role Role) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key)
 }
 
-// Verify checks a token's signature, algorithm, issuer and lifetime and returns its subject.
+// Verify checks a token's signature, algorithm, issuer, audience and lifetime and
+// returns its subject. The expiry and the audience are required; a not-before in the
+// future is refused.
 func (t *Tokens) Verify(token string) (string, error) {
+	// A token is base64url segments and dots, each segment spelt as the encoder
+	// spells it (strict decoding): a lenient decoder skips line breaks and ignores
+	// the unused low bits of a segment's last character, so that other spellings of
+	// a valid token would verify too.
+	for i := 0; i < len(token); i++ {
+		if c := token[i]; c != '.' && c != '-' && c != '_' && (c < '0' || c > '9') && (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') {
+			return "", fmt.Errorf("%w: not base64url", ErrBadToken)
+		}
+	}
 	parsed, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return t.key, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithStrictDecoding(),
 		jwt.WithIssuer(t.issuer),
+		jwt.WithAudience(t.audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithTimeFunc(t.now),
 	)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/apformation/certapi/internal/auth"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestTokensRoundTrip(t *testing.T) {
@@ -35,6 +36,67 @@ func TestTokensRoundTrip(t *testing.T) {
 	}
 	if _, err := auth.NewTokens([]byte("short"), time.Minute, nil); err == nil {
 		t.Fatal("a short key is accepted")
+	}
+}
+
+// The tokens name their audience, and Verify accepts no token that does not name
+// it: signed with the right key, issuer and lifetime, a token for another audience,
+// or for none, is still refused.
+func TestTokensAudience(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	key := []byte(strings.Repeat("k", 32))
+	tokens, err := auth.NewTokens(key, 15*time.Minute, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokens.Issue("user-1", auth.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, _, err := jwt.NewParser().ParseUnverified(tok, jwt.MapClaims{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aud, err := parsed.Claims.GetAudience(); err != nil || len(aud) != 1 || aud[0] != auth.Audience {
+		t.Fatalf("issued aud %v (%v), want [%s]", aud, err, auth.Audience)
+	}
+	if iss, _ := parsed.Claims.GetIssuer(); iss != auth.Issuer {
+		t.Fatalf("issued iss %q, want %q", iss, auth.Issuer)
+	}
+
+	sign := func(aud any) string {
+		claims := jwt.MapClaims{"iss": auth.Issuer, "sub": "user-1", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
+		if aud != nil {
+			claims["aud"] = aud
+		}
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, c := range []struct {
+		name string
+		aud  any
+		ok   bool
+	}{
+		{"the audience as a string", auth.Audience, true},
+		{"the audience among others", []string{"reporting", auth.Audience}, true},
+		{"no audience", nil, false},
+		{"an empty audience", "", false},
+		{"an empty list", []string{}, false},
+		{"another audience", "reporting", false},
+		{"other audiences only", []string{"reporting", "billing"}, false},
+		{"a prefix of the audience", auth.Audience[:len(auth.Audience)-1], false},
+		{"the audience with another case", strings.ToUpper(auth.Audience), false},
+	} {
+		sub, err := tokens.Verify(sign(c.aud))
+		switch {
+		case c.ok && (err != nil || sub != "user-1"):
+			t.Errorf("%s: refused: %q %v", c.name, sub, err)
+		case !c.ok && !errors.Is(err, auth.ErrBadToken):
+			t.Errorf("%s: accepted (%q, %v)", c.name, sub, err)
+		}
 	}
 }
 

@@ -364,7 +364,13 @@ func CheckAwardPeriod(field string, day, enrolledOn time.Time, periods []Registr
 	}
 	if last != nil && day.After(last.EffectiveUntil) {
 		graceEnd := AddMonths(last.EffectiveUntil, graceMonths)
-		if last.Contains(enrolledOn) && !Day(day).After(graceEnd) {
+		// Periods that ended on the same last day are each the last one, whatever
+		// order they are listed in.
+		enrolledInLast := false
+		for _, p := range periods {
+			enrolledInLast = enrolledInLast || (Day(p.EffectiveUntil).Equal(Day(last.EffectiveUntil)) && p.Contains(enrolledOn))
+		}
+		if enrolledInLast && !Day(day).After(graceEnd) {
 			return nil
 		}
 		return []Violation{{Rule: RuleRegistrationPeriod, Field: field, Message: fmt.Sprintf(

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/base64"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +70,15 @@ func notModified(h *string, version int) bool {
 	return false
 }
 
-// page turns query parameters into a keyset page request.
+// cursorCodeRE is a certification code, the key the certifications are paged by;
+// every other list is paged by id (uuidRE).
+var cursorCodeRE = regexp.MustCompile(`^[A-Z0-9]{1,20}$`)
+
+// page turns query parameters into a keyset page request. A cursor is refused unless
+// it is exactly what trim issues, the base64url of an id or a certification code: a
+// cursor cut short, padded, with line breaks or stray bits, or naming something no
+// list is paged by, is a 400, never a position past every item that would read as
+// an empty last page.
 func page(limit *int, cursor *string) (service.Page, error) {
 	p := service.Page{Limit: 20}
 	if limit != nil {
@@ -77,7 +86,7 @@ func page(limit *int, cursor *string) (service.Page, error) {
 	}
 	if cursor != nil && *cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(*cursor)
-		if err != nil || len(raw) == 0 {
+		if err != nil || (!uuidRE.Match(raw) && !cursorCodeRE.Match(raw)) || base64.RawURLEncoding.EncodeToString(raw) != *cursor {
 			return p, &contractError{violations: []certification.Violation{{Field: "/cursor", Message: "not a cursor this API issued"}}}
 		}
 		p.After = string(raw)

@@ -119,12 +119,13 @@ func strictJSON(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// checkOneJSONValue reports trailing data after the first JSON value and member
-// names given twice in one object.
+// checkOneJSONValue reports trailing data after the first JSON value, member names
+// given twice in one object, and values nested deeper than encoding/json, which
+// decodes the body next, reads.
 func checkOneJSONValue(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := checkValue(dec); err != nil {
+	if err := checkValue(dec, 0); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -133,10 +134,20 @@ func checkOneJSONValue(body []byte) error {
 	return nil
 }
 
-func checkValue(dec *json.Decoder) error {
+// maxJSONDepth is the deepest nesting of objects and arrays encoding/json decodes.
+// json.Decoder.Token has no such limit.
+const maxJSONDepth = 10000
+
+// checkValue checks the next value of dec, which lies inside depth objects and arrays.
+func checkValue(dec *json.Decoder, depth int) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
+	}
+	if tok == json.Delim('{') || tok == json.Delim('[') {
+		if depth++; depth > maxJSONDepth {
+			return fmt.Errorf("values nested more than %d deep", maxJSONDepth)
+		}
 	}
 	switch tok {
 	case json.Delim('{'):
@@ -151,7 +162,7 @@ func checkValue(dec *json.Decoder) error {
 				return fmt.Errorf("member %q is given twice", key)
 			}
 			seen[key] = true
-			if err := checkValue(dec); err != nil {
+			if err := checkValue(dec, depth); err != nil {
 				return err
 			}
 		}
@@ -159,7 +170,7 @@ func checkValue(dec *json.Decoder) error {
 		return err
 	case json.Delim('['):
 		for dec.More() {
-			if err := checkValue(dec); err != nil {
+			if err := checkValue(dec, depth); err != nil {
 				return err
 			}
 		}

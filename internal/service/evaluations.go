@@ -384,7 +384,7 @@ func (s *Service) refreshStatus(tx Tx, cand certification.Candidate) error {
 	cand.Status = status
 	cand.Version++
 	cand.UpdatedAt = s.Now()
-	return tx.UpdateCandidate(cand, candidateKeys(cand))
+	return tx.UpdateCandidate(cand, CandidateKeysOf(cand))
 }
 
 // visibility is what the caller may see of a candidate's results no jury has
