@@ -61,7 +61,7 @@ var Vars = []Var{
 	{"CERTAPI_READ_TIMEOUT", "15s", "HTTP read timeout"},
 	{"CERTAPI_WRITE_TIMEOUT", "30s", "HTTP write timeout"},
 	{"CERTAPI_IDLE_TIMEOUT", "120s", "HTTP idle timeout"},
-	{"CERTAPI_SHUTDOWN_TIMEOUT", "15s", "how long in-flight requests get to finish on SIGTERM"},
+	{"CERTAPI_SHUTDOWN_TIMEOUT", "35s", "how long in-flight requests get to finish on SIGTERM (longer than the write timeout, so that a drain waits for the longest request)"},
 }
 
 // Load reads the configuration from getenv.
@@ -86,7 +86,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}{
 		{&c.TokenTTL, "CERTAPI_TOKEN_TTL", 15 * time.Minute}, {&c.ReadTimeout, "CERTAPI_READ_TIMEOUT", 15 * time.Second},
 		{&c.WriteTimeout, "CERTAPI_WRITE_TIMEOUT", 30 * time.Second}, {&c.IdleTimeout, "CERTAPI_IDLE_TIMEOUT", 120 * time.Second},
-		{&c.ShutdownTimeout, "CERTAPI_SHUTDOWN_TIMEOUT", 15 * time.Second},
+		{&c.ShutdownTimeout, "CERTAPI_SHUTDOWN_TIMEOUT", 35 * time.Second},
 	}
 	for _, d := range durations {
 		*d.dst = d.def

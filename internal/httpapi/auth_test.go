@@ -70,7 +70,7 @@ func TestBadTokensAre401(t *testing.T) {
 			return s
 		}
 		now := time.Now()
-		valid := jwt.MapClaims{"iss": "certapi", "sub": sub, "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
+		valid := jwt.MapClaims{"iss": "certapi", "aud": auth.Audience, "sub": sub, "iat": now.Unix(), "exp": now.Add(time.Minute).Unix()}
 		expired := jwt.MapClaims{"iss": "certapi", "sub": sub, "iat": now.Add(-time.Hour).Unix(), "exp": now.Add(-time.Minute).Unix()}
 		noExp := jwt.MapClaims{"iss": "certapi", "sub": sub}
 		header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))

@@ -164,6 +164,7 @@ var problemCodes = []struct{ Code, Status, Meaning string }{
 	{"duplicate_email", "409", "another account uses this email; existing_id names it"},
 	{"duplicate_period", "409", "this registration period is already recorded"},
 	{"idempotency_in_progress", "409", "a request with this Idempotency-Key is still running"},
+	{"idempotency_answer_lost", "409", "the request with this Idempotency-Key was carried out, but the service stopped before keeping its answer; existing_id names what it created"},
 	{"self_deactivation", "409", "an administrator cannot deactivate their own account"},
 	{"last_admin", "409", "the change would leave no active administrator"},
 	{"duplicate_candidate", "409", "the same person is already registered for the certification; existing_id names them when you may see them"},

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -115,7 +116,7 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			attrs := []any{"method", v.Method, "uri", v.URI, "status", v.Status,
+			attrs := []any{"method", v.Method, "uri", redactURI(v.URI), "status", v.Status,
 				"latency_ms", float64(v.Latency.Microseconds()) / 1000, "request_id", v.RequestID}
 			if p, ok := auth.PrincipalFrom(c.Request().Context()); ok {
 				attrs = append(attrs, "actor", p.Subject, "role", string(p.Role))
@@ -127,6 +128,44 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 			return nil
 		},
 	})
+}
+
+// redactURI is a request URI as the log shows it: the values of query parameters
+// that carry credentials are replaced. The API reads no credential from the query
+// string, but a client may still send its bearer token there (RFC 6750 §2.3) or a
+// password, and the log must not keep them. Everything else is left as sent.
+func redactURI(uri string) string {
+	path, query, found := strings.Cut(uri, "?")
+	if !found {
+		return uri
+	}
+	params := strings.Split(query, "&")
+	for i, p := range params {
+		name, _, _ := strings.Cut(p, "=")
+		if decoded, err := url.QueryUnescape(name); err == nil {
+			name = decoded
+		}
+		if secretParam(name) {
+			params[i] = url.QueryEscape(name) + "=REDACTED"
+		}
+	}
+	return path + "?" + strings.Join(params, "&")
+}
+
+// secretParam reports whether a query parameter's name says it carries a
+// credential: access_token, refresh_token, password, client_secret, api_key...
+func secretParam(name string) bool {
+	n := strings.ToLower(name)
+	for _, s := range []string{"token", "password", "passwd", "secret", "assertion", "authorization"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	switch n {
+	case "key", "apikey", "api_key", "api-key", "code":
+		return true
+	}
+	return false
 }
 
 func toAttrs(kv []any) []slog.Attr {
@@ -167,6 +206,10 @@ func idempotent(store idempotency.Store, ops map[string]operation, now func() ti
 				RequestHash: hex.EncodeToString(sum[:]), CreatedAt: at, LeaseUntil: at.Add(lease)}
 
 			existing, err := store.Claim(req.Context(), rec)
+			if errors.Is(err, idempotency.ErrAnswerLost) {
+				return &certification.ConflictError{Code: "idempotency_answer_lost", ExistingID: existing.Location,
+					Message: "the request with this Idempotency-Key was carried out, but the service stopped before keeping its answer; existing_id names what it created"}
+			}
 			if errors.Is(err, idempotency.ErrExists) {
 				switch {
 				case existing.RequestHash != rec.RequestHash:
@@ -191,6 +234,11 @@ func idempotent(store idempotency.Store, ops map[string]operation, now func() ti
 				return err
 			}
 
+			// The claim goes down to the transaction of the request's write, which
+			// marks it done as it commits (see idempotency.Claim); for this
+			// request only, not for what outer middleware writes after it.
+			c.SetRequest(req.WithContext(idempotency.WithClaim(req.Context(), &idempotency.Claim{PrincipalID: principal, Key: key})))
+			defer c.SetRequest(req)
 			rw := &recorder{ResponseWriter: c.Response().Writer}
 			c.Response().Writer = rw
 			defer func() {

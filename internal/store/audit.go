@@ -14,6 +14,7 @@ func (t *tx) AppendAudit(e service.AuditEvent) error {
 	if e.Changes == nil {
 		changes = []byte("{}")
 	}
+	t.resource = e.ResourceID
 	return t.db.Create(&auditEventRow{
 		ID: e.ID, OccurredAt: e.OccurredAt, ActorID: nilIfEmpty(e.ActorID), ActorRole: e.ActorRole,
 		Action: e.Action, ResourceType: e.ResourceType, ResourceID: e.ResourceID,

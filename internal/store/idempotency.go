@@ -3,25 +3,60 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/apformation/certapi/internal/idempotency"
+	"github.com/apformation/certapi/internal/service"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
 var _ idempotency.Store = (*Store)(nil)
 
+// unknownResource marks a claim whose write committed without naming what it did.
+const unknownResource = "-"
+
 // Claim inserts the in-progress record; the primary key (caller, key) makes a
-// concurrent duplicate fail here, on both databases.
+// concurrent duplicate fail here, on both databases. On MySQL it reads at READ
+// COMMITTED, like the writes: at REPEATABLE READ the locking read of a key not
+// there yet would lock the gap around it, and two new keys in one gap deadlock on
+// their inserts. A deadlock or lock wait timeout is tried again, as in Write.
 func (s *Store) Claim(ctx context.Context, r idempotency.Record) (idempotency.Record, error) {
+	for attempt := 1; ; attempt++ {
+		existing, err := s.claim(ctx, r)
+		switch {
+		case !retryable(err):
+			return existing, unavailable(err)
+		case attempt == writeAttempts:
+			return existing, fmt.Errorf("%w: claiming the key still conflicts after %d attempts: %v", service.ErrUnavailable, attempt, err)
+		}
+		select {
+		case <-ctx.Done():
+			return idempotency.Record{}, ctx.Err()
+		case <-time.After(backoff(attempt)):
+		}
+	}
+}
+
+func (s *Store) claim(ctx context.Context, r idempotency.Record) (idempotency.Record, error) {
 	var existing idempotency.Record
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row idempotencyRow
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&row, "principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).Error
+		live := err == nil && row.CreatedAt.After(r.CreatedAt.Add(-idempotency.TTL))
 		abandoned := err == nil && row.StatusCode == 0 && (row.LeaseUntil == nil || row.LeaseUntil.Before(r.CreatedAt))
+		// The write of an abandoned claim that names what it did had committed:
+		// only its answer is missing, and doing the write again would do it twice.
+		done := abandoned && row.Location != ""
 		switch {
-		case err == nil && !abandoned && row.CreatedAt.After(r.CreatedAt.Add(-idempotency.TTL)):
+		case live && done && row.RequestHash == r.RequestHash:
+			existing = recordFromRow(row)
+			if existing.Location == unknownResource {
+				existing.Location = ""
+			}
+			return idempotency.ErrAnswerLost
+		case live && (!abandoned || done):
 			existing = recordFromRow(row)
 			return idempotency.ErrExists
 		case err == nil:
@@ -35,7 +70,7 @@ func (s *Store) Claim(ctx context.Context, r idempotency.Record) (idempotency.Re
 		row = idempotencyRow{PrincipalID: r.PrincipalID, IdemKey: r.Key, Method: r.Method, Path: r.Path,
 			RequestHash: r.RequestHash, CreatedAt: r.CreatedAt, LeaseUntil: &lease}
 		return tx.Create(&row).Error
-	})
+	}, s.writeOptions())
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		// Another request claimed the key between our read and our insert.
 		var row idempotencyRow
@@ -47,21 +82,51 @@ func (s *Store) Claim(ctx context.Context, r idempotency.Record) (idempotency.Re
 	return existing, err
 }
 
-func (s *Store) Complete(ctx context.Context, r idempotency.Record) error {
-	return s.db.WithContext(ctx).Model(&idempotencyRow{}).
-		Where("principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).
-		Updates(map[string]any{"status_code": r.StatusCode, "content_type": r.ContentType,
-			"location": r.Location, "etag": r.ETag, "response_body": string(r.Body)}).Error
+// settleClaim marks, in the write's own transaction, the Idempotency-Key claim of
+// the request as done, with the id of what the write did (its last audit event:
+// every creating operation ends with it). Once the transaction commits, the claim
+// is never taken over, even if the process dies before the answer is kept.
+func (t *tx) settleClaim(ctx context.Context) error {
+	c, ok := idempotency.ClaimFrom(ctx)
+	if !ok || c.Done {
+		return nil
+	}
+	resource := t.resource
+	if resource == "" {
+		resource = unknownResource
+	}
+	res := t.db.Model(&idempotencyRow{}).
+		Where("principal_id = ? AND idem_key = ? AND status_code = 0 AND location = ''", c.PrincipalID, c.Key).
+		Update("location", resource)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected != 1 {
+		// The claim ended (its lease ran out and a retry took it over): the write
+		// must not commit beside the retry's.
+		return fmt.Errorf("%w: the Idempotency-Key's claim ended before the write", service.ErrUnavailable)
+	}
+	return nil
 }
 
+func (s *Store) Complete(ctx context.Context, r idempotency.Record) error {
+	return unavailable(s.db.WithContext(ctx).Model(&idempotencyRow{}).
+		Where("principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).
+		Updates(map[string]any{"status_code": r.StatusCode, "content_type": r.ContentType,
+			"location": r.Location, "etag": r.ETag, "response_body": string(r.Body)}).Error)
+}
+
+// Release forgets an in-progress claim, unless its write has committed (a request
+// that failed after it, say while rendering its answer): that one stays, so that a
+// retry does not write again.
 func (s *Store) Release(ctx context.Context, principalID, key string) error {
-	return s.db.WithContext(ctx).Where("principal_id = ? AND idem_key = ? AND status_code = 0", principalID, key).
-		Delete(&idempotencyRow{}).Error
+	return unavailable(s.db.WithContext(ctx).Where("principal_id = ? AND idem_key = ? AND status_code = 0 AND location = ''", principalID, key).
+		Delete(&idempotencyRow{}).Error)
 }
 
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	res := s.db.WithContext(ctx).Where("created_at < ?", before).Delete(&idempotencyRow{})
-	return res.RowsAffected, res.Error
+	return res.RowsAffected, unavailable(res.Error)
 }
 
 func recordFromRow(r idempotencyRow) idempotency.Record {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 	"github.com/apformation/certapi/internal/service"
 	"github.com/apformation/certapi/internal/store"
 	"github.com/apformation/certapi/internal/testdb"
@@ -394,6 +395,62 @@ func TestSnapshotIsConsistent(t *testing.T) {
 		}
 		if now, _ := svc.GetTrainingSite(ctx, site.ID); now.Name != "Renamed meanwhile" {
 			t.Fatalf("the write did not commit: %q", now.Name)
+		}
+	})
+}
+
+// A request whose write committed, and whose process then died before its answer
+// was kept, leaves a claim that says so: once the lease is over, the same request
+// is told its answer was lost (with what it created), never carried out a second
+// time; another request with the key is refused; and a claim whose write never
+// committed is taken over by the retry, as before.
+func TestIdempotencyClaimOutlivesItsAnswerNotItsRequest(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		ctx := context.Background()
+		start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		rec := func(key, hash string, at time.Time) idempotency.Record {
+			return idempotency.Record{PrincipalID: "p1", Key: key, Method: "POST", Path: "/v1/training-sites", RequestHash: hash, CreatedAt: at, LeaseUntil: at.Add(time.Minute)}
+		}
+		for _, key := range []string{"committed", "rolled-back"} {
+			if _, err := s.Claim(ctx, rec(key, "h1", start)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The committed request's write settles its claim in its own transaction.
+		claimed := idempotency.WithClaim(ctx, &idempotency.Claim{PrincipalID: "p1", Key: "committed"})
+		if err := s.Write(claimed, func(tx service.Tx) error {
+			return tx.AppendAudit(service.AuditEvent{ID: "00000000-0000-7000-8000-00000000a001", OccurredAt: start,
+				ActorRole: "admin", Action: "create", ResourceType: "training_site", ResourceID: "site-created-once"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// The other's write fails: nothing commits, nothing is settled.
+		failing := idempotency.WithClaim(ctx, &idempotency.Claim{PrincipalID: "p1", Key: "rolled-back"})
+		if err := s.Write(failing, func(tx service.Tx) error { return certification.ErrStale }); !errors.Is(err, certification.ErrStale) {
+			t.Fatal(err)
+		}
+		// Both processes die: no Complete, no Release. Within the lease, both wait.
+		soon := start.Add(time.Second)
+		for _, key := range []string{"committed", "rolled-back"} {
+			if _, err := s.Claim(ctx, rec(key, "h1", soon)); !errors.Is(err, idempotency.ErrExists) {
+				t.Errorf("%s within the lease: %v, want in progress", key, err)
+			}
+		}
+		// Releasing a settled claim (a request that failed after its commit) keeps it.
+		if err := s.Release(ctx, "p1", "committed"); err != nil {
+			t.Fatal(err)
+		}
+		later := start.Add(time.Hour)
+		got, err := s.Claim(ctx, rec("committed", "h1", later))
+		if !errors.Is(err, idempotency.ErrAnswerLost) || got.Location != "site-created-once" {
+			t.Errorf("the committed request's retry: %v %+v, want its answer lost naming site-created-once", err, got)
+		}
+		if _, err := s.Claim(ctx, rec("committed", "h2", later)); !errors.Is(err, idempotency.ErrExists) {
+			t.Errorf("another request with the committed key: %v, want refused", err)
+		}
+		if _, err := s.Claim(ctx, rec("rolled-back", "h1", later)); err != nil {
+			t.Errorf("the rolled-back request's retry: %v, want it carried out", err)
 		}
 	})
 }

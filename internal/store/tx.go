@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 	"github.com/apformation/certapi/internal/service"
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
@@ -23,6 +24,8 @@ import (
 type tx struct {
 	db    *gorm.DB
 	store *Store
+	// resource is the id the transaction's latest audit event names.
+	resource string
 }
 
 var _ service.Tx = (*tx)(nil)
@@ -53,7 +56,8 @@ const writeAttempts = 8
 // back and runs fn again, backing off exponentially with jitter, so that writers
 // that collided do not collide again in step; when the attempts are spent the
 // database is overloaded, and that, like a database out of reach, is
-// service.ErrUnavailable.
+// service.ErrUnavailable. The write of a request that holds an Idempotency-Key
+// marks the key's claim done in the same transaction (settleClaim).
 func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 	if s.dialect == SQLite {
 		s.writer.Lock()
@@ -61,8 +65,15 @@ func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 	}
 	for attempt := 1; ; attempt++ {
 		err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-			return fn(&tx{db: gtx, store: s})
+			t := &tx{db: gtx, store: s}
+			if err := fn(t); err != nil {
+				return err
+			}
+			return t.settleClaim(ctx)
 		}, s.writeOptions())
+		if c, ok := idempotency.ClaimFrom(ctx); ok && err == nil {
+			c.Done = true
+		}
 		switch {
 		case !retryable(err):
 			return unavailable(err)
