@@ -60,8 +60,9 @@ const Issuer = "certapi"
 const Audience = "certapi"
 
 // Tokens issues and verifies access tokens: JWTs signed with HMAC-SHA256. Only the
-// subject travels in the token; the role and bindings are read afresh on each request,
-// so that a deactivated account or a changed role takes effect at once.
+// subject travels in the token; the role and bindings are read from the account
+// (cached briefly by the service, see service.PrincipalTTL), so that a deactivated
+// account or a changed role takes effect without waiting for its tokens to expire.
 type Tokens struct {
 	key      []byte
 	ttl      time.Duration

@@ -1,7 +1,11 @@
 package httpapi_test
 
 import (
+	"context"
+	"time"
+
 	"fmt"
+	"github.com/apformation/certapi/internal/store"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -57,5 +61,37 @@ func BenchmarkAPI(b *testing.B) {
 				`{"name":"Bench %d","address":{"line1":"1 rue","postal_code":"31000","city":"Toulouse","country_code":"FR"},"roles":["preparation"],"certification_codes":["RNCP26206"]}`,
 				"application/json", http.StatusCreated)
 		})
+	}
+}
+
+// BenchmarkDataset reads a bulk-loaded dataset as the load tool does, in process:
+// the profile of what `scripts/perf.sh` measures over the network.
+func BenchmarkDataset(b *testing.B) {
+	for _, d := range testdb.Dialects {
+		s := testdb.Open(b, d)
+		ds, err := s.LoadDataset(context.Background(), store.DatasetOptions{Candidates: 2000})
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := newHarnessOn(b, s, time.Now)
+		admin := h.as(auth.RoleAdmin)
+		for _, c := range []struct{ name, path string }{
+			{"GetCandidate", "/v1/candidates/" + ds.CandidateIDs[500]},
+			{"ListCandidates", "/v1/candidates?limit=20&training_site_id=" + ds.SiteIDs[3]},
+			{"Transcript", "/v1/candidates/" + ds.CandidateIDs[500] + "/transcript"},
+		} {
+			b.Run(string(d)+"/"+c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					r := httptest.NewRequest("GET", c.path, nil)
+					r.Header.Set("Authorization", admin)
+					w := httptest.NewRecorder()
+					h.e.ServeHTTP(w, r)
+					if w.Code != http.StatusOK {
+						b.Fatalf("%s: %d %s", c.path, w.Code, w.Body)
+					}
+				}
+			})
+		}
 	}
 }
