@@ -100,17 +100,30 @@ func (t *Tokens) Issue(subject string, role Role) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key)
 }
 
+// Claims are what a verified token says.
+type Claims struct {
+	Subject   string
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+}
+
 // Verify checks a token's signature, algorithm, issuer, audience and lifetime and
 // returns its subject. The expiry and the audience are required; a not-before in the
 // future is refused.
 func (t *Tokens) Verify(token string) (string, error) {
+	c, err := t.Parse(token)
+	return c.Subject, err
+}
+
+// Parse verifies a token as Verify does and returns its claims.
+func (t *Tokens) Parse(token string) (Claims, error) {
 	// A token is base64url segments and dots, each segment spelt as the encoder
 	// spells it (strict decoding): a lenient decoder skips line breaks and ignores
 	// the unused low bits of a segment's last character, so that other spellings of
 	// a valid token would verify too.
 	for i := 0; i < len(token); i++ {
 		if c := token[i]; c != '.' && c != '-' && c != '_' && (c < '0' || c > '9') && (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') {
-			return "", fmt.Errorf("%w: not base64url", ErrBadToken)
+			return Claims{}, fmt.Errorf("%w: not base64url", ErrBadToken)
 		}
 	}
 	parsed, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return t.key, nil },
@@ -122,14 +135,24 @@ func (t *Tokens) Verify(token string) (string, error) {
 		jwt.WithTimeFunc(t.now),
 	)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadToken, err)
+		return Claims{}, fmt.Errorf("%w: %v", ErrBadToken, err)
 	}
 	sub, err := parsed.Claims.GetSubject()
 	if err != nil || sub == "" {
-		return "", fmt.Errorf("%w: no subject", ErrBadToken)
+		return Claims{}, fmt.Errorf("%w: no subject", ErrBadToken)
 	}
-	return sub, nil
+	c := Claims{Subject: sub}
+	if exp, err := parsed.Claims.GetExpirationTime(); err == nil && exp != nil {
+		c.ExpiresAt = exp.Time
+	}
+	if iat, err := parsed.Claims.GetIssuedAt(); err == nil && iat != nil {
+		c.IssuedAt = iat.Time
+	}
+	return c, nil
 }
+
+// Now is the clock tokens are judged by.
+func (t *Tokens) Now() time.Time { return t.now() }
 
 // NewKey returns a fresh random signing key.
 func NewKey() []byte {

@@ -81,10 +81,12 @@ func authenticate(authn Authenticator, ops map[string]operation) echo.Middleware
 			if err != nil {
 				return err
 			}
+			// The principal is known from here on, refused or not: the request's log
+			// line names who was refused.
+			c.SetRequest(c.Request().WithContext(auth.WithPrincipal(c.Request().Context(), p)))
 			if !op.roles[p.Role] {
 				return certification.ErrForbidden
 			}
-			c.SetRequest(c.Request().WithContext(auth.WithPrincipal(c.Request().Context(), p)))
 			return next(c)
 		}
 	}

@@ -164,6 +164,11 @@ type Service struct {
 	// change to an account evicts it here at once; another instance sees the change
 	// within PrincipalTTL.
 	principals *expirable.LRU[string, auth.Principal]
+	// verified remembers the tokens whose signature was checked, with their claims:
+	// a client sends the same token on every request until it expires, and checking
+	// its signature again each time would cost more than the rest of a small read.
+	// An entry is still judged by the token's expiry.
+	verified *expirable.LRU[string, auth.Claims]
 }
 
 // PrincipalTTL bounds how long an instance goes on trusting the account it read for
@@ -177,7 +182,8 @@ func New(store Store, tokens *auth.Tokens, limiter *ratelimit.Limiter, now func(
 		now = time.Now
 	}
 	return &Service{store: store, tokens: tokens, limiter: limiter, now: now, log: log,
-		principals: expirable.NewLRU[string, auth.Principal](10000, nil, PrincipalTTL)}
+		principals: expirable.NewLRU[string, auth.Principal](10000, nil, PrincipalTTL),
+		verified:   expirable.NewLRU[string, auth.Claims](10000, nil, time.Minute)}
 }
 
 // Now is the service's clock, in UTC, to the second (the databases' precision).

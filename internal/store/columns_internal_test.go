@@ -1,0 +1,38 @@
+package store
+
+import (
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"gorm.io/gorm/schema"
+)
+
+// The hand-written scan of candidates names every column of candidateRow, in the
+// order of its fields, and points each at its own field.
+func TestCandidateScanMatchesTheModel(t *testing.T) {
+	s, err := schema.Parse(&candidateRow{}, &sync.Map{}, schema.NamingStrategy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, f := range s.Fields {
+		want = append(want, f.DBName)
+	}
+	got := strings.Split(candidateColumns, ", ")
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("candidateColumns:\n got %v\nwant %v", got, want)
+	}
+	var r candidateRow
+	dests := scanCandidate(&r)
+	v := reflect.ValueOf(&r).Elem()
+	if len(dests) != v.NumField() {
+		t.Fatalf("scanCandidate has %d destinations for %d fields", len(dests), v.NumField())
+	}
+	for i, d := range dests {
+		if reflect.ValueOf(d).Pointer() != v.Field(i).Addr().Pointer() {
+			t.Errorf("destination %d is not field %s", i, v.Type().Field(i).Name)
+		}
+	}
+}
