@@ -130,16 +130,16 @@ func (e CertificateKind) Valid() bool {
 
 // Defines values for CertificateStatus.
 const (
-	Revoked CertificateStatus = "revoked"
-	Valid   CertificateStatus = "valid"
+	CertificateStatusRevoked CertificateStatus = "revoked"
+	CertificateStatusValid   CertificateStatus = "valid"
 )
 
 // Valid indicates whether the value is a known member of the CertificateStatus enum.
 func (e CertificateStatus) Valid() bool {
 	switch e {
-	case Revoked:
+	case CertificateStatusRevoked:
 		return true
-	case Valid:
+	case CertificateStatusValid:
 		return true
 	default:
 		return false
@@ -197,6 +197,30 @@ func (e DecisionStatus) Valid() bool {
 	case Published:
 		return true
 	case Superseded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for DeclarationState.
+const (
+	Accepted    DeclarationState = "accepted"
+	InFile      DeclarationState = "in_file"
+	NotDeclared DeclarationState = "not_declared"
+	Rejected    DeclarationState = "rejected"
+)
+
+// Valid indicates whether the value is a known member of the DeclarationState enum.
+func (e DeclarationState) Valid() bool {
+	switch e {
+	case Accepted:
+		return true
+	case InFile:
+		return true
+	case NotDeclared:
+		return true
+	case Rejected:
 		return true
 	default:
 		return false
@@ -281,6 +305,54 @@ func (e JurySessionStatus) Valid() bool {
 	}
 }
 
+// Defines values for MeKind.
+const (
+	MeKindClient MeKind = "client"
+	MeKindUser   MeKind = "user"
+)
+
+// Valid indicates whether the value is a known member of the MeKind enum.
+func (e MeKind) Valid() bool {
+	switch e {
+	case MeKindClient:
+		return true
+	case MeKindUser:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MeRole.
+const (
+	MeRoleAdmin      MeRole = "admin"
+	MeRoleCandidate  MeRole = "candidate"
+	MeRoleDirector   MeRole = "director"
+	MeRoleJuryMember MeRole = "jury_member"
+	MeRolePartner    MeRole = "partner"
+	MeRoleSiteStaff  MeRole = "site_staff"
+)
+
+// Valid indicates whether the value is a known member of the MeRole enum.
+func (e MeRole) Valid() bool {
+	switch e {
+	case MeRoleAdmin:
+		return true
+	case MeRoleCandidate:
+		return true
+	case MeRoleDirector:
+		return true
+	case MeRoleJuryMember:
+		return true
+	case MeRolePartner:
+		return true
+	case MeRoleSiteStaff:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for MemberLinkKind.
 const (
 	Employer MemberLinkKind = "employer"
@@ -302,6 +374,60 @@ func (e MemberLinkKind) Valid() bool {
 	}
 }
 
+// Defines values for MySittingStatus.
+const (
+	MySittingStatusAbsent    MySittingStatus = "absent"
+	MySittingStatusCancelled MySittingStatus = "cancelled"
+	MySittingStatusGraded    MySittingStatus = "graded"
+	MySittingStatusScheduled MySittingStatus = "scheduled"
+)
+
+// Valid indicates whether the value is a known member of the MySittingStatus enum.
+func (e MySittingStatus) Valid() bool {
+	switch e {
+	case MySittingStatusAbsent:
+		return true
+	case MySittingStatusCancelled:
+		return true
+	case MySittingStatusGraded:
+		return true
+	case MySittingStatusScheduled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OAuthErrorError.
+const (
+	InvalidClient        OAuthErrorError = "invalid_client"
+	InvalidGrant         OAuthErrorError = "invalid_grant"
+	InvalidRequest       OAuthErrorError = "invalid_request"
+	InvalidScope         OAuthErrorError = "invalid_scope"
+	UnauthorizedClient   OAuthErrorError = "unauthorized_client"
+	UnsupportedGrantType OAuthErrorError = "unsupported_grant_type"
+)
+
+// Valid indicates whether the value is a known member of the OAuthErrorError enum.
+func (e OAuthErrorError) Valid() bool {
+	switch e {
+	case InvalidClient:
+		return true
+	case InvalidGrant:
+		return true
+	case InvalidRequest:
+		return true
+	case InvalidScope:
+		return true
+	case UnauthorizedClient:
+		return true
+	case UnsupportedGrantType:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Outcome.
 const (
 	Award   Outcome = "award"
@@ -317,6 +443,45 @@ func (e Outcome) Valid() bool {
 	case Partial:
 		return true
 	case Refusal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ResultEntryCertificateStatus.
+const (
+	ResultEntryCertificateStatusLessThannil ResultEntryCertificateStatus = "<nil>"
+	ResultEntryCertificateStatusRevoked     ResultEntryCertificateStatus = "revoked"
+	ResultEntryCertificateStatusValid       ResultEntryCertificateStatus = "valid"
+)
+
+// Valid indicates whether the value is a known member of the ResultEntryCertificateStatus enum.
+func (e ResultEntryCertificateStatus) Valid() bool {
+	switch e {
+	case ResultEntryCertificateStatusLessThannil:
+		return true
+	case ResultEntryCertificateStatusRevoked:
+		return true
+	case ResultEntryCertificateStatusValid:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ResultEntryType.
+const (
+	ResultEntryTypeCertificateRevoked ResultEntryType = "certificate_revoked"
+	ResultEntryTypeResultPublished    ResultEntryType = "result_published"
+)
+
+// Valid indicates whether the value is a known member of the ResultEntryType enum.
+func (e ResultEntryType) Valid() bool {
+	switch e {
+	case ResultEntryTypeCertificateRevoked:
+		return true
+	case ResultEntryTypeResultPublished:
 		return true
 	default:
 		return false
@@ -377,6 +542,30 @@ func (e RuleSource) Valid() bool {
 	}
 }
 
+// Defines values for Scope.
+const (
+	CertificatesRead Scope = "certificates:read"
+	ResultsRead      Scope = "results:read"
+	StatisticsRead   Scope = "statistics:read"
+	WebhooksManage   Scope = "webhooks:manage"
+)
+
+// Valid indicates whether the value is a known member of the Scope enum.
+func (e Scope) Valid() bool {
+	switch e {
+	case CertificatesRead:
+		return true
+	case ResultsRead:
+		return true
+	case StatisticsRead:
+		return true
+	case WebhooksManage:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for SiteRole.
 const (
 	SiteRoleCertification SiteRole = "certification"
@@ -417,6 +606,7 @@ func (e StatusStatus) Valid() bool {
 const (
 	ClientCredentials TokenRequestGrantType = "client_credentials"
 	Password          TokenRequestGrantType = "password"
+	RefreshToken      TokenRequestGrantType = "refresh_token"
 )
 
 // Valid indicates whether the value is a known member of the TokenRequestGrantType enum.
@@ -425,6 +615,8 @@ func (e TokenRequestGrantType) Valid() bool {
 	case ClientCredentials:
 		return true
 	case Password:
+		return true
+	case RefreshToken:
 		return true
 	default:
 		return false
@@ -518,6 +710,45 @@ func (e VaeAdmissibilityDecisionDecision) Valid() bool {
 	}
 }
 
+// Defines values for WebhookDeliveryStatus.
+const (
+	WebhookDeliveryStatusDelivered WebhookDeliveryStatus = "delivered"
+	WebhookDeliveryStatusFailed    WebhookDeliveryStatus = "failed"
+	WebhookDeliveryStatusPending   WebhookDeliveryStatus = "pending"
+)
+
+// Valid indicates whether the value is a known member of the WebhookDeliveryStatus enum.
+func (e WebhookDeliveryStatus) Valid() bool {
+	switch e {
+	case WebhookDeliveryStatusDelivered:
+		return true
+	case WebhookDeliveryStatusFailed:
+		return true
+	case WebhookDeliveryStatusPending:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for WebhookEventType.
+const (
+	WebhookEventTypeCertificateRevoked WebhookEventType = "certificate.revoked"
+	WebhookEventTypeResultPublished    WebhookEventType = "result.published"
+)
+
+// Valid indicates whether the value is a known member of the WebhookEventType enum.
+func (e WebhookEventType) Valid() bool {
+	switch e {
+	case WebhookEventTypeCertificateRevoked:
+		return true
+	case WebhookEventTypeResultPublished:
+		return true
+	default:
+		return false
+	}
+}
+
 // AccessRoute Example: {"id":"apprenticeship","jury":null,"label":{"en":"Apprenticeship contract","fr":"En contrat d'apprentissage"},"open":false,"opens_on":null,"permanent_acquisitions":false}
 type AccessRoute struct {
 	// Id An access route (voie d'accès).
@@ -565,6 +796,68 @@ type AddressPatch struct {
 	PostalCode  *string `json:"postal_code,omitempty"`
 }
 
+// ApiClient Example: {"active":true,"client_id":"cl_0190a1b200007000800000000000f1","created_at":"2026-01-01T00:00:00Z","id":"0190a1b2-0000-7000-8000-0000000000f1","name":"Opco Atlas","revoked_at":null,"scopes":["results:read"],"secret_rotated_at":"2026-01-01T00:00:00Z","training_site_id":null,"updated_at":"2026-01-01T00:00:00Z","version":1}
+type ApiClient struct {
+	Active bool `json:"active"`
+
+	// ClientId The `client_id` of the token request.
+	ClientId        string             `json:"client_id"`
+	CreatedAt       time.Time          `json:"created_at"`
+	Id              openapi_types.UUID `json:"id"`
+	Name            string             `json:"name"`
+	RevokedAt       *time.Time         `json:"revoked_at"`
+	Scopes          []Scope            `json:"scopes"`
+	SecretRotatedAt time.Time          `json:"secret_rotated_at"`
+
+	// TrainingSiteId When set, the application sees that site's candidates only.
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
+	UpdatedAt      time.Time           `json:"updated_at"`
+	Version        int                 `json:"version"`
+}
+
+// ApiClientCreate Example: {"name":"Opco Atlas","scopes":["results:read","webhooks:manage"]}
+type ApiClientCreate struct {
+	Name           string              `json:"name"`
+	Scopes         []Scope             `json:"scopes"`
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id,omitempty"`
+}
+
+// ApiClientList defines model for ApiClientList.
+type ApiClientList struct {
+	Items []ApiClient `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// ApiClientPatch Example: {"scopes":["results:read","statistics:read"]}
+type ApiClientPatch struct {
+	Name   *string  `json:"name,omitempty"`
+	Scopes *[]Scope `json:"scopes,omitempty"`
+}
+
+// ApiClientWithSecret defines model for ApiClientWithSecret.
+type ApiClientWithSecret struct {
+	Active bool `json:"active"`
+
+	// ClientId The `client_id` of the token request.
+	ClientId string `json:"client_id"`
+
+	// ClientSecret Shown this once; only a hash is kept.
+	ClientSecret    string             `json:"client_secret"`
+	CreatedAt       time.Time          `json:"created_at"`
+	Id              openapi_types.UUID `json:"id"`
+	Name            string             `json:"name"`
+	RevokedAt       *time.Time         `json:"revoked_at"`
+	Scopes          []Scope            `json:"scopes"`
+	SecretRotatedAt time.Time          `json:"secret_rotated_at"`
+
+	// TrainingSiteId When set, the application sees that site's candidates only.
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
+	UpdatedAt      time.Time           `json:"updated_at"`
+	Version        int                 `json:"version"`
+}
+
 // AuditEvent Example: {"action":"create","actor_id":"0190a1b2-0000-7000-8000-0000000000b0","actor_role":"admin","changes":{"name":"Gréa Montpellier Littoral"},"id":"0190a1b2-0000-7000-8000-0000000000c1","occurred_at":"2026-01-01T00:00:00Z","request_id":"5c1f0e7e4a1b","resource_id":"0190a1b2-0000-7000-8000-000000000003","resource_type":"training_site"}
 type AuditEvent struct {
 	Action    string  `json:"action"`
@@ -583,6 +876,36 @@ type AuditEvent struct {
 // AuditEventList defines model for AuditEventList.
 type AuditEventList struct {
 	Items []AuditEvent `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// AwardDeclaration defines model for AwardDeclaration.
+type AwardDeclaration struct {
+	AwardedOn         openapi_types.Date `json:"awarded_on"`
+	CandidateId       openapi_types.UUID `json:"candidate_id"`
+	CertificateNumber string             `json:"certificate_number"`
+	DecisionId        openapi_types.UUID `json:"decision_id"`
+
+	// DueOn The legal deadline: three months after the award.
+	DueOn openapi_types.Date `json:"due_on"`
+
+	// FileId The latest file the award went into.
+	FileId      *openapi_types.UUID `json:"file_id"`
+	HolderName  string              `json:"holder_name"`
+	IdTechnique string              `json:"id_technique"`
+
+	// Message The Caisse's message on a rejection.
+	Message *string `json:"message"`
+
+	// State `not_declared`; `in_file` (sent, receipt awaited); `accepted`; `rejected` (goes into the next file).
+	State DeclarationState `json:"state"`
+}
+
+// AwardDeclarationList defines model for AwardDeclarationList.
+type AwardDeclarationList struct {
+	Items []AwardDeclaration `json:"items"`
 
 	// NextCursor Pass as `cursor` for the next page; null on the last page.
 	NextCursor *string `json:"next_cursor"`
@@ -678,7 +1001,9 @@ type CandidateCreate struct {
 	// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
 	Address   Address            `json:"address"`
 	BirthDate openapi_types.Date `json:"birth_date"`
-	BirthName string             `json:"birth_name"`
+
+	// BirthName At most 60 characters, the limit of the holders declaration to the Caisse des Dépôts: a longer name is refused, never cut.
+	BirthName string `json:"birth_name"`
 
 	// BirthPlace The birth commune, by INSEE code or postal code (at least one), as the Caisse des Dépôts needs it.
 	//
@@ -689,8 +1014,10 @@ type CandidateCreate struct {
 
 	// EnrolledOn Default: today.
 	EnrolledOn *openapi_types.Date `json:"enrolled_on,omitempty"`
-	FirstName  string              `json:"first_name"`
-	Phone      *string             `json:"phone,omitempty"`
+
+	// FirstName At most 60 characters, the limit of the holders declaration to the Caisse des Dépôts: a longer name is refused, never cut.
+	FirstName string  `json:"first_name"`
+	Phone     *string `json:"phone,omitempty"`
 
 	// Route An access route (voie d'accès).
 	//
@@ -698,7 +1025,9 @@ type CandidateCreate struct {
 	Route          RouteId             `json:"route"`
 	Sex            CandidateCreateSex  `json:"sex"`
 	TrainingSiteId *openapi_types.UUID `json:"training_site_id,omitempty"`
-	UsageName      *string             `json:"usage_name,omitempty"`
+
+	// UsageName At most 60 characters, the limit of the holders declaration to the Caisse des Dépôts: a longer name is refused, never cut.
+	UsageName *string `json:"usage_name,omitempty"`
 }
 
 // CandidateCreateSex defines model for CandidateCreate.Sex.
@@ -763,6 +1092,14 @@ type CertificateKind string
 // CertificateList Example: {"items":[]}
 type CertificateList struct {
 	Items []Certificate `json:"items"`
+}
+
+// CertificatePage defines model for CertificatePage.
+type CertificatePage struct {
+	Items []Certificate `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
 }
 
 // CertificateStatus Example: valid
@@ -988,6 +1325,34 @@ type DecisionList struct {
 	// NextCursor Pass as `cursor` for the next page; null on the last page.
 	NextCursor *string `json:"next_cursor"`
 }
+
+// DeclarationFile Example: {"accepted":0,"awarded_to":"2027-06-30","created_at":"2027-07-01T09:00:00Z","id":"0190a1b2-0000-7000-8000-0000000000fa","receipt_imported_at":null,"records":18,"rejected":0}
+type DeclarationFile struct {
+	Accepted          int32              `json:"accepted"`
+	AwardedTo         openapi_types.Date `json:"awarded_to"`
+	CreatedAt         time.Time          `json:"created_at"`
+	Id                openapi_types.UUID `json:"id"`
+	ReceiptImportedAt *time.Time         `json:"receipt_imported_at"`
+	Records           int32              `json:"records"`
+	Rejected          int32              `json:"rejected"`
+}
+
+// DeclarationFileCreate Example: {"awarded_to":"2027-06-30"}
+type DeclarationFileCreate struct {
+	// AwardedTo The last award day the file covers.
+	AwardedTo openapi_types.Date `json:"awarded_to"`
+}
+
+// DeclarationFileList defines model for DeclarationFileList.
+type DeclarationFileList struct {
+	Items []DeclarationFile `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// DeclarationState `not_declared`; `in_file` (sent, receipt awaited); `accepted`; `rejected` (goes into the next file).
+type DeclarationState string
 
 // DeliberationClose Example: {"signatures":[{"member_id":"0190a1b2-0000-7000-8000-0000000000f1","signed_at":"2027-06-20T17:30:00Z"}]}
 type DeliberationClose struct {
@@ -1225,6 +1590,38 @@ type ListMeta struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// Me The caller, a person's account or a partner application, and what it is bound to.
+//
+// Example: {"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","client_id":null,"email":"camille.martin@example.org","id":"0190a1b2-0000-7000-8000-0000000000b2","jury_member_id":null,"kind":"user","name":null,"role":"candidate","scopes":[],"training_site_id":null}
+type Me struct {
+	CandidateId *openapi_types.UUID `json:"candidate_id"`
+
+	// ClientId An application's client_id; null for a person.
+	ClientId *string `json:"client_id"`
+
+	// Email A person's email; null for an application.
+	Email *openapi_types.Email `json:"email"`
+
+	// Id The account's id
+	Id           openapi_types.UUID  `json:"id"`
+	JuryMemberId *openapi_types.UUID `json:"jury_member_id"`
+	Kind         MeKind              `json:"kind"`
+
+	// Name An application's name; null for a person.
+	Name *string `json:"name"`
+	Role MeRole  `json:"role"`
+
+	// Scopes A partner's scopes; empty for a person.
+	Scopes         []Scope             `json:"scopes"`
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
+}
+
+// MeKind defines model for Me.Kind.
+type MeKind string
+
+// MeRole defines model for Me.Role.
+type MeRole string
+
 // MemberLink A link the member declares to a candidate or to a training site (JURY-INDEPENDENCE); exactly one of the two ids.
 //
 // Example: {"candidate_id":null,"kind":"trainer","training_site_id":"00000000-0000-7000-8000-00000000b003"}
@@ -1284,10 +1681,85 @@ type MinutesMember struct {
 	SignedAt time.Time `json:"signed_at"`
 }
 
+// MySitting Example: {"absent":false,"component":"E1","defence_grade":null,"dossier_grade":null,"ends_at":null,"grade":null,"id":"0190a1b2-0000-7000-8000-0000000000e1","jury_session_id":null,"place":{"address":{"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"},"name":"AP Formation Toulouse","training_site_id":"0190a1b2-0000-7000-8000-000000000003"},"result_hidden":false,"scheduled_at":"2027-05-10T08:00:00Z","status":"scheduled"}
+type MySitting struct {
+	Absent bool `json:"absent"`
+
+	// Component A component (évaluation) of the certification; RNCP26206 has E1 to E4 (COMPONENTS).
+	//
+	// Example: E4
+	Component     ComponentId         `json:"component"`
+	DefenceGrade  *float64            `json:"defence_grade"`
+	DossierGrade  *float64            `json:"dossier_grade"`
+	EndsAt        *time.Time          `json:"ends_at"`
+	Grade         *float64            `json:"grade"`
+	Id            openapi_types.UUID  `json:"id"`
+	JurySessionId *openapi_types.UUID `json:"jury_session_id"`
+
+	// Place Example: {"address":{"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"},"name":"AP Formation Toulouse","training_site_id":"0190a1b2-0000-7000-8000-000000000003"}
+	Place Place `json:"place"`
+
+	// ResultHidden True while a grade exists that no jury has validated yet (PUBLICATION).
+	ResultHidden bool            `json:"result_hidden"`
+	ScheduledAt  time.Time       `json:"scheduled_at"`
+	Status       MySittingStatus `json:"status"`
+}
+
+// MySittingStatus defines model for MySitting.Status.
+type MySittingStatus string
+
+// MySittingList defines model for MySittingList.
+type MySittingList struct {
+	Items []MySitting `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// OAuthError An OAuth 2.0 error (RFC 6749 §5.2), as OAuth client libraries read it.
+//
+// Example: {"error":"invalid_grant","error_description":"the username or password is wrong"}
+type OAuthError struct {
+	Error            OAuthErrorError `json:"error"`
+	ErrorDescription *string         `json:"error_description,omitempty"`
+}
+
+// OAuthErrorError defines model for OAuthError.Error.
+type OAuthErrorError string
+
 // Outcome `award` (the certification is delivered), `partial` (a partial validation: the components held, each with its expiry), `refusal`.
 //
 // Example: award
 type Outcome string
+
+// PasswordChange Example: {"current_password":"correct horse battery staple","new_password":"another long pass phrase"}
+type PasswordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// PasswordReset Example: {"expires_at":"2027-01-02T09:00:00Z","reset_token":"pr_Jb2x0dH8dB1sQ5mC0kP4Zw","user_id":"0190a1b2-0000-7000-8000-0000000000b1"}
+type PasswordReset struct {
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// ResetToken Shown once; give it to the account's holder by a trusted channel.
+	ResetToken string             `json:"reset_token"`
+	UserId     openapi_types.UUID `json:"user_id"`
+}
+
+// PasswordResetUse Example: {"new_password":"another long pass phrase","reset_token":"pr_Jb2x0dH8dB1sQ5mC0kP4Zw"}
+type PasswordResetUse struct {
+	NewPassword string `json:"new_password"`
+	ResetToken  string `json:"reset_token"`
+}
+
+// Place Example: {"address":{"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"},"name":"AP Formation Toulouse","training_site_id":"0190a1b2-0000-7000-8000-000000000003"}
+type Place struct {
+	// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
+	Address        Address            `json:"address"`
+	Name           string             `json:"name"`
+	TrainingSiteId openapi_types.UUID `json:"training_site_id"`
+}
 
 // Problem An RFC 9457 problem.
 //
@@ -1340,6 +1812,20 @@ type RegistrationPeriodCreate struct {
 	LegalAct       string             `json:"legal_act"`
 }
 
+// ResultCandidate Who the result is about, and nothing more a partner does not need.
+type ResultCandidate struct {
+	BirthName string             `json:"birth_name"`
+	FirstName string             `json:"first_name"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Route An access route (voie d'accès).
+	//
+	// Example: continuing_education
+	Route          RouteId             `json:"route"`
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
+	UsageName      *string             `json:"usage_name"`
+}
+
 // ResultCorrection Example: {"grade":11,"reason":"Transcription error on the grading sheet"}
 type ResultCorrection struct {
 	Absent *bool `json:"absent,omitempty"`
@@ -1359,6 +1845,56 @@ type ResultCorrection struct {
 	// Example: 12.5
 	Grade  *GradeInput `json:"grade,omitempty"`
 	Reason string      `json:"reason"`
+}
+
+// ResultEntry Example: {"candidate":{"birth_name":"Martin","first_name":"Camille","id":"0190a1b2-0000-7000-8000-0000000000d1","route":"continuing_education","training_site_id":"0190a1b2-0000-7000-8000-000000000003","usage_name":null},"certificate_number":"7K3M-9Q2F-X4TR-B8WN-C5HD-2Z6P","certificate_status":"valid","certification_code":"RNCP26206","corrects":null,"decision_id":"0190a1b2-0000-7000-8000-0000000000c9","held_on":"2027-06-20","jury_session_id":"0190a1b2-0000-7000-8000-0000000000a1","outcome":"award","recorded_at":"2027-06-20T17:30:00Z","sequence":42,"type":"result_published","validated_components":[{"acquired_on":"2027-06-20","component":"E4","evaluation_id":"0190a1b2-0000-7000-8000-0000000000e4","valid_until":"2032-06-20","validated_now":true}]}
+type ResultEntry struct {
+	// Candidate Who the result is about, and nothing more a partner does not need.
+	Candidate         ResultCandidate               `json:"candidate"`
+	CertificateNumber *string                       `json:"certificate_number"`
+	CertificateStatus *ResultEntryCertificateStatus `json:"certificate_status"`
+	CertificationCode string                        `json:"certification_code"`
+
+	// Corrects The decision this one corrects.
+	Corrects   *openapi_types.UUID `json:"corrects"`
+	DecisionId openapi_types.UUID  `json:"decision_id"`
+
+	// HeldOn The day of the deliberation.
+	HeldOn        openapi_types.Date `json:"held_on"`
+	JurySessionId openapi_types.UUID `json:"jury_session_id"`
+
+	// Outcome `award` (the certification is delivered), `partial` (a partial validation: the components held, each with its expiry), `refusal`.
+	//
+	// Example: award
+	Outcome    Outcome   `json:"outcome"`
+	RecordedAt time.Time `json:"recorded_at"`
+
+	// Sequence The entry's place in the feed.
+	Sequence int64 `json:"sequence"`
+
+	// Type `result_published`: a decision was published (a correction too: it names the
+	// decision it `corrects`, which no longer holds). `certificate_revoked`: the
+	// certificate of a published decision was revoked.
+	Type                ResultEntryType    `json:"type"`
+	ValidatedComponents []DecidedComponent `json:"validated_components"`
+}
+
+// ResultEntryCertificateStatus defines model for ResultEntry.CertificateStatus.
+type ResultEntryCertificateStatus string
+
+// ResultEntryType `result_published`: a decision was published (a correction too: it names the
+// decision it `corrects`, which no longer holds). `certificate_revoked`: the
+// certificate of a published decision was revoked.
+type ResultEntryType string
+
+// ResultFeed Example: {"has_more":false,"items":[],"next_cursor":"MTAw"}
+type ResultFeed struct {
+	// HasMore Whether more entries are ready now.
+	HasMore bool          `json:"has_more"`
+	Items   []ResultEntry `json:"items"`
+
+	// NextCursor Where to resume: pass it as `cursor`, now or later.
+	NextCursor string `json:"next_cursor"`
 }
 
 // ResultInput Example: {"defence_grade":15,"dossier_grade":12}
@@ -1386,6 +1922,13 @@ type Revocation struct {
 	Reason string `json:"reason"`
 }
 
+// RevocationRequest Example: {"token":"rt_5Yx7c1M2WmQk0b9Hq1yJcQ","token_type_hint":"refresh_token"}
+type RevocationRequest struct {
+	Token                string                 `json:"token"`
+	TokenTypeHint        *string                `json:"token_type_hint,omitempty"`
+	AdditionalProperties map[string]interface{} `json:"-"`
+}
+
 // RouteId An access route (voie d'accès).
 //
 // Example: continuing_education
@@ -1409,6 +1952,13 @@ type RuleSource string
 type RuleList struct {
 	Items []Rule `json:"items"`
 }
+
+// Scope What a partner application may do: `results:read` (the results feed and the
+// statistics), `certificates:read` (the certificates issued), `statistics:read`
+// (the statistics only), `webhooks:manage` (its webhook subscriptions).
+//
+// Example: results:read
+type Scope string
 
 // SessionCandidate Example: {"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","decision":null,"defence":{"ends_at":"2027-06-20T09:45:00Z","evaluation_id":"0190a1b2-0000-7000-8000-0000000000e4","starts_at":"2027-06-20T09:00:00Z","status":"graded"},"full_name":"Camille Martin","proposal":{"blockers":[],"outcome":"award","reasons":[],"validated_components":[]},"route":"continuing_education","training_site_id":"00000000-0000-7000-8000-00000000b003"}
 type SessionCandidate struct {
@@ -1453,6 +2003,36 @@ type Signature struct {
 // SiteRole Example: preparation
 type SiteRole string
 
+// Statistic Example: {"awards":18,"candidates":24,"certification_code":"RNCP26206","partial_validations":3,"refusals":1,"route":"continuing_education","success_rate":0.82,"training_site_id":"0190a1b2-0000-7000-8000-000000000003","withdrawals":2,"year":2027}
+type Statistic struct {
+	Awards int64 `json:"awards"`
+
+	// Candidates Registrations of the year.
+	Candidates         int64  `json:"candidates"`
+	CertificationCode  string `json:"certification_code"`
+	PartialValidations int64  `json:"partial_validations"`
+	Refusals           int64  `json:"refusals"`
+
+	// Route An access route (voie d'accès).
+	//
+	// Example: continuing_education
+	Route RouteId `json:"route"`
+
+	// SuccessRate Awards over published decisions; null without any.
+	SuccessRate    *float64            `json:"success_rate"`
+	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
+	Withdrawals    int64               `json:"withdrawals"`
+	Year           int32               `json:"year"`
+}
+
+// StatisticList defines model for StatisticList.
+type StatisticList struct {
+	Items []Statistic `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
 // Status Example: {"status":"ok"}
 type Status struct {
 	Status StatusStatus `json:"status"`
@@ -1469,6 +2049,7 @@ type TokenRequest struct {
 	ClientSecret         *string                `json:"client_secret,omitempty"`
 	GrantType            TokenRequestGrantType  `json:"grant_type"`
 	Password             *string                `json:"password,omitempty"`
+	RefreshToken         *string                `json:"refresh_token,omitempty"`
 	Scope                *string                `json:"scope,omitempty"`
 	Username             *string                `json:"username,omitempty"`
 	AdditionalProperties map[string]interface{} `json:"-"`
@@ -1482,7 +2063,12 @@ type TokenResponse struct {
 	AccessToken string `json:"access_token"`
 
 	// ExpiresIn Seconds until the token expires.
-	ExpiresIn int                    `json:"expires_in"`
+	ExpiresIn int32 `json:"expires_in"`
+
+	// RefreshToken For people only: exchange it at this endpoint (`grant_type=refresh_token`) for new tokens; it works once.
+	RefreshToken *string `json:"refresh_token,omitempty"`
+
+	// Scope A person's role, or the application's scopes separated by spaces.
 	Scope     string                 `json:"scope"`
 	TokenType TokenResponseTokenType `json:"token_type"`
 }
@@ -1635,6 +2221,106 @@ type Violation struct {
 	Rule *string `json:"rule,omitempty"`
 }
 
+// WebhookAttempt defines model for WebhookAttempt.
+type WebhookAttempt struct {
+	AttemptedAt time.Time `json:"attempted_at"`
+	DurationMs  int32     `json:"duration_ms"`
+	Error       *string   `json:"error"`
+
+	// StatusCode The receiver's answer; null when none came.
+	StatusCode *int32 `json:"status_code"`
+}
+
+// WebhookDelivery defines model for WebhookDelivery.
+type WebhookDelivery struct {
+	Attempts    []WebhookAttempt `json:"attempts"`
+	CreatedAt   time.Time        `json:"created_at"`
+	DeliveredAt *time.Time       `json:"delivered_at"`
+	EventType   WebhookEventType `json:"event_type"`
+
+	// Id The `webhook-id` of the delivery: the same on every attempt.
+	Id            string     `json:"id"`
+	NextAttemptAt *time.Time `json:"next_attempt_at"`
+
+	// Payload The body sent.
+	Payload map[string]interface{} `json:"payload"`
+
+	// Status `pending` until delivered or given up: `delivered` on a 2xx answer, `failed` after the last attempt.
+	Status         WebhookDeliveryStatus `json:"status"`
+	SubscriptionId openapi_types.UUID    `json:"subscription_id"`
+}
+
+// WebhookDeliveryList defines model for WebhookDeliveryList.
+type WebhookDeliveryList struct {
+	Items []WebhookDelivery `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WebhookDeliveryStatus `pending` until delivered or given up: `delivered` on a 2xx answer, `failed` after the last attempt.
+type WebhookDeliveryStatus string
+
+// WebhookEvent The body of a delivery (Standard Webhooks): `type`, `timestamp`, and in `data`
+// the results feed's entry the event is about.
+type WebhookEvent struct {
+	// Data Example: {"candidate":{"birth_name":"Martin","first_name":"Camille","id":"0190a1b2-0000-7000-8000-0000000000d1","route":"continuing_education","training_site_id":"0190a1b2-0000-7000-8000-000000000003","usage_name":null},"certificate_number":"7K3M-9Q2F-X4TR-B8WN-C5HD-2Z6P","certificate_status":"valid","certification_code":"RNCP26206","corrects":null,"decision_id":"0190a1b2-0000-7000-8000-0000000000c9","held_on":"2027-06-20","jury_session_id":"0190a1b2-0000-7000-8000-0000000000a1","outcome":"award","recorded_at":"2027-06-20T17:30:00Z","sequence":42,"type":"result_published","validated_components":[{"acquired_on":"2027-06-20","component":"E4","evaluation_id":"0190a1b2-0000-7000-8000-0000000000e4","valid_until":"2032-06-20","validated_now":true}]}
+	Data      ResultEntry      `json:"data"`
+	Timestamp time.Time        `json:"timestamp"`
+	Type      WebhookEventType `json:"type"`
+}
+
+// WebhookEventType defines model for WebhookEventType.
+type WebhookEventType string
+
+// WebhookSubscription Example: {"active":true,"client_id":"cl_0190a1b200007000800000000000f1","created_at":"2026-01-01T00:00:00Z","events":["result.published"],"id":"0190a1b2-0000-7000-8000-0000000000a9","updated_at":"2026-01-01T00:00:00Z","url":"https://partner.example/hooks/certapi","version":1}
+type WebhookSubscription struct {
+	Active    bool               `json:"active"`
+	ClientId  string             `json:"client_id"`
+	CreatedAt time.Time          `json:"created_at"`
+	Events    []WebhookEventType `json:"events"`
+	Id        openapi_types.UUID `json:"id"`
+	UpdatedAt time.Time          `json:"updated_at"`
+	Url       string             `json:"url"`
+	Version   int                `json:"version"`
+}
+
+// WebhookSubscriptionCreate Example: {"events":["result.published","certificate.revoked"],"url":"https://partner.example/hooks/certapi"}
+type WebhookSubscriptionCreate struct {
+	Events []WebhookEventType `json:"events"`
+	Url    string             `json:"url"`
+}
+
+// WebhookSubscriptionList defines model for WebhookSubscriptionList.
+type WebhookSubscriptionList struct {
+	Items []WebhookSubscription `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// WebhookSubscriptionPatch Example: {"active":false}
+type WebhookSubscriptionPatch struct {
+	Active *bool               `json:"active,omitempty"`
+	Events *[]WebhookEventType `json:"events,omitempty"`
+	Url    *string             `json:"url,omitempty"`
+}
+
+// WebhookSubscriptionWithSecret defines model for WebhookSubscriptionWithSecret.
+type WebhookSubscriptionWithSecret struct {
+	Active    bool               `json:"active"`
+	ClientId  string             `json:"client_id"`
+	CreatedAt time.Time          `json:"created_at"`
+	Events    []WebhookEventType `json:"events"`
+	Id        openapi_types.UUID `json:"id"`
+
+	// Secret The signing secret (`whsec_` and base64), shown this once.
+	Secret    string    `json:"secret"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Url       string    `json:"url"`
+	Version   int       `json:"version"`
+}
+
 // Withdrawal Example: {"reason":"Moved abroad","withdrawn_on":"2027-02-01"}
 type Withdrawal struct {
 	Reason string `json:"reason"`
@@ -1695,6 +2381,16 @@ type InternalError = Problem
 // Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type NotFound = Problem
 
+// OAuthBadRequest An OAuth 2.0 error (RFC 6749 §5.2), as OAuth client libraries read it.
+//
+// Example: {"error":"invalid_grant","error_description":"the username or password is wrong"}
+type OAuthBadRequest = OAuthError
+
+// OAuthUnauthorized An OAuth 2.0 error (RFC 6749 §5.2), as OAuth client libraries read it.
+//
+// Example: {"error":"invalid_grant","error_description":"the username or password is wrong"}
+type OAuthUnauthorized = OAuthError
+
 // PayloadTooLarge An RFC 9457 problem.
 //
 // Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
@@ -1735,16 +2431,62 @@ type UnprocessableEntity = Problem
 // Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type UnsupportedMediaType = Problem
 
+// ListApiClientsParams defines parameters for ListApiClients.
+type ListApiClientsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateApiClientParams defines parameters for CreateApiClient.
+type CreateApiClientParams struct {
+	// IdempotencyKey A unique key for this creation. Sent again with the same body, it answers the
+	// first response again (for 24 hours); with another body it is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// RevokeApiClientParams defines parameters for RevokeApiClient.
+type RevokeApiClientParams struct {
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// UpdateApiClientParams defines parameters for UpdateApiClient.
+type UpdateApiClientParams struct {
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// RotateApiClientSecretParams defines parameters for RotateApiClientSecret.
+type RotateApiClientSecretParams struct {
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
 // ListAuditEventsParams defines parameters for ListAuditEvents.
 type ListAuditEventsParams struct {
 	// Limit Page size.
 	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Cursor The `next_cursor` of the previous page.
-	Cursor       *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
-	ResourceType *string             `form:"resource_type,omitempty" json:"resource_type,omitempty"`
-	ResourceId   *string             `form:"resource_id,omitempty" json:"resource_id,omitempty"`
-	ActorId      *openapi_types.UUID `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+	Cursor       *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+	ResourceType *string `form:"resource_type,omitempty" json:"resource_type,omitempty"`
+	ResourceId   *string `form:"resource_id,omitempty" json:"resource_id,omitempty"`
+	ActorId      *string `form:"actor_id,omitempty" json:"actor_id,omitempty"`
+
+	// Action For example `create`, `login_failed`, `refresh_reused`, `refused_read`.
+	Action *string `form:"action,omitempty" json:"action,omitempty"`
+
+	// OccurredFrom Events at or after this instant.
+	OccurredFrom *time.Time `form:"occurred_from,omitempty" json:"occurred_from,omitempty"`
+
+	// OccurredTo Events before this instant.
+	OccurredTo *time.Time `form:"occurred_to,omitempty" json:"occurred_to,omitempty"`
 }
 
 // ListCandidatesParams defines parameters for ListCandidates.
@@ -1816,6 +2558,17 @@ type WithdrawCandidateParams struct {
 	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
 	// stale one answers 412; `*` matches whatever the current version is.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListCertificatesParams defines parameters for ListCertificates.
+type ListCertificatesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor         *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
+	TrainingSiteId *openapi_types.UUID `form:"training_site_id,omitempty" json:"training_site_id,omitempty"`
+	Status         *CertificateStatus  `form:"status,omitempty" json:"status,omitempty"`
 }
 
 // ListCertificationsParams defines parameters for ListCertifications.
@@ -1901,6 +2654,39 @@ type CorrectEvaluationResultParams struct {
 	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
 	// stale one answers 412; `*` matches whatever the current version is.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ExportHoldersDeclarationParams defines parameters for ExportHoldersDeclaration.
+type ExportHoldersDeclarationParams struct {
+	From openapi_types.Date `form:"from" json:"from"`
+	To   openapi_types.Date `form:"to" json:"to"`
+}
+
+// ListAwardDeclarationsParams defines parameters for ListAwardDeclarations.
+type ListAwardDeclarationsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor    *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
+	State     *DeclarationState   `form:"state,omitempty" json:"state,omitempty"`
+	DueBefore *openapi_types.Date `form:"due_before,omitempty" json:"due_before,omitempty"`
+}
+
+// ListDeclarationFilesParams defines parameters for ListDeclarationFiles.
+type ListDeclarationFilesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateDeclarationFileParams defines parameters for CreateDeclarationFile.
+type CreateDeclarationFileParams struct {
+	// IdempotencyKey A unique key for this creation. Sent again with the same body, it answers the
+	// first response again (for 24 hours); with another body it is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // ListJuryMembersParams defines parameters for ListJuryMembers.
@@ -2008,6 +2794,42 @@ type SeatJuryMemberParams struct {
 	IfMatch *OptionalIfMatch `json:"If-Match,omitempty"`
 }
 
+// ListMySittingsParams defines parameters for ListMySittings.
+type ListMySittingsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// ListResultsParams defines parameters for ListResults.
+type ListResultsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor            *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
+	CertificationCode *string             `form:"certification_code,omitempty" json:"certification_code,omitempty"`
+	TrainingSiteId    *openapi_types.UUID `form:"training_site_id,omitempty" json:"training_site_id,omitempty"`
+
+	// UpdatedSince Only entries recorded at or after this instant.
+	UpdatedSince *time.Time `form:"updated_since,omitempty" json:"updated_since,omitempty"`
+}
+
+// GetStatisticsParams defines parameters for GetStatistics.
+type GetStatisticsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor            *Cursor             `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Year              *int32              `form:"year,omitempty" json:"year,omitempty"`
+	CertificationCode *string             `form:"certification_code,omitempty" json:"certification_code,omitempty"`
+	TrainingSiteId    *openapi_types.UUID `form:"training_site_id,omitempty" json:"training_site_id,omitempty"`
+	Route             *RouteId            `form:"route,omitempty" json:"route,omitempty"`
+}
+
 // ListTrainingSitesParams defines parameters for ListTrainingSites.
 type ListTrainingSitesParams struct {
 	// Limit Page size.
@@ -2093,6 +2915,58 @@ type UpdateUserParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ReactivateUserParams defines parameters for ReactivateUser.
+type ReactivateUserParams struct {
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListWebhookSubscriptionsParams defines parameters for ListWebhookSubscriptions.
+type ListWebhookSubscriptionsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
+// CreateWebhookSubscriptionParams defines parameters for CreateWebhookSubscription.
+type CreateWebhookSubscriptionParams struct {
+	// IdempotencyKey A unique key for this creation. Sent again with the same body, it answers the
+	// first response again (for 24 hours); with another body it is a 422.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// UpdateWebhookSubscriptionParams defines parameters for UpdateWebhookSubscription.
+type UpdateWebhookSubscriptionParams struct {
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListWebhookDeliveriesParams defines parameters for ListWebhookDeliveries.
+type ListWebhookDeliveriesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor                `form:"cursor,omitempty" json:"cursor,omitempty"`
+	Status *WebhookDeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
+}
+
+// CreateApiClientJSONRequestBody defines body for CreateApiClient for application/json ContentType.
+type CreateApiClientJSONRequestBody = ApiClientCreate
+
+// UpdateApiClientApplicationMergePatchPlusJSONRequestBody defines body for UpdateApiClient for application/merge-patch+json ContentType.
+type UpdateApiClientApplicationMergePatchPlusJSONRequestBody = ApiClientPatch
+
+// ResetPasswordJSONRequestBody defines body for ResetPassword for application/json ContentType.
+type ResetPasswordJSONRequestBody = PasswordResetUse
+
+// RevokeTokenFormdataRequestBody defines body for RevokeToken for application/x-www-form-urlencoded ContentType.
+type RevokeTokenFormdataRequestBody = RevocationRequest
+
 // IssueTokenFormdataRequestBody defines body for IssueToken for application/x-www-form-urlencoded ContentType.
 type IssueTokenFormdataRequestBody = TokenRequest
 
@@ -2129,6 +3003,9 @@ type RecordEvaluationResultJSONRequestBody = ResultInput
 // CorrectEvaluationResultJSONRequestBody defines body for CorrectEvaluationResult for application/json ContentType.
 type CorrectEvaluationResultJSONRequestBody = ResultCorrection
 
+// CreateDeclarationFileJSONRequestBody defines body for CreateDeclarationFile for application/json ContentType.
+type CreateDeclarationFileJSONRequestBody = DeclarationFileCreate
+
 // CreateJuryMemberJSONRequestBody defines body for CreateJuryMember for application/json ContentType.
 type CreateJuryMemberJSONRequestBody = JuryMemberCreate
 
@@ -2147,6 +3024,9 @@ type CloseDeliberationJSONRequestBody = DeliberationClose
 // RecordDecisionJSONRequestBody defines body for RecordDecision for application/json ContentType.
 type RecordDecisionJSONRequestBody = DecisionCreate
 
+// ChangeMyPasswordJSONRequestBody defines body for ChangeMyPassword for application/json ContentType.
+type ChangeMyPasswordJSONRequestBody = PasswordChange
+
 // CreateTrainingSiteJSONRequestBody defines body for CreateTrainingSite for application/json ContentType.
 type CreateTrainingSiteJSONRequestBody = TrainingSiteCreate
 
@@ -2158,6 +3038,93 @@ type CreateUserJSONRequestBody = UserCreate
 
 // UpdateUserApplicationMergePatchPlusJSONRequestBody defines body for UpdateUser for application/merge-patch+json ContentType.
 type UpdateUserApplicationMergePatchPlusJSONRequestBody = UserPatch
+
+// CreateWebhookSubscriptionJSONRequestBody defines body for CreateWebhookSubscription for application/json ContentType.
+type CreateWebhookSubscriptionJSONRequestBody = WebhookSubscriptionCreate
+
+// UpdateWebhookSubscriptionApplicationMergePatchPlusJSONRequestBody defines body for UpdateWebhookSubscription for application/merge-patch+json ContentType.
+type UpdateWebhookSubscriptionApplicationMergePatchPlusJSONRequestBody = WebhookSubscriptionPatch
+
+// Getter for additional properties for RevocationRequest. Returns the specified
+// element and whether it was found
+func (a RevocationRequest) Get(fieldName string) (value interface{}, found bool) {
+	if a.AdditionalProperties != nil {
+		value, found = a.AdditionalProperties[fieldName]
+	}
+	return
+}
+
+// Setter for additional properties for RevocationRequest
+func (a *RevocationRequest) Set(fieldName string, value interface{}) {
+	if a.AdditionalProperties == nil {
+		a.AdditionalProperties = make(map[string]interface{})
+	}
+	a.AdditionalProperties[fieldName] = value
+}
+
+// Override default JSON handling for RevocationRequest to handle AdditionalProperties
+func (a *RevocationRequest) UnmarshalJSON(b []byte) error {
+	object := make(map[string]json.RawMessage)
+	err := json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["token"]; found {
+		err = json.Unmarshal(raw, &a.Token)
+		if err != nil {
+			return fmt.Errorf("error reading 'token': %w", err)
+		}
+		delete(object, "token")
+	}
+
+	if raw, found := object["token_type_hint"]; found {
+		err = json.Unmarshal(raw, &a.TokenTypeHint)
+		if err != nil {
+			return fmt.Errorf("error reading 'token_type_hint': %w", err)
+		}
+		delete(object, "token_type_hint")
+	}
+
+	if len(object) != 0 {
+		a.AdditionalProperties = make(map[string]interface{})
+		for fieldName, fieldBuf := range object {
+			var fieldVal interface{}
+			err := json.Unmarshal(fieldBuf, &fieldVal)
+			if err != nil {
+				return fmt.Errorf("error unmarshaling field %s: %w", fieldName, err)
+			}
+			a.AdditionalProperties[fieldName] = fieldVal
+		}
+	}
+	return nil
+}
+
+// Override default JSON handling for RevocationRequest to handle AdditionalProperties
+func (a RevocationRequest) MarshalJSON() ([]byte, error) {
+	var err error
+	object := make(map[string]json.RawMessage)
+
+	object["token"], err = json.Marshal(a.Token)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'token': %w", err)
+	}
+
+	if a.TokenTypeHint != nil {
+		object["token_type_hint"], err = json.Marshal(a.TokenTypeHint)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'token_type_hint': %w", err)
+		}
+	}
+
+	for fieldName, field := range a.AdditionalProperties {
+		object[fieldName], err = json.Marshal(field)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling '%s': %w", fieldName, err)
+		}
+	}
+	return json.Marshal(object)
+}
 
 // Getter for additional properties for TokenRequest. Returns the specified
 // element and whether it was found
@@ -2214,6 +3181,14 @@ func (a *TokenRequest) UnmarshalJSON(b []byte) error {
 			return fmt.Errorf("error reading 'password': %w", err)
 		}
 		delete(object, "password")
+	}
+
+	if raw, found := object["refresh_token"]; found {
+		err = json.Unmarshal(raw, &a.RefreshToken)
+		if err != nil {
+			return fmt.Errorf("error reading 'refresh_token': %w", err)
+		}
+		delete(object, "refresh_token")
 	}
 
 	if raw, found := object["scope"]; found {
@@ -2277,6 +3252,13 @@ func (a TokenRequest) MarshalJSON() ([]byte, error) {
 		}
 	}
 
+	if a.RefreshToken != nil {
+		object["refresh_token"], err = json.Marshal(a.RefreshToken)
+		if err != nil {
+			return nil, fmt.Errorf("error marshaling 'refresh_token': %w", err)
+		}
+	}
+
 	if a.Scope != nil {
 		object["scope"], err = json.Marshal(a.Scope)
 		if err != nil {
@@ -2302,9 +3284,33 @@ func (a TokenRequest) MarshalJSON() ([]byte, error) {
 
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
+	// ListApiClients List partner applications, oldest first
+	// (GET /v1/api-clients)
+	ListApiClients(ctx echo.Context, params ListApiClientsParams) error
+	// CreateApiClient Register a partner application; its secret is shown once
+	// (POST /v1/api-clients)
+	CreateApiClient(ctx echo.Context, params CreateApiClientParams) error
+	// RevokeApiClient Revoke a partner application; its tokens stop working and its webhooks stop
+	// (DELETE /v1/api-clients/{id})
+	RevokeApiClient(ctx echo.Context, id ID, params RevokeApiClientParams) error
+	// GetApiClient One partner application
+	// (GET /v1/api-clients/{id})
+	GetApiClient(ctx echo.Context, id ID) error
+	// UpdateApiClient Rename a partner application or change its scopes (JSON merge patch)
+	// (PATCH /v1/api-clients/{id})
+	UpdateApiClient(ctx echo.Context, id ID, params UpdateApiClientParams) error
+	// RotateApiClientSecret Issue a new secret for a partner application; the old one stops working
+	// (POST /v1/api-clients/{id}/secret)
+	RotateApiClientSecret(ctx echo.Context, id ID, params RotateApiClientSecretParams) error
 	// ListAuditEvents The audit trail, oldest first
 	// (GET /v1/audit-events)
 	ListAuditEvents(ctx echo.Context, params ListAuditEventsParams) error
+	// ResetPassword Choose a new password with a one-time reset token an administrator issued
+	// (POST /v1/auth/password-reset)
+	ResetPassword(ctx echo.Context) error
+	// RevokeToken Revoke a refresh token (RFC 7009), ending the session it belongs to
+	// (POST /v1/auth/revoke)
+	RevokeToken(ctx echo.Context) error
 	// IssueToken Obtain an access token (OAuth2 token endpoint)
 	// (POST /v1/auth/token)
 	IssueToken(ctx echo.Context) error
@@ -2335,6 +3341,9 @@ type ServerInterface interface {
 	// WithdrawCandidate Record a candidate's withdrawal
 	// (POST /v1/candidates/{id}/withdrawal)
 	WithdrawCandidate(ctx echo.Context, id ID, params WithdrawCandidateParams) error
+	// ListCertificates Certificates and attestations issued, oldest first
+	// (GET /v1/certificates)
+	ListCertificates(ctx echo.Context, params ListCertificatesParams) error
 	// VerifyCertificate Verify a certificate or an attestation by its number (no credentials)
 	// (GET /v1/certificates/{number})
 	VerifyCertificate(ctx echo.Context, number CertificateNumber) error
@@ -2374,6 +3383,24 @@ type ServerInterface interface {
 	// CorrectEvaluationResult Correct a recorded result, with a reason (audited)
 	// (POST /v1/evaluations/{id}/result-correction)
 	CorrectEvaluationResult(ctx echo.Context, id ID, params CorrectEvaluationResultParams) error
+	// ExportHoldersDeclaration The Caisse des Dépôts XML of the holders awarded in a period (HOLDERS-DECLARATION)
+	// (GET /v1/exports/holders-declaration)
+	ExportHoldersDeclaration(ctx echo.Context, params ExportHoldersDeclarationParams) error
+	// ListAwardDeclarations Each award's declaration state; those whose three months are running out first
+	// (GET /v1/exports/holders-declaration/awards)
+	ListAwardDeclarations(ctx echo.Context, params ListAwardDeclarationsParams) error
+	// ListDeclarationFiles Declaration files made, newest first
+	// (GET /v1/exports/holders-declaration/files)
+	ListDeclarationFiles(ctx echo.Context, params ListDeclarationFilesParams) error
+	// CreateDeclarationFile Put every award not declared yet, and every rejected one, into a new file
+	// (POST /v1/exports/holders-declaration/files)
+	CreateDeclarationFile(ctx echo.Context, params CreateDeclarationFileParams) error
+	// GetDeclarationFile A declaration file, as JSON, or its XML with `Accept: application/xml`
+	// (GET /v1/exports/holders-declaration/files/{id})
+	GetDeclarationFile(ctx echo.Context, id ID) error
+	// ImportDeclarationReceipt Import the Caisse des Dépôts' processing receipt of a file
+	// (POST /v1/exports/holders-declaration/files/{id}/receipt)
+	ImportDeclarationReceipt(ctx echo.Context, id ID) error
 	// ListJuryMembers List the people who may sit on juries, oldest first
 	// (GET /v1/jury-members)
 	ListJuryMembers(ctx echo.Context, params ListJuryMembersParams) error
@@ -2428,6 +3455,21 @@ type ServerInterface interface {
 	// GetMinutes The minutes (procès-verbal) of a closed session, as JSON or as a PDF
 	// (GET /v1/jury-sessions/{id}/minutes)
 	GetMinutes(ctx echo.Context, id ID) error
+	// GetMe The caller, and what their account is bound to
+	// (GET /v1/me)
+	GetMe(ctx echo.Context) error
+	// ChangeMyPassword Change one's own password, with the current one
+	// (POST /v1/me/password)
+	ChangeMyPassword(ctx echo.Context) error
+	// ListMySittings A candidate's own sittings, with their dates and places
+	// (GET /v1/me/sittings)
+	ListMySittings(ctx echo.Context, params ListMySittingsParams) error
+	// ListResults The feed of published results, in the order they were published
+	// (GET /v1/results)
+	ListResults(ctx echo.Context, params ListResultsParams) error
+	// GetStatistics Candidates, awards, partial validations, refusals and withdrawals per year, route and site
+	// (GET /v1/statistics)
+	GetStatistics(ctx echo.Context, params GetStatisticsParams) error
 	// ListTrainingSites List training sites, oldest first
 	// (GET /v1/training-sites)
 	ListTrainingSites(ctx echo.Context, params ListTrainingSitesParams) error
@@ -2458,11 +3500,213 @@ type ServerInterface interface {
 	// UpdateUser Change an account (JSON merge patch, RFC 7386)
 	// (PATCH /v1/users/{id})
 	UpdateUser(ctx echo.Context, id ID, params UpdateUserParams) error
+	// IssuePasswordReset Issue a one-time password reset for an account
+	// (POST /v1/users/{id}/password-reset)
+	IssuePasswordReset(ctx echo.Context, id ID) error
+	// ReactivateUser Turn a deactivated account on again
+	// (POST /v1/users/{id}/reactivation)
+	ReactivateUser(ctx echo.Context, id ID, params ReactivateUserParams) error
+	// ListWebhookSubscriptions Webhook subscriptions (a partner's own; an administrator sees all)
+	// (GET /v1/webhook-subscriptions)
+	ListWebhookSubscriptions(ctx echo.Context, params ListWebhookSubscriptionsParams) error
+	// CreateWebhookSubscription Subscribe a URL to events; its signing secret is shown once
+	// (POST /v1/webhook-subscriptions)
+	CreateWebhookSubscription(ctx echo.Context, params CreateWebhookSubscriptionParams) error
+	// DeleteWebhookSubscription Unsubscribe; pending deliveries are dropped
+	// (DELETE /v1/webhook-subscriptions/{id})
+	DeleteWebhookSubscription(ctx echo.Context, id ID) error
+	// GetWebhookSubscription One subscription
+	// (GET /v1/webhook-subscriptions/{id})
+	GetWebhookSubscription(ctx echo.Context, id ID) error
+	// UpdateWebhookSubscription Change a subscription's URL, events or state (JSON merge patch)
+	// (PATCH /v1/webhook-subscriptions/{id})
+	UpdateWebhookSubscription(ctx echo.Context, id ID, params UpdateWebhookSubscriptionParams) error
+	// ListWebhookDeliveries A subscription's deliveries, newest first, with their attempts
+	// (GET /v1/webhook-subscriptions/{id}/deliveries)
+	ListWebhookDeliveries(ctx echo.Context, id ID, params ListWebhookDeliveriesParams) error
 }
 
 // ServerInterfaceWrapper converts echo contexts to parameters.
 type ServerInterfaceWrapper struct {
 	Handler ServerInterface
+}
+
+// ListApiClients converts echo context to params.
+func (w *ServerInterfaceWrapper) ListApiClients(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListApiClientsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListApiClients(ctx, params)
+	return err
+}
+
+// CreateApiClient converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateApiClient(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateApiClientParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateApiClient(ctx, params)
+	return err
+}
+
+// RevokeApiClient converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeApiClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RevokeApiClientParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeApiClient(ctx, id, params)
+	return err
+}
+
+// GetApiClient converts echo context to params.
+func (w *ServerInterfaceWrapper) GetApiClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetApiClient(ctx, id)
+	return err
+}
+
+// UpdateApiClient converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateApiClient(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateApiClientParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateApiClient(ctx, id, params)
+	return err
+}
+
+// RotateApiClientSecret converts echo context to params.
+func (w *ServerInterfaceWrapper) RotateApiClientSecret(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RotateApiClientSecretParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RotateApiClientSecret(ctx, id, params)
+	return err
 }
 
 // ListAuditEvents converts echo context to params.
@@ -2501,13 +3745,52 @@ func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
 
 	// ------------- Optional query parameter "actor_id" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", ctx.QueryParams(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "actor_id", ctx.QueryParams(), &params.ActorId, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter actor_id: %s", err))
 	}
 
+	// ------------- Optional query parameter "action" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "action", ctx.QueryParams(), &params.Action, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter action: %s", err))
+	}
+
+	// ------------- Optional query parameter "occurred_from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "occurred_from", ctx.QueryParams(), &params.OccurredFrom, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter occurred_from: %s", err))
+	}
+
+	// ------------- Optional query parameter "occurred_to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "occurred_to", ctx.QueryParams(), &params.OccurredTo, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter occurred_to: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.ListAuditEvents(ctx, params)
+	return err
+}
+
+// ResetPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ResetPassword(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ResetPassword(ctx)
+	return err
+}
+
+// RevokeToken converts echo context to params.
+func (w *ServerInterfaceWrapper) RevokeToken(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.RevokeToken(ctx)
 	return err
 }
 
@@ -2837,6 +4120,45 @@ func (w *ServerInterfaceWrapper) WithdrawCandidate(ctx echo.Context) error {
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.WithdrawCandidate(ctx, id, params)
+	return err
+}
+
+// ListCertificates converts echo context to params.
+func (w *ServerInterfaceWrapper) ListCertificates(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCertificatesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "training_site_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "training_site_id", ctx.QueryParams(), &params.TrainingSiteId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter training_site_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListCertificates(ctx, params)
 	return err
 }
 
@@ -3265,6 +4587,156 @@ func (w *ServerInterfaceWrapper) CorrectEvaluationResult(ctx echo.Context) error
 
 	// Invoke the callback with all the unmarshaled arguments
 	err = w.Handler.CorrectEvaluationResult(ctx, id, params)
+	return err
+}
+
+// ExportHoldersDeclaration converts echo context to params.
+func (w *ServerInterfaceWrapper) ExportHoldersDeclaration(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ExportHoldersDeclarationParams
+	// ------------- Required query parameter "from" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "from", ctx.QueryParams(), &params.From, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter from: %s", err))
+	}
+
+	// ------------- Required query parameter "to" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, true, "to", ctx.QueryParams(), &params.To, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter to: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ExportHoldersDeclaration(ctx, params)
+	return err
+}
+
+// ListAwardDeclarations converts echo context to params.
+func (w *ServerInterfaceWrapper) ListAwardDeclarations(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListAwardDeclarationsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "state" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "state", ctx.QueryParams(), &params.State, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter state: %s", err))
+	}
+
+	// ------------- Optional query parameter "due_before" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "due_before", ctx.QueryParams(), &params.DueBefore, runtime.BindQueryParameterOptions{Type: "string", Format: "date"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter due_before: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListAwardDeclarations(ctx, params)
+	return err
+}
+
+// ListDeclarationFiles converts echo context to params.
+func (w *ServerInterfaceWrapper) ListDeclarationFiles(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListDeclarationFilesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListDeclarationFiles(ctx, params)
+	return err
+}
+
+// CreateDeclarationFile converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateDeclarationFile(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateDeclarationFileParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateDeclarationFile(ctx, params)
+	return err
+}
+
+// GetDeclarationFile converts echo context to params.
+func (w *ServerInterfaceWrapper) GetDeclarationFile(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetDeclarationFile(ctx, id)
+	return err
+}
+
+// ImportDeclarationReceipt converts echo context to params.
+func (w *ServerInterfaceWrapper) ImportDeclarationReceipt(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ImportDeclarationReceipt(ctx, id)
 	return err
 }
 
@@ -3850,6 +5322,148 @@ func (w *ServerInterfaceWrapper) GetMinutes(ctx echo.Context) error {
 	return err
 }
 
+// GetMe converts echo context to params.
+func (w *ServerInterfaceWrapper) GetMe(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetMe(ctx)
+	return err
+}
+
+// ChangeMyPassword converts echo context to params.
+func (w *ServerInterfaceWrapper) ChangeMyPassword(ctx echo.Context) error {
+	var err error
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ChangeMyPassword(ctx)
+	return err
+}
+
+// ListMySittings converts echo context to params.
+func (w *ServerInterfaceWrapper) ListMySittings(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListMySittingsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListMySittings(ctx, params)
+	return err
+}
+
+// ListResults converts echo context to params.
+func (w *ServerInterfaceWrapper) ListResults(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListResultsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "certification_code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "certification_code", ctx.QueryParams(), &params.CertificationCode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter certification_code: %s", err))
+	}
+
+	// ------------- Optional query parameter "training_site_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "training_site_id", ctx.QueryParams(), &params.TrainingSiteId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter training_site_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "updated_since" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "updated_since", ctx.QueryParams(), &params.UpdatedSince, runtime.BindQueryParameterOptions{Type: "string", Format: "date-time"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter updated_since: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListResults(ctx, params)
+	return err
+}
+
+// GetStatistics converts echo context to params.
+func (w *ServerInterfaceWrapper) GetStatistics(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetStatisticsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "year" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "year", ctx.QueryParams(), &params.Year, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter year: %s", err))
+	}
+
+	// ------------- Optional query parameter "certification_code" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "certification_code", ctx.QueryParams(), &params.CertificationCode, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter certification_code: %s", err))
+	}
+
+	// ------------- Optional query parameter "training_site_id" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "training_site_id", ctx.QueryParams(), &params.TrainingSiteId, runtime.BindQueryParameterOptions{Type: "string", Format: "uuid"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter training_site_id: %s", err))
+	}
+
+	// ------------- Optional query parameter "route" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "route", ctx.QueryParams(), &params.Route, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter route: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetStatistics(ctx, params)
+	return err
+}
+
 // ListTrainingSites converts echo context to params.
 func (w *ServerInterfaceWrapper) ListTrainingSites(ctx echo.Context) error {
 	var err error
@@ -4209,6 +5823,219 @@ func (w *ServerInterfaceWrapper) UpdateUser(ctx echo.Context) error {
 	return err
 }
 
+// IssuePasswordReset converts echo context to params.
+func (w *ServerInterfaceWrapper) IssuePasswordReset(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.IssuePasswordReset(ctx, id)
+	return err
+}
+
+// ReactivateUser converts echo context to params.
+func (w *ServerInterfaceWrapper) ReactivateUser(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ReactivateUserParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ReactivateUser(ctx, id, params)
+	return err
+}
+
+// ListWebhookSubscriptions converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookSubscriptions(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookSubscriptionsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookSubscriptions(ctx, params)
+	return err
+}
+
+// CreateWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) CreateWebhookSubscription(ctx echo.Context) error {
+	var err error
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CreateWebhookSubscriptionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "Idempotency-Key" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("Idempotency-Key")]; found {
+		var IdempotencyKey IdempotencyKey
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for Idempotency-Key, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "Idempotency-Key", valueList[0], &IdempotencyKey, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter Idempotency-Key: %s", err))
+		}
+
+		params.IdempotencyKey = &IdempotencyKey
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CreateWebhookSubscription(ctx, params)
+	return err
+}
+
+// DeleteWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) DeleteWebhookSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.DeleteWebhookSubscription(ctx, id)
+	return err
+}
+
+// GetWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) GetWebhookSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetWebhookSubscription(ctx, id)
+	return err
+}
+
+// UpdateWebhookSubscription converts echo context to params.
+func (w *ServerInterfaceWrapper) UpdateWebhookSubscription(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params UpdateWebhookSubscriptionParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.UpdateWebhookSubscription(ctx, id, params)
+	return err
+}
+
+// ListWebhookDeliveries converts echo context to params.
+func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListWebhookDeliveriesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// ------------- Optional query parameter "status" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "status", ctx.QueryParams(), &params.Status, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter status: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListWebhookDeliveries(ctx, id, params)
+	return err
+}
+
 // This is a simple interface which specifies echo.Route addition functions which
 // are present on both echo.Echo and echo.Group, since we want to allow using
 // either of them for path registration
@@ -4308,6 +6135,34 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/jury-sessions/:id/minutes", wrapper.GetMinutes, options.OperationMiddlewares["getMinutes"]...)
 	router.GET(options.BaseURL+"/v1/certificates/:number", wrapper.VerifyCertificate, options.OperationMiddlewares["verifyCertificate"]...)
 	router.POST(options.BaseURL+"/v1/certificates/:number/revocation", wrapper.RevokeCertificate, options.OperationMiddlewares["revokeCertificate"]...)
+	router.POST(options.BaseURL+"/v1/auth/revoke", wrapper.RevokeToken, options.OperationMiddlewares["revokeToken"]...)
+	router.POST(options.BaseURL+"/v1/auth/password-reset", wrapper.ResetPassword, options.OperationMiddlewares["resetPassword"]...)
+	router.GET(options.BaseURL+"/v1/me", wrapper.GetMe, options.OperationMiddlewares["getMe"]...)
+	router.POST(options.BaseURL+"/v1/me/password", wrapper.ChangeMyPassword, options.OperationMiddlewares["changeMyPassword"]...)
+	router.GET(options.BaseURL+"/v1/me/sittings", wrapper.ListMySittings, options.OperationMiddlewares["listMySittings"]...)
+	router.POST(options.BaseURL+"/v1/users/:id/reactivation", wrapper.ReactivateUser, options.OperationMiddlewares["reactivateUser"]...)
+	router.POST(options.BaseURL+"/v1/users/:id/password-reset", wrapper.IssuePasswordReset, options.OperationMiddlewares["issuePasswordReset"]...)
+	router.GET(options.BaseURL+"/v1/api-clients", wrapper.ListApiClients, options.OperationMiddlewares["listApiClients"]...)
+	router.POST(options.BaseURL+"/v1/api-clients", wrapper.CreateApiClient, options.OperationMiddlewares["createApiClient"]...)
+	router.DELETE(options.BaseURL+"/v1/api-clients/:id", wrapper.RevokeApiClient, options.OperationMiddlewares["revokeApiClient"]...)
+	router.GET(options.BaseURL+"/v1/api-clients/:id", wrapper.GetApiClient, options.OperationMiddlewares["getApiClient"]...)
+	router.PATCH(options.BaseURL+"/v1/api-clients/:id", wrapper.UpdateApiClient, options.OperationMiddlewares["updateApiClient"]...)
+	router.POST(options.BaseURL+"/v1/api-clients/:id/secret", wrapper.RotateApiClientSecret, options.OperationMiddlewares["rotateApiClientSecret"]...)
+	router.GET(options.BaseURL+"/v1/results", wrapper.ListResults, options.OperationMiddlewares["listResults"]...)
+	router.GET(options.BaseURL+"/v1/certificates", wrapper.ListCertificates, options.OperationMiddlewares["listCertificates"]...)
+	router.GET(options.BaseURL+"/v1/statistics", wrapper.GetStatistics, options.OperationMiddlewares["getStatistics"]...)
+	router.GET(options.BaseURL+"/v1/webhook-subscriptions", wrapper.ListWebhookSubscriptions, options.OperationMiddlewares["listWebhookSubscriptions"]...)
+	router.POST(options.BaseURL+"/v1/webhook-subscriptions", wrapper.CreateWebhookSubscription, options.OperationMiddlewares["createWebhookSubscription"]...)
+	router.DELETE(options.BaseURL+"/v1/webhook-subscriptions/:id", wrapper.DeleteWebhookSubscription, options.OperationMiddlewares["deleteWebhookSubscription"]...)
+	router.GET(options.BaseURL+"/v1/webhook-subscriptions/:id", wrapper.GetWebhookSubscription, options.OperationMiddlewares["getWebhookSubscription"]...)
+	router.PATCH(options.BaseURL+"/v1/webhook-subscriptions/:id", wrapper.UpdateWebhookSubscription, options.OperationMiddlewares["updateWebhookSubscription"]...)
+	router.GET(options.BaseURL+"/v1/webhook-subscriptions/:id/deliveries", wrapper.ListWebhookDeliveries, options.OperationMiddlewares["listWebhookDeliveries"]...)
+	router.GET(options.BaseURL+"/v1/exports/holders-declaration", wrapper.ExportHoldersDeclaration, options.OperationMiddlewares["exportHoldersDeclaration"]...)
+	router.GET(options.BaseURL+"/v1/exports/holders-declaration/files", wrapper.ListDeclarationFiles, options.OperationMiddlewares["listDeclarationFiles"]...)
+	router.POST(options.BaseURL+"/v1/exports/holders-declaration/files", wrapper.CreateDeclarationFile, options.OperationMiddlewares["createDeclarationFile"]...)
+	router.GET(options.BaseURL+"/v1/exports/holders-declaration/files/:id", wrapper.GetDeclarationFile, options.OperationMiddlewares["getDeclarationFile"]...)
+	router.POST(options.BaseURL+"/v1/exports/holders-declaration/files/:id/receipt", wrapper.ImportDeclarationReceipt, options.OperationMiddlewares["importDeclarationReceipt"]...)
+	router.GET(options.BaseURL+"/v1/exports/holders-declaration/awards", wrapper.ListAwardDeclarations, options.OperationMiddlewares["listAwardDeclarations"]...)
 
 }
 
@@ -4326,6 +6181,17 @@ type NotModifiedResponseHeaders struct {
 }
 type NotModifiedResponse struct {
 	Headers NotModifiedResponseHeaders
+}
+
+type OAuthBadRequestJSONResponse OAuthError
+
+type OAuthUnauthorizedResponseHeaders struct {
+	WWWAuthenticate *string
+}
+type OAuthUnauthorizedJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthUnauthorizedResponseHeaders
 }
 
 type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
@@ -4366,6 +6232,1033 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
 
 type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+
+type ListApiClientsRequestObject struct {
+	Params ListApiClientsParams
+}
+
+type ListApiClientsResponseObject interface {
+	VisitListApiClientsResponse(w http.ResponseWriter) error
+}
+
+type ListApiClients200JSONResponse ApiClientList
+
+func (response ListApiClients200JSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClients400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiClients400ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClients401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiClients401ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClients403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiClients403ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClients500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiClients500ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClients503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiClients503ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClientRequestObject struct {
+	Params CreateApiClientParams
+	Body   *CreateApiClientJSONRequestBody
+}
+
+type CreateApiClientResponseObject interface {
+	VisitCreateApiClientResponse(w http.ResponseWriter) error
+}
+
+type CreateApiClient201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateApiClient201JSONResponse struct {
+	Body    ApiClientWithSecret
+	Headers CreateApiClient201ResponseHeaders
+}
+
+func (response CreateApiClient201JSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient400ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient401ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient403ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient409ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient413ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient415ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient422ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient500ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient503ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClientRequestObject struct {
+	Id     ID `json:"id"`
+	Params RevokeApiClientParams
+}
+
+type RevokeApiClientResponseObject interface {
+	VisitRevokeApiClientResponse(w http.ResponseWriter) error
+}
+
+type RevokeApiClient200ResponseHeaders struct {
+	ETag *string
+}
+
+type RevokeApiClient200JSONResponse struct {
+	Body    ApiClient
+	Headers RevokeApiClient200ResponseHeaders
+}
+
+func (response RevokeApiClient200JSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient400ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient401ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient403ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient404ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient409ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient412ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient428ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient500ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient503ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClientRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetApiClientResponseObject interface {
+	VisitGetApiClientResponse(w http.ResponseWriter) error
+}
+
+type GetApiClient200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetApiClient200JSONResponse struct {
+	Body    ApiClient
+	Headers GetApiClient200ResponseHeaders
+}
+
+func (response GetApiClient200JSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient400ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient401ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient403ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient404ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient500ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient503ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClientRequestObject struct {
+	Id     ID `json:"id"`
+	Params UpdateApiClientParams
+	Body   *UpdateApiClientApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateApiClientResponseObject interface {
+	VisitUpdateApiClientResponse(w http.ResponseWriter) error
+}
+
+type UpdateApiClient200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateApiClient200JSONResponse struct {
+	Body    ApiClient
+	Headers UpdateApiClient200ResponseHeaders
+}
+
+func (response UpdateApiClient200JSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient400ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient401ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient403ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient404ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient409ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient412ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient413ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient415ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient422ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient428ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient500ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient503ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecretRequestObject struct {
+	Id     ID `json:"id"`
+	Params RotateApiClientSecretParams
+}
+
+type RotateApiClientSecretResponseObject interface {
+	VisitRotateApiClientSecretResponse(w http.ResponseWriter) error
+}
+
+type RotateApiClientSecret200ResponseHeaders struct {
+	ETag *string
+}
+
+type RotateApiClientSecret200JSONResponse struct {
+	Body    ApiClientWithSecret
+	Headers RotateApiClientSecret200ResponseHeaders
+}
+
+func (response RotateApiClientSecret200JSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecret400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response RotateApiClientSecret400ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecret401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateApiClientSecret401ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecret403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response RotateApiClientSecret403ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecret404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response RotateApiClientSecret404ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecret409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response RotateApiClientSecret409ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecret412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response RotateApiClientSecret412ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecret428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response RotateApiClientSecret428ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecret500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RotateApiClientSecret500ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecret503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RotateApiClientSecret503ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
 
 type ListAuditEventsRequestObject struct {
 	Params ListAuditEventsParams
@@ -4475,6 +7368,268 @@ func (response ListAuditEvents503ApplicationProblemPlusJSONResponse) VisitListAu
 	return err
 }
 
+type ResetPasswordRequestObject struct {
+	Body *ResetPasswordJSONRequestBody
+}
+
+type ResetPasswordResponseObject interface {
+	VisitResetPasswordResponse(w http.ResponseWriter) error
+}
+
+type ResetPassword204Response struct {
+}
+
+func (response ResetPassword204Response) VisitResetPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ResetPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword400ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword413ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword415ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword422ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword429ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword500ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ResetPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ResetPassword503ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeTokenRequestObject struct {
+	Body *RevokeTokenFormdataRequestBody
+}
+
+type RevokeTokenResponseObject interface {
+	VisitRevokeTokenResponse(w http.ResponseWriter) error
+}
+
+type RevokeToken200Response struct {
+}
+
+func (response RevokeToken200Response) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+	w.WriteHeader(200)
+	return nil
+}
+
+type RevokeToken400JSONResponse struct{ OAuthBadRequestJSONResponse }
+
+func (response RevokeToken400JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeToken413ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeToken415ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeToken429ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeToken500ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeToken503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeToken503ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type IssueTokenRequestObject struct {
 	Body *IssueTokenFormdataRequestBody
 }
@@ -4507,33 +7662,29 @@ func (response IssueToken200JSONResponse) VisitIssueTokenResponse(w http.Respons
 	return err
 }
 
-type IssueToken400ApplicationProblemPlusJSONResponse struct {
-	BadRequestApplicationProblemPlusJSONResponse
-}
+type IssueToken400JSONResponse struct{ OAuthBadRequestJSONResponse }
 
-func (response IssueToken400ApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+func (response IssueToken400JSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
 }
 
-type IssueToken401ApplicationProblemPlusJSONResponse struct {
-	UnauthorizedApplicationProblemPlusJSONResponse
-}
+type IssueToken401JSONResponse struct{ OAuthUnauthorizedJSONResponse }
 
-func (response IssueToken401ApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
+func (response IssueToken401JSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6130,6 +9281,114 @@ type WithdrawCandidate503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response WithdrawCandidate503ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCertificatesRequestObject struct {
+	Params ListCertificatesParams
+}
+
+type ListCertificatesResponseObject interface {
+	VisitListCertificatesResponse(w http.ResponseWriter) error
+}
+
+type ListCertificates200JSONResponse CertificatePage
+
+func (response ListCertificates200JSONResponse) VisitListCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCertificates400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListCertificates400ApplicationProblemPlusJSONResponse) VisitListCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCertificates401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListCertificates401ApplicationProblemPlusJSONResponse) VisitListCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCertificates403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListCertificates403ApplicationProblemPlusJSONResponse) VisitListCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCertificates500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListCertificates500ApplicationProblemPlusJSONResponse) VisitListCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCertificates503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListCertificates503ApplicationProblemPlusJSONResponse) VisitListCertificatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -8398,6 +11657,868 @@ type CorrectEvaluationResult503ApplicationProblemPlusJSONResponse struct {
 }
 
 func (response CorrectEvaluationResult503ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportHoldersDeclarationRequestObject struct {
+	Params ExportHoldersDeclarationParams
+}
+
+type ExportHoldersDeclarationResponseObject interface {
+	VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error
+}
+
+type ExportHoldersDeclaration200ApplicationxmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response ExportHoldersDeclaration200ApplicationxmlResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type ExportHoldersDeclaration400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ExportHoldersDeclaration400ApplicationProblemPlusJSONResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportHoldersDeclaration401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ExportHoldersDeclaration401ApplicationProblemPlusJSONResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportHoldersDeclaration403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ExportHoldersDeclaration403ApplicationProblemPlusJSONResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportHoldersDeclaration422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ExportHoldersDeclaration422ApplicationProblemPlusJSONResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportHoldersDeclaration500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ExportHoldersDeclaration500ApplicationProblemPlusJSONResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportHoldersDeclaration503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ExportHoldersDeclaration503ApplicationProblemPlusJSONResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAwardDeclarationsRequestObject struct {
+	Params ListAwardDeclarationsParams
+}
+
+type ListAwardDeclarationsResponseObject interface {
+	VisitListAwardDeclarationsResponse(w http.ResponseWriter) error
+}
+
+type ListAwardDeclarations200JSONResponse AwardDeclarationList
+
+func (response ListAwardDeclarations200JSONResponse) VisitListAwardDeclarationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAwardDeclarations400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListAwardDeclarations400ApplicationProblemPlusJSONResponse) VisitListAwardDeclarationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAwardDeclarations401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListAwardDeclarations401ApplicationProblemPlusJSONResponse) VisitListAwardDeclarationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAwardDeclarations403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListAwardDeclarations403ApplicationProblemPlusJSONResponse) VisitListAwardDeclarationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAwardDeclarations500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListAwardDeclarations500ApplicationProblemPlusJSONResponse) VisitListAwardDeclarationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAwardDeclarations503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListAwardDeclarations503ApplicationProblemPlusJSONResponse) VisitListAwardDeclarationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeclarationFilesRequestObject struct {
+	Params ListDeclarationFilesParams
+}
+
+type ListDeclarationFilesResponseObject interface {
+	VisitListDeclarationFilesResponse(w http.ResponseWriter) error
+}
+
+type ListDeclarationFiles200JSONResponse DeclarationFileList
+
+func (response ListDeclarationFiles200JSONResponse) VisitListDeclarationFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeclarationFiles400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeclarationFiles400ApplicationProblemPlusJSONResponse) VisitListDeclarationFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeclarationFiles401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeclarationFiles401ApplicationProblemPlusJSONResponse) VisitListDeclarationFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeclarationFiles403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeclarationFiles403ApplicationProblemPlusJSONResponse) VisitListDeclarationFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeclarationFiles500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeclarationFiles500ApplicationProblemPlusJSONResponse) VisitListDeclarationFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeclarationFiles503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeclarationFiles503ApplicationProblemPlusJSONResponse) VisitListDeclarationFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFileRequestObject struct {
+	Params CreateDeclarationFileParams
+	Body   *CreateDeclarationFileJSONRequestBody
+}
+
+type CreateDeclarationFileResponseObject interface {
+	VisitCreateDeclarationFileResponse(w http.ResponseWriter) error
+}
+
+type CreateDeclarationFile201ResponseHeaders struct {
+	Location *string
+}
+
+type CreateDeclarationFile201JSONResponse struct {
+	Body    DeclarationFile
+	Headers CreateDeclarationFile201ResponseHeaders
+}
+
+func (response CreateDeclarationFile201JSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFile400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeclarationFile400ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFile401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeclarationFile401ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFile403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeclarationFile403ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFile409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeclarationFile409ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFile413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeclarationFile413ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFile415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeclarationFile415ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFile422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeclarationFile422ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFile500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeclarationFile500ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFile503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeclarationFile503ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeclarationFileRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetDeclarationFileResponseObject interface {
+	VisitGetDeclarationFileResponse(w http.ResponseWriter) error
+}
+
+type GetDeclarationFile200JSONResponse DeclarationFile
+
+func (response GetDeclarationFile200JSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeclarationFile200ApplicationxmlResponse struct {
+	Body          io.Reader
+	ContentLength int64
+}
+
+func (response GetDeclarationFile200ApplicationxmlResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "application/xml")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDeclarationFile400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeclarationFile400ApplicationProblemPlusJSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeclarationFile401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeclarationFile401ApplicationProblemPlusJSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeclarationFile403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeclarationFile403ApplicationProblemPlusJSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeclarationFile404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeclarationFile404ApplicationProblemPlusJSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeclarationFile500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeclarationFile500ApplicationProblemPlusJSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeclarationFile503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeclarationFile503ApplicationProblemPlusJSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceiptRequestObject struct {
+	Id   ID `json:"id"`
+	Body io.Reader
+}
+
+type ImportDeclarationReceiptResponseObject interface {
+	VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error
+}
+
+type ImportDeclarationReceipt200JSONResponse DeclarationFile
+
+func (response ImportDeclarationReceipt200JSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt400ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt401ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt403ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt404ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt409ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt413ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt415ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt422ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt500ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt503ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
@@ -11359,6 +15480,596 @@ func (response GetMinutes503ApplicationProblemPlusJSONResponse) VisitGetMinutesR
 	return err
 }
 
+type GetMeRequestObject struct {
+}
+
+type GetMeResponseObject interface {
+	VisitGetMeResponse(w http.ResponseWriter) error
+}
+
+type GetMe200JSONResponse Me
+
+func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe403ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe500ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe503ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeMyPasswordRequestObject struct {
+	Body *ChangeMyPasswordJSONRequestBody
+}
+
+type ChangeMyPasswordResponseObject interface {
+	VisitChangeMyPasswordResponse(w http.ResponseWriter) error
+}
+
+type ChangeMyPassword204Response struct {
+}
+
+func (response ChangeMyPassword204Response) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type ChangeMyPassword400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword400ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeMyPassword401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword401ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeMyPassword403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword403ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeMyPassword413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword413ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeMyPassword415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword415ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeMyPassword422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword422ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeMyPassword429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword429ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeMyPassword500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword500ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ChangeMyPassword503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ChangeMyPassword503ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySittingsRequestObject struct {
+	Params ListMySittingsParams
+}
+
+type ListMySittingsResponseObject interface {
+	VisitListMySittingsResponse(w http.ResponseWriter) error
+}
+
+type ListMySittings200JSONResponse MySittingList
+
+func (response ListMySittings200JSONResponse) VisitListMySittingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySittings400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySittings400ApplicationProblemPlusJSONResponse) VisitListMySittingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySittings401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySittings401ApplicationProblemPlusJSONResponse) VisitListMySittingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySittings403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySittings403ApplicationProblemPlusJSONResponse) VisitListMySittingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySittings500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySittings500ApplicationProblemPlusJSONResponse) VisitListMySittingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySittings503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySittings503ApplicationProblemPlusJSONResponse) VisitListMySittingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListResultsRequestObject struct {
+	Params ListResultsParams
+}
+
+type ListResultsResponseObject interface {
+	VisitListResultsResponse(w http.ResponseWriter) error
+}
+
+type ListResults200JSONResponse ResultFeed
+
+func (response ListResults200JSONResponse) VisitListResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListResults400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListResults400ApplicationProblemPlusJSONResponse) VisitListResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListResults401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListResults401ApplicationProblemPlusJSONResponse) VisitListResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListResults403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListResults403ApplicationProblemPlusJSONResponse) VisitListResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListResults500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListResults500ApplicationProblemPlusJSONResponse) VisitListResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListResults503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListResults503ApplicationProblemPlusJSONResponse) VisitListResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatisticsRequestObject struct {
+	Params GetStatisticsParams
+}
+
+type GetStatisticsResponseObject interface {
+	VisitGetStatisticsResponse(w http.ResponseWriter) error
+}
+
+type GetStatistics200JSONResponse StatisticList
+
+func (response GetStatistics200JSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatistics400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatistics400ApplicationProblemPlusJSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatistics401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatistics401ApplicationProblemPlusJSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatistics403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatistics403ApplicationProblemPlusJSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatistics500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatistics500ApplicationProblemPlusJSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatistics503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatistics503ApplicationProblemPlusJSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListTrainingSitesRequestObject struct {
 	Params ListTrainingSitesParams
 }
@@ -13037,11 +17748,1246 @@ func (response UpdateUser503ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 	return err
 }
 
+type IssuePasswordResetRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type IssuePasswordResetResponseObject interface {
+	VisitIssuePasswordResetResponse(w http.ResponseWriter) error
+}
+
+type IssuePasswordReset201JSONResponse PasswordReset
+
+func (response IssuePasswordReset201JSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssuePasswordReset400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response IssuePasswordReset400ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssuePasswordReset401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response IssuePasswordReset401ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssuePasswordReset403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response IssuePasswordReset403ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssuePasswordReset404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response IssuePasswordReset404ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssuePasswordReset409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response IssuePasswordReset409ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssuePasswordReset500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response IssuePasswordReset500ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssuePasswordReset503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response IssuePasswordReset503ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUserRequestObject struct {
+	Id     ID `json:"id"`
+	Params ReactivateUserParams
+}
+
+type ReactivateUserResponseObject interface {
+	VisitReactivateUserResponse(w http.ResponseWriter) error
+}
+
+type ReactivateUser200ResponseHeaders struct {
+	ETag *string
+}
+
+type ReactivateUser200JSONResponse struct {
+	Body    User
+	Headers ReactivateUser200ResponseHeaders
+}
+
+func (response ReactivateUser200JSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUser400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ReactivateUser400ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUser401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ReactivateUser401ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUser403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ReactivateUser403ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUser404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ReactivateUser404ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUser409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response ReactivateUser409ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUser412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response ReactivateUser412ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUser428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response ReactivateUser428ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUser500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ReactivateUser500ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUser503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ReactivateUser503ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptionsRequestObject struct {
+	Params ListWebhookSubscriptionsParams
+}
+
+type ListWebhookSubscriptionsResponseObject interface {
+	VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookSubscriptions200JSONResponse WebhookSubscriptionList
+
+func (response ListWebhookSubscriptions200JSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptions400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookSubscriptions400ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptions401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookSubscriptions401ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptions403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookSubscriptions403ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptions500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookSubscriptions500ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptions503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookSubscriptions503ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscriptionRequestObject struct {
+	Params CreateWebhookSubscriptionParams
+	Body   *CreateWebhookSubscriptionJSONRequestBody
+}
+
+type CreateWebhookSubscriptionResponseObject interface {
+	VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type CreateWebhookSubscription201ResponseHeaders struct {
+	ETag     *string
+	Location *string
+}
+
+type CreateWebhookSubscription201JSONResponse struct {
+	Body    WebhookSubscriptionWithSecret
+	Headers CreateWebhookSubscription201ResponseHeaders
+}
+
+func (response CreateWebhookSubscription201JSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.Location != nil {
+		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	w.WriteHeader(201)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription401ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription409ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription413ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription415ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription422ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription500ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription503ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscriptionRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type DeleteWebhookSubscriptionResponseObject interface {
+	VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type DeleteWebhookSubscription204Response struct {
+}
+
+func (response DeleteWebhookSubscription204Response) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type DeleteWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription401ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription500ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription503ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscriptionRequestObject struct {
+	Id ID `json:"id"`
+}
+
+type GetWebhookSubscriptionResponseObject interface {
+	VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type GetWebhookSubscription200ResponseHeaders struct {
+	ETag *string
+}
+
+type GetWebhookSubscription200JSONResponse struct {
+	Body    WebhookSubscription
+	Headers GetWebhookSubscription200ResponseHeaders
+}
+
+func (response GetWebhookSubscription200JSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription401ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription404ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription500ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription503ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscriptionRequestObject struct {
+	Id     ID `json:"id"`
+	Params UpdateWebhookSubscriptionParams
+	Body   *UpdateWebhookSubscriptionApplicationMergePatchPlusJSONRequestBody
+}
+
+type UpdateWebhookSubscriptionResponseObject interface {
+	VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error
+}
+
+type UpdateWebhookSubscription200ResponseHeaders struct {
+	ETag *string
+}
+
+type UpdateWebhookSubscription200JSONResponse struct {
+	Body    WebhookSubscription
+	Headers UpdateWebhookSubscription200ResponseHeaders
+}
+
+func (response UpdateWebhookSubscription200JSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription401ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription404ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription412ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription413ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription415ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription422ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription428ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription500ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription503ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveriesRequestObject struct {
+	Id     ID `json:"id"`
+	Params ListWebhookDeliveriesParams
+}
+
+type ListWebhookDeliveriesResponseObject interface {
+	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
+}
+
+type ListWebhookDeliveries200JSONResponse WebhookDeliveryList
+
+func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries403ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries500ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries503ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 // StrictServerInterface represents all server handlers.
 type StrictServerInterface interface {
+	// ListApiClients List partner applications, oldest first
+	// (GET /v1/api-clients)
+	ListApiClients(ctx context.Context, request ListApiClientsRequestObject) (ListApiClientsResponseObject, error)
+	// CreateApiClient Register a partner application; its secret is shown once
+	// (POST /v1/api-clients)
+	CreateApiClient(ctx context.Context, request CreateApiClientRequestObject) (CreateApiClientResponseObject, error)
+	// RevokeApiClient Revoke a partner application; its tokens stop working and its webhooks stop
+	// (DELETE /v1/api-clients/{id})
+	RevokeApiClient(ctx context.Context, request RevokeApiClientRequestObject) (RevokeApiClientResponseObject, error)
+	// GetApiClient One partner application
+	// (GET /v1/api-clients/{id})
+	GetApiClient(ctx context.Context, request GetApiClientRequestObject) (GetApiClientResponseObject, error)
+	// UpdateApiClient Rename a partner application or change its scopes (JSON merge patch)
+	// (PATCH /v1/api-clients/{id})
+	UpdateApiClient(ctx context.Context, request UpdateApiClientRequestObject) (UpdateApiClientResponseObject, error)
+	// RotateApiClientSecret Issue a new secret for a partner application; the old one stops working
+	// (POST /v1/api-clients/{id}/secret)
+	RotateApiClientSecret(ctx context.Context, request RotateApiClientSecretRequestObject) (RotateApiClientSecretResponseObject, error)
 	// ListAuditEvents The audit trail, oldest first
 	// (GET /v1/audit-events)
 	ListAuditEvents(ctx context.Context, request ListAuditEventsRequestObject) (ListAuditEventsResponseObject, error)
+	// ResetPassword Choose a new password with a one-time reset token an administrator issued
+	// (POST /v1/auth/password-reset)
+	ResetPassword(ctx context.Context, request ResetPasswordRequestObject) (ResetPasswordResponseObject, error)
+	// RevokeToken Revoke a refresh token (RFC 7009), ending the session it belongs to
+	// (POST /v1/auth/revoke)
+	RevokeToken(ctx context.Context, request RevokeTokenRequestObject) (RevokeTokenResponseObject, error)
 	// IssueToken Obtain an access token (OAuth2 token endpoint)
 	// (POST /v1/auth/token)
 	IssueToken(ctx context.Context, request IssueTokenRequestObject) (IssueTokenResponseObject, error)
@@ -13072,6 +19018,9 @@ type StrictServerInterface interface {
 	// WithdrawCandidate Record a candidate's withdrawal
 	// (POST /v1/candidates/{id}/withdrawal)
 	WithdrawCandidate(ctx context.Context, request WithdrawCandidateRequestObject) (WithdrawCandidateResponseObject, error)
+	// ListCertificates Certificates and attestations issued, oldest first
+	// (GET /v1/certificates)
+	ListCertificates(ctx context.Context, request ListCertificatesRequestObject) (ListCertificatesResponseObject, error)
 	// VerifyCertificate Verify a certificate or an attestation by its number (no credentials)
 	// (GET /v1/certificates/{number})
 	VerifyCertificate(ctx context.Context, request VerifyCertificateRequestObject) (VerifyCertificateResponseObject, error)
@@ -13111,6 +19060,24 @@ type StrictServerInterface interface {
 	// CorrectEvaluationResult Correct a recorded result, with a reason (audited)
 	// (POST /v1/evaluations/{id}/result-correction)
 	CorrectEvaluationResult(ctx context.Context, request CorrectEvaluationResultRequestObject) (CorrectEvaluationResultResponseObject, error)
+	// ExportHoldersDeclaration The Caisse des Dépôts XML of the holders awarded in a period (HOLDERS-DECLARATION)
+	// (GET /v1/exports/holders-declaration)
+	ExportHoldersDeclaration(ctx context.Context, request ExportHoldersDeclarationRequestObject) (ExportHoldersDeclarationResponseObject, error)
+	// ListAwardDeclarations Each award's declaration state; those whose three months are running out first
+	// (GET /v1/exports/holders-declaration/awards)
+	ListAwardDeclarations(ctx context.Context, request ListAwardDeclarationsRequestObject) (ListAwardDeclarationsResponseObject, error)
+	// ListDeclarationFiles Declaration files made, newest first
+	// (GET /v1/exports/holders-declaration/files)
+	ListDeclarationFiles(ctx context.Context, request ListDeclarationFilesRequestObject) (ListDeclarationFilesResponseObject, error)
+	// CreateDeclarationFile Put every award not declared yet, and every rejected one, into a new file
+	// (POST /v1/exports/holders-declaration/files)
+	CreateDeclarationFile(ctx context.Context, request CreateDeclarationFileRequestObject) (CreateDeclarationFileResponseObject, error)
+	// GetDeclarationFile A declaration file, as JSON, or its XML with `Accept: application/xml`
+	// (GET /v1/exports/holders-declaration/files/{id})
+	GetDeclarationFile(ctx context.Context, request GetDeclarationFileRequestObject) (GetDeclarationFileResponseObject, error)
+	// ImportDeclarationReceipt Import the Caisse des Dépôts' processing receipt of a file
+	// (POST /v1/exports/holders-declaration/files/{id}/receipt)
+	ImportDeclarationReceipt(ctx context.Context, request ImportDeclarationReceiptRequestObject) (ImportDeclarationReceiptResponseObject, error)
 	// ListJuryMembers List the people who may sit on juries, oldest first
 	// (GET /v1/jury-members)
 	ListJuryMembers(ctx context.Context, request ListJuryMembersRequestObject) (ListJuryMembersResponseObject, error)
@@ -13165,6 +19132,21 @@ type StrictServerInterface interface {
 	// GetMinutes The minutes (procès-verbal) of a closed session, as JSON or as a PDF
 	// (GET /v1/jury-sessions/{id}/minutes)
 	GetMinutes(ctx context.Context, request GetMinutesRequestObject) (GetMinutesResponseObject, error)
+	// GetMe The caller, and what their account is bound to
+	// (GET /v1/me)
+	GetMe(ctx context.Context, request GetMeRequestObject) (GetMeResponseObject, error)
+	// ChangeMyPassword Change one's own password, with the current one
+	// (POST /v1/me/password)
+	ChangeMyPassword(ctx context.Context, request ChangeMyPasswordRequestObject) (ChangeMyPasswordResponseObject, error)
+	// ListMySittings A candidate's own sittings, with their dates and places
+	// (GET /v1/me/sittings)
+	ListMySittings(ctx context.Context, request ListMySittingsRequestObject) (ListMySittingsResponseObject, error)
+	// ListResults The feed of published results, in the order they were published
+	// (GET /v1/results)
+	ListResults(ctx context.Context, request ListResultsRequestObject) (ListResultsResponseObject, error)
+	// GetStatistics Candidates, awards, partial validations, refusals and withdrawals per year, route and site
+	// (GET /v1/statistics)
+	GetStatistics(ctx context.Context, request GetStatisticsRequestObject) (GetStatisticsResponseObject, error)
 	// ListTrainingSites List training sites, oldest first
 	// (GET /v1/training-sites)
 	ListTrainingSites(ctx context.Context, request ListTrainingSitesRequestObject) (ListTrainingSitesResponseObject, error)
@@ -13195,6 +19177,30 @@ type StrictServerInterface interface {
 	// UpdateUser Change an account (JSON merge patch, RFC 7386)
 	// (PATCH /v1/users/{id})
 	UpdateUser(ctx context.Context, request UpdateUserRequestObject) (UpdateUserResponseObject, error)
+	// IssuePasswordReset Issue a one-time password reset for an account
+	// (POST /v1/users/{id}/password-reset)
+	IssuePasswordReset(ctx context.Context, request IssuePasswordResetRequestObject) (IssuePasswordResetResponseObject, error)
+	// ReactivateUser Turn a deactivated account on again
+	// (POST /v1/users/{id}/reactivation)
+	ReactivateUser(ctx context.Context, request ReactivateUserRequestObject) (ReactivateUserResponseObject, error)
+	// ListWebhookSubscriptions Webhook subscriptions (a partner's own; an administrator sees all)
+	// (GET /v1/webhook-subscriptions)
+	ListWebhookSubscriptions(ctx context.Context, request ListWebhookSubscriptionsRequestObject) (ListWebhookSubscriptionsResponseObject, error)
+	// CreateWebhookSubscription Subscribe a URL to events; its signing secret is shown once
+	// (POST /v1/webhook-subscriptions)
+	CreateWebhookSubscription(ctx context.Context, request CreateWebhookSubscriptionRequestObject) (CreateWebhookSubscriptionResponseObject, error)
+	// DeleteWebhookSubscription Unsubscribe; pending deliveries are dropped
+	// (DELETE /v1/webhook-subscriptions/{id})
+	DeleteWebhookSubscription(ctx context.Context, request DeleteWebhookSubscriptionRequestObject) (DeleteWebhookSubscriptionResponseObject, error)
+	// GetWebhookSubscription One subscription
+	// (GET /v1/webhook-subscriptions/{id})
+	GetWebhookSubscription(ctx context.Context, request GetWebhookSubscriptionRequestObject) (GetWebhookSubscriptionResponseObject, error)
+	// UpdateWebhookSubscription Change a subscription's URL, events or state (JSON merge patch)
+	// (PATCH /v1/webhook-subscriptions/{id})
+	UpdateWebhookSubscription(ctx context.Context, request UpdateWebhookSubscriptionRequestObject) (UpdateWebhookSubscriptionResponseObject, error)
+	// ListWebhookDeliveries A subscription's deliveries, newest first, with their attempts
+	// (GET /v1/webhook-subscriptions/{id}/deliveries)
+	ListWebhookDeliveries(ctx context.Context, request ListWebhookDeliveriesRequestObject) (ListWebhookDeliveriesResponseObject, error)
 }
 
 type StrictHandlerFunc func(ctx echo.Context, request any) (any, error)
@@ -13207,6 +19213,205 @@ func NewStrictHandler(ssi StrictServerInterface, middlewares []StrictMiddlewareF
 type strictHandler struct {
 	ssi         StrictServerInterface
 	middlewares []StrictMiddlewareFunc
+}
+
+// ListApiClients operation middleware
+func (sh *strictHandler) ListApiClients(ctx echo.Context, params ListApiClientsParams) error {
+	var request ListApiClientsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListApiClients(ctx.Request().Context(), request.(ListApiClientsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListApiClients")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListApiClientsResponseObject); ok {
+		return validResponse.VisitListApiClientsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateApiClient operation middleware
+func (sh *strictHandler) CreateApiClient(ctx echo.Context, params CreateApiClientParams) error {
+	var request CreateApiClientRequestObject
+
+	request.Params = params
+
+	var body CreateApiClientJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateApiClient(ctx.Request().Context(), request.(CreateApiClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateApiClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateApiClientResponseObject); ok {
+		return validResponse.VisitCreateApiClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeApiClient operation middleware
+func (sh *strictHandler) RevokeApiClient(ctx echo.Context, id ID, params RevokeApiClientParams) error {
+	var request RevokeApiClientRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeApiClient(ctx.Request().Context(), request.(RevokeApiClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeApiClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeApiClientResponseObject); ok {
+		return validResponse.VisitRevokeApiClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetApiClient operation middleware
+func (sh *strictHandler) GetApiClient(ctx echo.Context, id ID) error {
+	var request GetApiClientRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetApiClient(ctx.Request().Context(), request.(GetApiClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetApiClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetApiClientResponseObject); ok {
+		return validResponse.VisitGetApiClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateApiClient operation middleware
+func (sh *strictHandler) UpdateApiClient(ctx echo.Context, id ID, params UpdateApiClientParams) error {
+	var request UpdateApiClientRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateApiClientApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateApiClient(ctx.Request().Context(), request.(UpdateApiClientRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateApiClient")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateApiClientResponseObject); ok {
+		return validResponse.VisitUpdateApiClientResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RotateApiClientSecret operation middleware
+func (sh *strictHandler) RotateApiClientSecret(ctx echo.Context, id ID, params RotateApiClientSecretParams) error {
+	var request RotateApiClientSecretRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RotateApiClientSecret(ctx.Request().Context(), request.(RotateApiClientSecretRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RotateApiClientSecret")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RotateApiClientSecretResponseObject); ok {
+		return validResponse.VisitRotateApiClientSecretResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
 }
 
 // ListAuditEvents operation middleware
@@ -13228,6 +19433,85 @@ func (sh *strictHandler) ListAuditEvents(ctx echo.Context, params ListAuditEvent
 		return err
 	} else if validResponse, ok := response.(ListAuditEventsResponseObject); ok {
 		return validResponse.VisitListAuditEventsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ResetPassword operation middleware
+func (sh *strictHandler) ResetPassword(ctx echo.Context) error {
+	var request ResetPasswordRequestObject
+
+	var body ResetPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ResetPassword(ctx.Request().Context(), request.(ResetPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ResetPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ResetPasswordResponseObject); ok {
+		return validResponse.VisitResetPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// RevokeToken operation middleware
+func (sh *strictHandler) RevokeToken(ctx echo.Context) error {
+	var request RevokeTokenRequestObject
+
+	if form, err := ctx.FormParams(); err == nil {
+		var body RevokeTokenFormdataRequestBody
+		if err := runtime.BindForm(&body, form, nil, nil); err != nil {
+			return err
+		}
+		request.Body = &body
+	} else {
+		return err
+	}
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.RevokeToken(ctx.Request().Context(), request.(RevokeTokenRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "RevokeToken")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(RevokeTokenResponseObject); ok {
+		return validResponse.VisitRevokeTokenResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -13584,6 +19868,31 @@ func (sh *strictHandler) WithdrawCandidate(ctx echo.Context, id ID, params Withd
 		return err
 	} else if validResponse, ok := response.(WithdrawCandidateResponseObject); ok {
 		return validResponse.VisitWithdrawCandidateResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListCertificates operation middleware
+func (sh *strictHandler) ListCertificates(ctx echo.Context, params ListCertificatesParams) error {
+	var request ListCertificatesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListCertificates(ctx.Request().Context(), request.(ListCertificatesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListCertificates")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListCertificatesResponseObject); ok {
+		return validResponse.VisitListCertificatesResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -14077,6 +20386,181 @@ func (sh *strictHandler) CorrectEvaluationResult(ctx echo.Context, id ID, params
 		return err
 	} else if validResponse, ok := response.(CorrectEvaluationResultResponseObject); ok {
 		return validResponse.VisitCorrectEvaluationResultResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ExportHoldersDeclaration operation middleware
+func (sh *strictHandler) ExportHoldersDeclaration(ctx echo.Context, params ExportHoldersDeclarationParams) error {
+	var request ExportHoldersDeclarationRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ExportHoldersDeclaration(ctx.Request().Context(), request.(ExportHoldersDeclarationRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ExportHoldersDeclaration")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ExportHoldersDeclarationResponseObject); ok {
+		return validResponse.VisitExportHoldersDeclarationResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListAwardDeclarations operation middleware
+func (sh *strictHandler) ListAwardDeclarations(ctx echo.Context, params ListAwardDeclarationsParams) error {
+	var request ListAwardDeclarationsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListAwardDeclarations(ctx.Request().Context(), request.(ListAwardDeclarationsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListAwardDeclarations")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListAwardDeclarationsResponseObject); ok {
+		return validResponse.VisitListAwardDeclarationsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListDeclarationFiles operation middleware
+func (sh *strictHandler) ListDeclarationFiles(ctx echo.Context, params ListDeclarationFilesParams) error {
+	var request ListDeclarationFilesRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListDeclarationFiles(ctx.Request().Context(), request.(ListDeclarationFilesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListDeclarationFiles")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListDeclarationFilesResponseObject); ok {
+		return validResponse.VisitListDeclarationFilesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateDeclarationFile operation middleware
+func (sh *strictHandler) CreateDeclarationFile(ctx echo.Context, params CreateDeclarationFileParams) error {
+	var request CreateDeclarationFileRequestObject
+
+	request.Params = params
+
+	var body CreateDeclarationFileJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateDeclarationFile(ctx.Request().Context(), request.(CreateDeclarationFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateDeclarationFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateDeclarationFileResponseObject); ok {
+		return validResponse.VisitCreateDeclarationFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetDeclarationFile operation middleware
+func (sh *strictHandler) GetDeclarationFile(ctx echo.Context, id ID) error {
+	var request GetDeclarationFileRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDeclarationFile(ctx.Request().Context(), request.(GetDeclarationFileRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDeclarationFile")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetDeclarationFileResponseObject); ok {
+		return validResponse.VisitGetDeclarationFileResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ImportDeclarationReceipt operation middleware
+func (sh *strictHandler) ImportDeclarationReceipt(ctx echo.Context, id ID) error {
+	var request ImportDeclarationReceiptRequestObject
+
+	request.Id = id
+
+	request.Body = ctx.Request().Body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ImportDeclarationReceipt(ctx.Request().Context(), request.(ImportDeclarationReceiptRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ImportDeclarationReceipt")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ImportDeclarationReceiptResponseObject); ok {
+		return validResponse.VisitImportDeclarationReceiptResponse(ctx.Response())
 	} else if response != nil {
 		return fmt.Errorf("unexpected response type: %T", response)
 	}
@@ -14684,6 +21168,150 @@ func (sh *strictHandler) GetMinutes(ctx echo.Context, id ID) error {
 	return nil
 }
 
+// GetMe operation middleware
+func (sh *strictHandler) GetMe(ctx echo.Context) error {
+	var request GetMeRequestObject
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetMe(ctx.Request().Context(), request.(GetMeRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetMe")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetMeResponseObject); ok {
+		return validResponse.VisitGetMeResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ChangeMyPassword operation middleware
+func (sh *strictHandler) ChangeMyPassword(ctx echo.Context) error {
+	var request ChangeMyPasswordRequestObject
+
+	var body ChangeMyPasswordJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ChangeMyPassword(ctx.Request().Context(), request.(ChangeMyPasswordRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ChangeMyPassword")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ChangeMyPasswordResponseObject); ok {
+		return validResponse.VisitChangeMyPasswordResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListMySittings operation middleware
+func (sh *strictHandler) ListMySittings(ctx echo.Context, params ListMySittingsParams) error {
+	var request ListMySittingsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListMySittings(ctx.Request().Context(), request.(ListMySittingsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListMySittings")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListMySittingsResponseObject); ok {
+		return validResponse.VisitListMySittingsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListResults operation middleware
+func (sh *strictHandler) ListResults(ctx echo.Context, params ListResultsParams) error {
+	var request ListResultsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListResults(ctx.Request().Context(), request.(ListResultsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListResults")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListResultsResponseObject); ok {
+		return validResponse.VisitListResultsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetStatistics operation middleware
+func (sh *strictHandler) GetStatistics(ctx echo.Context, params GetStatisticsParams) error {
+	var request GetStatisticsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetStatistics(ctx.Request().Context(), request.(GetStatisticsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetStatistics")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetStatisticsResponseObject); ok {
+		return validResponse.VisitGetStatisticsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListTrainingSites operation middleware
 func (sh *strictHandler) ListTrainingSites(ctx echo.Context, params ListTrainingSitesParams) error {
 	var request ListTrainingSitesRequestObject
@@ -15032,331 +21660,704 @@ func (sh *strictHandler) UpdateUser(ctx echo.Context, id ID, params UpdateUserPa
 	return nil
 }
 
+// IssuePasswordReset operation middleware
+func (sh *strictHandler) IssuePasswordReset(ctx echo.Context, id ID) error {
+	var request IssuePasswordResetRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.IssuePasswordReset(ctx.Request().Context(), request.(IssuePasswordResetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "IssuePasswordReset")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(IssuePasswordResetResponseObject); ok {
+		return validResponse.VisitIssuePasswordResetResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ReactivateUser operation middleware
+func (sh *strictHandler) ReactivateUser(ctx echo.Context, id ID, params ReactivateUserParams) error {
+	var request ReactivateUserRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ReactivateUser(ctx.Request().Context(), request.(ReactivateUserRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ReactivateUser")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ReactivateUserResponseObject); ok {
+		return validResponse.VisitReactivateUserResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookSubscriptions operation middleware
+func (sh *strictHandler) ListWebhookSubscriptions(ctx echo.Context, params ListWebhookSubscriptionsParams) error {
+	var request ListWebhookSubscriptionsRequestObject
+
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookSubscriptions(ctx.Request().Context(), request.(ListWebhookSubscriptionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookSubscriptions")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookSubscriptionsResponseObject); ok {
+		return validResponse.VisitListWebhookSubscriptionsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CreateWebhookSubscription operation middleware
+func (sh *strictHandler) CreateWebhookSubscription(ctx echo.Context, params CreateWebhookSubscriptionParams) error {
+	var request CreateWebhookSubscriptionRequestObject
+
+	request.Params = params
+
+	var body CreateWebhookSubscriptionJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CreateWebhookSubscription(ctx.Request().Context(), request.(CreateWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CreateWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CreateWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitCreateWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// DeleteWebhookSubscription operation middleware
+func (sh *strictHandler) DeleteWebhookSubscription(ctx echo.Context, id ID) error {
+	var request DeleteWebhookSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.DeleteWebhookSubscription(ctx.Request().Context(), request.(DeleteWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "DeleteWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(DeleteWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitDeleteWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// GetWebhookSubscription operation middleware
+func (sh *strictHandler) GetWebhookSubscription(ctx echo.Context, id ID) error {
+	var request GetWebhookSubscriptionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetWebhookSubscription(ctx.Request().Context(), request.(GetWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitGetWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// UpdateWebhookSubscription operation middleware
+func (sh *strictHandler) UpdateWebhookSubscription(ctx echo.Context, id ID, params UpdateWebhookSubscriptionParams) error {
+	var request UpdateWebhookSubscriptionRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	var body UpdateWebhookSubscriptionApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.UpdateWebhookSubscription(ctx.Request().Context(), request.(UpdateWebhookSubscriptionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "UpdateWebhookSubscription")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(UpdateWebhookSubscriptionResponseObject); ok {
+		return validResponse.VisitUpdateWebhookSubscriptionResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// ListWebhookDeliveries operation middleware
+func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, id ID, params ListWebhookDeliveriesParams) error {
+	var request ListWebhookDeliveriesRequestObject
+
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListWebhookDeliveries(ctx.Request().Context(), request.(ListWebhookDeliveriesRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListWebhookDeliveries")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListWebhookDeliveriesResponseObject); ok {
+		return validResponse.VisitListWebhookDeliveriesResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
 // Stored as a slice of fixed-width chunks rather than one concatenated
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L39chs5li/4KgjujbB0JymTtGyXpejYUUm0R9W2pJXkqqlpeUUwExTRSgIsAEmZrdDL3H92vH/vE6xf",
-	"7AYOgEzkB8kkRUmublVMTNtmZuLrfOOc37lthHw05owwJRs7t40hwRER8MfuOb7S/xsRGQo6VpSzxk7j",
-	"fEjQhAhJOUN8gNSQIEEkT0RIAjTgAvUOB81PWIXDHsIsgr8ecUbsv201goYMh2SE9afJVzwax6Sx07ho",
-	"vLpoNILGCH/9SNiVGjZ22q1W0FDTsf5ZKkHZVePuLmh85CE2cylO7bchEQRmFAqCFYnSmaGYTojMj+2N",
-	"9KpqpLugMcYCj4iy+7FPhKIDGmJFjpJRn4jqzWHwGxoLyvQUODMzyl7W06D66TFWw0bQYHikBzbvNYKG",
-	"IH8kVJCosaNEQqq36+1fX31qvvu/Ou+b/7l9ftr8+affjpr7r//joNn5rzcn+W3svNMLUYoIPeb//bdW",
-	"891e87++3G7fbTS9v2zevr77H42qDc/WTTnb5xHRU6lYQKh/qjf906P9k86bTutNYaqt/FT3mv/Var77",
-	"ctsOOq1Zk0uE5DNOosfIV3UZwhM9R6xjQSaUJxKN8VV2FH8kREy9pZivziCXTjVhHh7M2Bgazd2WARcj",
-	"rBo7jSSBJ33CfFM5UERGY64IC6d/JdPy2vdQwugfCUHXZAosqYZUGp6gnG2hM8IUwleYMnRD1RC2ReIR",
-	"QX0eTQNEFcJM3hAh9S8XbECFVJqVxpxJYl/c0N/tbKMhT4Tc3DUfwoyrIRHwHf0ZKhFG253O1gVzG23k",
-	"S7Y33lqaejEzthxkwYiy9O+V+zIAGVNNDFqaGU4cYnZF9Nz6WAKD7iB3OGhDr4MnSs9eP2w2Qj+83flp",
-	"cxfhCyYVjgnijKS7tN3u7KLe/+yhkR6eSHQzxIpMiDDjJULoDXdCk8p522Fl59x9qFq5FrEzVr/HzOJx",
-	"LAiOpmhI4mgX3QwJs2fkZphf8KvW9tacaWYyfcm5fqQjqsqzPMFXBEn6j5k8GcN7/lgRGeAkVkZujPBX",
-	"OkpGGanYv6VT0OL4igiYwzGMiuNVKSZA1EiTEMcxEegGMyX1boZDEl6TaBdhVEknW2s9+DstVgxbgob6",
-	"GUen5I+ESNjfkDNFGPwRj8exFeAvx4L3YzL6t79Lo0Oz4f6HIIPGTuP/eJmZBC/Nr/LliXnLDFreK2GG",
-	"RREnEjGuDCuYLeJMCRyqrYYW15wNYho+6vzcmDKTdo7ipcKKoA2MosRMgAQI6xm7B9y68nKyILQ2YWnv",
-	"uejTKCLsMde2l6ghYQqmHgWonygj7AWPCRrhKZyFJlLzz3xMhFECesaHTGtaHHeFMCr00WbNUMLI1zEJ",
-	"tYU0wDROBNmF/QXVwUB4hlgISiSidpoSJn3E1XuesOhR59uXhKkAcQH7OaGS9mOCFPdkgJvcJx7RASVR",
-	"tUxJDdIhNnxiZEuEJGWhsV2v6IQYia2FRYU9XrUI+9hLeAZWcIKnMcfROecfsbgijy0QjAkgUawH14oQ",
-	"GztYEjGhIUE4DMlYmSM9ESTkLKL69feYxiR67Nl6PgtIfSqN+C5N7zS14h53ginjWoLRhlVKS9rNYoRE",
-	"0l/HBlUSFgNk2/ufPSOlzsz+f2Z4gmmM+/GjU0aEFdZ6VG+ytrT4AAmCw6GeJp8QoalWa1BBlJgiPFBE",
-	"oN6p/ktzT/+lhySch9xCR1wNKbtCN1g6RirwjPdemSHPzHc0H99gqlCfDLggZmDKrgruorMoWhUWhV7p",
-	"OeefMJtaBSwfdVs5RyPMpkj7TqOxkmhjIPjI2v0xBXs/igSREqgBTHhpVQUOQ54wtVlnxwubixWZYc39",
-	"NsRgWsZkACdMVYDI1tUW6l00FL8m7KKxK/7S2lV/edXq7SDGmY0evGqhkT4Eb8RlfLB0Ss0THtNwWi2F",
-	"x/Ab2ogEHqgmJWrQHCo1xmPaFFgRsDSbdqGb5Yn/8ZdOa/fmL2/0zDutbNMxGlGWGAd/qUk/HpF+ZjhR",
-	"Qy7oPx5Xhh1xTXd9HGk3NNIWC+jzHDn99ttvTd+eyQ+8aBvN6saCh0RKLde6TFE1fSpDuC8IvpZg/nNh",
-	"SFokMZG7SBtjJhYxQlgQFFOptNyC+ctkPOZCkegTiSg+hzU+vuJ+IdFIj4/0Jms21paK1t56OSqnjhS+",
-	"JlqL3zkyhKPcC/UpnPLEnGIa+Llt0Kixoxch4JSJHNJxI2j8PRHTxg5L4jhoxLhPYngLTK/co6kz0Qga",
-	"A9HYaXSZ/SeFohfus1LiK6L3k4/1NwY4lsT8RV7qdZpxxkSMsN6aSxz+kVAJ+l3ax++CxljoVSpqXCsa",
-	"LdpXWO1hpMc1y7lt4Dg+HjR2/jb/xV8SMd3X/2ym0Lj7EjT0FI1yNtEiS+28/3cSKj1EukvzvvwRHko3",
-	"4tZ9ps95TDBzv5hdqRKUJvQT4SkiTPB4ZKIEgidXxhsSes2aQMZcGpt44/T483m3eXzSPTo8+rC5i/RK",
-	"djzzNvSjiYh8pVKBIEijYJFm/UIgeOaGOPaffZy3JW/QbROa4JhGECfO1gS+k16U8UHI1zEVBG38uvfx",
-	"8ODw/Pcd9Oted3MrC0WmW3nnh/j+ZmJ+5pDs9nt7PXO2lnS+VBz4XqjoxAq0Ij+9b2/ttfWcqDL/Cqxz",
-	"QAaUafNIb/uISklhaOCbg+/f9I9wBhFBMU4fuJtB+oUwbWn/07FrEGTVXpn3K1duLBdgqMiY4Tg+8aZo",
-	"GdzblRA2qnHOk5gnUpMT2DhieglB6p3G+1N9PJSRdmOn0d5GIiHohBIhCPoZT2Nif+2kwoJrf8C9/ard",
-	"brUapY0K7fHMj1tmAe6Li7NGxU7mp1qk38OzY/Sq/eZNs41wPB7iJsSU/NMpxdC/3HaqoufpBpSV65Iz",
-	"tltV/s5irvX39bbI9EtNo0BUZm35EQJzRIUtnkNzJy46WJfw7E40fv7+vxQFcfnzo9HJMw1oGigfZRJR",
-	"1Z1Y+8k7KxxaljK3hY1A/wsXlyBSW+13Ldzud5qtVqvVfKv/30/6/7XS//qt9A3B4VYLRyOqJax10fUY",
-	"Nrr7QXz/htEnztSYxDElAn2kSnGBQTvXHDDU5MxDCE1Gl6ArO63Om2ar3Wy1z1utHfi//7J3TUQqs5LX",
-	"YXvQIm/JNm734TcTNai7zNYr/yW7u0pgUC2XkipSJnC3s7nDfF2lNbIdL7PDQsLxN3/xUN6pVHOzGaXC",
-	"j7WhhV3tlAqiHT3h7ANBQi4iE3YoUZ5Z1nLXe4UTvs3bRU0tVPLf2K5aq08AC68RCjSxzPPKOijz975K",
-	"3fur9Mggd6iBI6TiiPkZZ0ebW/iXubLgIzWXJPVMdP30J6Jw4y64LVpHiozyf5j3IU8Y3cExHpq3/H3G",
-	"QuBpedfgwfKivuT0j53E37QLkV1+GytGf/FnKtTwJMYhWajVKlxD/TIK+WiUMBKg/hQdHp11u0hLbu3l",
-	"GkFu/rqBFYoJlkr7jJsBwnCZjPYxlZKgiEh08P3b+Pv/p6QNXVKleci34SosNsokIZkV9vr16+wGzTP2",
-	"choFll5SwWvRnf508kxQll6FFIwvkHrxM/zPl9tX1d83K7u3obCMgp097TpGF0y4hnmVkeHSFlbxtJ+P",
-	"9uGOtnRu+5iFJI7T/Ku6hyYIlqkYCTGLwO9GVCIax+UjdI8Xt+eeLoH97JfqhZk5FW3EzPe0PqVnxC1w",
-	"K1+BV2m864/8apFPud0yPiVI2Uszl0b73bvXzdZ2s91puF8sA3zCQoG1af517GT6YrG53X7bycRmfj1V",
-	"ktNLXbu0SWp2BblYjvu+n9tl8/A8Y7XdabZfn7feZcYqGWEaayscj2gck60RLOzf7SFscXGlH2KCxzGJ",
-	"IFLlfakRNCBG5XZl33ykUduojsBHHHKm3/63V6/QG9TuoFfb6PUb9PYnbVGYICbEYClLtNFLosSmIAYN",
-	"Sb7qXdZ/UlglsrGTzlX/WzImQpKIRJf9NMCZM56tGW7/mzXPvjHDk3G0cDsTia+I3Q4z3gSTS+2aSEn7",
-	"NAYqnvHDZURCGtldzp4hX8dEUMJCcjniTA2l/6NjsOJPJtsJuPSGqmEk8A2OLx1nm4fcDywdsOxKZAw4",
-	"166yjxX453ZRWLEkUH0eq2EJF5hv3hQ902sGU1VFYL3nXAZjKj9fSIRvsIgCxFlI0Djpx1QOjTNS8BAW",
-	"+lJVrLw46Ofz94quimV/723zL/mY1uvtqld9obD8UfuCo8ZRr+bNWdFSSDeucSDCXZ7UvHMAQXTbICwZ",
-	"aV2nJdInT9VlH3Zyav6XU4V4Zh6/KwmzyotVIiRnLySKsQLv+IpKZW6KAnQzpOEwzeox+UgMiNgLgUMK",
-	"ANrY3zs9/b15/Gv3dDN3OVC96ws3syxyb+/9TV8Yr0j7vqxeIf5RIdiLh/LrXjeTF3q/46m5kkGcIZOs",
-	"C4QGVzCOdsaERXqIoOG+bjQq8/76ZZX55fTL7b2vfGbopirCzB4zWa7+rJCeFaTmChJTk7K/8etet9n9",
-	"z5Pu6WH3aN/c+PiX6zPmll62z9CNNaYW45ssHdkWD0R46oS/d/+7wpycUr6t+LFCS1fY3wsPJa/T73vI",
-	"VaGjClXlxGUFp+fVRE7q57R9jhuNOM3ZEnldH6Raygj4IDVUUgFbxZ8LeGIWSVdTU2Gvq06wKLQr7Y6M",
-	"LnIKPSfh5vpM+yZ+voQ/uGa36sfzpO5qOEcP5PisxZlZ1Uf5we33JaMra7Du51jTy1Q6rdNOzqugA1NE",
-	"sYMUj/C0RibGknb0sgGtmvayt3kXF//2f/6t1XyHtjY2m19u3wSvZmzhg5nUD2Je3sc2LKjNuRpztkKs",
-	"rQMdk8/VEk9045JF9p7kwiUdfulAtyc5ner7CfV5EpMJFhGKEvQLSbQePMHJiBRJpnGQCMyAjEeU+SO1",
-	"7yeizTr+CeR0upAfNQLxLDmfRnLm+T1ofG1e8ab9x79LzrZO8c0nkiaZFiMl88rS05sPqTCLZIAiIuiE",
-	"RAjS9Qc4VHIH9RxV9VDCFI0RRpIqRdkVovKC6e2OkphEAepRdomlJFKOCFM9PQYLUM+KexL1AtQba6sS",
-	"x/H0Mk137CEuLlhPkEEi9d9Mxj/OAoipRxygXupjZM9lfoapZHXH7AW+cxPL3A74rWJGcHMPs/G9moYv",
-	"av2vl458H49xOCM5cn/vpNlqW7+MjFweEAPL/xr875iGVCGM+lpkvoDE0IRIqKtRRAiquDCWEaQc2+eJ",
-	"QDGBZ0kiJCIKxcQ9TgVB0YuEETTC4o+EbK2cVpmb9Iqpldk3KhV05hFWlZL7AWh7ie8OU8AOUSXRkMcR",
-	"EUgSUr7HhxC158C8bbbeNDstTRSOHS6XuaxZfOnkAVpoveyIue4o4btG0DArKnhXKHUVqZSJdxFj13Te",
-	"frvzyl3EXFOmx/P2T7uKNtS/EMBBkInFuSjcmegfru3Q5l/SiydgJ+POZxuUCO1jDpUay52XL3Obt4XH",
-	"RtbqPw/Ey0nb+53Il/PnWHb1vINeXhfmiWH5QPuKFxg58JN6BqUTZWkmed6y7JQMywIJLr+2HDHe5sPK",
-	"lVcVGXWuGJk2xFtrIzSt/JUaUzO7yVqcoVai71WijT431Fvqwk/WvB/JFp/dkJQZr5AatzA3Lg3JwQHM",
-	"iHXmWCVPXHlaCXye9MnCC1J6O1h1KjkWqVjhAo3yV0tHea3S88RMD8r+MHNXmT1tnurZUc7sb8haDK5g",
-	"w8a+ndmRl7De63n7If9Y2YTIfnaeapWbV1bjy3mj3iSK/uiqDmlu7pkR6rbHaQV70PlNcT/O245fvTOf",
-	"UemJ2ZQzAmaANlOxbzW8kA4SaYSnKCZYMFMRWt9OWKjxcw/YSpTGPiQqUjVFI8zwlQ0s522DBWr+/jr8",
-	"OpdN8U+iqldTtVWHtBCGq6ii88T33oqOjOcDizmSFnnB5bIgkbHmh4QKI0aomu4iMhqrqRUyRYSuh7IF",
-	"llXmj6KKr9d2KfsnUJ8VhDhXb5Z05b31opWkuWKUkEh5aS7jjWxylHuZjXTpSPdySrCQkI0KU728Eti7",
-	"Am93tJUAPjF1n0u9Nu3WnaD3TpzAUhY6URYQ59JP6bgcE0F55IQb+RrGid405zOnQw8SFtpyTP1XVx6b",
-	"42Xrkp8PCTqggoSKJAKdfP8W4St+BWhmmoG30VjwAYFSRRxL55N/nPkSUbl3GImlqRY1j4Q4vozgTS7S",
-	"2Kj3/Z3toCHpP0hj5/Vd0IjJxJYm/zFo7LwJGoyPCAtjrBJBLtvv3rxr7DQOD4H9pIlxu6vCTmuUFoTu",
-	"NM7G37+FFMdUff8m0ThOBJ3gmDBFpL3ZNFn2aZmsgn9+QVmqBSAQXXEado8F1+Ilm0C33YYgiJvBHqPm",
-	"O/rDkiqCRkms6Oj7t4hi+LZ0m5J95OfOz94n+omkjEiAJnB/Nm/SK4YV14fcSI9F8xFNaVsmoxGGBz4S",
-	"t9ZMUaPo+7cJifl4DAeIpUwE7MpYfP8mIVXCFq1CdAXJxMRixrFWhk29R0SiG9LfyopiK82BLEuxooYp",
-	"x5B16zu8wveCfVfWBHUYvKjx/oPfoJhrG4tlqi19H0mFp7awOchVamPGqF4tFlNEmWFUmwkESHC5HCy/",
-	"9nkL7dmKaG2+jfA1gYhP7vm0mnmrUScNpUpilQJPEGs0CTGAPpgROjKEjgiLSBSgYbojSAsWmKZUNI6N",
-	"R1FRdK64nxPl4oroZkhjvTgkMEMbp90Ph2fnp3vnh8dHzZPu6eHxQSkLqLw0X+jWvqCysctF91M5EV7L",
-	"cHq4GEh9c2eu4qh7G3jqvXxi3q2FklCtkmousmtfPnch4MWL9RRdzUHe2zcWf9tpzaWgJDydlRdvoMGq",
-	"0sAqVNrtAo+gaISVvhDAcFUmEajJ2kQXkSiFtJgvWqsVY82BqqhtIW8ahfsAS0n18EN8O9PUNQSK1d9L",
-	"hzooZ2e0xgW8ZxYUDf+5iBMLJz4n77GYKWFcBOcUZALX3yvHVIZ87dFnB5UtwxcIOd1Q8B7ytoZl9Vr2",
-	"QaUynSH3ZnDFfBHtTj3bxIWezVMleuTozZ7Ag+Z83FY6TosdJaCeS+dDzLZP72YmlZRYa1HV2oMjodgI",
-	"WsGxtMAIOfNrRnbhYiCC9jqyCyvCLp3qGne+GM5Gb/2pfm61TIYF1YqmBN4FJNL04tJACxnyLJOqufrq",
-	"B6XdclluTWv0Ae3FyoIV7UpQhgZchMQkQQK6M2bTOd6MB8SVbUiVOVVXSc3XQ9kg8zdoDin4Mcpi6Mmq",
-	"mYrIe/ZKo9uGPPSYRpeQlgLPvurYZyv8Z++rK8SY/cnWckVM5lFugkWnsuDuatc5dV3j6f1RyEqH6NYQ",
-	"5LYjP8vKM8tsuEqmXTKasyovpiBzKxGvebt6edWUqHe/sdMYCxwqCM2FGFTWlcBQkARTH/UpsxFUq5Gw",
-	"lJcjLK7NGckQx+RyhL+aRdm/UtbYaTmsHSDlMRYuuJnHTdvPhd4AXJeDCaWmzYhAXAqQncaC6wXZ64Mb",
-	"0gcwHBuRPNE/QtSuKpKXxbfgSxGxQ3z/pr5/g8whc4o3pF+ROWS2KbvhK+1XxKWkRFxiFl1GZEBYSCqz",
-	"77x9ncdiH+xjaRHkEvxod3nZuMIJFoXYwuuyt7AeyDnD9ClBZLsyl3IPo8pkqTQQt/H92wTHCRz6Zlq5",
-	"62vlXZSqXkAD77aR4qi7jTb2jz+dHB91j87PNnN3pI3udsGIyGVzdv/mSgiqkzjzm5vnPIMqe2liDBYI",
-	"KbG6xYDaysbO9mvLP46mipxzLHCM7I8OqFav2/ozwBhn2slhWD/BBY4JisgEMwXxW/2crCD43OyqUCzL",
-	"c72tEYc0xOy4yDINJFTMZpl10VxpxkFulVW0d2AKxe6rxjUNkZQ261rfZHue9rc/QbUY4zdmy38Uk6Cw",
-	"2OXTr+baFOcuRA1PoQhPS2H1gp0BxaWb68A8LWx6qfg3xTftT029tUsV2jW1vzdUkmyKBIvYJXWaADp8",
-	"vwbYqW/o5Hd7nuFTnP8smpfl29L7Zo5mmAsLkzhCLgQJVQps4co1S6mfbzIMDvdMf1ofSXCZ5FQtIi6l",
-	"uaWsuwMY0AMTFUKc0oSNtNJzOd9zc1lT/J6PRKI/EqyEzbGQGO4sJWfKXgmZUnJBJjTF/0izXtLBZkGj",
-	"ZASRu3/+EYVbORNsfRms9SFBNuAcNwHUP0uCQRs2Y27TtDwr5fUjkwq4ElBIyg9Vc0sHcPAOyD2/DhgH",
-	"n/dWTGz1WfPBQD9K/LkCCqTj1Pmq7tg+dlfk5DUlw1bm5nZaM1AhJ6mszlNG2/pIWVmJpgwAxdc/QPcP",
-	"SydFXIN2leEmS0mO0MnBF2c5CVONg7IYziSbE1JDrJAgUGMW5ZXpOii7WvBV5lrmC4mGPI6krcxRHgPW",
-	"TmErWZULLiKrjNoivZdSlB01z1hoSmceEXmSpoxikGZkeRIhx9sFdqgUrvPsjeUhDVYzScoKeUlVu34t",
-	"NFO+vzdpkhlP8IH+e8wliZA9/RfSY3KfHiGvwrBPHVWwBnk4R3QtWVlZjzkhnIylpOwKCSKTWMnU+U1b",
-	"DchdhG0zMTIhYpp21IDaP4TjmN/Uzz7N+zlzuDZomI6g9ncwYIo2fJ5j52AlOh55onu+1CV4knruAxLT",
-	"vm1+sq9JfxkZYa6QE0GMUTsiWg7VlReDtr2EnmurV9il/qg19/jMvVKmqxFlbssXbLg3bhUZdVMzvezc",
-	"pSCjheI3+1Ou/O2hqwhdvLiIZfm22Wo3263ztge8TlgkvanVdT/aVT6dK/eT0OLU1g+42l9/Fq+arU4O",
-	"AjL1t9LHV0Z0aVegTlYtPBORHnTk7OTKyiNepf4rTxBrMnqfuBRxSbG/DgxGR7YVpesM7HYT0pUxV0g/",
-	"jDYOuu+7R/vd5tnH43Pb5ccWchlUOVuxXopyrXoma3PEykobFLR9yNj5Q4KFzNZdc3krmv6Ow+sq0kxu",
-	"npo3a2VC5iVH5TlDe06zLugSaMy37OQDJBUWFd2a6pJZvdKQbH1ZZcj9kyvWgteYl3KV8Q88dXnIfncp",
-	"Yi3C3Xx1EjRId+FX27GRsLVEhmtnvFW5a9VlM16QtwJlr+wD5kguEzK5ehog4MLGFqR6UKktVgWty6jr",
-	"sVy8kiFRT4mvqq8fwCFcTS8tlL3vbUzISJiN7vZmkDlMFfLYVIwuO/0fQfBVia9ZGDEO6gUaKyJwmHe9",
-	"bfL+GWEFpRiZ660/v/wezXcEfbbP7eV87noi59BzKp7EPczGXxrva5ZYeOeJhRpoXmuIPRdZZm00vzRd",
-	"LgnFVDKNCjfkEHlJ995GsvTxpy1vgMkurwTWNnv7dZZK4/6pY/JD9B9fbb02yUf6C0YPu3ZQJcme3Q6W",
-	"b8XtrKryGrwpVqY95OfrnxRPDGjzDEvBhkDvSgtc6Rvpu1UhdMujLySCx3bBju5uByC7IOcGmaQucx+1",
-	"wvDuDCqEKhjr0FVfj20ajRMTl9NvoREW17toLLiJOuM4hdzKh+2s8ikfQe7EV2KVghwye1k8l+JZB45s",
-	"0tXnp+KTznxBXQaM8KMGMFrkD5faZnkgiVyooSgLypVUlVmNR/uNLEEbEoqOyA3axzGJOKPYZRAd8WSi",
-	"Z9Dcx/H3b/onUmiFczkWZEC/NnYa7376qVb6Y2XCiZtKrRa7VcMvWThlDW2b8V3xwaqTTAvIys0NJ171",
-	"t+0TW0rZOokxYwazQ/KQ4rhpOj/nsxYhz5hcpUlc+q2sntIgncEz379dUVLOejSfRi4ftbJh4GS5ssm0",
-	"H24+S7CiqOgx+9cG/lKqjuuDZqhDNk5UVf4gsFugxVSEyFccqniKsEQ3gipFWADIe9rsG3GpkLrhcL0y",
-	"wrFEG3CbSiWyOHqBa1DIExaRaHPXYcnnfDttM4Y4Jmjjw+neweHRh3zCYbujVdwIf7V3se7ypFgAm8Iu",
-	"lPTzUSqkP2S5pjnOv186b5Gxva9VVU6nmkDayytPO+VUEaJMcdBQ8LgPNzTSkr9O+wNvIVVataTGvJUu",
-	"8zxltZ4vBufTl/2B/UlXUW+xvjR/mH86PIc89RSmX0/qV49bVQlSmEjVI2ZmC0M28NissYsD5ateZh3q",
-	"J+LyjYo6JKXvWvcfDtI+xlSQrSjpcyr/fUy/knjLfThoDJI4TiGX4El0AE/WT4ODy7CYsmtbh7dSZMai",
-	"O5HROOZTkF9lpwUcuy9Bg4srzKjETlRfgTd+olcWIL/1pEHhtZc3pvzNP5C69ynzgCnMqVT6C0/aj8k7",
-	"1xoFdqv5pvbMaxoJhqw/UnZdo/g4f8Q1VnCP3k6LTQ3Nla62cB2h6+UCwtlRBq4QMbc95f4n5mACR56r",
-	"xmczYbR8fPb+0sdJlCUYvorHSzz7UEy1fI/2p2KeHwrMfBnuK3BHXcaYT9tPFB31NP2TREez8ZeOjma6",
-	"3mptUNUzlHbNXjVfaoRTnzn3z8y5S8aP03crQ5mSYIUwMllbNvGWMxcq3Pjl8+nvTSjdOzs8Pzw+2sy3",
-	"1Cvb6gVTPR9PK9iMpa3QUz0zDxRd6oWZTZCx6WdQ1bDsIy/v7RKuw3KfGJK4qjZjmdqUNBtOs3k9FyDF",
-	"mrMpdV/8WpMYM/YYmU9zspxWywPKjmdd+Uz39wpmHv+appjSz/Jlgav5ET61eVJ16c/Mhexab+Zl6eu1",
-	"0mk8QfHj5dMsmaVSlZZSkYriiCl3yl7aiXcssynbZ8T7ODN271fINlkkx2fI3Jwc/bLORJL1N7W7B9s/",
-	"CgOvHdRnWRJeQFVP6Ec44+PJHAk7gaU9iQq2eVsnseIetPoUuRBluV9uw2BtpB7aMNxkWh7Zm2aJsNBG",
-	"r9oMUC+TkuyqhzZcriKCDmZpkc8OSr8j9G9fSaRfNoK0hzZM9QIMkpZn5c3k1GjzB0xlccFEziy84oZX",
-	"QecQ2+0STgImD114TVNgoX/7/k3/6GB0Ypw+UI7nsBrY5Oazy0KYDwTsRyXnpwycX1mZRYrzzT1RJIMT",
-	"LCXCEvXMA6bpht4f/RYa4yuStQxPAXn1PxfKhzvLN6b051W1YM+RXcThxatU7TGbUzb+WkTCGAsCaNXY",
-	"K6DUa9X/4njUAO8Yb+7w6KB70j06gBbgu+mNLGfEIbqoG45oJAutLPLXEcZDWl/Y4p4JngttcddwwDFl",
-	"NmXvpgTS4B+ppV+BaGB+ldSSgb9UlOYJHn7/b9mcENHHcVXtItr4dHj0+bxbQN25XWv/kcy5m4W14ISp",
-	"61BSbeWtDAFhJfTlWBCTdwZeM1U/FnDkykbrupzwVZuVLOu8VwIUyKUgpC3Zd/XhlJsKVXUgWd2SWUN2",
-	"aYkAl1tmVfy62vc2JP1ogKFr9xUq3IICGGhZCBY+UVGYv0RHlNSNtsB2xZPzidUn/Tmy2RDpWsB80rdm",
-	"NW+qQu5Zug/kvQv0Z4LaPACATGFLajQX8qv914HO8qiIJ8uAk8yq4X8MjIx8g75ifUX+0JbBykgPbw7D",
-	"VSb2zLsCX6Eofc5VeWNWEsziQvYS6uVS2SXeMlYgxWUzQZZN6PBWv46c8WyxdTI3ssGr6OY4Y8NCtAAE",
-	"YA9tlBuqABhOTCdEGIffok/10EZV78adYos2rWgCgwIECa5USdN8Zqo/BgmtOO75cYIUvcx83LWPLl6i",
-	"ucdK53UieD8mo4oUXIZO3++jd9uv32qPQT9UdAaM/SqSmFxOKI/drkZEmeyTNtK/6T3pC35NoPEmkwqz",
-	"UL/3ctJ+6RR700Hru0j+dqeTYWqfQ9XoHwmRCvUFwdeysOt6GJmtzvUNxGNa7BZoVyJf6lea/qzTP5u7",
-	"9QElsWb8l9bCeOkb7ZqpTHhpp8G48ZNDzFCfOOcagLTfC8LCITrh8ZQRSTHaMB9B+iMSvfvp7devm/rE",
-	"ErPM7unp4fnx6e9V0BXOXC8691JpTYRknFyhMKZARdD354aqcIgshtQicC93ZHX0B/lKpdLG2JxKxmQc",
-	"A8CQKWOkkQsSuHeRIJInIiS1ZpcRTT3wLaCUy1Kye/XHs7ujNLv79bt3Pu5Wq7K/UX1PyPxD+eg+nx6a",
-	"ok4aEQbA5KYcR3v1esM8rlvc18Oj3pqq/NeU+At1A4uUOPyYpfmnl0lAolWC9ERwbRMWw5D9mIfXRLgs",
-	"s9S89EWZ1u8FhvSW0u3kWLHb0bJmgKkpvrFstffb3ukBhNVrm5/ZzCpxx8aCTIDRAPzMxUwgEgzAW5rA",
-	"XY2Bs2msVGd4pH/Vcl1PrzbA0czDqshiWdF6rFztFFGozWdceZ2JH2spT2mq1jQ+Aa7YkUsV8Vc0YCg4",
-	"fYWckzfNVrvZap+3/GzywYBANumlpjJ4rv0OntvO/ZphdnZa6c91Y2IdaK9wheNLHOq57Anx/f8FFPYE",
-	"dd6i6Pu3kIz6gqBOq/2Tubb4/g3hBP3CE8FwjI4HAxpSEusXttHfMZtQIvTT7ypCtWvIzy5syvIxnNLG",
-	"PVbOhbfNFVg/801cGCD7QGkfysvKXdXXo9EVUo7LJNp502x3mu3WDBJ91U5/nkl2OarrvFlEde1W4YWK",
-	"C6sfgWrmn/9SeYYF6liKMKppQSax2k+xDZehAVcP3vZiQ+cCs1SnICIEF0452vYCSA4JUcuVg5fqvRd1",
-	"bbCVhlVl3vVfXeGVOZBe9znmOaCE5gDTwsq6Z1en4r9GbsA/waHdVW7qhGfdquvuacoE7wVOoBRYezLq",
-	"+zeCYi5Mg+MX37+NBUkmBHUrbjSfgHx4okhlTw+GTHc+2wR3Y8IpQdELHIbf/1vmkhcgdwDHl869bwQN",
-	"PB4L7eWERA7pGLwFpihLtCNJoiRtiOYHx2yg5lI/KoxIoyyiExolWsaNjZNp3XdM8hGPGd8vieLTJC42",
-	"jQOD6fT483m3eXzSPdI+Djir+j0QVcbpgY41aT7FnneTbhpSESHTxsOYIT4mzGzdlsuz+MzSl5B8QUFO",
-	"KjTGAiWMoNz+Ip5MiNDvli/2Sp7u60pH165hNuAORGu00SvBmTEQXadH+ydGQqMbyiTiE4sjAffe0j92",
-	"tzm2C4/FasAG2CrGN9Xg0/5Orlhxnn0jXWYlaScxcXliVSlW5Y1dKhcMKGlNSWBBw2VLOqJay1VRlDaR",
-	"cBdBpr8LELFFPvSD0K13O9uvnQ+yWjMBAxhV9eUySqfF2LgrlKYVr7PGXjxhVhAhf0dlf54TAADGnCM2",
-	"nihFZebVUv1cxwwluA46okcR9T5v6fTAvldrkFkXGNU3c/5xz5tJGmbKjnMBw1pV9xipOoW7rvzdRKJm",
-	"JL9m7aXSTfBIoI7YeEB5V5JQizMulpV+Bxk1FqOnOSRWG15O05dymKyFa4sfQdBlGEEVCZUpAu1qUZH7",
-	"9njy1nH7uOimBeoo9k/KJlYBoVlJRGkFyRI2+4NAkRcP+V53sg94ZTr/QjRt8pvruEjGWDg1mW9vXCjj",
-	"8x8sLcoD3/KAAB2/8OvyHpZbn/Bro/CjaYWlWUQOmU025/yasFNzizSbcmxrwFJ2JaTEgqlvbywNvQcI",
-	"S7hQffN2+x36//+fV1sddIOZkihh14zfMKT0sNr4xyMCvgO9YlwYKLh8jIWpSzvpMZbyhtsLYPvHHZcN",
-	"gYZcSIL64BlOkVTYlP0nkghrWuFoRNm/269vcXFVYbDApWLd2zT7tCShIKpWwoC/Ho+ssoXZT4aCwDUZ",
-	"jmWlH5GtPz/Nzk+VuI58XC97Itus20V1zmX4OrewOVQmx5zJUtdy0wUfKKKx0yDTX4b9DyE9pr8cfv7H",
-	"YfuI/vJui7xqbUl6BcQxpoLIS8oaO+9arXR15nQ1s+nvOJL5mWBR1ZU6P2bRLKu+CM7GLernMxJyFkmL",
-	"IQj54UDe9h0PQdAH/al9Kv6KMqKxS1vI+7ml5j6WW5SbUOXpWVutquV8DivoCfKIy4mNUEecpWl/CWpd",
-	"OtXvRj+v6b2soSWK1cVVs1kRB2j5NNfK7fNM4kUJ0/OvNNdw77Wa1bBUu/9lqnSzxv/e7Wp54Y9fJFtI",
-	"EXYrqz7he8P1+BJh+duzspj4xJkakxj6kO6TiHxFrc4CkfG2/RbhCWEJQb8QzNAnIkb8HwukxnbrTW2p",
-	"Ybn8g/j+DSN/gh+pUlzgeBbPl13NB+fL5cpv80w7u7NPVfuo2by1JGDImjhvudkX69CWYZpFfPBERbk5",
-	"5fwkVbn+DJYuy/VYwzJu4+fv/0vLSKbQzzMqhTIgrjqXdEsxn1nAMwc+IAcuWdGc3akXbU95yQdpFOJt",
-	"E2wzCIWbSKXDe3/gRmGWNRam723n0/e2ofs/4wr1CWHQ4IGV8/jKqsQsevksDG9j5gGmA6hRyJM4Mvlv",
-	"ZfBgAD/Ss0AbMMvNaoT0J+6mtZQAtfRVO3tucRah2UHG1WPlDy7o5lFV/mVIKbdnPplki5yh+Uq7Nrft",
-	"wrxW3lgIqn+ZEOG1aSj0zykkVNg7vXyqhPnHFWLa7UbW4GHbi127Wc9rFL5ULk9uG27v3fApv3WliwPX",
-	"ZEqzLEs7/QsvAy69TcAjgsZESM7Qxv7e6envzeNfu6ezmHvF5kA/SueKZe8NFp7DfSZTju0yri6dQkhb",
-	"MaSp3h5NmgBOdaPrHL1WlcYDoEOEp3D+pnKRuroeeNniP9xAN8Dsd2kx5s3g929bVmqH4HUecun2S7fH",
-	"8PksvxdB6a4lx0RVwu6zXASSXYH8UCvV2ULXSoUHg3+/EgR7iLU1ZVc/bSPqXbTkgKjhihWGmHG5vzjs",
-	"9arxoIGrdWNZPC0g9j2aVi5zV7YWvGlN2s6sX39ewFNEwtwx2SrIWT0L/ZvAgrV0z+CY3tLVUawrRYF3",
-	"34VRzNkVIgxS7ezd03pZfWEeT16XnBLXypKLLC9wHT1S78GDZW6aM2nv4XVM27+dy4/a7iDF0dsOCodY",
-	"4BBuPjfedlB/qoh0HV42C0Vwbzt5175THDJo3AiqyDGLp2mMYB28P2fHMjq7/4YVMyHy/Jtu5ixWe6K4",
-	"G9gETxJv0yMvHWfzJYhtZlwhR2qE09atqtfK48+cu6ZsviVjdOl8PCfGXch7uNc57eSdnq+CC/3lcvqs",
-	"eFy/YrIXAVpfn8ZUTQ/8fNHapSBQOemHJdqmTivLPoW16FFie2tOBAW3Y8SZGsrGzqtWRVuh7LvLR+v8",
-	"zFd/Q9NJUOb99Ut1wkJxllVOoCAxmWCmUPa8bYRrJqAfoEQizgJEGTKf2kVOqmmmsCgAUDKblSmgbH5o",
-	"49e9brP7nyfd00PA1LNsYkvOOzPai82y8tK9CfxNrlIPWfSsAITi4rMuGzWLy4IvnCvfsBUgVDrcOK3/",
-	"/EiwDdl6NRRlEBMzYDmx85ez4yM05nqpwjQfUxn+Q0GavJ6BeGKnvri20k21ig4y2AIDX2HqI+w/5cKH",
-	"gQkIcKb3pDTFxQl4ZrpVx/UbVcNI4BuT/bx03dEnPiERwn3BsZZ5N/ZrzGftTrMK4nhdhUfFQYsbfWAK",
-	"RHaQ4hGe1oicrFjYdBc0JAkTQdX0TGsMW+gPGUN7iRpmf3vvxv/lt/NGMLMIyuQzQdF/7+T47By9nLRf",
-	"4kQNX8IvANICugn8epOZlEMoadzdAbbFgBt8D6ZsPWhVLs1dVaqhnEpFRgZDQiRMmlod4EF0UQZdvGgE",
-	"jmxJhPpT5I+wc8HK1xqCDIgwSXdBHhZUBnofeMKUDDIHRwLeBxUXLIsnybSVucG3wAqliLbEVoKOAkDC",
-	"zU/AoGFMEZUyIVsX7ILtczbRs+FM7hgxASA5kuFrchliSRAIFbmLaGSAdz9/PjxAhlTkLjL9a3u///77",
-	"781Pn5oHB73dC2bARZRJznz16tU7LdM/n+/vIjIhYgovwezsgwhkf5+oG0IYar9rmUL7tn7mgnXa7941",
-	"253mq/YWsqKszyO9CJAOelcIuhlySVKA4CGeEGRuBZE+ek+VXDBFvhr8BQgv9mPMrrdQVwhukYVTiJ6e",
-	"p2ccys2/abOkZ1tlXjALFdMLeUR6eroByG2Qahl+SIB62V/+9qXn7mnSAjEjAC9YnlQMkIlD+tlC2qmQ",
-	"cIWHejEdUdVDG9qIaAXI1oShTmsTNhZq4/AfCblgDng3sD/IGyJQ7xbM/wB5pv9dbwt9SsyCHJaMRCEW",
-	"Yop6NkbRM0eCGep1z/FVbxeZKIV0+4t6h4PmJ+029NDGducn2CmeKETV5haCeIVeueZuCWw/Vqh3GJHR",
-	"mCvCwmnzr2TaA8rs4nCItPh0TWJNp2SGel+bcKfcQzdDGg4R/AUAekIcx4iqXYTZ1NTSXTAtPkDLYkUi",
-	"eIIIdEWURNutV3ZP0uVafBF4Rn+QcYUkIXbX9CvbWxcMsn9CYnNMrWjR2kNQorCYBqgoZxzqUi67IH/Y",
-	"eyeHfmCz0d5qbcGlDx8Thse0sdN4tdXaegW+qrWzXkY81H+4CxovhwTHavgP+7cRUYKmv9lPbE3xKLb/",
-	"BCnd7mmQshFVTYPBAinRJtU43f9DbchoAtzTD3Yn9h4vS62e6RJnj7z8qIkWXOIFD+4bX1Q/SfVm/JEQ",
-	"Mc1SIt1xuQRT468sLthc+D2TsF/1tXar/uew9kOK31oSrBOu+k0iM5xHp9VyKs3eh/nC6e/WrsiGm5uD",
-	"kh4hBDVAZxYtxjG+ArEEdIEMXWxpctw2E6n6fjrhlz/jyCX7wyvtxa98Bk7lgv7DVPBst14tfuk9F30a",
-	"RQSY7HWdmR1qE5jhGOS9eavGOGdETGhIPjM8wdT4tGD9JKMRFlNrOpit0io9DhCPIyKVQbDXNgq+ggQ+",
-	"eEabUlaGZR7sl7uUE529AwEVLit6OfeyRPi/uGCCVUo9l11vsfSsSfFCIgh4GPXQS1/a0gqiVA3QM72e",
-	"JRET64mMsVCMCN/1kp5CkReslzCZjMccWpxk8+tl+epTUK+E6f2LttBeqXjD6hAZXDCvZgNAzlgE7guK",
-	"ODHpLNeM38D3XEkHyOW8vDrUZs65TUm33s7PPJrO4aSvzZubm6Zm1mYiYsK0Yo/qs1auzuUub0m7wMtD",
-	"sXW++qGSq43NbOzsLQDhxZHF5NrH4ZA09zlTgsf5QRekN8NIjyYW2jXY9QRPY46jc84/YmFCR9vt13UG",
-	"Syn4E4koPtcL1S933i1++ZzzT5hN7QLlE0kk649Z4PVUPh33FaaQnZFztTaOtZ/WcYUklsk2cwJLDQvy",
-	"CvCCwkxgZa6KZzjkKS+Lr4E5xVk8NV4NOD4vpOfubJW4WCup/WyMpzI6Km74VtbuM4aozJ+awYf1jRsb",
-	"fKonRNL67Vmfy/pc1fpeenBZQWqROI41NWQEgAgTPI5NOhEXCA8UJA1SiWw0o2pa7iUHy1RxNDVjH0tO",
-	"r08GHLA+as5P8bXObg/8WyQJFtpdAo+WCjUMUCK1CadVtGmjA35wYNSldsHAuQcNHobGuque+R9zTWIv",
-	"cNV5XCs2X44/14j1pcuzCTvDhNXbmAs7WRM2l8ZXtGc92V9l1M66loGE40rLdn9IwmuJsih34P358OhD",
-	"gM4Oz7vNk9Puyd7p3vnh8RHQ8Gn3w+HZufmH5kn39PD44ILpHwTR+lzawFMahUFYIc5CgjZuAKrH79kT",
-	"0wmRmaE5gmDszgVLsYRRHwuJxjEOidTkZdGpp5tb6LyY4wjMCLwXeHwYXDDzgx5wM8U2IhFSNzQkYHHj",
-	"Mgw2Rtutd37wyGH/XjBBQi6iACUsBvUOynWM1VD/EazuyCZoIgtmDbK1CkDbRC0ZuckfvRpCAbZdNlVo",
-	"oycTvUwSkeiyP+0Z18JsdEqCF0wqGtvvIxPd1NPQ7/v5n2gP/brX9U7BIBOAT3PBehNMLrF/B7eDxoRF",
-	"lF31trwsgXQnfYGNld0OfsMuGABLawOkymE4ta9n+BvLWhteKOuvZNowErCO47Gi8LMZQLVcjfb6h6+S",
-	"u+a+L6XoXKqO53B0z/HVrHHsYy/hmbug8dEDipv3fPrc4/okS8v57VYNh2Kfs0FMzZ3VE7k9nTovjwXX",
-	"LoVWKV2mtPPxxJrMcbEv1dehs0r+zstbGt3NdHp89LpEQkI8jmQmi5CR2SCMdm2jb5upgBRcZ5hLDYfK",
-	"Yx0mg8cj0ZBgoWW4uZy2qPR5cfaBqHtIssERZ+STKVR7FENuljC5vwTR333V2l5MW0dcfeIR3OY1fnAJ",
-	"Um8173nCoqdmyGNG1smJc5J67pamcgNjP3aJbrNUmfC6YkDYMdSGKokQvsKUOfRd+AyJLGdvoZ7xlu2t",
-	"WdmK6aEBj2N+Y+68BzhUNqgqCNie9ntVpspnuHe7D3v7rF3HQhkRcUWaMKV/W5HDbdnr48ZFF8uXIWZX",
-	"a7FU7v65ZMYKZkoNi+FEAJANZN28N9VGf0YLZ7vz03JrdZnNTy2N94HcfePohXS2yAakVwCnG+ETwB3N",
-	"21c/vdl8OBPqpZ+hMvf2OfN7/DceUnhk48yKM3WNx5s9GCBBJvwa/G1IWQjjJCLR1rNFsdb71lxaE2hN",
-	"pYhWuGAeQ4pTVOjHvA7b497WxgweyLVmXehQ2Nyu7AYlu11Jm5+n2bUSfIwLtnHy+eePh/sQJdvc9XPD",
-	"iMh9IhJ4oCRSnFeZHjlGPPCadD7wxcxDOiFuGYuDyemmPvPzevkZMCF8kvU5d2ZGxQ/HxyoHJFLJyCdE",
-	"ZBFS1G03u9s7qJeWY/cC1DP12LbHoZSUXUFrD4LwDabKxn8vmN6zzQD1TNV2D230iXYnjC8iJRphcR1A",
-	"pBcqlvWjrmS5hzZS7G7UnyJsvhbYNBKvsrlncka86uZekPXqN5HdCE839Tg9Wyve2zXx9xsP9CMfzzbY",
-	"FX1iAEBMcLoHYBE9OweTow7gEBcMssEZV1toz68Rt6njJtz+QlaCD0gTd86+SsUFM7FhLwYdoJ5fod2D",
-	"mLTff8A0VsnCN9lBXzBJ4LbAnhEkbjJuKHqIJco2OieCq4TrB6I8KJoSYZa9Fyit50BPiTIZjNnMEGdb",
-	"qJwPXpm1ZnE6Vr6bfEjx7G3JDCcuW/OzXF6fXP6tdDsmFWaRlc4RngaeIOt79z4/YJRnhryeYNLMBWVM",
-	"HeMqQaTKG829XI2SX7o0xJG9xcvVRMX4Jit8soElzeRUXbAbrGV6ZJuAQlIBQJgVSp920Ks3tojKJSh0",
-	"Wu23zXar2WoHqN2BgBNc9LEAMc6IiUB1Wp1Os91pdl5Z89Crz9L+oQT5ni/46lVJMdMosFg49whBquXE",
-	"yszKvh8uRJXyX6oZ3dE8B6ueg1X/vMGqA1f1CekBswo/BQnJRL8NNijjq6mfmeGpm1zF4Bp1g7lfgMib",
-	"VHgqdwG6zVwaoD4xfaN6abVfT5ukEg4JZXNKM0PKF4Cu1PExrwmWk3xeMeaPJnPTbX++GHiWtf8KsvbU",
-	"SKL8xYAn+9YY//dCty9vDUbd7ESKsyG/MSFMdKM96wkRWRiBERLJnar6cf1PQx5HENs0GXgQMzGAo2kU",
-	"1UUoqEImVc16OBsm4NGDqIYN6Pc2dyGHPgs0XzAcS45iKM3Uwjvbei9GC1+iarqFfoPgyh4UPu6gXIFp",
-	"NOgFJvcu4mECZj1VksSDLQShUhKhMRHIVOsgizdcZXz/qvdn6t1cPNIFya/euQBpFZaX/2gaXehThiEQ",
-	"kQchaLUqGzdXm8fZJFb3/peVgX/6ohBDJ7lEUwKxwhyFa7deE7bhUrTBOPIqxXK3gv6d3IyakWXtD4+8",
-	"jiyU5Zd5QuSlyHWVvf9gs0w3n9hNbqzEU5lJCs9Uy6Y0x1Q7hfeKTLt+g8vruvvYBpe3tplpo+bedC38",
-	"/E9jOj2nfi5hwmgCyos0G/fH9i6hnsAqFOXmTIsFKQr5R//Ut6K5tdSos8kt/bnWZn6tTclklaaKLL2S",
-	"d4UlspJkqcVMX0tAvZLMX96GPCJ3M6n9A8kT+w+cYpyb5kIj8r5R1edU4ydNJLgZcoCwSYGWtGzirHDC",
-	"D89Uq9u6lLN9HpEqW9djzJf+JXdzTATlkbyP1ZsNm1m9RSs15CI69cY9gWF/1Dqp8kyfpmCqYsdmmsB6",
-	"h42vT3lUkEP/fIVQz+bzD2U+2wigIIzcGMFZMlMgW9iriaDmivr0aP9kOZk63+x4CbUW9U3t0yR+2FRg",
-	"PcD8HGA9Y+ttuHscYuJ4DL0XhIVDiAl22VVM5fA5T2XN+cBY4ZhfJSmeqCnW0X/aOzlEhA04INoNuMgZ",
-	"2n9Cc8CDgqyLuQLdd6hSlF25rLkq+JU51YhOFnjP2qY+riQRMJ4k1fReDePS9eb9VDguhS4Ma8dw8fvK",
-	"1HNO/OZFj4Q+UwFxYnJKoNTUniyVJoPRnu+sxEGgFPvMw+zpkpgzGZUtAJ3J+GEJpBk9SpQ8HNRMYVI1",
-	"8WWyWd0PYOYhvfDsXBaHktwuPAeR5geR3D4FzgzTzoMwkviGCIL6nF9DEy+n3Xzdsbpqm43gsqcQdmDt",
-	"USHnG8A3NgDBZb97en743mZCBygFV9kMAHbygmV5pVVGKNrYP/50cnzUPTo/2wwcYEqWJTfkrvHlBcsS",
-	"OTZ+Ozz/j4PTvd/2Ppr07nQMEyLWHIfjtOI+5T1bnLDR3d68YFTaTdVbjtE4xoyRKCcq0UavIBV7AcLK",
-	"WIVUkU2EpV7j9uvmiLJEESRjrgzmCWVX+tFextFY9QKXCGq/+EKa5Fs+ISLG4zFgwDBC4Sbbdd5wy8ir",
-	"acR49ogln5Juv2AbB9333aP9bvPs4/H55q5NwMp2GK7jAUKniMC/d/Dp8Ozs8OfDj4fnv+tt9s/SlRWA",
-	"IexDwzi8Y7Ms5sAPKoofpLkkN8UKXMDDOAZAW5RuWnbTVnFBfmafygTSjxq/yGb4NHELb4dmxCuyHbe0",
-	"9Azz8gzz8ij6z3Exwr4Yw55QL2gFkBZadGtB39128nENujGNZHgfKILDlO5O7iN9HuvipAb/35Prn+9L",
-	"nhyaxR7hw9iIa0RjAfcoY3bXWQDg+5MYwAvRiE/ILqIK/iBRwqw1bINBICAYufHJtnjDIddgHTwiuEo2",
-	"zSdBV1ksIUbQMGcdcuI5g/o5g/qHzqD+xCe+OVJCUwE/qxDJC5Dv6WU9ZLCzTwJU8CU3H9JieRliFpI4",
-	"XjGFslDukpet+/DpR5WrS9eEZGv/4QSpPZlnYfosTP8lcKqA3D1xCvEhE9WzJt+DCkI7xHor/nq3EMm6",
-	"64EzquV8dxv1biMuJSXiEn4MnOS/tM+ijT5Xw7QoHGru+5SR6IJhWXlBr1+EvnLEXiZIPN2EIXu3Bgpk",
-	"B4FA66GND6d7B4dHHza3LpiWMibSBuWIaCz4BIqMcWzbuJiLwRTQQiKqcpnuYIhTE9xsvdsBd1zofbfZ",
-	"71RJAM/AodpCR1zNjNymQdsLVozaurgmNes08CV6F1z7Nz6AcfyIrK39cTTgyhw0aQToZkhjkouRUoP9",
-	"bVpx7pbCpWY8aP82GMCU3RVrVipYCS8dchFlgv7UEfGPpQXNtA7ZOFE/nhL0vT84ZUNzz6rwWRX+01dm",
-	"GkAkELEQyLC8EMA9zAOEb+ZrxmYm2dcNmeJWiasglJxsNqOTCAFGTR5YqSR6983TfxLZu5/t7I8vgLOD",
-	"eBbFz6L4n94rMdQOUWebqW3IvlBmhjag1yNZNVqTSl8tAZvWsp0DDern6wEanddkLWs2UJ2W90sipp/s",
-	"CE/W05XH9buU6QmfcnM2xa04NHC7qTOgrXPGUczZlbHgEWe2dfasZCqL2HtJGQ4VneTnZVstpz3ibQZV",
-	"n/OYYPbAKVTZSS1OoQLVaXfhOY1qcS3emPBxbBzQEZ7mKWUm/Kj5ebGVVS936rcUoBJJghXa6I1JhK/4",
-	"FQ1xfOk+ZyApxoIPjLeKY9t7CdDjKLs2mbgXzGZhATykl7UrCn3n0cYvn09/bx4eHXRPukcH3aP9biU0",
-	"pUlByUjwR02ayWb4NEkz3g4tKvIxFPGcMvOcMvO49T22PV2lrFtaulWaKmn6S0Rioshi7LMAScpCr5pA",
-	"SzSTHWnge7wQ3xbas3/SS4CmbtJkY2ZJjgpNiYvgmXbW0Lousg3xTDO+je3Wu81qAEtQ/feUd4NHSNFZ",
-	"LG2idC33FjjPLtrqLtqfF4LRkY+Lx6TlTcvKiWBmMty9uOyRkuEWc9oauOs5F+5Jc+HuQ98Pm/3WA8u+",
-	"l1NlgHSQV4ZooS68JmRscuhTN2OWFjRNxtamAR82ES6b5pMkwi2WDq7P2LMOfg6T/ss0GfMEat3uYqt4",
-	"Hc5rWCVCukQBs2byMzfUk1Uw+8kelyGPyKwW/Z3WQ9XYehuxqMg2a1gbR0tV2uoXHqrItmJSNSttYVY/",
-	"bpGtdzA1qmztNjyHh+eHh/1MoseKBa+hjtb1aDElsCgZI8XTatYXFqvYdFLS1OBuTEw4GOprzw71Z3cQ",
-	"IxMi0IgLog1HzKDo0otNozSxCrMIDXgikB+flruIfMWhAnnLJUGKX7CIxLSvBSyptD1PYsw8Yv6Rg812",
-	"ik8XbXZ7NMPwdCXKHpDDc7j5Odz84LJTs7AzAWXKxusw8xYWV95LcjxmQGkB696XZZ9DSj9GSGlV8n/Y",
-	"mNJeGiMCAyGF/7H4FhApSkErQLVHeGrDRchmjNiwRtaYypkRMuk3BZE8ESGpqrMc31fBP3Jsyc7zyYJL",
-	"CySFiy6tQ2I8h5eew0t/hkLLgmEL3b6zUg1oZgECqxh32lynGeK1C5sZfbI94v0qF5nCreUqT4YEC2lg",
-	"bfRTI0QVtPqLSGQyDA36zVjwMZc4dn1fI9PA0QT1c/1fy7BBaGPvt73Tg80dU8TCExVy2x3Hb19jMKSg",
-	"S++Qx3r04VTPxuZfa9PuBososF10sLpgY0Em9l0q0yXBzGANgNEBMxqhjV4/5uE1EbK3g4oeZ3DBSjlJ",
-	"AcrqgAJUgTQ0o1W5886yU3pAQV0cbFYM5nwekuIzMuh6kUHTSAPEToaEeL2gsxan+i8DHGprxwhaqE0j",
-	"OBxmJ/U09tsc0RNzSdZcfWFklQ2UjwWRhCkk6RWTaOPT4dHn8+7ZjtkW+0wBX4xDzTrEVC+YifRqExKA",
-	"vbTgsEB1g0Qlgtg+s2mZh35ykMSxH5u6YKWI1OYWMtNMT49K04UHOg3JYbHVtolLCf4PwnaMBDVZ23pE",
-	"r5oRGoUDOJvDKXNitShCf937eHigxU5wwWAzTFsxKmVCZKGnkh4bnhljAXj0dkBoY5lrtrR1wdJiSjjb",
-	"uThm+/qJA4+4H6hnkD8EjPkjmr/mcvvZ+n2GS3+8S07gUFXQMAEIS+MK2/RFLQCsYPKK+ORarVAnCedD",
-	"plsuOkgf/lP3J3LLWHzTle7Os221XtvKU4tuiwOv5l8iW0wTzUSoHeGIPFlcbGZbZknEBOwf7WdZGHnr",
-	"KWU2gd8oteR0XbC8yYABIGGQSEg9IJ69GXEwjJzZ6btnYBldsMxCcYCoznwBSFT9D1S5lqVYkegyW3YP",
-	"8CRwEqsdhOMY8QEYQKPNwF7rYTSAEEaADDSE9j4TpvA1YZk/uIsIFjHVj2vTyFhm0kC42vlBHndqOWUm",
-	"NhXIzH1jf+/09Pfm8a/dU2v3pTvK45jfSNjZCwZdXnP7a2w77YbKLbRnPU8ErVehAay56KyACR7h6QXr",
-	"E/MCgav+jdPuh8Oz81MwDJsn3dPD44PNXdgaz/t1iQHmw1RBnjzACfetUVY25raQxxFolEiF9ND9GEpw",
-	"jBefEke6tgrvFy3r/FrsDpPUntrEfExMUkveA9pwEVoMefBfPStXW+/akb7INAQ8FQk8UNJigPjGPphd",
-	"cgsdAyAHBAesJYZ92/yCZVXC/anF4DNMgBVk90tDwPYx2dss1FPu2l3LoYlkxj5W4Hfs2k97Tl36fabH",
-	"g+xJzYPRBcuXjKO9fFsTUxIGZRJpvmV+6vgavgp1VmY0n8BnA4C4rf1Rr7Td/J7mPjvdnZnVDOb3585I",
-	"z6b+YxZBOOFdBBQO04LwTBpFGYc/gIH/8tb98XJBjdVexZwgfgt637wVmfu8wKRDpmJ6q6IkSj/uCa+C",
-	"CNiuNqRAdQBWE2fP3Xyf1FzH1wT1cXitdTOcSkoTXqeDvGZfa5HPbNppPYH6ePYD15nlkBmdg6z05Enc",
-	"OpfgPMZqmKXteiKzUTRn7tGxaE5sPi2ENX8oy+pCrQ2TBN+nDu4YyBzHj1Z1Wi91KQMKSrEonmOzj52Z",
-	"8ORqB6eXRYkFLyve3W8o7hwtuCDeXEn1rEtcpDy7VmERNMZJRbwp9evUDhTkQQsgt2FpaxsCBdwmzQeu",
-	"4IeUXW2hI7Dl+mTKDQLIBavI7t4ohxi2O53NAJEJ0dpf3RAI9rAwEYIwhaxfKbcuWO9w0ASJArWH3EqZ",
-	"HZDy2Hj8QxJeayf8ClNm0VTcscKdHpIKs0hW9uJ5FnrPQu+hKu7/pI1tNFul/J9rMvYAWdQv7SXVzNwl",
-	"ACXq7YUhGasd5HPPOBr0AttZ9EpPT2/l9/+WzQkRfRzDPTo6OXgfZA1w7QV3ZWGyhXZ2l2Yzq5I/EPXJ",
-	"zvkBmd0NoXeusOj8R1Il0KcMQ6WYpwZet8x/ZWVQDSBgBn12k5/4ViulwTxFb9oOU7lcg0DTOWQYcpGS",
-	"/JMmCjl4rybAe9XtEJyVw1Jz4TKF0H9fHyJSvLog9twOdUYNOz58RWx1y1S4oQN4+Ikt4dRbPauGcymw",
-	"Qb20WWCD3vBwu6mNIaqmaCPEkjQpk4RpC2xCNmdNRT8+q3y33VqmayyRWblgdY/rmXO4b0FxNQKjjzsE",
-	"8/vz4S365F2raS15rqVdBLWYwx6cWUxbkGHLtXSY2YAGbrT8Q/1R7+D8OT7NPVxul2Yl3QmScvdzVelz",
-	"VeljXcUBqinOi5LlZEfqEOWfXYhauGeso/QObYhF1LQXaTt+Rj/k/GZwz5A+IsiACNO6RG1dsEMInoyw",
-	"ML2kje4zVXZU4vEYKkFs8QToQBRTabqiz0UsvJ98e4xASh3ZUrQeniMo1pf6V4cgvBfXz76cvCfXPFLJ",
-	"eB3OuTe3PBeMP+lV6j0IfK5JfK/C8SpgwDUqmoct3/Yn+iT127WMaVfA/azs1qLsnouxHxvrLye46qL9",
-	"LWOsJzLfBKUcj/ws/zRNTPRUbVzxIS0GPczi0BUOofTxOXq1IHrl9mlm3MqQ6Czjc15YSh/UjxqO0nN7",
-	"mjAU7MqC8JM9lOcI1HME6nEUHtAdlG4byqvJ/74Wq4g0zYrnrCYYHiOOM485/fjNfRn0OQnmXzvmkzLa",
-	"LuRUKX5NoPaQj9ENF9eQL6eKXVDna+JZYaAVme2Rwj/zGG4dTPYc+XnSyM9y6uQhQjpr0DUPG8rRE3yS",
-	"EM5cQ9SGbp713DP23r9MuCdVynUjPXNNYz0ECROhd0eLnD7Bgoi9RA0bO3/7oiWLQWQwAqnIgoA2B/Pe",
-	"RQSAocZYDVGfxPwGSYWFkiYl++WkrbkzEXFjp/ESJJadXimtKlGSRkS/EUA+lRGXXMhdAw4B5eBqSJDJ",
-	"+9SWCYkHBuPqijBANocyShscSsWtrMhjOzcmjR4HtgltjLGUN1xE6EpgpgyA1RgLxeDXMKaEKe0BR4Qp",
-	"imO56Q2lOb1qkBI8gr2R1h8IwLTKlcCPiaA8MnfZ8GMSmySuqryxqlWdCKLVhAW6qkKx9z9XiASWP3fq",
-	"T44PvOv2ACXMooqYWTpQslL+m5t6hgZYHufMtDjPPpLBQnTbze52YFEtLAZHkDZfzTBAvKH8ps/lsX7x",
-	"uvQGXo8Bh8X7ooAt5KOsxBygQLxGid6wNu204lCSfkxDNCEiOwq9mRlgmTlxD5YsWyKsesLL++m9XTHm",
-	"ng2b6YFsn123Z33KABfSfpzHxEB6eB83gqP81d+GHEXUgE8G6GZIWIAURzdDGg6RDz2cskVEVePuy93/",
-	"DgAA//8=",
+	"7L37chs5lif8Kgh+G2FpJymTtHyjYuIblSRXq9oXjSSXp7rlFcFMUEQrCbAApGS2wy+z/+zW9/c+wfrF",
+	"vsABkIm8kUmKurhaHRMxZTEzcTvn4Fx/52sr5JMpZ4Qp2ep/bY0JjoiA/zw4xRf6/0dEhoJOFeWs1W+d",
+	"jgm6IkJSzhAfITUmSBDJExGSAI24QIPDUfsdVuF4gDCL4J/vOSP2b1utoCXDMZlg/WnyBU+mMWn1W2et",
+	"Z2etVtCa4C9vCbtQ41a/2+kELTWb6p+lEpRdtL59C1pveYjNXIpT+zQmgsCMQkGwIlE6MxTTKyLzY3sj",
+	"Pasa6VvQmmKBJ0TZ/dgjQtERDbEi75PJkIjqzWHwG5oKyvQUODMzyl7W06D66SlW41bQYniiBzbvtYKW",
+	"IL8nVJCo1VciIdXb9fKvz961X/9n7037v7ZPj9s/vfr0vr33/C/77d7fXhzlt7H3Wi9EKSL0mP/j7532",
+	"69323z5/3f620fb+sfn1+bf/1qra8GzdlLM9HhE9lYoFhPqnZtM/fr931HvR67woTLWTn+pu+2+d9uvP",
+	"X7tBr1M3uURIXnMSA0a+qPMQnhg4Yp0KckV5ItEUX2RH8XtCxMxbivlqDbn0qgnzcL9mY2g0d1tGXEyw",
+	"avVbSQJP+oT5onKgiEymXBEWzv5KZuW176KE0d8Tgi7JDFhSjak0PEE520InhCmELzBl6JqqMWyLxBOC",
+	"hjyaBYgqhJm8JkLqX87YiAqpNCtNOZPEvrihv9vbRmOeCLm5Yz6EGVdjIuA7+jNUIoy2e72tM+Y22siX",
+	"bG+8tbT1Ymq2HGTBhLL035X7MgIZU00MWpoZThxjdkH03IZYAoP2kTsctKHXwROlZ68fNhuhH97uvdrc",
+	"QfiMSYVjgjgj6S5td3s7aPDfB2iihycSXY+xIldEmPESIfSGO6FJ5bztsLJz7j5UrVyL2JrV7zKzeBwL",
+	"gqMZGpM42kHXY8LsGbkZ5hf8rLO9NWeamUxfcq5v6YSq8iyP8AVBkv6zlidjeM8fKyIjnMTKyI0J/kIn",
+	"ySQjFfuvdApaHF8QAXP4AKPieFWKCRA10iTEcUwEusZMSb2b4ZiElyTaQRhV0snWWg/+mxYrhi3hhvoJ",
+	"R8fk94RI2N+QM0UY/CeeTmMrwJ9OBR/GZPJv/5DmDs2G+2+CjFr91v/zNFMJnppf5dMj85YZtLxXwgyL",
+	"Ik4kYlwZVjBbxJkSOFRbLS2uORvFNLzT+bkxZSbtHMVLhRVBGxhFiZkACRDWM3YPuHXl5WRBaG3C0t5w",
+	"MaRRRNhdrm03UWPCFEw9CtAwUUbYCx4TNMEzOAtNpObPfEqEuQT0jA+ZvmlxfCCEuULvbNYMJYx8mZJQ",
+	"a0gjTONEkB3YX7g6GAjPEAtBiUTUTlPCpN9z9YYnLLrT+Q4lYSpAXMB+XlFJhzFBinsywE3uHY/oiJKo",
+	"WqakCukYGz4xsiVCkrLQ6K4X9IoYia2FRYU+XrUI+9hTeAZW8EGTRiOBsNw2wXcNxdTIAsUvCUs5RxMj",
+	"GSVabm4cv9lDL15uv0b/93893+oZtoHvfWQ4UWMu6D9JdIcznWKhGBHIGwOokUT6bLHHW2hjQNkVjml0",
+	"HsaUMDXYLJzOp0+f2j435ue5SHvU8zvCs5jj6JTzt1hckLsW4UZpkyjWg2vVBRvLRRJxRUOCcBiSqTJM",
+	"eCRIyFlE9etvYMPueraelQn3NJXmwi1N7zjVu+92gqmotSyuVeGU+7VhzAiJpL+ODaokLAYEzeC/DwyD",
+	"nJj9/8jwFaYxHsZ3ThkRVlhrPnqTtW7MR0gQHI71NPkVEZpqtc4jiBIzhEeKCDQ41v9o7+p/DJCE85Bb",
+	"6D1XY8ou0DWWTvQV+Mh7ryxCT8x3NHdeY6rQkIy4IGZgyi4KBr7TATsVOqBe6Snn7zCbWQkp73RbOUcT",
+	"zGZIW7uTqZJoYyT4xFpqIGEQjiJBpARqAKNL2ssdhyFPmNpssuOFzcWK1Ojfn8YYhHVMRnDCVAWIbF1s",
+	"ocFZCyT6WWtH/HtnR/37s86gjxhn1t/zrIMm+hC8EZexmtMptY94TMNZ9b05hd/QRiTwSLUpUaP2WKkp",
+	"ntK2wIqAbdC2C90sT/z3f+91dq7//YWeea+TbTpGE8oS45JZatJ3R6QNr8a1U+h7ruluiCMUChLpWw00",
+	"sDXfeR/ZVPCQSKnl2gFTVM3uy3QZCoIvJRhsXBiSFklM5A7S6rPxHk0QFgTFVCott2D+MplOuVAkekci",
+	"ik9hjXd/cT+RaKLHR3qTNRtr3VLf3no5KncdKXxJ9C3+zZEhHOVuqE/hmCfmFFNX3dcWjVp9vQgBp0zk",
+	"mE5bQesfiZi1+iyJ46AV4yGJ4S1QlnOPpuZfK2iNRKvfOmD2TwpFT9xnpcQXRO8nn+pvjHAsifmHPNfr",
+	"NONMiZhgvTXnOPw9oRLud2kf/xa0pkKvUlFjDNNo0b7Cag8jPa5ZztcWjuMPo1b/7/Nf/CURsz39ZzOF",
+	"1rfPQUtP0VzOxr9nqZ0P/0FCpYdId2nel9/CQ+lGfHWfGXIeE8zcL2ZXqgSlcdZFeIYIEzyeGL+O4MmF",
+	"sV+FXrMmkCmXxorZOP7w8fSg/eHo4P3h+583d5BeSd8zSELf/4vIFyoVCILUbxlp1i+47ms3xLF//XF+",
+	"LdnvbpsQaODg2c/WBNauXpSxGsmXKRUEbfy6+/Zw//D0tz76dfcAlPXiVn7znbJ/N15ac0h2+729rp2t",
+	"JZ3PFQe+Gyp6ZQVakZ/edLd2u3pOVJm/AuvskxFlWj3S2z6hUlIYGvhm//sf+kc4g4igGKcPfKsh/YJj",
+	"vbT/6dgNCLJqr8z7lSs3mgswVGTUcBwfeVO0DO7tSggb1TrlScwTqckJdBwxO4ewQr/15lgfD2Wk2+q3",
+	"uttIJAQdUSIEQT/hWUzsr71UWHBtD7i3n3W7nU6rtFGhPZ75nuYsJHF2dtKq2Mn8VIv0e3jyAT3rvnjR",
+	"7iIcT8e4DV5A/3RKUY/PX3tV8Y50A8qX65IztltV/s5irvX39WuR6ZeaRoGozNryIwTmiApbPIfmjpw/",
+	"tynh2Z1o/fT9fyoK4vKnO6OTRxrQNFA+yindAxOoIDmxFqjprIyVdA7iNIzPO93XHdwd9jqdTudlp9N5",
+	"1cn+N9JkZWPC53Bl9Tq9F+1Ot93pnnY6ffi/v7UCI5vdl9r61bb+Vlt/rF34nnXcf5iGHO2qGEsI8l3x",
+	"SzuGEUMy5FNNQ39vCSKTWMm+IDjSFCxJKIg6F1wtnJYSGO6Fc0kVgRWbjyfTaOG7NuzU6ndLVO32s0rL",
+	"8Ha3MrSa/p4GVnNuv63Fofz8iXzNqxNtzYv5b2xXfcLMb7kIqju6hRZK/jybzXAh7ziC+Nqiikzkovv3",
+	"RD+u35vgL4fmBctj7l/pGFgIPIMhypS14vaWCa8i54IhSVRgooeeI1USIpEaY4X0y08kCjGLQHvTRlY8",
+	"y6mQ1Qe3cDN9BlhxiSl/fK0KFJaUnowvLBmlJ1qxW4FjsRwlVR1QNo8cW+RW+HmeqNyDl5a5+KrkV420",
+	"ClrXZDjm/FL2J5hpU+1zSZjU8dSSl9Jts0fQMrkR9mdNVzV0vnRahk8redKYe3JvqYnONDM99dPviMKt",
+	"b8HXotbvNqzRzmWXbGH3OkWBUmQDeLC8pM856rJz+Lu2jLMsHHNxffOXv7TCVkujUmFFpaKhu2P/TDQ6",
+	"V0/6RNX4BGRKc0Lyz79ISVbIyfSTBQfnmF8zG1BmIdkBcY4wGmM5RlSiSzItKgA1flSfrvKDLqKvG+qC",
+	"+QW2Qnn++7OTzuRv0+7Bq/9kLz5d9o7F9qn69fXsv4Yv34bP/xI9apD9LjBuElF1cFWtnQN5mG0ylx8X",
+	"5w13ZNhJ3xAckgRxNKFwH5r4mXdn/Sy+/4HRO87UlMQxJQK9pUpxgWOnEzYYMNRHwEPI9Ji/AVanNSt5",
+	"HnZHHfKSbOPuEH4zIb2my+w881+yJJ47nValnm40FI+jnlcpM9mOl23VhcqUv/mLh/JOpVpym1Eqgkw2",
+	"7reDDP1K8Kkb550gIReRiQmWxN1qun7uhFfUEX0C+LrYrsnRxDLPKxs9mL/3VWqpv0qPDHKHGjhCKo6Y",
+	"n3F2tLmFV+owqSy4LyUmE0b3o8VcYxHtkzDGIs1JL/CufoJE1l+/wGVeZjJnMp2vRvxe1vk5S3PWF5F7",
+	"REKqJf6Kg0YJqQ1PxOQCxygiOIopI32kxoIQNOFMjaWNY4MdqXetQYyhNPaIxqTWaRFr21Mh/Uw2Crom",
+	"TCHKFF+HQTrmcUTEeYWiud2p9l+cKxKOQd0raqbPn1e8MCEmVla5wD1MpSQQC4SnEGeQdaJJG5L+ijpZ",
+	"I4eFsoblPEb0eOAEni/ym09TlXRZIPb8VgY+H6UUVtg+N9WMCrLtqpReBea9LxlWlCH3Isl+okKNj2Ic",
+	"LvYhVESg9cso5JNJwkiAhjN0+P7k4ACFPIJguvEXm39uYIVigqVCnJHNAGGoMrCkiyIi0f73P6bf/4+S",
+	"NkOKgi3hh4oqAkOUSUKyYM/z588z/dqLKeUc17D0kqd/LS56fzr567zMcIXanM9Qk/MT/L/PX59Vf79C",
+	"vqwSj1jGj18/7SaxHcvFC6M4GRku7Rconvbj0d7e0ZbObQ+zkMRxqgQ1PTRBsEzFSHoBICoRjePyEbrH",
+	"i9tzw8ij/ezn6oWZORWt3SzEbUPXnjm6IHr9DILXJoj/ll8sCl1vd0zoGqTsuZlLq/v69fN2Z7vd7bXc",
+	"L5YB3mGhwG42f506mb5YbG53X/YysZlfT5XkrNIuzQpyKSPu+37RX9mV0u21u89PO68zs5tMMI1b/VaI",
+	"JzSOydYEFvYf9hC2uLjQDzHB49gq2N6XQAsQUrld2TMfae6hiSAUPeZMv/1vz56hF6jbQ8+20fMX6OUr",
+	"bRuZXClI9aIs0eY7iRJbmxq0JPmid9lqJYls9dO56r8lUyIk0RrNMM2jKjtpWm42dfMcGodC2Y1T3s5E",
+	"K0J2O8x4V5ic4wjSSIY0Biqu+eFcq2/OjMmeIV+mRFDCQnJuVHj/R8dgxZ9Sb1LQuqZqHAl8jeNzx9nm",
+	"IfcDSwcsO0UyBpyrXdnHCvyzvCnm81gDm77AfPOm6KletSZbWefynnMR2FR+PpHGtgnAP4umyTCmcmzc",
+	"KsvGK6tYeXFu0RpCu5b9vbfNX/I2zPPtqld9ofB1BSMyExwNjno1K9mKlkIdeoMDES5Hs2FqIwiiry3C",
+	"kom+67REeudddXlDL1nIUOmFeGIe/1YSZpX520RIzp5IsMEFEuSCSmXsnQBdj2k4Tsu9bFwBiNjLtINK",
+	"A7Sxt3t8/Fv7w68Hx5vrsNdXCPzdRVDal9UreHIrBHvxUH7dPSgG5E3mJ+IMmSpuIDTI9HS0MyUs0kME",
+	"Lfd1c6My75+fV5lf7n75euPM0pq7qYows8eMS8ifFXJOCyRITA2Ww8avuwftg/86Ojg+PHi/ZxJL/Rz+",
+	"mrmlOQU1d2ODqcX4OqtTt6gSEZ454e+lXqwwp/okiMpbukL/Xngo+Tv9podcmZtRvqqcuKxMzvCviZzU",
+	"z932OW404jSnS+Tv+iC9pYyAD1JFJRWwVfy5gCfqSLqamgp7XXWCRaFd45JbLSklvSKWT0pZs1n18Cyp",
+	"bw2Mo1syfNZizKxqozww/b1Q363QhEuFXnRQOMYCh4oIaTLaoLLMyVjjkpb6XnDeWlcEXuG/7COMYs4u",
+	"iEB6WK8SOnAV7kkxT+LF8p6eNVgaczT7ZeB41qmz5w9o3yB99JHiEZ6tFhjydfo/0fE3tSO8gzw7+7f/",
+	"9++d9mu0tbHZ/vz1RfCs5jhvzdS4FbU7pzM/5BNeTrWZq9XUKy2N9RQniOfe5PcUG8u8r/cSFEuHXzoY",
+	"4d1uTj15hYY8ickVFhGKEvQLSbSucoSTCSmSb2s/EZgBS00o80fq3uwaNet4vEvXepemm/pQPFaPt9vj",
+	"7faQb7e8TA5aX9oXvG3/+A/J2dYxvn5H0prwosdxHu5nGkGUCrNIBigigl6RCAG6xgiHel0Dx20DlDBF",
+	"Y4SRpEpRdoGoPGP66KMk1uscUHaOpSRSTghTAz0GC9DAXskkGgRoMNXWGY7j2XlanTxAXJyxgd2ugU1s",
+	"wpkjPvUsBWiQ2urZc5m9bqACHcl5AaTcxDLzHX6rmBHk8sFsfO9Ay78O/a+XyG8PT3FYU8u8t3vU7nRd",
+	"+s3EZQYzsKAvwY8V05AqhNFQX2tPoI47IRJgcBQRgioujFYPCAH2eSJQTOBZkgiJiEIxcY9TQVD0JGEE",
+	"TbD4PSFbK1dB5ya9YiV09o1KJSrzrFRhdfqBHJsM4w5TwA5RJS3rIklIOR/GTzFs9Tq9l+3Oi3avU8yo",
+	"ahz0XBy89RCDte6Uyxdsknn9upDelXopUOpyoVImXkDTrum0+7L/zAU0LymDfH9vewOHorsYIVeQKwsk",
+	"XIg9VmTguwAusJNxi2UblIi41W+NlZrK/tOnuc3bwlMj9/V/j8TTq673O5FP58+x7DJ5ILmkSwUCc+jS",
+	"zZR+J8pS4Ie89t/rlEseb5iyunTaZkadK0Z4DPE22ghNK3+lxhxonsRbQd+reO1vowK2WZwxW3wWaSwz",
+	"XiFZfmG2fOrahgOoiRkUMlHzuatz8lIzsvCc/bnKz/Kp5FikYoULbpS/WjrK3yoDT8wMAKULM5cSMNCq",
+	"MtTKcWZ/Q1ZjcPgqNobk1I68hPVez+sP+cfKKkT2s/MmVJni5Wt8OY+BN4miz2BVp0Fu7kc2+/quPSFz",
+	"1nU3vpASP3q2kLsYLa3n6cL9OI8ifvXIvgabDrMZZ8aI0Zo69hWnJ9LB7k/wDMUEC2Yw7JqrSguVntwD",
+	"FjuntQc5z1TNkCmMFhXq0QJN5+ZqzGUuMetPoq2spm1UHdLCVg9FLSVPfG+s9MzEXmBxrVNYKshTESQy",
+	"Bs2YUGEkKVWzHUQmUzWzcrbYBeK21KFl9Zk70UYu15bf8QNoEBWEOFd1KKkLN1YNrCTNVeiGRMpzk9dj",
+	"ZJOj3PNspHNHuuczgoWExHaY6vmFwF42TbenFSVwC1D3udRw1ZbtEXrjxAksZaEdaUHXz/3ssPMpEZSn",
+	"9crkSxgnetOc2yAdepSw0ALI6X86QL8cL1uvxOmYoH0qSKhIItDR9z8ifMEvoGOGZuBtNBV8RABcDcfS",
+	"uSXe1r5EVO4dRmJp8O3MIyGOzyN4k4vUhe99v78dtCT9J2n1n38LWjG5smCKv49a/RdBi/EJYWGMVSLI",
+	"eff1i9etfuvwENhPGgXEZR30OpMUwq7fOpl+/yOkOKbq+x8STeNE0CscE6aItEkSpmAnBfZT8OcnlKW3",
+	"AOgIFadh91hwLV6yCRx0u+AHcjPYZdR8R39YUkXQJIkVnXz/I6IYvi3dpmQf+an3k/eJYSIpIxLAVN1/",
+	"mzfpBcOK60Nupcei+YimtC2TyQTDA2+JW2t2UaPo+x9XJObTKRwgljIRsCtT8f0PCVlXFmYPHExIJsYd",
+	"NYUqwrbeIyLRNRluZTB+lerAXACmHEM2LRjzoDpLqBLFm6AJgxdvvL/wa/D8wrXnrrb0fSQVnlkoxiCH",
+	"LYkZo3q1WMwQZYZRbVIhdBvJpXP6aI1baNdiOGr1bYIvCTi9cs+n+ItbrSYZbVUSq+R7S+tNYwwdbjJC",
+	"R4bQEWERiQI0TncEacEC05SKxrGtIS3DZCrup1c61yq6HtNYLw4JzNDG8cHPhyenx7unhx/et48Ojg8/",
+	"7JcSCstL84Vu4ziqdd8uMh1yIryR4nR7bqDm6s7ci6OpqXbsvXxk3m2E61p9JTVc5IF9+dR5wRcv1rvo",
+	"Gg7yxr6x+Nvu1lwK/Na7s/LiDW6wqozSiivt6wKLoKiElb4QwHBVKhFck42JLiJRCsI7X7RWX4wNB6qi",
+	"toW8aS7cW1hKeg/fxrezm7qBQLH399JeEcrZCW3gG/HUgqLiPxcjd+HEm+PIWRPBGQWZwPX3yjGVIV97",
+	"9NlBZcvwBULubihYD3ldw7J6I/2g8jKtkXs1XDFfRLtTzzZxoWVzX/lIOXqzJ3Cr7rivlYbTYkMJqOfc",
+	"2RD1+um3xf4+x1qLCmBvHbvZetAKhqVFi8qpXzWJyovRmbrrSFRuDi/KFwNw660/1s/dBkyhxQVyDom0",
+	"UqE00EKGPMmkag6q4VZpt1zh31AbvUV9sbL2TZsSlKERFyExOczQQRCz2RxrxmsdkG1IlTrV9JKafw9l",
+	"g8zfoDmk4Psoi64ne81UeN6zV1oHXShpiWl0Dpk58Oyznn22wn72vrqCj9mfbCNTxCSC5SZYNCoL5q42",
+	"nVPTNZ7dvG9C6RDdGoLcduRnWXlmmQ5XybRLenNW5cW0LcZKxGverl5eNSXq3W/1W1OBQwWuuRDDlXUh",
+	"MNQ2wtQnQ8qsB9XeSFjK8wkWl+aMZIhjcj7BX8yi7D8pa/U7DoAQSHmKhXNu5js97OVcb9AOjIMKpWbt",
+	"iIBfCrDop4LrBdnwwTUZAkKg9Uge6R/Ba1flycv8W/CliNghvv+hvv8ByVPmFK/JsCJ5ymxTFuEr7VfE",
+	"paREnGMWnUdkRFhIKpMhvX2dx2I/28fSeuol+NHu8rJ+hSMsCr6F52VrYT1NMgzTpwSR7cpcyj2MKvPF",
+	"Ukfcxvc/rnCcwKFvpiAA/q28g9KrFzpOHnSR4uhgG23sfXh39OH9wfvTk81cjLR1sF1QInLJtQd/dxVA",
+	"1Tm1+c3Nc57pg3VufAwWHTKxd4tpwyVb/e3nln8cTRU554MAADn40bXW0uu29gwwxok2chjWT3CBY4Ii",
+	"coWZAv+tfk5WEHxudlWI+OW5fm3ghzTE7LjIMg3klNSzzLporjTjILfKKtrbNzWnN73GNQ2RlDabat9k",
+	"e97tb3+CwlPGr1Ps7gehEhQWu3wG2lyd4tS5qOEpFOFZya1e0DOgTn1zHV2aCptewhFIOzINZwa6wWVL",
+	"7RgYgWsqSTZFgkXs8lqNAx2+36A9k6/o5Hd7nuJTnH8dzctytPSmybMZfMvCJI6QC0FClWLkuMrvUvbr",
+	"iwzOxz0znDWHV14mP1eLiHNpopRNdwADpHKiQvBTGreRvvRc2vvcdN4UCuwtkej3BCthcywkhpil5EzZ",
+	"kJBBpRDkiqZQQmnWSzpYHcpSRhC5+PNDFG7lZLjbAYSdjy60Aee4CW1IsyQYtGGTBjfh+i2XNiCTDbkS",
+	"5lDKD1VzSwdwSDHIPb8ORBif91bM7fVZ89bwg0r8uQI0tuPUBX207WPfipy8pnzgyvTkXqeuIU8qq/OU",
+	"0bU2UlZZoykD2njqH6BfsaWTIkRKt0pxk6UkR+g964uznISphlRajIyUzck0yxEEyg+j/GW6DsquFnyV",
+	"uZb5WqoxjyMfndmfVCOTq6RVLghEVim1RXovZWk7aq5ZaEpnHhF5kqYMiJJmZHkSIcfbBXaoFK7z9I3l",
+	"0VFWU0nKF/KSV+36b6Fa+f7GpElmPMFH+t8xlyRC9vSfSI/JfXqEvArDPk2ugjXIwzmia8lC12bMCe5k",
+	"LCVlF8h2A0mN37Q5qtxBeCgJUwEiV0TM0h7AUP6IcBzz6+bZp3k7Zw7X1nStyenweY6dA7vqeOSe4nyp",
+	"SXAvqfYeGPgbGpOKLM6p0uN1shxSxT2V9VmnAmH1ZbvzEhqbvF6+WQ2GwwoJnapzOjHtrr36ONO1Q2/Q",
+	"K/0PvWSYXmW+m5m6JzMoU896C5Oe/IWuYNbfV6fByl1bm95kt33pzczOaMlXK1HXfGQw75iyCQbZwXtj",
+	"V29OjTDw+WEFVLEaLqmtWTBUVuOEMSl/EZ4ZoUpjfXleESGXxyUq7Kc3fIN9uD/ZmJNO9y0iT1RlYfWA",
+	"cXVukA5INNiBUn59VgO0Ye5GS336OKki0eYOGjgy1Y87Oh2gjQtOJHQIgQPX84FT3/Rr5PzRTHm+fqSG",
+	"9KtMhX0S06Ht0b+n9Z2leuJB3lAiiPFkTIhWPs+X6UWmvzDXQVPhjPBHbdoLz71SVibmtDQtkJA3bhWb",
+	"HKS+mbJHLwWpLxR9259y19ptV8+7IGHFTd1tdzunXa8FGWGR9KbW1OfUrXLkuUtbq49ZkzmLeeHP4lm7",
+	"08vpC6mTLX18ZUTAbgVqedXCM73Ygx6vz6ivPOJV6p7zBLGmG/ueS/CX1PXXgeHtyLaybTBO43gy5grp",
+	"h9HG/sGbg/d7B+2Ttx9ON22YwxQwG1Rii9RSumtXPZO1ed/K2gJYZfYh49wZEyxktu6Gy1vR3+M4vKmG",
+	"kMnNY/Nmo/T3vOSoPGd9a9p1BYg7H1J28gGSCgslm57pivWA2fqycsCbZ9Stpwl1TspVOr3xzBWfpA/D",
+	"RppT3smXpCLqFaUC9JEaE7aWcOCS7bLzFn91raQX2atAaS47/nIklwmZXBElEHBhYwtSPai8LVYFPc6o",
+	"6678eiVFotklvup9fQtewNXupYWy940NBBgJs3GwvRlkXrIKeWxgApad/kMQfI3689sEGQdxpvClKWPU",
+	"90+2Td6fEVZQf5f5W/Xnl9+j+d4/n+1zezmfu+7J6vWMinsxeLPxV2iYXi0WXntioQHS6BoCjkWWWRvN",
+	"L02XS0IQllSjgksW3O3p3tvwhT7+tGUiMNn5hcBaZ+8+z/In3Z96JilQ/+ezrecm41R/wdzDrjFySbJn",
+	"KSFlZ5adVVUymzfFyly3/Hz9k+KJafpRoynYuNe30gJX+kb6blXc1PLoE4ngsR3Qow+2A5BdkGiJTCYv",
+	"KbSSbTy8O4MKoQrKuharMDYSBIdjYoIx+i00weJyB00FN6FGHKdQk/lYjb18ykeQO/GVWKUgh8xeFs+l",
+	"eNaBI5t09fmp+KQzX1CXUYJ8rwGMFvnDpbpZHj0o52ooyoJy+WxlKvv7vVZWlQNZpO/JNdrDMYk4o9il",
+	"jb7nyZWeQXsPx9//0D+RQivF86kgI/ql1W+9fvWqUc57ZTjCTaVBfmf18EtWy1pF25b5VHyw6iTTquFy",
+	"m/8rD/IDFMg33VKe7lGMGTNATZKHFMftCYloEXQCikvIRZq5q9/KiugNwic88/2PC0rKqe7m08gVIVS2",
+	"zr9arlZ+17xSqOt7XlFJ2gxgdF3ZvN5Sqo7rZ81Qh2yaqKqkcWC3QIupCJEvOFTxDGGJrgVVirAAEGe1",
+	"2gc4wuqaQ0x9gmOJNiCFpgz+K3jCInCb215EOdtO64whjgna+Pl4d//w/c/5LPNuT19xE/zFJuC4iHkx",
+	"8JRi7ZTu5/epkP45KzDIcf7NajiKjO19rQouI70JpM1Y8G6n3FVk4gj6hoLH/RDCREv+Ju2zvIVU3aql",
+	"a8xb6TLPU9bo+aJzPn3ZH9ifdBX1FkEF8of5w4H45KmnMP1mUr963Kryv8JEqh4xM1vosoHH6sYuDpQv",
+	"daw71HfEJZkW75CUvhvFP1xLpBhTQbaiZMip/I8p/ULiLffhoDVK4jjF2YMn0T48uUSuQ9cUI1/a4uuV",
+	"PDMW0o9MpjGfgfwqGy1g2H0OWlxcYEYldqL6AqzxI72yAPmtyw0Svg3emJpn/0CaxlPmoRGZU6m0F+61",
+	"n6d3rg2qqlezTe2ZN1QSDFm/peyyAeJE/ogbrOAGvUEXqxqaK11B+Tpc18s5hLOjDFz1eW57yv3zzMEE",
+	"jjxX9c9mwmh5/+zNpY+TKEswfBWPl3j2tphqyezFe2SeB9VQZBnuK3BHU8aYT9v35B31bvp78Y5m4y/t",
+	"Hc3uentrw1Vdc2k37HX4uYE79ZFzf2TOXdJ/nL5b6cqUBCuEkcnastUWnDlX4cYvH49/a0O99snh6eGH",
+	"95v5lsxlXb2gquf9aQWdsbQVeqon5oGiSb0wswnS9P0MqgaafeTlvZ1DOCz3iTGJqwrylilITLPhNJs3",
+	"MwFSgFGbUvfZLzCMMWN3kfk0J8tptTyg7HjWlc90c6ug9vjXNMWUfpZPGl/NjvCpzZOqS39mLk7jejMv",
+	"S19vlE7jCYqHl0+zZJZKVVpKRSqKI6bcKXtpJ96x1FO2z4g3MWbs3q+QbbJIjtfI3Jwc/bzORJL1NyK+",
+	"AdvfCQOvHcltWRJeQFX3aEc45ePeDAk7gaUtiQq2edkkseIGtHofuRBluV+uvbA60gBtGG4yrf5spFki",
+	"LLTSqzYDNMikJLsYoA2Xq4igo2la2dlH6XeE/u0LifTLRpAO0IapXoBB0prcvJqcKm3+gKksLqjImYZX",
+	"3PAqvDRiO5TDScDkJ1RaoQ5Bh/3vf+gfHXZajNMHyv4c1qAhhfnssn0rRgL2o5LzUwbOr6zMIsX55p4o",
+	"ksERlhJhiQbmAdNsKi2hmeILlwBtI4hQXaX/XMCM6HWWhsXz51W14Hd1WSU4jokIEEZTIiTEMXEIaKYo",
+	"bZTFiEB4Oo2tsA2A7K7HkDSHqERDnrAIKV7oPbRikmdMCVNe3UbqizR9hLYm0EfoP+xAW1xcNDePhj2X",
+	"X+tVDJlhrDMkkeAJMc6GXOwhXQ7E+fiU1GoFlYSzZPLoYlMk26dS9Jv5x/VEovRZP//eHvhWUeo2MTJS",
+	"X04x7J4SETyRS/f355RLT6pzAzWsZCjTtCXgJxIZD/z8nbYsmtuxLXf21XUQHvHc/CBdKyInuS0FmjOr",
+	"rJyraYpcPHX92OID73WWibO4SeLIBLw9DwyQv1R4NMrzmJ8UbwEBWQ4owk+XNGxVQVfmLciy0M/ku0xl",
+	"C2tmGepPLMZxX39X64LMtv2UDDSA8YDbHciCQhmbp+lMFUpuIdO4QKTV90Hq2Fyk8RXPIqbs0tz6xn9n",
+	"q0ChZQ32UFQ0Y+m/uPka9E3j3Tt8v39wdPB+/+D93sHmTpqhwxlxsI7qmiMaybl3Sk5yr8GNfdsyu8jq",
+	"2ZS9yDmURd1Rm/UqgqyklgwBsgKfQ/Dw+/+W7SsihjiuAjBBG+8O3388PShAb35daxPCzNlXB7jmlGvX",
+	"prDa6l8ZB85q7OdTQUweMnhRqXpY6PErOzHW5ZRdtWPhss7cSpQyuVQfGUv2B/pwys1Vq9oQrm7ZrqHa",
+	"oESAyy2zKp5Z7Ys1JH1nXQPW7juquEELHQHKQrDwiQp0riXaIqZuVYtuXTw5n1h90p8jmw2RrgXRM32r",
+	"roNrFXzn0v3wb4zSVYtseQsokoUtadBh1If8WgdE453CHi6DUFgH5HUXQHn5RuXFerv8oS0DmJce3hyG",
+	"q0z0nJcStQJIyZzUqVZdUuRiYJMS9P1S2YbLGL9lUlw2M3DZBD9v9euoIcoW2ySTLxu8km5mJ6YidVEx",
+	"XaHKuVCbZkVuvtjMusryoCm539aAoAK1sg9HmfVzB1drfvQsQ404H9MoIiw9hcoa0uftbue082ouPsyS",
+	"VYmrVYQ/lHJFD+5kLckLN5nLXaEKL65WcWwy70CP4KEy+ZUMbM0vpokqtqWX5AuVAIOJFWLc5EyNsfRg",
+	"MmZEoY2jjz+9PdzbTROoytS3lupkeZOqx/nCt1w1n+Yd1AFimL2vwtDI73OwbHXoXIF+T8Hj7EK5l9Dx",
+	"h91EjQ+EqIqE7TIEP6PeVgcR/QzaOH6zh1683H6N/u//er7V2wwQlvYh4+REMR0KLCiRpmzPFAr7cUcz",
+	"VosyAyt/IbDpjqD/fp6fgBoTlEgi9L2BuIAa5WsuIkQluhbccmo+FOmW4gjZjaO3jkgFKHfmL9Y5H5Sm",
+	"kjCcqDEX9J/EeyphMplayEd48hw2Pnsd3L6VPr+KtS0bBzXrqiLgD5lhUIhng0k2QBvlPs+A0R3TKyJM",
+	"SNqC4g/QhgkWUhw7SQRx7BxMj0Ta9A0MODmUYFIlTU/smf4YlFzieOBHstOmCubjwMrwVD6G7R4r7eCR",
+	"Pfm9MWYXy+UN2aZwjnZafWcYoDEXkqAhpOjMkFTYVEQwcu0/7TCuoJM2VMlPxwJLUuFpLg2Vr3juvSqm",
+	"D5ejQrmx57/eW5hdU5xP4ftV1OQ2+phIUgSMMG3PZT7/s4DTI/R754pfQn7BVJz/Mux96UR/eRX91JX/",
+	"+Xyy17k82v7bteYn2dyOGlbkX/mzWfHay022yD4nY37NEAfAswt6Bf3PLZhmFpsc8zgiAg1nECJJpL64",
+	"wzFmjMRVIbpy1qBc0QorHLX7Tn5Ngb9JC0/743LonU3ZpDlNVORp3IQbSuc7P5V/Qc/R3LYuZiOnPj64",
+	"3rNrMrj+tfzGQetI8GFMJpVKktaJXm8/f4mm5qFifMwcikhicn5FeewcDRFRJimmi/RvkIQjLIFRJpXW",
+	"sVv91tOr7lM357ZrOe0U9u1eL+s1ewrAeqDmoKEg+FIWrn09jMyu17FSU9l/+hRP6RaejhyFbI3EU7sS",
+	"+VS/0vZnnf63KT8aURJrunlqN++pT4lBa2Iz8Potxk3oOMQMDYmLN0OD2TeCsHCMjng8Y0RSjDbMR5D+",
+	"iESvX7388mVTy5HELPPg+Pjw9MPxb1Xovi6CVYx3S6XNPSTj5MJqqhJN8AzJa6rCMapOoanw4SqbM7PY",
+	"pQoWnqazOWBviUn1IAbpjUYubu7eRYJInoiQNJpdRjTNmtIApZyX8ECqP56ZiCkAxvPXr/1+NJ1K1Pbm",
+	"wUHzh/LRfTw+NHYyjQiDhr0GseiSMtgwj+sW97v3qLehgfZrSvwFaJVFBpo1D1y8KLV7gURrZMyUa524",
+	"0IEy5uElEa4QN424+Lo0liWG9JZy0Mux4kFPy5oRpsa8t2y1+2n3eB/Mx8YRmWxmlf14poJcAaNBUyCX",
+	"RgDJstCQRhO4g2Fxbn5rVjA80b9qw0JPr3FWUO1hVRT6rRhQqVztzGZRMq4gS07bMXe3lPuM3jSMx0Ab",
+	"T0cuVcRf0Zi8EActlOW9AOuje9rxATdGIwIF9+eayuC57mt4bjv3a9bLrtdJf26aJtKDtuMXOD7HoZ7L",
+	"rhDf/z/oTpyg3ksUff8jJJOhIKjX6b4ymd3f/0A4Qb/wRDAcow+jEQ0pifUL2+gfmF1RIvTTrytsyjVA",
+	"WBQ2Zfm0htLG3VVZmrfNFXDoDRyP2QdK+1BeVq6aqRmNroDKUCbR3ot2t9fudmpI9Fk3/bmW7HJU13ux",
+	"iOq6ncILFeb1Q6Ca+ee/VCl2gTqWIoxqWpBJrPbSpNiKS4F7UNeAbT3kiQpc3/SxvhUApixL0I84MXcI",
+	"Iwb+sXDfUqHGVUHeapUNqlGaP75iryCeqIWX6LF+yES91p//GLQSrdjULnS59EkTJc52LvB3PTdUZRKv",
+	"2Y45BJM2iVtGaDiM1a6XX3MqMEvpzbrnrTZl+7QjOSZELRfMLAUlF7W/t+h9VbHI5q+u8MqcNhk3kQtz",
+	"uruZA5ybolVk0laabeXzosvFaq5zQEqX5bRWyJmiLNF0R6IknJcT2sSZk2cfW/ayWkNo76U0qA5aYbMO",
+	"M2vIR1t3OnBVflsZ07iUpCy1bQ2W+Hbml7TBS78R65+jq/NC6V+4Kms7Oi+N5FBBcFnkz1GeIFf8Um+3",
+	"/t7npT67XMOa+23/fIPcQi/jubqHh3VL+eAAy7eNu6fuzzeHpPb5uWqHiL4Snrg2BNTcwSNSAPCmTL3Y",
+	"XtjA2TnBFvMTXESnM1MEdZ8egHRzAufyKkBvV+VU55M+y5keWXb1QgeD1w3Zr1GrEDGVEmPBVX9a6ZUc",
+	"FIX5oO918UbXWHq95TdyvYEV531EFVT2gSPzjPmtgAduOYMAXY9pOEaMQ1DNgSxtbqGBvwwr3gZ98y2/",
+	"Bz5U8VT0uNfTs69tnTEvTF9xRVUMVZnjYLbsDSFFv80Yy3Nt5qR6bV1KSuvd6W5FEDB7vw7QHowozYTU",
+	"VukLgqMZYqZhcFnHXS5Bx1f7FsOHzS0tt21NONiEE9I3cVKq/HLzQM8bcYFirIhoEESuTAvKTyTINrGe",
+	"2lMU7qZGSZP2EA2AJP4E1si3yk294iFe1tBLrbs3AieAG8+0mPr+B0ExFxKAGJ58/2MqSHJF0EFFKPY+",
+	"7CK30mObY1W7YKO+eOt1SQFCnT//7cvLsPuu92nyn5ed4eu//N6d/RL+p56YfgaSrc7HFNReQUaCyLEN",
+	"x5e2oDbgXw45FT9dSMtaGEuGkSo3xXo8Kiu8w5BIicCeQxtXnBIUPcFh+P1/yxz8B6Bv4PjcWXatoIWn",
+	"U0GYoiGRYzqFy6/SGPTLCWxq+7l+VBiPF2URvaJRguNzr9wcrliSz8iqMzZL4j8ptfwGY+T4w8fTg/aH",
+	"o4P32iyCWKZ+DxwTJiZGJpb9iQn3ZbXHAtytROhbUvDkYowwQ3xKmNm6LYdU8pGlLyH5hIJXRKEpFihh",
+	"BOX2F/Hkigj9brkUshQIfV6pCto11LesgmC+VlkkxLpMkztt6Rp/DLqmTCJ+ZTuxQNaM9I/dbc5UHxYN",
+	"bT4rNq3hYnxdXXXv7+SKPRuyb6TLrCTtJOviXJVpWt7Y5e7bZH3tmYOWgQmojk9WAqNAVkDE+8iqeLKv",
+	"tQmbRWn/BMo9+HFB5dL7RqWioQR4n0xhyr3r/x1RKROTepm9bB4+Y/B09mfEWQx5lddkOOb8UvZNvfQA",
+	"bVAlkf0rkskwXaDcrFLrzAB5lS79W2EaraBVGC4vFgpfLJGjg3nzXQQ3rml0+mvmIRo5oyytYfA9Mp3X",
+	"/e3nLjK4mpPEdLqr+nK5fMSmyX8rYGoX6y6nXpS/LrSfL6a0P88Jy6/gGrwLLIVaP0XzPPt990ajtq4e",
+	"RTT7vKXTffteo0HqKu2qS0j9455bS+KeexAxlflNEPNFdImqiYW40/A2wSOBSmldEBu3eM2UJNRiaIDm",
+	"l06eqipymnItpK13LcXZyDWTLpZPPABBN6dObslasnLMOD/7FZo1Zuv4erdtmYsFG7mV+BOr6P1bSUQp",
+	"9O0S9uMK5cnLlxrfqHj4Fmt751funlBFjgsIWFNBpli4azLnqCzij/sPltUdpz0VU771Pa7FySvPNylb",
+	"/d52g4CYze87zwpxZKv/LK2cMb6UBTe/TMDWPBegg3W2XvVuEii8pmocCXwNg/eC1oxgoU3r3styjNmu",
+	"/OscB3hlvqi/TUW56effSCc29STmO9qrx1kpyFN5JkuvMTvB5V9dUjXIE0DpIoJTMsZo2U8sLfCcPnae",
+	"KITZrLoladYSLz/9heW+t5EMkiPSpffXkHT+tWe9VrAIkRveq4l1zFGRPGoPHM9UU5lHNfk1Fs64UvQ5",
+	"8XRPNa6ZeLyXGlevp6vXX9ppM/yyfMOVg8n80phj0WxxyfOcS/2UX5KmbtJyoBGQ9cD/Zas8zAZDEa5X",
+	"mPtsq4euMVMSJeyS8WuGwE+J9A02IeBQoxeMCxOgzKcZubLWfsurGmxeO+mqdfWJRpMCwmvZnPThTxfm",
+	"p9mnJQkFUY3cu/56vEs/W5j9ZCgIlBYYdsp7lz/XtLKsq0mrqLPwP9dk2tL5rBqVD1ZVUlU04Cn3VXZb",
+	"M4dO5ZQzWapjM9LGue7J7Jfx8OeQfqC/HH7852H3Pf3l9RZ51tmS9MKrQKSs1X/d6aSrS9FHMx98q9/6",
+	"iWCR9ofMdfnzxyya3dXlN9m4pdJOEnIWSdvcGoAqgUHsO0VtolL+VxxsucRnSvg0JuDB6yPyJYTqZQj4",
+	"KZMIQlg05ZQptDHITuTfc18ebAJAKiPXZpZyR3/gmotLCdWpjepMZbUb1MP6FTwmAarC0bVorUgaFZhE",
+	"aDhDcopDs1NLBFl8LrQnvVCY5k4+97HcGbslVhKzvXdPqCJze3reQ4VmWWGAfj+ZHfA5aFT50FSN77bq",
+	"MCU1AcgGRlGxC1DVbFbs17l8GWnl9nlaySJ9fn5dzRqKL1YzkhtXx9pDa9xNx5rA+QSf8sLvvplNoQTX",
+	"raz6hG/cVtOXCMuXcJTFxDvO1JTEMSUC7ZGIfEGd3gKR8bL7EuErwhKCfiGYoXdETPg/F0iN7c6LxlLD",
+	"cvnP4vsfGPkTfEuV4gLHdTz/eQ3l3Uvy5XJtcvJMO6HM2RMFQg5aCaO/J8T+DGms9by1ZGO/NXHecrMv",
+	"9otYhmkW8cE92Ya5y/lezEN/Bku3z/FYwzJu66fv/1PLSKbQTwsxGJrkRy3FfGYBjxx4ixy4ZOehrE6n",
+	"qHvKcz5Kne4v26CbgQ/I+LcclORq+L+Lyy38GHKDGvLtfA35NsDVMa7QkBCGFDb6eaGYvHyVmEUvXwro",
+	"bUxdHqi2XABIL+RJHJkibFQGv+IMwSzQBsyyBlfvxmjDKxYRLJ29ndFX4wTuxaXsZgcZV3dVxD4/4Fzp",
+	"VjWklNszn0yyRdbcfKVdm4voOq8iBwtB9S9XRKwFAXb5EG43BUPsd7e9UK2b9bx6n6XqA3PbsJCLF5fa",
+	"5Lau5J6wgwHLMkSwAAVWeGGgNHiOJ8Q6M9DG3u7x8W/tD78eHNcx948O2bpkmPxWMVvLznLG1bm7EFLw",
+	"0BRvxKNJ48CpLijI0WtV2Q00XovwzEKy/Z5QSR26IbzswldjwvzfJWLkigjr7WtQx7RkrkwV1umSQKV5",
+	"PsvvRVBKLcgxUZWw+yhLGOd5x1dVR55GeBu2rRt0jPqPC0HwlhujeTu3bm07N4uNnmtKdYMy19tzXK29",
+	"L9waUD9W79R/AxDmtTZVawIbr0nbqfW3Ai1w554wd0wWnb4iaFzY6VLPhBs6x/SWroBrMk8U+DiRBiGS",
+	"MEjot8G89bL6wrTVYlaJ1TJGXGTVB+soy70BD5a5ac6kvYfXMW0/vJkftdtDiqOXPRSOscAhhJI3XvbQ",
+	"cKaIRFihCZdqsxAVetlbgNQZtK4FVeQDi2epj2AdvD9nxzI6u/mGFRP/8vw7FyZUr+Ce/G6gE9yLv02P",
+	"vLSfrQ5pNi9HGrjT1n1Vr5XHHzl3TcnrS/ro0vmsoTtqLm80f58Vj+tXTHYj6Ko9pDFVs32/PKJxFS4U",
+	"7/tuia4BC8uKLWAtepTYRs2JoGB2TDhTY9nqP+uU7kz/u8t76/xCD39D00lQ5v3zc3X+RnGWVUagIDG5",
+	"wkyh7HkLVWFr3QWJKZGIswBRhsyndpCTapopLBRtobsxyuaHNn7dPWgf/NfRwfEh9DrdyuU8Ot91bVZh",
+	"Tb8re0R2k6uuh8x7VmhQ5fyzLrMw88va7A2vSNTWmVLp+nnq+8/3BFuXrVepWW4uZQYsp4/8cvLhPYIM",
+	"FiIQZcpBnkF6WkGaPK/pRGWnvhjgz021ig4y7FyDoWyqMO2fcu7DwDgEONN7Upri4nxzM92q4/pkKuZ2",
+	"lSIT4+0vWJDmhxs2wEyM4+t8IivzVOent6btMYrnsvBqMa6M82p8ZcOJIaFX0N4ZM3lNhO9+YYB4gyek",
+	"MreqZvA6BsrtY35mboX5fZpzWPumDcas9rSaa1SF41/og1+DkZ828Vhn/yYA7T1vAkRjV3ygX3BINHX9",
+	"3F35aptGAx9PSG9+P3PhcoaI/hOy298I+BrUTPvCOndiimcxx9HyibpDHs2QJEx57ueM9JpVGBUI1JUZ",
+	"BS2/0ncdgPimdqbw0RwZZDvhuTRT/ijvf8HfkKPSBrx4TxZRUSLci3FUfepl/KEpYRFlFwObw5puMeIC",
+	"upUwlEz7aJD+fQAxFNT78sVK5wANjEd+gPBI2egpuNQ9zktTps1o/llmHv0q7c2XDNXyAFgEAIqcFEAb",
+	"JwqzCIsI2dflZh8N9LcHARpoHpYKT6YDA6FKGRpEWOHBGSuW5j+RBpPLYOnrOaTwq6YwvqDqYoWXRAFK",
+	"J7Oy6F5NvtZBzLvZBGYxc5gs+5inmpvN26rBfdqah/tkP3viyY/5oYYs578VxufOodfpdDovO53Oq06h",
+	"PLFRGOLK5jGUF/K5Oa7364YxgkTEXvMMCyHhnJ1PgW6f6t3DU3qDiMJypRFriBdcLZV1UHX1+9JyXl7N",
+	"yiGGNTjj4fAadURezmufnZcZI93QG7vjKxhsBe98PYfUsvoydF4uBL87cqpOMqs76GWaPuUOsuHZ3K/y",
+	"khPD96nA+BNZPqnSCkb4ZSmx+cOSXRPS+kTV+CStfmtGYNV0UaS1rKaurKhJesEATByeQRuD67Ek4fkA",
+	"lLAhluTF9maAJHTLs+C2jYqSSiiiMIVF5PcjKRNuV1tmx96N/vqfr8Wrn//62+/i9PofH4/2Xx2+Pfrb",
+	"Ie+9xW/xyfVtqx+aqNK64ZVACd/xKxIhPBTGFHRVyMx3Pvfane7toRIWBy0S7L4BSusjxSM8Wx6juCnq",
+	"IWACh4mganaiOc32Z4Catt1EjbN/vXHj//LptBXUggGaAkTojTQ4+nByip5edZ/iRI2fmiLALdswGXLJ",
+	"zZfzjdxa375BC7ARN23QmLJtM6qqvb5VOS3kTCoyMa22RMKkwawDLzE6a+3xySRhVM2QwQMTZ63AOVZN",
+	"SaA/Qt8YZYX2c2REhKmzDZAL+0AoVgaup6YMshC8hLZoVJyxLOPJ/A39IxGmDRhWGSo1sf0PJoHDZsuD",
+	"rqkxmRnkta0zdsb2ONOsrj/aN45saGYrGb4k5yGWBIHbW+4gGhlc2Y8fD/eRIRW5g2CKaPDbb7/91n73",
+	"rr2/P9g5Y6YHmzL12M+ePXut7dSPp3s71q0FwIbGfIUHEUQnhkRdE8JQ93XH9CPq6mfOWK/7+nW722s/",
+	"624h62wHu9lCiOtdIeh6zCVBJhIl0RhfEWRuJgMxnAU7zpgiX0ybKkiAG8aYXW4h6P5sFph2Mhx4kRDX",
+	"DPDf/iE5G5hNwoB6N4wJGoQ8InAZBBBZAL971mYtQIPsH3//PHCZxClQonEF+rjFBiUdq6wh4hZ6a7ql",
+	"40uCBjGdUDVAG9221mmQxUZEvc4mbCxgROLfE3LGMkxd84O8JgINvoJqECBPffk22ELvErMg13JPohAL",
+	"MUMDK0IH5kgwQ4ODU3wx2EFGWku3v2hwOGq/07rOAG1s916luBlUbW4h0Nn1yjV3S2D7qUKDw4hMplwR",
+	"Fs7afyWzAVDmAQ7HSItPsxmAyyjB4fGlDVUPAwsNDf8AxMIQxzGiagdhNjOYkmfQxRriQFC0q58gAl0Q",
+	"JdF255ndk3S5tg0bPKM/yLhCkhC7a/qV7a0zdlQGTJRoQ0/DNJFmRO+2bQXuldVvIhxLDm1tDIqBPXVb",
+	"WgxAmOl6Yzhss1zzwMC4bWIaEluPbqWavrgEJQqLWYCKIs71xcyV3uTpbPfo0L8kW92tzhZkRPMpYfoG",
+	"7beebXW2noEL1AYhn0Y81P/xLWg9HRMcq/E/7b8mRAma/mY/sTXDk9j+CQAk3NNawE9p23ajBPwFo4Ol",
+	"O3GolQ1N+rtTumcfA3QQC+NQq/1ljzx9q7kFVL4FD+4ZRf4b1IKYwn+YVK/TcTeKdeb5suEf9lo3+ubC",
+	"IiW3DrCS4MYqFaTjCyCPCmhOuaVPZtvMp2qYdN5Pf8KRQ9mAV7qLX/nodX03Lz1b/NIbLoY0igwK8fMm",
+	"MztkWr/Bsem5D281GOeEiCsako8MX2FqghaggySTCRYzSyWVexYgHkdEKgQdaLTOgC9Au/Vp73PQspIl",
+	"y3yA2h0uKyjSuB/Ss1yaJD2Z91cysxQHh/UTj2brJzbrLvmW1+5cukqe1rvrH94z2yoo/jQPtxBkHfUH",
+	"OcCTAdowt7axtPAFpgwSEcYER7YHp76X6qZlH3sKz3wLWm89dPJ5z6fPwdwfLvNtd14vfmOPs1FMjYG9",
+	"3W0wxJGJe51y/hYLkyu03X3eZD0ymU65UCR6RyKKnXNhu9dr8vJUcG0VaD4/YIqq2X2Ll2MLxV2NmbwD",
+	"9GodBFRaEuW2J0hjeVO+FJ9+pdE3Y+XFxHg886LoGNyVNxBFo3emYPZObr06/rdOV39LV+bsh86l24vf",
+	"eM/VG56waEW2bsBhRwIQgMD78cZEMYE5Xy33qkspvn/u1PQzjzcNchCSik8BOkgbImCFZgji5tclFYRK",
+	"jfVnonyOvD++euSnEj/dJ5l+YKSKQpfVSZcT8Kal+dSFIPKU+hEs+HVdH01U2AkRF6QN0/m3FandQjw0",
+	"0WbvkNcMttnjHXbfd9iPptX+wJcuw5OaSxdxgVKwvxRAbwMcuCABEEiAzXWox0+z4N1qotHa+GWWZuS6",
+	"UqnfQqdGnTBdTIzFCi68OHIv5DQNxbmWBQXVnStf9p64SsCHrMCvasrrnSyY84/C8VHBbyxrDjWjIexz",
+	"5IjXGuOOFTkjwIfSMeJK4iaJqGpneRX1Pmr94MHV3Tipg68tqlnu94SIWQZp6YIZLm05Y+9FRR4Lvmdy",
+	"pKu+1u00/xwOFRcrfKsMLGuj82hgMhoGARrE/IKyc5vTG6CBA5EVJJHpX/R/nkOfKYDwqZ6jbR2wxN7l",
+	"J2iIAGGlr0GXXEylC3nWjczDMBGCROcjwSe5CazUJqJmVkMy4tCobYkJKX7j6dzq9ZRy3uKwCrCzyYl+",
+	"DKfUC1y4ymGrlMA0rg+i6GcWCVA1fuoKc9uCSKur1apd8IhNCMlgngNHuVSlONXohCjlouluCERYJE22",
+	"wRlzPYVswY1NsjCd46yAsL6hLGfCz0hJdTwzuO0rV/TBSqKOMlD124jluM/DWB9lw2DOdvUGpzultVqi",
+	"VmaDH8/UaqBqnXL+DrOZXae8J0a0uVUmzzRjy70x59IpQukxmowUre6AMM4xEDaFvMwAhnFh6TnHwmpc",
+	"4GDI+AsLLGyc9PWs+4aLSZuwkEckQgOTtYU2cJ7NNrfQbnyNZxL1Oh2oRAUoAy4g3yJDor/G8sz0bkib",
+	"O7zsdF6j//u/els9l3Ai+7A8k9YySaQyHyGm6BI+jFNkeyqV3Dpj4CoG729+YkZqgDt4zGOCRnhC45np",
+	"XGmFyGaAJEcYhXwKlTtUBYiLMwZFPOYjAmy6yOSx6d+z3uVGkhGqp1UtRfT2nlqY92Yy5Ev7+vq6ra/j",
+	"diJiu/fNhUq5cXFzp1pZqsAOBIiOAJ4fQ4ZWaQOay5oPu4kaPwiB86MLjTQ6kif4DcdUmwEy5W25LnxU",
+	"oSHRR6dvwhXERdoVYrG0yPdvkXgmt9DpWBCCoCeE7J+xNho4cWcz8Aau94dtL2uv9icSAf6IyYXLXuqD",
+	"wWj6UZwxZN45Odo16ZQTPqQxOC/kph7bpX0hAy0nEc7sCZuPCnPK/81OLP/HvpXWuTxXk3qm/2wf1lOC",
+	"n6z1qi1XwlTefEUbIF+0KNpCu4Xj1JYNUtc0hOUZYV0WaH39L0ijGPM4kk6aaUUAmschnihwV8Hyyu1h",
+	"3D5WJtrk8+1gM/5yenqEfsKShrDpgzRhvZ/3BgV+/57e1rOt7qa+FMyGpi/ZFERUSg2hkPeqpzbZQQNw",
+	"Nw4Qw0Lwa1nb0GPrjBVSP+34z7d6Jtd0Y/D1zBTUn7X66KxFmQEiBLI8a30bmCsBkjVBXp0xm/oX06HA",
+	"QDna2ISk3D7a1lceF2i707Ur+/TpU3vX27WBdWuYr5wx+LIxaZHiuQ3eQkdZOyOo83StVCJODDCxvj9h",
+	"ba7bkb7+fJ0XxfSKoGcdFOkbGYhSZNF4AC7Is5ZjpzNmvLsybZhiFWsqUUSgRkHTQNU9B66cO73mcj2n",
+	"7jhslO8jVGmZmmR2cyIFp+geDsekvceZEjzOD7qouOTbTe7ZJvYtvFcych9v6FVu6A9DhanR1f1bYgP2",
+	"uJcpqMDfm8tdxvl+khdVVU4ZSBNkPHMWz0zhAdQmPJFeRUI5jPGWSrXnd/G7H89nBUxkhcOqITxE9RCV",
+	"INw1HNncw2oRjBpq7K6xZd3nUnSKZt9LDy5r4lskjg+aGjICQIQJHscGkzrv3rQFR1XTci8tcG02KE9a",
+	"cnq+t7PJ/OZ5OleY3S6UoCBJsAjHps3okAo1DlAi8YUphAGXmilVCcxNrVU9qL+BGzkMja+yeua/z/Wl",
+	"e7Vlvbv1yeZbmM91yfrS5dEhOy+/3a8Msw7ZHBZ80Tvryf4qF20dtp+f+Z4/tL0xCS8lyqDSAu+/D9//",
+	"HKCTw9OD9tHxwdHu8e7p4Yf3QMPHBz8fnpyaP7SPDo4PP+yfMf2DIPo+t97arGoKQicsJGjjekyENl3T",
+	"lYDKKjMddwL1kv0zdnpwfHx4+uH4NzTEQqJpjEMCPZIdvIo17HJA+cCMwHuBx4fBGTM/6AE37RYDuAzY",
+	"V05HzxXSUG1LbXde+/Vd4HSi7OKMCRJyEQUoYTFc73C5TrFJGxCgu1uUf2S73KI0vElxjLJGuLaw0JiO",
+	"3tFrw0Bvp1k2VWhjIBO9TBKR6Hw4GxiD2Gx0SoJnTCoa2+8jU4CIjPGfayKAdtGvuwfeKZhu7mDFnLHB",
+	"FSbn2Ady7COHz7PlQc2mO+kLbOgEqbeDX7Mzph8GBaTaRWZeT2XLQ628SCd4P5UX2f7U5lunFJ3De34s",
+	"pXgspbjLUorQY+Qb31kleyctnqg0enY9aZZI6KqCI5nJImRkNgijHYR9jHGkoOLY1B3bDhbOYDLeU4nG",
+	"BENYwyCcIpMMWkoTv4EkG73njNxB7tdCYXJzCaK/+6xh3tQ7HkHBfesxLX2daelr5MQ5yNA3zl6vu8qs",
+	"EiSSmBhvbqgVVRKZMkELi2ByTklkOXsLDYy1bL3KZS1mgEY8jvm1CeeNcKgyJ6nWPe33qlQVk1h/E/a+",
+	"u8T6dJb3kli/WL7YxPr1yJnHzNHHtPoHneq6Z9LmPeXoiXS6SCmB3oTNXj579WLz9lSopz6IzNwU2Mzu",
+	"8d+4TeGRjVPnZzowFm/2YJAGuDgDVJEwTiISbT1qFGvNHswhD8GtqRSRykKm2Kw6xddrBaxB26jhAde0",
+	"QDYyKGwqYRZByaIrKZpa2qJBgo1xxjaOPv709nAPvGSbOz58E4DKZ5+IBB5BTSuvUj1yjLifTvuHxk1x",
+	"y1jsTE439ZGf18vP0FjYJ1mfc2vzgx8cH6tcN+pKRj4iIvOQooNu+2C7jwZpT89BgAamqSekN06xlJRd",
+	"IPgTwteYuozkM6b3bNMDGt8YEm1OuGxlNMHiEjJCTNtL/ajrezlAG9bpa8DlsPmarakaeO0xDRDlwGuR",
+	"OQgyMHPj2Y3wDPJpBrbh6GDH+N+vvc7ReX+2aYA8JKaLtHFOD6Dj8CDICt5sh+EzZptcqC206zcatWnX",
+	"xt3+RFZ2sJXG75x9lYozZnzDng86QAO/zecAfNKZwBUEuww2677JDvqMSQLRAntGkFTDuKHoMZYo2+ic",
+	"CK4Srj8T5fUzLxFm2XqB/qwc6ClRBmQsmxnibAuVIRsry1Jss+eVY5O3KZ69Lakx4rI1P8rl9cnlT6Xo",
+	"mFSYRVY6R3gWeIJs6MV9HqCXp0ZeX2HSzjll1lznu5trdOWXMI9N3l6xsVaMr7PuWdaxpJmcqjN2jbVM",
+	"j0hgE/IEjyd66wv9s/ro2QvbicslKPQ63Zftbqfd6Qao2wOHEwT6WGBaB4EHqtfp9drdXrv3zKqHXpMv",
+	"bR9KkO/5rmGDKim2D07pYve1O3BSLSdWatvDPTgXVcp/6c3ojubRWfXorPrzOqv2XetASA+o6x4oSEiu",
+	"9NubttBnpeun1j11nQP1XjMGhPW8SYVn0sK8QdAADUnIJ0SiQQrIPdAqqYRDQtmc0syQcgDQoZHfZZhg",
+	"Ocnn4aU/NJmbbvtjYOBR1v5r4O2AJMoHBjzZt0b/f7W/v+xyM0VAQ013xpWbA7VHYHabXAkol5TlfHKT",
+	"61Xtw8zHEP60aeXLpmxn25ImbX++mxDLEXSLnpvK653ZYzJvfYyvQWyk3qXq88VC/rZMah40dW/Fj/QF",
+	"wVE19z/9yhJt4NenUZ2M+bXhYnQ9xgpdEZE5ERkhkexXtSDWfxrrBYon0ubfgscUvI1Zkwjnn6QKmURV",
+	"69/YMO7OAfg0bThvsLkDFTTZVp4xAN23cPpKZv4P6UVo4EtUzbbQJ3Ct7kJngj7KdYCIRoPAZN5GPEzA",
+	"qKdKkni0hUDUkAhNiXDA/ziKBJGyyvT+Ve/PzCOAOwqP/uqdC1BjYXn5j6aSbUgZBmGV75cM/6soOqs0",
+	"jr3uaiuLhGU1oB++JMzQSS7NnECkIEfhaDgz+GrApWiD8VzTiWZSI60YW/aS9cjrPUzAc+NVCRGAkMhS",
+	"hW8+WJ3h5hO7yYyXeCYzSeEZatmU5hhqpoK+yLTrN7cyQIY7N7e8tS0A6V4LP/9pDKfHxO/lUbpzyTgW",
+	"vMZ2GltCzalQWAr5GfNsih8/JyK3lgZVdrmlPyrn8yvtSiqrNDWkaUKOKyuTlSQL1LWucFolmT/9GvKI",
+	"fKul9p9JntgfcIFBbpoLlcibxlQeCw3uNY3IgNF4nRC1bOKscMK3z1Sr67qUsz0ekSpd12PMp36KS3tK",
+	"BOWRvInWmw1b15bKOAiPvXGPYNiHWiVZnun9lEtW7FitCqx32Nj6lEcFOfTnK4N8VJ8flPps/f+CMHJt",
+	"BGdJTYFaAa8iygJjHb/fO1pOps5XO55CpVVzVfsYHr9FJUIPML8CQM/YQ6SHnqLGj8fQG0FYOAaf4AG7",
+	"iKkcP2aprbkaACsc84vEdT61pXr6v3aPDhFhIw4tZ0dc5BTtH1Ad8Ho1N0VcAtxFClDGLme2CnxpTi2y",
+	"kwXesyMfztE2f5ZU03t1vO3Am/d9hdvS+d8SgpOX/9jQOHF/mge6tOYgYQXAkckog0Jze7JUmvxle751",
+	"acNAKfaZBxG+zKhsAeRUxg9L4EzpUaLk9oCmCpNqiC6Vzepm8FK3aYVn57LYleR24dGJNN+J5PYpcGqY",
+	"Nh6EkcTXRBA05Pwyh8Xt3x2rX231+E27CmEUmaS9qFDxASkbG4DftHdwfHr4xtZBBCiFVtoMoIXCGcuy",
+	"yquUULSx9+Hd0Yf3B+9PTzYDB5eU5ciOOZRdMK7OWJbGtfHp8PQv+8e7n3bfmuKOdAzjItYch+MUbyPl",
+	"PVuatHGwvXnGqLSbqrcco2mMGSNRTlSijUFBKg4ChFWan7KJsNRr3H7enlCWKIJkzJVBPALgcIUGGUdj",
+	"NQhcGrj94hNpUu/5FRExnk4BAYoZ5G+EGTSnT5eRv6YR49kjlnxKd/sZ29g/eHPwfu+gffL2w+nmjk2/",
+	"zHYYwvEAoOWnYf66e9De3X93eHJy+NPh28PT3/Q2+2fpiopAEfaBoWB9WNllMQd9UlH6JE2Q3JQqcQEP",
+	"4xjavqN007JIW0WA/MQ+lQmkh+q/yGZ4P34Lb4dq/BXZjltaegR5egR5upP7z3Exwr4Yw55QL9wKIC20",
+	"6NaC/mDbycc13I2pJ8P7QBEaqhQ7uYn0uavASQP+vyHXP8ZL7h2YyR7h7eiIa8RiAvMoY3atsvFEgbdS",
+	"JjFAl6IJvyI7iCr4D4kSZrVh6wwCAQEd/jKyLXVaWoN2cIfQStk07wVbabGE0CcRrUVOPNZPPNZPPOj6",
+	"iXf8yldHSlhKYGcVPHkB8i09bRc5c9bqJwEq2JKbt6mxPA0xC0kcr5hCWSh2y8vWPfj0ncrVpSvCsrU/",
+	"OEFqT+ZRmD4K038JlDogd0+cgn/IePWsynergtAOsd5638FX8GR9G4AxquX8wTYafI24lJSIc/gxcJL/",
+	"3D6LNoZcjVNICEDcGFJGojOGZWWAXr8INXLEBhMknm3CkIOvBgioj0CgDdDGz8e7+4fvf97cOmNayhhP",
+	"GxQjo6ngVwAxgGMEsD82MJjC2UhEVS7THRRxapybndd9MMeF3neb/U6VBOgcHKot9J6rWs9t6rQ9Y0Wv",
+	"rfNrUrNOA14ELdbA7pCuEtD3yNraH0cDrsxBk0aArsc0JvnOdAb5P4y5JNFOyV1qxjtjJryqp+xCrFmh",
+	"cCW4fMhFlAn6Y0fED+sWNNM6ZNNEPbxL0Lf+kGmxq2f7eBU+XoV/+rpsA4cGIhYcGZYXAojD3IL7Zv7N",
+	"2M4k+7oBk9wqcRWAmpPNZnQSIUCoysOqlUTvnnn6B5G9e9nOPnwBnB3Eoyh+FMV/eqvEUDt4nW2mtiH7",
+	"QpkZ2sBJRBVZ1VuTSd8v0L/qqSlll22TWpG6Zypz/0w6qil0ty1ETF8rAKNGfx+MBJ8MAjRQfPAZWiPr",
+	"q2UwipMvA/jPPUwlNB6RZ2z/+x/T7/9HSWgTN1USbRhhgbpb3a3eZoCkEgRPSLSFDnA4tsNeEjI16v6A",
+	"RqckHDP6e0IGFnYO8OZA6ebI9Jr6orbQ6ZhK2yPFdO4yiHNa+absoq8flgTaGsO70NkOuiecMQAG8GY+",
+	"wZdEug7qIcTO07QU18gsrlTSD2C//2J2e9/b7NJVUZWHZXPC8gL7ZjlilemAfJ2DLBdB/DKJl6jk73Ze",
+	"Pnu53X3V225Yy/9f796as3ngUb4fNGp+muNulDK33nabBWQlTQrLa9KcoBwFbfzlw9v9g+OT9v7B3lvb",
+	"f8+XcB6HLUj6nyPXnsLI9anNgygh5yY5a2ChN6BBNLwFyuGMKCuuMu+AXbWRhzG5gEQvHMWUkTO2oaAZ",
+	"vEXMdJmg9pubaITjWGb5YCZPqe/6qEstmWzKG2L8ug4yfVd/bN/foftKgobShMYJtd6UT5TJQqr5bnYw",
+	"DzUJtXgGi1NRDVlZvFUAl5YqpRwDnfOYpVorbzKV4InM3b9Agju5Pmd5HhQEiYQB1BdPyhhF65E0+qaZ",
+	"X2Tk0cobGpMfv8uBv5pGzQ5yKtNjRvYiqFJvryxSMyPXVShbDSh4Hmyove6Sqb59BvayPld8YC4o10HM",
+	"pWKD99/wmUjdSWfM3oqC/ANs+ABdcESZVcv1IgJENAun5n5Ond8xmebYZEmzMzag7Fy/NbDxAvcV02CI",
+	"0ClEB+jEmJNbaJdZe8Fl8IKyod8AoC7T6MC4edO3oS9aAlV11jG/hbZ7PQQNAkyzW5paDd7VXHUtm7Ta",
+	"Alc81GzgwjTvJyW4uFc1arw+QgNmqzVL6prwmt7IFrzMNpqoQkP7MokHf/ra58fs4NuTxUeJsp2ojXzx",
+	"RaE2DwKvV7UTflqXD4z0M1mCIyMMbkHlWJgdXBZJd6UTlKD7btng/xGM/R8ppXe3pLOBh++Xkw/vQQdw",
+	"Mnm+8F1aT1m5HUczXnlqFYDbwV8H1QI8CQGAbOaUnMAG3ow3MnUrGHhP7ilPptTMllZPtDi8IHIL7aZv",
+	"GI1Na0tOFO3khI9EWuWxFerkjDHyRdkTTLs+wAWam98W2q1Srkx1ll5NnavzEJ702P/Y7nFT9WVZybD9",
+	"6vnLF9WgnncX4lpCgbHbXnQu50jAnd8jUOGjetJcSBvWK8RaUm/sE2QnrA0Yx9oQ8l9ZI/lHImZtmyA1",
+	"B3Ddh30AbHVusQFyHeur0R1+ScTsnR3hvhybevmN/Zp6wsc8JlW1+IemZ2uaU3Y95ohxFHN2YRLBEGd6",
+	"tyiRdTX5tu3rOWU4VPQqP6/ItGRr9Uc4liQViUPOY4LZLTtBs5Na7ACCDAy7C4++n8WQjlPCp7HJY5zg",
+	"WZ5SagHXzc+Lk3WaleB/yrQQSbBCG4MpifAFv6Ahjs/d5wyy+VTwkUl6xPFg02GWo5iySwPocsZcZEPx",
+	"HPiLyLdikGjjl4/Hv7UP3+8fHB283z94v3ewWe9yyUjwoXpbshnej6PF26FFWHGGIh4rrx99K3cLE2ea",
+	"rlbLuqWlW6WqkvpJIhITRRY30AqQpNruSUGptEQzIBumC4SXKa4NJ6vrXI/5GZPaNAYHdIaVYWLJJhEc",
+	"QXrKNMYhiayjGQQ52tjuvN6s7oIIV/8N5d3oDiq9F0ubKF3LjQXOY6bf6pl+P24fP0c+Lq03RclbVk4E",
+	"tV7TG3HZHWEqLOa0NXDXI6TCvUIq3IS+bxdEYQCa/SB3lQFgdv4yRAvvQkjwBCim1MyouwU/TqN13oC3",
+	"i6eQTfNe8BQWS4dwjNnF4x38mG3/r5BtD7SeVxjKsAoBOn6zh14+e/Vi84ZWh7MaVvGQLoGDq5n8xA11",
+	"b0C4fs3wecijvIPSC9z0OrcF1eptxCKsVre5YxJHSwG26hduC6u1YlINAVthVg8Xq9U7mAZgrXYbHt3D",
+	"893DfkH6XfmC1wDHqpXACM8CG942CYcOgvOJbXkp4d7Q1OAiJsYdDDCtJ4f6s33EyBURaMIF0YojZoDd",
+	"6fmmUVqfb2p7EoF8/7TcQeQLDhXIW0gY5mcsIjEdagFLKnXPoxgzj5gfsrPZTvH+vM1uj2oUT4d06+GB",
+	"P7qbH93Nt5/KF2PmVECZsvE61LyFWXg3khx36VBawLo3ZdlHl9LDcCmtSv6361PaTX1EoCCkXSQsTHpW",
+	"CgwKh77aIzyz7iJkM0asWyPLc3NqhEyGbUEkT0RIquA6pze94O/Yt2TneW/OpQWSwnmX1iExHt1Lj+6l",
+	"HwGvs6DYavPGQ/yCnuggsIp+p811qiFPs9yaBbgOObA0mXbtyQGYjQkW0nRH0E9NEIXyBxqRyCS1miYK",
+	"U8GnXOIYbLhEkQjwGWzukBKYmdEru0+gjd1Pu8f7m32Tq8wTFfIJMcnS2XHYViQ8iSMoLA/Q9XimZ2ML",
+	"ubAtADP1GNdjrM7YVJAr+y6V6ZJgZrAGKAmFGU3QxmAY8/CSCDnoo6LFGZyxUk5SgDI4uQBVNKyoKd52",
+	"1ll2SrcoqIuD1flgTuc15HosqlgvbELqaQDfyZgQ5aXla8I0wmNM0AiHWtsxghbS+aGGMusGdy/62xzR",
+	"E3NJ1lxZYWSVdZRPBZGEKSTpBZNo493h+4+nByd9sy32mUKbGg7Qx+BTPWPG06tVSOgPowWH7Xc0SlQi",
+	"yOZO1qVnjI2yOUri2PdNnbGSR2pzC5lppqdHQWAxNE2GMZVjEuWBxYxfSvB/EtY3EtSA/+gRPVDMkCdM",
+	"QY8f1+7GidWiCP119+3hvhY7wRkjGXoOlTIhMt/H3hSs6WemWEBbYzugnrcWo0oRqUz36jOWYnLC2c5t",
+	"h7Onn9j3iLt1W+Wr2RAw5kNUf01w+1H7fawFubsgZ2zAL/I3TADC0pjCNn1RCwArmDwsSLlWLdRJwvmg",
+	"GJaL9tOHf3RQDNos0pXuzqNutV7dyrsW3RYHHnS0RLaYJqptdDjBEbk3v1htbakk4gr0H21n2W7E1lLK",
+	"dIJUL3wiy0bXGcurDKbmcJRISD0gnr4ZcVCMnNrpm2egGZ2xTENxffWc+uJhbaCNQQq2ep4tewCw5DiJ",
+	"VR/hOEZ8BArQZDOwYT2MRuDCCJBBGNfWZ8IUviQsswd3LISSMKqR0cyk6QRo5wd53KnmlKnYVCAz9429",
+	"3ePj39offj04tnpfuqOABigtyGBatpkZzKDbaTNU5qBHJEeMkEiaQGdFt8kJnp2xIUkh0ThDG8cHPx+e",
+	"nBoItPbRwfHhh/3NHdgaz/p1iQHmw1RBnjx0pRxapayszG0hjyPQJJEK6aGHBi7RWPEpcaRrq7B+0bLG",
+	"r4WAN0ntqU7Mp8QkteQtoA3nocWQB//F03K19q4N6bPshjBVzwKPlPSgYdwiQe2SW+gD4LqDc8BqYtjX",
+	"zc9YBjY7nFmQBsMEWEF2vzQEbB+Tg80CLOeO3bUcKH2m7GMFdseO/bRn1KXfB+xKyJ7UPBidsTzyMNRi",
+	"e93xTUkYlEmk+Zb5qQNSJYNIth3NJ/B6HHm3tQ8YrYbeXzw73Z3aagbz+58eZOZR1X9Aqv5+KryLfSnD",
+	"FFc4k0ZRxuG3oOA//er+83xBjdVuxZzAfwv3vnkrMvG8wKRDpmJ6q6IkSj/uCa+CCNiuVqTg6oCWH5yR",
+	"f3mshXtV1/ElQUMcXuq7GU4lpQmvYXb+Zl9rkU897XTu4fp4tAPXmeWQKZ2jrPTkXsw6l+A8xWrsAdxm",
+	"IrMZAneSwJNeKu+zFxWpvPXyOi2ENf9RltWFWhsmCb5JHdwHIHMc31nVabPUpQyAMsWiePTN3nVmwr1f",
+	"OzgNFiUWEKcYu99Q3BlaECDeXOnqWZe4SHl2rcIiaE2TCn9TatepPhTkUXaRbZjDV9U/kMim+aQoqVvo",
+	"PehyQzLjzCLDVmR3b5RdDNu93maAyBXRt7+6JuDsYWEiBGEKWbtSbp2xweGoDRIFag+5lTJ9kPLYWPxj",
+	"El5qI/wCU2bRVNyxQkwPSYVZJKtM4pNHofco9G6r4v7HtDU1S2T8b5o45IXlWu1KG6SqzV36VAs3OY1G",
+	"FmNR0gs9Pb2V3/+3bF8RMcQxxNHR0f4bcP2/EYSFYxvgrixMth1CXdCstir5Z6Le2TnfIrO7IYqgqtNo",
+	"tAR04vOO+V9DSFW79kcz+Z6jWikN5il606gu+VyDFKQVKhstyd9rotCEzCuNeHermMTvSH26WxwTsfUv",
+	"UjeYrThLkLTBMByaNCMq0VBzCIJqUkcuE3KD1o9By09Vm2KhmN8QckKeTrGU11xEkDRWnf/FImnxtW0q",
+	"rUvsMnledvp9i+4/EkSOkeKXxMaKBLmC6gHs9FEc6vvVPQIZUpHvcbIFBFLxKbrm4lKrtVXZTvDYu9mR",
+	"W8HtRD/c581wzaIfNa5Pt9dGR4b0/Icu2X+8DPYGN8sp5+8wm9ntlA8EG4Ez8sT01HZ04mWlOjuMM3Ib",
+	"ssGXCLYvaL0C+LPAEVicVU1doWGXIGgMNAR3oQ2eegkRC3q8vqVSvZuduHn80ClJ6ToW5yQVM0jcQeQL",
+	"zB9r8+cA5vvbpzkp28JS8gnk4MU4zMU0SgxVwSIuWW9+bUc50OY3qoixIsLvqM9FLkNY35mG3IIzRvVk",
+	"EWFKzMByCvlkQpXJm+qbhAiTQYWV8ZjNTJLHiOTylRUWChEWyQzdHimRqPEWOiYy8fOYBox8UechsMfA",
+	"kWaMpTK0qgfcsdkdF/SKsDMGfiPo26MtNn2T6/lS4lQAHM3QxmCM5fkEmv0BWPJmgBRHUx7H5nhgV7bQ",
+	"e37GYLX6++DNkpd0OiVRgMb8Gv4AsgSnGWWKiJjgK4C+skpOqkohfMZy+LYG7MVVMT6RuboLFs920qmH",
+	"WIiZXpBtcxOg6ZgzEpwxMsE0DtCQCjU2LVm5sP8CmqqrPTlOEz1/BKiYKVaaT1v91v/4+277b532689f",
+	"u0Gv8+2/tZo3OLVbfw73EHhFV/aXVmO3uNNKQXSxKmDKUCYVZqoOwSWZmhQ5wButx3FpKzopgLls3zGY",
+	"iyGfN0QL50U3ieb+x7tirj0GApKPPFltZXttbmr6pHdnuPtgoSaWml/6QRnyKfHf72shmd0yUAAiFQ3r",
+	"L5oPjCDBr6EzyIxggTb4KJ+zNtLXSibdwO6kahwJfI1jrVeMjEVWkRWiX7XZmHIzQNZmEzyx9Ss5kWoT",
+	"HRN46IwJLRCpdG1SOCTOloaQ1dI6/+UzVpTWgl8bOV3jCjzJNu6+pKw+jGo5Qpl61jMyhE6SSavf675+",
+	"HbQmlJl/dl97rkF9r10AfOCfVZpXN35Iluhoe6yfPoxuWe6mNDWvfFMTZoCGM+DFwGMV4JBHSVxr/qYC",
+	"Kkhb9JZzqWVgEnVxXJJjqQAsbvptCemglUnngth2DNKGTgq1ojszyrU26iEPUpPbbjpxOqFYbSGf2qFO",
+	"qCJ3I+uqgPOgYQSYHmN8ZdHy9P7WKVtL9XXRS6vr6+IND5c1lSikaoY2QixJmzJJmKSKXpHNuqnox+sE",
+	"ZrfTHDsQ5pAis5meX3o2vnSuncNNsRurm934EO8wvx+vtY1P3g2QC6l67Gi8sKtNrs1LLW5hQYYt42H0",
+	"4QurmsX4h/pQyx38Od5PyUNul+qiZ4Kk3P0I4PcI4HeHfdFJ0UhbTnbU6EoLG8TsGu0oLVcYYxG1bc1C",
+	"v2jmkiscJ0ZxhEo9QUZEEFOUtnXGDsF3OcHikkTI3X0G0IxKPJ0C6I7FqYE7EHqKUnYh5zeHuZl8u4uc",
+	"tSaypag9PCar2bSVf/VuLzfi+vo6kBtyzR2hczbhnBtzyyM2571WrdyAwOeqxDfC6KzqwbLGi+Z2kTL9",
+	"id4LVGYjZdphZT5edmu57B5xL++6rUo+wt2wscoyynoi8/2my/7Ij/KH6Retp2r9irepMehhFruubP7k",
+	"o/dqgffK7VOt38qQaJ3yOc8tpQ/qobqj9Nzuxw0Fu7LA/WQP5dED9eiBupsLD+gOUDIN5TXkf/8Wq/A0",
+	"1flzVhMMd+HHmcecvv/mpgz6WG/4r+3zSRltB5JwbNGGX5vhsLYa38R1bqAVme2O3D/zGG4dTPbo+blX",
+	"z89y18ltuHTWcNfcritHT/BeXDhzFVHrunm85x7bnPzLuHvSS/n/Z+/6ehq5gfhXsXghSJtyXOk9wFME",
+	"SLSiOkSu4qFUXWd3krUw65XtTcRDP1Df+w3ui1Xj8TresIFFB+Q45el0Ye3xnxl77PHvN31vep7lGgdM",
+	"6FCDob36hcl0Xb3kSzBhmCnUgvIEuBDsLTjOXHlP6OmCm8KhTdDfMD6dwFRp9vHwpixUrU2CLkh6+Xn8",
+	"hWFP0NhW+pD+xH41piYilYawc65ETkiZSsNcqLozuIvloAGBXrkBecUzd1vQmjVPlQRGiMdxSxGwQbt0",
+	"OsL4cmIC0pdmaOoSoX7rkXVfN365vy75JqtcZaJ930deP7QJo6ccWzdge9ztDwWqteP1fnhr4vhdZ1yU",
+	"zzPZBUwKpW6Hpp4EPX08dnJNJcatAu8a99zRox6veOP+b+MhazXWD257vNiAN3AqQj8fuz0HVZMQYUoT",
+	"9JVLGfuGXlvXvWpYA4hoSh3d8ZLP4JHE5acgxRwCFthTQ3HyvMaWlznXOfNdMsxUkEWZzfm9uSkHaWNS",
+	"Ik8TFv6He62x/K6Kf0QB3NYajtj8ILmpP3z4OZtwA58O2fnvo5Ph+Hz08ZdP7ndIIyx0uigMZH+nzECm",
+	"we4lTIPVAghr4ohy1XTq3/drAJbze0Og7rkwYiKBcXtTpvt56HBKwLg/ri7QzS2srQwb4D/k3i4KCCS7",
+	"bsYdMYgqp2JWa8hdVnQupVowgc1BST7rAKuUKC1zvGBSqQobl7BK06Wd0kyK8nYoVcZlA152TFtPwe2Y",
+	"hgzEvI248zn81mHu6Eq+w96/14haR1M3E2DraMi1sMXY6d/aJ2bR18mSVzAlrU3ZgF7H0pnKbV572+jc",
+	"Njr3NkyFpJsTPAvhomeVXzyO/Xoyo5XGqWr75P/0htR7I3rMC+sR+8Pfu1ezfixPsbwfled+k0qGRuPV",
+	"7JhVULossnnbyci1qqoWSv/lvJx14ateOvOqDnafLWN7Mv4+4k2mrSav4Iy/eIDqRVy8N4xXdbR3I+Gr",
+	"Z1hqeIi8tdjtg+R3/SA51uBdg95gEg6SmhnLu54pv8a1xJPeYHRe73NHt7zO2NhbZxy92vR+7dxu+P2Y",
+	"Sv/zFtd/jcw+CVmbYd36yi/JiLhih8thTlgJi/CMukWQyK2Fu6qVj3ijfonrE2S1xtURC02Aa9Cj2hY7",
+	"R3/+hYpM6VmpytVtFc+ZNFDHnn6x4rZgE5BqQbSIhnq/Pz/AzbbWcudoZ9/5KL7/D4g/amtEDliCYtG0",
+	"XChtjilTrMsNaQtgRAKPx1+QU0p4P4MSP6acat6kw3JjOphWvtCjO5Tjog9sEOKLM81LS9ns/RwYNsik",
+	"gNKyTEMOpRVcmr1IFBpAl5AHuVI9ZhorSDy5c8QtVoEWKie0tftjLYlmpIvZpKtXlxpwon3W+3xFeGAt",
+	"WWGe8liVh9VdxY1T0wgQnrC69DRu1MpAtrrK0NI0PRTtkNPQ0oZKljlizw6GZ4eJN6JAJed5ryP+20hU",
+	"hFPvkPVbre+bjCFJw7ttXP5eKDMwuyuJxuOUy1K5vMDu0rjJIhDEeg76jkmpJ1JkDJeIMBU4mEtuUppx",
+	"XCIcCZIT5rvoet0Ql3aqQqfMkQd2OCo+UJWEMGYTQcd7X7mSQPl9o8opHvew1utCsVwQ0XriqEkd2+ii",
+	"EFmBk6NqnUHLLHK/Oa+jqvecsiHUTJEAYOPLUWjwnZoIbH9VxW28g66h9nfx0SZropGMrLfLor3lxx2o",
+	"xJC+M2u60awQu48xHzryrEBvFdXfUGit7YnZXQlIheu/WEN8/Cfe74OIsMt0t584loJSFkriaQfF4NCf",
+	"cGEMfmTY6dd/q6//WcMG558vTs+uxsPTs5OL0dWScHqZBa6p0eBG838AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -33,6 +33,18 @@ type Principal struct {
 	TrainingSiteID string // site_staff, and partners bound to a site
 	JuryMemberID   string // jury_member
 	CandidateID    string // candidate
+	// Scopes are what a partner application may do (results:read...); none for people.
+	Scopes []string
+}
+
+// HasScope says whether a partner's principal holds the scope.
+func (p Principal) HasScope(scope string) bool {
+	for _, s := range p.Scopes {
+		if s == scope {
+			return true
+		}
+	}
+	return false
 }
 
 type principalKey struct{}

@@ -34,7 +34,7 @@ func (s *server) IssueToken(ctx context.Context, req api.IssueTokenRequestObject
 		return nil, err
 	}
 	return api.IssueToken200JSONResponse{
-		Body:    api.TokenResponse{AccessToken: t.AccessToken, TokenType: api.Bearer, ExpiresIn: t.ExpiresIn, Scope: t.Scope},
+		Body:    api.TokenResponse{AccessToken: t.AccessToken, TokenType: api.Bearer, ExpiresIn: int32(t.ExpiresIn), Scope: t.Scope},
 		Headers: api.IssueToken200ResponseHeaders{CacheControl: ptr("no-store")},
 	}, nil
 }
@@ -285,7 +285,7 @@ func (s *server) ListAuditEvents(ctx context.Context, req api.ListAuditEventsReq
 		f.ResourceID = *req.Params.ResourceId
 	}
 	if req.Params.ActorId != nil {
-		f.ActorID = req.Params.ActorId.String()
+		f.ActorID = *req.Params.ActorId
 	}
 	events, err := s.svc.ListAuditEvents(ctx, f)
 	if err != nil {

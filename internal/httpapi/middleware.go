@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,9 +26,11 @@ import (
 // operation is what the contract says of one route: who may call it, and whether
 // it takes an Idempotency-Key.
 type operation struct {
-	id         string
-	public     bool
-	roles      map[auth.Role]bool
+	id     string
+	public bool
+	roles  map[auth.Role]bool
+	// scopes are those of which a partner application needs one (x-scopes).
+	scopes     []string
 	idempotent bool
 }
 
@@ -50,6 +53,13 @@ func operationsOf(spec *openapi3.T) map[string]operation {
 					}
 				}
 			}
+			if scopes, ok := op.Extensions["x-scopes"].([]any); ok {
+				for _, sc := range scopes {
+					if s, ok := sc.(string); ok {
+						o.scopes = append(o.scopes, s)
+					}
+				}
+			}
 			ops[method+" "+echoPath] = o
 		}
 	}
@@ -62,7 +72,8 @@ type Authenticator interface {
 }
 
 // authenticate enforces the contract's security: no or bad token on a secured
-// operation is a 401, a role the operation's x-roles do not list is a 403. The
+// operation is a 401, a role the operation's x-roles do not list is a 403, and so
+// is a partner application that holds none of the operation's x-scopes. The
 // principal then travels in the request context. Unknown routes pass through to
 // the validator, which answers 404 or 405.
 func authenticate(authn Authenticator, ops map[string]operation) echo.MiddlewareFunc {
@@ -84,7 +95,7 @@ func authenticate(authn Authenticator, ops map[string]operation) echo.Middleware
 			// The principal is known from here on, refused or not: the request's log
 			// line names who was refused.
 			c.SetRequest(c.Request().WithContext(auth.WithPrincipal(c.Request().Context(), p)))
-			if !op.roles[p.Role] {
+			if !op.roles[p.Role] || (p.Role == auth.RolePartner && !slices.ContainsFunc(op.scopes, p.HasScope)) {
 				return certification.ErrForbidden
 			}
 			return next(c)
