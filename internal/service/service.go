@@ -39,6 +39,13 @@ type Store interface {
 // Tx is what a unit of work can read and write. Methods named Lock… take a row lock
 // (on databases that have them) for the rest of the transaction.
 type Tx interface {
+	// What the partners' and people's accounts, the results feed and its webhooks,
+	// and the holders declaration read and write (accounts.go, results.go,
+	// declarations.go).
+	AccountsTx
+	ResultsTx
+	DeclarationsTx
+
 	Certifications(page Page) ([]certification.Certification, error)
 	Certification(code string) (certification.Certification, error)
 	// ExcludedTerritories returns the territories where the certification is not

@@ -211,6 +211,14 @@ var models = []any{
 	&decisionRow{}, &decisionComponentRow{}, &certificateRow{}, &rateLimitRow{},
 }
 
+// The row structs of the accounts, the results feed and webhooks, and the holders
+// declaration, declared with their repositories.
+func init() {
+	models = append(models, accountModels...)
+	models = append(models, resultModels...)
+	models = append(models, declarationModels...)
+}
+
 type candidateRow struct {
 	ID                  string `gorm:"primaryKey"`
 	CertificationCode   string

@@ -1,0 +1,4 @@
+package service
+
+// AccountsTx is what the accounts use cases read and write in a unit of work.
+type AccountsTx interface{}

@@ -1,0 +1,4 @@
+package store
+
+// declarationModels are the row structs of the declarations.
+var declarationModels = []any{}
