@@ -133,14 +133,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	limiter := ratelimit.New(db, nil)
 	svc := service.New(db, tokens, limiter, nil, log)
-	if cfg.BootstrapAdminEmail != "" {
-		created, err := svc.BootstrapAdmin(ctx, cfg.BootstrapAdminEmail, cfg.BootstrapAdminPassword)
-		if err != nil {
-			return fmt.Errorf("bootstrap admin: %w", err)
-		}
-		if created {
-			log.Info("bootstrap admin created", "email", cfg.BootstrapAdminEmail)
-		}
+	if err := bootstrapAdmin(ctx, svc, cfg, log); err != nil {
+		return err
 	}
 	handler, err := httpapi.New(httpapi.Options{Service: svc, Idempotency: db, DB: db, Log: log,
 		BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, PublicURL: cfg.PublicURL, RequestTimeout: cfg.WriteTimeout,
@@ -267,6 +261,33 @@ under CERTAPI_DATA_DIR).
 	default:
 		fs.Usage()
 		return fmt.Errorf("unknown migrate action %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// bootstrapAdmin creates the first administrator from the configuration. With an
+// administrator already there, configured credentials are ignored, and the log
+// says so; with none and no credentials, the log says how to make one.
+func bootstrapAdmin(ctx context.Context, svc *service.Service, cfg config.Config, log *slog.Logger) error {
+	if cfg.BootstrapAdminEmail == "" {
+		exists, err := svc.AdminExists(ctx)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			log.Warn("no administrator yet: nobody can sign in. Set CERTAPI_BOOTSTRAP_ADMIN_EMAIL and CERTAPI_BOOTSTRAP_ADMIN_PASSWORD and start the service again")
+		}
+		return nil
+	}
+	created, err := svc.BootstrapAdmin(ctx, cfg.BootstrapAdminEmail, cfg.BootstrapAdminPassword)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+	if created {
+		log.Info("bootstrap admin created", "email", cfg.BootstrapAdminEmail)
+	} else {
+		log.Warn("an administrator already exists: CERTAPI_BOOTSTRAP_ADMIN_EMAIL and CERTAPI_BOOTSTRAP_ADMIN_PASSWORD are ignored (change accounts through /v1/users)",
+			"email", cfg.BootstrapAdminEmail)
 	}
 	return nil
 }

@@ -348,3 +348,14 @@ func (s *Service) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEv
 	})
 	return out, err
 }
+
+// AdminExists says whether the service has an administrator, for the first start.
+func (s *Service) AdminExists(ctx context.Context) (bool, error) {
+	var exists bool
+	err := s.store.Read(ctx, func(tx Tx) error {
+		var err error
+		exists, err = tx.AdminExists()
+		return err
+	})
+	return exists, err
+}
