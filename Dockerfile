@@ -14,5 +14,7 @@ ENV CERTAPI_ADDR=:8080 CERTAPI_DATA_DIR=/data
 EXPOSE 8080
 VOLUME ["/data"]
 USER nonroot:nonroot
+# The image has no shell and no curl: the binary asks its own /readyz.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 CMD ["/usr/local/bin/certapi", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/certapi"]
 CMD ["serve"]

@@ -43,6 +43,7 @@ Usage:
   certapi [serve]              run the HTTP API (the default)
   certapi migrate up|down|status
                                apply, roll back the latest, or list the migrations
+  certapi healthcheck          exit 0 when the service on CERTAPI_ADDR is ready (for HEALTHCHECK)
   certapi <command> --help     help on a command
 
 `
@@ -63,6 +64,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stdout, stderr)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, args, getenv, stdout)
 	default:
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("unknown command %q", cmd)
@@ -289,5 +292,47 @@ func bootstrapAdmin(ctx context.Context, svc *service.Service, cfg config.Config
 		log.Warn("an administrator already exists: CERTAPI_BOOTSTRAP_ADMIN_EMAIL and CERTAPI_BOOTSTRAP_ADMIN_PASSWORD are ignored (change accounts through /v1/users)",
 			"email", cfg.BootstrapAdminEmail)
 	}
+	return nil
+}
+
+// healthcheck asks the service listening on CERTAPI_ADDR (or --url) whether it is
+// ready: a container's HEALTHCHECK, in an image that has no shell and no curl.
+func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	target := fs.String("url", "", "the readiness address (default: /readyz on CERTAPI_ADDR, on loopback)")
+	timeout := fs.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *target == "" {
+		addr := getenv("CERTAPI_ADDR")
+		if addr == "" {
+			addr = ":8080"
+		}
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("CERTAPI_ADDR: %w", err)
+		}
+		if host == "" || host == "0.0.0.0" || host == "::" {
+			host = "127.0.0.1"
+		}
+		*target = "http://" + net.JoinHostPort(host, port) + "/readyz"
+	}
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *target, nil)
+	if err != nil {
+		return err
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("not ready: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("not ready: %s answered %d", *target, res.StatusCode)
+	}
+	fmt.Fprintln(stdout, "ready")
 	return nil
 }

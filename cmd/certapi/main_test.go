@@ -295,3 +295,35 @@ func TestServeOnMySQLMigratesOnlyWhenTold(t *testing.T) {
 		}
 	})
 }
+
+// The container's HEALTHCHECK: ready is exit 0, anything else an error naming why.
+func TestHealthcheck(t *testing.T) {
+	var status = http.StatusOK
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/readyz" {
+			http.NotFound(w, r)
+			return
+		}
+		w.WriteHeader(status)
+	})}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"healthcheck"}, envOf(map[string]string{"CERTAPI_ADDR": ":" + port}), &out, io.Discard); err != nil || out.String() != "ready\n" {
+		t.Fatalf("ready service: %v %q", err, out.String())
+	}
+	status = http.StatusServiceUnavailable
+	if err := run(context.Background(), []string{"healthcheck"}, envOf(map[string]string{"CERTAPI_ADDR": "0.0.0.0:" + port}), io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "503") {
+		t.Errorf("unready service: %v", err)
+	}
+	_ = srv.Close()
+	if err := run(context.Background(), []string{"healthcheck", "--url", "http://" + ln.Addr().String() + "/readyz", "--timeout", "1s"}, envOf(nil), io.Discard, io.Discard); err == nil {
+		t.Error("a service that is down is ready")
+	}
+}
