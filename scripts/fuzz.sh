@@ -14,6 +14,7 @@ FUZZMINIMIZETIME=${FUZZMINIMIZETIME:-1s}
 targets=(
   ./internal/httpapi/:FuzzCheckOneJSONValue
   ./internal/httpapi/:FuzzPage
+  ./internal/httpapi/:FuzzResultCursors
   ./internal/certification/:FuzzParseGrade
   ./internal/certification/:FuzzValidUntil
   ./internal/certification/:FuzzCheckAwardPeriod

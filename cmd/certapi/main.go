@@ -17,12 +17,14 @@ import (
 	"time"
 
 	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/cdc"
 	"github.com/apformation/certapi/internal/config"
 	"github.com/apformation/certapi/internal/httpapi"
 	"github.com/apformation/certapi/internal/idempotency"
 	"github.com/apformation/certapi/internal/ratelimit"
 	"github.com/apformation/certapi/internal/service"
 	"github.com/apformation/certapi/internal/store"
+	"github.com/apformation/certapi/internal/webhook"
 )
 
 func main() {
@@ -135,13 +137,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	limiter := ratelimit.New(db, nil)
-	svc := service.New(db, tokens, limiter, nil, log)
+	webhooks := webhook.Policy{AllowPrivate: cfg.WebhookAllowPrivate}
+	svc := service.New(db, tokens, limiter, nil, log, service.WebhookPolicy(webhooks), service.RefreshTokenTTL(cfg.RefreshTokenTTL))
 	if err := bootstrapAdmin(ctx, svc, cfg, log); err != nil {
 		return err
 	}
 	handler, err := httpapi.New(httpapi.Options{Service: svc, Idempotency: db, DB: db, Log: log,
 		BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, PublicURL: cfg.PublicURL, RequestTimeout: cfg.WriteTimeout,
-		Limiter: limiter, TrustedProxies: cfg.TrustedProxies})
+		Limiter: limiter, TrustedProxies: cfg.TrustedProxies,
+		Issuer: cdc.Issuer{ClientID: cfg.CDCClientID, ContractID: cfg.CDCContractID}})
 	if err != nil {
 		return err
 	}
@@ -149,7 +153,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		purge{"idempotency keys", func(ctx context.Context, now time.Time) (int64, error) {
 			return db.Purge(ctx, now.Add(-idempotency.TTL))
 		}},
-		purge{"rate-limit counts", db.PurgeCounts})
+		purge{"rate-limit counts", db.PurgeCounts},
+		purge{"expired refresh tokens and password resets", db.PurgeSessions})
+	// Every instance sends webhook deliveries; leases keep two from sending one.
+	dispatcher := service.NewDispatcher(svc, service.DispatcherOptions{Sender: webhook.NewSender(webhooks, cfg.WebhookTimeout),
+		Render: httpapi.WebhookPayload, Lease: cfg.WebhookTimeout + time.Minute, Log: log})
+	dctx, stopDispatcher := context.WithCancel(ctx)
+	defer stopDispatcher()
+	dispatched := make(chan struct{})
+	go func() {
+		defer close(dispatched)
+		dispatcher.Run(dctx)
+	}()
 
 	srv := &http.Server{Addr: cfg.Addr, Handler: handler, ReadTimeout: cfg.ReadTimeout, ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
@@ -170,6 +185,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	select {
+	case <-dispatched:
+	case <-sctx.Done():
+		log.Warn("webhook attempts still under way at shutdown: their leases expire and another instance makes them again")
 	}
 	log.Info("stopped")
 	return nil

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -72,9 +73,11 @@ const Issuer = "certapi"
 const Audience = "certapi"
 
 // Tokens issues and verifies access tokens: JWTs signed with HMAC-SHA256. Only the
-// subject travels in the token; the role and bindings are read from the account
-// (cached briefly by the service, see service.PrincipalTTL), so that a deactivated
-// account or a changed role takes effect without waiting for its tokens to expire.
+// subject travels in the token (with, for a partner application, its kind and the
+// scopes its token request asked for); the role and bindings are read from the
+// account or the application (cached briefly by the service, see
+// service.PrincipalTTL), so that a deactivated account, a revoked application or a
+// changed role takes effect without waiting for its tokens to expire.
 type Tokens struct {
 	key      []byte
 	ttl      time.Duration
@@ -97,17 +100,56 @@ func NewTokens(key []byte, ttl time.Duration, now func() time.Time) (*Tokens, er
 // TTL is how long an issued token lives.
 func (t *Tokens) TTL() time.Duration { return t.ttl }
 
-// Issue signs a token for subject, carrying role for clients that want to read it.
+// Kind is what a token's subject is: a person's account, or a partner application.
+// A token says it in its kind claim, so that an application's id can never be taken
+// for an account's.
+type Kind string
+
+// The kinds of subject.
+const (
+	KindUser   Kind = "user"
+	KindClient Kind = "client"
+)
+
+// Grant is what a token is issued for.
+type Grant struct {
+	Subject string
+	Kind    Kind // KindUser when empty
+	Role    Role
+	// Scopes are a partner application's, as its token request narrowed them.
+	Scopes []string
+	// After is the latest instant at which the subject's earlier tokens were ended
+	// (a password changed, a secret rotated): the token is stamped as issued after
+	// it, so that the check "issued at or before it: refused", which works to the
+	// second, never refuses a token issued in that same second after the change.
+	After time.Time
+}
+
+// Issue signs a token for the account subject, carrying role for clients that want
+// to read it.
 func (t *Tokens) Issue(subject string, role Role) (string, error) {
+	return t.IssueGrant(Grant{Subject: subject, Role: role})
+}
+
+// IssueGrant signs a token for g.
+func (t *Tokens) IssueGrant(g Grant) (string, error) {
 	now := t.now()
+	issued := now.Unix()
+	if !g.After.IsZero() && issued <= g.After.Unix() {
+		issued = g.After.Unix() + 1
+	}
 	claims := jwt.MapClaims{
 		"iss":  t.issuer,
 		"aud":  t.audience,
-		"sub":  subject,
-		"role": string(role),
-		"iat":  now.Unix(),
+		"sub":  g.Subject,
+		"role": string(g.Role),
+		"iat":  issued,
 		"nbf":  now.Unix(),
 		"exp":  now.Add(t.ttl).Unix(),
+	}
+	if g.Kind == KindClient {
+		claims["kind"] = string(KindClient)
+		claims["scope"] = strings.Join(g.Scopes, " ")
 	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key)
 }
@@ -115,6 +157,8 @@ func (t *Tokens) Issue(subject string, role Role) (string, error) {
 // Claims are what a verified token says.
 type Claims struct {
 	Subject   string
+	Kind      Kind
+	Scopes    []string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 }
@@ -153,7 +197,18 @@ func (t *Tokens) Parse(token string) (Claims, error) {
 	if err != nil || sub == "" {
 		return Claims{}, fmt.Errorf("%w: no subject", ErrBadToken)
 	}
-	c := Claims{Subject: sub}
+	c := Claims{Subject: sub, Kind: KindUser}
+	if m, ok := parsed.Claims.(jwt.MapClaims); ok {
+		switch kind := m["kind"]; kind {
+		case nil, string(KindUser):
+		case string(KindClient):
+			c.Kind = KindClient
+			scope, _ := m["scope"].(string)
+			c.Scopes = strings.Fields(scope)
+		default:
+			return Claims{}, fmt.Errorf("%w: unknown kind of subject", ErrBadToken)
+		}
+	}
 	if exp, err := parsed.Claims.GetExpirationTime(); err == nil && exp != nil {
 		c.ExpiresAt = exp.Time
 	}

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -124,9 +125,83 @@ func TestPrincipalInContext(t *testing.T) {
 	if _, ok := auth.PrincipalFrom(context.Background()); ok {
 		t.Fatal("a principal out of nowhere")
 	}
-	p := auth.Principal{Subject: "u", Role: auth.RoleSiteStaff, TrainingSiteID: "s"}
+	p := auth.Principal{Subject: "u", Role: auth.RoleSiteStaff, TrainingSiteID: "s", Scopes: []string{"results:read"}}
 	got, ok := auth.PrincipalFrom(auth.WithPrincipal(context.Background(), p))
-	if !ok || got != p {
+	if !ok || !reflect.DeepEqual(got, p) {
 		t.Fatalf("got %+v", got)
+	}
+}
+
+// A partner application's token says so, with its scopes; a person's says nothing
+// of a kind, and a kind the service does not know is refused.
+func TestTokenKinds(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	key := []byte(strings.Repeat("k", 32))
+	tokens, err := auth.NewTokens(key, 15*time.Minute, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := tokens.IssueGrant(auth.Grant{Subject: "c1", Kind: auth.KindClient, Role: auth.RolePartner, Scopes: []string{"results:read", "statistics:read"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := tokens.Parse(client)
+	if err != nil || c.Kind != auth.KindClient || c.Subject != "c1" || !reflect.DeepEqual(c.Scopes, []string{"results:read", "statistics:read"}) {
+		t.Fatalf("client token: %+v %v", c, err)
+	}
+	person, _ := tokens.Issue("u1", auth.RoleDirector)
+	if p, err := tokens.Parse(person); err != nil || p.Kind != auth.KindUser || p.Scopes != nil {
+		t.Fatalf("person's token: %+v %v", p, err)
+	}
+	sign := func(claims jwt.MapClaims) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	base := func(kind any) jwt.MapClaims {
+		return jwt.MapClaims{"iss": auth.Issuer, "aud": auth.Audience, "sub": "x", "iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "kind": kind}
+	}
+	for _, kind := range []any{"robot", "", "CLIENT", 1, true} {
+		if _, err := tokens.Parse(sign(base(kind))); !errors.Is(err, auth.ErrBadToken) {
+			t.Errorf("kind %v: %v", kind, err)
+		}
+	}
+	if p, err := tokens.Parse(sign(base("user"))); err != nil || p.Kind != auth.KindUser {
+		t.Errorf("kind user: %+v %v", p, err)
+	}
+}
+
+// A token issued in the second its subject's tokens were ended is stamped after
+// that second, so that "issued at or before the end" refuses exactly the earlier
+// ones; it is usable at once.
+func TestGrantStampedAfterAnEnd(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 400_000_000, time.UTC)
+	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), 15*time.Minute, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		after time.Time
+		want  int64
+	}{
+		{"no end", time.Time{}, now.Unix()},
+		{"an end long before", now.Add(-time.Hour), now.Unix()},
+		{"an end in the same second", now.Truncate(time.Second), now.Unix() + 1},
+		{"an end a second ahead", now.Truncate(time.Second).Add(time.Second), now.Unix() + 2},
+	} {
+		tok, err := tokens.IssueGrant(auth.Grant{Subject: "u1", Role: auth.RoleDirector, After: c.after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		claims, err := tokens.Parse(tok)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if claims.IssuedAt.Unix() != c.want {
+			t.Errorf("%s: issued at %d, want %d", c.name, claims.IssuedAt.Unix(), c.want)
+		}
 	}
 }

@@ -251,11 +251,14 @@ type Registration struct {
 	// Site is the training site the candidate names; nil when none is named or
 	// none exists.
 	Site *TrainingSite
+	// BirthCountries is how the holders declaration names countries of birth; nil
+	// leaves the birth country unchecked.
+	BirthCountries BirthCountries
 }
 
 // CheckRegistration applies every rule of a candidate's registration and returns all
-// the violations at once: ROUTE-OPEN, ROUTE-OPENING, SITE-PREPARATION and
-// REGISTRATION-PERIOD. TERRITORY is not among them: it bars places of delivery, not
+// the violations at once: ROUTE-OPEN, ROUTE-OPENING, SITE-PREPARATION,
+// REGISTRATION-PERIOD and, for the birth place, HOLDERS-DECLARATION. TERRITORY is not among them: it bars places of delivery, not
 // a candidate who lives there and trains and sits elsewhere.
 func CheckRegistration(r Registration) []Violation {
 	c := r.Candidate
@@ -266,6 +269,9 @@ func CheckRegistration(r Registration) []Violation {
 	vs = append(vs, CheckRegistrationPeriod("/enrolled_on", c.EnrolledOn, r.Certification.Periods)...)
 	if c.BirthPlace.INSEECode == "" && c.BirthPlace.PostalCode == "" {
 		vs = append(vs, Violation{Field: "/birth_place", Message: "a birth place has an insee_code or a postal_code"})
+	}
+	if r.BirthCountries != nil {
+		vs = append(vs, CheckDeclarableBirthPlace(c.BirthPlace, r.BirthCountries)...)
 	}
 	if !c.BirthDate.Before(c.EnrolledOn) {
 		vs = append(vs, Violation{Field: "/birth_date", Message: "the birth date is before the enrolment date"})

@@ -81,13 +81,22 @@ type Visibility struct {
 var Everything = Visibility{}
 
 func (v Visibility) hides(comp Component, s ComponentStanding) bool {
-	if !v.Hide || (s.Status != Graded && s.Status != Failed) {
+	if s.Status != Graded && s.Status != Failed {
+		return false
+	}
+	return v.HidesResultOf(comp, s.HeldOn)
+}
+
+// HidesResultOf says whether the reader may not see the result of a sitting of comp
+// held on heldOn: no jury has deliberated on it yet (PUBLICATION).
+func (v Visibility) HidesResultOf(comp Component, heldOn time.Time) bool {
+	if !v.Hide {
 		return false
 	}
 	if _, defended := comp.Defence(); v.DefencesOnly && !defended {
 		return false
 	}
-	return v.DeliberatedThrough == nil || Day(s.HeldOn).After(*v.DeliberatedThrough)
+	return v.DeliberatedThrough == nil || Day(heldOn).After(*v.DeliberatedThrough)
 }
 
 // Transcript is where a candidate stands on a day, and whether the certification

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/store"
@@ -25,6 +26,7 @@ type Config struct {
 	Migrate                bool
 	JWTKey                 []byte
 	TokenTTL               time.Duration
+	RefreshTokenTTL        time.Duration
 	BootstrapAdminEmail    string
 	BootstrapAdminPassword string
 	BodyLimit              string
@@ -36,6 +38,14 @@ type Config struct {
 	WriteTimeout           time.Duration
 	IdleTimeout            time.Duration
 	ShutdownTimeout        time.Duration
+	// WebhookAllowPrivate lets webhook subscriptions name http URLs and loopback,
+	// private, link-local, unique-local and shared (CGNAT) addresses.
+	WebhookAllowPrivate bool
+	WebhookTimeout      time.Duration
+	// CDCClientID and CDCContractID are the certifier's ids at the Caisse des
+	// Dépôts, which the holders declaration carries.
+	CDCClientID   string
+	CDCContractID string
 }
 
 // Var documents one environment variable.
@@ -51,6 +61,7 @@ var Vars = []Var{
 	{"CERTAPI_MIGRATE", "true with SQLite, false with MySQL", "apply pending migrations when serve starts"},
 	{"CERTAPI_JWT_KEY", "", "token signing key, at least 32 bytes (raw or base64); required with MySQL, generated into the data folder with SQLite"},
 	{"CERTAPI_TOKEN_TTL", "15m", "lifetime of an access token"},
+	{"CERTAPI_REFRESH_TOKEN_TTL", "720h", "lifetime of a refresh token (people's sessions: 30 days); each refresh gives a new one"},
 	{"CERTAPI_BOOTSTRAP_ADMIN_EMAIL", "", "with the password below: the first admin, created at start when no admin exists"},
 	{"CERTAPI_BOOTSTRAP_ADMIN_PASSWORD", "", "the first admin's password (12 characters or more)"},
 	{"CERTAPI_BODY_LIMIT", "1M", "largest request body accepted"},
@@ -62,6 +73,10 @@ var Vars = []Var{
 	{"CERTAPI_WRITE_TIMEOUT", "30s", "HTTP write timeout"},
 	{"CERTAPI_IDLE_TIMEOUT", "120s", "HTTP idle timeout"},
 	{"CERTAPI_SHUTDOWN_TIMEOUT", "35s", "how long in-flight requests get to finish on SIGTERM (longer than the write timeout, so that a drain waits for the longest request)"},
+	{"CERTAPI_WEBHOOK_ALLOW_PRIVATE", "false", "let webhook subscriptions name http URLs and loopback, private, link-local, unique-local and CGNAT addresses (development only: it lets partners reach the service's own network)"},
+	{"CERTAPI_WEBHOOK_TIMEOUT", "10s", "how long one webhook delivery attempt may take, from the connection to the end of the answer"},
+	{"CERTAPI_CDC_CLIENT_ID", "", "the certifier's client id at the Caisse des Dépôts (8 characters), for the holders declaration; empty: the declaration answers 422 until it is set"},
+	{"CERTAPI_CDC_CONTRACT_ID", "", "the certifier's contract id at the Caisse des Dépôts (1 to 20 characters), for the holders declaration"},
 }
 
 // Load reads the configuration from getenv.
@@ -84,9 +99,10 @@ func Load(getenv func(string) string) (Config, error) {
 		name string
 		def  time.Duration
 	}{
-		{&c.TokenTTL, "CERTAPI_TOKEN_TTL", 15 * time.Minute}, {&c.ReadTimeout, "CERTAPI_READ_TIMEOUT", 15 * time.Second},
+		{&c.TokenTTL, "CERTAPI_TOKEN_TTL", 15 * time.Minute}, {&c.RefreshTokenTTL, "CERTAPI_REFRESH_TOKEN_TTL", 30 * 24 * time.Hour},
+		{&c.ReadTimeout, "CERTAPI_READ_TIMEOUT", 15 * time.Second},
 		{&c.WriteTimeout, "CERTAPI_WRITE_TIMEOUT", 30 * time.Second}, {&c.IdleTimeout, "CERTAPI_IDLE_TIMEOUT", 120 * time.Second},
-		{&c.ShutdownTimeout, "CERTAPI_SHUTDOWN_TIMEOUT", 35 * time.Second},
+		{&c.ShutdownTimeout, "CERTAPI_SHUTDOWN_TIMEOUT", 35 * time.Second}, {&c.WebhookTimeout, "CERTAPI_WEBHOOK_TIMEOUT", 10 * time.Second},
 	}
 	for _, d := range durations {
 		*d.dst = d.def
@@ -94,6 +110,11 @@ func Load(getenv func(string) string) (Config, error) {
 			if *d.dst, err = time.ParseDuration(v); err != nil || *d.dst <= 0 {
 				return c, fmt.Errorf("%s: %q is not a positive duration", d.name, v)
 			}
+		}
+	}
+	if v := getenv("CERTAPI_WEBHOOK_ALLOW_PRIVATE"); v != "" {
+		if c.WebhookAllowPrivate, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("CERTAPI_WEBHOOK_ALLOW_PRIVATE: %q is not a boolean", v)
 		}
 	}
 	c.Migrate = c.Embedded()
@@ -130,6 +151,13 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("CERTAPI_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL)
+	}
+	c.CDCClientID, c.CDCContractID = strings.TrimSpace(getenv("CERTAPI_CDC_CLIENT_ID")), strings.TrimSpace(getenv("CERTAPI_CDC_CONTRACT_ID"))
+	if n := utf8.RuneCountInString(c.CDCClientID); n != 0 && n != 8 {
+		return c, fmt.Errorf("CERTAPI_CDC_CLIENT_ID: %q is not the 8 characters of a client id of the Caisse des Dépôts", c.CDCClientID)
+	}
+	if utf8.RuneCountInString(c.CDCContractID) > 20 {
+		return c, fmt.Errorf("CERTAPI_CDC_CONTRACT_ID: %q is longer than the 20 characters of a contract id", c.CDCContractID)
 	}
 	if (c.BootstrapAdminEmail == "") != (c.BootstrapAdminPassword == "") {
 		return c, fmt.Errorf("CERTAPI_BOOTSTRAP_ADMIN_EMAIL and CERTAPI_BOOTSTRAP_ADMIN_PASSWORD go together")
@@ -188,8 +216,8 @@ func (c Config) String() string {
 	if c.BootstrapAdminEmail != "" {
 		admin = c.BootstrapAdminEmail + " (password ***)"
 	}
-	return fmt.Sprintf("addr=%s public_url=%s database=%s migrate=%t jwt_key=%s token_ttl=%s bootstrap_admin=%s body_limit=%s cors=%v log_level=%s",
-		c.Addr, c.PublicURL, db, c.Migrate, key, c.TokenTTL, admin, c.BodyLimit, c.CORSOrigins, c.LogLevel)
+	return fmt.Sprintf("addr=%s public_url=%s database=%s migrate=%t jwt_key=%s token_ttl=%s bootstrap_admin=%s body_limit=%s cors=%v log_level=%s webhook_allow_private=%t",
+		c.Addr, c.PublicURL, db, c.Migrate, key, c.TokenTTL, admin, c.BodyLimit, c.CORSOrigins, c.LogLevel, c.WebhookAllowPrivate)
 }
 
 // maskURL hides the password of a DSN or URL.

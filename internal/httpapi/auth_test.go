@@ -31,7 +31,8 @@ func TestPasswordGrant(t *testing.T) {
 		}
 		res := h.do(tokenRequest("grant_type=password&username=director%40example.org&password=correct+horse+battery"))
 		tok := expect(t, res, http.StatusOK)
-		if tok["token_type"] != "Bearer" || tok["expires_in"] != float64(900) || tok["scope"] != "director" || res.hdr.Get("Cache-Control") != "no-store" {
+		if tok["token_type"] != "Bearer" || tok["expires_in"] != float64(900) || tok["scope"] != "director" || res.hdr.Get("Cache-Control") != "no-store" ||
+			!strings.HasPrefix(str(tok, "refresh_token"), "rt_") {
 			t.Fatalf("token: %v %v", tok, res.hdr)
 		}
 		bearer := "Bearer " + str(tok, "access_token")
@@ -41,16 +42,28 @@ func TestPasswordGrant(t *testing.T) {
 			"wrong password": "grant_type=password&username=director%40example.org&password=wrong",
 			"unknown user":   "grant_type=password&username=nobody%40example.org&password=correct+horse+battery",
 		} {
-			p := expect(t, h.do(tokenRequest(form)), http.StatusUnauthorized)
-			if str(p, "code") != "invalid_grant" {
+			// RFC 6749 §5.2: a wrong resource owner's password is invalid_grant, 400.
+			p := expect(t, h.do(tokenRequest(form)), http.StatusBadRequest)
+			if str(p, "error") != "invalid_grant" {
 				t.Errorf("%s: %v", name, p)
 			}
 		}
-		p := expect(t, h.do(tokenRequest("grant_type=client_credentials&client_id=x&client_secret=y")), http.StatusBadRequest)
-		if str(p, "code") != "unsupported_grant_type" {
-			t.Errorf("client_credentials: %v", p)
+		res = h.do(tokenRequest("grant_type=client_credentials&client_id=x&client_secret=y"))
+		if p := expect(t, res, http.StatusUnauthorized); str(p, "error") != "invalid_client" || !strings.HasPrefix(res.hdr.Get("WWW-Authenticate"), "Basic ") {
+			t.Errorf("client_credentials of no application: %v %v", p, res.hdr)
 		}
-		expect(t, h.do(tokenRequest("grant_type=magic")), http.StatusBadRequest)
+		for form, want := range map[string]string{
+			"grant_type=magic":                        "unsupported_grant_type",
+			"grant_type=authorization_code&code=abc":  "unsupported_grant_type",
+			"username=director%40example.org":         "invalid_request",
+			"grant_type=password&username=x%40y.org":  "invalid_request",
+			"grant_type=refresh_token":                "invalid_request",
+			"grant_type=refresh_token&refresh_token=": "invalid_request",
+		} {
+			if p := expect(t, h.do(tokenRequest(form)), http.StatusBadRequest); str(p, "error") != want {
+				t.Errorf("%s: %v, want %s", form, p, want)
+			}
+		}
 		// RFC 6749 §3.2: the token endpoint ignores parameters it does not know.
 		expect(t, h.do(tokenRequest("grant_type=password&username=director%40example.org&password=correct+horse+battery&extra=1")), http.StatusOK)
 	})
@@ -112,8 +125,8 @@ func TestAccountChangesApplyToLiveTokens(t *testing.T) {
 		expect(t, h.do(req{method: "GET", path: "/v1/users", bearer: director}), http.StatusOK)
 		expect(t, h.do(req{method: "DELETE", path: "/v1/users/" + id, bearer: admin, headers: map[string]string{"If-Match": `"2"`}}), http.StatusOK)
 		expect(t, h.do(req{method: "GET", path: "/v1/training-sites", bearer: director}), http.StatusUnauthorized)
-		p := expect(t, h.do(tokenRequest("grant_type=password&username=director%40test.example&password=a-long-enough-password")), http.StatusUnauthorized)
-		if str(p, "code") != "invalid_grant" {
+		p := expect(t, h.do(tokenRequest("grant_type=password&username=director%40test.example&password=a-long-enough-password")), http.StatusBadRequest)
+		if str(p, "error") != "invalid_grant" {
 			t.Fatalf("deactivated login: %v", p)
 		}
 	})
@@ -134,7 +147,8 @@ func newClock() *stoppedClock {
 	return &stoppedClock{t: time.Date(2026, 11, 27, 10, 0, 30, 0, time.UTC)}
 }
 
-// Password guessing from one address is limited per address: 20 a minute, then
+// Password guessing from one address is limited per address: 20 a minute (each
+// refused as invalid_grant), then
 // 429 with Retry-After and the RateLimit headers, until the window ends.
 func TestTokenEndpointIsRateLimited(t *testing.T) {
 	clock := newClock()
@@ -148,15 +162,15 @@ func TestTokenEndpointIsRateLimited(t *testing.T) {
 			refused = res
 		}
 	}
-	if codes[http.StatusUnauthorized] != 20 || codes[http.StatusTooManyRequests] != 5 {
-		t.Fatalf("statuses: %v, want 20 × 401 then 5 × 429", codes)
+	if codes[http.StatusBadRequest] != 20 || codes[http.StatusTooManyRequests] != 5 {
+		t.Fatalf("statuses: %v, want 20 × 400 then 5 × 429", codes)
 	}
 	if refused.hdr.Get("Retry-After") != "30" || refused.hdr.Get("RateLimit") != `"token";r=0;t=30` ||
 		refused.hdr.Get("RateLimit-Policy") != `"token";q=20;w=60` || str(refused.json(t), "code") != "too_many_requests" {
 		t.Fatalf("429: %v %s", refused.hdr, refused.raw)
 	}
 	clock.advance(30 * time.Second)
-	if res := h.do(tokenRequest("grant_type=password&username=y%40example.org&password=guess")); res.code != http.StatusUnauthorized {
+	if res := h.do(tokenRequest("grant_type=password&username=y%40example.org&password=guess")); res.code != http.StatusBadRequest {
 		t.Fatalf("in the next window: %d", res.code)
 	}
 }
@@ -177,8 +191,8 @@ func TestFailedLoginsAreLimitedPerAccount(t *testing.T) {
 		r.headers = map[string]string{"X-Forwarded-For": fmt.Sprintf("203.0.113.%d", i)}
 		codes[h.do(r).code]++
 	}
-	if codes[http.StatusUnauthorized] != 10 || codes[http.StatusTooManyRequests] != 5 {
-		t.Fatalf("20 addresses against one account: %v, want 10 × 401 then 5 × 429", codes)
+	if codes[http.StatusBadRequest] != 10 || codes[http.StatusTooManyRequests] != 5 {
+		t.Fatalf("15 addresses against one account: %v, want 10 × 400 then 5 × 429", codes)
 	}
 	if res := h.do(tokenRequest("grant_type=password&username=director%40test.example&password=a-long-enough-password")); res.code != http.StatusTooManyRequests {
 		t.Fatalf("the right password while the account is limited: %d", res.code)

@@ -114,6 +114,12 @@ func fingerprint(t *testing.T, h *harness) string {
 		"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM certifications",
 		"SELECT COUNT(*), 0 FROM registration_periods",
 		"SELECT COUNT(*), 0 FROM idempotency_keys",
+		"SELECT COUNT(*), 0 FROM result_events",
+		"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM webhook_subscriptions",
+		"SELECT COUNT(*), COALESCE(SUM(attempts), 0) FROM webhook_deliveries",
+		"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM api_clients",
+		"SELECT COUNT(*), 0 FROM refresh_tokens",
+		"SELECT COUNT(*), 0 FROM password_resets",
 	} {
 		var n, v int64
 		if err := h.store.DB().Raw(q).Row().Scan(&n, &v); err != nil {

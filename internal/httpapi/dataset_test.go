@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -60,6 +61,40 @@ func TestDatasetIsWhatTheServiceWrites(t *testing.T) {
 			page := expect(t, h.do(req{method: "GET", path: "/v1/candidates?limit=50&training_site_id=" + ds.SiteIDs[1], bearer: admin}), http.StatusOK)
 			if len(items(page)) != 50 || page["next_cursor"] == nil {
 				t.Errorf("a page of a site's candidates: %d items", len(items(page)))
+			}
+
+			// The results feed has an entry for each award, in the order of the
+			// sessions, and goes on from the last one.
+			feed := feedPage(t, h, admin, "limit=100&cursor="+cursorAt(250))
+			if fmt.Sprint(sequences(feed)) != "[251 252 253 254 255 256 257 258 259 260]" || feed["has_more"] != false ||
+				str(feed, "next_cursor") != cursorAt(260) {
+				t.Fatalf("the feed's end: %v", feed)
+			}
+			first := items(feedPage(t, h, admin, "limit=1"))[0]
+			if str(first["candidate"].(map[string]any), "id") != ds.CandidateIDs[0] || str(first, "outcome") != "award" ||
+				str(first, "certificate_status") != "valid" || len(first["validated_components"].([]any)) != 4 {
+				t.Errorf("the feed's first entry: %v", first)
+			}
+			bySite := feedPage(t, h, admin, "limit=100&training_site_id="+ds.SiteIDs[1])
+			if n := len(items(bySite)); n != 87 || bySite["has_more"] != false {
+				t.Errorf("a site's entries: %d", n)
+			}
+			certs := expect(t, h.do(req{method: "GET", path: "/v1/certificates?limit=100", bearer: admin}), http.StatusOK)
+			if len(items(certs)) != 100 || certs["next_cursor"] != cursorAt(100) {
+				t.Errorf("a page of certificates: %d, next %v", len(items(certs)), certs["next_cursor"])
+			}
+			stats := items(expect(t, h.do(req{method: "GET", path: "/v1/statistics?limit=100", bearer: admin}), http.StatusOK))
+			var registered, awarded int64
+			for _, r := range stats {
+				registered += int64(r["candidates"].(float64))
+				awarded += int64(r["awards"].(float64))
+			}
+			if registered != 260 || awarded != 260 {
+				t.Errorf("statistics: %d registered, %d awarded: %v", registered, awarded, stats)
+			}
+			h.refused("Après", ds.SiteIDs[0], "2019-12-02")
+			if got := sequences(feedPage(t, h, admin, "cursor="+cursorAt(260))); fmt.Sprint(got) != "[261]" {
+				t.Errorf("the feed after the dataset: %v", got)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 
 	"github.com/apformation/certapi/api"
+	"github.com/apformation/certapi/internal/cdc"
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/apformation/certapi/internal/service"
 	jsonpatch "github.com/evanphx/json-patch/v5"
@@ -17,27 +18,10 @@ import (
 type server struct {
 	svc       *service.Service
 	publicURL string
+	issuer    cdc.Issuer
 }
 
 var _ api.StrictServerInterface = (*server)(nil)
-
-func (s *server) IssueToken(ctx context.Context, req api.IssueTokenRequestObject) (api.IssueTokenResponseObject, error) {
-	b := req.Body
-	if b.GrantType != api.Password {
-		return nil, service.ErrUnsupportedGrant
-	}
-	if b.Username == nil || b.Password == nil {
-		return nil, &contractError{violations: []certification.Violation{{Field: "/username", Message: "the password grant needs username and password"}}}
-	}
-	t, err := s.svc.IssueTokenForPassword(ctx, *b.Username, *b.Password)
-	if err != nil {
-		return nil, err
-	}
-	return api.IssueToken200JSONResponse{
-		Body:    api.TokenResponse{AccessToken: t.AccessToken, TokenType: api.Bearer, ExpiresIn: int32(t.ExpiresIn), Scope: t.Scope},
-		Headers: api.IssueToken200ResponseHeaders{CacheControl: ptr("no-store")},
-	}, nil
-}
 
 func (s *server) ListCertifications(ctx context.Context, req api.ListCertificationsRequestObject) (api.ListCertificationsResponseObject, error) {
 	p, err := page(req.Params.Limit, req.Params.Cursor)
@@ -287,6 +271,10 @@ func (s *server) ListAuditEvents(ctx context.Context, req api.ListAuditEventsReq
 	if req.Params.ActorId != nil {
 		f.ActorID = *req.Params.ActorId
 	}
+	if req.Params.Action != nil {
+		f.Action = *req.Params.Action
+	}
+	f.From, f.To = req.Params.OccurredFrom, req.Params.OccurredTo
 	events, err := s.svc.ListAuditEvents(ctx, f)
 	if err != nil {
 		return nil, err

@@ -3,8 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,19 +74,6 @@ func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
-}
-
-// docsCSP is the Content-Security-Policy of the reference page: nothing but its own
-// inline style (by hash), no scripts, no frames around it.
-func docsCSP(page []byte) string {
-	policy := "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; img-src 'self' data:"
-	if start := bytes.Index(page, []byte("<style>")); start >= 0 {
-		if end := bytes.Index(page[start:], []byte("</style>")); end >= 0 {
-			sum := sha256.Sum256(page[start+len("<style>") : start+end])
-			policy += "; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
-		}
-	}
-	return policy
 }
 
 // strictJSON refuses a JSON body that is not exactly one JSON value with unique

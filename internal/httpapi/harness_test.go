@@ -51,6 +51,8 @@ type harness struct {
 	// members is the full jury the jury helpers seat: the pedagogical director first.
 	juryOnce sync.Once
 	members  []string
+	// partners counts the partner applications registered (partner_helpers_test.go).
+	partners int
 }
 
 func forEachDialect(t *testing.T, fn func(t *testing.T, h *harness)) {

@@ -456,21 +456,22 @@ func (s *server) toAPICertificate(c certification.Certificate) api.Certificate {
 		Components: toAPICertified(c.Components), VerificationUrl: s.verificationURL(c.Number)}
 }
 
-// The media types an operation with a PDF form answers in.
+// The media types an operation with a PDF or an XML form answers in.
 const (
 	mediaJSON = "application/json"
 	mediaPDF  = "application/pdf"
+	mediaXML  = "application/xml"
 )
 
 type acceptKey struct{}
 
 // negotiate puts in the request context the media type the client prefers among
-// those the API answers in (JSON unless the Accept header prefers PDF), for the
-// operations that have a PDF form.
+// those the API answers in (JSON unless the Accept header prefers PDF or XML), for
+// the operations that have a PDF or an XML form.
 func negotiate(r *http.Request) *http.Request {
 	m := mediaJSON
 	if accept := r.Header.Get("Accept"); accept != "" {
-		if best := goautoneg.Negotiate(accept, []string{mediaJSON, mediaPDF}); best != "" {
+		if best := goautoneg.Negotiate(accept, []string{mediaJSON, mediaPDF, mediaXML}); best != "" {
 			m = best
 		}
 	}

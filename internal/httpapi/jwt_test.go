@@ -336,8 +336,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			// Logins.
 			token := str(do(form("root@logs.example", adminPassword), http.StatusOK).json(t), "access_token")
 			bearer := "Bearer " + token
-			do(form("root@logs.example", wrongPassword), http.StatusUnauthorized)
-			do(form("nobody@logs.example", wrongPassword), http.StatusUnauthorized)
+			do(form("root@logs.example", wrongPassword), http.StatusBadRequest)
+			do(form("nobody@logs.example", wrongPassword), http.StatusBadRequest)
 			do(req{method: "POST", path: "/v1/auth/token", body: map[string]any{"grant_type": "password", "username": "root@logs.example", "password": jsonPassword}},
 				http.StatusUnsupportedMediaType)
 

@@ -88,4 +88,4 @@ func TestProblemCatalogueIsComplete(t *testing.T) {
 
 // catalogueOnly are the codes set where a literal is not written as Code: "…" (the
 // renderer's map of Echo's errors, and problemFor's own cases).
-const catalogueOnly = " invalid_request unsupported_grant_type unauthenticated invalid_grant forbidden not_found method_not_allowed too_many_requests duplicate_period payload_too_large unsupported_media_type rule_violation invalid_value internal_error stale_etag "
+const catalogueOnly = " invalid_request unauthenticated forbidden not_found method_not_allowed too_many_requests duplicate_period payload_too_large unsupported_media_type rule_violation invalid_value internal_error stale_etag "

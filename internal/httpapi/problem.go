@@ -92,10 +92,6 @@ func problemFor(err error) api.Problem {
 		p.Status, p.Code, p.Detail = http.StatusPreconditionFailed, "stale_etag", ptr("the resource has changed since this ETag; read it again")
 	case errors.Is(err, auth.ErrBadToken), errors.Is(err, certification.ErrUnauthenticated):
 		p.Status, p.Code, p.Detail = http.StatusUnauthorized, "unauthenticated", ptr("a valid bearer token is required")
-	case errors.Is(err, service.ErrInvalidGrant):
-		p.Status, p.Code, p.Detail = http.StatusUnauthorized, "invalid_grant", ptr(err.Error())
-	case errors.Is(err, service.ErrUnsupportedGrant):
-		p.Status, p.Code, p.Detail = http.StatusBadRequest, "unsupported_grant_type", ptr(err.Error())
 	case errors.Is(err, certification.ErrForbidden):
 		p.Status, p.Code, p.Detail = http.StatusForbidden, "forbidden", ptr("your role may not call this operation")
 	case errors.As(err, &he):

@@ -83,6 +83,19 @@ func TestRoleMatrix(t *testing.T) {
 		{req{method: "GET", path: session + "/minutes"}, leadsAndJury, false},
 		{req{method: "GET", path: "/v1/certificates/" + number}, everyone, true},
 		{req{method: "POST", path: "/v1/certificates/" + number + "/revocation", body: map[string]any{"reason": "fraud"}}, adminOnly, false},
+		{req{method: "POST", path: "/v1/auth/revoke", contentType: "application/x-www-form-urlencoded", body: "token=rt_none"}, everyone, true},
+		{req{method: "POST", path: "/v1/auth/password-reset", body: map[string]any{"reset_token": "pr_none", "new_password": "a-brand-new-passphrase"}}, everyone, true},
+		{req{method: "GET", path: "/v1/me"}, everyone, false},
+		{req{method: "POST", path: "/v1/me/password", body: map[string]any{"current_password": "not-the-password", "new_password": "a-brand-new-passphrase"}}, everyone, false},
+		{req{method: "GET", path: "/v1/me/sittings"}, []auth.Role{auth.RoleCandidate}, false},
+		{req{method: "POST", path: "/v1/users/" + nobody + "/reactivation", headers: patch}, adminOnly, false},
+		{req{method: "POST", path: "/v1/users/" + nobody + "/password-reset"}, adminOnly, false},
+		{req{method: "GET", path: "/v1/api-clients"}, adminOnly, false},
+		{req{method: "POST", path: "/v1/api-clients", body: map[string]any{"name": "X", "scopes": []string{"results:read"}}}, adminOnly, false},
+		{req{method: "GET", path: "/v1/api-clients/" + nobody}, adminOnly, false},
+		{req{method: "PATCH", path: "/v1/api-clients/" + nobody, contentType: "application/merge-patch+json", body: `{"name":"x"}`, headers: patch}, adminOnly, false},
+		{req{method: "DELETE", path: "/v1/api-clients/" + nobody, headers: patch}, adminOnly, false},
+		{req{method: "POST", path: "/v1/api-clients/" + nobody + "/secret", headers: patch}, adminOnly, false},
 	}
 	// The table covers every operation of the contract but the token endpoint.
 	doc, router := contract(t)

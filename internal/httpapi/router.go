@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/apformation/certapi/api"
+	"github.com/apformation/certapi/internal/cdc"
 	"github.com/apformation/certapi/internal/idempotency"
 	"github.com/apformation/certapi/internal/ratelimit"
 	"github.com/apformation/certapi/internal/service"
@@ -51,6 +52,9 @@ type Options struct {
 	// the connection's address.
 	TrustedProxies []*net.IPNet
 	Now            func() time.Time
+	// Issuer is the certifier's ids at the Caisse des Dépôts, which the holders
+	// declaration carries.
+	Issuer cdc.Issuer
 }
 
 // New builds the HTTP handler: operational endpoints at the root, the API under /v1.
@@ -86,7 +90,7 @@ func New(o Options) (*echo.Echo, error) {
 			return err
 		},
 	}))
-	e.Use(middleware.BodyLimit(o.BodyLimit))
+	e.Use(bodyLimit(o.BodyLimit))
 	e.Use(strictJSON)
 	if len(o.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
@@ -109,27 +113,22 @@ func New(o Options) (*echo.Echo, error) {
 	})
 	e.GET("/metrics", m.handler())
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.SpecYAML) })
-	docs, err := docsPage(spec)
-	if err != nil {
-		return nil, err
-	}
-	csp := docsCSP(docs)
-	e.GET("/docs", func(c echo.Context) error {
-		c.Response().Header().Set("Content-Security-Policy", csp)
-		return c.HTMLBlob(http.StatusOK, docs)
-	})
+	registerReference(e)
 
 	ops := operationsOf(spec)
 	v1 := e.Group("/v1",
 		deadline(o.RequestTimeout),
 		limit(o.Limiter, "/v1/auth/token", TokenRequests),
+		limit(o.Limiter, "/v1/auth/revoke", Revocations),
+		limit(o.Limiter, "/v1/auth/password-reset", PasswordResets),
 		limit(o.Limiter, "/v1/certificates/:number", Verifications),
+		oauthEndpoints,
 		authenticate(o.Service, ops),
 		requestValidator(spec),
 		// A claim's lease outlasts the longest request by a margin.
 		idempotent(o.Idempotency, ops, o.Now, o.RequestTimeout+30*time.Second),
 	)
-	srv := &server{svc: o.Service, publicURL: strings.TrimSuffix(o.PublicURL, "/")}
+	srv := &server{svc: o.Service, publicURL: strings.TrimSuffix(o.PublicURL, "/"), issuer: o.Issuer}
 	api.RegisterHandlers(groupRouter{v1}, api.NewStrictHandler(srv, []api.StrictMiddlewareFunc{rulesMiddleware(o.Service)}))
 	return e, nil
 }
@@ -142,6 +141,10 @@ var (
 	// Verifications keeps public certificate verification from serving as an
 	// oracle for guessing numbers.
 	Verifications = ratelimit.Policy{Name: "verification", Limit: 60, Window: time.Minute}
+	// Revocations and PasswordResets keep the other public endpoints of accounts
+	// from being flooded (their tokens are too long to guess).
+	Revocations    = ratelimit.Policy{Name: "revoke", Limit: 20, Window: time.Minute}
+	PasswordResets = ratelimit.Policy{Name: "password-reset", Limit: 10, Window: 15 * time.Minute}
 )
 
 // limit applies a policy per client address to one route, and says so in the

@@ -56,8 +56,10 @@ const (
 // scopes are the kinds of objects each role sees only some of (shared/API.md,
 // "Roles"): site staff their site's training site, candidates and sittings; a jury
 // member the sessions they sit on, those sessions' candidates and decisions, and
-// themselves; a candidate themselves. Admins and directors see everything.
+// themselves; a candidate themselves; a partner application bound to a site, that
+// site's candidates and their results. Admins and directors see everything.
 var scopes = map[auth.Role][]kind{
+	auth.RolePartner:    {kSite, kCandidate, kDecision},
 	auth.RoleSiteStaff:  {kSite, kCandidate, kEvaluation},
 	auth.RoleJuryMember: {kSession, kCandidate, kEvaluation, kMember, kDecision},
 	auth.RoleCandidate:  {kCandidate},
@@ -66,8 +68,16 @@ var scopes = map[auth.Role][]kind{
 // anonymous is the caller without credentials, in the matrix's role column.
 const anonymous auth.Role = "anonymous"
 
-// matrixRoles are the callers of the matrix: every role of the API, and nobody.
-var matrixRoles = []auth.Role{auth.RoleAdmin, auth.RoleDirector, auth.RoleSiteStaff, auth.RoleJuryMember, auth.RoleCandidate, anonymous}
+// partnerWithoutScopes is a partner application bound to site A whose token holds
+// no scope: it may call what x-roles opens to partners and asks no scope of
+// (GET /v1/me), and nothing else. The partner column (auth.RolePartner) is an
+// application bound to site A that holds every scope.
+const partnerWithoutScopes auth.Role = "partner without scopes"
+
+// matrixRoles are the callers of the matrix: every role of the API, partner
+// applications, and nobody.
+var matrixRoles = []auth.Role{auth.RoleAdmin, auth.RoleDirector, auth.RoleSiteStaff, auth.RoleJuryMember, auth.RoleCandidate,
+	auth.RolePartner, partnerWithoutScopes, anonymous}
 
 // objects are the ids a request names, one of each kind.
 type objects struct {
@@ -117,6 +127,7 @@ type matrixFixture struct {
 	// listed are the objects of each side a list of the kind must show or hide.
 	listed      map[kind]map[string][]string
 	user        string // the account the /v1/users/{id} operations name
+	client      string // the partner application the /v1/api-clients/{id} operations name
 	certificate string // the number of an awarded certificate
 	adminEmail  string
 	serial      int // makes each created object's name unique
@@ -226,6 +237,9 @@ func newMatrixFixture(t *testing.T, h *harness) *matrixFixture {
 	f.user = account(auth.RoleSiteStaff, "site_staff (of site A)", service.UserInput{TrainingSiteID: siteMontpellier})
 	account(auth.RoleCandidate, "candidate (candidate A)", service.UserInput{CandidateID: candA})
 	account(auth.RoleJuryMember, "jury_member (sits in session A)", service.UserInput{JuryMemberID: juryA[1]})
+	f.bearers[auth.RolePartner], f.client = h.partnerClient(siteMontpellier, service.Scopes...)
+	f.names[auth.RolePartner] = "partner (of site A, every scope)"
+	f.bearers[partnerWithoutScopes], f.names[partnerWithoutScopes] = h.partner(siteMontpellier), "partner (of site A, no scope)"
 	return f
 }
 
@@ -303,7 +317,37 @@ func matrixOps() map[string]matrixOp {
 		}},
 		"DELETE /v1/users/{id}": {build: func(f *matrixFixture, _ objects) req { return req{path: "/v1/users/" + f.user} }},
 		"GET /v1/audit-events":  get("/v1/audit-events"),
-		"GET /v1/candidates":    list("/v1/candidates", kCandidate, func(f *matrixFixture) string { return "training_site_id=" + f.b.site }),
+		"POST /v1/users/{id}/reactivation": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/users/" + f.user + "/reactivation"}
+		}},
+		"POST /v1/users/{id}/password-reset": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/users/" + f.user + "/password-reset"}
+		}},
+		"POST /v1/auth/revoke": {build: func(*matrixFixture, objects) req {
+			return req{path: "/v1/auth/revoke", contentType: "application/x-www-form-urlencoded", body: "token=rt_none"}
+		}},
+		"POST /v1/auth/password-reset": {build: func(*matrixFixture, objects) req {
+			return req{path: "/v1/auth/password-reset", body: map[string]any{"reset_token": "pr_none", "new_password": "a-brand-new-passphrase"}}
+		}},
+		"GET /v1/me": get("/v1/me"),
+		// The current password is wrong: refused by the rules, nothing changes.
+		"POST /v1/me/password": {build: func(*matrixFixture, objects) req {
+			return req{path: "/v1/me/password", body: map[string]any{"current_password": "not-the-password", "new_password": "a-brand-new-passphrase"}}
+		}},
+		"GET /v1/me/sittings": get("/v1/me/sittings"),
+		"GET /v1/api-clients": get("/v1/api-clients"),
+		"POST /v1/api-clients": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/api-clients", body: map[string]any{"name": fmt.Sprintf("Partenaire %d", f.next()), "scopes": []string{"results:read"}}}
+		}},
+		"GET /v1/api-clients/{id}": {build: func(f *matrixFixture, _ objects) req { return req{path: "/v1/api-clients/" + f.client} }},
+		"PATCH /v1/api-clients/{id}": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/api-clients/" + f.client, contentType: "application/merge-patch+json", body: `{"name":"Renommé"}`}
+		}},
+		"DELETE /v1/api-clients/{id}": {build: func(f *matrixFixture, _ objects) req { return req{path: "/v1/api-clients/" + f.client} }},
+		"POST /v1/api-clients/{id}/secret": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/api-clients/" + f.client + "/secret"}
+		}},
+		"GET /v1/candidates": list("/v1/candidates", kCandidate, func(f *matrixFixture) string { return "training_site_id=" + f.b.site }),
 		"POST /v1/candidates": {body: []kind{kSite}, build: func(f *matrixFixture, o objects) req {
 			return req{path: "/v1/candidates", body: candidateBody(map[string]any{"first_name": fmt.Sprintf("Inscrit%d", f.next()),
 				"birth_name": "Matrice", "training_site_id": o.site})}
@@ -361,6 +405,42 @@ func matrixOps() map[string]matrixOp {
 		"POST /v1/certificates/{number}/revocation": {build: func(f *matrixFixture, _ objects) req {
 			return req{path: "/v1/certificates/" + f.certificate + "/revocation", body: map[string]any{"reason": "Fraude"}}
 		}},
+		"GET /v1/results":               get("/v1/results?limit=100"),
+		"GET /v1/certificates":          get("/v1/certificates?limit=100"),
+		"GET /v1/statistics":            get("/v1/statistics?limit=100"),
+		"GET /v1/webhook-subscriptions": get("/v1/webhook-subscriptions"),
+		"POST /v1/webhook-subscriptions": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/webhook-subscriptions", body: matrixSubscriptionBody(f)}
+		}},
+		"GET /v1/webhook-subscriptions/{id}": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/webhook-subscriptions/" + f.webhookSubscription(false)}
+		}},
+		"PATCH /v1/webhook-subscriptions/{id}": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/webhook-subscriptions/" + f.webhookSubscription(false), contentType: "application/merge-patch+json",
+				body: `{"active":false}`}
+		}},
+		// Each deletion deletes a subscription of its own.
+		"DELETE /v1/webhook-subscriptions/{id}": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/webhook-subscriptions/" + f.webhookSubscription(true)}
+		}},
+		"GET /v1/webhook-subscriptions/{id}/deliveries": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/webhook-subscriptions/" + f.webhookSubscription(false) + "/deliveries"}
+		}},
+		// The harness has no ids at the Caisse: the export and a new file are refused
+		// by the rules. A receipt of another flux is refused once the file is found.
+		"GET /v1/exports/holders-declaration":        get("/v1/exports/holders-declaration?from=2019-01-01&to=2019-12-31"),
+		"GET /v1/exports/holders-declaration/awards": get("/v1/exports/holders-declaration/awards"),
+		"GET /v1/exports/holders-declaration/files":  get("/v1/exports/holders-declaration/files"),
+		"POST /v1/exports/holders-declaration/files": {build: func(*matrixFixture, objects) req {
+			return req{path: "/v1/exports/holders-declaration/files", body: map[string]any{"awarded_to": "2019-12-31"}}
+		}},
+		"GET /v1/exports/holders-declaration/files/{id}": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/exports/holders-declaration/files/" + matrixDeclarationFile(f)}
+		}},
+		"POST /v1/exports/holders-declaration/files/{id}/receipt": {build: func(f *matrixFixture, _ objects) req {
+			return req{path: "/v1/exports/holders-declaration/files/" + matrixDeclarationFile(f) + "/receipt", contentType: "application/xml",
+				body: receiptOf(nowhere.site, nil, nil)}
+		}},
 		"GET /healthz":      get("/healthz"),
 		"GET /readyz":       get("/readyz"),
 		"GET /metrics":      get("/metrics"),
@@ -402,6 +482,9 @@ func contractOps(t *testing.T) []contractOp {
 			}
 			for _, r := range raw {
 				c.roles[auth.Role(fmt.Sprint(r))] = true
+			}
+			if _, scoped := op.Extensions["x-scopes"]; c.roles[auth.RolePartner] && !scoped {
+				c.roles[partnerWithoutScopes] = true
 			}
 			params := append(openapi3.Parameters{}, item.Parameters...)
 			for _, p := range append(params, op.Parameters...) {

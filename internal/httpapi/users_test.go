@@ -111,5 +111,5 @@ func TestBootstrapAdminOnlyOnce(t *testing.T) {
 		t.Fatalf("second bootstrap: %t %v", created, err)
 	}
 	expect(t, h.do(tokenRequest("grant_type=password&username=root%40example.org&password=a-long-enough-password")), http.StatusOK)
-	expect(t, h.do(tokenRequest("grant_type=password&username=other%40example.org&password=a-long-enough-password")), http.StatusUnauthorized)
+	expect(t, h.do(tokenRequest("grant_type=password&username=other%40example.org&password=a-long-enough-password")), http.StatusBadRequest)
 }

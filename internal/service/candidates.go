@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/cdc"
 	"github.com/apformation/certapi/internal/certification"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -301,7 +302,7 @@ func (s *Service) checkRegistration(ctx context.Context, tx Tx, c certification.
 	} else if err != nil {
 		return err
 	}
-	r := certification.Registration{Candidate: c, Certification: ref}
+	r := certification.Registration{Candidate: c, Certification: ref, BirthCountries: cdc.BirthCountries{}}
 	if c.TrainingSiteID != "" && canSeeSite(ctx, c.TrainingSiteID) == nil {
 		site, err := tx.TrainingSite(c.TrainingSiteID)
 		switch {

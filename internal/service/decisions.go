@@ -59,7 +59,11 @@ func (s *Service) RecordDecision(ctx context.Context, sessionID string, req cert
 			if err := tx.UpdateDecision(corrected); err != nil {
 				return err
 			}
-			if d, err = s.publish(ctx, tx, after, d, &corrected, f.Candidate); err != nil {
+			var entries []certification.ResultEntry
+			if d, entries, err = s.publish(ctx, tx, after, d, &corrected, f.Candidate); err != nil {
+				return err
+			}
+			if err := s.recordResults(tx, entries...); err != nil {
 				return err
 			}
 		}
@@ -156,60 +160,71 @@ func (s *Service) loadDecisionFacts(tx Tx, session certification.JurySession, ca
 // publish makes a published decision take effect: the results it validates count
 // as acquired from the session's day (and those a corrected decision validated and
 // this one does not, no longer), the certificate or attestation it issues (the
-// corrected decision's is revoked), and the candidate's status.
+// corrected decision's is revoked), and the candidate's status. It returns the
+// results feed's entries of what it did, for the caller to record once its
+// transaction has made every change (recordResults).
 func (s *Service) publish(ctx context.Context, tx Tx, session certification.JurySession, d certification.Decision,
-	corrected *certification.Decision, cand certification.Candidate) (certification.Decision, error) {
+	corrected *certification.Decision, cand certification.Candidate) (certification.Decision, []certification.ResultEntry, error) {
 	now := s.Now()
+	var entries []certification.ResultEntry
 	if corrected != nil {
 		for _, c := range corrected.ValidatedNow() {
 			if err := setValidation(tx, c.EvaluationID, nil, "", now); err != nil {
-				return d, err
+				return d, nil, err
 			}
 		}
 		old, err := tx.CertificateOfDecision(corrected.ID)
 		if err == nil && old.Status == certification.CertificateValid {
 			if old, err = certification.RevokeCertificate(old, "corrected by decision "+d.ID, now); err != nil {
-				return d, err
+				return d, nil, err
 			}
 			if err := tx.UpdateCertificate(old); err != nil {
-				return d, err
+				return d, nil, err
+			}
+			if e, ok := certification.RevokedEntry(old, *corrected, session, cand, now); ok {
+				entries = append(entries, e)
 			}
 		} else if err != nil && !errors.Is(err, certification.ErrNotFound) {
-			return d, err
+			return d, nil, err
 		}
 		if cand.CertificateNumber != "" && cand.CertificateNumber == old.Number {
 			cand.CertificateNumber = ""
 			cand.Version++
 			cand.UpdatedAt = now
 			if err := tx.UpdateCandidate(cand, CandidateKeysOf(cand)); err != nil {
-				return d, err
+				return d, nil, err
 			}
 		}
 	}
 	for _, c := range d.ValidatedNow() {
 		on := session.HeldOn
 		if err := setValidation(tx, c.EvaluationID, &on, d.ID, now); err != nil {
-			return d, err
+			return d, nil, err
 		}
 	}
+	var issued *certification.Certificate
 	if cert, ok := certification.IssueCertificate(d, session, cand, NewCertificateNumber(), now); ok {
 		if err := tx.InsertCertificate(cert); err != nil {
-			return d, err
+			return d, nil, err
 		}
+		issued = &cert
 		d.CertificateNumber = cert.Number
 		if cert.Kind == certification.KindCertificate {
 			cand.CertificateNumber = cert.Number
 			cand.Version++
 			cand.UpdatedAt = now
 			if err := tx.UpdateCandidate(cand, CandidateKeysOf(cand)); err != nil {
-				return d, err
+				return d, nil, err
 			}
 		}
 		if err := s.audit(ctx, tx, "issue", "certificate", cert.Number, map[string]any{"kind": cert.Kind, "decision_id": d.ID}); err != nil {
-			return d, err
+			return d, nil, err
 		}
 	}
-	return d, s.refreshStatus(tx, cand)
+	if e, ok := certification.PublishedEntry(d, session, cand, issued, now); ok {
+		entries = append(entries, e)
+	}
+	return d, entries, s.refreshStatus(tx, cand)
 }
 
 // setValidation records (on set) or undoes (on nil) a decision's validation of a
@@ -325,13 +340,19 @@ func (s *Service) CloseDeliberation(ctx context.Context, sessionID string, signa
 		if err := tx.UpdateJurySession(closed); err != nil {
 			return err
 		}
+		var entries []certification.ResultEntry
 		for _, d := range published {
 			if err := tx.UpdateDecision(d); err != nil {
 				return err
 			}
-			if _, err := s.publish(ctx, tx, closed, d, nil, candidates[d.CandidateID]); err != nil {
+			_, es, err := s.publish(ctx, tx, closed, d, nil, candidates[d.CandidateID])
+			if err != nil {
 				return err
 			}
+			entries = append(entries, es...)
+		}
+		if err := s.recordResults(tx, entries...); err != nil {
+			return err
 		}
 		out = closed
 		sigs := make([]map[string]any, len(closed.Signatures))
@@ -455,7 +476,8 @@ func (s *Service) VerifyCertificate(ctx context.Context, number string) (Verifie
 	return out, err
 }
 
-// RevokeCertificate revokes a certificate, with a reason.
+// RevokeCertificate revokes a certificate, with a reason; the results feed records
+// it.
 func (s *Service) RevokeCertificate(ctx context.Context, number, reason string) (certification.Certificate, error) {
 	var c certification.Certificate
 	err := s.store.Write(ctx, func(tx Tx) error {
@@ -468,6 +490,23 @@ func (s *Service) RevokeCertificate(ctx context.Context, number, reason string) 
 		}
 		if err := tx.UpdateCertificate(c); err != nil {
 			return err
+		}
+		d, err := tx.Decision(c.DecisionID)
+		if err != nil {
+			return err
+		}
+		session, err := tx.JurySession(d.JurySessionID)
+		if err != nil {
+			return err
+		}
+		cand, err := tx.Candidate(d.CandidateID)
+		if err != nil {
+			return err
+		}
+		if e, ok := certification.RevokedEntry(c, d, session, cand, s.Now()); ok {
+			if err := s.recordResults(tx, e); err != nil {
+				return err
+			}
 		}
 		return s.audit(ctx, tx, "revoke", "certificate", c.Number, map[string]any{"reason": c.RevocationReason})
 	})

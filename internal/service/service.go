@@ -17,6 +17,7 @@ import (
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/apformation/certapi/internal/ratelimit"
+	"github.com/apformation/certapi/internal/webhook"
 	"github.com/google/uuid"
 	"github.com/hashicorp/golang-lru/v2/expirable"
 )
@@ -166,31 +167,41 @@ type Service struct {
 	limiter *ratelimit.Limiter
 	now     func() time.Time
 	log     *slog.Logger
-	// principals caches the account behind a token for PrincipalTTL, so that a
-	// request does not pay a database round trip to learn who its caller is. A
-	// change to an account evicts it here at once; another instance sees the change
-	// within PrincipalTTL.
-	principals *expirable.LRU[string, auth.Principal]
+	// principals caches the account (or partner application) behind a token for
+	// PrincipalTTL, so that a request does not pay a database round trip to learn
+	// who its caller is. A change to an account or an application evicts it here at
+	// once; another instance sees the change within PrincipalTTL.
+	principals *expirable.LRU[string, account]
 	// verified remembers the tokens whose signature was checked, with their claims:
 	// a client sends the same token on every request until it expires, and checking
 	// its signature again each time would cost more than the rest of a small read.
 	// An entry is still judged by the token's expiry.
 	verified *expirable.LRU[string, auth.Claims]
+	// refreshTTL is how long a refresh token lives.
+	refreshTTL time.Duration
+	// webhooks says which URLs webhook subscriptions may name.
+	webhooks webhook.Policy
 }
 
-// PrincipalTTL bounds how long an instance goes on trusting the account it read for
-// a token: a deactivation or a change of role made on another instance takes
+// PrincipalTTL bounds how long an instance goes on trusting the account or partner
+// application it read for a token: a deactivation, a change of role, a password
+// change, a revoked application or a rotated secret made on another instance takes
 // effect there within it.
 const PrincipalTTL = 5 * time.Second
 
 // New returns the service over store; limiter counts failed logins per account.
-func New(store Store, tokens *auth.Tokens, limiter *ratelimit.Limiter, now func() time.Time, log *slog.Logger) *Service {
+func New(store Store, tokens *auth.Tokens, limiter *ratelimit.Limiter, now func() time.Time, log *slog.Logger, opts ...Option) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, tokens: tokens, limiter: limiter, now: now, log: log,
-		principals: expirable.NewLRU[string, auth.Principal](10000, nil, PrincipalTTL),
-		verified:   expirable.NewLRU[string, auth.Claims](10000, nil, time.Minute)}
+	s := &Service{store: store, tokens: tokens, limiter: limiter, now: now, log: log,
+		principals: expirable.NewLRU[string, account](10000, nil, PrincipalTTL),
+		verified:   expirable.NewLRU[string, auth.Claims](10000, nil, time.Minute),
+		refreshTTL: DefaultRefreshTokenTTL}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Now is the service's clock, in UTC, to the second (the databases' precision).
@@ -220,6 +231,9 @@ type AuditFilter struct {
 	ResourceType string
 	ResourceID   string
 	ActorID      string
+	Action       string
+	From         *time.Time // at or after
+	To           *time.Time // before
 }
 
 type (

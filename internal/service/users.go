@@ -21,9 +21,13 @@ type User struct {
 	JuryMemberID   string
 	CandidateID    string
 	Active         bool
-	Version        int
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// SessionsValidAfter is when the account's sessions last ended (a password
+	// changed or reset, a deactivation): its access tokens issued at or before it
+	// are refused.
+	SessionsValidAfter *time.Time
+	Version            int
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 // UserFilter selects accounts.
@@ -123,6 +127,11 @@ func (s *Service) UpdateUser(ctx context.Context, id string, expected int, in Us
 				return &certification.ConflictError{Code: "duplicate_email", Message: "an account already uses this email", ExistingID: existing.ID}
 			}
 		}
+		if in.Password != "" {
+			if _, err := s.endSessions(tx, &u); err != nil {
+				return err
+			}
+		}
 		u.Version++
 		u.UpdatedAt = s.Now()
 		if err := tx.UpdateUser(u); err != nil {
@@ -137,8 +146,9 @@ func (s *Service) UpdateUser(ctx context.Context, id string, expected int, in Us
 	return u, err
 }
 
-// DeactivateUser turns an account off; its tokens stop working at once. An admin
-// cannot deactivate their own account, so that one admin always remains.
+// DeactivateUser turns an account off; its tokens stop working at once, and its
+// sessions end for good (a reactivation does not bring them back). An admin cannot
+// deactivate their own account, so that one admin always remains.
 func (s *Service) DeactivateUser(ctx context.Context, id string, expected int) (User, error) {
 	if p, _ := auth.PrincipalFrom(ctx); p.Subject == id {
 		return User{}, &certification.ConflictError{Code: "self_deactivation", Message: "an administrator cannot deactivate their own account"}
@@ -160,6 +170,9 @@ func (s *Service) DeactivateUser(ctx context.Context, id string, expected int) (
 		}
 		before := userChanges(u)
 		u.Active = false
+		if _, err := s.endSessions(tx, &u); err != nil {
+			return err
+		}
 		u.Version++
 		u.UpdatedAt = s.Now()
 		if err := tx.UpdateUser(u); err != nil {
@@ -209,23 +222,29 @@ func (s *Service) applyUserInput(u *User, in UserInput) error {
 	u.Role = in.Role
 	u.TrainingSiteID, u.JuryMemberID, u.CandidateID = in.TrainingSiteID, in.JuryMemberID, in.CandidateID
 	if in.Password != "" {
-		switch {
-		case len(in.Password) < 12:
-			return certification.Check([]certification.Violation{{Field: "/password", Message: "a password has at least 12 characters"}})
-		case len(in.Password) > 72:
-			// bcrypt reads 72 bytes; a longer password would be cut without a word.
-			return certification.Check([]certification.Violation{{Field: "/password", Message: "a password has at most 72 bytes"}})
-		}
-		if why := auth.WeakPassword(in.Password, u.Email); why != "" {
-			return certification.Check([]certification.Violation{{Field: "/password", Message: why + ": choose another (NIST SP 800-63B)"}})
-		}
-		h, err := auth.HashPassword(in.Password)
+		h, err := passwordHash(in.Password, u.Email, "/password")
 		if err != nil {
 			return err
 		}
 		u.PasswordHash = h
 	}
 	return nil
+}
+
+// passwordHash hashes a new password for the account email, or refuses it, naming
+// field: too short, too long for bcrypt, or weak.
+func passwordHash(password, email, field string) (string, error) {
+	switch {
+	case len(password) < 12:
+		return "", certification.Check([]certification.Violation{{Field: field, Message: "a password has at least 12 characters"}})
+	case len(password) > 72:
+		// bcrypt reads 72 bytes; a longer password would be cut without a word.
+		return "", certification.Check([]certification.Violation{{Field: field, Message: "a password has at most 72 bytes"}})
+	}
+	if why := auth.WeakPassword(password, email); why != "" {
+		return "", certification.Check([]certification.Violation{{Field: field, Message: why + ": choose another (NIST SP 800-63B)"}})
+	}
+	return auth.HashPassword(password)
 }
 
 // checkBinding enforces that each role carries exactly the binding it needs.

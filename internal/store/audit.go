@@ -33,6 +33,15 @@ func (t *tx) AuditEvents(f service.AuditFilter) ([]service.AuditEvent, error) {
 	if f.ActorID != "" {
 		q = q.Where("actor_id = ?", f.ActorID)
 	}
+	if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if f.From != nil {
+		q = q.Where("occurred_at >= ?", f.From.UTC())
+	}
+	if f.To != nil {
+		q = q.Where("occurred_at < ?", f.To.UTC())
+	}
 	var rows []auditEventRow
 	if err := keyset(q, "id", f.Page).Find(&rows).Error; err != nil {
 		return nil, err

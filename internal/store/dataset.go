@@ -14,7 +14,7 @@ import (
 // DatasetOptions sizes a synthetic dataset for load and scale measurements.
 type DatasetOptions struct {
 	// Candidates is how many certified candidates to load, each with four graded
-	// sittings, a published award and its certificate.
+	// sittings, a published award, its certificate and its results feed entry.
 	Candidates int
 	// Sites is how many training sites share them (10 when zero).
 	Sites int
@@ -130,6 +130,7 @@ func (s *Store) LoadDataset(ctx context.Context, o DatasetOptions) (Dataset, err
 			decs        []decisionRow
 			comps       []decisionComponentRow
 			certs       []certificateRow
+			events      []resultEventRow
 			newSessions []jurySessionRow
 			seats       []jurySessionMemberRow
 		)
@@ -181,18 +182,25 @@ func (s *Store) LoadDataset(ctx context.Context, o DatasetOptions) (Dataset, err
 			certs = append(certs, certificateRow{Number: number, Kind: string(certification.KindCertificate), DecisionID: decisionID,
 				CandidateID: c.ID, CertificationCode: cert.Code, HolderName: certification.HolderName(candidateFromRow(c)),
 				AwardedOn: heldOn, IssuedAt: closedAt, Status: string(certification.CertificateValid), Version: 1})
+			valid := string(certification.CertificateValid)
+			events = append(events, resultEventRow{Sequence: int64(i) + 1, Type: string(certification.EntryResultPublished),
+				RecordedAt: closedAt, CertificationCode: cert.Code, DecisionID: decisionID, JurySessionID: session.ID, HeldOn: heldOn,
+				Outcome: string(certification.OutcomeAward), CandidateID: c.ID, FirstName: c.FirstName, BirthName: c.BirthName,
+				UsageName: c.UsageName, TrainingSiteID: c.TrainingSiteID, Route: c.Route, CertificateNumber: &number, CertificateStatus: &valid})
 			cands = append(cands, c)
 			if len(ds.CandidateIDs) < 1000 {
 				ds.CandidateIDs = append(ds.CandidateIDs, c.ID)
 			}
 		}
 		if err := db.Transaction(func(gtx *gorm.DB) error {
-			for _, rows := range []any{newSessions, seats, cands, evals, decs, comps, certs} {
+			for _, rows := range []any{newSessions, seats, cands, evals, decs, comps, certs, events} {
 				if err := gtx.CreateInBatches(rows, 500).Error; err != nil {
 					return err
 				}
 			}
-			return nil
+			last := events[len(events)-1]
+			return gtx.Model(&resultEventCounterRow{}).Where("id = ?", 1).
+				Updates(map[string]any{"last_sequence": last.Sequence, "last_recorded_at": last.RecordedAt}).Error
 		}); err != nil {
 			return ds, fmt.Errorf("load candidates %d to %d: %w", start, end, err)
 		}

@@ -164,9 +164,11 @@ type userRow struct {
 	JuryMemberID   *string
 	CandidateID    *string
 	Active         bool
-	Version        int
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// SessionsValidAfter is read and written with the accounts (accounts.go).
+	SessionsValidAfter *time.Time
+	Version            int
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
 }
 
 func (userRow) TableName() string { return "users" }

@@ -74,13 +74,13 @@ func (t *tx) UpdateUser(u service.User) error {
 func userFromRow(r userRow) service.User {
 	return service.User{ID: r.ID, Email: r.Email, PasswordHash: r.PasswordHash, Role: auth.Role(r.Role),
 		TrainingSiteID: deref(r.TrainingSiteID), JuryMemberID: deref(r.JuryMemberID), CandidateID: deref(r.CandidateID),
-		Active: r.Active, Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Active: r.Active, SessionsValidAfter: utcPtr(r.SessionsValidAfter), Version: r.Version, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 }
 
 func userToRow(u service.User) userRow {
 	return userRow{ID: u.ID, Email: u.Email, PasswordHash: u.PasswordHash, Role: string(u.Role),
 		TrainingSiteID: nilIfEmpty(u.TrainingSiteID), JuryMemberID: nilIfEmpty(u.JuryMemberID), CandidateID: nilIfEmpty(u.CandidateID),
-		Active: u.Active, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		Active: u.Active, SessionsValidAfter: u.SessionsValidAfter, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 func ptr[T any](v T) *T { return &v }
