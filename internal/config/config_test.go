@@ -62,6 +62,8 @@ func TestInvalidSettingsAreRefused(t *testing.T) {
 		"negative duration":  {"CERTAPI_READ_TIMEOUT": "-1s"},
 		"bad boolean":        {"CERTAPI_MIGRATE": "perhaps"},
 		"admin without pass": {"CERTAPI_BOOTSTRAP_ADMIN_EMAIL": "a@b.example"},
+		"short CDC client":   {"CERTAPI_CDC_CLIENT_ID": "03BHY31"},
+		"long CDC contract":  {"CERTAPI_CDC_CONTRACT_ID": "MCFCER000775MCFCER000"},
 	} {
 		if _, err := config.Load(env(m)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -105,5 +107,17 @@ func TestEveryVariableIsDocumented(t *testing.T) {
 		if !documented[k] {
 			t.Errorf("%s is read but not documented", k)
 		}
+	}
+}
+
+// The certifier's ids at the Caisse des Dépôts are read as given; unset, the holders
+// declaration is refused until they are.
+func TestCDCIds(t *testing.T) {
+	c, err := config.Load(env(map[string]string{"CERTAPI_CDC_CLIENT_ID": " 03BHY312 ", "CERTAPI_CDC_CONTRACT_ID": "MCFCER000775"}))
+	if err != nil || c.CDCClientID != "03BHY312" || c.CDCContractID != "MCFCER000775" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if c, err := config.Load(env(nil)); err != nil || c.CDCClientID != "" || c.CDCContractID != "" {
+		t.Fatalf("defaults: %+v %v", c, err)
 	}
 }

@@ -39,6 +39,7 @@ func Contract() (*openapi3.T, routers.Router) {
 		// The reference page is text, like the metrics; minutes and certificates have
 		// a PDF form.
 		openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
+		openapi3filter.RegisterBodyDecoder("text/javascript", openapi3filter.PlainBodyDecoder)
 		openapi3filter.RegisterBodyDecoder("application/pdf", openapi3filter.FileBodyDecoder)
 	})
 	return doc, router

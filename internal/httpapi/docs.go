@@ -1,6 +1,5 @@
 package httpapi
 
-
 // problemCodes lists the stable codes of problem+json answers, with their status.
 var problemCodes = []struct{ Code, Status, Meaning string }{
 	{"invalid_request", "400", "the request does not match openapi.yaml; violations point at each field"},

@@ -200,6 +200,3 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// errNotBuilt answers an operation of the contract whose capability is not built yet.
-var errNotBuilt = &statusError{status: http.StatusNotImplemented, code: "not_implemented", detail: "this operation is not available yet"}

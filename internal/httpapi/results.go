@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
@@ -26,6 +27,10 @@ func (s *server) ListResults(ctx context.Context, req api.ListResultsRequestObje
 		f.Limit = *q.Limit
 	}
 	feed, err := s.svc.ResultFeed(ctx, f)
+	if errors.Is(err, service.ErrCursorPastEnd) {
+		return nil, &contractError{violations: []certification.Violation{{Field: "/cursor",
+			Message: "not a cursor this API issued: it is past the feed's latest entry"}}}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -255,7 +255,8 @@ func TestResultsFeed(t *testing.T) {
 
 		// A cursor is exactly one the feed issued.
 		for _, bad := range []string{"!!", "MQ==", "MQ%3D%3D", rawB64("01"), rawB64("-1"), rawB64("1.5"), rawB64(" 1"), rawB64("abc"),
-			rawB64("99999999999999999999"), rawB64("00000000-0000-7000-8000-00000000b001"), rawB64("RNCP26206"), "MQ" + "\n"} {
+			rawB64("99999999999999999999"), rawB64("00000000-0000-7000-8000-00000000b001"), rawB64("RNCP26206"), "MQ" + "\n",
+			cursorAt(8), cursorAt(1 << 40)} {
 			res := h.do(req{method: "GET", path: "/v1/results?cursor=" + url.QueryEscape(bad), bearer: admin})
 			if p := expect(t, res, http.StatusBadRequest); str(p, "code") != "invalid_request" {
 				t.Errorf("cursor %q: %v", bad, p)

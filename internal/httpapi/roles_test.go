@@ -96,6 +96,21 @@ func TestRoleMatrix(t *testing.T) {
 		{req{method: "PATCH", path: "/v1/api-clients/" + nobody, contentType: "application/merge-patch+json", body: `{"name":"x"}`, headers: patch}, adminOnly, false},
 		{req{method: "DELETE", path: "/v1/api-clients/" + nobody, headers: patch}, adminOnly, false},
 		{req{method: "POST", path: "/v1/api-clients/" + nobody + "/secret", headers: patch}, adminOnly, false},
+		{req{method: "GET", path: "/v1/results"}, leads, false},
+		{req{method: "GET", path: "/v1/certificates"}, leads, false},
+		{req{method: "GET", path: "/v1/statistics"}, leads, false},
+		{req{method: "GET", path: "/v1/webhook-subscriptions"}, adminOnly, false},
+		{req{method: "POST", path: "/v1/webhook-subscriptions", body: map[string]any{"url": "https://93.184.215.14/hooks", "events": []string{"result.published"}}}, nil, false},
+		{req{method: "GET", path: "/v1/webhook-subscriptions/" + nobody}, adminOnly, false},
+		{req{method: "PATCH", path: "/v1/webhook-subscriptions/" + nobody, contentType: "application/merge-patch+json", body: `{"active":false}`, headers: patch}, adminOnly, false},
+		{req{method: "DELETE", path: "/v1/webhook-subscriptions/" + nobody}, adminOnly, false},
+		{req{method: "GET", path: "/v1/webhook-subscriptions/" + nobody + "/deliveries"}, adminOnly, false},
+		{req{method: "GET", path: "/v1/exports/holders-declaration?from=2019-01-01&to=2019-12-31"}, adminOnly, false},
+		{req{method: "GET", path: "/v1/exports/holders-declaration/awards"}, adminOnly, false},
+		{req{method: "GET", path: "/v1/exports/holders-declaration/files"}, adminOnly, false},
+		{req{method: "POST", path: "/v1/exports/holders-declaration/files", body: map[string]any{"awarded_to": "2019-12-31"}}, adminOnly, false},
+		{req{method: "GET", path: "/v1/exports/holders-declaration/files/" + nobody}, adminOnly, false},
+		{req{method: "POST", path: "/v1/exports/holders-declaration/files/" + nobody + "/receipt", contentType: "application/xml", body: "<rapport/>"}, adminOnly, false},
 	}
 	// The table covers every operation of the contract but the token endpoint.
 	doc, router := contract(t)

@@ -93,10 +93,18 @@ func New(o Options) (*echo.Echo, error) {
 	e.Use(bodyLimit(o.BodyLimit))
 	e.Use(strictJSON)
 	if len(o.CORSOrigins) > 0 {
+		// A browser application on one of these origins may call the API with its
+		// bearer token (no cookies), send the request headers the contract names,
+		// and read the answer headers a client acts on; a preflight is cached for
+		// ten minutes.
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
-			AllowOrigins:  o.CORSOrigins,
-			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType, "If-Match", "If-None-Match", "Idempotency-Key"},
-			ExposeHeaders: []string{"ETag", echo.HeaderLocation, echo.HeaderXRequestID, "Idempotent-Replayed"},
+			AllowOrigins: o.CORSOrigins,
+			AllowMethods: []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete},
+			AllowHeaders: []string{echo.HeaderAuthorization, echo.HeaderContentType, "Accept", "If-Match", "If-None-Match",
+				"Idempotency-Key", echo.HeaderXRequestID},
+			ExposeHeaders: []string{"ETag", echo.HeaderLocation, echo.HeaderXRequestID, "Idempotent-Replayed", echo.HeaderWWWAuthenticate,
+				echo.HeaderRetryAfter, "RateLimit", "RateLimit-Policy", echo.HeaderContentDisposition},
+			MaxAge: 600,
 		}))
 	}
 	e.Use(requestContext(o.Service, o.Log))

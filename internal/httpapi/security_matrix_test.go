@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/apformation/certapi/internal/httpapi"
 	"maps"
 	"net/http"
 	"net/url"
@@ -441,11 +442,12 @@ func matrixOps() map[string]matrixOp {
 			return req{path: "/v1/exports/holders-declaration/files/" + matrixDeclarationFile(f) + "/receipt", contentType: "application/xml",
 				body: receiptOf(nowhere.site, nil, nil)}
 		}},
-		"GET /healthz":      get("/healthz"),
-		"GET /readyz":       get("/readyz"),
-		"GET /metrics":      get("/metrics"),
-		"GET /openapi.yaml": get("/openapi.yaml"),
-		"GET /docs":         get("/docs"),
+		"GET /healthz":       get("/healthz"),
+		"GET /readyz":        get("/readyz"),
+		"GET /metrics":       get("/metrics"),
+		"GET /openapi.yaml":  get("/openapi.yaml"),
+		"GET /docs":          get("/docs"),
+		"GET /docs/{bundle}": get(httpapi.ReferenceBundle),
 	}
 }
 

@@ -288,6 +288,13 @@ func TestWebhookSubscriptions(t *testing.T) {
 		if p := expect(t, patch(admin, "*", `{"active":true}`), http.StatusOK); p["active"] != true || p["version"] != 3.0 {
 			t.Errorf("resumed by an administrator: %v", p)
 		}
+		second := expect(t, h.do(req{method: "POST", path: "/v1/webhook-subscriptions", bearer: owner,
+			body: map[string]any{"url": rec.url() + "/second", "events": []string{"result.published"}}}), http.StatusCreated)
+		res = h.do(req{method: "PATCH", path: "/v1/webhook-subscriptions/" + str(second, "id"), bearer: owner,
+			contentType: "application/merge-patch+json", headers: map[string]string{"If-Match": `"1"`}, body: fmt.Sprintf(`{"url":%q}`, rec.url())})
+		if p := expect(t, res, http.StatusConflict); str(p, "code") != "duplicate_subscription" || str(p, "existing_id") != id {
+			t.Errorf("a change to another subscription's URL: %v", p)
+		}
 		var actions []string
 		for _, e := range items(expect(t, h.do(req{method: "GET", path: "/v1/audit-events?resource_type=webhook_subscription", bearer: admin}), http.StatusOK)) {
 			actions = append(actions, str(e, "action"))
@@ -295,7 +302,7 @@ func TestWebhookSubscriptions(t *testing.T) {
 		expect(t, h.do(req{method: "DELETE", path: path, bearer: owner}), http.StatusNoContent)
 		expect(t, h.do(req{method: "GET", path: path, bearer: admin}), http.StatusNotFound)
 		expect(t, h.do(req{method: "DELETE", path: path, bearer: owner}), http.StatusNotFound)
-		if fmt.Sprint(actions) != "[create refused_read refused_read refused_read refused_read update update]" {
+		if fmt.Sprint(actions) != "[create refused_read refused_read refused_read refused_read update update create]" {
 			t.Errorf("audit: %v", actions)
 		}
 	}, privateWebhooks)

@@ -134,40 +134,69 @@ func (f *HoldersFlux) write(ctx context.Context, w io.Writer) error {
 	}
 }
 
-// eachAward calls fn on every award the filter selects, certification by
-// certification (a flux groups them so), reading a page at a time.
-func (s *Service) eachAward(ctx context.Context, read func(fn func(Tx) error) error, f AwardFilter, fn func(cdc.Award) error) error {
-	var codes []string
-	if err := read(func(tx Tx) error {
-		var err error
-		codes, err = tx.CertificationCodes()
-		return err
-	}); err != nil {
-		return err
+// awardPages reads the awards a filter selects a page at a time, certification by
+// certification (a flux groups them so), each page along the decisions' order from
+// where the last stopped.
+type awardPages struct {
+	read   func(fn func(Tx) error) error
+	filter AwardFilter
+	codes  []string
+	loaded bool
+}
+
+func newAwardPages(read func(fn func(Tx) error) error, f AwardFilter) *awardPages {
+	f.Limit = declarationPage
+	return &awardPages{read: read, filter: f}
+}
+
+// next returns the next page of awards; none once every award is read.
+func (p *awardPages) next() ([]cdc.Award, error) {
+	if !p.loaded {
+		if err := p.read(func(tx Tx) error {
+			var err error
+			p.codes, err = tx.CertificationCodes()
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		p.loaded = true
 	}
-	for _, code := range codes {
-		f.CertificationCode, f.After, f.Limit = code, "", declarationPage
-		for {
-			var page []cdc.Award
-			if err := read(func(tx Tx) error {
-				var err error
-				page, err = tx.HolderAwards(f)
-				return err
-			}); err != nil {
-				return err
-			}
-			for _, a := range page {
-				if err := fn(a); err != nil {
-					return err
-				}
-			}
-			if len(page) < declarationPage {
-				break
-			}
-			f.After = page[len(page)-1].DecisionID
+	for len(p.codes) > 0 {
+		p.filter.CertificationCode = p.codes[0]
+		var page []cdc.Award
+		if err := p.read(func(tx Tx) error {
+			var err error
+			page, err = tx.HolderAwards(p.filter)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		if len(page) < p.filter.Limit {
+			p.codes, p.filter.After = p.codes[1:], ""
+		} else {
+			p.filter.After = page[len(page)-1].DecisionID
+		}
+		if len(page) > 0 {
+			return page, nil
 		}
 	}
-	return nil
+	return nil, nil
+}
+
+// eachAward calls fn on every award the filter selects.
+func eachAward(read func(fn func(Tx) error) error, f AwardFilter, fn func(cdc.Award) error) error {
+	pages := newAwardPages(read, f)
+	for {
+		page, err := pages.next()
+		if err != nil || len(page) == 0 {
+			return err
+		}
+		for _, a := range page {
+			if err := fn(a); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 // ExportHolders prepares the holders declaration of the awards of [from, to], as a
@@ -183,7 +212,7 @@ func (s *Service) ExportHolders(ctx context.Context, issuer cdc.Issuer, from, to
 	f := AwardFilter{From: &from, To: &to}
 	n := 0
 	var vs []certification.Violation
-	err := s.eachAward(ctx, read, f, func(a cdc.Award) error {
+	err := eachAward(read, f, func(a cdc.Award) error {
 		_, bad := cdc.RecordOf(a)
 		vs = appendCapped(vs, bad)
 		n++
@@ -202,50 +231,24 @@ func (s *Service) ExportHolders(ctx context.Context, issuer cdc.Issuer, from, to
 	return s.awardsFlux(cdc.Header{FluxID: newID(), At: s.Now(), Issuer: issuer}, f), nil
 }
 
-// awardsFlux streams the awards the filter selects, certification by certification,
-// a page at a time.
+// awardsFlux streams the awards the filter selects, a page at a time.
 func (s *Service) awardsFlux(h cdc.Header, f AwardFilter) *HoldersFlux {
-	var codes []string
-	loaded := false
-	next := func(ctx context.Context) ([]cdc.Record, error) {
-		if !loaded {
-			if err := s.store.Read(ctx, func(tx Tx) error {
-				var err error
-				codes, err = tx.CertificationCodes()
-				return err
-			}); err != nil {
-				return nil, err
-			}
-			loaded = true
+	var ctx context.Context
+	pages := newAwardPages(func(fn func(Tx) error) error { return s.store.Read(ctx, fn) }, f)
+	next := func(c context.Context) ([]cdc.Record, error) {
+		ctx = c
+		page, err := pages.next()
+		if err != nil {
+			return nil, err
 		}
-		for len(codes) > 0 {
-			f.CertificationCode, f.Limit = codes[0], declarationPage
-			var page []cdc.Award
-			if err := s.store.Read(ctx, func(tx Tx) error {
-				var err error
-				page, err = tx.HolderAwards(f)
-				return err
-			}); err != nil {
-				return nil, err
-			}
-			if len(page) < declarationPage {
-				codes, f.After = codes[1:], ""
-			} else {
-				f.After = page[len(page)-1].DecisionID
-			}
-			records := make([]cdc.Record, 0, len(page))
-			for _, a := range page {
-				r, vs := cdc.RecordOf(a)
-				if err := certification.Check(vs); err != nil {
-					return nil, err
-				}
-				records = append(records, r)
-			}
-			if len(records) > 0 {
-				return records, nil
+		records := make([]cdc.Record, len(page))
+		for i, a := range page {
+			var vs []certification.Violation
+			if records[i], vs = cdc.RecordOf(a); len(vs) > 0 {
+				return nil, certification.Check(vs)
 			}
 		}
-		return nil, nil
+		return records, nil
 	}
 	return &HoldersFlux{s: s, header: h, next: next}
 }
@@ -280,16 +283,17 @@ func (s *Service) CreateDeclarationFile(ctx context.Context, issuer cdc.Issuer, 
 		}
 		var vs []certification.Violation
 		batch := make([]DeclarationRecord, 0, declarationPage)
+		// A file refused for a record it cannot carry writes no more records: it
+		// is rolled back once every such record is named.
 		flush := func() error {
+			defer func() { batch = batch[:0] }()
 			if len(batch) == 0 || len(vs) > 0 {
 				return nil
 			}
-			err := tx.InsertDeclarationRecords(f.ID, batch, now)
-			batch = batch[:0]
-			return err
+			return tx.InsertDeclarationRecords(f.ID, batch, now)
 		}
 		read := func(fn func(Tx) error) error { return fn(tx) }
-		err := s.eachAward(ctx, read, AwardFilter{To: &awardedTo, Undeclared: true}, func(a cdc.Award) error {
+		err := eachAward(read, AwardFilter{To: &awardedTo, Undeclared: true}, func(a cdc.Award) error {
 			r, bad := cdc.RecordOf(a)
 			vs = appendCapped(vs, bad)
 			f.Records++

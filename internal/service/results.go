@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/apformation/certapi/internal/auth"
@@ -76,6 +77,11 @@ type ResultFilter struct {
 	Since *time.Time
 }
 
+// ErrCursorPastEnd is a place in the feed after its latest entry: no cursor the feed
+// issued is ever there (a database restored from an older backup aside, whose
+// readers must start again rather than wait, unknowing, for the feed to catch up).
+var ErrCursorPastEnd = errors.New("the cursor is past the results feed's latest entry")
+
 // ResultFeed is a page of the feed and where to resume.
 type ResultFeed struct {
 	Entries []certification.ResultEntry
@@ -134,9 +140,11 @@ func (s *Service) ResultFeed(ctx context.Context, f ResultFilter) (ResultFeed, e
 			}
 			f.After = max(f.After, first-1)
 		}
+		if f.After > last {
+			return ErrCursorPastEnd
+		}
 		out = ResultFeed{Entries: []certification.ResultEntry{}, Next: max(f.After, last)}
 		if !visible || f.After >= last {
-			out.Next = max(f.After, last)
 			return nil
 		}
 		entries, err := tx.ResultEntries(f)

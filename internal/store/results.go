@@ -250,8 +250,8 @@ func (t *tx) IssuedCertificates(f service.CertificateFilter) ([]service.IssuedCe
 // Statistics counts in SQL, in three parts grouped by the same key and summed:
 // registrations by their year of enrolment, the published decisions that still
 // hold by the year of their session, withdrawals by their year. The key's site is
-// ” for candidates without one, so that the key orders and pages alike on both
-// databases.
+// the empty string for candidates without one, so that the key orders and pages
+// alike on both databases.
 func (t *tx) Statistics(f service.StatisticsFilter) ([]certification.Statistic, error) {
 	year := func(col string) string {
 		if t.store.dialect == MySQL {

@@ -30,6 +30,7 @@ CREATE TABLE declaration_records (
     message      VARCHAR(2000) NULL,
     PRIMARY KEY (file_id, ordinal),
     UNIQUE (file_id, id_technique),
+    UNIQUE (file_id, decision_id),
     FOREIGN KEY (file_id) REFERENCES declaration_files (id),
     FOREIGN KEY (decision_id) REFERENCES decisions (id)
 );
