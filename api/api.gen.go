@@ -23,6 +23,36 @@ import (
 	openapi_types "github.com/oapi-codegen/runtime/types"
 )
 
+// Defines values for AbsenceCorrectionAbsent.
+const (
+	AbsenceCorrectionAbsentTrue AbsenceCorrectionAbsent = true
+)
+
+// Valid indicates whether the value is a known member of the AbsenceCorrectionAbsent enum.
+func (e AbsenceCorrectionAbsent) Valid() bool {
+	switch e {
+	case AbsenceCorrectionAbsentTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for AbsentResultAbsent.
+const (
+	AbsentResultAbsentTrue AbsentResultAbsent = true
+)
+
+// Valid indicates whether the value is a known member of the AbsentResultAbsent enum.
+func (e AbsentResultAbsent) Valid() bool {
+	switch e {
+	case AbsentResultAbsentTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CandidateSex.
 const (
 	CandidateSexF CandidateSex = "F"
@@ -45,6 +75,7 @@ func (e CandidateSex) Valid() bool {
 const (
 	CandidateVaeAdmissibilityAdmissible   CandidateVaeAdmissibility = "admissible"
 	CandidateVaeAdmissibilityInadmissible CandidateVaeAdmissibility = "inadmissible"
+	CandidateVaeAdmissibilityLessThannil  CandidateVaeAdmissibility = "<nil>"
 	CandidateVaeAdmissibilityPending      CandidateVaeAdmissibility = "pending"
 )
 
@@ -54,6 +85,8 @@ func (e CandidateVaeAdmissibility) Valid() bool {
 	case CandidateVaeAdmissibilityAdmissible:
 		return true
 	case CandidateVaeAdmissibilityInadmissible:
+		return true
+	case CandidateVaeAdmissibilityLessThannil:
 		return true
 	case CandidateVaeAdmissibilityPending:
 		return true
@@ -253,13 +286,16 @@ func (e EvaluationStatus) Valid() bool {
 
 // Defines values for GradingCombination.
 const (
-	Mean GradingCombination = "mean"
+	GradingCombinationLessThannil GradingCombination = "<nil>"
+	GradingCombinationMean        GradingCombination = "mean"
 )
 
 // Valid indicates whether the value is a known member of the GradingCombination enum.
 func (e GradingCombination) Valid() bool {
 	switch e {
-	case Mean:
+	case GradingCombinationLessThannil:
+		return true
+	case GradingCombinationMean:
 		return true
 	default:
 		return false
@@ -355,19 +391,40 @@ func (e MeRole) Valid() bool {
 
 // Defines values for MemberLinkKind.
 const (
-	Employer MemberLinkKind = "employer"
-	Other    MemberLinkKind = "other"
-	Trainer  MemberLinkKind = "trainer"
+	MemberLinkKindEmployer MemberLinkKind = "employer"
+	MemberLinkKindOther    MemberLinkKind = "other"
+	MemberLinkKindTrainer  MemberLinkKind = "trainer"
 )
 
 // Valid indicates whether the value is a known member of the MemberLinkKind enum.
 func (e MemberLinkKind) Valid() bool {
 	switch e {
-	case Employer:
+	case MemberLinkKindEmployer:
 		return true
-	case Other:
+	case MemberLinkKindOther:
 		return true
-	case Trainer:
+	case MemberLinkKindTrainer:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for MemberLinkRecordKind.
+const (
+	MemberLinkRecordKindEmployer MemberLinkRecordKind = "employer"
+	MemberLinkRecordKindOther    MemberLinkRecordKind = "other"
+	MemberLinkRecordKindTrainer  MemberLinkRecordKind = "trainer"
+)
+
+// Valid indicates whether the value is a known member of the MemberLinkRecordKind enum.
+func (e MemberLinkRecordKind) Valid() bool {
+	switch e {
+	case MemberLinkRecordKindEmployer:
+		return true
+	case MemberLinkRecordKindOther:
+		return true
+	case MemberLinkRecordKindTrainer:
 		return true
 	default:
 		return false
@@ -398,30 +455,45 @@ func (e MySittingStatus) Valid() bool {
 	}
 }
 
+// Defines values for NullValue.
+const (
+	NullValueLessThannil NullValue = "<nil>"
+)
+
+// Valid indicates whether the value is a known member of the NullValue enum.
+func (e NullValue) Valid() bool {
+	switch e {
+	case NullValueLessThannil:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OAuthErrorError.
 const (
-	InvalidClient        OAuthErrorError = "invalid_client"
-	InvalidGrant         OAuthErrorError = "invalid_grant"
-	InvalidRequest       OAuthErrorError = "invalid_request"
-	InvalidScope         OAuthErrorError = "invalid_scope"
-	UnauthorizedClient   OAuthErrorError = "unauthorized_client"
-	UnsupportedGrantType OAuthErrorError = "unsupported_grant_type"
+	OAuthErrorErrorInvalidClient        OAuthErrorError = "invalid_client"
+	OAuthErrorErrorInvalidGrant         OAuthErrorError = "invalid_grant"
+	OAuthErrorErrorInvalidRequest       OAuthErrorError = "invalid_request"
+	OAuthErrorErrorInvalidScope         OAuthErrorError = "invalid_scope"
+	OAuthErrorErrorUnauthorizedClient   OAuthErrorError = "unauthorized_client"
+	OAuthErrorErrorUnsupportedGrantType OAuthErrorError = "unsupported_grant_type"
 )
 
 // Valid indicates whether the value is a known member of the OAuthErrorError enum.
 func (e OAuthErrorError) Valid() bool {
 	switch e {
-	case InvalidClient:
+	case OAuthErrorErrorInvalidClient:
 		return true
-	case InvalidGrant:
+	case OAuthErrorErrorInvalidGrant:
 		return true
-	case InvalidRequest:
+	case OAuthErrorErrorInvalidRequest:
 		return true
-	case InvalidScope:
+	case OAuthErrorErrorInvalidScope:
 		return true
-	case UnauthorizedClient:
+	case OAuthErrorErrorUnauthorizedClient:
 		return true
-	case UnsupportedGrantType:
+	case OAuthErrorErrorUnsupportedGrantType:
 		return true
 	default:
 		return false
@@ -443,6 +515,186 @@ func (e Outcome) Valid() bool {
 	case Partial:
 		return true
 	case Refusal:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProblemCode.
+const (
+	ProblemCodeAccountActive               ProblemCode = "account_active"
+	ProblemCodeAccountInactive             ProblemCode = "account_inactive"
+	ProblemCodeAlreadyCertified            ProblemCode = "already_certified"
+	ProblemCodeAlreadyWithdrawn            ProblemCode = "already_withdrawn"
+	ProblemCodeApiClientRevoked            ProblemCode = "api_client_revoked"
+	ProblemCodeCertificateRevoked          ProblemCode = "certificate_revoked"
+	ProblemCodeComponentAcquired           ProblemCode = "component_acquired"
+	ProblemCodeComponentAlreadyScheduled   ProblemCode = "component_already_scheduled"
+	ProblemCodeComponentAwaitingValidation ProblemCode = "component_awaiting_validation"
+	ProblemCodeDecisionExists              ProblemCode = "decision_exists"
+	ProblemCodeDecisionNotLatest           ProblemCode = "decision_not_latest"
+	ProblemCodeDecisionPending             ProblemCode = "decision_pending"
+	ProblemCodeDecisionPublished           ProblemCode = "decision_published"
+	ProblemCodeDecisionSuperseded          ProblemCode = "decision_superseded"
+	ProblemCodeDeclarationFileConcurrent   ProblemCode = "declaration_file_concurrent"
+	ProblemCodeDuplicateCandidate          ProblemCode = "duplicate_candidate"
+	ProblemCodeDuplicateEmail              ProblemCode = "duplicate_email"
+	ProblemCodeDuplicatePeriod             ProblemCode = "duplicate_period"
+	ProblemCodeDuplicateSubscription       ProblemCode = "duplicate_subscription"
+	ProblemCodeEvaluationCancelled         ProblemCode = "evaluation_cancelled"
+	ProblemCodeEvaluationMoved             ProblemCode = "evaluation_moved"
+	ProblemCodeEvaluationNotHeld           ProblemCode = "evaluation_not_held"
+	ProblemCodeEvaluationNotScheduled      ProblemCode = "evaluation_not_scheduled"
+	ProblemCodeForbidden                   ProblemCode = "forbidden"
+	ProblemCodeIdempotencyAnswerLost       ProblemCode = "idempotency_answer_lost"
+	ProblemCodeIdempotencyInProgress       ProblemCode = "idempotency_in_progress"
+	ProblemCodeIdempotencyKeyReused        ProblemCode = "idempotency_key_reused"
+	ProblemCodeInternalError               ProblemCode = "internal_error"
+	ProblemCodeInvalidRequest              ProblemCode = "invalid_request"
+	ProblemCodeInvalidValue                ProblemCode = "invalid_value"
+	ProblemCodeJuryMemberBound             ProblemCode = "jury_member_bound"
+	ProblemCodeLastAdmin                   ProblemCode = "last_admin"
+	ProblemCodeMemberInSession             ProblemCode = "member_in_session"
+	ProblemCodeMethodNotAllowed            ProblemCode = "method_not_allowed"
+	ProblemCodeNoResult                    ProblemCode = "no_result"
+	ProblemCodeNotFound                    ProblemCode = "not_found"
+	ProblemCodeNotVae                      ProblemCode = "not_vae"
+	ProblemCodePayloadTooLarge             ProblemCode = "payload_too_large"
+	ProblemCodePreconditionRequired        ProblemCode = "precondition_required"
+	ProblemCodeReceiptImported             ProblemCode = "receipt_imported"
+	ProblemCodeResultAlreadyRecorded       ProblemCode = "result_already_recorded"
+	ProblemCodeResultUnderDeliberation     ProblemCode = "result_under_deliberation"
+	ProblemCodeResultValidated             ProblemCode = "result_validated"
+	ProblemCodeRouteFixed                  ProblemCode = "route_fixed"
+	ProblemCodeRuleViolation               ProblemCode = "rule_violation"
+	ProblemCodeSelfDeactivation            ProblemCode = "self_deactivation"
+	ProblemCodeSessionClosed               ProblemCode = "session_closed"
+	ProblemCodeSessionHasDefences          ProblemCode = "session_has_defences"
+	ProblemCodeSessionNotClosed            ProblemCode = "session_not_closed"
+	ProblemCodeSessionNotDeliberating      ProblemCode = "session_not_deliberating"
+	ProblemCodeSessionNotPlanned           ProblemCode = "session_not_planned"
+	ProblemCodeStaleEtag                   ProblemCode = "stale_etag"
+	ProblemCodeTooManyRequests             ProblemCode = "too_many_requests"
+	ProblemCodeUnauthenticated             ProblemCode = "unauthenticated"
+	ProblemCodeUnavailable                 ProblemCode = "unavailable"
+	ProblemCodeUnsupportedMediaType        ProblemCode = "unsupported_media_type"
+)
+
+// Valid indicates whether the value is a known member of the ProblemCode enum.
+func (e ProblemCode) Valid() bool {
+	switch e {
+	case ProblemCodeAccountActive:
+		return true
+	case ProblemCodeAccountInactive:
+		return true
+	case ProblemCodeAlreadyCertified:
+		return true
+	case ProblemCodeAlreadyWithdrawn:
+		return true
+	case ProblemCodeApiClientRevoked:
+		return true
+	case ProblemCodeCertificateRevoked:
+		return true
+	case ProblemCodeComponentAcquired:
+		return true
+	case ProblemCodeComponentAlreadyScheduled:
+		return true
+	case ProblemCodeComponentAwaitingValidation:
+		return true
+	case ProblemCodeDecisionExists:
+		return true
+	case ProblemCodeDecisionNotLatest:
+		return true
+	case ProblemCodeDecisionPending:
+		return true
+	case ProblemCodeDecisionPublished:
+		return true
+	case ProblemCodeDecisionSuperseded:
+		return true
+	case ProblemCodeDeclarationFileConcurrent:
+		return true
+	case ProblemCodeDuplicateCandidate:
+		return true
+	case ProblemCodeDuplicateEmail:
+		return true
+	case ProblemCodeDuplicatePeriod:
+		return true
+	case ProblemCodeDuplicateSubscription:
+		return true
+	case ProblemCodeEvaluationCancelled:
+		return true
+	case ProblemCodeEvaluationMoved:
+		return true
+	case ProblemCodeEvaluationNotHeld:
+		return true
+	case ProblemCodeEvaluationNotScheduled:
+		return true
+	case ProblemCodeForbidden:
+		return true
+	case ProblemCodeIdempotencyAnswerLost:
+		return true
+	case ProblemCodeIdempotencyInProgress:
+		return true
+	case ProblemCodeIdempotencyKeyReused:
+		return true
+	case ProblemCodeInternalError:
+		return true
+	case ProblemCodeInvalidRequest:
+		return true
+	case ProblemCodeInvalidValue:
+		return true
+	case ProblemCodeJuryMemberBound:
+		return true
+	case ProblemCodeLastAdmin:
+		return true
+	case ProblemCodeMemberInSession:
+		return true
+	case ProblemCodeMethodNotAllowed:
+		return true
+	case ProblemCodeNoResult:
+		return true
+	case ProblemCodeNotFound:
+		return true
+	case ProblemCodeNotVae:
+		return true
+	case ProblemCodePayloadTooLarge:
+		return true
+	case ProblemCodePreconditionRequired:
+		return true
+	case ProblemCodeReceiptImported:
+		return true
+	case ProblemCodeResultAlreadyRecorded:
+		return true
+	case ProblemCodeResultUnderDeliberation:
+		return true
+	case ProblemCodeResultValidated:
+		return true
+	case ProblemCodeRouteFixed:
+		return true
+	case ProblemCodeRuleViolation:
+		return true
+	case ProblemCodeSelfDeactivation:
+		return true
+	case ProblemCodeSessionClosed:
+		return true
+	case ProblemCodeSessionHasDefences:
+		return true
+	case ProblemCodeSessionNotClosed:
+		return true
+	case ProblemCodeSessionNotDeliberating:
+		return true
+	case ProblemCodeSessionNotPlanned:
+		return true
+	case ProblemCodeStaleEtag:
+		return true
+	case ProblemCodeTooManyRequests:
+		return true
+	case ProblemCodeUnauthenticated:
+		return true
+	case ProblemCodeUnavailable:
+		return true
+	case ProblemCodeUnsupportedMediaType:
 		return true
 	default:
 		return false
@@ -749,12 +1001,35 @@ func (e WebhookEventType) Valid() bool {
 	}
 }
 
+// AbsenceCorrection Example: {"absent":true,"reason":"The candidate did not come; the grade was entered by mistake"}
+type AbsenceCorrection struct {
+	Absent AbsenceCorrectionAbsent `json:"absent"`
+
+	// Reason Why the result is corrected (audited).
+	//
+	// Example: Transcription error on the grading sheet
+	Reason CorrectionReason `json:"reason"`
+}
+
+// AbsenceCorrectionAbsent defines model for AbsenceCorrection.Absent.
+type AbsenceCorrectionAbsent bool
+
+// AbsentResult Example: {"absent":true}
+type AbsentResult struct {
+	Absent AbsentResultAbsent `json:"absent"`
+}
+
+// AbsentResultAbsent defines model for AbsentResult.Absent.
+type AbsentResultAbsent bool
+
 // AccessRoute Example: {"id":"apprenticeship","jury":null,"label":{"en":"Apprenticeship contract","fr":"En contrat d'apprentissage"},"open":false,"opens_on":null,"permanent_acquisitions":false}
 type AccessRoute struct {
 	// Id An access route (voie d'accès).
 	//
 	// Example: continuing_education
-	Id   RouteId          `json:"id"`
+	Id RouteId `json:"id"`
+
+	// Jury The route's own jury; null when the certification's jury hears it.
 	Jury *JuryComposition `json:"jury"`
 
 	// Label Example: {"en":"Defining the mission","fr":"Définition de la mission"}
@@ -812,7 +1087,7 @@ type ApiClient struct {
 	// TrainingSiteId When set, the application sees that site's candidates only.
 	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
 	UpdatedAt      time.Time           `json:"updated_at"`
-	Version        int                 `json:"version"`
+	Version        int32               `json:"version"`
 }
 
 // ApiClientCreate Example: {"name":"Opco Atlas","scopes":["results:read","webhooks:manage"]}
@@ -855,7 +1130,7 @@ type ApiClientWithSecret struct {
 	// TrainingSiteId When set, the application sees that site's candidates only.
 	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
 	UpdatedAt      time.Time           `json:"updated_at"`
-	Version        int                 `json:"version"`
+	Version        int32               `json:"version"`
 }
 
 // AuditEvent Example: {"action":"create","actor_id":"0190a1b2-0000-7000-8000-0000000000b0","actor_role":"admin","changes":{"name":"Gréa Montpellier Littoral"},"id":"0190a1b2-0000-7000-8000-0000000000c1","occurred_at":"2026-01-01T00:00:00Z","request_id":"5c1f0e7e4a1b","resource_id":"0190a1b2-0000-7000-8000-000000000003","resource_type":"training_site"}
@@ -931,6 +1206,16 @@ type BirthPlacePatch struct {
 	PostalCode  *string `json:"postal_code,omitempty"`
 }
 
+// BirthPlaceRecord A birth place as the API answers it; the code it was not given is null.
+//
+// Example: {"country_code":"FR","insee_code":"31555","name":"Toulouse","postal_code":null}
+type BirthPlaceRecord struct {
+	CountryCode string  `json:"country_code"`
+	InseeCode   *string `json:"insee_code"`
+	Name        string  `json:"name"`
+	PostalCode  *string `json:"postal_code"`
+}
+
 // Cancellation Example: {"reason":"The candidate is ill"}
 type Cancellation struct {
 	Reason string `json:"reason"`
@@ -938,15 +1223,17 @@ type Cancellation struct {
 
 // Candidate Example: {"address":{"city":"Montpellier","country_code":"FR","line1":"3 rue de la Loge","line2":null,"postal_code":"34000"},"birth_date":"1995-04-12","birth_name":"Martin","birth_place":{"country_code":"FR","insee_code":"34172","name":"Montpellier","postal_code":null},"certificate_number":null,"certification_code":"RNCP26206","created_at":"2026-12-15T09:00:00Z","email":"camille.martin@example.org","enrolled_on":"2026-12-15","first_name":"Camille","id":"0190a1b2-0000-7000-8000-0000000000d1","phone":"+33 6 12 34 56 78","route":"continuing_education","sex":"F","status":"enrolled","superseded_by":null,"training_site_id":"00000000-0000-7000-8000-00000000b003","updated_at":"2026-12-15T09:00:00Z","usage_name":null,"vae_admissibility":null,"vae_admissibility_decided_on":null,"vae_experience_months":null,"vae_required_months":null,"version":1,"withdrawal_reason":null,"withdrawn_on":null}
 type Candidate struct {
-	// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
-	Address   Address            `json:"address"`
+	// Address An address as the API answers it; `line2` is null when there is none.
+	//
+	// Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
+	Address   PostalAddress      `json:"address"`
 	BirthDate openapi_types.Date `json:"birth_date"`
 	BirthName string             `json:"birth_name"`
 
-	// BirthPlace The birth commune, by INSEE code or postal code (at least one), as the Caisse des Dépôts needs it.
+	// BirthPlace A birth place as the API answers it; the code it was not given is null.
 	//
 	// Example: {"country_code":"FR","insee_code":"31555","name":"Toulouse","postal_code":null}
-	BirthPlace BirthPlace `json:"birth_place"`
+	BirthPlace BirthPlaceRecord `json:"birth_place"`
 
 	// CertificateNumber The certificate of the candidate's award, once published.
 	CertificateNumber *string             `json:"certificate_number"`
@@ -983,11 +1270,11 @@ type Candidate struct {
 	VaeAdmissibilityDecidedOn *openapi_types.Date        `json:"vae_admissibility_decided_on"`
 
 	// VaeExperienceMonths The experience the admissibility decision relied on (VAE-EXPERIENCE).
-	VaeExperienceMonths *int `json:"vae_experience_months"`
+	VaeExperienceMonths *int32 `json:"vae_experience_months"`
 
 	// VaeRequiredMonths The experience the law required on the day of the application.
-	VaeRequiredMonths *int                `json:"vae_required_months"`
-	Version           int                 `json:"version"`
+	VaeRequiredMonths *int32              `json:"vae_required_months"`
+	Version           int32               `json:"version"`
 	WithdrawalReason  *string             `json:"withdrawal_reason"`
 	WithdrawnOn       *openapi_types.Date `json:"withdrawn_on"`
 }
@@ -1091,11 +1378,6 @@ type Certificate struct {
 // Example: certificate
 type CertificateKind string
 
-// CertificateList Example: {"items":[]}
-type CertificateList struct {
-	Items []Certificate `json:"items"`
-}
-
 // CertificatePage defines model for CertificatePage.
 type CertificatePage struct {
 	Items []Certificate `json:"items"`
@@ -1136,10 +1418,10 @@ type Certification struct {
 	AccessRoutes []AccessRoute `json:"access_routes"`
 
 	// AcquiredComponentsValidityYears How long an acquired component stays valid, through the anniversary included; null when acquisitions never expire. A route may make its acquisitions permanent.
-	AcquiredComponentsValidityYears *int `json:"acquired_components_validity_years"`
+	AcquiredComponentsValidityYears *int32 `json:"acquired_components_validity_years"`
 
 	// AwardGraceMonths After the last registration period ended, how long a jury may still award the certification to candidates enrolled while it ran (REGISTRATION-PERIOD).
-	AwardGraceMonths          int                 `json:"award_grace_months"`
+	AwardGraceMonths          int32               `json:"award_grace_months"`
 	Capacities                []Capacity          `json:"capacities"`
 	Certifier                 string              `json:"certifier"`
 	Code                      string              `json:"code"`
@@ -1151,7 +1433,7 @@ type Certification struct {
 	// Jury Example: {"description":{"en":"The Directeur Pédagogique and 4 professionals","fr":"Le Directeur Pédagogique et 4 professionnels"},"pedagogical_directors":1,"professionals":4,"size":5}
 	Jury  JuryComposition `json:"jury"`
 	Level struct {
-		Eqf              int    `json:"eqf"`
+		Eqf              int32  `json:"eqf"`
 		Nomenclature1969 string `json:"nomenclature_1969"`
 	} `json:"level"`
 	Nsf                 []CodedLabel         `json:"nsf"`
@@ -1162,7 +1444,7 @@ type Certification struct {
 	Sites               []CertificationSite  `json:"sites"`
 	Summary             string               `json:"summary"`
 	Title               string               `json:"title"`
-	Version             int                  `json:"version"`
+	Version             int32                `json:"version"`
 }
 
 // CertificationList defines model for CertificationList.
@@ -1175,9 +1457,11 @@ type CertificationList struct {
 
 // CertificationSite Example: {"address":{"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"},"name":"AP Formation","role":"certification","training_site_id":"0190a1b2-0000-7000-8000-000000000001"}
 type CertificationSite struct {
-	// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
-	Address Address `json:"address"`
-	Name    string  `json:"name"`
+	// Address An address as the API answers it; `line2` is null when there is none.
+	//
+	// Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
+	Address PostalAddress `json:"address"`
+	Name    string        `json:"name"`
 
 	// Role Example: preparation
 	Role           SiteRole           `json:"role"`
@@ -1190,7 +1474,7 @@ type CertificationSummary struct {
 
 	// CurrentRegistrationPeriod The period in force today, if any.
 	CurrentRegistrationPeriod *RegistrationPeriod `json:"current_registration_period"`
-	LevelEqf                  int                 `json:"level_eqf"`
+	LevelEqf                  int32               `json:"level_eqf"`
 	Title                     string              `json:"title"`
 }
 
@@ -1241,7 +1525,7 @@ type ComponentId = string
 // ComponentPart Example: {"before_jury":true,"duration_minutes":45,"id":"defence","title":{"en":"Oral defence before the jury","fr":"Soutenance orale devant les jurys"}}
 type ComponentPart struct {
 	BeforeJury      bool            `json:"before_jury"`
-	DurationMinutes *int            `json:"duration_minutes"`
+	DurationMinutes *int32          `json:"duration_minutes"`
 	Id              ComponentPartId `json:"id"`
 
 	// Title Example: {"en":"Defining the mission","fr":"Définition de la mission"}
@@ -1250,6 +1534,11 @@ type ComponentPart struct {
 
 // ComponentPartId defines model for ComponentPart.Id.
 type ComponentPartId string
+
+// CorrectionReason Why the result is corrected (audited).
+//
+// Example: Transcription error on the grading sheet
+type CorrectionReason = string
 
 // DecidedComponent Example: {"acquired_on":"2027-06-20","component":"E4","evaluation_id":"0190a1b2-0000-7000-8000-0000000000e4","valid_until":"2032-06-20","validated_now":true}
 type DecidedComponent struct {
@@ -1290,7 +1579,7 @@ type Decision struct {
 	Reason      string     `json:"reason"`
 
 	// Revision 1 for a decision, one more for each correction.
-	Revision int            `json:"revision"`
+	Revision int32          `json:"revision"`
 	Status   DecisionStatus `json:"status"`
 
 	// SupersededBy The correction that replaced this decision.
@@ -1394,7 +1683,7 @@ type Evaluation struct {
 
 	// ValidatedOn The day a jury validated the result; the component is acquired from then.
 	ValidatedOn *openapi_types.Date `json:"validated_on"`
-	Version     int                 `json:"version"`
+	Version     int32               `json:"version"`
 }
 
 // EvaluationCreate Example: {"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","component":"E1","scheduled_at":"2027-03-02T09:00:00Z","training_site_id":"00000000-0000-7000-8000-00000000b001"}
@@ -1463,15 +1752,36 @@ type Function struct {
 	Title Label `json:"title"`
 }
 
+// GradeCorrection Example: {"grade":11,"reason":"Transcription error on the grading sheet"}
+type GradeCorrection struct {
+	// Grade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
+	//
+	// Example: 12.5
+	Grade GradeInput `json:"grade"`
+
+	// Reason Why the result is corrected (audited).
+	//
+	// Example: Transcription error on the grading sheet
+	Reason CorrectionReason `json:"reason"`
+}
+
 // GradeInput A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
 //
 // Example: 12.5
 type GradeInput = json.Number
 
+// GradeResult Example: {"grade":14}
+type GradeResult struct {
+	// Grade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
+	//
+	// Example: 12.5
+	Grade GradeInput `json:"grade"`
+}
+
 // Grading Example: {"combination":null,"pass_mark":10,"scale_max":20,"scale_min":0}
 type Grading struct {
 	// Combination How the grades of a component's parts combine into its grade.
-	Combination *GradingCombination `json:"combination,omitempty"`
+	Combination *GradingCombination `json:"combination"`
 	PassMark    float64             `json:"pass_mark"`
 	ScaleMax    float64             `json:"scale_max"`
 	ScaleMin    float64             `json:"scale_min"`
@@ -1484,9 +1794,9 @@ type GradingCombination string
 type JuryComposition struct {
 	// Description Example: {"en":"Defining the mission","fr":"Définition de la mission"}
 	Description          Label `json:"description"`
-	PedagogicalDirectors int   `json:"pedagogical_directors"`
-	Professionals        int   `json:"professionals"`
-	Size                 int   `json:"size"`
+	PedagogicalDirectors int32 `json:"pedagogical_directors"`
+	Professionals        int32 `json:"professionals"`
+	Size                 int32 `json:"size"`
 }
 
 // JuryMember Example: {"active":true,"created_at":"2027-01-10T10:00:00Z","email":"claire.dubois@pixel.example","full_name":"Claire Dubois","id":"0190a1b2-0000-7000-8000-0000000000f1","links":[{"candidate_id":"0190a1b2-0000-7000-8000-0000000000d1","kind":"employer","training_site_id":null}],"organisation":"Agence Pixel, Toulouse","phone":null,"role":"professional","updated_at":"2027-01-10T10:00:00Z","version":1}
@@ -1496,7 +1806,7 @@ type JuryMember struct {
 	Email        openapi_types.Email `json:"email"`
 	FullName     string              `json:"full_name"`
 	Id           openapi_types.UUID  `json:"id"`
-	Links        []MemberLink        `json:"links"`
+	Links        []MemberLinkRecord  `json:"links"`
 	Organisation string              `json:"organisation"`
 	Phone        *string             `json:"phone"`
 
@@ -1505,7 +1815,7 @@ type JuryMember struct {
 	// Example: professional
 	Role      JuryRole  `json:"role"`
 	UpdatedAt time.Time `json:"updated_at"`
-	Version   int       `json:"version"`
+	Version   int32     `json:"version"`
 }
 
 // JuryMemberCreate Example: {"email":"claire.dubois@pixel.example","full_name":"Claire Dubois","links":[],"organisation":"Agence Pixel, Toulouse","role":"professional"}
@@ -1555,7 +1865,7 @@ type JurySession struct {
 	Status         JurySessionStatus  `json:"status"`
 	TrainingSiteId openapi_types.UUID `json:"training_site_id"`
 	UpdatedAt      time.Time          `json:"updated_at"`
-	Version        int                `json:"version"`
+	Version        int32              `json:"version"`
 }
 
 // JurySessionCreate Example: {"certification_code":"RNCP26206","held_on":"2027-06-20","member_ids":[],"training_site_id":"00000000-0000-7000-8000-00000000b001"}
@@ -1638,6 +1948,18 @@ type MemberLink struct {
 // MemberLinkKind defines model for MemberLink.Kind.
 type MemberLinkKind string
 
+// MemberLinkRecord A declared link as the API answers it; the id it does not name is null.
+//
+// Example: {"candidate_id":null,"kind":"trainer","training_site_id":"00000000-0000-7000-8000-00000000b003"}
+type MemberLinkRecord struct {
+	CandidateId    *openapi_types.UUID  `json:"candidate_id"`
+	Kind           MemberLinkRecordKind `json:"kind"`
+	TrainingSiteId *openapi_types.UUID  `json:"training_site_id"`
+}
+
+// MemberLinkRecordKind defines model for MemberLinkRecord.Kind.
+type MemberLinkRecordKind string
+
 // Minutes The procès-verbal of a closed session (MINUTES).
 //
 // Example: {"certification_code":"RNCP26206","certification_title":"Community manager","closed_at":"2027-06-20T17:30:00Z","decisions":[],"held_on":"2027-06-20","jury_session_id":"0190a1b2-0000-7000-8000-0000000000a1","members_present":[],"site":{"address":{"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"},"name":"AP Formation","training_site_id":"00000000-0000-7000-8000-00000000b001"}}
@@ -1650,8 +1972,10 @@ type Minutes struct {
 	JurySessionId      openapi_types.UUID `json:"jury_session_id"`
 	MembersPresent     []MinutesMember    `json:"members_present"`
 	Site               struct {
-		// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
-		Address        Address            `json:"address"`
+		// Address An address as the API answers it; `line2` is null when there is none.
+		//
+		// Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
+		Address        PostalAddress      `json:"address"`
 		Name           string             `json:"name"`
 		TrainingSiteId openapi_types.UUID `json:"training_site_id"`
 	} `json:"site"`
@@ -1720,6 +2044,9 @@ type MySittingList struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
+// NullValue Nothing: the value is null (how a nullable object is written in OpenAPI 3.0).
+type NullValue string
+
 // OAuthError An OAuth 2.0 error (RFC 6749 §5.2), as OAuth client libraries read it.
 //
 // Example: {"error":"invalid_grant","error_description":"the username or password is wrong"}
@@ -1735,6 +2062,37 @@ type OAuthErrorError string
 //
 // Example: award
 type Outcome string
+
+// PartsCorrection Example: {"defence_grade":14,"dossier_grade":12,"reason":"The defence grade was transposed"}
+type PartsCorrection struct {
+	// DefenceGrade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
+	//
+	// Example: 12.5
+	DefenceGrade GradeInput `json:"defence_grade"`
+
+	// DossierGrade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
+	//
+	// Example: 12.5
+	DossierGrade GradeInput `json:"dossier_grade"`
+
+	// Reason Why the result is corrected (audited).
+	//
+	// Example: Transcription error on the grading sheet
+	Reason CorrectionReason `json:"reason"`
+}
+
+// PartsResult Example: {"defence_grade":15,"dossier_grade":12}
+type PartsResult struct {
+	// DefenceGrade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
+	//
+	// Example: 12.5
+	DefenceGrade GradeInput `json:"defence_grade"`
+
+	// DossierGrade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
+	//
+	// Example: 12.5
+	DossierGrade GradeInput `json:"dossier_grade"`
+}
 
 // PasswordChange Example: {"current_password":"correct horse battery staple","new_password":"another long pass phrase"}
 type PasswordChange struct {
@@ -1759,31 +2117,62 @@ type PasswordResetUse struct {
 
 // Place Example: {"address":{"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"},"name":"AP Formation Toulouse","training_site_id":"0190a1b2-0000-7000-8000-000000000003"}
 type Place struct {
-	// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
-	Address        Address            `json:"address"`
+	// Address An address as the API answers it; `line2` is null when there is none.
+	//
+	// Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
+	Address        PostalAddress      `json:"address"`
 	Name           string             `json:"name"`
 	TrainingSiteId openapi_types.UUID `json:"training_site_id"`
 }
 
+// PostalAddress An address as the API answers it; `line2` is null when there is none.
+//
+// Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
+type PostalAddress struct {
+	City string `json:"city"`
+
+	// CountryCode ISO 3166-1 alpha-2.
+	CountryCode string  `json:"country_code"`
+	Line1       string  `json:"line1"`
+	Line2       *string `json:"line2"`
+	PostalCode  string  `json:"postal_code"`
+}
+
 // Problem An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type Problem struct {
-	// Code A stable slug clients may switch on.
-	Code   string  `json:"code"`
-	Detail *string `json:"detail,omitempty"`
+	// Code A stable code clients may switch on; `/problems/<code>` explains each. 4xx
+	// problems say what to change; 409s about an existing resource carry
+	// `existing_id`; 422 `rule_violation` lists every broken rule of the
+	// certification in `violations`.
+	//
+	//
+	// Example: rule_violation
+	Code   ProblemCode `json:"code"`
+	Detail *string     `json:"detail,omitempty"`
 
 	// ExistingId For a duplicate, the id of the existing resource.
 	ExistingId *string `json:"existing_id,omitempty"`
 	Instance   *string `json:"instance,omitempty"`
 	RequestId  *string `json:"request_id,omitempty"`
-	Status     int     `json:"status"`
-	Title      string  `json:"title"`
+	Status     int32   `json:"status"`
 
-	// Type A URI that identifies the kind of problem.
+	// Title The same for every problem of a code.
+	Title string `json:"title"`
+
+	// Type The kind of problem: `/problems/<code>`, a page of this service that explains it.
 	Type       string       `json:"type"`
 	Violations *[]Violation `json:"violations,omitempty"`
 }
+
+// ProblemCode A stable code clients may switch on; `/problems/<code>` explains each. 4xx
+// problems say what to change; 409s about an existing resource carry
+// `existing_id`; 422 `rule_violation` lists every broken rule of the
+// certification in `violations`.
+//
+// Example: rule_violation
+type ProblemCode string
 
 // Proposal Example: {"blockers":[],"outcome":"partial","reasons":[{"field":"/components/E2","message":"E2 is failed","rule":"AWARD"}],"validated_components":[]}
 type Proposal struct {
@@ -1800,13 +2189,16 @@ type Proposal struct {
 	ValidatedComponents []DecidedComponent `json:"validated_components"`
 }
 
-// RegistrationPeriod Example: {"created_at":"2026-01-01T00:00:00Z","effective_from":"2019-01-04","effective_until":"2020-01-04","id":"0190a1b2-0000-7000-8000-0000000000a2","legal_act":"Arrêté du 27 décembre 2018 publié au Journal Officiel du 4 janvier 2019"}
+// RegistrationPeriod Example: {"certification_code":"RNCP26206","created_at":"2026-01-01T00:00:00Z","effective_from":"2019-01-04","effective_until":"2020-01-04","id":"0190a1b2-0000-7000-8000-0000000000a2","legal_act":"Arrêté du 27 décembre 2018 publié au Journal Officiel du 4 janvier 2019","updated_at":"2026-01-01T00:00:00Z","version":1}
 type RegistrationPeriod struct {
-	CreatedAt      time.Time          `json:"created_at"`
-	EffectiveFrom  openapi_types.Date `json:"effective_from"`
-	EffectiveUntil openapi_types.Date `json:"effective_until"`
-	Id             openapi_types.UUID `json:"id"`
-	LegalAct       string             `json:"legal_act"`
+	CertificationCode string             `json:"certification_code"`
+	CreatedAt         time.Time          `json:"created_at"`
+	EffectiveFrom     openapi_types.Date `json:"effective_from"`
+	EffectiveUntil    openapi_types.Date `json:"effective_until"`
+	Id                openapi_types.UUID `json:"id"`
+	LegalAct          string             `json:"legal_act"`
+	UpdatedAt         time.Time          `json:"updated_at"`
+	Version           int32              `json:"version"`
 }
 
 // RegistrationPeriodCreate Example: {"effective_from":"2026-12-10","effective_until":"2031-12-10","legal_act":"Arrêté du 2 décembre 2026 publié au Journal Officiel du 10 décembre 2026"}
@@ -1814,6 +2206,21 @@ type RegistrationPeriodCreate struct {
 	EffectiveFrom  openapi_types.Date `json:"effective_from"`
 	EffectiveUntil openapi_types.Date `json:"effective_until"`
 	LegalAct       string             `json:"legal_act"`
+}
+
+// RegistrationPeriodList defines model for RegistrationPeriodList.
+type RegistrationPeriodList struct {
+	Items []RegistrationPeriod `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
+}
+
+// RegistrationPeriodPatch Example: {"effective_until":"2031-12-09"}
+type RegistrationPeriodPatch struct {
+	EffectiveFrom  *openapi_types.Date `json:"effective_from,omitempty"`
+	EffectiveUntil *openapi_types.Date `json:"effective_until,omitempty"`
+	LegalAct       *string             `json:"legal_act,omitempty"`
 }
 
 // ResultCandidate Who the result is about, and nothing more a partner does not need.
@@ -1832,26 +2239,10 @@ type ResultCandidate struct {
 	UsageName      *string             `json:"usage_name"`
 }
 
-// ResultCorrection Example: {"grade":11,"reason":"Transcription error on the grading sheet"}
-type ResultCorrection struct {
-	Absent *bool `json:"absent,omitempty"`
-
-	// DefenceGrade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
-	//
-	// Example: 12.5
-	DefenceGrade *GradeInput `json:"defence_grade,omitempty"`
-
-	// DossierGrade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
-	//
-	// Example: 12.5
-	DossierGrade *GradeInput `json:"dossier_grade,omitempty"`
-
-	// Grade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
-	//
-	// Example: 12.5
-	Grade  *GradeInput `json:"grade,omitempty"`
-	Reason string      `json:"reason"`
-}
+// ResultCorrection A corrected result, as ResultInput, with the reason for the correction.
+//
+// Example: {"grade":11,"reason":"Transcription error on the grading sheet"}
+type ResultCorrection = ResultCorrectionFields
 
 // ResultEntry Example: {"candidate":{"birth_name":"Martin","first_name":"Camille","id":"0190a1b2-0000-7000-8000-0000000000d1","route":"continuing_education","training_site_id":"0190a1b2-0000-7000-8000-000000000003","usage_name":null},"certificate_number":"7K3M-9Q2F-X4TR-B8WN-C5HD-2Z6P","certificate_status":"valid","certification_code":"RNCP26206","corrects":null,"decision_id":"0190a1b2-0000-7000-8000-0000000000c9","held_on":"2027-06-20","jury_session_id":"0190a1b2-0000-7000-8000-0000000000a1","outcome":"award","recorded_at":"2027-06-20T17:30:00Z","sequence":42,"type":"result_published","validated_components":[{"acquired_on":"2027-06-20","component":"E4","evaluation_id":"0190a1b2-0000-7000-8000-0000000000e4","valid_until":"2032-06-20","validated_now":true}]}
 type ResultEntry struct {
@@ -1910,25 +2301,11 @@ type ResultFeed struct {
 	NextCursor string `json:"next_cursor"`
 }
 
-// ResultInput Example: {"defence_grade":15,"dossier_grade":12}
-type ResultInput struct {
-	Absent *bool `json:"absent,omitempty"`
-
-	// DefenceGrade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
-	//
-	// Example: 12.5
-	DefenceGrade *GradeInput `json:"defence_grade,omitempty"`
-
-	// DossierGrade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
-	//
-	// Example: 12.5
-	DossierGrade *GradeInput `json:"dossier_grade,omitempty"`
-
-	// Grade A grade, read exactly as written, with at most two decimals (more is refused, never rounded); on the certification's scale (GRADING).
-	//
-	// Example: 12.5
-	Grade *GradeInput `json:"grade,omitempty"`
-}
+// ResultInput One of: a grade (E1-E3), the two grades of E4's parts (its dossier and its
+// defence), or an absence. Which one a component takes is a rule (GRADING).
+//
+// Example: {"defence_grade":15,"dossier_grade":12}
+type ResultInput = ResultFields
 
 // Revocation Example: {"reason":"Fraude constatée lors de l'épreuve E3"}
 type Revocation struct {
@@ -1961,9 +2338,12 @@ type Rule struct {
 // RuleSource Where the rule comes from; the RNCP sheet wins over the others.
 type RuleSource string
 
-// RuleList Example: {"items":[]}
+// RuleList defines model for RuleList.
 type RuleList struct {
 	Items []Rule `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
 }
 
 // Scope What a partner application may do: `results:read` (the results feed and the
@@ -1990,9 +2370,12 @@ type SessionCandidate struct {
 	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
 }
 
-// SessionCandidateList Example: {"items":[]}
+// SessionCandidateList defines model for SessionCandidateList.
 type SessionCandidateList struct {
 	Items []SessionCandidate `json:"items"`
+
+	// NextCursor Pass as `cursor` for the next page; null on the last page.
+	NextCursor *string `json:"next_cursor"`
 }
 
 // SessionDefence A defence slot of the session (DEFENCE-SLOT).
@@ -2093,15 +2476,17 @@ type TokenResponseTokenType string
 type TrainingSite struct {
 	Active bool `json:"active"`
 
-	// Address Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
-	Address            Address            `json:"address"`
+	// Address An address as the API answers it; `line2` is null when there is none.
+	//
+	// Example: {"city":"Toulouse","country_code":"FR","line1":"14 rue Pierre Bayle","line2":null,"postal_code":"31100"}
+	Address            PostalAddress      `json:"address"`
 	CertificationCodes []string           `json:"certification_codes"`
 	CreatedAt          time.Time          `json:"created_at"`
 	Id                 openapi_types.UUID `json:"id"`
 	Name               string             `json:"name"`
 	Roles              []SiteRole         `json:"roles"`
 	UpdatedAt          time.Time          `json:"updated_at"`
-	Version            int                `json:"version"`
+	Version            int32              `json:"version"`
 }
 
 // TrainingSiteCreate Example: {"address":{"city":"Montpellier Cedex 02","country_code":"FR","line1":"717 avenue Jean Mermoz","line2":null,"postal_code":"34060"},"certification_codes":["RNCP26206"],"name":"Gréa Montpellier Littoral","roles":["preparation"]}
@@ -2176,7 +2561,7 @@ type User struct {
 	Role           UserRole            `json:"role"`
 	TrainingSiteId *openapi_types.UUID `json:"training_site_id"`
 	UpdatedAt      time.Time           `json:"updated_at"`
-	Version        int                 `json:"version"`
+	Version        int32               `json:"version"`
 }
 
 // UserCreate Example: {"email":"staff@grea.example","password":"a long enough secret","role":"site_staff","training_site_id":"0190a1b2-0000-7000-8000-000000000003"}
@@ -2218,7 +2603,7 @@ type VaeAdmissibilityDecision struct {
 	Decision  VaeAdmissibilityDecisionDecision `json:"decision"`
 
 	// ExperienceMonths The relevant experience the decision relies on, in months; required to declare an application admissible (VAE-EXPERIENCE).
-	ExperienceMonths *int `json:"experience_months,omitempty"`
+	ExperienceMonths *int32 `json:"experience_months,omitempty"`
 }
 
 // VaeAdmissibilityDecisionDecision defines model for VaeAdmissibilityDecision.Decision.
@@ -2311,7 +2696,7 @@ type WebhookSubscription struct {
 	Id        openapi_types.UUID `json:"id"`
 	UpdatedAt time.Time          `json:"updated_at"`
 	Url       string             `json:"url"`
-	Version   int                `json:"version"`
+	Version   int32              `json:"version"`
 }
 
 // WebhookSubscriptionCreate Example: {"events":["result.published","certificate.revoked"],"url":"https://partner.example/hooks/certapi"}
@@ -2347,7 +2732,7 @@ type WebhookSubscriptionWithSecret struct {
 	Secret    string    `json:"secret"`
 	UpdatedAt time.Time `json:"updated_at"`
 	Url       string    `json:"url"`
-	Version   int       `json:"version"`
+	Version   int32     `json:"version"`
 }
 
 // Withdrawal Example: {"reason":"Moved abroad","withdrawn_on":"2027-02-01"}
@@ -2380,34 +2765,34 @@ type IfMatch = string
 type IfNoneMatch = string
 
 // Limit defines model for Limit.
-type Limit = int
+type Limit = int32
 
 // OptionalIfMatch defines model for OptionalIfMatch.
 type OptionalIfMatch = string
 
 // BadRequest An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type BadRequest = Problem
 
 // Conflict An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type Conflict = Problem
 
 // Forbidden An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type Forbidden = Problem
 
 // InternalError An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type InternalError = Problem
 
 // NotFound An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type NotFound = Problem
 
 // OAuthBadRequest An OAuth 2.0 error (RFC 6749 §5.2), as OAuth client libraries read it.
@@ -2422,42 +2807,42 @@ type OAuthUnauthorized = OAuthError
 
 // PayloadTooLarge An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type PayloadTooLarge = Problem
 
 // PreconditionFailed An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type PreconditionFailed = Problem
 
 // PreconditionRequired An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type PreconditionRequired = Problem
 
 // ServiceUnavailable An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type ServiceUnavailable = Problem
 
 // TooManyRequests An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type TooManyRequests = Problem
 
 // Unauthorized An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type Unauthorized = Problem
 
 // UnprocessableEntity An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type UnprocessableEntity = Problem
 
 // UnsupportedMediaType An RFC 9457 problem.
 //
-// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"https://api.apformation.fr/problems/rule-violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
+// Example: {"code":"rule_violation","detail":"1 rule is broken","instance":"/v1/training-sites","status":422,"title":"The request breaks certification rules","type":"/problems/rule_violation","violations":[{"field":"/address/postal_code","message":"no site can be declared in French Polynesia (postal codes 987xx)","rule":"TERRITORY"}]}
 type UnsupportedMediaType = Problem
 
 // ListApiClientsParams defines parameters for ListApiClients.
@@ -2560,6 +2945,15 @@ type UpdateCandidateParams struct {
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
+// ListCandidateCertificatesParams defines parameters for ListCandidateCertificates.
+type ListCandidateCertificatesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // ListCandidateDecisionsParams defines parameters for ListCandidateDecisions.
 type ListCandidateDecisionsParams struct {
 	// Limit Page size.
@@ -2615,11 +3009,42 @@ type GetCertificationParams struct {
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
+// ListRegistrationPeriodsParams defines parameters for ListRegistrationPeriods.
+type ListRegistrationPeriodsParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
+}
+
 // RecordRegistrationPeriodParams defines parameters for RecordRegistrationPeriod.
 type RecordRegistrationPeriodParams struct {
 	// IdempotencyKey A unique key for this creation. Sent again with the same body, it answers the
 	// first response again (for 24 hours); with another body it is a 422.
 	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
+// GetRegistrationPeriodParams defines parameters for GetRegistrationPeriod.
+type GetRegistrationPeriodParams struct {
+	// IfNoneMatch An ETag already held; when it is current the answer is 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// CorrectRegistrationPeriodParams defines parameters for CorrectRegistrationPeriod.
+type CorrectRegistrationPeriodParams struct {
+	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
+	// stale one answers 412; `*` matches whatever the current version is.
+	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListCertificationRulesParams defines parameters for ListCertificationRules.
+type ListCertificationRulesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListEvaluationsParams defines parameters for ListEvaluations.
@@ -2793,6 +3218,15 @@ type ReplanJurySessionParams struct {
 	// IfMatch The ETag the change is based on: required (without it the answer is 428); a
 	// stale one answers 412; `*` matches whatever the current version is.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// ListSessionCandidatesParams defines parameters for ListSessionCandidates.
+type ListSessionCandidatesParams struct {
+	// Limit Page size.
+	Limit *Limit `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor The `next_cursor` of the previous page.
+	Cursor *Cursor `form:"cursor,omitempty" json:"cursor,omitempty"`
 }
 
 // ListSessionDecisionsParams defines parameters for ListSessionDecisions.
@@ -2984,6 +3418,13 @@ type ListWebhookDeliveriesParams struct {
 	Status *WebhookDeliveryStatus `form:"status,omitempty" json:"status,omitempty"`
 }
 
+// EventParams defines parameters for Event.
+type EventParams struct {
+	WebhookId        string `json:"webhook-id"`
+	WebhookTimestamp string `json:"webhook-timestamp"`
+	WebhookSignature string `json:"webhook-signature"`
+}
+
 // CreateApiClientJSONRequestBody defines body for CreateApiClient for application/json ContentType.
 type CreateApiClientJSONRequestBody = ApiClientCreate
 
@@ -3016,6 +3457,9 @@ type RevokeCertificateJSONRequestBody = Revocation
 
 // RecordRegistrationPeriodJSONRequestBody defines body for RecordRegistrationPeriod for application/json ContentType.
 type RecordRegistrationPeriodJSONRequestBody = RegistrationPeriodCreate
+
+// CorrectRegistrationPeriodApplicationMergePatchPlusJSONRequestBody defines body for CorrectRegistrationPeriod for application/merge-patch+json ContentType.
+type CorrectRegistrationPeriodApplicationMergePatchPlusJSONRequestBody = RegistrationPeriodPatch
 
 // ScheduleEvaluationJSONRequestBody defines body for ScheduleEvaluation for application/json ContentType.
 type ScheduleEvaluationJSONRequestBody = EvaluationCreate
@@ -3073,6 +3517,9 @@ type CreateWebhookSubscriptionJSONRequestBody = WebhookSubscriptionCreate
 
 // UpdateWebhookSubscriptionApplicationMergePatchPlusJSONRequestBody defines body for UpdateWebhookSubscription for application/merge-patch+json ContentType.
 type UpdateWebhookSubscriptionApplicationMergePatchPlusJSONRequestBody = WebhookSubscriptionPatch
+
+// EventJSONRequestBody defines body for Event for application/json ContentType.
+type EventJSONRequestBody = WebhookEvent
 
 // Getter for additional properties for RevocationRequest. Returns the specified
 // element and whether it was found
@@ -3357,7 +3804,7 @@ type ServerInterface interface {
 	UpdateCandidate(ctx echo.Context, id ID, params UpdateCandidateParams) error
 	// ListCandidateCertificates The certificates and attestations issued to a candidate
 	// (GET /v1/candidates/{id}/certificates)
-	ListCandidateCertificates(ctx echo.Context, id ID) error
+	ListCandidateCertificates(ctx echo.Context, id ID, params ListCandidateCertificatesParams) error
 	// ListCandidateDecisions The jury decisions on a candidate, oldest first
 	// (GET /v1/candidates/{id}/decisions)
 	ListCandidateDecisions(ctx echo.Context, id ID, params ListCandidateDecisionsParams) error
@@ -3385,12 +3832,21 @@ type ServerInterface interface {
 	// GetCertification The whole referential of one certification
 	// (GET /v1/certifications/{code})
 	GetCertification(ctx echo.Context, code CertificationCode, params GetCertificationParams) error
+	// ListRegistrationPeriods The certification's registrations in the RNCP, oldest first
+	// (GET /v1/certifications/{code}/registration-periods)
+	ListRegistrationPeriods(ctx echo.Context, code CertificationCode, params ListRegistrationPeriodsParams) error
 	// RecordRegistrationPeriod Record a renewal of the certification's registration in the RNCP
 	// (POST /v1/certifications/{code}/registration-periods)
 	RecordRegistrationPeriod(ctx echo.Context, code CertificationCode, params RecordRegistrationPeriodParams) error
+	// GetRegistrationPeriod One registration of the certification in the RNCP
+	// (GET /v1/certifications/{code}/registration-periods/{id})
+	GetRegistrationPeriod(ctx echo.Context, code CertificationCode, id ID, params GetRegistrationPeriodParams) error
+	// CorrectRegistrationPeriod Correct a recorded period (JSON merge patch), as the legal act states it
+	// (PATCH /v1/certifications/{code}/registration-periods/{id})
+	CorrectRegistrationPeriod(ctx echo.Context, code CertificationCode, id ID, params CorrectRegistrationPeriodParams) error
 	// ListCertificationRules The catalogue of the rules the API enforces for this certification
 	// (GET /v1/certifications/{code}/rules)
-	ListCertificationRules(ctx echo.Context, code CertificationCode) error
+	ListCertificationRules(ctx echo.Context, code CertificationCode, params ListCertificationRulesParams) error
 	// ListEvaluations List sittings, in the order they were booked
 	// (GET /v1/evaluations)
 	ListEvaluations(ctx echo.Context, params ListEvaluationsParams) error
@@ -3459,7 +3915,7 @@ type ServerInterface interface {
 	ReplanJurySession(ctx echo.Context, id ID, params ReplanJurySessionParams) error
 	// ListSessionCandidates The deliberation sheet, with the decision the facts support for each candidate
 	// (GET /v1/jury-sessions/{id}/candidates)
-	ListSessionCandidates(ctx echo.Context, id ID) error
+	ListSessionCandidates(ctx echo.Context, id ID, params ListSessionCandidatesParams) error
 	// CloseDeliberation Close the deliberation, sign the minutes and publish the results
 	// (POST /v1/jury-sessions/{id}/close)
 	CloseDeliberation(ctx echo.Context, id ID) error
@@ -3568,7 +4024,7 @@ func (w *ServerInterfaceWrapper) ListApiClients(ctx echo.Context) error {
 	var params ListApiClientsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -3746,7 +4202,7 @@ func (w *ServerInterfaceWrapper) ListAuditEvents(ctx echo.Context) error {
 	var params ListAuditEventsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -3840,7 +4296,7 @@ func (w *ServerInterfaceWrapper) ListCandidates(ctx echo.Context) error {
 	var params ListCandidatesParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -4018,8 +4474,24 @@ func (w *ServerInterfaceWrapper) ListCandidateCertificates(ctx echo.Context) err
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCandidateCertificatesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListCandidateCertificates(ctx, id)
+	err = w.Handler.ListCandidateCertificates(ctx, id, params)
 	return err
 }
 
@@ -4038,7 +4510,7 @@ func (w *ServerInterfaceWrapper) ListCandidateDecisions(ctx echo.Context) error 
 	var params ListCandidateDecisionsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -4160,7 +4632,7 @@ func (w *ServerInterfaceWrapper) ListCertificates(ctx echo.Context) error {
 	var params ListCertificatesParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -4231,7 +4703,7 @@ func (w *ServerInterfaceWrapper) ListCertifications(ctx echo.Context) error {
 	var params ListCertificationsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -4284,6 +4756,38 @@ func (w *ServerInterfaceWrapper) GetCertification(ctx echo.Context) error {
 	return err
 }
 
+// ListRegistrationPeriods converts echo context to params.
+func (w *ServerInterfaceWrapper) ListRegistrationPeriods(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "code" -------------
+	var code CertificationCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", ctx.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListRegistrationPeriodsParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.ListRegistrationPeriods(ctx, code, params)
+	return err
+}
+
 // RecordRegistrationPeriod converts echo context to params.
 func (w *ServerInterfaceWrapper) RecordRegistrationPeriod(ctx echo.Context) error {
 	var err error
@@ -4320,6 +4824,94 @@ func (w *ServerInterfaceWrapper) RecordRegistrationPeriod(ctx echo.Context) erro
 	return err
 }
 
+// GetRegistrationPeriod converts echo context to params.
+func (w *ServerInterfaceWrapper) GetRegistrationPeriod(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "code" -------------
+	var code CertificationCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", ctx.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params GetRegistrationPeriodParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-None-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-None-Match")]; found {
+		var IfNoneMatch IfNoneMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-None-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-None-Match", valueList[0], &IfNoneMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-None-Match: %s", err))
+		}
+
+		params.IfNoneMatch = &IfNoneMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.GetRegistrationPeriod(ctx, code, id, params)
+	return err
+}
+
+// CorrectRegistrationPeriod converts echo context to params.
+func (w *ServerInterfaceWrapper) CorrectRegistrationPeriod(ctx echo.Context) error {
+	var err error
+	// ------------- Path parameter "code" -------------
+	var code CertificationCode
+
+	err = runtime.BindStyledParameterWithOptions("simple", "code", ctx.Param("code"), &code, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
+	}
+
+	// ------------- Path parameter "id" -------------
+	var id ID
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", ctx.Param("id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "uuid", ValueIsUnescaped: ctx.Request().URL.RawPath == ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
+	}
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params CorrectRegistrationPeriodParams
+
+	headers := ctx.Request().Header
+	// ------------- Optional header parameter "If-Match" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("If-Match")]; found {
+		var IfMatch IfMatch
+		n := len(valueList)
+		if n != 1 {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for If-Match, got %d", n))
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "If-Match", valueList[0], &IfMatch, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter If-Match: %s", err))
+		}
+
+		params.IfMatch = &IfMatch
+	}
+
+	// Invoke the callback with all the unmarshaled arguments
+	err = w.Handler.CorrectRegistrationPeriod(ctx, code, id, params)
+	return err
+}
+
 // ListCertificationRules converts echo context to params.
 func (w *ServerInterfaceWrapper) ListCertificationRules(ctx echo.Context) error {
 	var err error
@@ -4331,8 +4923,24 @@ func (w *ServerInterfaceWrapper) ListCertificationRules(ctx echo.Context) error 
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter code: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListCertificationRulesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListCertificationRules(ctx, code)
+	err = w.Handler.ListCertificationRules(ctx, code, params)
 	return err
 }
 
@@ -4344,7 +4952,7 @@ func (w *ServerInterfaceWrapper) ListEvaluations(ctx echo.Context) error {
 	var params ListEvaluationsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -4652,7 +5260,7 @@ func (w *ServerInterfaceWrapper) ListAwardDeclarations(ctx echo.Context) error {
 	var params ListAwardDeclarationsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -4691,7 +5299,7 @@ func (w *ServerInterfaceWrapper) ListDeclarationFiles(ctx echo.Context) error {
 	var params ListDeclarationFilesParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -4777,7 +5385,7 @@ func (w *ServerInterfaceWrapper) ListJuryMembers(ctx echo.Context) error {
 	var params ListJuryMembersParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -4953,7 +5561,7 @@ func (w *ServerInterfaceWrapper) ListJurySessions(ctx echo.Context) error {
 	var params ListJurySessionsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -5110,8 +5718,24 @@ func (w *ServerInterfaceWrapper) ListSessionCandidates(ctx echo.Context) error {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter id: %s", err))
 	}
 
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ListSessionCandidatesParams
+	// ------------- Optional query parameter "limit" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
+	}
+
+	// ------------- Optional query parameter "cursor" -------------
+
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "cursor", ctx.QueryParams(), &params.Cursor, runtime.BindQueryParameterOptions{Type: "string", Format: ""})
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter cursor: %s", err))
+	}
+
 	// Invoke the callback with all the unmarshaled arguments
-	err = w.Handler.ListSessionCandidates(ctx, id)
+	err = w.Handler.ListSessionCandidates(ctx, id, params)
 	return err
 }
 
@@ -5146,7 +5770,7 @@ func (w *ServerInterfaceWrapper) ListSessionDecisions(ctx echo.Context) error {
 	var params ListSessionDecisionsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -5377,7 +6001,7 @@ func (w *ServerInterfaceWrapper) ListMySittings(ctx echo.Context) error {
 	var params ListMySittingsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -5402,7 +6026,7 @@ func (w *ServerInterfaceWrapper) ListResults(ctx echo.Context) error {
 	var params ListResultsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -5448,7 +6072,7 @@ func (w *ServerInterfaceWrapper) GetStatistics(ctx echo.Context) error {
 	var params GetStatisticsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -5501,7 +6125,7 @@ func (w *ServerInterfaceWrapper) ListTrainingSites(ctx echo.Context) error {
 	var params ListTrainingSitesParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -5691,7 +6315,7 @@ func (w *ServerInterfaceWrapper) ListUsers(ctx echo.Context) error {
 	var params ListUsersParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -5912,7 +6536,7 @@ func (w *ServerInterfaceWrapper) ListWebhookSubscriptions(ctx echo.Context) erro
 	var params ListWebhookSubscriptionsParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -6041,7 +6665,7 @@ func (w *ServerInterfaceWrapper) ListWebhookDeliveries(ctx echo.Context) error {
 	var params ListWebhookDeliveriesParams
 	// ------------- Optional query parameter "limit" -------------
 
-	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: ""})
+	err = runtime.BindQueryParameterWithOptions("form", true, false, "limit", ctx.QueryParams(), &params.Limit, runtime.BindQueryParameterOptions{Type: "integer", Format: "int32"})
 	if err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter limit: %s", err))
 	}
@@ -6116,7 +6740,10 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 	router.GET(options.BaseURL+"/v1/certifications", wrapper.ListCertifications, options.OperationMiddlewares["listCertifications"]...)
 	router.GET(options.BaseURL+"/v1/certifications/:code", wrapper.GetCertification, options.OperationMiddlewares["getCertification"]...)
 	router.GET(options.BaseURL+"/v1/certifications/:code/rules", wrapper.ListCertificationRules, options.OperationMiddlewares["listCertificationRules"]...)
+	router.GET(options.BaseURL+"/v1/certifications/:code/registration-periods", wrapper.ListRegistrationPeriods, options.OperationMiddlewares["listRegistrationPeriods"]...)
 	router.POST(options.BaseURL+"/v1/certifications/:code/registration-periods", wrapper.RecordRegistrationPeriod, options.OperationMiddlewares["recordRegistrationPeriod"]...)
+	router.GET(options.BaseURL+"/v1/certifications/:code/registration-periods/:id", wrapper.GetRegistrationPeriod, options.OperationMiddlewares["getRegistrationPeriod"]...)
+	router.PATCH(options.BaseURL+"/v1/certifications/:code/registration-periods/:id", wrapper.CorrectRegistrationPeriod, options.OperationMiddlewares["correctRegistrationPeriod"]...)
 	router.GET(options.BaseURL+"/v1/training-sites", wrapper.ListTrainingSites, options.OperationMiddlewares["listTrainingSites"]...)
 	router.POST(options.BaseURL+"/v1/training-sites", wrapper.CreateTrainingSite, options.OperationMiddlewares["createTrainingSite"]...)
 	router.DELETE(options.BaseURL+"/v1/training-sites/:id", wrapper.DeactivateTrainingSite, options.OperationMiddlewares["deactivateTrainingSite"]...)
@@ -6195,15 +6822,133 @@ func RegisterHandlersWithOptions(router EchoRouter, si ServerInterface, options 
 
 }
 
-type BadRequestApplicationProblemPlusJSONResponse Problem
+// CallbackReceiverInterface represents handlers for receiving inbound
+// callback requests. Each callback becomes a Handle*Callback
+// method that the implementation fills in. The caller mounts the per-
+// callback echo.HandlerFunc returned by {Op}CallbackHandler at
+// whatever URL path they advertise to senders.
+type CallbackReceiverInterface interface {
+	// A delivery to the subscription's URL
+	// HandleEventCallback handles the POST callback for event.
+	HandleEventCallback(ctx echo.Context, params EventParams) error
+}
 
-type ConflictApplicationProblemPlusJSONResponse Problem
+// EventCallbackHandler returns the echo.HandlerFunc for the event callback.
+// Mount this at the URL path advertised to callback senders. Errors
+// during parameter binding are returned via echo.NewHTTPError so echo's
+// error-handling chain reports them as 400. Middlewares are applied in
+// the order provided -- the last argument becomes the outermost wrapper.
+func EventCallbackHandler(si CallbackReceiverInterface, middlewares ...echo.MiddlewareFunc) echo.HandlerFunc {
+	h := echo.HandlerFunc(func(ctx echo.Context) error {
+		var err error
+		_ = err
 
-type ForbiddenApplicationProblemPlusJSONResponse Problem
+		// Parameter object where we will unmarshal all parameters from the context.
+		var params EventParams
+
+		// ------------- Required header parameter "webhook-id" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-id")]; found {
+			var WebhookId string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-id, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-id", valueList[0], &WebhookId, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-id: %s", err))
+			}
+			params.WebhookId = WebhookId
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-id is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-timestamp" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-timestamp")]; found {
+			var WebhookTimestamp string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-timestamp, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-timestamp", valueList[0], &WebhookTimestamp, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-timestamp: %s", err))
+			}
+			params.WebhookTimestamp = WebhookTimestamp
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-timestamp is required, but not found"))
+		}
+
+		// ------------- Required header parameter "webhook-signature" -------------
+		if valueList, found := ctx.Request().Header[http.CanonicalHeaderKey("webhook-signature")]; found {
+			var WebhookSignature string
+			n := len(valueList)
+			if n != 1 {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Expected one value for webhook-signature, got %d", n))
+			}
+
+			err = runtime.BindStyledParameterWithOptions("simple", "webhook-signature", valueList[0], &WebhookSignature, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""})
+			if err != nil {
+				return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Invalid format for parameter webhook-signature: %s", err))
+			}
+			params.WebhookSignature = WebhookSignature
+
+		} else {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Header parameter webhook-signature is required, but not found"))
+		}
+
+		return si.HandleEventCallback(ctx, params)
+	})
+	for _, mw := range middlewares {
+		h = mw(h)
+	}
+	return h
+}
+
+type BadRequestResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type BadRequestApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers BadRequestResponseHeaders
+}
+
+type ConflictResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type ConflictApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ConflictResponseHeaders
+}
+
+type ForbiddenResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type ForbiddenApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers ForbiddenResponseHeaders
+}
 
 type InternalErrorApplicationProblemPlusJSONResponse Problem
 
-type NotFoundApplicationProblemPlusJSONResponse Problem
+type NotFoundResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type NotFoundApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers NotFoundResponseHeaders
+}
 
 type NotModifiedResponseHeaders struct {
 	ETag *string
@@ -6212,9 +6957,19 @@ type NotModifiedResponse struct {
 	Headers NotModifiedResponseHeaders
 }
 
-type OAuthBadRequestJSONResponse OAuthError
+type OAuthBadRequestResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type OAuthBadRequestJSONResponse struct {
+	Body OAuthError
+
+	Headers OAuthBadRequestResponseHeaders
+}
 
 type OAuthUnauthorizedResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
 	WWWAuthenticate *string
 }
 type OAuthUnauthorizedJSONResponse struct {
@@ -6223,14 +6978,38 @@ type OAuthUnauthorizedJSONResponse struct {
 	Headers OAuthUnauthorizedResponseHeaders
 }
 
-type PayloadTooLargeApplicationProblemPlusJSONResponse Problem
+type PayloadTooLargeResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type PayloadTooLargeApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type PreconditionFailedApplicationProblemPlusJSONResponse Problem
+	Headers PayloadTooLargeResponseHeaders
+}
 
-type PreconditionRequiredApplicationProblemPlusJSONResponse Problem
+type PreconditionFailedResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type PreconditionFailedApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PreconditionFailedResponseHeaders
+}
+
+type PreconditionRequiredResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type PreconditionRequiredApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers PreconditionRequiredResponseHeaders
+}
 
 type ServiceUnavailableResponseHeaders struct {
-	RetryAfter *int
+	RetryAfter *int32
 }
 type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -6241,7 +7020,7 @@ type ServiceUnavailableApplicationProblemPlusJSONResponse struct {
 type TooManyRequestsResponseHeaders struct {
 	RateLimit       *string
 	RateLimitPolicy *string
-	RetryAfter      *int
+	RetryAfter      *int32
 }
 type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 	Body Problem
@@ -6250,6 +7029,8 @@ type TooManyRequestsApplicationProblemPlusJSONResponse struct {
 }
 
 type UnauthorizedResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
 	WWWAuthenticate *string
 }
 type UnauthorizedApplicationProblemPlusJSONResponse struct {
@@ -6258,9 +7039,25 @@ type UnauthorizedApplicationProblemPlusJSONResponse struct {
 	Headers UnauthorizedResponseHeaders
 }
 
-type UnprocessableEntityApplicationProblemPlusJSONResponse Problem
+type UnprocessableEntityResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type UnprocessableEntityApplicationProblemPlusJSONResponse struct {
+	Body Problem
 
-type UnsupportedMediaTypeApplicationProblemPlusJSONResponse Problem
+	Headers UnprocessableEntityResponseHeaders
+}
+
+type UnsupportedMediaTypeResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+type UnsupportedMediaTypeApplicationProblemPlusJSONResponse struct {
+	Body Problem
+
+	Headers UnsupportedMediaTypeResponseHeaders
+}
 
 type ListApiClientsRequestObject struct {
 	Params ListApiClientsParams
@@ -6270,15 +7067,29 @@ type ListApiClientsResponseObject interface {
 	VisitListApiClientsResponse(w http.ResponseWriter) error
 }
 
-type ListApiClients200JSONResponse ApiClientList
+type ListApiClients200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListApiClients200JSONResponse struct {
+	Body    ApiClientList
+	Headers ListApiClients200ResponseHeaders
+}
 
 func (response ListApiClients200JSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6291,10 +7102,16 @@ type ListApiClients400ApplicationProblemPlusJSONResponse struct {
 func (response ListApiClients400ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6311,6 +7128,12 @@ func (response ListApiClients401ApplicationProblemPlusJSONResponse) VisitListApi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6326,11 +7149,42 @@ type ListApiClients403ApplicationProblemPlusJSONResponse struct {
 func (response ListApiClients403ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListApiClients429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListApiClients429ApplicationProblemPlusJSONResponse) VisitListApiClientsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6380,8 +7234,10 @@ type CreateApiClientResponseObject interface {
 }
 
 type CreateApiClient201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	ETag            *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateApiClient201JSONResponse struct {
@@ -6402,6 +7258,12 @@ func (response CreateApiClient201JSONResponse) VisitCreateApiClientResponse(w ht
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6414,10 +7276,16 @@ type CreateApiClient400ApplicationProblemPlusJSONResponse struct {
 func (response CreateApiClient400ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6434,6 +7302,12 @@ func (response CreateApiClient401ApplicationProblemPlusJSONResponse) VisitCreate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6449,10 +7323,16 @@ type CreateApiClient403ApplicationProblemPlusJSONResponse struct {
 func (response CreateApiClient403ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6465,10 +7345,16 @@ type CreateApiClient409ApplicationProblemPlusJSONResponse struct {
 func (response CreateApiClient409ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6481,10 +7367,16 @@ type CreateApiClient413ApplicationProblemPlusJSONResponse struct {
 func (response CreateApiClient413ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6497,10 +7389,16 @@ type CreateApiClient415ApplicationProblemPlusJSONResponse struct {
 func (response CreateApiClient415ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6513,11 +7411,42 @@ type CreateApiClient422ApplicationProblemPlusJSONResponse struct {
 func (response CreateApiClient422ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateApiClient429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateApiClient429ApplicationProblemPlusJSONResponse) VisitCreateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6567,7 +7496,9 @@ type RevokeApiClientResponseObject interface {
 }
 
 type RevokeApiClient200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RevokeApiClient200JSONResponse struct {
@@ -6585,6 +7516,12 @@ func (response RevokeApiClient200JSONResponse) VisitRevokeApiClientResponse(w ht
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6597,10 +7534,16 @@ type RevokeApiClient400ApplicationProblemPlusJSONResponse struct {
 func (response RevokeApiClient400ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6617,6 +7560,12 @@ func (response RevokeApiClient401ApplicationProblemPlusJSONResponse) VisitRevoke
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6632,10 +7581,16 @@ type RevokeApiClient403ApplicationProblemPlusJSONResponse struct {
 func (response RevokeApiClient403ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6648,10 +7603,16 @@ type RevokeApiClient404ApplicationProblemPlusJSONResponse struct {
 func (response RevokeApiClient404ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6664,10 +7625,16 @@ type RevokeApiClient409ApplicationProblemPlusJSONResponse struct {
 func (response RevokeApiClient409ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6680,10 +7647,16 @@ type RevokeApiClient412ApplicationProblemPlusJSONResponse struct {
 func (response RevokeApiClient412ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6696,11 +7669,42 @@ type RevokeApiClient428ApplicationProblemPlusJSONResponse struct {
 func (response RevokeApiClient428ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeApiClient429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeApiClient429ApplicationProblemPlusJSONResponse) VisitRevokeApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6749,7 +7753,9 @@ type GetApiClientResponseObject interface {
 }
 
 type GetApiClient200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetApiClient200JSONResponse struct {
@@ -6767,6 +7773,12 @@ func (response GetApiClient200JSONResponse) VisitGetApiClientResponse(w http.Res
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6779,10 +7791,16 @@ type GetApiClient400ApplicationProblemPlusJSONResponse struct {
 func (response GetApiClient400ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6799,6 +7817,12 @@ func (response GetApiClient401ApplicationProblemPlusJSONResponse) VisitGetApiCli
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6814,10 +7838,16 @@ type GetApiClient403ApplicationProblemPlusJSONResponse struct {
 func (response GetApiClient403ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6830,11 +7860,42 @@ type GetApiClient404ApplicationProblemPlusJSONResponse struct {
 func (response GetApiClient404ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetApiClient429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetApiClient429ApplicationProblemPlusJSONResponse) VisitGetApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -6885,7 +7946,9 @@ type UpdateApiClientResponseObject interface {
 }
 
 type UpdateApiClient200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type UpdateApiClient200JSONResponse struct {
@@ -6903,6 +7966,12 @@ func (response UpdateApiClient200JSONResponse) VisitUpdateApiClientResponse(w ht
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6915,10 +7984,16 @@ type UpdateApiClient400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateApiClient400ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6935,6 +8010,12 @@ func (response UpdateApiClient401ApplicationProblemPlusJSONResponse) VisitUpdate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -6950,10 +8031,16 @@ type UpdateApiClient403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateApiClient403ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6966,10 +8053,16 @@ type UpdateApiClient404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateApiClient404ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6982,10 +8075,16 @@ type UpdateApiClient409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateApiClient409ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -6998,10 +8097,16 @@ type UpdateApiClient412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateApiClient412ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7014,10 +8119,16 @@ type UpdateApiClient413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateApiClient413ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7030,10 +8141,16 @@ type UpdateApiClient415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateApiClient415ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7046,10 +8163,16 @@ type UpdateApiClient422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateApiClient422ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7062,11 +8185,42 @@ type UpdateApiClient428ApplicationProblemPlusJSONResponse struct {
 func (response UpdateApiClient428ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateApiClient429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateApiClient429ApplicationProblemPlusJSONResponse) VisitUpdateApiClientResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7116,7 +8270,9 @@ type RotateApiClientSecretResponseObject interface {
 }
 
 type RotateApiClientSecret200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RotateApiClientSecret200JSONResponse struct {
@@ -7134,6 +8290,12 @@ func (response RotateApiClientSecret200JSONResponse) VisitRotateApiClientSecretR
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7146,10 +8308,16 @@ type RotateApiClientSecret400ApplicationProblemPlusJSONResponse struct {
 func (response RotateApiClientSecret400ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7166,6 +8334,12 @@ func (response RotateApiClientSecret401ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7181,10 +8355,16 @@ type RotateApiClientSecret403ApplicationProblemPlusJSONResponse struct {
 func (response RotateApiClientSecret403ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7197,10 +8377,16 @@ type RotateApiClientSecret404ApplicationProblemPlusJSONResponse struct {
 func (response RotateApiClientSecret404ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7213,10 +8399,16 @@ type RotateApiClientSecret409ApplicationProblemPlusJSONResponse struct {
 func (response RotateApiClientSecret409ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7229,10 +8421,16 @@ type RotateApiClientSecret412ApplicationProblemPlusJSONResponse struct {
 func (response RotateApiClientSecret412ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7245,11 +8443,42 @@ type RotateApiClientSecret428ApplicationProblemPlusJSONResponse struct {
 func (response RotateApiClientSecret428ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RotateApiClientSecret429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RotateApiClientSecret429ApplicationProblemPlusJSONResponse) VisitRotateApiClientSecretResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7297,15 +8526,29 @@ type ListAuditEventsResponseObject interface {
 	VisitListAuditEventsResponse(w http.ResponseWriter) error
 }
 
-type ListAuditEvents200JSONResponse AuditEventList
+type ListAuditEvents200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListAuditEvents200JSONResponse struct {
+	Body    AuditEventList
+	Headers ListAuditEvents200ResponseHeaders
+}
 
 func (response ListAuditEvents200JSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7318,10 +8561,16 @@ type ListAuditEvents400ApplicationProblemPlusJSONResponse struct {
 func (response ListAuditEvents400ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7338,6 +8587,12 @@ func (response ListAuditEvents401ApplicationProblemPlusJSONResponse) VisitListAu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7353,11 +8608,42 @@ type ListAuditEvents403ApplicationProblemPlusJSONResponse struct {
 func (response ListAuditEvents403ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAuditEvents429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAuditEvents429ApplicationProblemPlusJSONResponse) VisitListAuditEventsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7405,10 +8691,22 @@ type ResetPasswordResponseObject interface {
 	VisitResetPasswordResponse(w http.ResponseWriter) error
 }
 
+type ResetPassword204ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 type ResetPassword204Response struct {
+	Headers ResetPassword204ResponseHeaders
 }
 
 func (response ResetPassword204Response) VisitResetPasswordResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -7420,10 +8718,16 @@ type ResetPassword400ApplicationProblemPlusJSONResponse struct {
 func (response ResetPassword400ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7436,10 +8740,16 @@ type ResetPassword413ApplicationProblemPlusJSONResponse struct {
 func (response ResetPassword413ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7452,10 +8762,16 @@ type ResetPassword415ApplicationProblemPlusJSONResponse struct {
 func (response ResetPassword415ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7468,10 +8784,16 @@ type ResetPassword422ApplicationProblemPlusJSONResponse struct {
 func (response ResetPassword422ApplicationProblemPlusJSONResponse) VisitResetPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7545,10 +8867,22 @@ type RevokeTokenResponseObject interface {
 	VisitRevokeTokenResponse(w http.ResponseWriter) error
 }
 
+type RevokeToken200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 type RevokeToken200Response struct {
+	Headers RevokeToken200ResponseHeaders
 }
 
 func (response RevokeToken200Response) VisitRevokeTokenResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	return nil
 }
@@ -7558,10 +8892,16 @@ type RevokeToken400JSONResponse struct{ OAuthBadRequestJSONResponse }
 func (response RevokeToken400JSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7574,10 +8914,16 @@ type RevokeToken413ApplicationProblemPlusJSONResponse struct {
 func (response RevokeToken413ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7590,10 +8936,16 @@ type RevokeToken415ApplicationProblemPlusJSONResponse struct {
 func (response RevokeToken415ApplicationProblemPlusJSONResponse) VisitRevokeTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7668,7 +9020,9 @@ type IssueTokenResponseObject interface {
 }
 
 type IssueToken200ResponseHeaders struct {
-	CacheControl *string
+	CacheControl    *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type IssueToken200JSONResponse struct {
@@ -7686,6 +9040,12 @@ func (response IssueToken200JSONResponse) VisitIssueTokenResponse(w http.Respons
 	if response.Headers.CacheControl != nil {
 		w.Header().Set("Cache-Control", fmt.Sprint(*response.Headers.CacheControl))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7696,10 +9056,16 @@ type IssueToken400JSONResponse struct{ OAuthBadRequestJSONResponse }
 func (response IssueToken400JSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7714,6 +9080,12 @@ func (response IssueToken401JSONResponse) VisitIssueTokenResponse(w http.Respons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7729,10 +9101,16 @@ type IssueToken413ApplicationProblemPlusJSONResponse struct {
 func (response IssueToken413ApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7745,10 +9123,16 @@ type IssueToken415ApplicationProblemPlusJSONResponse struct {
 func (response IssueToken415ApplicationProblemPlusJSONResponse) VisitIssueTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7822,15 +9206,29 @@ type ListCandidatesResponseObject interface {
 	VisitListCandidatesResponse(w http.ResponseWriter) error
 }
 
-type ListCandidates200JSONResponse CandidateList
+type ListCandidates200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListCandidates200JSONResponse struct {
+	Body    CandidateList
+	Headers ListCandidates200ResponseHeaders
+}
 
 func (response ListCandidates200JSONResponse) VisitListCandidatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7843,10 +9241,16 @@ type ListCandidates400ApplicationProblemPlusJSONResponse struct {
 func (response ListCandidates400ApplicationProblemPlusJSONResponse) VisitListCandidatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7863,6 +9267,12 @@ func (response ListCandidates401ApplicationProblemPlusJSONResponse) VisitListCan
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -7878,11 +9288,42 @@ type ListCandidates403ApplicationProblemPlusJSONResponse struct {
 func (response ListCandidates403ApplicationProblemPlusJSONResponse) VisitListCandidatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidates429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidates429ApplicationProblemPlusJSONResponse) VisitListCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -7932,8 +9373,10 @@ type RegisterCandidateResponseObject interface {
 }
 
 type RegisterCandidate201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	ETag            *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RegisterCandidate201JSONResponse struct {
@@ -7954,6 +9397,12 @@ func (response RegisterCandidate201JSONResponse) VisitRegisterCandidateResponse(
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7966,10 +9415,16 @@ type RegisterCandidate400ApplicationProblemPlusJSONResponse struct {
 func (response RegisterCandidate400ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -7986,6 +9441,12 @@ func (response RegisterCandidate401ApplicationProblemPlusJSONResponse) VisitRegi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8001,10 +9462,16 @@ type RegisterCandidate403ApplicationProblemPlusJSONResponse struct {
 func (response RegisterCandidate403ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8017,10 +9484,16 @@ type RegisterCandidate409ApplicationProblemPlusJSONResponse struct {
 func (response RegisterCandidate409ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8033,10 +9506,16 @@ type RegisterCandidate413ApplicationProblemPlusJSONResponse struct {
 func (response RegisterCandidate413ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8049,10 +9528,16 @@ type RegisterCandidate415ApplicationProblemPlusJSONResponse struct {
 func (response RegisterCandidate415ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8065,11 +9550,42 @@ type RegisterCandidate422ApplicationProblemPlusJSONResponse struct {
 func (response RegisterCandidate422ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RegisterCandidate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RegisterCandidate429ApplicationProblemPlusJSONResponse) VisitRegisterCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8119,7 +9635,9 @@ type GetCandidateResponseObject interface {
 }
 
 type GetCandidate200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetCandidate200JSONResponse struct {
@@ -8136,6 +9654,12 @@ func (response GetCandidate200JSONResponse) VisitGetCandidateResponse(w http.Res
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -8159,10 +9683,16 @@ type GetCandidate400ApplicationProblemPlusJSONResponse struct {
 func (response GetCandidate400ApplicationProblemPlusJSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8179,6 +9709,12 @@ func (response GetCandidate401ApplicationProblemPlusJSONResponse) VisitGetCandid
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8194,10 +9730,16 @@ type GetCandidate403ApplicationProblemPlusJSONResponse struct {
 func (response GetCandidate403ApplicationProblemPlusJSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8210,11 +9752,42 @@ type GetCandidate404ApplicationProblemPlusJSONResponse struct {
 func (response GetCandidate404ApplicationProblemPlusJSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCandidate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCandidate429ApplicationProblemPlusJSONResponse) VisitGetCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8265,7 +9838,9 @@ type UpdateCandidateResponseObject interface {
 }
 
 type UpdateCandidate200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type UpdateCandidate200JSONResponse struct {
@@ -8283,6 +9858,12 @@ func (response UpdateCandidate200JSONResponse) VisitUpdateCandidateResponse(w ht
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8295,10 +9876,16 @@ type UpdateCandidate400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCandidate400ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8315,6 +9902,12 @@ func (response UpdateCandidate401ApplicationProblemPlusJSONResponse) VisitUpdate
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8330,10 +9923,16 @@ type UpdateCandidate403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCandidate403ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8346,10 +9945,16 @@ type UpdateCandidate404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCandidate404ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8362,10 +9967,16 @@ type UpdateCandidate409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCandidate409ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8378,10 +9989,16 @@ type UpdateCandidate412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCandidate412ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8394,10 +10011,16 @@ type UpdateCandidate413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCandidate413ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8410,10 +10033,16 @@ type UpdateCandidate415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCandidate415ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8426,10 +10055,16 @@ type UpdateCandidate422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCandidate422ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8442,11 +10077,42 @@ type UpdateCandidate428ApplicationProblemPlusJSONResponse struct {
 func (response UpdateCandidate428ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateCandidate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateCandidate429ApplicationProblemPlusJSONResponse) VisitUpdateCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8487,22 +10153,37 @@ func (response UpdateCandidate503ApplicationProblemPlusJSONResponse) VisitUpdate
 }
 
 type ListCandidateCertificatesRequestObject struct {
-	Id ID `json:"id"`
+	Id     ID `json:"id"`
+	Params ListCandidateCertificatesParams
 }
 
 type ListCandidateCertificatesResponseObject interface {
 	VisitListCandidateCertificatesResponse(w http.ResponseWriter) error
 }
 
-type ListCandidateCertificates200JSONResponse CertificateList
+type ListCandidateCertificates200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListCandidateCertificates200JSONResponse struct {
+	Body    CertificatePage
+	Headers ListCandidateCertificates200ResponseHeaders
+}
 
 func (response ListCandidateCertificates200JSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8515,10 +10196,16 @@ type ListCandidateCertificates400ApplicationProblemPlusJSONResponse struct {
 func (response ListCandidateCertificates400ApplicationProblemPlusJSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8535,6 +10222,12 @@ func (response ListCandidateCertificates401ApplicationProblemPlusJSONResponse) V
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8550,10 +10243,16 @@ type ListCandidateCertificates403ApplicationProblemPlusJSONResponse struct {
 func (response ListCandidateCertificates403ApplicationProblemPlusJSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8566,11 +10265,42 @@ type ListCandidateCertificates404ApplicationProblemPlusJSONResponse struct {
 func (response ListCandidateCertificates404ApplicationProblemPlusJSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateCertificates429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateCertificates429ApplicationProblemPlusJSONResponse) VisitListCandidateCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8619,15 +10349,29 @@ type ListCandidateDecisionsResponseObject interface {
 	VisitListCandidateDecisionsResponse(w http.ResponseWriter) error
 }
 
-type ListCandidateDecisions200JSONResponse DecisionList
+type ListCandidateDecisions200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListCandidateDecisions200JSONResponse struct {
+	Body    DecisionList
+	Headers ListCandidateDecisions200ResponseHeaders
+}
 
 func (response ListCandidateDecisions200JSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8640,10 +10384,16 @@ type ListCandidateDecisions400ApplicationProblemPlusJSONResponse struct {
 func (response ListCandidateDecisions400ApplicationProblemPlusJSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8660,6 +10410,12 @@ func (response ListCandidateDecisions401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8675,10 +10431,16 @@ type ListCandidateDecisions403ApplicationProblemPlusJSONResponse struct {
 func (response ListCandidateDecisions403ApplicationProblemPlusJSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8691,11 +10453,42 @@ type ListCandidateDecisions404ApplicationProblemPlusJSONResponse struct {
 func (response ListCandidateDecisions404ApplicationProblemPlusJSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCandidateDecisions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCandidateDecisions429ApplicationProblemPlusJSONResponse) VisitListCandidateDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8744,15 +10537,29 @@ type GetTranscriptResponseObject interface {
 	VisitGetTranscriptResponse(w http.ResponseWriter) error
 }
 
-type GetTranscript200JSONResponse Transcript
+type GetTranscript200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type GetTranscript200JSONResponse struct {
+	Body    Transcript
+	Headers GetTranscript200ResponseHeaders
+}
 
 func (response GetTranscript200JSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8765,10 +10572,16 @@ type GetTranscript400ApplicationProblemPlusJSONResponse struct {
 func (response GetTranscript400ApplicationProblemPlusJSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8785,6 +10598,12 @@ func (response GetTranscript401ApplicationProblemPlusJSONResponse) VisitGetTrans
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8800,10 +10619,16 @@ type GetTranscript403ApplicationProblemPlusJSONResponse struct {
 func (response GetTranscript403ApplicationProblemPlusJSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8816,11 +10641,42 @@ type GetTranscript404ApplicationProblemPlusJSONResponse struct {
 func (response GetTranscript404ApplicationProblemPlusJSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTranscript429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetTranscript429ApplicationProblemPlusJSONResponse) VisitGetTranscriptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -8871,7 +10727,9 @@ type DecideVaeAdmissibilityResponseObject interface {
 }
 
 type DecideVaeAdmissibility200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type DecideVaeAdmissibility200JSONResponse struct {
@@ -8889,6 +10747,12 @@ func (response DecideVaeAdmissibility200JSONResponse) VisitDecideVaeAdmissibilit
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8901,10 +10765,16 @@ type DecideVaeAdmissibility400ApplicationProblemPlusJSONResponse struct {
 func (response DecideVaeAdmissibility400ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8921,6 +10791,12 @@ func (response DecideVaeAdmissibility401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -8936,10 +10812,16 @@ type DecideVaeAdmissibility403ApplicationProblemPlusJSONResponse struct {
 func (response DecideVaeAdmissibility403ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8952,10 +10834,16 @@ type DecideVaeAdmissibility404ApplicationProblemPlusJSONResponse struct {
 func (response DecideVaeAdmissibility404ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8968,10 +10856,16 @@ type DecideVaeAdmissibility409ApplicationProblemPlusJSONResponse struct {
 func (response DecideVaeAdmissibility409ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -8984,10 +10878,16 @@ type DecideVaeAdmissibility412ApplicationProblemPlusJSONResponse struct {
 func (response DecideVaeAdmissibility412ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9000,10 +10900,16 @@ type DecideVaeAdmissibility413ApplicationProblemPlusJSONResponse struct {
 func (response DecideVaeAdmissibility413ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9016,10 +10922,16 @@ type DecideVaeAdmissibility415ApplicationProblemPlusJSONResponse struct {
 func (response DecideVaeAdmissibility415ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9032,10 +10944,16 @@ type DecideVaeAdmissibility422ApplicationProblemPlusJSONResponse struct {
 func (response DecideVaeAdmissibility422ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9048,11 +10966,42 @@ type DecideVaeAdmissibility428ApplicationProblemPlusJSONResponse struct {
 func (response DecideVaeAdmissibility428ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DecideVaeAdmissibility429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DecideVaeAdmissibility429ApplicationProblemPlusJSONResponse) VisitDecideVaeAdmissibilityResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9103,7 +11052,9 @@ type WithdrawCandidateResponseObject interface {
 }
 
 type WithdrawCandidate200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type WithdrawCandidate200JSONResponse struct {
@@ -9121,6 +11072,12 @@ func (response WithdrawCandidate200JSONResponse) VisitWithdrawCandidateResponse(
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9133,10 +11090,16 @@ type WithdrawCandidate400ApplicationProblemPlusJSONResponse struct {
 func (response WithdrawCandidate400ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9153,6 +11116,12 @@ func (response WithdrawCandidate401ApplicationProblemPlusJSONResponse) VisitWith
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9168,10 +11137,16 @@ type WithdrawCandidate403ApplicationProblemPlusJSONResponse struct {
 func (response WithdrawCandidate403ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9184,10 +11159,16 @@ type WithdrawCandidate404ApplicationProblemPlusJSONResponse struct {
 func (response WithdrawCandidate404ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9200,10 +11181,16 @@ type WithdrawCandidate409ApplicationProblemPlusJSONResponse struct {
 func (response WithdrawCandidate409ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9216,10 +11203,16 @@ type WithdrawCandidate412ApplicationProblemPlusJSONResponse struct {
 func (response WithdrawCandidate412ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9232,10 +11225,16 @@ type WithdrawCandidate413ApplicationProblemPlusJSONResponse struct {
 func (response WithdrawCandidate413ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9248,10 +11247,16 @@ type WithdrawCandidate415ApplicationProblemPlusJSONResponse struct {
 func (response WithdrawCandidate415ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9264,10 +11269,16 @@ type WithdrawCandidate422ApplicationProblemPlusJSONResponse struct {
 func (response WithdrawCandidate422ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9280,11 +11291,42 @@ type WithdrawCandidate428ApplicationProblemPlusJSONResponse struct {
 func (response WithdrawCandidate428ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type WithdrawCandidate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response WithdrawCandidate429ApplicationProblemPlusJSONResponse) VisitWithdrawCandidateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9332,15 +11374,29 @@ type ListCertificatesResponseObject interface {
 	VisitListCertificatesResponse(w http.ResponseWriter) error
 }
 
-type ListCertificates200JSONResponse CertificatePage
+type ListCertificates200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListCertificates200JSONResponse struct {
+	Body    CertificatePage
+	Headers ListCertificates200ResponseHeaders
+}
 
 func (response ListCertificates200JSONResponse) VisitListCertificatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9353,10 +11409,16 @@ type ListCertificates400ApplicationProblemPlusJSONResponse struct {
 func (response ListCertificates400ApplicationProblemPlusJSONResponse) VisitListCertificatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9373,6 +11435,12 @@ func (response ListCertificates401ApplicationProblemPlusJSONResponse) VisitListC
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9388,11 +11456,42 @@ type ListCertificates403ApplicationProblemPlusJSONResponse struct {
 func (response ListCertificates403ApplicationProblemPlusJSONResponse) VisitListCertificatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCertificates429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCertificates429ApplicationProblemPlusJSONResponse) VisitListCertificatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9440,15 +11539,29 @@ type VerifyCertificateResponseObject interface {
 	VisitVerifyCertificateResponse(w http.ResponseWriter) error
 }
 
-type VerifyCertificate200JSONResponse CertificateVerification
+type VerifyCertificate200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type VerifyCertificate200JSONResponse struct {
+	Body    CertificateVerification
+	Headers VerifyCertificate200ResponseHeaders
+}
 
 func (response VerifyCertificate200JSONResponse) VisitVerifyCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9456,6 +11569,7 @@ func (response VerifyCertificate200JSONResponse) VisitVerifyCertificateResponse(
 
 type VerifyCertificate200ApplicationpdfResponse struct {
 	Body          io.Reader
+	Headers       VerifyCertificate200ResponseHeaders
 	ContentLength int64
 }
 
@@ -9464,6 +11578,12 @@ func (response VerifyCertificate200ApplicationpdfResponse) VisitVerifyCertificat
 	w.Header().Set("Content-Type", "application/pdf")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 
@@ -9481,10 +11601,16 @@ type VerifyCertificate400ApplicationProblemPlusJSONResponse struct {
 func (response VerifyCertificate400ApplicationProblemPlusJSONResponse) VisitVerifyCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9497,10 +11623,16 @@ type VerifyCertificate404ApplicationProblemPlusJSONResponse struct {
 func (response VerifyCertificate404ApplicationProblemPlusJSONResponse) VisitVerifyCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9575,15 +11707,29 @@ type RevokeCertificateResponseObject interface {
 	VisitRevokeCertificateResponse(w http.ResponseWriter) error
 }
 
-type RevokeCertificate200JSONResponse Certificate
+type RevokeCertificate200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type RevokeCertificate200JSONResponse struct {
+	Body    Certificate
+	Headers RevokeCertificate200ResponseHeaders
+}
 
 func (response RevokeCertificate200JSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9596,10 +11742,16 @@ type RevokeCertificate400ApplicationProblemPlusJSONResponse struct {
 func (response RevokeCertificate400ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9616,6 +11768,12 @@ func (response RevokeCertificate401ApplicationProblemPlusJSONResponse) VisitRevo
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9631,10 +11789,16 @@ type RevokeCertificate403ApplicationProblemPlusJSONResponse struct {
 func (response RevokeCertificate403ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9647,10 +11811,16 @@ type RevokeCertificate404ApplicationProblemPlusJSONResponse struct {
 func (response RevokeCertificate404ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9663,10 +11833,16 @@ type RevokeCertificate409ApplicationProblemPlusJSONResponse struct {
 func (response RevokeCertificate409ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9679,10 +11855,16 @@ type RevokeCertificate413ApplicationProblemPlusJSONResponse struct {
 func (response RevokeCertificate413ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9695,10 +11877,16 @@ type RevokeCertificate415ApplicationProblemPlusJSONResponse struct {
 func (response RevokeCertificate415ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9711,11 +11899,42 @@ type RevokeCertificate422ApplicationProblemPlusJSONResponse struct {
 func (response RevokeCertificate422ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RevokeCertificate429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RevokeCertificate429ApplicationProblemPlusJSONResponse) VisitRevokeCertificateResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9763,15 +11982,29 @@ type ListCertificationsResponseObject interface {
 	VisitListCertificationsResponse(w http.ResponseWriter) error
 }
 
-type ListCertifications200JSONResponse CertificationList
+type ListCertifications200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListCertifications200JSONResponse struct {
+	Body    CertificationList
+	Headers ListCertifications200ResponseHeaders
+}
 
 func (response ListCertifications200JSONResponse) VisitListCertificationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9784,10 +12017,16 @@ type ListCertifications400ApplicationProblemPlusJSONResponse struct {
 func (response ListCertifications400ApplicationProblemPlusJSONResponse) VisitListCertificationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9804,6 +12043,12 @@ func (response ListCertifications401ApplicationProblemPlusJSONResponse) VisitLis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9819,11 +12064,42 @@ type ListCertifications403ApplicationProblemPlusJSONResponse struct {
 func (response ListCertifications403ApplicationProblemPlusJSONResponse) VisitListCertificationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCertifications429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCertifications429ApplicationProblemPlusJSONResponse) VisitListCertificationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -9873,7 +12149,9 @@ type GetCertificationResponseObject interface {
 }
 
 type GetCertification200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetCertification200JSONResponse struct {
@@ -9890,6 +12168,12 @@ func (response GetCertification200JSONResponse) VisitGetCertificationResponse(w 
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -9913,10 +12197,16 @@ type GetCertification400ApplicationProblemPlusJSONResponse struct {
 func (response GetCertification400ApplicationProblemPlusJSONResponse) VisitGetCertificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9933,6 +12223,12 @@ func (response GetCertification401ApplicationProblemPlusJSONResponse) VisitGetCe
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -9948,10 +12244,16 @@ type GetCertification403ApplicationProblemPlusJSONResponse struct {
 func (response GetCertification403ApplicationProblemPlusJSONResponse) VisitGetCertificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -9964,11 +12266,42 @@ type GetCertification404ApplicationProblemPlusJSONResponse struct {
 func (response GetCertification404ApplicationProblemPlusJSONResponse) VisitGetCertificationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetCertification429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetCertification429ApplicationProblemPlusJSONResponse) VisitGetCertificationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10008,6 +12341,194 @@ func (response GetCertification503ApplicationProblemPlusJSONResponse) VisitGetCe
 	return err
 }
 
+type ListRegistrationPeriodsRequestObject struct {
+	Code   CertificationCode `json:"code"`
+	Params ListRegistrationPeriodsParams
+}
+
+type ListRegistrationPeriodsResponseObject interface {
+	VisitListRegistrationPeriodsResponse(w http.ResponseWriter) error
+}
+
+type ListRegistrationPeriods200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListRegistrationPeriods200JSONResponse struct {
+	Body    RegistrationPeriodList
+	Headers ListRegistrationPeriods200ResponseHeaders
+}
+
+func (response ListRegistrationPeriods200JSONResponse) VisitListRegistrationPeriodsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRegistrationPeriods400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response ListRegistrationPeriods400ApplicationProblemPlusJSONResponse) VisitListRegistrationPeriodsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRegistrationPeriods401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response ListRegistrationPeriods401ApplicationProblemPlusJSONResponse) VisitListRegistrationPeriodsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRegistrationPeriods403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response ListRegistrationPeriods403ApplicationProblemPlusJSONResponse) VisitListRegistrationPeriodsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRegistrationPeriods404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response ListRegistrationPeriods404ApplicationProblemPlusJSONResponse) VisitListRegistrationPeriodsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRegistrationPeriods429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListRegistrationPeriods429ApplicationProblemPlusJSONResponse) VisitListRegistrationPeriodsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRegistrationPeriods500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response ListRegistrationPeriods500ApplicationProblemPlusJSONResponse) VisitListRegistrationPeriodsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListRegistrationPeriods503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response ListRegistrationPeriods503ApplicationProblemPlusJSONResponse) VisitListRegistrationPeriodsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type RecordRegistrationPeriodRequestObject struct {
 	Code   CertificationCode `json:"code"`
 	Params RecordRegistrationPeriodParams
@@ -10019,7 +12540,10 @@ type RecordRegistrationPeriodResponseObject interface {
 }
 
 type RecordRegistrationPeriod201ResponseHeaders struct {
-	Location *string
+	ETag            *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RecordRegistrationPeriod201JSONResponse struct {
@@ -10034,8 +12558,17 @@ func (response RecordRegistrationPeriod201JSONResponse) VisitRecordRegistrationP
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
@@ -10049,10 +12582,16 @@ type RecordRegistrationPeriod400ApplicationProblemPlusJSONResponse struct {
 func (response RecordRegistrationPeriod400ApplicationProblemPlusJSONResponse) VisitRecordRegistrationPeriodResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10069,6 +12608,12 @@ func (response RecordRegistrationPeriod401ApplicationProblemPlusJSONResponse) Vi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10084,10 +12629,16 @@ type RecordRegistrationPeriod403ApplicationProblemPlusJSONResponse struct {
 func (response RecordRegistrationPeriod403ApplicationProblemPlusJSONResponse) VisitRecordRegistrationPeriodResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10100,10 +12651,16 @@ type RecordRegistrationPeriod404ApplicationProblemPlusJSONResponse struct {
 func (response RecordRegistrationPeriod404ApplicationProblemPlusJSONResponse) VisitRecordRegistrationPeriodResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10116,10 +12673,16 @@ type RecordRegistrationPeriod409ApplicationProblemPlusJSONResponse struct {
 func (response RecordRegistrationPeriod409ApplicationProblemPlusJSONResponse) VisitRecordRegistrationPeriodResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10132,10 +12695,16 @@ type RecordRegistrationPeriod413ApplicationProblemPlusJSONResponse struct {
 func (response RecordRegistrationPeriod413ApplicationProblemPlusJSONResponse) VisitRecordRegistrationPeriodResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10148,10 +12717,16 @@ type RecordRegistrationPeriod415ApplicationProblemPlusJSONResponse struct {
 func (response RecordRegistrationPeriod415ApplicationProblemPlusJSONResponse) VisitRecordRegistrationPeriodResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10164,11 +12739,42 @@ type RecordRegistrationPeriod422ApplicationProblemPlusJSONResponse struct {
 func (response RecordRegistrationPeriod422ApplicationProblemPlusJSONResponse) VisitRecordRegistrationPeriodResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordRegistrationPeriod429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RecordRegistrationPeriod429ApplicationProblemPlusJSONResponse) VisitRecordRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10208,23 +12814,567 @@ func (response RecordRegistrationPeriod503ApplicationProblemPlusJSONResponse) Vi
 	return err
 }
 
+type GetRegistrationPeriodRequestObject struct {
+	Code   CertificationCode `json:"code"`
+	Id     ID                `json:"id"`
+	Params GetRegistrationPeriodParams
+}
+
+type GetRegistrationPeriodResponseObject interface {
+	VisitGetRegistrationPeriodResponse(w http.ResponseWriter) error
+}
+
+type GetRegistrationPeriod200ResponseHeaders struct {
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type GetRegistrationPeriod200JSONResponse struct {
+	Body    RegistrationPeriod
+	Headers GetRegistrationPeriod200ResponseHeaders
+}
+
+func (response GetRegistrationPeriod200JSONResponse) VisitGetRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRegistrationPeriod304Response = NotModifiedResponse
+
+func (response GetRegistrationPeriod304Response) VisitGetRegistrationPeriodResponse(w http.ResponseWriter) error {
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	w.WriteHeader(304)
+	return nil
+}
+
+type GetRegistrationPeriod400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response GetRegistrationPeriod400ApplicationProblemPlusJSONResponse) VisitGetRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRegistrationPeriod401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response GetRegistrationPeriod401ApplicationProblemPlusJSONResponse) VisitGetRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRegistrationPeriod403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response GetRegistrationPeriod403ApplicationProblemPlusJSONResponse) VisitGetRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRegistrationPeriod404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response GetRegistrationPeriod404ApplicationProblemPlusJSONResponse) VisitGetRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRegistrationPeriod429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetRegistrationPeriod429ApplicationProblemPlusJSONResponse) VisitGetRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRegistrationPeriod500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response GetRegistrationPeriod500ApplicationProblemPlusJSONResponse) VisitGetRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetRegistrationPeriod503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response GetRegistrationPeriod503ApplicationProblemPlusJSONResponse) VisitGetRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriodRequestObject struct {
+	Code   CertificationCode `json:"code"`
+	Id     ID                `json:"id"`
+	Params CorrectRegistrationPeriodParams
+	Body   *CorrectRegistrationPeriodApplicationMergePatchPlusJSONRequestBody
+}
+
+type CorrectRegistrationPeriodResponseObject interface {
+	VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error
+}
+
+type CorrectRegistrationPeriod200ResponseHeaders struct {
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type CorrectRegistrationPeriod200JSONResponse struct {
+	Body    RegistrationPeriod
+	Headers CorrectRegistrationPeriod200ResponseHeaders
+}
+
+func (response CorrectRegistrationPeriod200JSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.ETag != nil {
+		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod400ApplicationProblemPlusJSONResponse struct {
+	BadRequestApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod400ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod401ApplicationProblemPlusJSONResponse struct {
+	UnauthorizedApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod401ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.WWWAuthenticate != nil {
+		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
+	}
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod403ApplicationProblemPlusJSONResponse struct {
+	ForbiddenApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod403ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod404ApplicationProblemPlusJSONResponse struct {
+	NotFoundApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod404ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod409ApplicationProblemPlusJSONResponse struct {
+	ConflictApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod409ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod412ApplicationProblemPlusJSONResponse struct {
+	PreconditionFailedApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod412ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod413ApplicationProblemPlusJSONResponse struct {
+	PayloadTooLargeApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod413ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(413)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod415ApplicationProblemPlusJSONResponse struct {
+	UnsupportedMediaTypeApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod415ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(415)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod422ApplicationProblemPlusJSONResponse struct {
+	UnprocessableEntityApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod422ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod428ApplicationProblemPlusJSONResponse struct {
+	PreconditionRequiredApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod428ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod429ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod500ApplicationProblemPlusJSONResponse struct {
+	InternalErrorApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod500ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectRegistrationPeriod503ApplicationProblemPlusJSONResponse struct {
+	ServiceUnavailableApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectRegistrationPeriod503ApplicationProblemPlusJSONResponse) VisitCorrectRegistrationPeriodResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(503)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ListCertificationRulesRequestObject struct {
-	Code CertificationCode `json:"code"`
+	Code   CertificationCode `json:"code"`
+	Params ListCertificationRulesParams
 }
 
 type ListCertificationRulesResponseObject interface {
 	VisitListCertificationRulesResponse(w http.ResponseWriter) error
 }
 
-type ListCertificationRules200JSONResponse RuleList
+type ListCertificationRules200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListCertificationRules200JSONResponse struct {
+	Body    RuleList
+	Headers ListCertificationRules200ResponseHeaders
+}
 
 func (response ListCertificationRules200JSONResponse) VisitListCertificationRulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10237,10 +13387,16 @@ type ListCertificationRules400ApplicationProblemPlusJSONResponse struct {
 func (response ListCertificationRules400ApplicationProblemPlusJSONResponse) VisitListCertificationRulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10257,6 +13413,12 @@ func (response ListCertificationRules401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10272,10 +13434,16 @@ type ListCertificationRules403ApplicationProblemPlusJSONResponse struct {
 func (response ListCertificationRules403ApplicationProblemPlusJSONResponse) VisitListCertificationRulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10288,11 +13456,42 @@ type ListCertificationRules404ApplicationProblemPlusJSONResponse struct {
 func (response ListCertificationRules404ApplicationProblemPlusJSONResponse) VisitListCertificationRulesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListCertificationRules429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListCertificationRules429ApplicationProblemPlusJSONResponse) VisitListCertificationRulesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10340,15 +13539,29 @@ type ListEvaluationsResponseObject interface {
 	VisitListEvaluationsResponse(w http.ResponseWriter) error
 }
 
-type ListEvaluations200JSONResponse EvaluationList
+type ListEvaluations200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListEvaluations200JSONResponse struct {
+	Body    EvaluationList
+	Headers ListEvaluations200ResponseHeaders
+}
 
 func (response ListEvaluations200JSONResponse) VisitListEvaluationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10361,10 +13574,16 @@ type ListEvaluations400ApplicationProblemPlusJSONResponse struct {
 func (response ListEvaluations400ApplicationProblemPlusJSONResponse) VisitListEvaluationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10381,6 +13600,12 @@ func (response ListEvaluations401ApplicationProblemPlusJSONResponse) VisitListEv
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10396,11 +13621,42 @@ type ListEvaluations403ApplicationProblemPlusJSONResponse struct {
 func (response ListEvaluations403ApplicationProblemPlusJSONResponse) VisitListEvaluationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListEvaluations429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListEvaluations429ApplicationProblemPlusJSONResponse) VisitListEvaluationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10450,8 +13706,10 @@ type ScheduleEvaluationResponseObject interface {
 }
 
 type ScheduleEvaluation201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	ETag            *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ScheduleEvaluation201JSONResponse struct {
@@ -10472,6 +13730,12 @@ func (response ScheduleEvaluation201JSONResponse) VisitScheduleEvaluationRespons
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10484,10 +13748,16 @@ type ScheduleEvaluation400ApplicationProblemPlusJSONResponse struct {
 func (response ScheduleEvaluation400ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10504,6 +13774,12 @@ func (response ScheduleEvaluation401ApplicationProblemPlusJSONResponse) VisitSch
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10519,10 +13795,16 @@ type ScheduleEvaluation403ApplicationProblemPlusJSONResponse struct {
 func (response ScheduleEvaluation403ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10535,10 +13817,16 @@ type ScheduleEvaluation409ApplicationProblemPlusJSONResponse struct {
 func (response ScheduleEvaluation409ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10551,10 +13839,16 @@ type ScheduleEvaluation413ApplicationProblemPlusJSONResponse struct {
 func (response ScheduleEvaluation413ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10567,10 +13861,16 @@ type ScheduleEvaluation415ApplicationProblemPlusJSONResponse struct {
 func (response ScheduleEvaluation415ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10583,11 +13883,42 @@ type ScheduleEvaluation422ApplicationProblemPlusJSONResponse struct {
 func (response ScheduleEvaluation422ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ScheduleEvaluation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ScheduleEvaluation429ApplicationProblemPlusJSONResponse) VisitScheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10637,7 +13968,9 @@ type GetEvaluationResponseObject interface {
 }
 
 type GetEvaluation200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetEvaluation200JSONResponse struct {
@@ -10654,6 +13987,12 @@ func (response GetEvaluation200JSONResponse) VisitGetEvaluationResponse(w http.R
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -10677,10 +14016,16 @@ type GetEvaluation400ApplicationProblemPlusJSONResponse struct {
 func (response GetEvaluation400ApplicationProblemPlusJSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10697,6 +14042,12 @@ func (response GetEvaluation401ApplicationProblemPlusJSONResponse) VisitGetEvalu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10712,10 +14063,16 @@ type GetEvaluation403ApplicationProblemPlusJSONResponse struct {
 func (response GetEvaluation403ApplicationProblemPlusJSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10728,11 +14085,42 @@ type GetEvaluation404ApplicationProblemPlusJSONResponse struct {
 func (response GetEvaluation404ApplicationProblemPlusJSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetEvaluation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetEvaluation429ApplicationProblemPlusJSONResponse) VisitGetEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -10783,7 +14171,9 @@ type RescheduleEvaluationResponseObject interface {
 }
 
 type RescheduleEvaluation200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RescheduleEvaluation200JSONResponse struct {
@@ -10801,6 +14191,12 @@ func (response RescheduleEvaluation200JSONResponse) VisitRescheduleEvaluationRes
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10813,10 +14209,16 @@ type RescheduleEvaluation400ApplicationProblemPlusJSONResponse struct {
 func (response RescheduleEvaluation400ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10833,6 +14235,12 @@ func (response RescheduleEvaluation401ApplicationProblemPlusJSONResponse) VisitR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -10848,10 +14256,16 @@ type RescheduleEvaluation403ApplicationProblemPlusJSONResponse struct {
 func (response RescheduleEvaluation403ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10864,10 +14278,16 @@ type RescheduleEvaluation404ApplicationProblemPlusJSONResponse struct {
 func (response RescheduleEvaluation404ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10880,10 +14300,16 @@ type RescheduleEvaluation409ApplicationProblemPlusJSONResponse struct {
 func (response RescheduleEvaluation409ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10896,10 +14322,16 @@ type RescheduleEvaluation412ApplicationProblemPlusJSONResponse struct {
 func (response RescheduleEvaluation412ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10912,10 +14344,16 @@ type RescheduleEvaluation413ApplicationProblemPlusJSONResponse struct {
 func (response RescheduleEvaluation413ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10928,10 +14366,16 @@ type RescheduleEvaluation415ApplicationProblemPlusJSONResponse struct {
 func (response RescheduleEvaluation415ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10944,10 +14388,16 @@ type RescheduleEvaluation422ApplicationProblemPlusJSONResponse struct {
 func (response RescheduleEvaluation422ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -10960,11 +14410,42 @@ type RescheduleEvaluation428ApplicationProblemPlusJSONResponse struct {
 func (response RescheduleEvaluation428ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RescheduleEvaluation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RescheduleEvaluation429ApplicationProblemPlusJSONResponse) VisitRescheduleEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11015,7 +14496,9 @@ type CancelEvaluationResponseObject interface {
 }
 
 type CancelEvaluation200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CancelEvaluation200JSONResponse struct {
@@ -11033,6 +14516,12 @@ func (response CancelEvaluation200JSONResponse) VisitCancelEvaluationResponse(w 
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11045,10 +14534,16 @@ type CancelEvaluation400ApplicationProblemPlusJSONResponse struct {
 func (response CancelEvaluation400ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11065,6 +14560,12 @@ func (response CancelEvaluation401ApplicationProblemPlusJSONResponse) VisitCance
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11080,10 +14581,16 @@ type CancelEvaluation403ApplicationProblemPlusJSONResponse struct {
 func (response CancelEvaluation403ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11096,10 +14603,16 @@ type CancelEvaluation404ApplicationProblemPlusJSONResponse struct {
 func (response CancelEvaluation404ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11112,10 +14625,16 @@ type CancelEvaluation409ApplicationProblemPlusJSONResponse struct {
 func (response CancelEvaluation409ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11128,10 +14647,16 @@ type CancelEvaluation412ApplicationProblemPlusJSONResponse struct {
 func (response CancelEvaluation412ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11144,10 +14669,16 @@ type CancelEvaluation413ApplicationProblemPlusJSONResponse struct {
 func (response CancelEvaluation413ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11160,10 +14691,16 @@ type CancelEvaluation415ApplicationProblemPlusJSONResponse struct {
 func (response CancelEvaluation415ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11176,10 +14713,16 @@ type CancelEvaluation422ApplicationProblemPlusJSONResponse struct {
 func (response CancelEvaluation422ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11192,11 +14735,42 @@ type CancelEvaluation428ApplicationProblemPlusJSONResponse struct {
 func (response CancelEvaluation428ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CancelEvaluation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CancelEvaluation429ApplicationProblemPlusJSONResponse) VisitCancelEvaluationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11247,7 +14821,9 @@ type RecordEvaluationResultResponseObject interface {
 }
 
 type RecordEvaluationResult200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RecordEvaluationResult200JSONResponse struct {
@@ -11265,6 +14841,12 @@ func (response RecordEvaluationResult200JSONResponse) VisitRecordEvaluationResul
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11277,10 +14859,16 @@ type RecordEvaluationResult400ApplicationProblemPlusJSONResponse struct {
 func (response RecordEvaluationResult400ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11297,6 +14885,12 @@ func (response RecordEvaluationResult401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11312,10 +14906,16 @@ type RecordEvaluationResult403ApplicationProblemPlusJSONResponse struct {
 func (response RecordEvaluationResult403ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11328,10 +14928,16 @@ type RecordEvaluationResult404ApplicationProblemPlusJSONResponse struct {
 func (response RecordEvaluationResult404ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11344,10 +14950,16 @@ type RecordEvaluationResult409ApplicationProblemPlusJSONResponse struct {
 func (response RecordEvaluationResult409ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11360,10 +14972,16 @@ type RecordEvaluationResult412ApplicationProblemPlusJSONResponse struct {
 func (response RecordEvaluationResult412ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11376,10 +14994,16 @@ type RecordEvaluationResult413ApplicationProblemPlusJSONResponse struct {
 func (response RecordEvaluationResult413ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11392,10 +15016,16 @@ type RecordEvaluationResult415ApplicationProblemPlusJSONResponse struct {
 func (response RecordEvaluationResult415ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11408,10 +15038,16 @@ type RecordEvaluationResult422ApplicationProblemPlusJSONResponse struct {
 func (response RecordEvaluationResult422ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11424,11 +15060,42 @@ type RecordEvaluationResult428ApplicationProblemPlusJSONResponse struct {
 func (response RecordEvaluationResult428ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordEvaluationResult429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RecordEvaluationResult429ApplicationProblemPlusJSONResponse) VisitRecordEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11479,7 +15146,9 @@ type CorrectEvaluationResultResponseObject interface {
 }
 
 type CorrectEvaluationResult200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CorrectEvaluationResult200JSONResponse struct {
@@ -11497,6 +15166,12 @@ func (response CorrectEvaluationResult200JSONResponse) VisitCorrectEvaluationRes
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11509,10 +15184,16 @@ type CorrectEvaluationResult400ApplicationProblemPlusJSONResponse struct {
 func (response CorrectEvaluationResult400ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11529,6 +15210,12 @@ func (response CorrectEvaluationResult401ApplicationProblemPlusJSONResponse) Vis
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11544,10 +15231,16 @@ type CorrectEvaluationResult403ApplicationProblemPlusJSONResponse struct {
 func (response CorrectEvaluationResult403ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11560,10 +15253,16 @@ type CorrectEvaluationResult404ApplicationProblemPlusJSONResponse struct {
 func (response CorrectEvaluationResult404ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11576,10 +15275,16 @@ type CorrectEvaluationResult409ApplicationProblemPlusJSONResponse struct {
 func (response CorrectEvaluationResult409ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11592,10 +15297,16 @@ type CorrectEvaluationResult412ApplicationProblemPlusJSONResponse struct {
 func (response CorrectEvaluationResult412ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11608,10 +15319,16 @@ type CorrectEvaluationResult413ApplicationProblemPlusJSONResponse struct {
 func (response CorrectEvaluationResult413ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11624,10 +15341,16 @@ type CorrectEvaluationResult415ApplicationProblemPlusJSONResponse struct {
 func (response CorrectEvaluationResult415ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11640,10 +15363,16 @@ type CorrectEvaluationResult422ApplicationProblemPlusJSONResponse struct {
 func (response CorrectEvaluationResult422ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11656,11 +15385,42 @@ type CorrectEvaluationResult428ApplicationProblemPlusJSONResponse struct {
 func (response CorrectEvaluationResult428ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CorrectEvaluationResult429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CorrectEvaluationResult429ApplicationProblemPlusJSONResponse) VisitCorrectEvaluationResultResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11708,8 +15468,14 @@ type ExportHoldersDeclarationResponseObject interface {
 	VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error
 }
 
+type ExportHoldersDeclaration200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 type ExportHoldersDeclaration200ApplicationxmlResponse struct {
 	Body          io.Reader
+	Headers       ExportHoldersDeclaration200ResponseHeaders
 	ContentLength int64
 }
 
@@ -11718,6 +15484,12 @@ func (response ExportHoldersDeclaration200ApplicationxmlResponse) VisitExportHol
 	w.Header().Set("Content-Type", "application/xml")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 
@@ -11735,10 +15507,16 @@ type ExportHoldersDeclaration400ApplicationProblemPlusJSONResponse struct {
 func (response ExportHoldersDeclaration400ApplicationProblemPlusJSONResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11755,6 +15533,12 @@ func (response ExportHoldersDeclaration401ApplicationProblemPlusJSONResponse) Vi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11770,10 +15554,16 @@ type ExportHoldersDeclaration403ApplicationProblemPlusJSONResponse struct {
 func (response ExportHoldersDeclaration403ApplicationProblemPlusJSONResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11786,11 +15576,42 @@ type ExportHoldersDeclaration422ApplicationProblemPlusJSONResponse struct {
 func (response ExportHoldersDeclaration422ApplicationProblemPlusJSONResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ExportHoldersDeclaration429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ExportHoldersDeclaration429ApplicationProblemPlusJSONResponse) VisitExportHoldersDeclarationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11838,15 +15659,29 @@ type ListAwardDeclarationsResponseObject interface {
 	VisitListAwardDeclarationsResponse(w http.ResponseWriter) error
 }
 
-type ListAwardDeclarations200JSONResponse AwardDeclarationList
+type ListAwardDeclarations200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListAwardDeclarations200JSONResponse struct {
+	Body    AwardDeclarationList
+	Headers ListAwardDeclarations200ResponseHeaders
+}
 
 func (response ListAwardDeclarations200JSONResponse) VisitListAwardDeclarationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11859,10 +15694,16 @@ type ListAwardDeclarations400ApplicationProblemPlusJSONResponse struct {
 func (response ListAwardDeclarations400ApplicationProblemPlusJSONResponse) VisitListAwardDeclarationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11879,6 +15720,12 @@ func (response ListAwardDeclarations401ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -11894,11 +15741,42 @@ type ListAwardDeclarations403ApplicationProblemPlusJSONResponse struct {
 func (response ListAwardDeclarations403ApplicationProblemPlusJSONResponse) VisitListAwardDeclarationsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListAwardDeclarations429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListAwardDeclarations429ApplicationProblemPlusJSONResponse) VisitListAwardDeclarationsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -11946,15 +15824,29 @@ type ListDeclarationFilesResponseObject interface {
 	VisitListDeclarationFilesResponse(w http.ResponseWriter) error
 }
 
-type ListDeclarationFiles200JSONResponse DeclarationFileList
+type ListDeclarationFiles200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListDeclarationFiles200JSONResponse struct {
+	Body    DeclarationFileList
+	Headers ListDeclarationFiles200ResponseHeaders
+}
 
 func (response ListDeclarationFiles200JSONResponse) VisitListDeclarationFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11967,10 +15859,16 @@ type ListDeclarationFiles400ApplicationProblemPlusJSONResponse struct {
 func (response ListDeclarationFiles400ApplicationProblemPlusJSONResponse) VisitListDeclarationFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -11987,6 +15885,12 @@ func (response ListDeclarationFiles401ApplicationProblemPlusJSONResponse) VisitL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12002,11 +15906,42 @@ type ListDeclarationFiles403ApplicationProblemPlusJSONResponse struct {
 func (response ListDeclarationFiles403ApplicationProblemPlusJSONResponse) VisitListDeclarationFilesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListDeclarationFiles429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListDeclarationFiles429ApplicationProblemPlusJSONResponse) VisitListDeclarationFilesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12056,7 +15991,9 @@ type CreateDeclarationFileResponseObject interface {
 }
 
 type CreateDeclarationFile201ResponseHeaders struct {
-	Location *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateDeclarationFile201JSONResponse struct {
@@ -12074,6 +16011,12 @@ func (response CreateDeclarationFile201JSONResponse) VisitCreateDeclarationFileR
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12086,10 +16029,16 @@ type CreateDeclarationFile400ApplicationProblemPlusJSONResponse struct {
 func (response CreateDeclarationFile400ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12106,6 +16055,12 @@ func (response CreateDeclarationFile401ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12121,10 +16076,16 @@ type CreateDeclarationFile403ApplicationProblemPlusJSONResponse struct {
 func (response CreateDeclarationFile403ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12137,10 +16098,16 @@ type CreateDeclarationFile409ApplicationProblemPlusJSONResponse struct {
 func (response CreateDeclarationFile409ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12153,10 +16120,16 @@ type CreateDeclarationFile413ApplicationProblemPlusJSONResponse struct {
 func (response CreateDeclarationFile413ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12169,10 +16142,16 @@ type CreateDeclarationFile415ApplicationProblemPlusJSONResponse struct {
 func (response CreateDeclarationFile415ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12185,11 +16164,42 @@ type CreateDeclarationFile422ApplicationProblemPlusJSONResponse struct {
 func (response CreateDeclarationFile422ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateDeclarationFile429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateDeclarationFile429ApplicationProblemPlusJSONResponse) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12237,15 +16247,29 @@ type GetDeclarationFileResponseObject interface {
 	VisitGetDeclarationFileResponse(w http.ResponseWriter) error
 }
 
-type GetDeclarationFile200JSONResponse DeclarationFile
+type GetDeclarationFile200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type GetDeclarationFile200JSONResponse struct {
+	Body    DeclarationFile
+	Headers GetDeclarationFile200ResponseHeaders
+}
 
 func (response GetDeclarationFile200JSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12253,6 +16277,7 @@ func (response GetDeclarationFile200JSONResponse) VisitGetDeclarationFileRespons
 
 type GetDeclarationFile200ApplicationxmlResponse struct {
 	Body          io.Reader
+	Headers       GetDeclarationFile200ResponseHeaders
 	ContentLength int64
 }
 
@@ -12261,6 +16286,12 @@ func (response GetDeclarationFile200ApplicationxmlResponse) VisitGetDeclarationF
 	w.Header().Set("Content-Type", "application/xml")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 
@@ -12278,10 +16309,16 @@ type GetDeclarationFile400ApplicationProblemPlusJSONResponse struct {
 func (response GetDeclarationFile400ApplicationProblemPlusJSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12298,6 +16335,12 @@ func (response GetDeclarationFile401ApplicationProblemPlusJSONResponse) VisitGet
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12313,10 +16356,16 @@ type GetDeclarationFile403ApplicationProblemPlusJSONResponse struct {
 func (response GetDeclarationFile403ApplicationProblemPlusJSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12329,11 +16378,42 @@ type GetDeclarationFile404ApplicationProblemPlusJSONResponse struct {
 func (response GetDeclarationFile404ApplicationProblemPlusJSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDeclarationFile429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDeclarationFile429ApplicationProblemPlusJSONResponse) VisitGetDeclarationFileResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12382,15 +16462,29 @@ type ImportDeclarationReceiptResponseObject interface {
 	VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error
 }
 
-type ImportDeclarationReceipt200JSONResponse DeclarationFile
+type ImportDeclarationReceipt200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ImportDeclarationReceipt200JSONResponse struct {
+	Body    DeclarationFile
+	Headers ImportDeclarationReceipt200ResponseHeaders
+}
 
 func (response ImportDeclarationReceipt200JSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12403,10 +16497,16 @@ type ImportDeclarationReceipt400ApplicationProblemPlusJSONResponse struct {
 func (response ImportDeclarationReceipt400ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12423,6 +16523,12 @@ func (response ImportDeclarationReceipt401ApplicationProblemPlusJSONResponse) Vi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12438,10 +16544,16 @@ type ImportDeclarationReceipt403ApplicationProblemPlusJSONResponse struct {
 func (response ImportDeclarationReceipt403ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12454,10 +16566,16 @@ type ImportDeclarationReceipt404ApplicationProblemPlusJSONResponse struct {
 func (response ImportDeclarationReceipt404ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12470,10 +16588,16 @@ type ImportDeclarationReceipt409ApplicationProblemPlusJSONResponse struct {
 func (response ImportDeclarationReceipt409ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12486,10 +16610,16 @@ type ImportDeclarationReceipt413ApplicationProblemPlusJSONResponse struct {
 func (response ImportDeclarationReceipt413ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12502,10 +16632,16 @@ type ImportDeclarationReceipt415ApplicationProblemPlusJSONResponse struct {
 func (response ImportDeclarationReceipt415ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12518,11 +16654,42 @@ type ImportDeclarationReceipt422ApplicationProblemPlusJSONResponse struct {
 func (response ImportDeclarationReceipt422ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ImportDeclarationReceipt429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ImportDeclarationReceipt429ApplicationProblemPlusJSONResponse) VisitImportDeclarationReceiptResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12570,15 +16737,29 @@ type ListJuryMembersResponseObject interface {
 	VisitListJuryMembersResponse(w http.ResponseWriter) error
 }
 
-type ListJuryMembers200JSONResponse JuryMemberList
+type ListJuryMembers200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListJuryMembers200JSONResponse struct {
+	Body    JuryMemberList
+	Headers ListJuryMembers200ResponseHeaders
+}
 
 func (response ListJuryMembers200JSONResponse) VisitListJuryMembersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12591,10 +16772,16 @@ type ListJuryMembers400ApplicationProblemPlusJSONResponse struct {
 func (response ListJuryMembers400ApplicationProblemPlusJSONResponse) VisitListJuryMembersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12611,6 +16798,12 @@ func (response ListJuryMembers401ApplicationProblemPlusJSONResponse) VisitListJu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12626,11 +16819,42 @@ type ListJuryMembers403ApplicationProblemPlusJSONResponse struct {
 func (response ListJuryMembers403ApplicationProblemPlusJSONResponse) VisitListJuryMembersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJuryMembers429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListJuryMembers429ApplicationProblemPlusJSONResponse) VisitListJuryMembersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12680,8 +16904,10 @@ type CreateJuryMemberResponseObject interface {
 }
 
 type CreateJuryMember201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	ETag            *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateJuryMember201JSONResponse struct {
@@ -12702,6 +16928,12 @@ func (response CreateJuryMember201JSONResponse) VisitCreateJuryMemberResponse(w 
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12714,10 +16946,16 @@ type CreateJuryMember400ApplicationProblemPlusJSONResponse struct {
 func (response CreateJuryMember400ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12734,6 +16972,12 @@ func (response CreateJuryMember401ApplicationProblemPlusJSONResponse) VisitCreat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12749,10 +16993,16 @@ type CreateJuryMember403ApplicationProblemPlusJSONResponse struct {
 func (response CreateJuryMember403ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12765,10 +17015,16 @@ type CreateJuryMember409ApplicationProblemPlusJSONResponse struct {
 func (response CreateJuryMember409ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12781,10 +17037,16 @@ type CreateJuryMember413ApplicationProblemPlusJSONResponse struct {
 func (response CreateJuryMember413ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12797,10 +17059,16 @@ type CreateJuryMember415ApplicationProblemPlusJSONResponse struct {
 func (response CreateJuryMember415ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12813,11 +17081,42 @@ type CreateJuryMember422ApplicationProblemPlusJSONResponse struct {
 func (response CreateJuryMember422ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateJuryMember429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateJuryMember429ApplicationProblemPlusJSONResponse) VisitCreateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -12867,7 +17166,9 @@ type DeactivateJuryMemberResponseObject interface {
 }
 
 type DeactivateJuryMember200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type DeactivateJuryMember200JSONResponse struct {
@@ -12885,6 +17186,12 @@ func (response DeactivateJuryMember200JSONResponse) VisitDeactivateJuryMemberRes
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12897,10 +17204,16 @@ type DeactivateJuryMember400ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateJuryMember400ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12917,6 +17230,12 @@ func (response DeactivateJuryMember401ApplicationProblemPlusJSONResponse) VisitD
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -12932,10 +17251,16 @@ type DeactivateJuryMember403ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateJuryMember403ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12948,10 +17273,16 @@ type DeactivateJuryMember404ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateJuryMember404ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12964,10 +17295,16 @@ type DeactivateJuryMember409ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateJuryMember409ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12980,10 +17317,16 @@ type DeactivateJuryMember412ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateJuryMember412ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -12996,11 +17339,42 @@ type DeactivateJuryMember428ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateJuryMember428ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateJuryMember429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateJuryMember429ApplicationProblemPlusJSONResponse) VisitDeactivateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13050,7 +17424,9 @@ type GetJuryMemberResponseObject interface {
 }
 
 type GetJuryMember200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetJuryMember200JSONResponse struct {
@@ -13067,6 +17443,12 @@ func (response GetJuryMember200JSONResponse) VisitGetJuryMemberResponse(w http.R
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13090,10 +17472,16 @@ type GetJuryMember400ApplicationProblemPlusJSONResponse struct {
 func (response GetJuryMember400ApplicationProblemPlusJSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13110,6 +17498,12 @@ func (response GetJuryMember401ApplicationProblemPlusJSONResponse) VisitGetJuryM
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13125,10 +17519,16 @@ type GetJuryMember403ApplicationProblemPlusJSONResponse struct {
 func (response GetJuryMember403ApplicationProblemPlusJSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13141,11 +17541,42 @@ type GetJuryMember404ApplicationProblemPlusJSONResponse struct {
 func (response GetJuryMember404ApplicationProblemPlusJSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJuryMember429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetJuryMember429ApplicationProblemPlusJSONResponse) VisitGetJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13196,7 +17627,9 @@ type UpdateJuryMemberResponseObject interface {
 }
 
 type UpdateJuryMember200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type UpdateJuryMember200JSONResponse struct {
@@ -13214,6 +17647,12 @@ func (response UpdateJuryMember200JSONResponse) VisitUpdateJuryMemberResponse(w 
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13226,10 +17665,16 @@ type UpdateJuryMember400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateJuryMember400ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13246,6 +17691,12 @@ func (response UpdateJuryMember401ApplicationProblemPlusJSONResponse) VisitUpdat
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13261,10 +17712,16 @@ type UpdateJuryMember403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateJuryMember403ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13277,10 +17734,16 @@ type UpdateJuryMember404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateJuryMember404ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13293,10 +17756,16 @@ type UpdateJuryMember409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateJuryMember409ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13309,10 +17778,16 @@ type UpdateJuryMember412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateJuryMember412ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13325,10 +17800,16 @@ type UpdateJuryMember413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateJuryMember413ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13341,10 +17822,16 @@ type UpdateJuryMember415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateJuryMember415ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13357,10 +17844,16 @@ type UpdateJuryMember422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateJuryMember422ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13373,11 +17866,42 @@ type UpdateJuryMember428ApplicationProblemPlusJSONResponse struct {
 func (response UpdateJuryMember428ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateJuryMember429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateJuryMember429ApplicationProblemPlusJSONResponse) VisitUpdateJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13425,15 +17949,29 @@ type ListJurySessionsResponseObject interface {
 	VisitListJurySessionsResponse(w http.ResponseWriter) error
 }
 
-type ListJurySessions200JSONResponse JurySessionList
+type ListJurySessions200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListJurySessions200JSONResponse struct {
+	Body    JurySessionList
+	Headers ListJurySessions200ResponseHeaders
+}
 
 func (response ListJurySessions200JSONResponse) VisitListJurySessionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13446,10 +17984,16 @@ type ListJurySessions400ApplicationProblemPlusJSONResponse struct {
 func (response ListJurySessions400ApplicationProblemPlusJSONResponse) VisitListJurySessionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13466,6 +18010,12 @@ func (response ListJurySessions401ApplicationProblemPlusJSONResponse) VisitListJ
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13481,11 +18031,42 @@ type ListJurySessions403ApplicationProblemPlusJSONResponse struct {
 func (response ListJurySessions403ApplicationProblemPlusJSONResponse) VisitListJurySessionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListJurySessions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListJurySessions429ApplicationProblemPlusJSONResponse) VisitListJurySessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13535,8 +18116,10 @@ type PlanJurySessionResponseObject interface {
 }
 
 type PlanJurySession201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	ETag            *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type PlanJurySession201JSONResponse struct {
@@ -13557,6 +18140,12 @@ func (response PlanJurySession201JSONResponse) VisitPlanJurySessionResponse(w ht
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13569,10 +18158,16 @@ type PlanJurySession400ApplicationProblemPlusJSONResponse struct {
 func (response PlanJurySession400ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13589,6 +18184,12 @@ func (response PlanJurySession401ApplicationProblemPlusJSONResponse) VisitPlanJu
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13604,10 +18205,16 @@ type PlanJurySession403ApplicationProblemPlusJSONResponse struct {
 func (response PlanJurySession403ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13620,10 +18227,16 @@ type PlanJurySession409ApplicationProblemPlusJSONResponse struct {
 func (response PlanJurySession409ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13636,10 +18249,16 @@ type PlanJurySession413ApplicationProblemPlusJSONResponse struct {
 func (response PlanJurySession413ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13652,10 +18271,16 @@ type PlanJurySession415ApplicationProblemPlusJSONResponse struct {
 func (response PlanJurySession415ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13668,11 +18293,42 @@ type PlanJurySession422ApplicationProblemPlusJSONResponse struct {
 func (response PlanJurySession422ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type PlanJurySession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response PlanJurySession429ApplicationProblemPlusJSONResponse) VisitPlanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13722,7 +18378,9 @@ type GetJurySessionResponseObject interface {
 }
 
 type GetJurySession200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetJurySession200JSONResponse struct {
@@ -13739,6 +18397,12 @@ func (response GetJurySession200JSONResponse) VisitGetJurySessionResponse(w http
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -13762,10 +18426,16 @@ type GetJurySession400ApplicationProblemPlusJSONResponse struct {
 func (response GetJurySession400ApplicationProblemPlusJSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13782,6 +18452,12 @@ func (response GetJurySession401ApplicationProblemPlusJSONResponse) VisitGetJury
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13797,10 +18473,16 @@ type GetJurySession403ApplicationProblemPlusJSONResponse struct {
 func (response GetJurySession403ApplicationProblemPlusJSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13813,11 +18495,42 @@ type GetJurySession404ApplicationProblemPlusJSONResponse struct {
 func (response GetJurySession404ApplicationProblemPlusJSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetJurySession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetJurySession429ApplicationProblemPlusJSONResponse) VisitGetJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -13868,7 +18581,9 @@ type ReplanJurySessionResponseObject interface {
 }
 
 type ReplanJurySession200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ReplanJurySession200JSONResponse struct {
@@ -13886,6 +18601,12 @@ func (response ReplanJurySession200JSONResponse) VisitReplanJurySessionResponse(
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13898,10 +18619,16 @@ type ReplanJurySession400ApplicationProblemPlusJSONResponse struct {
 func (response ReplanJurySession400ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13918,6 +18645,12 @@ func (response ReplanJurySession401ApplicationProblemPlusJSONResponse) VisitRepl
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -13933,10 +18666,16 @@ type ReplanJurySession403ApplicationProblemPlusJSONResponse struct {
 func (response ReplanJurySession403ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13949,10 +18688,16 @@ type ReplanJurySession404ApplicationProblemPlusJSONResponse struct {
 func (response ReplanJurySession404ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13965,10 +18710,16 @@ type ReplanJurySession409ApplicationProblemPlusJSONResponse struct {
 func (response ReplanJurySession409ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13981,10 +18732,16 @@ type ReplanJurySession412ApplicationProblemPlusJSONResponse struct {
 func (response ReplanJurySession412ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -13997,10 +18754,16 @@ type ReplanJurySession413ApplicationProblemPlusJSONResponse struct {
 func (response ReplanJurySession413ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14013,10 +18776,16 @@ type ReplanJurySession415ApplicationProblemPlusJSONResponse struct {
 func (response ReplanJurySession415ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14029,10 +18798,16 @@ type ReplanJurySession422ApplicationProblemPlusJSONResponse struct {
 func (response ReplanJurySession422ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14045,11 +18820,42 @@ type ReplanJurySession428ApplicationProblemPlusJSONResponse struct {
 func (response ReplanJurySession428ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReplanJurySession429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ReplanJurySession429ApplicationProblemPlusJSONResponse) VisitReplanJurySessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14090,22 +18896,37 @@ func (response ReplanJurySession503ApplicationProblemPlusJSONResponse) VisitRepl
 }
 
 type ListSessionCandidatesRequestObject struct {
-	Id ID `json:"id"`
+	Id     ID `json:"id"`
+	Params ListSessionCandidatesParams
 }
 
 type ListSessionCandidatesResponseObject interface {
 	VisitListSessionCandidatesResponse(w http.ResponseWriter) error
 }
 
-type ListSessionCandidates200JSONResponse SessionCandidateList
+type ListSessionCandidates200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListSessionCandidates200JSONResponse struct {
+	Body    SessionCandidateList
+	Headers ListSessionCandidates200ResponseHeaders
+}
 
 func (response ListSessionCandidates200JSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14118,10 +18939,16 @@ type ListSessionCandidates400ApplicationProblemPlusJSONResponse struct {
 func (response ListSessionCandidates400ApplicationProblemPlusJSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14138,6 +18965,12 @@ func (response ListSessionCandidates401ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14153,10 +18986,16 @@ type ListSessionCandidates403ApplicationProblemPlusJSONResponse struct {
 func (response ListSessionCandidates403ApplicationProblemPlusJSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14169,11 +19008,42 @@ type ListSessionCandidates404ApplicationProblemPlusJSONResponse struct {
 func (response ListSessionCandidates404ApplicationProblemPlusJSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionCandidates429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionCandidates429ApplicationProblemPlusJSONResponse) VisitListSessionCandidatesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14223,7 +19093,9 @@ type CloseDeliberationResponseObject interface {
 }
 
 type CloseDeliberation200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CloseDeliberation200JSONResponse struct {
@@ -14241,6 +19113,12 @@ func (response CloseDeliberation200JSONResponse) VisitCloseDeliberationResponse(
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14253,10 +19131,16 @@ type CloseDeliberation400ApplicationProblemPlusJSONResponse struct {
 func (response CloseDeliberation400ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14273,6 +19157,12 @@ func (response CloseDeliberation401ApplicationProblemPlusJSONResponse) VisitClos
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14288,10 +19178,16 @@ type CloseDeliberation403ApplicationProblemPlusJSONResponse struct {
 func (response CloseDeliberation403ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14304,10 +19200,16 @@ type CloseDeliberation404ApplicationProblemPlusJSONResponse struct {
 func (response CloseDeliberation404ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14320,10 +19222,16 @@ type CloseDeliberation409ApplicationProblemPlusJSONResponse struct {
 func (response CloseDeliberation409ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14336,10 +19244,16 @@ type CloseDeliberation413ApplicationProblemPlusJSONResponse struct {
 func (response CloseDeliberation413ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14352,10 +19266,16 @@ type CloseDeliberation415ApplicationProblemPlusJSONResponse struct {
 func (response CloseDeliberation415ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14368,11 +19288,42 @@ type CloseDeliberation422ApplicationProblemPlusJSONResponse struct {
 func (response CloseDeliberation422ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CloseDeliberation429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CloseDeliberation429ApplicationProblemPlusJSONResponse) VisitCloseDeliberationResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14421,15 +19372,29 @@ type ListSessionDecisionsResponseObject interface {
 	VisitListSessionDecisionsResponse(w http.ResponseWriter) error
 }
 
-type ListSessionDecisions200JSONResponse DecisionList
+type ListSessionDecisions200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListSessionDecisions200JSONResponse struct {
+	Body    DecisionList
+	Headers ListSessionDecisions200ResponseHeaders
+}
 
 func (response ListSessionDecisions200JSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14442,10 +19407,16 @@ type ListSessionDecisions400ApplicationProblemPlusJSONResponse struct {
 func (response ListSessionDecisions400ApplicationProblemPlusJSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14462,6 +19433,12 @@ func (response ListSessionDecisions401ApplicationProblemPlusJSONResponse) VisitL
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14477,10 +19454,16 @@ type ListSessionDecisions403ApplicationProblemPlusJSONResponse struct {
 func (response ListSessionDecisions403ApplicationProblemPlusJSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14493,11 +19476,42 @@ type ListSessionDecisions404ApplicationProblemPlusJSONResponse struct {
 func (response ListSessionDecisions404ApplicationProblemPlusJSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessionDecisions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListSessionDecisions429ApplicationProblemPlusJSONResponse) VisitListSessionDecisionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14548,7 +19562,9 @@ type RecordDecisionResponseObject interface {
 }
 
 type RecordDecision201ResponseHeaders struct {
-	Location *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type RecordDecision201JSONResponse struct {
@@ -14566,6 +19582,12 @@ func (response RecordDecision201JSONResponse) VisitRecordDecisionResponse(w http
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14578,10 +19600,16 @@ type RecordDecision400ApplicationProblemPlusJSONResponse struct {
 func (response RecordDecision400ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14598,6 +19626,12 @@ func (response RecordDecision401ApplicationProblemPlusJSONResponse) VisitRecordD
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14613,10 +19647,16 @@ type RecordDecision403ApplicationProblemPlusJSONResponse struct {
 func (response RecordDecision403ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14629,10 +19669,16 @@ type RecordDecision404ApplicationProblemPlusJSONResponse struct {
 func (response RecordDecision404ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14645,10 +19691,16 @@ type RecordDecision409ApplicationProblemPlusJSONResponse struct {
 func (response RecordDecision409ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14661,10 +19713,16 @@ type RecordDecision413ApplicationProblemPlusJSONResponse struct {
 func (response RecordDecision413ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14677,10 +19735,16 @@ type RecordDecision415ApplicationProblemPlusJSONResponse struct {
 func (response RecordDecision415ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14693,11 +19757,42 @@ type RecordDecision422ApplicationProblemPlusJSONResponse struct {
 func (response RecordDecision422ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RecordDecision429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response RecordDecision429ApplicationProblemPlusJSONResponse) VisitRecordDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14746,10 +19841,22 @@ type DeleteDecisionResponseObject interface {
 	VisitDeleteDecisionResponse(w http.ResponseWriter) error
 }
 
+type DeleteDecision204ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 type DeleteDecision204Response struct {
+	Headers DeleteDecision204ResponseHeaders
 }
 
 func (response DeleteDecision204Response) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -14761,10 +19868,16 @@ type DeleteDecision400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteDecision400ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14781,6 +19894,12 @@ func (response DeleteDecision401ApplicationProblemPlusJSONResponse) VisitDeleteD
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14796,10 +19915,16 @@ type DeleteDecision403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteDecision403ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14812,10 +19937,16 @@ type DeleteDecision404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteDecision404ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14828,11 +19959,42 @@ type DeleteDecision409ApplicationProblemPlusJSONResponse struct {
 func (response DeleteDecision409ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteDecision429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteDecision429ApplicationProblemPlusJSONResponse) VisitDeleteDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -14881,15 +20043,29 @@ type GetDecisionResponseObject interface {
 	VisitGetDecisionResponse(w http.ResponseWriter) error
 }
 
-type GetDecision200JSONResponse Decision
+type GetDecision200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type GetDecision200JSONResponse struct {
+	Body    Decision
+	Headers GetDecision200ResponseHeaders
+}
 
 func (response GetDecision200JSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14902,10 +20078,16 @@ type GetDecision400ApplicationProblemPlusJSONResponse struct {
 func (response GetDecision400ApplicationProblemPlusJSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14922,6 +20104,12 @@ func (response GetDecision401ApplicationProblemPlusJSONResponse) VisitGetDecisio
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -14937,10 +20125,16 @@ type GetDecision403ApplicationProblemPlusJSONResponse struct {
 func (response GetDecision403ApplicationProblemPlusJSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -14953,11 +20147,42 @@ type GetDecision404ApplicationProblemPlusJSONResponse struct {
 func (response GetDecision404ApplicationProblemPlusJSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDecision429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetDecision429ApplicationProblemPlusJSONResponse) VisitGetDecisionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15008,7 +20233,9 @@ type UnseatJuryMemberResponseObject interface {
 }
 
 type UnseatJuryMember200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type UnseatJuryMember200JSONResponse struct {
@@ -15026,6 +20253,12 @@ func (response UnseatJuryMember200JSONResponse) VisitUnseatJuryMemberResponse(w 
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15038,10 +20271,16 @@ type UnseatJuryMember400ApplicationProblemPlusJSONResponse struct {
 func (response UnseatJuryMember400ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15058,6 +20297,12 @@ func (response UnseatJuryMember401ApplicationProblemPlusJSONResponse) VisitUnsea
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15073,10 +20318,16 @@ type UnseatJuryMember403ApplicationProblemPlusJSONResponse struct {
 func (response UnseatJuryMember403ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15089,10 +20340,16 @@ type UnseatJuryMember404ApplicationProblemPlusJSONResponse struct {
 func (response UnseatJuryMember404ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15105,10 +20362,16 @@ type UnseatJuryMember409ApplicationProblemPlusJSONResponse struct {
 func (response UnseatJuryMember409ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15121,11 +20384,42 @@ type UnseatJuryMember412ApplicationProblemPlusJSONResponse struct {
 func (response UnseatJuryMember412ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UnseatJuryMember429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UnseatJuryMember429ApplicationProblemPlusJSONResponse) VisitUnseatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15176,7 +20470,9 @@ type SeatJuryMemberResponseObject interface {
 }
 
 type SeatJuryMember200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type SeatJuryMember200JSONResponse struct {
@@ -15194,6 +20490,12 @@ func (response SeatJuryMember200JSONResponse) VisitSeatJuryMemberResponse(w http
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15206,10 +20508,16 @@ type SeatJuryMember400ApplicationProblemPlusJSONResponse struct {
 func (response SeatJuryMember400ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15226,6 +20534,12 @@ func (response SeatJuryMember401ApplicationProblemPlusJSONResponse) VisitSeatJur
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15241,10 +20555,16 @@ type SeatJuryMember403ApplicationProblemPlusJSONResponse struct {
 func (response SeatJuryMember403ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15257,10 +20577,16 @@ type SeatJuryMember404ApplicationProblemPlusJSONResponse struct {
 func (response SeatJuryMember404ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15273,10 +20599,16 @@ type SeatJuryMember409ApplicationProblemPlusJSONResponse struct {
 func (response SeatJuryMember409ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15289,10 +20621,16 @@ type SeatJuryMember412ApplicationProblemPlusJSONResponse struct {
 func (response SeatJuryMember412ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15305,11 +20643,42 @@ type SeatJuryMember422ApplicationProblemPlusJSONResponse struct {
 func (response SeatJuryMember422ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type SeatJuryMember429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response SeatJuryMember429ApplicationProblemPlusJSONResponse) VisitSeatJuryMemberResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15357,15 +20726,29 @@ type GetMinutesResponseObject interface {
 	VisitGetMinutesResponse(w http.ResponseWriter) error
 }
 
-type GetMinutes200JSONResponse Minutes
+type GetMinutes200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type GetMinutes200JSONResponse struct {
+	Body    Minutes
+	Headers GetMinutes200ResponseHeaders
+}
 
 func (response GetMinutes200JSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15373,6 +20756,7 @@ func (response GetMinutes200JSONResponse) VisitGetMinutesResponse(w http.Respons
 
 type GetMinutes200ApplicationpdfResponse struct {
 	Body          io.Reader
+	Headers       GetMinutes200ResponseHeaders
 	ContentLength int64
 }
 
@@ -15381,6 +20765,12 @@ func (response GetMinutes200ApplicationpdfResponse) VisitGetMinutesResponse(w ht
 	w.Header().Set("Content-Type", "application/pdf")
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 
@@ -15398,10 +20788,16 @@ type GetMinutes400ApplicationProblemPlusJSONResponse struct {
 func (response GetMinutes400ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15418,6 +20814,12 @@ func (response GetMinutes401ApplicationProblemPlusJSONResponse) VisitGetMinutesR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15433,10 +20835,16 @@ type GetMinutes403ApplicationProblemPlusJSONResponse struct {
 func (response GetMinutes403ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15449,10 +20857,16 @@ type GetMinutes404ApplicationProblemPlusJSONResponse struct {
 func (response GetMinutes404ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15465,11 +20879,42 @@ type GetMinutes409ApplicationProblemPlusJSONResponse struct {
 func (response GetMinutes409ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMinutes429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetMinutes429ApplicationProblemPlusJSONResponse) VisitGetMinutesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15516,15 +20961,29 @@ type GetMeResponseObject interface {
 	VisitGetMeResponse(w http.ResponseWriter) error
 }
 
-type GetMe200JSONResponse Me
+type GetMe200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type GetMe200JSONResponse struct {
+	Body    Me
+	Headers GetMe200ResponseHeaders
+}
 
 func (response GetMe200JSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15541,6 +21000,12 @@ func (response GetMe401ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w 
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15556,11 +21021,42 @@ type GetMe403ApplicationProblemPlusJSONResponse struct {
 func (response GetMe403ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetMe429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetMe429ApplicationProblemPlusJSONResponse) VisitGetMeResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15608,10 +21104,22 @@ type ChangeMyPasswordResponseObject interface {
 	VisitChangeMyPasswordResponse(w http.ResponseWriter) error
 }
 
+type ChangeMyPassword204ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 type ChangeMyPassword204Response struct {
+	Headers ChangeMyPassword204ResponseHeaders
 }
 
 func (response ChangeMyPassword204Response) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -15623,10 +21131,16 @@ type ChangeMyPassword400ApplicationProblemPlusJSONResponse struct {
 func (response ChangeMyPassword400ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15643,6 +21157,12 @@ func (response ChangeMyPassword401ApplicationProblemPlusJSONResponse) VisitChang
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15658,10 +21178,16 @@ type ChangeMyPassword403ApplicationProblemPlusJSONResponse struct {
 func (response ChangeMyPassword403ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15674,10 +21200,16 @@ type ChangeMyPassword413ApplicationProblemPlusJSONResponse struct {
 func (response ChangeMyPassword413ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15690,10 +21222,16 @@ type ChangeMyPassword415ApplicationProblemPlusJSONResponse struct {
 func (response ChangeMyPassword415ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15706,10 +21244,16 @@ type ChangeMyPassword422ApplicationProblemPlusJSONResponse struct {
 func (response ChangeMyPassword422ApplicationProblemPlusJSONResponse) VisitChangeMyPasswordResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15783,15 +21327,29 @@ type ListMySittingsResponseObject interface {
 	VisitListMySittingsResponse(w http.ResponseWriter) error
 }
 
-type ListMySittings200JSONResponse MySittingList
+type ListMySittings200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListMySittings200JSONResponse struct {
+	Body    MySittingList
+	Headers ListMySittings200ResponseHeaders
+}
 
 func (response ListMySittings200JSONResponse) VisitListMySittingsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15804,10 +21362,16 @@ type ListMySittings400ApplicationProblemPlusJSONResponse struct {
 func (response ListMySittings400ApplicationProblemPlusJSONResponse) VisitListMySittingsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15824,6 +21388,12 @@ func (response ListMySittings401ApplicationProblemPlusJSONResponse) VisitListMyS
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15839,11 +21409,42 @@ type ListMySittings403ApplicationProblemPlusJSONResponse struct {
 func (response ListMySittings403ApplicationProblemPlusJSONResponse) VisitListMySittingsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListMySittings429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListMySittings429ApplicationProblemPlusJSONResponse) VisitListMySittingsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15891,15 +21492,29 @@ type ListResultsResponseObject interface {
 	VisitListResultsResponse(w http.ResponseWriter) error
 }
 
-type ListResults200JSONResponse ResultFeed
+type ListResults200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListResults200JSONResponse struct {
+	Body    ResultFeed
+	Headers ListResults200ResponseHeaders
+}
 
 func (response ListResults200JSONResponse) VisitListResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15912,10 +21527,16 @@ type ListResults400ApplicationProblemPlusJSONResponse struct {
 func (response ListResults400ApplicationProblemPlusJSONResponse) VisitListResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -15932,6 +21553,12 @@ func (response ListResults401ApplicationProblemPlusJSONResponse) VisitListResult
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -15947,11 +21574,42 @@ type ListResults403ApplicationProblemPlusJSONResponse struct {
 func (response ListResults403ApplicationProblemPlusJSONResponse) VisitListResultsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListResults429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListResults429ApplicationProblemPlusJSONResponse) VisitListResultsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -15999,15 +21657,29 @@ type GetStatisticsResponseObject interface {
 	VisitGetStatisticsResponse(w http.ResponseWriter) error
 }
 
-type GetStatistics200JSONResponse StatisticList
+type GetStatistics200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type GetStatistics200JSONResponse struct {
+	Body    StatisticList
+	Headers GetStatistics200ResponseHeaders
+}
 
 func (response GetStatistics200JSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16020,10 +21692,16 @@ type GetStatistics400ApplicationProblemPlusJSONResponse struct {
 func (response GetStatistics400ApplicationProblemPlusJSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16040,6 +21718,12 @@ func (response GetStatistics401ApplicationProblemPlusJSONResponse) VisitGetStati
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16055,11 +21739,42 @@ type GetStatistics403ApplicationProblemPlusJSONResponse struct {
 func (response GetStatistics403ApplicationProblemPlusJSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetStatistics429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetStatistics429ApplicationProblemPlusJSONResponse) VisitGetStatisticsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16107,15 +21822,29 @@ type ListTrainingSitesResponseObject interface {
 	VisitListTrainingSitesResponse(w http.ResponseWriter) error
 }
 
-type ListTrainingSites200JSONResponse TrainingSiteList
+type ListTrainingSites200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListTrainingSites200JSONResponse struct {
+	Body    TrainingSiteList
+	Headers ListTrainingSites200ResponseHeaders
+}
 
 func (response ListTrainingSites200JSONResponse) VisitListTrainingSitesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16128,10 +21857,16 @@ type ListTrainingSites400ApplicationProblemPlusJSONResponse struct {
 func (response ListTrainingSites400ApplicationProblemPlusJSONResponse) VisitListTrainingSitesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16148,6 +21883,12 @@ func (response ListTrainingSites401ApplicationProblemPlusJSONResponse) VisitList
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16163,11 +21904,42 @@ type ListTrainingSites403ApplicationProblemPlusJSONResponse struct {
 func (response ListTrainingSites403ApplicationProblemPlusJSONResponse) VisitListTrainingSitesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListTrainingSites429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListTrainingSites429ApplicationProblemPlusJSONResponse) VisitListTrainingSitesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16217,8 +21989,10 @@ type CreateTrainingSiteResponseObject interface {
 }
 
 type CreateTrainingSite201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	ETag            *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateTrainingSite201JSONResponse struct {
@@ -16239,6 +22013,12 @@ func (response CreateTrainingSite201JSONResponse) VisitCreateTrainingSiteRespons
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16251,10 +22031,16 @@ type CreateTrainingSite400ApplicationProblemPlusJSONResponse struct {
 func (response CreateTrainingSite400ApplicationProblemPlusJSONResponse) VisitCreateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16271,6 +22057,12 @@ func (response CreateTrainingSite401ApplicationProblemPlusJSONResponse) VisitCre
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16286,10 +22078,16 @@ type CreateTrainingSite403ApplicationProblemPlusJSONResponse struct {
 func (response CreateTrainingSite403ApplicationProblemPlusJSONResponse) VisitCreateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16302,10 +22100,16 @@ type CreateTrainingSite409ApplicationProblemPlusJSONResponse struct {
 func (response CreateTrainingSite409ApplicationProblemPlusJSONResponse) VisitCreateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16318,10 +22122,16 @@ type CreateTrainingSite413ApplicationProblemPlusJSONResponse struct {
 func (response CreateTrainingSite413ApplicationProblemPlusJSONResponse) VisitCreateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16334,10 +22144,16 @@ type CreateTrainingSite415ApplicationProblemPlusJSONResponse struct {
 func (response CreateTrainingSite415ApplicationProblemPlusJSONResponse) VisitCreateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16350,11 +22166,42 @@ type CreateTrainingSite422ApplicationProblemPlusJSONResponse struct {
 func (response CreateTrainingSite422ApplicationProblemPlusJSONResponse) VisitCreateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateTrainingSite429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateTrainingSite429ApplicationProblemPlusJSONResponse) VisitCreateTrainingSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16404,7 +22251,9 @@ type DeactivateTrainingSiteResponseObject interface {
 }
 
 type DeactivateTrainingSite200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type DeactivateTrainingSite200JSONResponse struct {
@@ -16422,6 +22271,12 @@ func (response DeactivateTrainingSite200JSONResponse) VisitDeactivateTrainingSit
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16434,10 +22289,16 @@ type DeactivateTrainingSite400ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateTrainingSite400ApplicationProblemPlusJSONResponse) VisitDeactivateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16454,6 +22315,12 @@ func (response DeactivateTrainingSite401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16469,10 +22336,16 @@ type DeactivateTrainingSite403ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateTrainingSite403ApplicationProblemPlusJSONResponse) VisitDeactivateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16485,10 +22358,16 @@ type DeactivateTrainingSite404ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateTrainingSite404ApplicationProblemPlusJSONResponse) VisitDeactivateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16501,10 +22380,16 @@ type DeactivateTrainingSite412ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateTrainingSite412ApplicationProblemPlusJSONResponse) VisitDeactivateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16517,11 +22402,42 @@ type DeactivateTrainingSite428ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateTrainingSite428ApplicationProblemPlusJSONResponse) VisitDeactivateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateTrainingSite429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateTrainingSite429ApplicationProblemPlusJSONResponse) VisitDeactivateTrainingSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16571,7 +22487,9 @@ type GetTrainingSiteResponseObject interface {
 }
 
 type GetTrainingSite200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetTrainingSite200JSONResponse struct {
@@ -16588,6 +22506,12 @@ func (response GetTrainingSite200JSONResponse) VisitGetTrainingSiteResponse(w ht
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -16611,10 +22535,16 @@ type GetTrainingSite400ApplicationProblemPlusJSONResponse struct {
 func (response GetTrainingSite400ApplicationProblemPlusJSONResponse) VisitGetTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16631,6 +22561,12 @@ func (response GetTrainingSite401ApplicationProblemPlusJSONResponse) VisitGetTra
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16646,10 +22582,16 @@ type GetTrainingSite403ApplicationProblemPlusJSONResponse struct {
 func (response GetTrainingSite403ApplicationProblemPlusJSONResponse) VisitGetTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16662,11 +22604,42 @@ type GetTrainingSite404ApplicationProblemPlusJSONResponse struct {
 func (response GetTrainingSite404ApplicationProblemPlusJSONResponse) VisitGetTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetTrainingSite429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetTrainingSite429ApplicationProblemPlusJSONResponse) VisitGetTrainingSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16717,7 +22690,9 @@ type UpdateTrainingSiteResponseObject interface {
 }
 
 type UpdateTrainingSite200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type UpdateTrainingSite200JSONResponse struct {
@@ -16735,6 +22710,12 @@ func (response UpdateTrainingSite200JSONResponse) VisitUpdateTrainingSiteRespons
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16747,10 +22728,16 @@ type UpdateTrainingSite400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateTrainingSite400ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16767,6 +22754,12 @@ func (response UpdateTrainingSite401ApplicationProblemPlusJSONResponse) VisitUpd
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16782,10 +22775,16 @@ type UpdateTrainingSite403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateTrainingSite403ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16798,10 +22797,16 @@ type UpdateTrainingSite404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateTrainingSite404ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16814,10 +22819,16 @@ type UpdateTrainingSite412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateTrainingSite412ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16830,10 +22841,16 @@ type UpdateTrainingSite413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateTrainingSite413ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16846,10 +22863,16 @@ type UpdateTrainingSite415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateTrainingSite415ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16862,10 +22885,16 @@ type UpdateTrainingSite422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateTrainingSite422ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16878,11 +22907,42 @@ type UpdateTrainingSite428ApplicationProblemPlusJSONResponse struct {
 func (response UpdateTrainingSite428ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateTrainingSite429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateTrainingSite429ApplicationProblemPlusJSONResponse) VisitUpdateTrainingSiteResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -16930,15 +22990,29 @@ type ListUsersResponseObject interface {
 	VisitListUsersResponse(w http.ResponseWriter) error
 }
 
-type ListUsers200JSONResponse UserList
+type ListUsers200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListUsers200JSONResponse struct {
+	Body    UserList
+	Headers ListUsers200ResponseHeaders
+}
 
 func (response ListUsers200JSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16951,10 +23025,16 @@ type ListUsers400ApplicationProblemPlusJSONResponse struct {
 func (response ListUsers400ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -16971,6 +23051,12 @@ func (response ListUsers401ApplicationProblemPlusJSONResponse) VisitListUsersRes
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -16986,11 +23072,42 @@ type ListUsers403ApplicationProblemPlusJSONResponse struct {
 func (response ListUsers403ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListUsers429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListUsers429ApplicationProblemPlusJSONResponse) VisitListUsersResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17040,8 +23157,10 @@ type CreateUserResponseObject interface {
 }
 
 type CreateUser201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	ETag            *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateUser201JSONResponse struct {
@@ -17062,6 +23181,12 @@ func (response CreateUser201JSONResponse) VisitCreateUserResponse(w http.Respons
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17074,10 +23199,16 @@ type CreateUser400ApplicationProblemPlusJSONResponse struct {
 func (response CreateUser400ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17094,6 +23225,12 @@ func (response CreateUser401ApplicationProblemPlusJSONResponse) VisitCreateUserR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17109,10 +23246,16 @@ type CreateUser403ApplicationProblemPlusJSONResponse struct {
 func (response CreateUser403ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17125,10 +23268,16 @@ type CreateUser409ApplicationProblemPlusJSONResponse struct {
 func (response CreateUser409ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17141,10 +23290,16 @@ type CreateUser413ApplicationProblemPlusJSONResponse struct {
 func (response CreateUser413ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17157,10 +23312,16 @@ type CreateUser415ApplicationProblemPlusJSONResponse struct {
 func (response CreateUser415ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17173,11 +23334,42 @@ type CreateUser422ApplicationProblemPlusJSONResponse struct {
 func (response CreateUser422ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateUser429ApplicationProblemPlusJSONResponse) VisitCreateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17227,7 +23419,9 @@ type DeactivateUserResponseObject interface {
 }
 
 type DeactivateUser200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type DeactivateUser200JSONResponse struct {
@@ -17245,6 +23439,12 @@ func (response DeactivateUser200JSONResponse) VisitDeactivateUserResponse(w http
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17257,10 +23457,16 @@ type DeactivateUser400ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateUser400ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17277,6 +23483,12 @@ func (response DeactivateUser401ApplicationProblemPlusJSONResponse) VisitDeactiv
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17292,10 +23504,16 @@ type DeactivateUser403ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateUser403ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17308,10 +23526,16 @@ type DeactivateUser404ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateUser404ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17324,10 +23548,16 @@ type DeactivateUser409ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateUser409ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17340,10 +23570,16 @@ type DeactivateUser412ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateUser412ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17356,11 +23592,42 @@ type DeactivateUser428ApplicationProblemPlusJSONResponse struct {
 func (response DeactivateUser428ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeactivateUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeactivateUser429ApplicationProblemPlusJSONResponse) VisitDeactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17410,7 +23677,9 @@ type GetUserResponseObject interface {
 }
 
 type GetUser200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetUser200JSONResponse struct {
@@ -17427,6 +23696,12 @@ func (response GetUser200JSONResponse) VisitGetUserResponse(w http.ResponseWrite
 	w.Header().Set("Content-Type", "application/json")
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
+	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
 	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
@@ -17450,10 +23725,16 @@ type GetUser400ApplicationProblemPlusJSONResponse struct {
 func (response GetUser400ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17470,6 +23751,12 @@ func (response GetUser401ApplicationProblemPlusJSONResponse) VisitGetUserRespons
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17485,10 +23772,16 @@ type GetUser403ApplicationProblemPlusJSONResponse struct {
 func (response GetUser403ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17501,11 +23794,42 @@ type GetUser404ApplicationProblemPlusJSONResponse struct {
 func (response GetUser404ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetUser429ApplicationProblemPlusJSONResponse) VisitGetUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17556,7 +23880,9 @@ type UpdateUserResponseObject interface {
 }
 
 type UpdateUser200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type UpdateUser200JSONResponse struct {
@@ -17574,6 +23900,12 @@ func (response UpdateUser200JSONResponse) VisitUpdateUserResponse(w http.Respons
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17586,10 +23918,16 @@ type UpdateUser400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateUser400ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17606,6 +23944,12 @@ func (response UpdateUser401ApplicationProblemPlusJSONResponse) VisitUpdateUserR
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17621,10 +23965,16 @@ type UpdateUser403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateUser403ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17637,10 +23987,16 @@ type UpdateUser404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateUser404ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17653,10 +24009,16 @@ type UpdateUser409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateUser409ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17669,10 +24031,16 @@ type UpdateUser412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateUser412ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17685,10 +24053,16 @@ type UpdateUser413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateUser413ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17701,10 +24075,16 @@ type UpdateUser415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateUser415ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17717,10 +24097,16 @@ type UpdateUser422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateUser422ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17733,11 +24119,42 @@ type UpdateUser428ApplicationProblemPlusJSONResponse struct {
 func (response UpdateUser428ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateUser429ApplicationProblemPlusJSONResponse) VisitUpdateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17785,15 +24202,29 @@ type IssuePasswordResetResponseObject interface {
 	VisitIssuePasswordResetResponse(w http.ResponseWriter) error
 }
 
-type IssuePasswordReset201JSONResponse PasswordReset
+type IssuePasswordReset201ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type IssuePasswordReset201JSONResponse struct {
+	Body    PasswordReset
+	Headers IssuePasswordReset201ResponseHeaders
+}
 
 func (response IssuePasswordReset201JSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17806,10 +24237,16 @@ type IssuePasswordReset400ApplicationProblemPlusJSONResponse struct {
 func (response IssuePasswordReset400ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17826,6 +24263,12 @@ func (response IssuePasswordReset401ApplicationProblemPlusJSONResponse) VisitIss
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17841,10 +24284,16 @@ type IssuePasswordReset403ApplicationProblemPlusJSONResponse struct {
 func (response IssuePasswordReset403ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17857,10 +24306,16 @@ type IssuePasswordReset404ApplicationProblemPlusJSONResponse struct {
 func (response IssuePasswordReset404ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17873,11 +24328,42 @@ type IssuePasswordReset409ApplicationProblemPlusJSONResponse struct {
 func (response IssuePasswordReset409ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type IssuePasswordReset429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response IssuePasswordReset429ApplicationProblemPlusJSONResponse) VisitIssuePasswordResetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -17927,7 +24413,9 @@ type ReactivateUserResponseObject interface {
 }
 
 type ReactivateUser200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type ReactivateUser200JSONResponse struct {
@@ -17945,6 +24433,12 @@ func (response ReactivateUser200JSONResponse) VisitReactivateUserResponse(w http
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17957,10 +24451,16 @@ type ReactivateUser400ApplicationProblemPlusJSONResponse struct {
 func (response ReactivateUser400ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -17977,6 +24477,12 @@ func (response ReactivateUser401ApplicationProblemPlusJSONResponse) VisitReactiv
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -17992,10 +24498,16 @@ type ReactivateUser403ApplicationProblemPlusJSONResponse struct {
 func (response ReactivateUser403ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18008,10 +24520,16 @@ type ReactivateUser404ApplicationProblemPlusJSONResponse struct {
 func (response ReactivateUser404ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18024,10 +24542,16 @@ type ReactivateUser409ApplicationProblemPlusJSONResponse struct {
 func (response ReactivateUser409ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18040,10 +24564,16 @@ type ReactivateUser412ApplicationProblemPlusJSONResponse struct {
 func (response ReactivateUser412ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18056,11 +24586,42 @@ type ReactivateUser428ApplicationProblemPlusJSONResponse struct {
 func (response ReactivateUser428ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ReactivateUser429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ReactivateUser429ApplicationProblemPlusJSONResponse) VisitReactivateUserResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18108,15 +24669,29 @@ type ListWebhookSubscriptionsResponseObject interface {
 	VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error
 }
 
-type ListWebhookSubscriptions200JSONResponse WebhookSubscriptionList
+type ListWebhookSubscriptions200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListWebhookSubscriptions200JSONResponse struct {
+	Body    WebhookSubscriptionList
+	Headers ListWebhookSubscriptions200ResponseHeaders
+}
 
 func (response ListWebhookSubscriptions200JSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18129,10 +24704,16 @@ type ListWebhookSubscriptions400ApplicationProblemPlusJSONResponse struct {
 func (response ListWebhookSubscriptions400ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18149,6 +24730,12 @@ func (response ListWebhookSubscriptions401ApplicationProblemPlusJSONResponse) Vi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -18164,11 +24751,42 @@ type ListWebhookSubscriptions403ApplicationProblemPlusJSONResponse struct {
 func (response ListWebhookSubscriptions403ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookSubscriptions429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookSubscriptions429ApplicationProblemPlusJSONResponse) VisitListWebhookSubscriptionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18218,8 +24836,10 @@ type CreateWebhookSubscriptionResponseObject interface {
 }
 
 type CreateWebhookSubscription201ResponseHeaders struct {
-	ETag     *string
-	Location *string
+	ETag            *string
+	Location        *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type CreateWebhookSubscription201JSONResponse struct {
@@ -18240,6 +24860,12 @@ func (response CreateWebhookSubscription201JSONResponse) VisitCreateWebhookSubsc
 	if response.Headers.Location != nil {
 		w.Header().Set("Location", fmt.Sprint(*response.Headers.Location))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(201)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18252,10 +24878,16 @@ type CreateWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
 func (response CreateWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18272,6 +24904,12 @@ func (response CreateWebhookSubscription401ApplicationProblemPlusJSONResponse) V
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -18287,10 +24925,16 @@ type CreateWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
 func (response CreateWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18303,10 +24947,16 @@ type CreateWebhookSubscription409ApplicationProblemPlusJSONResponse struct {
 func (response CreateWebhookSubscription409ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18319,10 +24969,16 @@ type CreateWebhookSubscription413ApplicationProblemPlusJSONResponse struct {
 func (response CreateWebhookSubscription413ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18335,10 +24991,16 @@ type CreateWebhookSubscription415ApplicationProblemPlusJSONResponse struct {
 func (response CreateWebhookSubscription415ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18351,11 +25013,42 @@ type CreateWebhookSubscription422ApplicationProblemPlusJSONResponse struct {
 func (response CreateWebhookSubscription422ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type CreateWebhookSubscription429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response CreateWebhookSubscription429ApplicationProblemPlusJSONResponse) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18403,10 +25096,22 @@ type DeleteWebhookSubscriptionResponseObject interface {
 	VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error
 }
 
+type DeleteWebhookSubscription204ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
 type DeleteWebhookSubscription204Response struct {
+	Headers DeleteWebhookSubscription204ResponseHeaders
 }
 
 func (response DeleteWebhookSubscription204Response) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -18418,10 +25123,16 @@ type DeleteWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18438,6 +25149,12 @@ func (response DeleteWebhookSubscription401ApplicationProblemPlusJSONResponse) V
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -18453,10 +25170,16 @@ type DeleteWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18469,11 +25192,42 @@ type DeleteWebhookSubscription404ApplicationProblemPlusJSONResponse struct {
 func (response DeleteWebhookSubscription404ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type DeleteWebhookSubscription429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response DeleteWebhookSubscription429ApplicationProblemPlusJSONResponse) VisitDeleteWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18522,7 +25276,9 @@ type GetWebhookSubscriptionResponseObject interface {
 }
 
 type GetWebhookSubscription200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type GetWebhookSubscription200JSONResponse struct {
@@ -18540,6 +25296,12 @@ func (response GetWebhookSubscription200JSONResponse) VisitGetWebhookSubscriptio
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18552,10 +25314,16 @@ type GetWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
 func (response GetWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18572,6 +25340,12 @@ func (response GetWebhookSubscription401ApplicationProblemPlusJSONResponse) Visi
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -18587,10 +25361,16 @@ type GetWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
 func (response GetWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18603,11 +25383,42 @@ type GetWebhookSubscription404ApplicationProblemPlusJSONResponse struct {
 func (response GetWebhookSubscription404ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetWebhookSubscription429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response GetWebhookSubscription429ApplicationProblemPlusJSONResponse) VisitGetWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18658,7 +25469,9 @@ type UpdateWebhookSubscriptionResponseObject interface {
 }
 
 type UpdateWebhookSubscription200ResponseHeaders struct {
-	ETag *string
+	ETag            *string
+	RateLimit       *string
+	RateLimitPolicy *string
 }
 
 type UpdateWebhookSubscription200JSONResponse struct {
@@ -18676,6 +25489,12 @@ func (response UpdateWebhookSubscription200JSONResponse) VisitUpdateWebhookSubsc
 	if response.Headers.ETag != nil {
 		w.Header().Set("ETag", fmt.Sprint(*response.Headers.ETag))
 	}
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18688,10 +25507,16 @@ type UpdateWebhookSubscription400ApplicationProblemPlusJSONResponse struct {
 func (response UpdateWebhookSubscription400ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18708,6 +25533,12 @@ func (response UpdateWebhookSubscription401ApplicationProblemPlusJSONResponse) V
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -18723,10 +25554,16 @@ type UpdateWebhookSubscription403ApplicationProblemPlusJSONResponse struct {
 func (response UpdateWebhookSubscription403ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18739,10 +25576,16 @@ type UpdateWebhookSubscription404ApplicationProblemPlusJSONResponse struct {
 func (response UpdateWebhookSubscription404ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18755,10 +25598,16 @@ type UpdateWebhookSubscription409ApplicationProblemPlusJSONResponse struct {
 func (response UpdateWebhookSubscription409ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(409)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18771,10 +25620,16 @@ type UpdateWebhookSubscription412ApplicationProblemPlusJSONResponse struct {
 func (response UpdateWebhookSubscription412ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(412)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18787,10 +25642,16 @@ type UpdateWebhookSubscription413ApplicationProblemPlusJSONResponse struct {
 func (response UpdateWebhookSubscription413ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(413)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18803,10 +25664,16 @@ type UpdateWebhookSubscription415ApplicationProblemPlusJSONResponse struct {
 func (response UpdateWebhookSubscription415ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(415)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18819,10 +25686,16 @@ type UpdateWebhookSubscription422ApplicationProblemPlusJSONResponse struct {
 func (response UpdateWebhookSubscription422ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(422)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18835,11 +25708,42 @@ type UpdateWebhookSubscription428ApplicationProblemPlusJSONResponse struct {
 func (response UpdateWebhookSubscription428ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(428)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type UpdateWebhookSubscription429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response UpdateWebhookSubscription429ApplicationProblemPlusJSONResponse) VisitUpdateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -18888,15 +25792,29 @@ type ListWebhookDeliveriesResponseObject interface {
 	VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error
 }
 
-type ListWebhookDeliveries200JSONResponse WebhookDeliveryList
+type ListWebhookDeliveries200ResponseHeaders struct {
+	RateLimit       *string
+	RateLimitPolicy *string
+}
+
+type ListWebhookDeliveries200JSONResponse struct {
+	Body    WebhookDeliveryList
+	Headers ListWebhookDeliveries200ResponseHeaders
+}
 
 func (response ListWebhookDeliveries200JSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18909,10 +25827,16 @@ type ListWebhookDeliveries400ApplicationProblemPlusJSONResponse struct {
 func (response ListWebhookDeliveries400ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(400)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18929,6 +25853,12 @@ func (response ListWebhookDeliveries401ApplicationProblemPlusJSONResponse) Visit
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	if response.Headers.WWWAuthenticate != nil {
 		w.Header().Set("WWW-Authenticate", fmt.Sprint(*response.Headers.WWWAuthenticate))
 	}
@@ -18944,10 +25874,16 @@ type ListWebhookDeliveries403ApplicationProblemPlusJSONResponse struct {
 func (response ListWebhookDeliveries403ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
@@ -18960,11 +25896,42 @@ type ListWebhookDeliveries404ApplicationProblemPlusJSONResponse struct {
 func (response ListWebhookDeliveries404ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
 	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListWebhookDeliveries429ApplicationProblemPlusJSONResponse struct {
+	TooManyRequestsApplicationProblemPlusJSONResponse
+}
+
+func (response ListWebhookDeliveries429ApplicationProblemPlusJSONResponse) VisitListWebhookDeliveriesResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	if response.Headers.RateLimit != nil {
+		w.Header().Set("RateLimit", fmt.Sprint(*response.Headers.RateLimit))
+	}
+	if response.Headers.RateLimitPolicy != nil {
+		w.Header().Set("RateLimit-Policy", fmt.Sprint(*response.Headers.RateLimitPolicy))
+	}
+	if response.Headers.RetryAfter != nil {
+		w.Header().Set("Retry-After", fmt.Sprint(*response.Headers.RetryAfter))
+	}
+	w.WriteHeader(429)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -19078,9 +26045,18 @@ type StrictServerInterface interface {
 	// GetCertification The whole referential of one certification
 	// (GET /v1/certifications/{code})
 	GetCertification(ctx context.Context, request GetCertificationRequestObject) (GetCertificationResponseObject, error)
+	// ListRegistrationPeriods The certification's registrations in the RNCP, oldest first
+	// (GET /v1/certifications/{code}/registration-periods)
+	ListRegistrationPeriods(ctx context.Context, request ListRegistrationPeriodsRequestObject) (ListRegistrationPeriodsResponseObject, error)
 	// RecordRegistrationPeriod Record a renewal of the certification's registration in the RNCP
 	// (POST /v1/certifications/{code}/registration-periods)
 	RecordRegistrationPeriod(ctx context.Context, request RecordRegistrationPeriodRequestObject) (RecordRegistrationPeriodResponseObject, error)
+	// GetRegistrationPeriod One registration of the certification in the RNCP
+	// (GET /v1/certifications/{code}/registration-periods/{id})
+	GetRegistrationPeriod(ctx context.Context, request GetRegistrationPeriodRequestObject) (GetRegistrationPeriodResponseObject, error)
+	// CorrectRegistrationPeriod Correct a recorded period (JSON merge patch), as the legal act states it
+	// (PATCH /v1/certifications/{code}/registration-periods/{id})
+	CorrectRegistrationPeriod(ctx context.Context, request CorrectRegistrationPeriodRequestObject) (CorrectRegistrationPeriodResponseObject, error)
 	// ListCertificationRules The catalogue of the rules the API enforces for this certification
 	// (GET /v1/certifications/{code}/rules)
 	ListCertificationRules(ctx context.Context, request ListCertificationRulesRequestObject) (ListCertificationRulesResponseObject, error)
@@ -19745,10 +26721,11 @@ func (sh *strictHandler) UpdateCandidate(ctx echo.Context, id ID, params UpdateC
 }
 
 // ListCandidateCertificates operation middleware
-func (sh *strictHandler) ListCandidateCertificates(ctx echo.Context, id ID) error {
+func (sh *strictHandler) ListCandidateCertificates(ctx echo.Context, id ID, params ListCandidateCertificatesParams) error {
 	var request ListCandidateCertificatesRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListCandidateCertificates(ctx.Request().Context(), request.(ListCandidateCertificatesRequestObject))
@@ -20068,6 +27045,32 @@ func (sh *strictHandler) GetCertification(ctx echo.Context, code CertificationCo
 	return nil
 }
 
+// ListRegistrationPeriods operation middleware
+func (sh *strictHandler) ListRegistrationPeriods(ctx echo.Context, code CertificationCode, params ListRegistrationPeriodsParams) error {
+	var request ListRegistrationPeriodsRequestObject
+
+	request.Code = code
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.ListRegistrationPeriods(ctx.Request().Context(), request.(ListRegistrationPeriodsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListRegistrationPeriods")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(ListRegistrationPeriodsResponseObject); ok {
+		return validResponse.VisitListRegistrationPeriodsResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // RecordRegistrationPeriod operation middleware
 func (sh *strictHandler) RecordRegistrationPeriod(ctx echo.Context, code CertificationCode, params RecordRegistrationPeriodParams) error {
 	var request RecordRegistrationPeriodRequestObject
@@ -20117,11 +27120,89 @@ func (sh *strictHandler) RecordRegistrationPeriod(ctx echo.Context, code Certifi
 	return nil
 }
 
+// GetRegistrationPeriod operation middleware
+func (sh *strictHandler) GetRegistrationPeriod(ctx echo.Context, code CertificationCode, id ID, params GetRegistrationPeriodParams) error {
+	var request GetRegistrationPeriodRequestObject
+
+	request.Code = code
+	request.Id = id
+	request.Params = params
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.GetRegistrationPeriod(ctx.Request().Context(), request.(GetRegistrationPeriodRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetRegistrationPeriod")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(GetRegistrationPeriodResponseObject); ok {
+		return validResponse.VisitGetRegistrationPeriodResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
+// CorrectRegistrationPeriod operation middleware
+func (sh *strictHandler) CorrectRegistrationPeriod(ctx echo.Context, code CertificationCode, id ID, params CorrectRegistrationPeriodParams) error {
+	var request CorrectRegistrationPeriodRequestObject
+
+	request.Code = code
+	request.Id = id
+	request.Params = params
+
+	var body CorrectRegistrationPeriodApplicationMergePatchPlusJSONRequestBody
+	var err error
+	if binder, ok := ctx.Echo().Binder.(*echo.DefaultBinder); ok {
+		// A request validator built on kin-openapi's openapi3filter with
+		// KeepValidatedValue leaves the value it validated on the body. Bind
+		// that value, matching member names exactly, so the handler receives
+		// what was validated instead of a second, case-insensitive decode.
+		// Otherwise bind only the request body, so that path and query
+		// parameters are not also bound into the body struct.
+		if vb, ok := ctx.Request().Body.(interface{ ValidatedValue() any }); !ok || runtime.BindJSONValue(vb.ValidatedValue(), &body) != nil {
+			err = binder.BindBody(ctx, &body)
+		}
+	} else {
+		// A custom binder is installed on the Echo instance; defer to it
+		// entirely, since echo.Binder does not expose body-only binding and
+		// the binder may do more than decode (for example call ctx.Validate).
+		err = ctx.Bind(&body)
+	}
+	if err != nil {
+		return err
+	}
+	request.Body = &body
+
+	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
+		return sh.ssi.CorrectRegistrationPeriod(ctx.Request().Context(), request.(CorrectRegistrationPeriodRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "CorrectRegistrationPeriod")
+	}
+
+	response, err := handler(ctx, request)
+
+	if err != nil {
+		return err
+	} else if validResponse, ok := response.(CorrectRegistrationPeriodResponseObject); ok {
+		return validResponse.VisitCorrectRegistrationPeriodResponse(ctx.Response())
+	} else if response != nil {
+		return fmt.Errorf("unexpected response type: %T", response)
+	}
+	return nil
+}
+
 // ListCertificationRules operation middleware
-func (sh *strictHandler) ListCertificationRules(ctx echo.Context, code CertificationCode) error {
+func (sh *strictHandler) ListCertificationRules(ctx echo.Context, code CertificationCode, params ListCertificationRulesParams) error {
 	var request ListCertificationRulesRequestObject
 
 	request.Code = code
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListCertificationRules(ctx.Request().Context(), request.(ListCertificationRulesRequestObject))
@@ -20935,10 +28016,11 @@ func (sh *strictHandler) ReplanJurySession(ctx echo.Context, id ID, params Repla
 }
 
 // ListSessionCandidates operation middleware
-func (sh *strictHandler) ListSessionCandidates(ctx echo.Context, id ID) error {
+func (sh *strictHandler) ListSessionCandidates(ctx echo.Context, id ID, params ListSessionCandidatesParams) error {
 	var request ListSessionCandidatesRequestObject
 
 	request.Id = id
+	request.Params = params
 
 	handler := func(ctx echo.Context, request interface{}) (interface{}, error) {
 		return sh.ssi.ListSessionCandidates(ctx.Request().Context(), request.(ListSessionCandidatesRequestObject))
@@ -21959,461 +29041,512 @@ func (sh *strictHandler) ListWebhookDeliveries(ctx echo.Context, id ID, params L
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7L3rchs5li76KgieHWFpT5ImKflGxcQZlSRXq9qW1ZJc1dUtbxHMBEWUkgALQEpmO/wy+8+eOr/3E4xf",
-	"7AQWgEzkhWSSoi6u0cREdFnMTNzWWljXb31phHw84YwwJRu9L40RwRER8J8HZ/hS/29EZCjoRFHOGr3G",
-	"2YigayIk5QzxIVIjggSRPBEhCdCQC9Q/HDbfYxWO+gizCP55xBmxf2s1goYMR2SM9afJZzyexKTRa5w3",
-	"ts4bjaAxxp/fEXapRo1ep90OGmo60T9LJSi7bHz9GjTe8RCbuRSn9suICAIzCgXBikTpzFBMr4nMj+2N",
-	"tFU10tegMcECj4my+7FHhKJDGmJFjpLxgIjqzWHwG5oIyvQUODMzyl7W06D66QlWo0bQYHisBzbvNYKG",
-	"IL8nVJCo0VMiIdXb9eqvW++bb/7Wfdv8+/bZSfOH178cNfde/GW/2f3Hy+P8Nnbf6IUoRYQe83/9s918",
-	"s9v8x6cv2183mt4/Nr+8+Po/GlUbnq2bcrbHI6KnUrGAUP9Ub/onR3vH3Zfd9svCVNv5qe42/9Fuvvn0",
-	"pRN027MmlwjJZ5xEn5HP6iKEJ/qOWCeCXFOeSDTBl9lR/J4QMfWWYr46g1y61YR5uD9jY2g0d1uGXIyx",
-	"avQaSQJP+oT5snKgiIwnXBEWTv9KpuW176KE0d8Tgq7IFFhSjag0PEE5a6FTwhTCl5gydEPVCLZF4jFB",
-	"Ax5NA0QVwkzeECH1L+dsSIVUmpUmnEliX9zQ3+1uoxFPhNzcMR/CjKsREfAd/RkqEUbb3W7rnLmNNvIl",
-	"2xtvLU29mBlbDrJgTFn678p9GYKMqSYGLc0MJ44wuyR6bgMsgUF7yB0O2tDr4InSs9cPm43QD293X2/u",
-	"IHzOpMIxQZyRdJe2O90d1P+ffTTWwxOJbkZYkWsizHiJEHrDndCkct52WNk5dx+qVq5F7IzV7zKzeBwL",
-	"gqMpGpE42kE3I8LsGbkZ5he81d5uzZlmJtOXnOs7OqaqPMtjfEmQpP+ayZMxvOePFZEhTmJl5MYYf6bj",
-	"ZJyRiv1XOgUtji+JgDl8gFFxvCrFBIgaaRLiOCYC3WCmpN7NcETCKxLtIIwq6aS11oP/qsWKYUu4oX7A",
-	"0Qn5PSES9jfkTBEG/4knk9gK8OcTwQcxGf/bb9Lcodlw/0OQYaPX+H+eZyrBc/OrfH5s3jKDlvdKmGFR",
-	"xIlEjCvDCmaLOFMCh6rV0OKas2FMw3udnxtTZtLOUbxUWBG0gVGUmAmQAGE9Y/eAW1deThaE1iYs7S0X",
-	"AxpFhN3n2nYTNSJMwdSjAA0SZYS94DFBYzyFs9BEav7MJ0SYS0DP+JDpmxbHB0KYK/TeZs1QwsjnCQm1",
-	"hjTENE4E2YH9hauDgfAMsRCUSETtNCVM+oirtzxh0b3OdyAJUwHiAvbzmko6iAlS3JMBbnLveUSHlETV",
-	"MiVVSEfY8ImRLRGSlIVGd72k18RIbC0sKvTxqkXYx57DM7CCD5o0agmE5bYJvmsoZoYsUPyKsJRzNDGS",
-	"YaLl5sbJ2z308tX2G/Rf/+dFq2vYBr73keFEjbig/yLRPc50goViRCBvDKBGEumzxR5voY0+Zdc4ptFF",
-	"GFPCVH+zcDq//PJL0+fG/DwXaY96fsd4GnMcnXH+DotLct8i3ChtEsV6cK26YGO5SCKuaUgQDkMyUYYJ",
-	"jwUJOYuofv0tbNh9z9azMuGeptJcuKXpnaR69/1OMBW1lsW1KpxyvzaMGSGR9NexQZWExYCg6f/PvmGQ",
-	"U7P/Hxm+xjTGg/jeKSPCCmvNR2+y1o35EAmCw5GeJr8mQlOt1nkEUWKK8FARgfon+h/NXf2PPpJwHrKF",
-	"jrgaUXaJbrB0oq/AR957ZRF6ar6jufMGU4UGZMgFMQNTdlkw8J0O2K7QAfVKzzh/j9nUSkh5r9vKORpj",
-	"NkXa2h1PlEQbQ8HH1lIDCYNwFAkiJVADGF3SXu44DHnC1GadHS9sLlZkhv79ywiDsI7JEE6YqgCR1mUL",
-	"9c8bINHPGzvi39s76t+32v0eYpxZf89WG431IXgjLmM1p1NqHvOYhtPqe3MCv6GNSOChalKihs2RUhM8",
-	"oU2BFQHboGkXulme+O//3m3v3Pz7Sz3zbjvbdIzGlCXGJbPUpO+PSGtejWun0COu6W6AIxQKEulbDTSw",
-	"Nd95H9lE8JBIqeXaAVNUTR/KdBkIgq8kGGxcGJIWSUzkDtLqs/EejREWBMVUKi23YP4ymUy4UCR6TyKK",
-	"z2CN939xP5NorMdHepM1G2vdUt/eejkqdx0pfEX0Lf7VkSEc5W6oT+GEJ+YUU1fdlwaNGj29CAGnTOSI",
-	"ThpB47dETBs9lsRx0IjxgMTwFijLuUdT868RNIai0WscMPsnhaJn7rNS4kui95NP9DeGOJbE/ENe6HWa",
-	"cSZEjLHemgsc/p5QCfe7tI9/DRoToVepqDGGabRoX2G1h5Ee1yznSwPH8Ydho/fP+S/+lIjpnv6zmULj",
-	"66egoadoLmfj37PUzge/kVDpIdJdmvfld/BQuhFf3GcGnMcEM/eL2ZUqQWmcdRGeIsIEj8fGryN4cmns",
-	"V6HXrAlkwqWxYjZOPnw8O2h+OD44Ojz6cXMH6ZX0PIMk9P2/iHymUoEgSP2WkWb9gut+5oY49p99nF9K",
-	"9rvbJgQaOHj2szWBtasXZaxG8nlCBUEbP+++O9w/PPu1h37ePQBlvbiVX32n7D+Nl9Yckt1+b69nztaS",
-	"zqeKA98NFb22Aq3IT287rd2OnhNV5q/AOvtkSJlWj/S2j6mUFIYGvtn/9of+Ec4gIijG6QNfZ5B+wbFe",
-	"2v907BoEWbVX5v3KlRvNBRgqMmo4jo+9KVoG93YlhI1qnPEk5onU5AQ6jpheQFih13h7oo+HMtJp9Bqd",
-	"bSQSgo4pEYKgH/A0JvbXbiosuLYH3NtbnU673ShtVGiPZ76nOQtJnJ+fNip2Mj/VIv0enn5AW52XL5sd",
-	"hOPJCDfBC+ifTinq8elLtyrekW5A+XJdcsZ2q8rfWcy1/r5+KTL9UtMoEJVZW36EwBxRYYvn0Nyx8+fW",
-	"JTy7E40fvv1vRUFc/nBvdPJEA5oGykc5oXtgAhUkJ9YCNZ2VsZIuQJyG8UW786aNO4Nuu91uv2q326/b",
-	"2f8NNVnZmPAFXFnddvdls91ptjtn7XYP/v8fjcDIZvelpn61qb/V1B9rFr5nHfcfJiFHuyrGEoJ81/zK",
-	"jmHEkAz5RNPQPxuCyCRWsicIjjQFSxIKoi4EVwunpQSGe+FCUkVgxebjySRa+K4NOzV6nRJVu/2s0jK8",
-	"3a0Mraa/p4HVnNuvtTiUnz+RL3l1oql5Mf+N7apPmPktF0F1R7fQQsmfZ70ZLuQdRxBfGlSRsVx0/57q",
-	"x/V7Y/z50Lxgecz9Kx0DC4GnMESZslbc3jLhVeRcMCSJCkz00HOkSkIkUiOskH75mUQhZhFob9rIiqc5",
-	"FbL64BZups8AKy4x5Y8vVYHCktKT8YUlo/REK3YrcCyWo6SqA8rmkWOL3Ao/zROVe/DSMhdflfyaIa2C",
-	"xg0ZjDi/kr0xZtpU+1QSJrN4aslL6a7ZI2iY3Aj7s6arGXS+dFqGTyt50ph7cu+oic7UMz310++Jwo2v",
-	"wZei1u82rNbOZZdsYffaRYFSZAN4sLykTznqsnP4p7aMsywcc3F99Ze/tMI2k0alwopKRUN3x/6ZaHSu",
-	"nvQLVaNTkCn1Cck//yIlWSEn008WHJwjfsNsQJmFZAfEOcJohOUIUYmuyKSoAMzwo/p0lR90EX3dUhfM",
-	"L7ARyovft07b439MOgev/8Ze/nLVPRHbZ+rnN9O/D169C1/8JXrSIHsdYNwkourgulo7B/Iw22QuPy4u",
-	"au7IoJ2+ITgkCeJoTOE+NPEz7876UXz7A6P3nKkJiWNKBHpHleICx04nrDFgqI+Ah5DpMX8DrE5rVvIi",
-	"7Azb5BXZxp0B/GZCenWX2d7yX7IknjudRqWebjQUj6NeVCkz2Y6XbdWFypS/+YuH8k6lWnKbUSqCTDbu",
-	"t4MM/UrwqRvnnSAhF5GJCZbE3Wq6fu6EV9QRfQL4stiuydHEMs8rGz2Yv/dVaqm/So8McocaOEIqjpif",
-	"cXa0uYVX6jCpLHgoJSYTRg+jxdxgEe2TMMYizUn3RaL+mUTgrNfC5VWz/bK5pQVdagtdLCOtvCTyC5su",
-	"3mu8+uvfus3323/fb745/sdZ8+SXrR+af9l7fdT8+cVPBw3NgSHV8rvuSJEeKUqIP+s3ZtZDGtee8BA3",
-	"gsaIxxERF1Zs7+ExjWOC3mOhQLLT6EKRcATKTv25jYkJF/Uau0mYMKSoSmJMQYigkAuTEhkhnHxGoaDq",
-	"238KbXIOYnqJFacCKBsy/xq9hiC/QRZahdT1Du/LomBHWTzmDnh5sVV11F8WCqrcWS8/qDv1Ko9PTC5x",
-	"jCKCo5gy0kNqJAhBY87USNoMBPAA6F2rER0qjZ3SVuXgWBGpkH4mGwXdEKYQZYqvw5WQI9XCTld7nnza",
-	"zdsUL15UvJCSbdUC9zCVkkAUF55CnEG+kCZOSNcsatO1XE3KugTmiVBPep3C80VJ6dNUJV0WiD2/lYHP",
-	"RymFFbbPTTWjgmy7Ku+dgth9qNunKP0f5A76gQo1Oo5xuNj7U5E7oF9GIR+PE0YCNJiiw6PTgwMU8gjS",
-	"IIyn3/xzAysUEywV4oxsBghDfYglXRQRifa//TH59n+VtLltFKxAP8hXEdKjTBKShelevHiRWUZeNDAX",
-	"coCll2I0awmu+NPJK2JlhitUVX2Caqof4H8+fdmq/n6FfFklkrRMBGb2tOtE5SwXL4y/ZWS4tEeneNpP",
-	"R3t3R1s6tz3MQhLHqfpa99AEwTIVI+kFgKhENI7LR+geL27PLWPG9rOfqhdm5lRUyrPkBJt04DkSFuQd",
-	"bEHagUm/eMcvFyUdbLdN0gFI2Qszl0bnzZsXzfZ2s9NtuF8sA6R6sfnrxMn0xWJzu/Oqm4nN/HqqJGeV",
-	"dmlWkEv2cd/3yzXLTrBOt9l5cdZ+kzlMyBjTuNFrhEbhb41hYf9hD6HFxaV+iAkex551ZL8EWoCQqmA1",
-	"1PetgZEwGXGm3/63rS30EnW6aGsbvXiJXr3WVq3JcoMkPcoSyi4vSJTYquKgIclnvctWK0lko5fOVf8t",
-	"mRAhidZoBmkGXNm91nCzmTXPgXEFlR1w5e1MtCJkt8OMd43JBY4gAWhAY6DiGT9caPXNmTHZM+TzhAhK",
-	"WEgujArv/+gYrPhT6gcMGjdUjSKBb3B84TjbPOR+YOmAZcMqY8C52pV9rMA/y5tiPo/V8MYUmG/eFD3V",
-	"a6bJVta5vOdc7DyVn8+ksW0C8KyjSTKIqRwZh9iykeYqVl6cFbaGoLxlf+9t85e8DfNiu+pVXyh8WcGI",
-	"zARHjaNezUq2oqWAIFDjQITLrq2ZlAqC6EuDsGSs7zotkd57V13e0EsWMlR6IZ6ax7+WhFll5j0RkrNn",
-	"EmxwgQS5pFIZeydANyMajtJCPRsRAiL2ciShRgRt7O2enPza/PDzwcnmOuz1FUK295FO4MvqFXzwFYK9",
-	"eCg/7x4UUylMzi7iDJn6eyA0yNF1tDMhLNJDBA33dXOjMu+fn1aZX+5++XLrnOAZd1MVYWaPGZeQPyvk",
-	"nBZIkJgaFI6Nn3cPmgd/Pz44OTw42jMpwX71xYy5pdkgM+7GGlOL8U2GMGDxQCI8dcLfS5pZYU6z01cq",
-	"b+kK/XvhoeTv9NsecmVWTfmqcuKyMq3GvyZyUj932+e40YjTnC6Rv+uD9JYyAj5IFZVUwFbx5wKemEXS",
-	"1dRU2OuqEywK7RkuudXSidIrYvl0ojWbVY/Pkvpawzi6I8NnLcbMqjbKI9PfC5X5Co25VOhlG4UjLHCo",
-	"iJAmFxFqAp2MNS5pqe8F56115fsV/ssewijm7JIIpIf1atgDh02QFDNcXi7v6VmDpTFHs18GSGmdOnv+",
-	"gPYNRksPKR7h6WqBIV+n/xMdf107wjvI8/N/+3//2W6+Qa2NzeanLy+DrRnHeWemxp2o3Tmd+TGf8HKq",
-	"zVytZrbSUltPcYJ47k3+QLGxzPv6IEGxdPilgxHe7ebUk9dowJOYXGMRoShBP5FE6yrHOBmTIvk29hOB",
-	"GbDUmDJ/pM7trlGzjqe7dK13abqpj8Vj9XS7Pd1uj/l2y8vkoPG5ecmb9o+/Sc5aJ/jmPUmr+Ysex3mI",
-	"rWkEUSrMIhmgiAh6TSIEuChDHOp19R239VHCFI0RRpIqRdklovKc6aOPklivs0/ZBZaSSDkmTPX1GCxA",
-	"fXslk6gfoP5EW2c4jqcXaV15H3Fxzvp2u/o2sQlnjvjUsxSgfmqrZ89l9roBeXQk5wWQchPLzHf4rWJG",
-	"kIUJs/G9Aw3/OvS/XiK/PTzB4Ywq9L3d42a749Jvxi6nm4EFfQV+rJiGVCGMBvpaewYV+AmRAGCkiBBU",
-	"cWG0esB2sM8TgWICz5JESEQUiol7nAqComcJI2iMxe8Jaa1cv56b9Io17Nk3KpWozLNShbLqB3JsMow7",
-	"TAE7RJW0rIskIeV8mMr80O5K+aFRp1EneOthPWvdadnc0PBNjaROKRMvoGnXdNZ51dtyAc0ryqBSw9ve",
-	"oOEltM7HNhbk2kJAF2KPFbUTLoAL7GTcYtkGJSJu9BojpSay9/x5bvNaeGLkvv7voXh+3fF+J/L5/Dk+",
-	"2lzSpQKBOVzwekq/E2UpZEde+++2y8Wqt0xZXTptM6POFSM8hnhrbYSmlb9SYw7UT+KtoO9VvPZ3Ubtc",
-	"L86YLT6LNJYZr1DmsLDOIXVtwwHMiBkUMlHzuatz8lIzsvCc/bma3fKp5FikYoULbpS/WjrK3yp9T8z0",
-	"AV8NM5cS0NeqMlQ5cmZ/Q1ZjcMg4Nobk1I68hPVez+sP+cfKKkT2s/MmVJni5Wt8OY+BN4miz2BVp0Fu",
-	"7sc2+/q+PSFz1nU/vpASP3q2kLsYLa3n6cL9OI8ifvbIfgaqIGZTzowRozV17CtOz6RrmDDGUxQTLJhB",
-	"H6yvKi1UenIPWNSjxh7kPFM1RaakXVSoRws0ndurMVe5xKw/ibaymrZRdUgLm3QUtZQ88b210jMTe4FF",
-	"JE8BxSBPRZDIGDQjQoWRpFRNdxAZT9TUytli/467UoeW1WfuRRu5Wlt+x3egQVQQ4lzVoaQu3Fo1qCgk",
-	"BHTGC5PXY2STo9yLbKQLR7oXU4KFhMR2mOrFpcBeNk2nqxUlcAtQ97nUcNWW7TF668QJLGWhHWnh8i/8",
-	"7LCLCRGUp5Xm5HMYJ3rTnNsgHXqYsNBC/+l/OijGHC9br8TZiKB9KkioSCLQ8bc/InzJL6HXiWbgbTQR",
-	"fEgAFg/H0rkl3s18iajcO4zE0iATmkdCHF9E8CYXqQvf+35vO2hI+i/S6L34GjRicm1hMH8fNnovgwbj",
-	"Y8LCGKtEkIvOm5dvGr3G4SGwnzQKiMs66LbHKfhgr3E6+fZHSHFM1bc/JJrEiaDXOCZMEWmTJEzBTgrJ",
-	"qODPzyhLbwHQESpOw+6x4Fq8ZBM46HTAD+RmsMuo+Y7+sKSKoHESKzr+9kdEMXxbuk3JPvJD9wfvE4NE",
-	"UkYkwOC6/zZv0kuGFdeH3EiPRfMRTWlbJuMxhgfeEbfW7KJG0bc/rknMJxM4QCxlImBXJuLbHxKyrixA",
-	"IjiYkEyMO2oCVYRNvUdEohsyaGUAjJXqwFzorBxD1i0Y80BWS3ggxZugDoMXb7y/8Bvw/MK156629H0k",
-	"FZ5aEM0ghwqKGaN6tVhMEWWGUW1SIfSJyaVz+jibLbRr0Te1+jbGVwScXrnnU+TMVqNORluVxCr53tJ6",
-	"0xhDb6KM0JEhdERYRKIAjdIdQVqwwDSlonFsa0jLAKeK++mVzrWKbkY01otDAjO0cXLw4+Hp2cnu2eGH",
-	"o+bxwcnhh/1SQmF5ab7QrR1Hte7bRaZDToTXUpzuzg1UX92Ze3HUNdVOvJePzbu1EHmrr6SaizywL585",
-	"L/jixXoXXc1B3to3Fn/b3ZpLwRZ7d1ZevMENVpVRWnGlfVlgERSVsNIXAhiuSiWCa7I20UUkSuGT54vW",
-	"6oux5kBV1LaQN82FewdLSe/hu/h2dlPXECj2/l7aK0I5O6U1fCOeWlBU/OeiGy+ceH0EQGsiOKMgE7j+",
-	"XjmmMuRrjz47qGwZvkDI3Q0F6yGva1hWr6UfVF6mM+TeDK6YL6LdqWebuNCyeah8pBy92RO4U3fcl0rD",
-	"abGhBNRz4WyI2frp18X+Psdaiwpg7xx123rQCoalxfnKqV8zEpUX42p11pGoXB8Yli+GTtdbf6KfuwuA",
-	"SYvo5BwSaaVCaaCFDHmaSdUcVMOd0m65wr+mNnqH+mJl7Zs2JShDQy5CYnKYofcjZtM51ozX9CHbkCp1",
-	"qu4lNf8eygaZv0FzSMH3URZdT/aaqfC8Z680DjpQ0hLT6AIyc+DZra59tsJ+9r66go/Zn2wtU8QkguUm",
-	"WDQqC+auNp1T0zWe3r7jRekQ3RqC3HbkZ1l5ZpkOV8m0S3pzVuXFtKHJSsRr3q5eXjUl6t1v9BoTgUMF",
-	"rrkQw5V1KTDUNsLUxwPKrAfV3khYyosxFlfmjGSIY3Ixxp/Nouw/KWv02g46Ekh5goVzbuZ7dOzlXG/Q",
-	"yI2DCqWmzYiAXwq6CEwE1wuy4YMbMgBsR+uRPNY/gteuypOX+bfgSxGxQ3z7Q337A5KnzCnekEFF8pTZ",
-	"pizCV9qviEtJibjALLqIyJCwkFQmQ3r7Oo/FfrSPpfXUS/Cj3eVl/QrHWBR8Cy/K1sJ62psYpk8JItuV",
-	"uZR7GFXmi6WOuI1vf1zjOIFD30xBAPxbeQelVy/0Cj3oIMXRwTba2Pvw/vjD0cHR2elmLkbaONguKBG5",
-	"5NqDf7oKoOqc2vzm5jnPdDC7MD4Gi+uZ2LvFNFCTjd72C8s/jqaKnPNBAIAc/Oiaoul1W3sGGONUGzkM",
-	"6ye4wDFBEbnGTIH/Vj8nKwg+N7uqXgbluX6p4Yc0xOy4yDIN5JTMZpl10VxpxkFulVW0t29qTm97jWsa",
-	"Iilt1tW+yfa829/+BIWnjN+kqOuPQiUoLHb5DLS5OsWZc1HDUyjC05JbvaBnQJ365jr6axU2vYQjkPbS",
-	"GkwNdIPLltoxMAI3VJJsigSL2OW1Ggc6fL9GYy1f0cnv9jzFpzj/WTQvy9HS2ybP5sBV5ydxANxoqFKM",
-	"HFf5Xcp+fZnB+bhnBtP6wNjL5OdqEXEhTZSy7g5gAMNOVAh+SuM20peeS3ufm86bQoG9IxL9nmAlbI6F",
-	"xBCzlJwpGxIyqBSCXNMUSijNekkHm4WylBFELv78GIVbORnubgBh56MLbcA5bkID2SwJBm3YpMFNuH7L",
-	"pQ3IZEOuhDmU8kPV3NIBHFIMcs+vAxHG570Vc3t91rwz/KASf64Aau44dUEHdPvY1yInrykfuDI9udue",
-	"1UopldV5yuhYGymrrNGUAQ1Y9Q/QadrSSREipVOluMlSkiN0DfbFWU7CVEMqLUZGyuZk2hwJAuWHUf4y",
-	"XQdlVwu+ylzLfC3ViMeRj87sT6qWyVXSKhcEIquU2iK9l7K0HTXPWGhKZx4ReZKmDIiSZmR5EiHH2wV2",
-	"qBSu8/SN5dFRVlNJyhfyklft+m+hmfL9rUmTzHiCD/W/Yy5JhOzpP5Mek/v0CHkVhn3qXAVrkIdzRNeS",
-	"ha71mBPcyVhKyi6R7eOSGr9pW1u5g/BAEqYCRK6JmKbdm6H8EeE45jf1s0/zds4crp3Rbyinw+c5dg7s",
-	"quORB4rzpSbBg6Tae2Dgb2lMKrI4J0qP185ySBUv9YYoIKy+arZfQUuaN8u3GcJwWCGhE3VBx6ZRuVcf",
-	"Z/qt6A16HWStEMAVWs53M1P3ZAZlaqu7MOnJX+gKZv1D9Yis3LW16U1225fezOyMlny1EnXNRwbzjimb",
-	"YJAdvDd29ebMEAY+P6yAKjaDS2bWLBgqm+GEMSl/EZ4aoUpjfXleEyGXxyUq7Kc3fI19eDjZmJNODy0i",
-	"T1VlYXWfcXVhkA5I1N+BUn59Vn20Ye5GS336OKki0eYO6jsy1Y87Ou2jjUtOJHQIgQPX84FT3/Rr5PzR",
-	"THm+fmQG6efKozyGKLH4PonpgJh17mklaKkWh5BMlAhi3BtjojXSi2Vay+kvzPXaVHgo/FHrtjZ0r5Q1",
-	"jDkdagt05Y1bxTsHqcOm7OZLkesLleD2p9xdd9cl9S5yWHF9d5qd9lnH6yhHWCS9qdV1RHWqvHvuJtc6",
-	"ZdYz0AJh+LPYara7OSUi9bylj68ME9ipgDKvWnimLHt45LPT7CuPeJVi6DxBrOkaf+C6/CUNgHUAezuy",
-	"rewCjdPgnoy5QvphtLF/8PbgaO+gefruw9mmjX2YqmYDVWzhW0oX8KpnsjaXXFmFAFPNPmQ8PiOChczW",
-	"XXN5KzqBHIfXVRsyuXli3qyVE5+XHJXnrK9Su64AcedYyk4+QFJhoWTdM12xSDBbX1YjePs0u/X0FM9J",
-	"uUpPOJ66ipT0YdhIc8o7+TpVRL1KVcBDUiPC1hIjXLL7ed4NUF1A6YX7KqCby97AHMllQiZXWQkEXNjY",
-	"glQPKm+LVZGQM+q6L2dfSZGod4mvel/fgWtwtXtpoex9a6MDRsJsHGxvBpnrrEIeG+yAZaf/GARflfia",
-	"BZjmcM8UvjK1jfr+ybbJ+zPCCoryMies/vzyezTfJeizfW4v53PXA5nCnlHxIFZwNv4K/e+rxcIbTyzU",
-	"gB9dQxSyyDJro/ml6XJJXMKSalTw04IPPt17G9PQx5/2UQQmu7gUWOvsnRdZUqX7U9dkCur/3Gq9MGmo",
-	"+gvmHnZ9rkuSPcsTKXu47KyqMty8KVYmwOXn658UT0wnkBmagg2GfS0tcKVvpO9WBVMtjz6TCB7bAT36",
-	"YDsA2QXZl8ik95JCf9naw7szqBCqoKxrsQpjI0FwOCImQqPfQmMsrnbQRHATf8Rxij+ZD+DYy6d8BLkT",
-	"X4lVCnLI7GXxXIpnHTiySVefn4pPOvMFdRk6yPcawGiRP1yqm+V9ZjlXQ1EWlGtqK/Pbj/YaWakOpJYe",
-	"kRu0h2MScUaxyyU94sm1nkFzD8ff/tA/kUJ/xYuJIEP6udFrvHn9ulYifGWMwk2lRtJn9fBLltBaRdvW",
-	"/lR8sOok01LiYkxK0WsPBwQUyLedUvLucYwZM+hNkocUx80xiWgRiQIqTshlms6r38oq6w3sJzzz7Y9L",
-	"Ssr57+bTyFUmVIShstnWxlyAVwrFfi8qykvroY6uK8XXW0rVcf2oGeqQTRJVlUkO7BZoMRUh8hmHKp4i",
-	"LNGNoEoRFgAMrVb7AFxY3XAItI9xLNEG5NWUEYEFT1gEvnTboChn22mdMcQxQRs/nuzuHx79mE8973T1",
-	"FTfGn21WjgujF6NRKQBP6X4+SoX0j1nVQY7zb1fYUWRs72tVGBrpTSBtGoN3O+WuIhNc0DcUPO7HFcZa",
-	"8tfpqeUtpOpWLV1j3kqXeZ6yWs8XnfPpy/7A/qSrqLeINJA/zO8O2SdPPYXp15P61eNW1QQWJlL1iJnZ",
-	"QpcNPDZr7OJA+frHWYf6nrjM0+IdktJ3rfiH65MUYypIK0oGnMr/mNDPJG65DweNYRLHKfgePIn24ckl",
-	"EiA6pkL5ylZkr+SZsTh/ZDyJ+RTkV9loAcPuU9Dg4hIzKrET1ZdgjR/rlQXI72du4PFt8MYUQvsHUjee",
-	"Mg+iyJxKpb3woE0+vXOtUWq9mm1qz7ymkmDI+h1lVzVgKPJHXGMFt2gYuljV0FzpqszX4bpeziGcHWXg",
-	"StJz21NuqmcOJnDkuap/NhNGy/tnby99nERZguGreLzEs3fFVEumND4g8zyqLiPLcF+BO+oyxnzafiDv",
-	"qHfTP4h3NBt/ae9odtfbWxuu6hmXds0GiJ9quFOfOPd75twl/cfpu5WuTEmwQhiZrC1bgsGZcxVu/PTx",
-	"5NcmFHGfHp4dfjjazPdpLuvqBVU9708r6IylrdBTPTUPFE3qhZlNkLvvZ1DV0OwjL+/tAsJhuU+MSFxV",
-	"pbdMlWKaDafZvJ4JkKKO2pS6T37VYYwZu4/MpzlZTqvlAWXHs658pttbBTOPf01TTOln+Uzy1ewIn9o8",
-	"qbr0Z+aCN64387L09VrpNJ6geHz5NEtmqVSlpVSkojhiyp2yl3biHctsyvYZ8TbGjN37FbJNFsnxGTI3",
-	"J0c/rTORZP3diW/B9vfCwGuHd1uWhBdQ1QPaEU75eDBDwk5gaUuigm1e1UmsuAWtPkQuRFnulwsyrI7U",
-	"RxuGm0z/PxtplggLrfSqzQD1MynJLvtow+UqImhzmpZ79lD6HaF/+0wi/bIRpH20YaoXYJC0UDevJqdK",
-	"mz9gKosLKnKm4RU3vApEjdi25XASMPkxlVaoQ9Bh/9sf+kcHqBbj9IGyP4fV6FJhPrtsM4uhgP2o5PyU",
-	"gfMrK7NIcb65J4pkcIylRFiivnnAdKBK62om+NIlQNsIIpRc6T8XgCS67aWx8vx5VS34/aysEhzHRAQI",
-	"owkREuKYOASIU5R2z2JEIDyZxFbYBkB2NyNImkNUogFPWIQULzQkWjHJM6aEKa9uI/VFmuZCrTE0F/oP",
-	"O1CLi8v65tGg6/JrvYohM4x1hiQSPCHG2ZCLPaTLgTgfn5CZWkEl4SyZPLrYFMn2qRT9Zv5xPZMofdbP",
-	"v7cH3ipK3TpGRurLKYbdUyKCJ3Lp/v6cculJs9xANSsZyjRtCfiZRDRK01BzO7JK+muRbG5/hK4zkZPZ",
-	"lvbMaVVibszokVw8b/3Y4qPutpeJsLhJ4siEuj3fCxC+VHg4zHOXnw5v8QFZDjfCT5Q0DFVBUeYtyK/Q",
-	"z+SbTmULq2cT6k8shnVff5PrgrS27ZUMUoDxfdsdyMJBGYOniUwV6m0hx7hApNU3QerSXKTrFc8ipuzK",
-	"3PfGc2eLQqGDDfZAVTTL6b+4+RowTuPXOzzaPzg+ONo/ONo72NxJc3M4Iw7lUd1wRCM59zbJyew1OLDv",
-	"WloXWT2bshczh4Koe+q6XkWQldSSAUJWwHUIHn77T9m8JmKA4yo8E7Tx/vDo49lBAYnzy1p7EmZuvln4",
-	"a06tdl0Lq+39lWHhrK5+MRHEZCCD/5SqxwUmv7L7Yl3u2FUbGC7rxq0ELZNLtZWxZH+gD6fca7WqK+Hq",
-	"Nu0a6gxKBLjcMqsimdVeWEPS99ZEYO1eo4obtNAgoCwEC5+oAOtaokti6lC1YNfFk/OJ1Sf9ObLZEOla",
-	"AD7Tt2Y1dK1C81y6Pf6tQbtmAl3eAahkYUtqNBz1EcDWgdh4ryiIywAWzsL1ug/cvHzf8mKlXf7QlsHP",
-	"Sw9vDsNVpnjOS4ZaAZ5kTtJUY1Y65GJIkxIS/lJ5hssYv2VSXDYncNnUPm/166geyhZbJ4cvG7ySbqan",
-	"phZ1URldob65UJVmRW6+zMw6yfJwKbnf1oCdAlWyj0eZ9bMGV+uFtJXhRVyMaBQRlp5CZfXoi2anfdZ+",
-	"PRcZZsl6xNVqwR9LoaIHdLKWtIXbzOW+QIYX16k4Npl3oMfwUJn8Sga25hfTUxXbokvymUpAxcQKMW6y",
-	"pUZYegAZU6LQxvHHH94d7u2mqVNl6ltLXbK8Tb3jfOFbrpdPMw5mQWGYva9Cz8jvc7BsXehcgf5AYePs",
-	"QnmQoPGH3USNDoSoioHtMgQ/o26rjYh+Bm2cvN1DL19tv0H/9X9etLqbAcLSPmScnCimA4EFJdIU7JkS",
-	"YT/iaMZqUGZQ5i8FNs0S9N8v8hNQI4ISSYS+NxAXUJ18w0WEqEQ3gltOzQch3VIcIbtx9NYRqQD0zvzF",
-	"OueD0lQShhM14oL+i3hPJUwmE4sACU9ewMZnr4Pbt9LnV7G2ZSOgZl1VBPwhMwwKkWwwyfpoo9z2GSC7",
-	"Y3pNhAlGW4z8PtowYUKKYyeJIIKdA+iRSJu+gcEqh+JLqqRpkT3VH4NiSxz3/Rh22mPBfBxYGZ7KR6/d",
-	"Y6UdPLYnvzfC7HK5jCHbI87RTqPnDAM04kISNIDknCmSCptaCEZu/KcduhU01ob6+MlIYEkqPM2lofK1",
-	"zt3XxcThclQoN/b817sL82qK8yl8v4qa3EafEEmKUBGmC7rMZ34WEHqEfu9C8SvILJiIi58G3c/t6C+v",
-	"ox868m8vxnvtq+Ptf9xofpL17ahBReaVP5sVr73cZIvsczriNwxxgDq7pNfQDt1ia2ZRyRGPIyLQYAoh",
-	"kkTqizscYcZIXBWiK+cLyhWtsMJRu+/k1xT4m7TwtD8uh9tZl03q00RFhsZtuKF0vvOT+Be0IM1t62I2",
-	"curjo2tFuyaD67+X3zhoHAs+iMm4UknSOtGb7Rev0MQ8VIyPmUMRSUwurimPnaMhIsqkw3SQ/g3Sb4Ql",
-	"MMqk0jp2o9d4ft157ubcdB2oncK+3e1mrWfPAFIP1Bw0EARfycK1r4eR2fU6Umoie8+f4wlt4cnQUUhr",
-	"KJ7blcjn+pWmP+v0v03h0ZCSWNPNc7t5z31KDBpjm3vXazBuQschZmhAXLwZ+s2+FYSFI3TM4ykjkmK0",
-	"YT6C9EckevP61efPm1qOJGaZBycnh2cfTn6twvV1EaxivFsqbe4hGSeXVlOVaIynSN5QFY5QdfJMhQ9X",
-	"2WyZxS5VsPA0nc2BeUtMqgcxGG80cnFz9y4SRPJEhKTW7DKiqdejBijlooQEUv3xzERMoS9evHnjt6dp",
-	"V4K41w8Omj+Uj+7jyaGxk2lEGPTvNVhFV5TBhnlct7j9vUe9NQ20n1PiL4CqLDLQrHng4kWp3QskOkPG",
-	"TLjWiQsNKWMeXhHhSnDTiIuvS2NZYkhvKQfdHCsedLWsGWJqzHvLVru/7J7sg/lYOyKTzayyPc9EkGtg",
-	"NOgR5NIIIE0W+tNoAncALM7Nb80Khsf6V21Y6OnVzgqaeVgVJX4rBlQqVzu1+ZOMK8iP03bM/S3lIaM3",
-	"NeMx0NXTkUsV8Vf0KS/EQQsFeS/B+uictX2ojeGQQKn9haYyeK7zBp7bzv2atbbrttOf66aJdKEL+SWO",
-	"L3Co57IrxLf/D5oVJ6j7CkXf/gjJeCAI6rY7r01O97c/EE7QTzwRDMfow3BIQ0pi/cI2+g2za0qEfvpN",
-	"hU25BvCKwqYsn9ZQ2rj7KkjztrkCCL2G4zH7QGkfysvK1THVo9EV8BjKJNp92ex0m532DBLd6qQ/zyS7",
-	"HNV1Xy6iuk678EKFef0YqGb++S9VhF2gjqUIo5oWZBKrvTQptuJS4B7INaBaD3iiAtdGfaRvBQAoy1Lz",
-	"I07MHcKIAX701QAq1MiFpdMsDqg1KeR41JdlkCoieKIgK54zRVmiVVYSJeG8XLM6RmLQSLS+cZHl35f1",
-	"B29JNVRQf6131rDS7sb8O/NEP2SieOvP58xv3JdlU/orkWuynQv8Xc8NVZmUbLZjDgOkPfCWEYIOLbbj",
-	"5QudCcxS/rHhBqsd2jb0SI4IUcsFZ0tB1kXd/S0OYVVstf6rK7wyp+HHbeTcnOZ15gDnppz9aeTOav2u",
-	"vZfSJAHQcuv1yllDft2605ur8vXK6MylpGtJfk8IeBa2Mz+rDcb6fWb/HE2rF0r/wtU/s2H10pgUFQSX",
-	"RTId5Qlyza/0duvvfVrqs8u13nnY7ta3yJX0Mriru5FYN5sPc7B8V7wHam59e3Btn5+rdojoK+GZa6hA",
-	"zR08JAUocsrUy+2F/amdU28xP8FFdDY1RV0P6dFINydwLrwCiHhVjng+ibWcuZJliy90mHjNnv2auwoR",
-	"UykxFlz1Z5Ve1n5RmPd7XpNydIOl1zp/I9f6WHHeQ1RBpSI4Zs+Z3+m475bTD9DNiIYjxDgECR1c1GYL",
-	"9f1lWPHW75lv+S3+oSqpooW/np59rXXOvLSDiiuqYqhio8PSOyX+Mfv5lpCik2qE5YW26VKld1b+TeP9",
-	"2W5FxDN7fxZuP1iMmkOpBSMQBEdTxEyz5LICvFw2kq8TLkZJm1tBb7u3cDCAx6RngsJU+VX1gZ434gLF",
-	"WBFRI2JemQOVn0iQbeJsVkjBxutaLHW6YNTAy/gTmCpfKzf1mod4WSswNf3eCpwAPD7TMuzbHwTFXEjA",
-	"m3j27Y+JIMk1QQcVceeHMJrcSk9sQtnMBRvdxluvy4AQ6uLFr59fhZ333V/Gf7tqD9785ffO9Kfwb3pi",
-	"+hnILLsYUdCJBRkKIkc296C0BTOzG8rxteKnCzloCwPnMFLlplh3SGU5exgSKREYe2jjmlOComc4DL/9",
-	"p8yhnADICI4vnNnXCBp4MhGEKRoSOaITuBkrLUW/dsLm8V/oR4Vx71EW0WsaJTi+8Grr4f4ledE/yxIt",
-	"if+k1O4cLJWTDx/PDpofjg+OtM0EgVv9HngtTACQjC37ExPbzAqtBfiWidBXqODJ5QhhhviEMLN1LQfI",
-	"8pGlLyH5jILLRKEJFihhBOX2F/Hkmgj9brnusxT1fVGpJ9o1zO7MBZkLWp+RENgzvfy0GWycNeiGMon4",
-	"tW04AylC0j92tzkTfVg0tMm72HTAi/FNNcSAv5MrtqbIvpEus5K0k6yDdVVabXljl7tvk/W1pg4aBhOh",
-	"Ohhbif8CKRAR7yGr/8me1iZsyqj9E2j+4LQGfUzvG5WKhhJQjDJtKveu/3dEpUxMnmn2snn4nMHT2Z8R",
-	"ZzEkkd6QwYjzK9kzxeF9tEGVRPavSCaDdIFys0rnMwPk9b30b4VpNIJGYbgqjTB9tkSODs3O9x/cuoDT",
-	"KbeZ+2joLLa0YMN317Tf9LZfuDDoah4U09Cv6svlWhlbE/C1AB1eLDKdeCkNs/IY8pWj9uc5OQgr+A3v",
-	"AzhiphOjflHBvnujVvdajyLqfd7S6b59r9Ygs8oKq+tl/eOeWzjjnnsUAZf5vR7zFYOJmhEocafhbYJH",
-	"ApXSuiA27vCaKUmoxTgI9S+dPFVVJHDlOmVb11sKKpLrmV2sFXkEgm5OUeCShXPlAHl+9iv0pMzW8eV+",
-	"u08Xq1NyK/EnVtHiuJKIUoTfJezHFWqxl6+rvlWl9B0WMs8vUz6lipwU4L4mgkywcNdkzotZhFn3Hyyr",
-	"O057Kua363tci5PXnuNSNnrd7RrRMpvMeJFVHclGbystEzK+lAU3v0zA1rwQoIO1W6+7t4ki3lA1igS+",
-	"gcG7QWNKsNCmdfdVOQBtV/5ljne8MjnW36ai3PSTjaQTm3oS873w1eOsFAGqPJOl15id4PKvLqka5Amg",
-	"dBHBKRljtOxElhZlTx87TxTCbFrdeTXr/Jef/sLa5rvIFMkR6dL7a0g6/9pWtxEsAh6H92YEQuaoSB61",
-	"B45nqqnMo5r8GgtnXCn6nHh6oILeTDw+SEGv17rWa6PttBl+Vb7hypFmfmXMsWi6uL57zqV+xq9IXTdp",
-	"OQoJMILg/7IlLWaDoeLYq0LeanXRDWZKooRdMX7DEPgpkb7BxgQcavSScVHKp/NqeHsNr0SyfqGoK03W",
-	"JxqNC0C2ZXPSR3ldmLxmn5YkFETVcu/66/Eu/Wxh9pOhIFBHYdgp713+NKNj56wCvIqiEv9zdaYtnc+q",
-	"Vq1kVdlYRZ+hcvtotzVz6FROOJOloj0jbZzrnkx/Gg1+DOkH+tPhx38ddo7oT29aZKvdkvTSK7ekrNF7",
-	"026nq0uhVjMffKPX+IFgkbbBzDUz9Mcsmt3VtUbZuKU6VhJyFknbwxtQOYFB7DtFbaJS/lccbLmeaUL4",
-	"JCbgwesh8jmEUm0I+CmTJUJYNOGUKbTRz07k33Nf7m8CGiwjN2aWckd/4IaLKwmluLWKamW1G9SDNBY8",
-	"JtVwwhaaFkmjApMIDaZITnBodmqJIIvPhfakFwrT3MnnPpY7Y7fESmK29+4pVWRu69IHKEctKwzQ1iiz",
-	"Az4Ftco86qrxncYsAE1NALKGUVRsdlQ1mxXbki5fM1u5fZ5Wskifn19EtIZKk9WM5NqlwPbQajcNsiZw",
-	"PvunvPD779lTqDd2K6s+4Vt3D/UlwvL1KmUx8Z4zNSFxTIlAeyQin1G7u0BkvOq8QviasISgnwhm6D0R",
-	"Y/6vBVJju/2yttSwXP6j+PYHRv4E31GluMDxLJ7/tIZa9iX5crluQHmmHVPm7IkCIQeNhNHfE2J/hhzX",
-	"2by1ZP/CNXHecrMvtsVYhmkW8cED2Ya5y/lBzEN/Bkt3CfJYwzJu44dv/1vLSKbQDwsBJ+rkRy3FfGYB",
-	"Txx4hxy4ZIOlrIinqHvKCz5Mne6vmqCbgQ/I+LccbuZqYMeLazH8GHKNgvntfMH8NmDzMa7QgBCGFDb6",
-	"eaFyvnyVmEUvX/fobcysPFBtuQBqYMiTODIV56iM9MUZglmgDZjlDBDBW0Mrr1hhsHRqd0ZftbO7F9ft",
-	"mx1kXN1Xxf78gHOlW9WQUm7PfDLJFjnj5ivt2lz42nnlOlgIqn+5JmItcLfLh3A7KfJjr7PthWrdrOcV",
-	"Ay1VPJjbhoVcvLgOJ7d1JfeEHQxYliGCBSiwwgsDpcFzPCbWmYE29nZPTn5tfvj54GQWc3/v+LRLhsnv",
-	"FKC27CxnXF24CyFFSk3BVTyaNA6cqNLJmqPXqpoc6C8X4anFn/s9oZI6KEd42YWvRoT5v0vEyDUR1ttX",
-	"o8hpyVyZKmDXJVFZ83yW34uglFqQY6IqYfdRlgDd846vqvZDtcBFbPc6aI/1H5eC4JYbo37Xus7MrnUW",
-	"CD7XgesWNbB357hae/u7NUCcuCZ2CzvRrclntf4OcnUw8jVpO7X+TnAH7t0T5o7JQvFXBI0LO11qEHFL",
-	"55je0hVAXOaJAh8U08BhEgYJ/TaYt15WX5i2WswqsVrGkIus+mAdNbu34MEyN82ZtPfwOqbthzfzo3a6",
-	"SHH0qovCERY4hFDyxqsuGkwVkQgrNOZSbRaiQq+6C2BJg8aNoIp8YPE09RGsg/fn7FhGZ7ffsGLiX55/",
-	"52Ki6hU8kN8NdIIH8bfpkZf2s82C1c3LkRrutHVf1Wvl8SfOXVPy+pI+unQ+a2gFm8sbzd9nxeP6GZPd",
-	"CJqHD2hM1XTfL4+oXYULlf2+W6JjkNGyYgtYix4ltlFzIiiYHWPO1Eg2elvt0p3pf3d5b51f6OFvaDoJ",
-	"yrx/fqrO3yjOssoIFCQm15gplD1vcSxsIbwgMSUScRYgypD51A5yUk0zhcXdLTRxRtn80MbPuwfNg78f",
-	"H5wcQmPXVi7n0fmuZ2YVzmjuZY/IbnLV9ZB5zwrduJx/1mUWZn5Zm73hFYnaOlMqXfNSff/5nmDrsvUq",
-	"NcudtMyA5fSRn04/HCHIYCECUaYcvhukpxWkyYsZbbfs1BejGbqpVtFBBhRsAKNNFab9U859GBiHAGd6",
-	"T0pTXJxvbqZbdVy/mIq5XaXIuOztN3+dnWn/Alq5JsatdQGOWy1wXXMQs68hoddEIMzkDdHk+6K9hU6J",
-	"uKYhQR8ZvsY0ts5P43qwjucX7a2yPZub0Kq9R/35VmTNzk+2TTuTFKlk4UWXW121XDBb9UzazfKdQQzA",
-	"efCYVGZ6zRh8Fjvn9jE/M7fC/D7NIZ1904FkWk07FjdqESF17pqQaszhZWkOr1+lUzDOndx3u+3trxWZ",
-	"TtXdjm2XlrljA8yyyyr0Cl5bKVRUXf/U8JVD07Cr9jrRTfA05thIRqwwpA5nuGBb6UFXIawAEPiYSIXH",
-	"k9mrnbMCz/WabQqkg2eVwLWR0CpwdjOqq2lSFOTfwiDUGrxceWJYU7c2n3ZqrfhAv+BwmqpsTy2RXP12",
-	"k0Z9H21L83svi2Fwhoj+E7LbXwvmvkSea9oJj76Xy1Qf8GiKJGHKi79k0q5eiV1BJro6uwoCv2X7C1rF",
-	"NTkyyHbC8+mn/FHe/4LDLUelNcT/A7kEipfQg3gHqk+9jM41ISyi7LJvk7jTLUZcQG8ihpJJD/XTv/ch",
-	"iIi6nz/bSy9AfROS6iM8VDZ9AGJKHuelNQNmNP8ss5BWzuLzfy/xky8vqqUEMA6AejnZgDZOFWYRFhGy",
-	"r8vNHurrb/cD1E/vkL6BUaYM9fVd1D9nRcSKZ9Lg2Jl+GnoOKQSzxYvwzEp7nT3hnj7hnq4T9/TTUmqP",
-	"+W4r+27ZTWHpdAkEN2/4FbWO1VSDWb1Q3GwCs5g590P2sVlohdlW9cHOx6gMY2iFgFVBfAGRR69ximb6",
-	"pSpIQm1Ht0pQM60Z8IKtOfCCrbnwgnYHTr1ben5EOysta4TxheMJTf2aI163C1XwtaLd15aIyzP+VL9X",
-	"xpuaoehExF5DKotU5GJqz+EeeK63Fk/oLQLXy1XgrSEsfb1UcluVgu3rJPPSN1eOZK8h5guHV6fl1JLB",
-	"4ey8zBjpht466lvBYCsEgWdzyEw5sAydl/FG7o+cqnOZZx30Mo0UcwdZ82we1kTIieGHNBP8iSyfu28F",
-	"I/yylNj8bsmuDmn9QtXoNC2yrkdg1XRRpLWsdLts+Eh6yaChBTyDNvo3I0nCiz4YNQMsycvtzQBJ6EBr",
-	"AdZr1b6WkKxhCovI73tSJtyuNsyOvR/+9W9vxOsf//rr7+Ls5rePx/uvD98d/+OQd9/hd/j05q7VD01U",
-	"KTzFSti37/k1iRAeCONwcWAXzLd+us125+7Ab4uDFgl23+Bx9pDiEZ4uj5NfF1wXcOnDRFA1PdWcZnsE",
-	"Qen0bqJG2b/euvF/+uWsEczEnDV17tBvsH/84fQMPb/uPMeJGj03teYtKKTWI2mBZ0q0c81RG1+/QlvN",
-	"ITetRZmyraiqioq/VrkG5VQqMjbtK0XCpIFGBVMZnTf2+HicMKqmyMBOivNG4OJ3pvLcH6FnnByFlq5k",
-	"SISBcwiQcx1Axo8MXJ9qGWSZXhJajVJxzrLEWvM39FsiTGtNrLLOCMT24BkHDgI0j+2pRmRqAD5b5+yc",
-	"7XGmWV1/tGfipdAgXjJ8RS5CLAmC6KrcQTQy8OUfPx7uI0MqcgfBFFH/119//bX5/n1zf7+/c85MX1Nl",
-	"YD+2trbeIMrQx7O9Hes8Bvxc4w6CBxEEwQdE3RDCUOdN2/T46+hnzlm38+ZNs9NtbnVayMZ0wQ9l21jo",
-	"XSHoZsQlQSbhQaIRvibI3EwG5j6LqZ8zRT6b1o+QZz2IMbtqoQMhuDALTLsD972Au2uw+2+/Sc76ZpMw",
-	"gKsOYoL6IY8IXAYBmKMQ3s1alwaon/3jn5/6rmAlxeM11q6PnW86dWCVNRluIa0nSahlQv2Yjqnqo41O",
-	"U+s0yELwom57EzYWoIjx7wk5Zxl0u/lB3hCB+l9ANQiQp7587bfQ+8QsyLWxlSjEQkxR34rQvjkSzFD/",
-	"4Axf9neQkdbS7S/qHw6b77Wu00cb293XKTwTVZstBDq7XrnmbglsP1GofxiR8YQrwsJp869k2gfKPMDh",
-	"CGnxaTYD4H8lOBA/N6G4rm/bE8A/ABg3xHGMqNpBmE0NdPE50+ID0g0AG0I/QQS6JEqi7faW3ZN0uba1",
-	"KTyjP8i4QpIQu2v6le3WOTsu4/JKtKGngfr2KuoHtmkx8tBbNhGOJYdWcQYsx566RbAAvOV0vTEctlmu",
-	"ecBsyw+C38jC4CZAwwW9pExatEYTLKUShZwN6WUiSARncc42+nsHJ2e7x4cXex9OTi8+nBz+eHh02t/0",
-	"t9ASODJC1grmDcZRyPkVJVIrO0RTQl8Lei7ov2Am/QD19zhThKnmmXUB78Ih6/9KKcP89xFnxP3hnJWI",
-	"AI6m//emxSNqHkaWhAXBkSW/APXfWXR3/d/5h/1vquYJmcR4SvRH+r/88ktz16ML/bcTosS0uTtUcHj9",
-	"E8D31Dymv5P+q3nMYxq6ybml7lM54aZ8o7+DMJoIMozp5UjBlg40SYUjEiFFGBpTligijUs7piGxEDb2",
-	"htJKiKBEYTENUPG6cn3Dc9W6eZmxe3zoKzyNTqvdgiIqPiFMa0O9xlar3dqCoJHNW3oe8VD/x9fA/Ofz",
-	"L4OERTH5av82IjhWo3/Zf42JEjR93n62NcXj2P4JcKjc0/oCn9Cm7eANME5Gx04p/VArk1q07U7onn0M",
-	"QMYsGtRM7T575DmcDaj0Cx7cM4baVygpNfhBMKluu+00Bhv88GX/b1ZtM/bEwlpntw6wgkEjKeHa4Etg",
-	"/wqEb9nSp7Vt5lM1TDrv5z/gyIF1wSudxa98BHmo+dW4q7fbW4tfesvFgEaRaWbwos7MDpnWX3EMt6p5",
-	"q8Y4NsPDT/AAHTMZj7GYWiqp3LMA8TgiUiGI9midEF+C9eLT3qegYW+OLIESSoC5rKBI415Kz3JpkvTE",
-	"2V/J1FIcHNYPPJqun9isO+xrXnt3Wa95Wu+sf3jPLK+g+LM8alNgrheqJOrncNP6aMNoZcaSxpeYMshn",
-	"HBEc2b7lWvDPmpZ97Dk88zVovPOanMx7Pn0O5v54mW+7/WbxG3ucDWNqHCjbnRpDHJvsgTPO32FhUo63",
-	"Oy/qrEcmkwkXikTvSUSxcx5td7t1Xp4Irq0+zecHTFE1fWjxcmI7elS3XtgBerUOICotiXLbd6y2vClf",
-	"is+/0OirseJjYjzaeVF0Au7oW4ii4XuDu3Evt94s/rdOdX9LV+bsx86l24vfOOLqLU9YtCJb1+CwYwFA",
-	"gqCWvjW5IMCcr5d71VUmPTx3avqZx5sGgBBJxSeAQKgNTfAyZI1IzK9LKgiVGuuPRPkc+XB89cRPJX56",
-	"SDL9wEgVhS6rky4n4PdBtk9ciClPqR/BQ7Ou66OOCjsm4pI0YTr/tiK1W6SoOtrsPfKagUh9usMe+g77",
-	"3rTa7/jSZXg849JFXKAUMzjF4d0ABz1IAAQSYHMd6vHzLDi7mmi0Nn6ZpRm5qVTqW+jMqBOmGZqxWMHN",
-	"GkfuhZymoTjXsqCgunPly95TByjwmBX4VU15vZMFc/5JOD4p+LVlzaFmNIR9jjSpnZUKv2NFzgjwoXSM",
-	"uJK4SSKqmlnezGwftX7w4Pp+nNTBlwbVLPd7QsQ0Q8Z2wSpX/JGx96Ja0QXfM5UmVV/rtOt/DoeKixW+",
-	"Vcant9kXqG8yVvoB6sf8krILWxkRoL7Dohckkelf9H9eQLtKQAKsnqPtQLTE3uUnaIgAYaWvQVeiQaUL",
-	"ac8amYdhIgSJLoaCj3MTWKnb1IxZDciQQ7/XJSak+K2nc6fXU8p5i8MqwM6mhuQpnDJb4MJVDlulBKbx",
-	"7CCKfmaRAFWj5w7foymItLraTLULHrFx5axbROAol6q03QU6JUq5bAk3BCIskiab5Jy51oS2ZsAm0ZgG",
-	"tFZAWN9QlhPjZxylOp4Z3LanLfpgJVHHWW+Wu4jluM/DWB9lzWDOdvUGpzultVqiVmaD78/UqqFqnXH+",
-	"HrOpXad8IEa0uXMmjzhjy70R59IpQukx2oQMzowwzjEQNnggzOCOcmHpOcfCalTgYMjoDAssbJz0s1n3",
-	"LRfjJmEhj0iE+iYrD23gPJttttBufIOnEnXbbQC0AEQkLiCfJmtoc4PluWkBlfaIetVuv0H/9X+6ra5L",
-	"KJI9WJ5JWxonUpmPEIOWAB/GaYMcKpVsnTNwFYP3Nz8xIzXAHTziMUFDPKbx1DTAtkJkM0CSI4xCPoEi",
-	"JKoCxMU5g6JH8xEBNl1k8hT174wD2hMRVpIRqqdVLUX09p7ZbjH1ZMjn5s3NTVNfx81ExHbv6wsVPaT5",
-	"UsrVtZ1qZakCOxAgOoQcIQwZeKUNqC9rPuwmavQoBM73LjTS6Eie4DccU20GyBQJ55r5UoUGRB+dvglX",
-	"EBdpc6nF0iLfBk7iqWyhs5EgBEFrKdk7Z03Ud+LOZlj2XQsx26XeXu3PJAIYM5PrmL3UA4PRtLU6Z8i8",
-	"c3q8a9Jlx3xAY3BeyE09tkvrQwahVppyRL+3VQvmlP+bnVj+jz0rrXN5zCa1UP/ZPqynBD9Z61VbroSp",
-	"vPmKNkC+aFHUQruF49SWDVI3NITlGWFdFmg9/S9IoxjxOJJOmmlFAHrQIp4ocFfB8spd5tw+Viba5PMp",
-	"YTP+cnZ2jH7Akoaw6f20IKGX9wYFfhvAbmur1dnUl4LZ0PQlm2KKSqkhFPKa9dTGO6gP7sY+YlgIfiNn",
-	"9gVrnbNCaq8d/0Wra3KJN/pfzg32y3mjh84blBk8YyDL88bXvrkSIBkX5NU5s6mdMR0IDJQDKYlqRMY9",
-	"tK2vPC7QdrtjV1bKNrRuDfOVcwZfNiYtUjy3wS10nHVFhLp415Et4sT0N9D3J6zNNU3U15+v86KYXhO0",
-	"1UaRvpGBKEUWjQfEoTxrOXY6Z8a7K9O+a1axphJFBGpQNA1U3XPgyrnXay7XuvKew0b5doSVlqmfR1tw",
-	"iu7hcESae5wpweP8oIuKh77e5p6tY9/CeyUj9+mGXuWG/jBQmBpd3b8lNmCPu5mCCvy9udxlnG9LfVlV",
-	"xZZhPUJGO2fx1BSWQO3JM+lVnJTDGO+oVHt+M+CH8XxWoE1XOKxqguxUD1HZy2MGR9b3sFogxJoau+uP",
-	"PetzKcZPve+lB+cwispuww+aGjICQIQJHsemtUXevWkLyqqm5V5a4NqsUX625PR8b2ed+c3zdK4wu10o",
-	"MUKSYBGOTLdygKIJEOC7wJULLjVTihSYm1qrelBfBTdyGBpfZfXMf5/rS/dqB7v365NNKWuxS9aXLk8O",
-	"2Xn57X7ln3XI5lrKFL2znuyvctHOggj2M9/zh7Y3IuGVRBniauD99+HRjwE6PTw7aB6fHBzvnuyeHX44",
-	"Aho+Ofjx8PTM/KF5fHBy+GH/nJl6HX2fW29tVhUHoRMWErRxMyJCm67pSkBllZmOO4Z62N45Ozs4OTk8",
-	"+3DyKxpgIdEkxqFWT4cpHJU17HL9doAZgfcCjw+Dc2Z+0ANu2i0GiC6wr5yOniuuodqW2m6/8ev3wOlE",
-	"2eU5MwBFAUpYDNc7XK4TbNIGBOjutlkQss3yURrepDhGWT99WzhqTEfv6LVhoLfTLJsqtNGXiV4miUh0",
-	"MZj2jUFsNjolwXMmFY3t95EpMEXG+M/1IkK76OfdA+8UpML63EzVWP8akwvs40H3kEM5a3mI9elO+gIb",
-	"Gkrr7eA37Jzph0EBqXaRmddT2fJYKy/SCT5M5UW2PzPzrVOKzrWNeCqleCqluM9SitBj5FvfWSV7Jy2e",
-	"qDR6dj1plkhozoYjmckiZGQ2CKMdhP1WJUhBRbmpK7eNsJzBZLynEo0IhrCGAUpHJhm0lCZ+C0k2POKM",
-	"3EPu10JhcnsJor+7VTNv6j2PAFCh8ZSWvs609DVy4pwGE7fOXp91lVklSCQxMd7cUCuqJDJlghb2wuSc",
-	"kshydgv1jbVsvcplLaaPhjyO+Y0J5w1xqDInqdY97feqVBWTWH8b9r6/xPp0lg+SWL9YvtjE+vXImafM",
-	"0ae0+ked6rpn0uY95eiZdLpIKYHehM1ebb1+uXl3KtRzHyRobgpsZvf4b9yl8MjGmeVnOjAWb/ZgkAa4",
-	"OAPUmDBOIhK1njSKtWYP5pCl4NZUikhlIXFsVp3i67UC1qBtzOABh3wtaxkUNpUwi6Bk0ZUULS/t9CTB",
-	"xjhnG8cff3h3uAdess0dH54LusFkn4gEHkJNK69SPXKMuJ9O+7vGTXHLWOxMTjf1iZ/Xy89aqc+RrM+5",
-	"M/ODHx0fq7R9/kxGPiYi85Cig07zYLuH+mlr8H6A+qY3OKQ3TrCUlF0i+BPCN5i6jORzpvds02vXsDEg",
-	"2pxw2cpojMUVZISY7tn6Udc+u482UiB6NJgibL5ma6r6XpdtCzjlddruB1lLCOPZjfAU8mn6tm95f8f4",
-	"312aZBmLMORJHKEBrEhY53Qfyws+7AdZwZvBf5TnzHanUi206/crt2nXxt3+TFY2wpfG75x9lYpzZnzD",
-	"ng86QH2/W3gffNKZwBUEuww2677JDvqcSQLRAntGkFTDuKHoEZYo2+icCK4Srj8SdZZRUIkwy9YLtHnn",
-	"QE+JMiBy2cwQZy1UhuSsLEvRW3+b2ORdimdvS2YYcdman+Ty+uTyL6XomFSYRVY6R3gaeIJs4MV9HqGX",
-	"Z4a8vsakmXPKrLnOdzfXL9MvYR6ZvL1if84Y32RNOK1jSTM5VefsBmuZHpHAJuQJHo/11hfacPbQ1kvb",
-	"0NMlKHTbnVfNTrvZ7gSo0wWHEwT6WGB6/oEHqtvudpudbrO7ZdVDr1eotg8lyPd889F+lRTbB6d0sYnr",
-	"PTiplhMrM7vMPjoXVcp/6c3ojubJWfXkrPrzOqv2XQdiSA+Y1YRYkJBc67c3baHPStfPTPfUTQ60fc0Y",
-	"ENbzJhWeSgvzBkEDNCAhHxOJ+ingel+rpBIOCWVzSjNDygFAhzZ/n2GC5SSfh4f/2GRuuu1PgYEnWfvf",
-	"A28HJFE+MODJvjX6/6v9/WWXmykCGmi6M67cXNMCBGa3yZWAcklZzic3uV7VPsx8DOFPm1a+bMp2ti1p",
-	"0van+wmxHONLsiCV1zuzp2Te2TG+GrGR2S5Vny8W8rdlUvOgqXsrfqQnCI6quf/5F9NodHYa1emI3xgu",
-	"RjcjrNA1EZkTkRES2Q4EOe+isY9HeoHimbT5t+AxBW9j1gTE+SepQiZR1fo3Noy7sw8+TdfRcXMHKmiy",
-	"rTxn0FTBtktQMvN/SC9CA1+iatpCv4Br1TQl6KFch49o2A9M5m3EwwSMeqokiYctBKKGRGhChGvsgKNI",
-	"ECmrTO+f9f5MPQK4p/Doz965ADUWlpf/aCrZBpRhEFY5DBzzfxVFZ5XGsdc9b2WRsKwG9N2XhBk6yaWZ",
-	"E4gU5CgcDaYGXw241HTh8JqK1JMaacXYspesR15Hph9x5sarEiIAIZGlCt9+sFmGm0/sJjNe4qnMJIVn",
-	"qGVTmmOomQr6ItOu39zKABnu3dzy1rYApHst/PynMZyeEr+XR+nOJeNY8BrbSW4JNadCYSnkZ8yzKb7/",
-	"nIjcWmpU2eWW/qScz6+0K6ms0tSQpgk5rqxMVpIsUNe6wmmVZP78S8gj8nUmtf9I8sT+iAsMctNcqETe",
-	"NqbyVGjwoGlEBozG63SpZRNnhRO+e6ZaXdelnO3xiFTpuh5jPvdTXJoTIiiP5G203mzYWW2pjIPwxBv3",
-	"GIZ9rFWS5Zk+TLlkxY7NVIH1Dhtbn/KoIIf+fGWQT+rzo1Kfrf9fEEZujOAsqSlQK+BVRFlgrJOjvePl",
-	"ZOp8teM5VFrVV7VP4PE7VCL0APMrAPSMPUR66Blr/HgMvRWEhSPwCR6wy5jK0VOW2pqrAbDCMb9MXGdb",
-	"W6qn/2v3+BARNuTQUnjIRU7R/g7VAa8Xd13EJcBdpABl7HJmq8CX5tQiO1ngPTv04Rxtc29JNb1Xx9sO",
-	"vHk/VLgtnf8dITh5+Y81jRP3p3mgS2sOElYAHJmMMig0tydLpclftuc7K20YKMU+8yjClxmVLYCcyvhh",
-	"CZwpPUqU3B3QVGFSNdGlslndDl7qLq3w7FwWu5LcLjw5keY7kdw+BU4N08aDMJL4hgiCBpxf5bC4/btj",
-	"9attNn7TrkIYRSZpLypUfEDKxgbgN+0dnJwdvrV1EAFKoZU2A2ihcM6yrPIqJRRt7H14f/zh6ODo7HQz",
-	"cHBJWY7siEPZBePqnGVpXBu/HJ79Zf9k95fdd6a4Ix3DuIg1x+E4xdtIec+WJm0cbG+eMyrtpuotx2gS",
-	"Y8ZIlBOVaKNfkIr9AGGV5qdsIiz1GrdfNE1DdiRjrgziEQCHK9TPOBqrfuDSwO0Xn0mTes+viYjxZAII",
-	"UMwgfyPMOPyvW0b+mkaMZ49Y8ind7edsY//g7cHR3kHz9N2Hs80dm36Z7TCE4wFAy0/D/Hn3oLm7//7w",
-	"9PTwh8N3h2e/6m32z9IVFYEi7ANDwfqwsstiDvqkovRJmiC5KVXiAh7GMbR9R+mmZZG2igD5qX0qE0iP",
-	"1X+RzfBh/BbeDs3wV2Q7bmnpCeTpCeTpXu4/x8UI+2IMe0K9cCuAtNCiWwv6g20nH9dwN6aeDO8DRWio",
-	"UuzkNtLnvgInNfj/llz/FC95cGAme4R3oyOuEYsJzKOM2bXKxhMF3kqZxABdisb8muwgquA/JEqY1Yat",
-	"MwgEBHT4y8i21GlpDdrBPUIrZdN8EGylxRJCn0S0FjnxVD/xVD/xqOsn3vNrXx0pYSmBnVXw5AXIt/S0",
-	"XeTMWaufBKhgS27epcbyPMQsJHG8YgplodgtL1v34NP3KleXrgjL1v7oBKk9mSdh+iRM/1ug1AG5e+IU",
-	"/EPGq2dVvjsVhHaI9db79r+AJ+trH4xRLecPtlH/S8SlpERcwI+Bk/wX9lm0MeBqlEJCAOLGgDISnTMs",
-	"KwP0+kWokSM2mCDxdBOG7H8xQEA9BAKtjzZ+PNndPzz6cbN1zrSUMZ42KEZGE8GvAWIAxwhgf2xgMIWz",
-	"kYiqXKY7KOLUODfbb3pgjgu97zb7nSoJ0Dk4VC10xNVMz23qtD1nRa+t82tSs04DXgQt1sDukK4S0PfI",
-	"2tofRwOuzEGTRoBuRjQm+c50Bvk/jLkk0U7JXWrGO2cmvKqn7EKsWaFwJbh8yEWUCfoTR8SP6xY00zpk",
-	"k0Q9vkvQt/6QabGrZ/t0FT5dhX/6umwDhwYiFhwZlhcCiMPcgftm/s3YzCT7ugGT3CpxFYCak81mdBIh",
-	"QKjKw6qVRO+eefo7kb172c4+fgGcHcSTKH4SxX96q8RQO3idbaa2IftCmRnawElEFVnVW5NJ38/Qv+q5",
-	"KWWXTZNakbpnKnP/TDqqKXS3LURMXysAo0b/7A8FH/cD1Fe8/wlaI+urpT+Mk899+M89TCU0HpHnbP/b",
-	"H5Nv/1dJaBM3URJtGGGBOq1Oq7sZIKkEwWMStdABDkd22CtCJkbd79PojIQjRn9PSN/CzgHeHCjdHJle",
-	"U59VC52NqLQ9UkznLoM4p5Vvyi57+mFJoK0xvAud7aB7wjkDYABv5mN8RaTroB5C7DxNS3GNzOJKJf0A",
-	"9vsvZrf3vc0uXRVVeVg2JywvsG+XI1aZDsjXOchyEcTP43iJSv5O+9XWq+3O6+52zVr+v79/Z87mkUf5",
-	"vtOo+VmOu1HK3HrbbRaQlTQpLK9Jc4JyFLTxlw/v9g9OTpv7B3vvbP89X8J5HLYg6X+OXHsOI89Obe5H",
-	"CbkwyVl9C70BDaLhLVAOp0RZcZV5B+yqjTyMySUkeuEopoycsw0FzeAtYqbLBLXf3ERDHMcyywczeUo9",
-	"10ddaslkU94Q4zezINN39cf2/R16qCRoKE2onVDrTflUmSykGd/NDuaxJqEWz2BxKqohK4u3CuDSUqWU",
-	"Y6BznrJUZ8qbTCV4JnP3L5DgTq7PWZ4HBUEiYQD1xZMyRtF6JI2+aeYXGXm08pbG5PvvcuCvplazg5zK",
-	"9JSRvQiq1Nsri9TMyE0VylYNCp4HG2qvu2Sib5++vawvFO+bC8p1EHOp2OD9N3wmUnfSObO3oiC/gQ0f",
-	"oEuOKLNquV5EgIhm4dTcz6nzOybTHJssaXbO+pRd6Lf6Nl7gvmIaDBE6gegAHRtzsoV2mbUXXAYvKBv6",
-	"DQDqMo0OjJs3fRv6oiVQVWcd8y203e0iaBBgmt3S1Grwruaqa9mk1Ra44rFmAxem+TApwcW9mqHG6yM0",
-	"YLZas6SuCa/pjWzBy2yjiSo0tM/juP+nr31+yg6+O1l8nCjbidrIF18UavMg8HpVO+GndfnASD+TJTg0",
-	"wuAOVI6F2cFlkXRfOkEJuu+ODf7vwdj/nlJ6d0s6G3j4fjr9cAQ6gJPJ84Xv0nrKyu046vHKc6sA3A3+",
-	"OqgW4EkIAGQzp+QENvBmvJGpW8HAe3JPeTKlZra0eqzF4SWRLbSbvmE0Nq0tOVG0kxM+EmmVx1aok3PG",
-	"yGdlTzDt+gAXaG5+LbRbpVyZ6iy9mlmuzkN40mP/E7vHddWXZSXD9usXr15Wg3reX4hrCQXGbnvRuZwj",
-	"AXd+T0CFT+pJfSFtWK8Qa0m9sc+QnbA2YBxrQ8h/ZY3kt0RMmzZBag7gug/7ANjq3GID5DrWV6M7/JSI",
-	"6Xs7wkM5NvXya/s19YRPeEyqavEPTc/WNKfsZsQR4yjm7NIkgiHO9G5RImfV5Nu2rxeU4VDR6/y8ItOS",
-	"rdEb4liSVCQOOI8JZnfsBM1OarEDCDIw7C48+X4WQzpOCJ/EJo9xjKd5SpkJuG5+XpysU68E/5dMC5EE",
-	"K7TRn5AIX/JLGuL4wn3OIJtPBB+apEcc9zcdZjmKKbsygC7nzEU2FM+Bv4h8KwaJNn76ePJr8/Bo/+D4",
-	"4Gj/4GjvYHO2yyUjwcfqbclm+DCOFm+HFmHFGYp4qrx+8q3cL0ycabpaLeuWlm6VqkrqJ4lITBRZ3EAr",
-	"QJJquycFpdISzYBsmC4QXqa4NpysrnMz4udMatMYHNAZVoaJJZtEcATpKZMYhySyjmYQ5Ghju/1ms7oL",
-	"Ilz9t5R3w3uo9F4sbaJ0LbcWOE+Zfqtn+n2/ffwc+bi03hQlb1k5Ecz0mt6Ky+4JU2Exp62Bu54gFR4U",
-	"UuE29H23IAp90Oz7uasMALPzlyFaeBdCgidAMaVmxqxb8OMkWucNeLd4Ctk0HwRPYbF0CEeYXT7dwU/Z",
-	"9v8dsu2B1vMKQxlWIUAnb/fQq63XLzdvaXU4q2EVD+kSOLiayU/dUA8GhOvXDF+EPMo7KL3ATbd9V1Ct",
-	"3kYswmp1mzsicbQUYKt+4a6wWismVROwFWb1eLFavYOpAdZqt+HJPTzfPewXpN+XL3gNcKxaCYzwNLDh",
-	"bZNw6CA4n9mWlxLuDU0NLmJi3MEA03p6qD/bQ4xcE4HGXBCtOGIG2J2ebxql9fmmticRyPdPyx1EPuNQ",
-	"gbyFhGF+ziIS04EWsKRS9zyOMfOI+TE7m+0UH87b7PZohuLpkG49PPAnd/OTu/nuU/lizJwKKFM2Xoea",
-	"tzAL71aS4z4dSgtY97Ys++RSehwupVXJ/259SrupjwgUhLSLhIVJz0qBQeHQV3uEp9ZdhGzGiHVrZHlu",
-	"To2QyaApiOSJCEkVXOfkthf8PfuW7DwfzLm0QFI479I6JMaTe+nJvfQ94HUWFFtt3niIX9ATHQRW0e+0",
-	"uU415HmWW7MA1yEHlibTrj05ALMRwUKa7gj6qTGiUP5AIxKZpFbTRGEi+IRLHIMNlygSAT6DzR1SAjMz",
-	"emX3CbSx+8vuyf5mz+Qq80SFfExMsnR2HLYVCU/iCArLA3QzmurZ2EIubAvATD3GzQirczYR5Nq+S2W6",
-	"JJgZrAFKQmFGY7TRH8Q8vCJC9nuoaHEG56yUkxSgDE4uQBUNK2YUbzvrLDulOxTUxcFm+WDO5jXkeiqq",
-	"WC9sQuppAN/JiBDlpeVrwjTCY0TQEIda2zGCFtL5oYYy6wb3IPrbHNETc0nWXFlhZJV1lE8EkYQpJOkl",
-	"k2jj/eHRx7OD057ZFvtMoU0NB+hj8KmeM+Pp1Sok9IfRgsP2OxomKhFkcyfr0jPCRtkcJnHs+6bOWckj",
-	"tdlCZprp6VEQWAxNkkFM5YhEeWAx45cS/F+E9YwENeA/ekQPFDPkCVPQ48e1u3FitShCf959d7ivxU5w",
-	"zkiGnkOlTIjM97E3BWv6mQkW0NbYDqjnrcWoUkQq0736nKWYnHC2c9vh7Okn9j3ibtxV+Wo2BIz5GNVf",
-	"E9x+0n6fakHuL8gZG/CL/A0TgLA0prBNX9QCwAomDwtSrlULdZJwPiiG5aL99OHvHRSD1ot0pbvzpFut",
-	"V7fyrkW3xYEHHS2RLaaJZjY6HOOIPJhfbGZtqSTiGvQfbWfZbsTWUsp0glQvfCbLRtc5y6sMpuZwmEhI",
-	"PSCevhlxUIyc2umbZ6AZnbNMQ3F99Zz64mFtoI1+CrZ6kS27D7DkOIlVD+E4RnwICtB4M7BhPYyG4MII",
-	"kEEY19ZnwhS+IiyzB3cshJIwqpHRzKTpBGjnB3ncqeaUqdhUIDP3jb3dk5Nfmx9+Pjixel+6o4AGKC3I",
-	"YFq2mRnMoNtpM1TmoEckR4yQSJpAZ0W3yTGenrMBSSHROEMbJwc/Hp6eGQi05vHByeGH/c0d2BrP+nWJ",
-	"AebDVEGePHSlHFilrKzMtZDHEWicSIX00AMDl2is+JQ40rVVWL9oWePXQsCbpPZUJ+YTYpJa8hbQhvPQ",
-	"YsiD/+xpuVp714b0eXZDmKpngYdKetAwbpGgdskW+gC47uAcsJoY9nXzc5aBzQ6mFqTBMAFWkN0vDQHb",
-	"x2R/swDLuWN3LQdKnyn7WIHdsWM/7Rl16fcBuxKyJzUPRucsjzwMtdhed3xTEgZlEmm+ZX7qgFTJIJJt",
-	"R/MJfDaOvNvaR4xWQx8unp3uzsxqBvP7nx5k5knVf0Sq/n4qvIt9KcMUVziTRlHG4Xeg4D//4v7zYkGN",
-	"1W7FnMB/C/e+eSsy8bzApEOmYrpVURKlH/eEV0EEbFcrUnB1QMsPzsh/e6yFB1XX8RVBAxxe6bsZTiWl",
-	"Ca9hdv5mX2uRz2zaaT/A9fFkB64zyyFTOodZ6cmDmHUuwXmC1cgDuM1EZj0E7iSBJ71U3q2XFam8s+V1",
-	"Wghr/qMsqwu1NkwSfJs6uA9A5ji+t6rTeqlLGQBlikXx5Ju978yEB792cBosSiwgTjF2v6G4M7QgQLy5",
-	"0tWzLnGR8uxahUXQmCQV/qbUrlM9KMij7DLbMIevqn8gkU3zSVFSW+gIdLkBmXJmkWErsrs3yi6G7W53",
-	"M0DkmujbX90QcPawMBGCMIWsXSlb56x/OGyCRIHaQ26lTA+kPDYW/4iEV9oIv8SUWTQVd6wQ00NSYRbJ",
-	"KpP49EnoPQm9u6q4/z5tTc0SGf+bJg55YblWu9IGqWbmLv0yE25yEg0txqKkl3p6eiu//adsXhMxwDHE",
-	"0dHx/ltw/b8VhIUjG+CuLEy2HUJd0GxmVfKPRL23c75DZndDFEFVJ9FwCejEF23zfzUhVe3an8zkB45q",
-	"pTSYp+hNo7rkcw1SkFaobLQk/6CJQmMyrzTi/Z1iEr8ns9Pd4piI1n+TusFsxVmCpA2G4dCkGVGJBppD",
-	"EFSTOnIZk1u0fgwafqraBAvF/IaQY/J8gqW84SKCpLHq/C8WSYuvbVNpXWKXyfOy0+9ZdP+hIHKEFL8i",
-	"NlYkyDVUD2Cnj+JQ36/uEciQinyPky0gkIpP0A0XV1qtrcp2gsfeT4/dCu4m+uE+b4arF/2Y4fp0e210",
-	"ZEjPf+yS/fvLYK9xs5xx/h6zqd1O+UiwETgjz0xPbUcnXlaqs8M4I3chG3yJYPuCzlYAfxQ4Aouzqqkr",
-	"NOwSBI2AhuAutMFTLyFiQY/Xd1Sq99NTN4/vOiUpXcfinKRiBok7iHyB+VNt/hzAfH/7NCdlW1hKPoEc",
-	"vBiHuZhGiaEqWMQl682v7SgH2vxGFTFWRPgd9bnIZQjrO9OQW3DOqJ4sIkyJKVhOIR+PqTJ5Uz2TEGEy",
-	"qLAyHrOpSfIYkly+ssJCIcIimaHbIyUSNWqhEyITP4+pz8hndRECe/QdacZYKkOresAdm91xSa8JO2fg",
-	"N4K+Pdpi0ze5ni8lTgXA0RRt9EdYXoyh2R+AJW8GSHE04XFsjgd2pYWO+DmD1ervgzdLXtHJhEQBGvEb",
-	"+APIEpxmlCkiYoKvAfrKKjmpKoXwOcvh2xqwF1fF+Ezm6i5YPN1Jpx5iIaZ6QbbNTYAmI85IcM7IGNM4",
-	"QAMq1Mi0ZOXC/gtoalbtyUma6Pk9QMVMsNJ82ug1/tc/d5v/aDfffPrSCbrtr/+jUb/Bqd36C7iHwCu6",
-	"sr+0GrvFnVYKootVAVOGMqkwU7MQXJKJSZEDvNHZOC5NRccFMJftewZzMeTzlmjhvOgm0dz/dFfMtcdA",
-	"QPLh/8/e1e22jWPhVyFyEweQp02nO0CTq6AN0C66aBF30IvNYk1LtEVEFgVSsuGLfaC93zeYF1uccyia",
-	"siVbHv8lE10VcSWRonh+eH6+z9PVVrc31qa6Kz2bUdqDrZ6YO37BhSZUmfDvvwElubQy2ABichk2G5pv",
-	"qWBazZEZZCG4Dqq1jgGzBy2tCtt0UtWDvWrd4aW5uvF1IZ7qqMgNng4L5RfEBWWxZtmt9piu2zxDVgmr",
-	"QrFck/W4xzPvksQ4lqHkgPGr+q784UuIQhtmAZsRaT7nifGvWv6M9ZePqSnsOoCelqZkb1FoSGzjZVkN",
-	"zh7UHFMlgrYAz9mTWIA3ATsh8JaLSM9UkTNOy0neWa0FYvUGCIGKkVEPBgXb0xDeHCw3w7ksB6xuvW6U",
-	"af7rO9KLclpML27eXX/4EFxMZUp/Xn/wwp1gqycIifhXtVD1ZBbFDiy9D3D1l+jItsTtqU0tqbAxg1K4",
-	"Ak+TwFp11qX5SO+0ROBoh9frw01AxcegwDAm6Cm0pVKvLvqxDE9wsbQ4K6aoFJA+skM0mqNloAEUnIem",
-	"KKlen9hFS6VYf+r/YYcayFycRtfVgQEiCQbq/pjPLAIgrG+TA7kTVw28WhNXjTc8Wh9pWCjzBeuF3Ii+",
-	"TI0AiyFn4qppKnB5k8K8ftseDxHn4NDmiMcMZuNr58Y57ItHWU/g48PW4/xeHl2Pv71boDHKvGNp3srU",
-	"U6GuacRiXNFhu0RNfUjGOgIc/6M+1xYOf47naeOorFJTRlALJ90dKGEHSnhCrnexekjbTXc0+EpbSW/u",
-	"yDtyLRgx11Hf9mFUDuMUOuZJQY4jdh9qMRZaUKPdL4/pF4zHTrl+EhErbR+BtEnDswyBhCz2DtpA5EmV",
-	"6cRsJrzZT7+dog6vjW5Z9R66AjxbivPaGWz2kvrm3pY9peZEiKNtJGdvaenwRs/aibPHBt/oEu+FO1rH",
-	"K3NAQ3Nc9E9/omeB/2zlTJf4n52xO4ix67A8T00Vs5KtakcWs4uzXpgqh/Z6PPJ382I4sGGqNq54TI8B",
-	"htkeurI1oV30akv0qlynxrgVbdEm53NTWAo+1HMNR8HczhOGwlXZEn6yH6WLQHURqNMYPNx3iPxJO6+l",
-	"/PtWrCbS1BTP+XOK4RRxnE3C6cdv9hXQrofydcd8nKDdYhmobUTx+01K/LDWlrgpDPQnhe1E4Z9NAncI",
-	"IesiP2eN/OxmTo4R0jmArTluKAcmeJYQzkZH1IZuOjvXUbe8mnCPM8ptIz07ucauz7WvhSFbfWCAYHwu",
-	"+RJMGmZiNSfuA0zBPgnEAU4W1BEecxNjBw34G8ZSJIyVZu/eP6axKrQJwAUZfv82+MHgTUDYVt5h+Av7",
-	"YkxB4DAlCOlMyYi6fzItZlIVtclduE+Uja0PuCBHPHNXB2rQeSqlBgt/HTvYgzPKJe4RxpcfxnUv0xca",
-	"I7nrvkfWN7r0y224ZC+pXEXXfdlHXru0AaNSjs4N6I677dubCo1Y5etRE8SsnXCZ7iayczGKlXrqm2Lk",
-	"9unm3MlPumNQueFF93LXvFGLKl7//bt8SOOOtYtbXS/W42U7FXV036LNga1JjWhKUzcVTxLfN7S7tamq",
-	"oaEhorzrZspTPhEbyNg/iUTOhOtvtnBXnDyvQc7TiOuI2VcyzGQi9Nja+cI8pr1hKVIyGgbM/QW21uR8",
-	"mvk/wgA8L7S4YbPr4LF4+/bXcMSN+O09+/yPu4/9wee7d3/7DX8XQ6+/eziPjQj/PWRGhFrkVwHTItdS",
-	"UK8Jgv+q8djW92shWMQXhhrVZ9LIUSIYzx/T4ZvIvfCQWA1+f/gKbm6c55lhPfiH3Nt5LBxwMH5xBDtR",
-	"6VhOCi0iZHrnSaLmTMJ0YCTLpMAyJdOcIdZZolQGkwtYpilopzRLZPrUT1TIk7IhG9HDtrbbaREKOav2",
-	"fFtewqaeOwrJ18j7c82o1Uz1PAm2mon8lHk8wP3XWGLmXR0ssRKHtGuHrEfVsXSmQuN11WXnuuzcadAX",
-	"aW+O4CwESi9XVnncWn0yIU2DW7V68t9ukFobok1eWIvcH/xer83aIVf54/1VsfvPuclAaOw2u2WZSJEZ",
-	"N6o6GZFWWVZBHjicl9OUvmq1Z47qYLcxGd3J+Hnkm0x1mxzBGT94guogLt4J81U18z1L+moHSXWFyJ3E",
-	"dimt11XB7G/5SwPuY+BOnpqZnNfVNR8jjrHVffQO+G2Cesv4x9mKo2H1CtO6PLo68cWA7v7PKeKF5Zht",
-	"WGnLZe2c60PCQq7I4XKZA5aKuau7rqBE8jwX06xCynxWRwbfSYSFBu0IN40E10LfFXl8cfPPf8FGJo5a",
-	"euSqHYaDKS3UrcWgzHges5FI1JywIQnQir2ZXYN1LnRycXPxBp0a+/5rSCFFbmQk4A5KXpO6UNrcEl0u",
-	"YoflsWCEhA/nZZGMifV/IlK4mIjlrEg7dWNqoFl+UJUejIPpCtZzCcmJ5mlOlP72GxjWCxMp0pyFWkQi",
-	"zSVPzJU3FAhA3SBrhLG2yRoeEFiEa48UNBNaqojas/E/i4RwSeqgUOre6rsW8KEt9X+0MriDOVmBqrLN",
-	"LeuPe/Anp8ZeB3nAitRi2dEsHeLsKqRLOXV3a804JTave8iSKPf+un//PrBC5PD0LPi3BwLsDeU1tteM",
-	"9fdCL0ralKBEfzNIYizSUJjLFbZ1n3c6UUiOjFHmkkrBDWuB+Gs+SjFKZMhARbhPAYu5BGilLw4qAlGT",
-	"cDD7ivjWJXpr7VaoHfPOdoIgHqFQWSLcmo0kxQPsw1UiiOTYezgl8Naf+jNWLJKENh8gPitCrs5jGcbw",
-	"cVShQ1ERi8ga5ya8fgus63LTlDoQbPD9zk14qkYS5p9l/hynom6pbfDeM7LGW0lPeusk2kq+/wKZ7NN1",
-	"puE1Sg1xuQn+EdG2HB6W9/wSc6vxTczlSgbLxQv9HWITRr69d0M4K1M/fwJlcpsyVgkcj2AYWPqPXBoE",
-	"NDTs0x//zf74X25Y7/O3r5/uHwb9T/cfv949LFG3l1R45RMNGJr/BwAA//8=",
+	"7P3tchs5sieM3wqC/42wdA4pk5T8Iiom/kct0T3qsWWNpG5Pz8gPCbIgEe0iwAZQkjkO38x+2e3n817B",
+	"+saeQAKoQlWBZJGiXtxHJ07EtMUqFJDITCTy5ZdfakM+nnBGmJK1zpfaiOCICPjP7jm+0v8bETkUdKIo",
+	"Z7VO7XxE0DURknKG+CVSI4IEkTwRQ1JHl1yg/tFl4x1Ww1EfYRbBP485I/ZvW7V6TQ5HZIz10OQzHk9i",
+	"UuvULmrbF7VavTbGn98SdqVGtU6r2azX1HSif5ZKUHZV+/q1XnvLh9jMpTi1DyMiCMxoKAhWJEpnhmJ6",
+	"TWT+296XtsNfOsWKvKVjqkKfwgpRiWJyqRwZhjiOiXgmEY5jfoPZkKCNSOBL1aBEXTZGSk3whDYEViTW",
+	"ozYsrTfriGxdbaH+RQ1P6EVtT/yl1Xr9ak/9Zafd7yD930iQ3xMilTQk3mmjMRcESTLkLJq9rvaCdZ3w",
+	"mA6n4T2GKSKl14knk5gSWZzm739ptZvNvZu/vGzqababzXSaCKMxZYkiy03ta702wQKPibIseECEopd0",
+	"iBU5TsYDIsJzZfAbmgjK9K5zZvYje1lPg+qnJ1iNavUaw2P9YfNerV7T86aCRLWOEgkJc+irv22/a+z+",
+	"vf2m8Y+d89PGD68/HDcOXvz1sNH+58uTPOe2d/VClCJCf/P/+Vezsbvf+OfHLztfNxrePza/vPj6P2qh",
+	"HcrWTTk74BHRUwksYKh/qjb90+ODk/bLdvNlYarN/FT3G/9sNnY/fmnV281Zk0uE5DN2os/IZ9UbwhN9",
+	"JxgTQa4pTySa4KtsK35PiJh6SzGjLsfJR4czCEOjuWS55GKMVa1TSxJ40tcFL4Mfish4whVhw+nfSEBi",
+	"9lHC6O8JQZ/IFERUjag0aohytoXOCFMIX2HK0A1VIyCLxGOCBjya1hFVCDN5Q4TUv1ywSyqk0tprwpkk",
+	"9sUNPW57B414IuTmnhkIM65GRMA4ehiqZW+n3d66YI7QRs1ktPHW0tCLmUFyUL9jytJ/B+lyCWo9zAz6",
+	"ADGSOMLsiui5DbAEAe0gtzloQ6+DJwqBuiGWEPrhnfbrzT2EL5hUOCaIM5JSaafV3kP9/+ijsf48kehm",
+	"hBW5JsJ8LxFCE9ydU1TOI4c9rubSIbRyfarNWP0+M4vHsSA4mqIRiaM9dDMizO6Rm2F+wdvNna0508yO",
+	"0SXnOuMQO8FXBEn675kyCWdA7lsRucRJrIzeSKWIMrXdNmJEx8k44x37r3ROWj9fEQGTeg/TwPGqLFRH",
+	"1D930Q1mSmryDkdk+IlEewijIONsrZUTvmo9Y+QUjqwfcHRqTkH9ryFnijD4TzhFjUZ/PhF8EJPxf/4m",
+	"jR2Tfe5/CHJZ69T+f88zs+y5+VU+PzFvmY+WaWUPXxRxIhHjysiGIRFnSuCh0kv3LLycgRP6sn32efag",
+	"bz40Mvuh0sv2cZj+AWeXMR3eK5HcN2Wmg50cSoUVQRsYRYmZAKkjrMnmHnDEzWvvgirdfDz0fcPFgEYR",
+	"YfdJ4P1EjQhTQL+ojgaJMueg4DFBYzwFrtTiav7MJ0SY8/HRkO2IaUsIx10hjIlzb6RjKGHk84QMtQV7",
+	"iWmcCLIHnAZHO4PDbYiFoEQiaqcpt/TKj7l6wxMW3et8B5IwVUdcwKZeU0kHMUGKeyr58WzrMVfveEQv",
+	"KYnC50x6URxhozvNeRMhSfU9Tq/pil4Tc6wX1uXuyfNmBc/AVN5rIal0SCy3VzCuYdsZ54PinwhLFZkW",
+	"S3KZ6LN04/TNAXr5amcX/d//9WKr/Yi0GCzqZ4YTNeKC/ptE90iuCRaKEYG8b4BckkhzOfZUHdroU3aN",
+	"Yxr1hjElTPUfCQnrtQ8fPjR8rZwn0ML7+Nd67QRPY46jc87fYnFF7tuoMfcaiWL9cW3dY3O5l0Rc0yFB",
+	"eDgkEyUfD8ueCHDKUL2GN8Au900yzwEH5jOVxg5+nDQ6TS/p90ul1Piwql7fm9NTALMIMUIi6RNzgyoJ",
+	"FIVTr/8f/UekKM+MOPzM8DWmMR7E9y6oEVZYX800u+nbPL9EguDhSNOKXxOhlYi+lAmixBThS0UE6p/q",
+	"fzT29T/6qTcTHXM1ouwK3WDpzuEipbP3yuf5mRlHa+kbTBUakEsuiPkwZVd5l+TsO2y7tfNq5/X2y51X",
+	"3lW2GbjKanqcc/4Os6k91OW9Ep9zNMZsmjpfO2iCpcq7pK8IIwLHvmsaNgcPhzxhSm+SN8k6IrEkyDwR",
+	"RYJIWUcTIhBlUum3N0EEsHUSuzAATxRBVEkSX6KNnLUhQaI8hyy6JiJ1cEoYO/2QPWRjfkXdT2aWm1W4",
+	"Z45IznfhU5U5uGHy4Ilv7qm/bDf7HcQ4swGO7eZ6vO+Nee73Cfy2dADBTfz3v7RTz3y7ibBSZDxZ2S9f",
+	"f3wCV9EoXLu0HXPN+QMcoaEgkTar4Bb2Z7H2fmYTwYdESn2EdJmiavpQbqyBIPiTBOcdF0biRBITuaeV",
+	"mNU5Y4QFQTGVqnxEPNxh/DOTyWTChSLROxJRfA6Evn+7+ZlEY/19pHdaqzp9sdWaWtNU5WwghT+RR2NE",
+	"f3X6AqYBnoYhOeBCkKEL/OLIWI84PhF6FYoSWetc4liSehb0+lLD4KZwASBBsEwpNMQsopE+iyIamTs/",
+	"H1uXy5XAEQH7gzBFBInQYIrGVGoy6UVOvI9mH/lSI0zrrH/pr31MBWzAeUwwq33NJjB/a7OlnprnjZPZ",
+	"2cn/ch9Mx8u+xQe/kSHsg3HQnBIJ7vrVKLbySsPzDU5zqLXNqTYdcvHKLzUa1TpaTgRoMyJHdFKr135L",
+	"xLTWYUkc12sxHpDYTKbWqe3nHk1d3rV67VLUOrUus39SKHrmhpUSX8GG8okew1JD/0P29D6Z70yIGGO9",
+	"RT08/D2hEujoiFeiEY0W7S+s9ijS3zXLCXqk9EPPJOI3DOmn9pCejIkh5aPblLNnEp5BI4KFRBT8/JyR",
+	"95e1zr/mz+WnREwP9J/Nqmpf6/OfP07i+BccJ6T29WO99rlxxRt2T/+jPFS2Q/OGfAsPpZvwJSA32Y6E",
+	"SGWipRGeIsIEj8cmsCZ4cjXyDVOJJlwaN+XG6fufz7uN9yfd46PjHzcNbTuesy9HXUQ+U2l8DKn1ohVH",
+	"MV2lXtPDmMuXUTiFI3Y2K30phSocmRA4liCbJVsT+NT1ooxbmHyeUEHQxi/7b48Oj85/7aBf9rtwO10g",
+	"mBD8Nptkye/ReuZsLduGxVnRa2s0FGX5TWtrv6XnRJX5K4jtIbmkTN/2NNnHVEoKnwaZPfz2h/4R9iAi",
+	"KMbpA19niF0hs6FE//TbFRgyRCvzfnDl5vqyjKodAqFq5zyJeSI1O8E1R0x7kNfRqb051dtDGWnVOrXW",
+	"DhIJQSeUCEHQD3gaE/trO1VUXCocu7e3W61ms3xaDe32zA/1ZzkhFxdntQAl81Mt8u/R2Xu03Xr5stFC",
+	"OJ6McAOirv7ulNJOPn5phxJOUgKUDdglZ2xJVR5nsdT6dP1SFPqlplFgKrO2/BfqZosKJJ7Dcycufl6V",
+	"8Swlaj98+5+Kgrr84d745IkHNA+Ut3JCDyB2UNCcWCvUdFYmvNADdTqMe83WbhO3Bu1ms9l81Ww2Xzez",
+	"/7vUbGXzIHtwZLWb7ZeNZqvRbJ03mx34/3/W6kY3u5Ea+tWGHquhB2sUxrOJEu8nQ472VYwl2KDX/JP9",
+	"hlFDcsgnmof+VRNgfsqOIDjSHCzJUBDVE1wtnJYSGM6FnqSKwIrN4MkkWviuzfupdVplC9bSM2RleNQN",
+	"5ralv6eZbTkn19bi9NX8jnzJmxMNLYv5MXZCQ5j5LZfC5rZuoRcgv5/VZrhQdhxDfKlRRcZy0fl7ph/X",
+	"743x5yPzgpUx96/0G1gIDK6PAGetSN4y4wXyjBmSRNVN+pYXH5SESJMzq19+JrNLpkScxdOcCRneuIXE",
+	"9AVgxSWm8rG0Oy6cylUykzJJsoyX8kCAvnUnlDneC21pNvOcIOVo8nGecj2Al5Y5KkMab4Z+q9duyGDE",
+	"+SfZGWOmL5YfS+pnlhQueYzdtUDVayad1f5sfQEhyVg6k9bnlTxrzN25t9TkSuA4rnCr1U+/IwrDdbZw",
+	"T3AEq0S57FguUK9ZVEFFMYAHy0v6mOMuO4d/fazXvMRpc9R99Ze/tIk3k0elwopKRYfuVP4z8ehcy+oD",
+	"VaMz0CnVGcnf/yInWSUn0yELUZERv2E20Y0NyR4cAAijEZYjRCX6RCZFk2FG8MXnq/xHF/HXLa3H/AJr",
+	"Q9n7ffusOf7npNV9/Xf28sOn9qnYOVe/7E7/MXj1dvjir9GTzdlpgeAmEVXd67A9D+xhyGQOPy56FSky",
+	"aKZvCA51HTgaUzgPTRaDd2b9KL79gdE7ztSExDElAr2lSnGBY2dFVvjgUG8BH0Ia7HwCWCvYrOTFsHXZ",
+	"JK/IDm4N4DeTWFF1mc1t/yXL4rndqQUte2PTeBL1ImT+ZBQv324Xml8+8Rd/ytuVsOY2XwlEpm3iwx4y",
+	"/Csh0mXcfYIMuYhMxKuk7la7HeR2eEWr0meAL4tvQjmeWOZ5ZcNp82kfMkv9VXpskNvUumOk4hfzM862",
+	"NrfwoA2T6oKHMmIyZfQwVswNFtEhGcZYpJWbvkrUP5MI3PtaubxqNF82trWiS29PvWW0lZdm0rMVfp3a",
+	"q7/9vd14t/OPw8buyT/PG6cftn9o/PXg9XHjlxc/dWtaAodU6++qX4r0l6KE+LPeNbO+pHHlCV/iWr02",
+	"4nFERM+q7QM8pnFM0DssFGh2GvUUGY7A2Kk+tzExwa1ObT8ZJgwpqpIYU1AiaMiFKVqJEE4+o6Gg6tv/",
+	"FvqSOojpFVacCuBsKIuodWqC/AaJ6QGt623el0XhkbJ6zG3w8mortNVfFiqq3F4v/1G368GqWXKFYxQR",
+	"HMWUkQ5SI0EIGnOmRtKmLYHPQFOtQjyp9O2Ut4Ifx4pIhfQz2VfQDWEKUab4OpwPOVYtUDrsq/J5N3+n",
+	"ePEi8ELKtqEFHmAqJYG0BngKcQZZm7+ZaHnZmq7knFLWJTBPhXra6wyeL2pKn6eCfFlg9jwp674cpRxW",
+	"IJ+basYFGbmC505B7T7U6VPU/g9yBv1AhRqdxHi42PsTSKbRL6MhH48TRupoMEVHx2fdLhryCJKTTGzA",
+	"/HMDKxQTLBXijGzWEYaSXsu6KCISHX77Y/Lt/yhpM4xNtN4PCwaCgJRJQrLA3osXL7KbkRc/zAUpYOml",
+	"qM5awjH+dPKGWFngCoXwH6EA/gf4n49ftsPjB/TLKrGnZWI2s6ddJY5npXhhxC5jw6U9OsXdftrau9va",
+	"Oft2CpevEAKA0RIT/ZCT+v2To7TymKo9W4sbEUQVZJcxrmxdGZWQg/KkCr57VeARpBjXr6olDjAbkjjG",
+	"y2Y7zshvpBLROC4rjCwbMU/cW+Y0zElKPHBzKl4Bs+QZmxTjua0W5MVsQ1qMSQ96y68WJcXsNE1SDEhr",
+	"z8yl1trdfdFo7jRa7Zr7xUpUegszf504C2KxZO60XrUzycyvJyScobuMWUEuGc2N7+O5lF2urXaj9eK8",
+	"uZu558gY07jWqQ3N9XJrDAv7L7sJW1xc6YeY4HHs3cXtSGBzCqkKd9Tqnly4kk5GnOm3/3N7G71ErTba",
+	"3kEvXqJXr2v1mjAZoJAjTVlC2VWPRIlFeqrXJPmsqWxt4ETWOulc9d+SCRGSaPt5kGaHlp25NTebWfMc",
+	"GMdj2d1bJmeizW5LDvO9a0x6OIIEtQGNgYtn/NDTlwV3ac6eIZ8nRFDChqRnLoz+j07Aij+lXud67Yaq",
+	"USTwDY57TrLNQ+4Hln6wfI3PBHBu0jnwrUt1K0jR8td/X9IqeAALIjhvoqXzeqazoGzt+2VKKbSX1VvP",
+	"pLlV1yGmgybJIKZyZFyxy2ZFhMR6cQbjGhJIrCrw3jZ/yd+eX+yEXvUVxJcV3BeZEqmw4av5Z6yaKSC8",
+	"VdgQ4bLQKyZvg1JKU+FBO73zjr28iyFZKFzp4XhmHv9aUmzBQjEiJCSAx1hBbOCKSiVsGd/NiA5HKWqE",
+	"jUUCE3v5vFCeiTYO9k9Pf228/6V7urkOT9EKyQL3kfri6+0Voj8BJV/clF/2u8W0H5u7zxkyYF3AaJBP",
+	"7nhnQlikP1GvudHN6cr8f+pBPq4yydyB8+XWSewzDqsQd2aPGY+kPyvkfGZIkJga3L6NX/a7je4/Trqn",
+	"R93jg26eE8swU+0cztTsuafJSjMO0wpTj/FNhllmEQYjPHUnhJcFdgdzXme+VtBQCFwBFrJB3qy4LVsF",
+	"08jKJ6TT0sE8Mv90yh02OVMjpwSMFs8ZMnlDo54ejuZcqae2UqrXQ2phgRTOEqIwfxZoHdrB4lkxwwe9",
+	"Wv5cejItnz+35pvd47vMfa1wP7uju9da7lOrXpNWvULc0eWh4IxTaMylQi+baDjCAg8VEdKk6+YgC0wM",
+	"RuqTyIUnHIRVwGHfQRjFnF0RgfRnPQilusPnSoopXS+Xd1WtdM2pfKFYBux1nVeF/AYdGhzJDlI8wtPV",
+	"IqH+VeJPtP1Vry/eRl5c/Of//1/Nxi7a2thsfPzysr49Yzvv7IZzJ9Z+zlR/zDu8nGkz16qZbbRUtlOc",
+	"Ip57kj9QMDhzAD9IFDj9/NLRN+90c+bJazTgSUyusYhQlKCfSKJtlROcjEmRfWuHicAMRGpMmf+l1u2O",
+	"UbOOp7N0rWdpStTH4ih7Ot2eTrfHfLrldXIeFuI3ydnWKb55R1KwjaKjc14jjzSIKRVmkayjiAh6TSJ0",
+	"KfgYXeKhXlffSVsfJUzRGGEkqVKUXSEqL5je+iiJ9Tr7lPWwlETKMWGqr7/B6qhvj2QS9euoP9G3MxzH",
+	"014KvdBHXFywviVX32by4cz/n/qy6qif3tWz57L7ugGidyznxbByE8uu7/BbYEaQdgyz8b0DNf849Ecv",
+	"sd8BnuDhDKCGg/2TRrPl8s3GKeIL3KA/gWcspkOqEEYDfaw9A5CKhBiUN0WEoIoLY9UD9Ip9nggUE3iW",
+	"JEIiolBM3ONUEBQ9SxhBYyx+T8jWyhAPuUmvCPOQjRE0ojLPSigPxI8f2TwQt5kCKESVtKKLJCHlBLBg",
+	"QnR7pYToqFWrEj/2WgBp22nZZOjhboUsZikTL6Zq13TeetXZdjHVT5RBaZJH3nrNy+Ce339FkGvbGagQ",
+	"/gwUC7kYMoiTcYtlBEpEXOvURkpNZOf58xzxtvDE6H3935fi+XXL+53I5/Pn+GiTp5eKP+baRVUz+p0q",
+	"S1Ft8tZ/u1mu575ljvbSecoZd64YWDLMW4kQmlf+Rs11oHrWeoC/V/Ha30V5f7XwZrb4LMBZFrxCXc/C",
+	"wp7UtQ0bMCNmUEi9zidrz0nEztjCc/bnitTLu5ITkcAKF5wof7N8lD9V+p6a6QMKKWYuE6GvTWUo6+XM",
+	"/oasxeDAo2xUypkdeQ3rvZ63H/KPlU2I7OcTm7J/394Eb4IP408o8bR3n3CHi+WXPG3dj/Oo+ovHOjPw",
+	"azGbcmYuAtraxb7x8Uy6xmhjPEUxwYIZnNvq5sZCwyH3gAXXqh1AojxVU2RwEETAxFhgLdzeFPiUy6/6",
+	"k5z4q53YoU1a2P+weNLnme+N1UCZ6qjb5OYUtw5STASJzKVgRKgw2oiq6R4i44maWl1V7NN3VybFsjbB",
+	"vZzon9aWlfEdnMIBRpx7/JaO3Fsfr4HqUwAg7ZmUHKObHOf2si/1HOv2pgQLCdntMNXelcBeDkyrrY0N",
+	"uFpTN1x6+dO3wxP0xqkTWMrCu5htQNXzE7t6EyIoT+EJyOdhnGiiuat3+unLhA0twqT+ZxBt1N7sz0cE",
+	"HVJBhookAp18+yPCV/wKehpqAd5BE8EvCaAv4li6q/3bmS8RlXuHkVgaAEzzyBDHvQje5CJ1g3vjd3bq",
+	"NUn/TWqdF1/rtZhcW6TX3y9rnZf1GuNjwoYxVokgvdbuy91ap3Z0BOInjQHiIvft5jjFuOzUzibf/hhS",
+	"HFP17Q+JJnEi6DWOCVNE2kQDU+WVIn8q+PMzytJTAGyEwG5YGguu1Us2gW6rBb4UN4N9Rs04emBJFUHj",
+	"JFZ0/O2PiGIYWzqiZIP80P7BG2KQSMqIBMB199/mTXrFsOJ6k2vptmg5oilvy2Q8xvDAW+LWmh3UKPr2",
+	"xzWJ+WQCG4ilTARQZSK+/QEwzA6HE5w0SCbGpTOB0tOGphGR6IYMtjKcz6A5MBehLSeQVasMPRzhEohM",
+	"8SSoIuDFE++v/Aa8p3DsuaMtfR9JhacWq7WeA5/FjFG9WiymiDIjqD6Wby4T04dz3UL7FuRVm29j/Al6",
+	"K+SfTwFaF+ScLZ9yFlJuJVdXWs8cY2hXmskEMjKBCItIVEejlHgGp1ivSCoax7ZGuQy5q7ifROk8mehm",
+	"RGOonhKYoY3T7o9HZ+en++dH748bJ93To/eHizMG5zcXyKvvylFN60xddAnJHQaVTLC7c8pUN5zmHkFf",
+	"KgJNn3ovn5h3b4E1HRxtxkFYkSBd+/K5818vJox3vFb8yBv7xuKx3Vm9HHh3dlLmlSqcm/OyR18vShoN",
+	"nLhfFlxYijZiaYQ6zCtkscEpXpmTIxKlIOLzNX/43K74oTDTLRB4Yw/cwVJSM+Euxs4MiQpaypoXSztt",
+	"KGdntILrxrNaiveSuRjfCyd+lziY9s7jbjmZ3vep6+TVMLxllmxrs4X7uiZ3RBWuQ3njyWqRSgZP8Mif",
+	"oVJnyNH8k8LxSUb2hVe1h0pSynGo3YE79S9+Cd4EF9/8gHt67lI02+D+utiB6YRxUWHunaPVW5dg4aZs",
+	"0e5yRuKM7OXF6HKt2toKIKvDKvPFjQf0Bpzq5+4CbNWimzk/S1rEUPrQQrE8y7RxDqvgTjm4jF5Q0TSe",
+	"b7wGC+r0zYUydMnFkJgMZWg2j9m0emOV+7B3PeLdyraremLOP+Ky2cyn+hz+8v25RTedPcECUYrslVq3",
+	"BSU0MY16kAkEz2637bMBX4M36gr+eH+ylS5bJvEsN8EiDxZcA4JE2TU/nt6+CU1pE90a6jly5GcZ3LPM",
+	"oAxqgiU9X6sKeNpjaCXmNW+HlxfmRE39Wqc2EXiowI05xHAaXgkMJZww9fGAMutttocdlrI3xuKT2SM5",
+	"xDHpjfFnsyj7T8pqnabDZgVWnmDhHMH5tjkHOTcl9KvlYJ2paSMi4MODxh4TwfWCbKjlhgwAPNV6b0/0",
+	"j+DhDHk9M18gjBQR+4lvf6hvf0CyltnFGzIIJGsZMmXR0BK9Ii4lJaKHWdSLyCVhQxJMvvToOk/EfrSP",
+	"pWXjS8ijpfKynpMTLArekxflq8t6Og4ZoU8ZIqPKXM49CuIUZU7LjW9/XOM4gU3fTLEO/KN+D6XnObTG",
+	"77aQ4qi7gzYO3r87eX/cPT4/28zFk2vdnYJlkkvm7f7LVRyFc3jzxM1Lnukr2jOeEQucm9izxbQ1lbXO",
+	"zgsrP46nipLzXgBCI/zoWpXqddurEgjGmb4/MeiTywWOCYrINWYKfN36ORlg+NzsQu1FynOdd2i3dnaa",
+	"+XN7sdPWML6TOCtgkO8yW7zWxZ+l1dVzFAnzaaHPYSDHYWo6uAGmN6LSIJcOFYnQBk4iqkhUYL9zgVk6",
+	"BCJCcOHKta3MIDkiRJWatSyfy35o6nlva7JoeSGpHFa9xJCdeZaO/QmKehm/mdXO8WHMn8Jil8/um2s/",
+	"nbt4BDyFIjwthVsKNhWgDmyuo71fgeglaIi0ld9gatA4XCbankGGuKGSZFMkWMQuZ9hES2D8Cn39fKMu",
+	"T+15Rl5x/iGZPbQTLpp8t0xMziE1z0/usRoghUByVfWlzOKXGVqTe2YwrY6yv0zus1ZxPWmi11UpgAFZ",
+	"P1FDcBAb75s+4F1JwdxU6RTp7S2R6PcEK2FzbySGWLbkTNlQoQEaEeSapkhRaTZU+rFZIFoZQ+TyEh6j",
+	"cis3MrkbdOn5gFEbsI+b0B4/S45CGzYhcxMOonLZCDKZpivBSKXyEJpb+gEH/uNOULkOkB9f9lbMm/ZF",
+	"884goUryuUKHBCep84+69/axr0VJXlOudTD1u92c1ckt1dV5zmjZ+2BWtaQ5A3qs6x8IHo4cnywEtKmO",
+	"OyNLKbKRwJfKV3o5PRTG0loMiZXN3PRiEwQKQKP8kbsO/g+rx2Cmbr6abcTjyAeE9ydV6RJasj0XBJRD",
+	"pntRKkp58o7nZyw05UaP1Tx9VIakSfP5PL2R0wAFoQmq4HlWyfL4NKsZLuVje8kDef1n1cxT4I1Jss1k",
+	"gl/qf8dckgjZ3X8mPVXg8yOk2hjxqXJgrEFrzlFwS17PqgknuPyxlPpiaFtHpe6AtPe23EOmh30dkWsi",
+	"pqAu9VNQgIpwHPOb6rnL+dvQHKmd0eIsZ+nnJXYO9q6TkQcKqqYXhwcp1PD6D7yhMQnkAE+U/l4zy0BW",
+	"vNSOpgCz+6rRfAVdsHaX72yGYbOGhE5Uj44nXKhchaJp8aQJ9LqedV8B53A5W9JMfekchubMvD+7+hU8",
+	"Ag/V3TZIyrWZXHYv1kPhbDfXMV4QNs+HdvM2NFtKPeMbb0JhMs7QJb44rQALN0PIZhbMGH6c4ekxSaQR",
+	"Ns5C6H8z5NdEyOWBpQr09D5fgQ4Pp1pzyu2hNeyZClbG9xlXPQNVQaL+HmAx6L3qow1ztFru09sJjt09",
+	"1Hdsqh93fNpHG1ecSOhpBBuu5wO7vukXOfpfM/gK+pEZrJ+rzfMEIuDzjemAmHUeaBtqqaaskPiVCGJ8",
+	"KGOiDdreMs0w9QhzXUMBN4j/1arNWN0rZQNlThfuAl953w3JTjf1CpV9iWn3g0Ipv/0pd1TeNSaCC8UG",
+	"Tv9Wo9U8b3k9MAmLpDe1qt6uVsiF6AwBbZJmXU4tkok/i+1Gs52zQVL3Xvr4yjiPrQAcfmjhma3tYdrP",
+	"rvEIbvEq1ex5hljTgf/AwApL3h/WAQjv2DbY6R6n0VIZc4X0w2jjsPume3zQbZy9fX++aQMspizdQFxb",
+	"/J3SAbzqnqzN71c2IeCmZx8yDqMRwUJm6664vBV9SE7CqxZSZHrz1Lx5i7SywFgFHRPkCH3oWgrUEXce",
+	"rIxH6kgqLJSsuvsr1rJms89KWW+fNrkWmPm8Pgw65vHUVUOlD3ux7r18OTWiXkE1QF+pEWFrCVneYQ58",
+	"yKcYrgz24pUBXO+yozLHpJkCy5UMA0MXtqJwYtSDJ9GqMNkZP96XH7JkpFQzEFa1Be7Aa7nambdQr7+x",
+	"4Q2jkza6O5v1zKsX0PVUreLdfAyqMqTwZqHpOVA8hT+Zol19tmVk8v6MsIJq08w/rIdfnkbzvZW+2Odo",
+	"OV+6Huia7V1YHuSGnX1/afTaWWph11MLFbBp1xBGLYrM2nh+ab5cErSyZCoVXMgQHkhpn6apeV1lQch6",
+	"VwLr+0DrRZYB6/7UNmmd+j+3t16YnGE9gjm5Xdf/kmbPEl3K3jM7q1A6ojfFYLZifr7+TvHEdKeZYVvY",
+	"ON3X0gJXGiN9NxTntTL6TEJuH9kDG727UwfdBamyyORik0K37cqfd3sQUKpwEXB5hdpuw8MRMcEj/RYa",
+	"Y/FpD00EN6FRHKfgpPnYkj18yluQ2/GVRKWghwwti/tS3Ou6Y5t09fmp+KwzX1GXMbF8jwR8LfI/l9pm",
+	"eX9czo1R1AXlsu1gMcLxQS0r1oI84GNygw5wTCLOKHaJv8c8udYzaBzg+Nsf+idS6B7amwhyST/XOrXd",
+	"168rVS0EIyVuKhWybsOfX7L4Ot+BNDBgaCfTavViuEzRaw/gBgzIN61SpvVJjBkzsGSSDymOG2MS0SLE",
+	"CpQHkas091q/leFAGExYeObbH1eUlIsVzNDIlZEEImTZbCuDicArhaLPF4HC5GqQtOvKsfaWEtquH7VA",
+	"ZUnVyxgI7txpeZkMlTOpSyRPdfaigg1yxCaJyof9518DChnjszTcnDi4991AcQQMUNfKPELkMx6qeIqw",
+	"RDeCKkVYHZCctXEM+NzqhkOmxBjHEm1A+lQZVFvwhEUQzbDEy92AtWU9xDFBGz+e7h8eHf+YT2dvtbUh",
+	"4AO5hPFLUvytkhVznB5lsPDMeFmWNXZuv83BzZq1R7bmJ6fKb1dWVdTU3mghtJ/0aJc2ZcYzN3K2hYlE",
+	"aZMDHveDUGN9lFdu3OetJmQrlYwTb7nLPE9ZpeeL4Zz0Zf/D/qTrOZqG9rUIWJLf3+8OlizPUIXpVzvZ",
+	"w9/9sgyYUznFoDDnW45m1nurQUqRwX+DFRJcfHH69RxhZ3HVO+Lys4uGSipulQJ4rlNbjKkgW1Ey4FT+",
+	"14R+JvGWG7heu0ziOIUuhSfRITy5RAJQy8AhfLLwDyu5/yxKKhlPYj4F9V++GYP34GO9xsUVZlRid9Jd",
+	"gcvnRK+sjjxQB9ugw0YfDeqCvyFVA4LzAN7MrgQvpQ/a3djb1wqIDqs5QOyeV7REDVu/pexT1sd6AVZO",
+	"fqMrrOMW/ZIXW7VaNh2kxTriKncdrchYoO4QM3IELbcDNRtad2y9avAgU2LLBw9ur7WcJlpCUYR0Q0nW",
+	"70oYl0wFXlXo1iBuj6o/0jLyWpCOqoIxn7cfyHXvWQgP4rrPvr+06z6zEexpD0f8jMO+YuvWjxV8/U+S",
+	"+z1L7pLBjfTdoJ9dEqwQRiZd0ZYuceb82Bs//Xz6awPgIM6Ozo/eH2/mG9uXbfyCiZ939hZszRIp9FTP",
+	"zANF98DClD6oefFTByvcCCIv4bMHsdrcECMSh2pgl6kBTtNAtZhXuzqkWM82l/SjX9MbY8buI+VvTnrf",
+	"aglw2fasK5Hv9reJmdu/pimm/LN8scVq9w+f2zytuvQwc8Fr15tyXBq9UnaYpygeX3rYnSddhbKsAplV",
+	"jv1yfOFlUXkbOVsWfNG9zfXH7tYKyVOLNP8MLZ3TvB/XmRe1/k7st1AU9yLya8erXJaFF3DVA948nLny",
+	"YFcPO4Gl7x4BsXlVJU/oFrz6EKk95ZOiXLtkrao+2jDSZHqd2sQJibDQZrLarKN+piXZVR9tuGRdBC2d",
+	"08LqDkrHEfq3zyTSLxtF2kcbptAHPpKWxOcN69TM8z+Y6uKCUZ3ZhEWChwAcIfJySC5hJ2DyYyqtUof4",
+	"yuG3P/SPDswxxukDZQ8Qq9BNyAy7bNOhSwH0CEp+KsD5lZVFpDjf3BNFNjjBUiIsUd88YLrtpSVoE3zl",
+	"agVsqBeqE/WfC8Au7ebSOJ3+vEILfjcrSQrHMRF1hNGECAkBZzwE5GaUdgpkRCA8mcRW2daB7W5GkAOK",
+	"qEQDnrAIKV5oHLdiznJMCVNeiVPqvTRN4LbG0ATuv+yHtri4qn6hGrRdurhXXGc+Y90niQTfiXFP5KIc",
+	"6XIgwMknZKZVEGScJXOhF19eMjqV0hSYv13PJEqf9UtV7IZvlZDuKnw89f4U8yNSJoIncpUx/pxy2Xaz",
+	"HEcVi37KPG0Z+JlENEqzqnMUWSWbu8g2t99C10HO6WzLe2a3gug2M/rBF/dbP7Z4q9vNZaI4bpI4MjF+",
+	"z1sDjC8VvrzMS5df3WGxSVkOocXP+zUCFeAo8xYkwuhn8s0Bs4VVu0XqIRb3t1h/Q/+CtrZt8Awmh/GW",
+	"WwpkAaRMwNO8vIB5W0iZLzBp+CRInaCLbL3iXsSUfTLnvfH12fpp6DSGPfgiLXL6L26+BgjYeAKPjg+7",
+	"J93jw+7xQXdzL02i4ow4hFl1wxGN5NzTJKez1+DyvmttXRT1bMpedB5qB8MorPfCkPO5xUaYAyLqyugN",
+	"f9ie9vsnRwgzeUOgfMbUq9FIWwwRJxIxrkBNaftBT/Vpt+97t0u6o1Knh3cZOHEAKEnw4bf/LRvXRAxw",
+	"HEKSQhvvjo5/Pu8WUKG/rLWXcOYonoWP6a5Zrttw2P+zMmynvbv1JoKYAgvwwFP1uHqmrOzOWpdDf9XG",
+	"w8sGAoKgknKpxmyW7bt6c0qOmlD08BY+jjWUUZUYcLllhmLhYT++Yel77pWzdl9iwK4q9MEpq8LCEAGw",
+	"xCV6HKdudtt+obh/Psv6AjBHQxtWXQsMc/rWrHbsIczlZZQmgCTfGjRxJhzxHUD/FkhSoV24j8C4Dlzd",
+	"e8WqXQZWdhau4n3glvqEKUML5DdtGfzSdPPmCFwwxXheUt0K+E5zku9qs9JxF2NClXqzLJXnuoxLpMyK",
+	"y2ajLptU6q1+HSWS2WKr5IJmHw/yzfTMFNwvqhUugDgUSm+tys3X0lrXaR5vKvfbGsCnAArg8Zi0fvbp",
+	"ao3/tjPAnd6IRhFh6S4ES+RfNFrN8+brudBaSxZdrwZ48ViqsT2kqLWkv9xmLvcFBb+4bMuJyVxrGB4q",
+	"s1/pmq3lxbQ5x7aynHymElCJsUKMm6y7EZYebtCUKLRx8vMPb48O9tMUvDL3rQV8Qd6mqHu+8i2DgqR5",
+	"KLPwfgztQxBBeTrXly1+n6vQHyiZIDtQHiSVIAMSK3HtMVcjyq464AW81s84vx/aGPEbhJGTImS+rX+2",
+	"RbWIMvR+Qtj+yRHa3mr6Ue6qhZPv9xM16goRitnuMwQ/o/ZW01Yxb5y+OUAvX+3sov/7v15stTfrCEv7",
+	"kHHKo5gOBBaUSFMJbBAa/Ai5+VaNMtOl5Epg02xH/72Xn4AmSSKJAG8oFwAOccNFZEjArQ7JB83dUpyI",
+	"ue/oTSVSAZ6p+YsNJtVLU0kYTtSIC/pv4j2VMJlMLLgvPNkDYmavQ5gi6LUMrG3ZiL1ZV0i03mdXlkLm",
+	"BVwW+2ijVDqNoJlDTK+JMMkTtsdKH22YsDbFsdORkHGRQ1STSF/K66bXBVR1UyUR+TyhYqoHgypuHPf9",
+	"nIu0R48ZHJQMPJXPtnCPlSh4goWSqxXoF+FjdoLwMVntvgczZQ6RGyyREpjJCaSHBKpXCxZG9dr9kmFx",
+	"72X/i3T6HDgA2JPlq+KrwPk8ChovRakwgYy6OhhhdrVcWqZtAuwUXq3j7tloxIUkaAAZkFMkFTYlaozc",
+	"+E87tM2YsyuDqTMZCSxJIMBT+lQeH6X9uljPUQ695749//X2wuTF4nwK488j9CmRpAgvBXqJyHxCfgHV",
+	"T+j3eop/gvStiej9NGh/bkZ/fR390JJ/fzE+aH462fnnjT4EZHW3xCCQ3urPZkUrMjfZos4/G/EbhjhA",
+	"r17Ra4KoQhbrO0v9GPE4IgINphCHTqS2g4cjzBiJQ3kQ5TRuuaJTo7DVbpz8muo+kRbu9s/L4YhXFZPq",
+	"PBFIg7uNNJT2d35t1YLG9TmyLhYjdxvzPS5/Jv/Ff8dgTL2WX0AwRcr8Nis/oQ+71k/vJTcWntOA9jDO",
+	"SDFifU+cUjjJ4KvlTnhLViPmp1qk1tHZe7Tdevmy0UI4noxwo11UmaXyhI9fZnRstgRYR6WnJtWX5TPY",
+	"cnQt4aItNY0Cq5q1ubnlv1Q3W1UgdZB1BR/EZBxkWn0T3d158QpNzENFHjS8IpKY9K4pj53jOSLKJM22",
+	"kP4NknSF1ZCUSYWZ1oG159et507cGlrcvOKezk67nUKTwYXBXi7RQBD8SRYuW/ozMiPYcztf+bw0t/S/",
+	"TdnyJSWxVm/PrXw+zxNxbPPwOzXGTRrZEDM0IFnSEWXojSBsOEInPJ4yIilGG2YQpAeRaPf1q8+fN/Vx",
+	"l5jFdE9Pj87fn/4aaofh2GSutjSLO9CPfs2oXSU6Bs46rd3mwBInJpeT1F3SlE2Mc+8iQSRPxJCEcnfL",
+	"WbLpfldrCgmb3Csh14UHz7x9swvVXuzu+hVqzSCKUJr+EagvxmPbdxJ6q1nOcqBbUZEK4aQR84fQ8J8o",
+	"AwrbcTuonzHvRdJsbg/1R+C/SB8S5fGVzVWkEkkirumQGO8r+TyJMWUOsnPhpHxRqOjj+yWVpAL44CIf",
+	"n/XjuJSD1HW6SC0dBE+IfX0pG0AjpYhYr5hEYzxF8oaq4QhxtjeXkBmtCB6OttDO588XzD2OJJ6aAgPF",
+	"wWi/Intop7krER7wRCHMyrKAhliI6QXrexLW30M77Tbq53VQH8XgMDfsZPSiUZNGzi5YwY/EUD/bqf7W",
+	"BfN8PmXPm3GsEaZAhiOTaT5wbmbGVe+SJ5B/NyZqxKOe/hO0CDTlOk76ey4ROPvLhAjKTeIwGU+4Imw4",
+	"7VHWmwh+BXZP/hdj3vRiDvOSJL7sRQRwaJwujrFUvTSjO/2On7WNY0FwNO3dUDWKBL5xi7jGOWT+nms/",
+	"kP/jDaawF5mfLf+7HdwPEXjtoPV3ZvyUhQ1Kb4z0gZI6+N0nHEQtTL+Xwv/bp9JYSfanhEVE9PyiViCi",
+	"CSHo72RVU+6vIyx7ruar8HChCsv9ZKux8s+mf0zTGUyIx/+L3xI3/aPXGzfbOMvMJPJSDpiLheSGJCwy",
+	"s0v/pGcTY2UYW/BEkR7UouWJPubXpJh8PrA87ndoFeSafwo2kjPfdA3CoBNXb8iZdZPkeFMmg0wR1Wt4",
+	"Qq332hveegF6KeaS+wNl6Z+0fUB6ROEr8NhOY46jnuK8F2NxRQqucACmda7wkkXjdAAENgoy+Ilo1kvM",
+	"fk40EzJzie+lyrle058dYzZ1WgQEmWlDFMc94xQHvXKNqTF18/3IivNZeGqfCD7hEhfr+gYxH34iwgE9",
+	"pflYvj8by5Lh5p1S3XbOZOu2teV5iamRU2t+7X/YPz2E4FLlfK1sZsHmyRNBruEAskeySTWG0kroHqzP",
+	"CYeu6lSbde0zPNa/UiXhCKhcSTLzHA4AyayYbhVc7dTW3DEOxyDEEu5vKQ+Z21UxW0v/V8ouIbvmlFxR",
+	"AIymnJ2YA3VZoJgCLsxL8La2zps+UuTlJQFV09NsCM+1duG5ndyvgPluhmmmP1fNNdfSFpMrHGtNpyVL",
+	"iG//r/r2B4oS1H6Fom9/DMl4IAhqN1uvTaHwtz8QTtBPPNG6Bb2/vKRDSmL9wg76DbNrSoR+ejeA8hJa",
+	"5vpRXtaA8Fgg/fIZ2KXtuS/0FW8zA+3u/jxQI9k6S9tVpv6qmCFlQV8BOrEsxu2XjVa70WrOEOPtVvrz",
+	"TNHMSWb75SLJbDULLwRCLo+B5+dz760cbcvwSzVeeKAcncDp8yDJOuV5LA3/MZv7m7tVYED+hDwb4Dt9",
+	"lzxI79MBi457bf2gj9+AJ8pgLDCTNoWgdUCGxZAVUBLTuMa34alQI5dxnhZoALhIoXyjup0BVSBw+4MQ",
+	"PVOUJfpST6JkOK+YrErAql5L9GWhlwEulI1/b0kVXJL+Wis8vmJDeUONBbKuHzIJuusv6cwT7suyGA5B",
+	"cOOMcnWf6rlPBavQDTk+zhaAXFJT0ZWY9guyUgD5duZFyFKxbTWMmGgbP8VVGabjFsTgtg1LqvVaLXZU",
+	"WdRqtZjgtej5/YEkbJj7QqFFa5G8b/SlXGaEn1sF9qfRF76TySaAd2qv/rb9rrH79/abxj92zk8bP7z+",
+	"cNw4ePHXw0b7ny9PCp6pNG8frpbV+n+voeRt3XXHoRK6cle4UjW0JL8nBCJEO1muhvWC+n7GGe6aLzXn",
+	"+w2sJVe9spP3G1YtQdlx3/YNjXb6iWxajN8Ydfd1TsnfYgstf2TP4K8vy8ONBhguS+F1nJd6MasmN6/a",
+	"TjwrRwx0H7bcbBxqnKWaVq6jpfUtyxe90upw32QbLvVd9xVaId9FHfYqrr/bNvXz5TlEIaKPhGeukSs1",
+	"B+AlKbRApEy93PF9ALvt9vb2q3Zz++XrFzuvXr3Mt5pqBWO6Nua6WNrgmDqfGmyeh3QypqSru4BpobVh",
+	"yJuRrzotl5pk5d0LfZipWOahkwIKKKhPZltgGYXLKfRFVd/vQNdfqwJusMwwBtEG9owupDjvIGqQXKSJ",
+	"nabvUYX6bjn9OroZ0eEIMQ5piA4nfHML9QMRon6nGIclJtyfzSM3PftaPjIbOMBCwah8KKX8Tkm6DD3f",
+	"EFL0G4+w7OmbWnpXnnUHr7073w/kVGbvz+omCvdALb/UYkpChA8xfhMu6FrWNZFZjIvh8ecCIdqe0hwM",
+	"+jHpmLRTqnxwxLqeN+ICxVgRUSEnN+gHyU+knhFxtijMaO73HhCoOmlZ3Ua31ehu28bg6oZ7zd66O2mP",
+	"tw2qJLJZ83Bnp0pqIYAg8Cagz2GGsDHkt9AHkAJ9oHoN42xnbX33N3kIWbM/w9FL1xUscX2xtQ2Vri4V",
+	"n4Vri3IPB28s/j3lmg/xsvUu6aXujcAJ9PxkWgV++4OgmAsJqKPPvv0xESS5JqgbSIwNQhrc3lM5p5Qk",
+	"W+mpTRaZuWBjOHnrdSnaQvVe/Pr51bD1rv1h/PdPzcHuX39vTX8a/h2iyJ8IgyB1b0TB4BbkUhA5ssnR",
+	"JRLMTL8uZ08Vhy5Udi3M6YUvBYlifSTBjN3hkEiJ4CaJNq45JSh6hofDb/9b5rBuAWoWxz13p4S0gImA",
+	"FBwiR3QCB2vwGupjJdi6/Z5+VBhfM2URvaZRguOeh7AIx3chCD/rmls6PZK4mH0O16DT9z+fdxvvT7rH",
+	"+kIGGU36PfBHmGwtMrZ14cR6TVK4PQG+XCL0CSx4cjXSKodPCDOk23KwvD+z9CUkn1Fwhiitx1DCCMrR",
+	"F/Hkmgj9bhntqZQa+CJohNo1zDgaRsSoOm0OSQjVG4g4fcc2bhh0Q5lE/Np20YYaBulvuyPORG8WHdpy",
+	"JWzyemJ8Ewaa9Cm5Yr/dbIx0mUHWTmLyUFGGJCYPE1cwCJvhNI0gmjAkDUa8g6wZKjvaqLEFnfZPcD2B",
+	"0xXMQk1/KhUdSsDEzoy63Lv+3xGVMjFVoNnL5uELBk9nf0acxVDieUMGI84/yY6Bluubs97+Ffl5SHIz",
+	"ZHqaD+TNzvRvhWnU6rXC50KGafpsia1dbwTfyXFr4CdnY2c+rkt3rUyBHnyfUnO3s/PC5T+s5uaBthHB",
+	"kcsYGxZL4GuhdV0RnGriJTvNynDKI07Zn+dkJ63g3LwPYMqZnhb9bjWb8NC9scjIy6r9ixbef3hj+DxT",
+	"bQKWkw/te7eYRmmkmcBGYcQun3EWVAOY5x5FXKhYaZrHwMpjFiVqRjzH7ZpHBI+ZQoddUQE90MFX0oMP",
+	"cwjmOS8ImWuK72XMlfNXphCph9033eODbuPs7fvzIk7qY1C8c8CNlgQAKkf087NfXuN567g1gM08Ruum",
+	"E3Xdo4pYFrmV+BPz8Wnm+O2yjldL3ItXwJRbHh/uVohvdwjINh9u7YwqcloAs58IMsFpcn/OuVtsO+g/",
+	"WDa/nDVXLCzWdoVWPK89f66sddo7FUKMNu3aq52Qtc52CipiUmoWWCIygTt0T4BN2Nx63b5N6NXVgMDH",
+	"2/XalGBR62imKdcd25V/WTmkECwT84lY1Kp+SpN0SlVP8TaBjfAsVgq5BfdzzfTJeGPdAy9p2OQZr3QA",
+	"AneYy33Zpy9t7wrNbqbca5qP3zkMuHRBrfz0F2LD3UU6Tk441kx9I2jzU3TzVZa7oTLLgu6EUWfEtOYY",
+	"h54M1p2ch7nb48c8fQr8EVTXTqU+lCWZqvSHMSGzBIHspdQC45/Kp3I5pYB/MlfaaLoYW2+OIXLOP5Gq",
+	"LutyuBkae4Av0paPGwKbHK8MZ217q41uMFMSJewT4zcMgc8Y6VN3TMC5Sa8YF6WERw+lrFPz8HSqowo5",
+	"8DW9o9G40FqqfCX3+y4tzC60T0syFERVcrX76/EMlWxhdsihIBFhWuSsnHme/o/B02c2WkugCtwfrsq0",
+	"pfP7VQLWCaGLBHqFF3jUI80cPpUTzmQJ4cVoGxdGIdOfRoMfh/Q9/eno538ftY7pT7tbZLu5JemVh81D",
+	"Wa0DitSuLm1+lMVDap3aDwQLo6YLJlDum0WHQxgcIPtuCfQISge1eCgam5gkCIh9p2jjVCjgmGVA5He+",
+	"jFAwIXwSE3CTdhD5bOqzIbirTL4QYdGEU6bQRj/bsr/kRu5vQg4nIzdmGXJPD3DDxScJwE6VIJpk2Nfs",
+	"dSETPCbhDmC2mxSSxq4nERpMkZzgoSHlEhExX0wtKyzUtjnWyA2WYwK3xCC324P5jKoys0ONq1XJDwBu",
+	"VLYooHd5drn5WK2IrurdpFWb1eNEM4CscNO7Za2bo3gI03lVBKYgET3jZdF1Y34l5xrq7Fa7/1cGlrJb",
+	"V7k/uL3d5/O9ygv/HmrmCnhXjhZhnqjX0pr21erkfE2yfIVcWb2840xNSBxTItABichn1GwvUDWvWq8Q",
+	"viYsIegnghl6R8SY/3uBttlpvqysbax2+FF8+wMjf4JvqVJc4HiWrvi4KqLa6pK8XOPvvJiPKXMXlQLr",
+	"12sJo78nxP4MWdKzpXFJcK41yepysy92wF1GaBbJwQNdOnOH+oPcO/0ZLF0R6ImGFdzaD9/+p9aqTKEf",
+	"FsIeVqgZXE74zAKeJPAOJXDJXupZDVbRZpU9fplGIF41wKYD55JxurlmKKt1sFpczeMH+CvgnOzkcU52",
+	"oOEC4woNCGGQz8nKgCflo8QsevmqVY8ws3KF9Y0HWkEMeRJHBigElUHSOUMwC7QBs5zRGeLW/bJWrFFZ",
+	"Ov0/46/KFQCL4VYMBRlX9wW0Mj+GH/TXGlbK0cxnk2yRM06+EtXm9iSaV/CFhaD6l2si1tLDaPl4ditt",
+	"5wFA+KnX1IMom1lOtlS7nhwZFkrx4kquHOlKbg37MRBZhggWYMAKL+qVZhLgMbFOELRxsH96+mvj/S/d",
+	"01nC/b03HVoyZ+BOuw6VvfCMq547ENL2NykmlseTxvETBb23OX4NVXXFWCoofjMo6L8nVFLXBQNe3vNg",
+	"jb3fJWLkmgjrRqxQJrdk+lGoW8+SrXbycpanRb2UZ5ETopCy+1mWuvTlHWah3tOVIJ/GBnMXOuH/15Ug",
+	"eMt9o7Ira9AqN3G3U7Dd/XLN9m9RRX13Dq91d9NeByTUGBfgQRy45oIIxK3aiC2TJ7OQClUaH2rWdmb9",
+	"nSBOfAe+M7extiNjIH5d2JtSn9BbutP0JqwANDVPefjNHEwbB8KgzsPGFderHBZmIRfTbqxdcslFVpSy",
+	"jjrxW0htWf7mTNp7eB3T9iOt+a+22khx9KqNhiMs8BCi2huv2mgwVUQirNCYS7VZiD+9ai9op1Gv3Qiq",
+	"yHsWT1Ovwjq0xRyKZXx2e4IV8ybz8ju3l4dewQN56sCKeBAPnf7y0p65We1g8nqkggNu3Yf7WmX8SXLX",
+	"VEGwpFcvnY937UlRxakgQwW12bnTydu9HNhBLu02f54Vt+sXTPajMZWSDmhM1fTQq3ap3qgN8CJ8R0bL",
+	"oDdmtTOwFv2V2MbniaBwURlzpkay1tluBnq5ZeMu79/z63Z8gqaToMz758dwKklxlqFroyAxucYMWhfY",
+	"5y12ioVXECSmRCLO6ogyZIbaQ06raaGwjTigzN0r68vmhzZ+2e82uv846Z4edY8Pupvzc1Va7UX5kDOa",
+	"vts9s1QPnReZA67Qpd25eF3WY+batYkjXjGxrUemEhmcdjgQfWey9fp6Fb3lDuvmg+XMlZ/O3h8jSJ4h",
+	"AlGmHDggpM4V1MuLGe3Y7dSrAMiKZFbTjazrSLlBQt6FXDc+Bc40TUpTXJy/b6Yb2q4PpiJyXykyLgcM",
+	"zF9nVy68+CfgxltIefD9ag3sWrMaug4JvQbgBnlDND+/aG6jM9vS42cPcN15L6zv+kVzu3wlzk1oxetR",
+	"br5f1pLRlTaLLbLOwuMwt+Sw9jD0eyYtBX0nEwPYKDwm88U90B1mxsRmyX+O8PlZu9XnCTuH1w5Nw9hp",
+	"mNks2tkizmvdNedVmMPL0hxev0qnYBxKuXHbzZ2vgaysEFxc2lR37rcBkd+lSHoV0FtZm4aqVUqvHMqL",
+	"XTV816aEmMYNwJ5YYciDztDsttONDiH/QNehMZEKjyezVztnBZ67NyMK5LZnpeGV8ft2a7M0SvVLSUFh",
+	"Lgx8rcGzlmeGNbX993mn0oq7+gWHHxa6vWpt5Qr6GzTq+xhxWt47WdyEM9sZyJK/UpOtEnuuiRIefy+X",
+	"dj/g0RRJwpQX88m0XbUax4JOdIWOAQa/ZctHGpKaHBtklPDiCKl8lOlfcNnluLSC+n8gp0LxEHoQ/0J4",
+	"18uocbZdUN9mpKckRlxAV16GkkkH9dO/9yFwidqfP9tDr476JgzWR/hS2ZQFiGN5kpcWQHjNiTJNa8No",
+	"uTuj/3tJnnx9EdYSIDgANud0A9o4U5hFWETIvi43O6ivx+7XUT89Q/oGtJsy1NdnUf+CFSFMnkmDvmi6",
+	"+ek5pIDfZaQve5w9ofU+ofWuE63341Jmjxl3Kxu37OiwfLoEsqD3+RWtjtVMg1kdEd1s6mYxc86HbLBZ",
+	"KJoZqfrgGMCoDK9plYA1QXwFkYczcoZmOlIIKhO5zsQ57KGtGbCXW3NgL7fmwl5aCpz57dfmRtGzOrna",
+	"MO45mdDcryXidbMAQ1Apwn5tmbg844/VuyZV7W2UiLjWqY2UmsjO8+cWuspF5Z7DOfBckxZP6C2C5cuV",
+	"E64hFH69VEJdyMD2bZJ5KaMrR8/XEGeGzavS8PbuGyClO2xmlW7BrSPNAZFcIfA8W6Zmao5lJKMMEXN/",
+	"DBjOuJ7FGvmM6/k3ltxGVtybh71U5BT3Q14s/IksX2FgVSn8spSi/W7ZrgprfaBqdJbWmFdjsDBfFHkt",
+	"q1wPNOamVwy6psAzaKN/M5Jk2OvDNWiAJXm5s1lHcgTV/KaRQKXK3hImO0xhEft9T+aHo2rNUOzd5d/+",
+	"vite//i3X38X5ze//Xxy+Pro7ck/j3j7LX6Lz27u2mDRTJWic6wEw/yOX5MI4YEwLpq0WbR/X2o3mq27",
+	"w2EufrTIsIcGGraDFI/wdPl+EFVxnqH/wjARVE3PtKTZHlZQGL6fqFH2rzfu+z99OK/VZ8IfmzJ/aGbb",
+	"P3l/do6eX7ee40SNnptK+g7C6KcP58igX5lWSX89a794WUeXPI75DWVXxhUBwcUPZIAAKQH9QKRCB6bF",
+	"MjqxILoSbZy+OXj9qv1is2NwyuMrLqgajWE+E0Wi+gUDOFVRRziJIGZcRzKB9Ztu+lr+IaF4mkWK9d+G",
+	"IzL8pG85jKNPZIq4uGDZ+JAkbRaawRtQJUl8uYUObIt5peXUIsnzCf49IcZzAloNVL4pwU/3RYtD7ave",
+	"FsouOXhUOFO24VuoaPxryJ0qp1KRsenyLxImDU4xuBfQRe2Aj8cJo2qKDHaruKjVUdp3Gw2myP9Cx+xG",
+	"vg5HkEsiDJ5HHTl3C+RZyTqy7atlPcuvk4BLT8UFyxKgzd/Qbwn0B4C5pj1QiG11Na47HN08QK4akalB",
+	"yd26YBfsgDOt7PSgHcM3wFeS4U+kN8SSIAhhyz1EI9OK4Oefjw6RERa5h2CKqP/rr7/+2nj3rnF42N+7",
+	"YJRJBRAvp28O0Pb29i6iDP18frBnHe4AZm1caPAggtSDAVE3hDDU2m2aDrkt/cwFa7d2dxutdmO7tYVs",
+	"4Bx8d7ZhDTTjRjcjLgkyaSYSjfA1QeZsNi0rskyGC6bIZ9NZGfLhBzFmn7ZQVwguzAL1pHd3XrxCfS/N",
+	"4flE8EFMxv/5m+Ssb4iEAaF4EBPUH/KIwHFYhys8xNDTTt2yjvrZP/71se8Ki1JwbOMh8PtgmJ48GCZq",
+	"AvN71hOp/9J305HPL5Jmc3uovw//Rfp1gF++IuZ18nkSY8pszw792BbqwibEVCp4UHZQP6Zjqvpoo9XQ",
+	"RiKy8Nqo3dyEfQKYcS2DXlMHF9C8YECM/hcwt+rIMwm/9tEGxIlt9zXw+epP7qEy6HN8g6cSHMrygnFG",
+	"6llbCdAVm3sIozGOtTYnETJfAMwPzQVS6zaYiEl6u6SxBUrHzKwdaEIVRKphwLppxLCjF6wXKbn5w++J",
+	"Jk+KR2RAySe2v1Dak/EC0Iu20LvEsIAgBiFcoiEWYor69tjtOwL2u+f4qr+HzAEvHUOi/tFl4502j/sX",
+	"bGOn/TpFQ6NqcwvBPU/zij4RpFXNqH+UdZ5v/I1M+1uo/9fu/mHfIqvcjIjQ3H3B+j92z/swaSAfUSMe",
+	"AYOoUdZeUitkR4wXhor9fX2i9EFHHMMWCtPcQnW0MJvNl3Ur0KAjjDPd0UGPNxFEv1FHfc0FfZMuQNUF",
+	"M0WURnT39HiuH37dsJoxSeywYzxFA4JicqkQT9QWOjG8jyKiMI3lBdtwIruZ6jyLmWMBatK8BWmOLCPs",
+	"Gw6WatMeoE7Tnr45kHWrUtLJON2iVUQ6F00eI05DHMdEQHkoRleEEYFjhPWomA1Bwt0a0YQINKYMmh3o",
+	"/7Za35ySmcqpIxJLKO9Cthq6DjFLPBxZxTkkWijswiSeohurMWB+lF2w/ilA9IJw65Vn/26c8JgOpzaW",
+	"gVPUromWUdN6HqOd9i6wgx6IKDFt7F8qIgxXdPU8MrkArHwJQZHPDShS7ttWQPAP2EVNI0SVnvPUyOkF",
+	"0wYO5FwBNo+l4hVREu00t7PJWaYynf3hGT2gZl5JSEqDnebO1gU7KYPPS7Shp4H61lju15G5OCAPXmsT",
+	"4VhyaLZq0MysVrYIQnk9oNWnW655wJDlB8FvZOHjJujMBb2ymhhJmwBCJRpydkmvEmFNugu20T/onp7v",
+	"nxz1Dt6fnvXenx79eHR81t/0SWgPIGSMIMvtG4yjIeefKJH6Okb04dnXpigX9N8wk34d9Q84U4SpxrkN",
+	"a+2DStH/lSoi89/HnBH3hwtWUjmGn/7RsIBxjaPI8pIgOLLaro76b20rFP3f+Yf9MVXjlExiPCV6kP6H",
+	"Dx8a+x5f6L/5/Ff3+BjGKXG1mZxb6iGVE27K4PpaDU4EuYzp1Ug53TLEwxGJkCLMCqY0xmZMh8RijFkL",
+	"Ul+TBCUKi2kdFc1JRVVcQj3In+n7J0f+lazW2mpuQTEqnxCm72ud2vZWc2sbAuE2m/N5xIf6P77WzX8+",
+	"/zJIWBSTr/ZvI4JjNfq3/deYKEHT5+2wW1M8ju2fUtPhizYH3CAAH+jG0BePCW0YEYE5XBnfQMr/R/oS",
+	"/JZKtT+h1mQ32JAWxG+mVyJ75Dns2Ezgd+/BA+Ng+goF+wb2DSbVbjadnW/DvL7F9pu9bho/yEIkCbcO",
+	"8N7BPaKENqYtCH4Zam4B+ZAjgiNY+pdaypCzPmuffZ49+LVeK7Jx5Zft4zDrHUOU0Hsp8Z7/gCMH9Aiv",
+	"tBa/8jOoaq1KTHRwp7m9+KU3XAxoFJmmRDvt3cVvnHP+DrOpnR1kobyosqIjpohgOAZD3rxVYX42Ec/P",
+	"w4OLfTIeYzG1LB7c8DricaQPTAjK62sovgKXkS840KkghRsymfKADsFlQJyMTz9lxKXlydPQfyNTKy5A",
+	"xh94NF2/pNgYxNe8y8SVN+QFtbX+z3u+0IC4nueBAG1raaok6uewOvUVBS6Cxn2JrzBlmwVp1mfZIlmE",
+	"Z77Wa2+9Jmfznk+f8+X+SVt42qJZQVsccHYZU+Mu32lV+MSJyS475/wtFqaoZaf1osp6ZDKZcKFI9I5E",
+	"FLtQwU67XeXlieBDIqVWMF2mqJp+r/rw1LYgC/d42gMBs2ECKq1McdtntbKCLJsgz7/Q6Kvx9cbExD3z",
+	"uvMUgpa30J2X7wyG1L3YGLMUlg29+iS9hSp6UitBtbKz+I1jrt7whEUr6qEKKuFEAMwv3EnemORG0Aiv",
+	"l3vVFet+v+pEM/w8ZWJQg5FUfALOLcquXPtV16LN/LqkCRa80PxIlK9CHk4RPCmAR6QAvkO5es9ISKSW",
+	"vaYsd4Qewuk5cakeedH6Gdze6zqgq9xqxkRckQZM5z9XFE+LK1nlgnOPysEAsT9ZCf9trYTv76Lz386s",
+	"YXg8w6xBXKC0lULanmAD4tqgshCorM113JieZ1ldq+ly66cq6yBGboL3vC2Tc+Ia8RqvC0Q/4si9kLPl",
+	"FOdaeRVuc1z5h8WZQz96zHe6Vd1RmpIFl9STNn+68/15leOR1gwI+yrElL0E74BOd0CSh+IT6TTHSvox",
+	"iahqZBnCs6Na+sHu9f2EtepfalTrCEg8yTqcuKC3K4zN9NEi4I0F45kq3NBorWb14fBQcbHCWOU+QzbP",
+	"FPVNbm6/jvoxv6KsZ6tG66jvegoJksj0L/o/e9DbHZCZw3O07TGXoF1+goYJEFaQAWPLV6l0qWuzvsyH",
+	"w0QIEvUuBR/nJrBSK9QZsxqQSy7IchNS/NbTudPzNJW8xYFYEGdTX/sUgP2TBmDBcIJ9VgLTeHbYVT+z",
+	"SPur0XMH/dYQRFrLeKaRC4/Y5JqsZVndiR1VaVM2dEaUcimd7hOIsEiaDLkL5pp+22JQl/O1AeDyRrtZ",
+	"X2eWuOsnhqcWtfn4pklQKQZBJFEnWQfBu4j+uuHhWz/LiuHfnTCBU0rpOwRR37cMP4Uf70wb2DoLU3OW",
+	"6YaDEefSmZIpL9nUOM7McZaTYmzw6phB0ufCClVOj6hRQY1A9c+woEdMqG62/njDxbhBIOM6Qn1TwYE2",
+	"cF7WN7fQvsl7bjebgK8GyctcmLTcNI/1BkuTb8zSdqqvms1d9H//V3ur7TKJZQeWB6mQaJxIZQYhBqcL",
+	"BsZpL0kqldy6YBB/gZBKfmJGdUGMZcRjgi7xmMZTtGFyF0GTbdaR5AijIZ9AiTtVdchghSxgM4iAa3xk",
+	"Sj3074wDGikRVp0SqqcVVmWavOe2b2I1Rfa5cXNz09AGTSMRsaV9dc2mP2lGSqW6suO3rNqAAnVELyFb",
+	"E0OtQokA35nCe7+fqNGj0Hrfu+ZK4555qdtwkr1ZRwYHB3kSpzlpQDT/aJtgBZ2V9npdrLLybZslnsot",
+	"dD4ShCDo9Co7F6yB+k7n2oKYvmv52zeawho5zyQCrF+TnZ+91IF7v+kye8GQeefsZN9UN435gMbgNJOb",
+	"+tsuyxuZxg/SIG74rWa3YE75v9mJ5f/YsUdGrvDOZJrrP9uH9ZSUqbxRtr81VJnkvBBoA5Sc1odbaL+w",
+	"nfqCitQNHcLyzIlR1qod/S9IQRvxOJJOpWqTyFT68USBmxSWV+4K7egYTFLMp9ebmsHz8xP0A5Z0CETv",
+	"pxW0nbwXsu637W5vbW+1NvXJZAiavtQ3RVqolFZHTc2PVsd7qA9u7j5iWAh+I2e26d26YIVKLPv9F1tt",
+	"U/q10f9yYeANL2oddFGjzLQJAba8qH3tm3MJip9AX10wm+kf04HAwDmQoa5GZNwx1T9coJ1my66slHxu",
+	"vVNmlAsGIxvPBFI8R+AtdJJ1MQfoJ9cgOS210Yc4rM01OddnsG/9o5heE7TdRJE2C4ApRZYYBBU0edFy",
+	"4nTBTFRBpm2Q7RWDShQRKJrWPBA6bMEjd69nba7V/D3HV/Ptw4MOBr+sonBGH+DhiDQOOFOCx/mPLq52",
+	"/x4P+CquCXiv5J94Mg1WMQ3eDxSm5qbiH08bQON2obBtczkrIKsq9rzfeebPkNihsoqzeGrK4qBG+Zn0",
+	"KpPLcbu3VKqD7BsP5TkP9IIJODwrAliGPxHszTdDFVT30FtU8or3Ff30UTR7uBQ/s9p46cY5/M+y2/m9",
+	"5oaMARBhgsexaVWXd49b6IXQtNxLC1zjFYAalpye7y2vMr95nvIVZrcPpehIEiyGI8Sh+JwKNaojwE6E",
+	"sx68mqZkvW5MBG1jQh0+mALDofN1h2b++9xYjIey0b5fn37KWYtd+nnt8uTQ/5NWVPnwFtahn+tvWfTu",
+	"ewdXyMU/q/uIX2uV57iDERl+kijr3VD3/vvo+Mc6Ojs67zZOTrsn+6f750fvj0EAT7s/Hp2dmz80Trqn",
+	"R+8PL5gpetXGiPX2Z9APEDdkQ4I2oCRfXyPcSsDQl9nNYAywN50Ldt49PT06f3/6KxpgIdEkxkNt1F+m",
+	"OLX2Opxr/gmaBBRH3VMi9QtmftAf3LQkBuxeuJW6m02uQtXiAOz6IBXgLwR4GYNcWkcJi8E2AcsA0AQU",
+	"LJCwyHYuRRChxQY5AG6nFMfIgpVm6Cjmwu1tvb5OaXKaZVOFNvoy0cskEYl6g2nfuBEMoVMWvGBS0diO",
+	"jwyKCjIuk1xjVLSPftnversgFdb7ZqvcrzHpYb/VTAc5+OMtrxlWSkn/tMHKkoPfsAumHwbrKezdNK+n",
+	"ivGx1vqlE3yYWr+MPjMLZlKOznWkeyreeyree4qezSneG3qa59aHbOl2mZbrBa+Y+576TSS0tsaRzJQn",
+	"MocMaM89hP22jUgBKIuBZrFthN311DjJJRoRDCE00yMKmeT4Up3PLVTv5TFn5B5SSxdqv3WovAdUX9sV",
+	"0zLf8Qjw1WpPdUWPoa5ojapjTnfAW5cfzTIWrJkpkpiYKIMFKzSl/w6qDIYhkVVFW6hvnCk22lG2E/sO",
+	"Qgpi3Zd4qDLnvbbu7XghY9BURt1GH91fZVQ6ywepjFqsEG1l1HeuGJ8y6Z/qov6Uqf8Hpu7JMz+fSWft",
+	"lSqgTPz51fbrl5t3Z6Q+98FR55YEZFdh/43vGvPKW8kJdPgta1ULbpg9WE9j0ZwB3t8wTiISPXlrnyzE",
+	"NF87BzgMVpBSRCqLxGjzmBVf7zV0DdbjDBXhmkjJSjdam7ydBUyzYGoKI5+2XZZwyb1gGyc///D26AD8",
+	"ypt7PmozNF3NhogEvgRUDB4yJXN66jCd9netpNwyFseOUqI+KaMnZZQqI33DzMmbr3ZmlpM8OiWkBGaG",
+	"7WdqoRMisoAI6rYa3Z0O6jOueoC436+j/pXAEYkgEX2CpaTsCsGfEL7B1BWwXDBNs02vbePGgFh4ZHgN",
+	"jbH4VM8gofWjeGhM0z7aSBvSocEUYTOaLXhOH+s5ZOy+Sd+D3pL9egYTbgI5EZ5C0mHfFNpE/T0TbnMJ",
+	"7WV8/SFP4ggNYEXCxqL6WPb4Zb+eVaObrg7ygtkO1moL7euZGZBY6ap0THTtmUQEi5iCpzJzIUgTZspG",
+	"peKCmVCQF3Kqo75JWI16/JqIPoSgstNCEOzSfK3zM9voCyYJBAftHkHmIeOGo0dYoozQufMjdDL8SNR5",
+	"xkElxixfpSM81Ue05qdEGeDlbGaIsy1UbrQRLMHUpL9NHsVdni0eSWZ4FLI1Px0qT4cKHCofSpF8qTCL",
+	"7NES4Wnd08IDL0b9CP2lMw6ba0waOffmmhFE9k0Zlh4+ziWCo5HJzEbk84QI6sI7KMY3WYcZ66LVGoqq",
+	"C3aD9YEUkbpNuRY8HmvSb/yy3210/3HSPT3qHh90O2j7JRpzpkZp3XS72XrVaDUbzVYdtdrguoWkBFZH",
+	"jDPTJQK1m+12o9VutLetYe5sCeu4kHA42cn2zAf6IRV8CPGoXzDZz1H27t29y+nE4gSd/f34nL2p/KXH",
+	"utuaJ7fvk9v3ye37aE7MQzKMMZyZv+x3c+reOwU2BBmSa/32pi2AXem8nOnovck1vlszHJb1YUuFp9KC",
+	"IEO8EA3IkI+JRP20aV1fXwAkbC7K5pSm3ZWTFVzHvvuMEC6nqr2ego/tkEjJ/hQTfDocng6HR5mUBqoz",
+	"HxP0lPUaQ3/hUF/ZnWwKaQeaX02YItenEYFXxiSiAe6BLJdGmczfsH/+XsOHD1chtWz1UUaWtP7ogWOf",
+	"XlWKt2dPfqA/Z13KQYWg5exwgS/UC5WT1TDmQVP4XhykIwiOwqrr+ReWjAdEzE6wPRvxG6OCTEfAayIy",
+	"BzkjJLId6XKec+M+GekFimfSlpJANAA86VnTVud7pwqZmgvr/towrvw++OttkkAfGhT6pLxg0GTPts9T",
+	"MnOPSS90CiNRNd1CH0w3SmhS10G5jqzRZb9uikgiPkzA5+O6CIOskAiaJ9ryf9tDMeSZ+UXTZ+oxQO1+",
+	"FM8v3r4ANxaWlx80VcsDyjBo2hyWofm/snoO+06ySXzn+uzP63CeUR9umDVXtkUgFJcTMzSYGnRhUBWm",
+	"NaTX6bKa6krLx5c1UzweP4YJeK7mkCYDNK2s9Ob2H5t1V/clzlSaSTyVmbry7ubZlObczQ2OT1FzrP+G",
+	"nWFT3fsN21vbgq5Ffx6l8qe5Nz8VVd1fC6NckqQFITR5BssYigGTr5B6Nu9K+f2ne+XWUgEvILf0J7Xz",
+	"J8YMKN1YpIHySBMlXYG8DMobiMa6gu1BGc0aKs/sLpbj7kdceZib5sI7xHcbcX2qQPwuUzoNeqIgl0SY",
+	"C40+CTgrsOTda4HVr0WUswMekdC1yNMkz/10w8aECMqj+ZbAqffCiX3+uzYHygtabBPk6jwt1Z4sgyf9",
+	"EahPMdij+axeC1x6enxwUsHf++gUyqzu8ibOVpanxwo9U57pw2DQBCg20w+iKWy8zpRHTzg0Tz6WJx/L",
+	"enMEBGHkxth7aoEi9/X4cpp7/vUuaJQVAW9KF7916N37uv1V13i3VnRPd78n22059JmciIfUwOpy/0AW",
+	"W/2W0Db7aMiFnrelCIT8b7DM7JENjMZUqumEmDB+3eLDK1CZcIseks06ANXgC1aEZDTJAhYwZzKJoTAM",
+	"6G6+m1o8pmACwmqcXbCNAFomlL/Zp6HHjMEMhs4WV5RJtLHTbm/aFlg33F3f9KSgQwK+NgUhAH5pi+12",
+	"mruoHyVG3ZGeeaW/uYdkAgja9DrPNvKCjfEUEHhjPIFOF/ZckSjiWfutWA+v9GJhbojKtBEEZeiSiyEJ",
+	"ZRMcGKqsRePfH7JPeboPAvFT/ewpMt9TWu9TWu9TWu/jSacz4gk2e+5aHGh1DioYNC65wrE+mKB8AuB/",
+	"12u6JzFZIpR6Co9/3/7TJJ6Jum6wfTRNvHbkQHiTS8fQG20ZjOBA7LKrmMrRkx/1yRbP/KhY4ZhfJcQZ",
+	"4sZG1P+1f3KECAMbSQLMuB+q/Q7jM+Qax0kpFWNu6xQwUym0hXWAEqEuKnNgbt31xnv20m8IB6Se6iER",
+	"ZeFqg64374cqNkjnf0etWLz6+orhbfened1T1lwiEehUYiqWAcPY7iyVBtzD7u8sTA3gFPvMoyjeyLhs",
+	"Qe+YTB6WaBijvxIld9cxpjCpim1islndrk/MXZ7+2b4sjpo6Kjyd8H/iHCq3yXXnJdOWuTDHyA0RBA04",
+	"/5Trh+wffKufy7MbsezrK0JkCsSjgicPqu02oBHLQff0/OiNRTiqo7RHymZd8y6+YBnkStApuHHw/t3J",
+	"++Pu8fnZZt31PckAJEYcAJUYVxcsKxne+HB0/tfD0/0P+28NbFP6DZPeqdUFjlMc+lRxWNCxje7O5gWj",
+	"0hJVkxyjSYwZI1FOz6ONfkGl9+sIq7S0cFPfj/AF23nRGFOWKIJkzJVpXQLNmxXqZ+oIq37dYaTYEZ9J",
+	"g0tjXV4TaOXCTPdlhBmH/3XLyNsYiPHsEcs+JcPkgm0cdt90jw+6jbO3788392ypf0ZhKEaCTjh+yf8v",
+	"+93G/uG7o7Ozox+O3h6d/6rJ7O+lgwuDK4jf4QXWh5VdFnMtAQKgZtKUCBkQMi7gYRwLgqMpSomWpfgH",
+	"HHpn9qlMmz7WmHk2w4eJlXsUmuG1yyhueekpSv7UreUp6B06sJ3aQdjXu9g7hQrHGKg3fdbok6m74xT6",
+	"Gg7z1K3mDbAw5H0bdXlfoe4KCuvWauopxv3kV1suxm157m6s8DU2VYHbc6adtFHME+Pyl0kMXR7RmF+T",
+	"PUQV/IdECbP3DesrBI3GyI0vZ8W8RbkG++seI6nZNB8kgrpYpemdiL5vxfYUNn0Km/4pw6bv+LVv8JVi",
+	"pXD1Lnim68i//OursvNwWAuwjgruhc27tAmfDzEbkjhesZy/gLVXyK2Boe/1IFgakC5b+6PT/HZnnrT/",
+	"k/Z/0v6PMWkG5NPT/+DjNJ5pa1Tfqea2n1gvPmr/C3hjv/bBP6EPpu4O6n+JuJSUiB78WHdHVc8+izYG",
+	"XI1SzG+AVB9QRqILZnOFirn/+kWA6CM2mifxdBM+2f9i2lR0EGjgPtr48XT/8Oj4x82tC6bVovEWA3gr",
+	"mgh+DRjSOEbQlMJG5tNmCxJRlYOJgasONQ765m4HPDRpPi41IFf8hiE8VFvomKuZ0Yc08HDBipEH55un",
+	"Zp2mtYamgrnZSQdE6EcVLHqX4wGHEaRZo45uRjQmOT8/NW3ohzGXJNorufzN9y6YyW/QU3Y5DhmwarDT",
+	"+ZCLKDuZTh0TP65j20zriE0S9fhObf9+DbtseO7p7H46u5/O7sdWo2a6C8GZAL4tK7x1CH7egUdv/lHe",
+	"yI6idbfwcKvEoX5E7jBJc/ShZ0q+S9Gswonv5LA4yCj7+E+MbCOezo6ns+Pp7Hj8xRJGTgtAcmgDJxFV",
+	"ZFUHXnZcfNZbJp8buF/ZMAlYqccumN5sygUMGLDJtoHbS0yhDTD6V/9S8HG/jvqK9z+mJR39yzj53If/",
+	"PMBU6reIvGCH3/6YfPs/SiIMyL4SbRjthlpbra32Zh1JJQgek2gLdfFwZD/7iZCJuVD1aXROhiNGf09I",
+	"33ZugpZNcK0x5YmMfFZb6HxEJbTZM/jCrmmTvt5QdtXRD0vCIoTNu/oZ08r/gkElpTfzMf5E7FWrjoaQ",
+	"YZMmr5k0Mz1E6BrUBXr/1VD70CN26WwLpZratNf8CXO7NNhgxjNf50eWC9t/HsdLoB23mq+2X+20Xrd3",
+	"KuId/+PdW7M3T8mtFZJb/3vl2ZznVBNKNZPmGZvoaNVk2lPUZHLacra/vn972D09axx2D97um2JnXz17",
+	"6mFBzdocpfwcvjy79KQfJaRn8k/7FlsdSrzhLTDFp0RZXZs5j+yqjTI3tXcRwVFMGblgG2okCHEd81ym",
+	"vh1zE13iOJZZyqtJxey4Ammp1arN6kWM38xqVr2vBzv0KfRQRSpQ91a54MGb8pkyiZYzxs025rEWCRT3",
+	"YHGpgGEr228ROuNKlXKOwcp6UrR/ziqCzBh7JnOWD8jPni1cMxolr0AEQSJh0EWHJ2VEtfWoSX3Gzy/w",
+	"9Rj9Df3uy3sLq6nUIz9nrD6V+/xJBfWwuNG2Ry4jNyFAwwriN6//oTU0kok+9/vWTOop3jemgbECVFrn",
+	"A2E5oyRE6ja9YNYeEeQ38FXV0RVHlNnbnF5EHRGtf1K3Vu4WuGfKmLApwWEXrE9ZT7/Vt4E8Nwqg3gwJ",
+	"nUDYjo6N92IL7TN7zXTlIWDm6TegB47pj2/iL+nbelWTBIrlbcRsC+202wj6yivwetL0sukZRUHgGLhR",
+	"FkT6sZaaFKb5MPUmRVrNuP3pLTRdObVNTyWy13oAEbJ9gQxTBRsNfR7H/YKafCo9eSo9+RNfiU8ShYjn",
+	"7vN1t75JGows84TT1vraVzfq2mR0XxrtdQcG3sLSk7IOvS8LrNTG644dW09OrafakVRs90vmPbjhfzp7",
+	"fwwWlzsB5x91S1uFyweVlxL059bcupu23WDIgcesDt0CcyZl3YbzTcggdZ8ZgEDumaqmatxCvIz1GXBF",
+	"5BbaT98w9rG2TZ0e3ctpTom0gWmRcsgFY+SzsjvoRjbmSm5+W2g/ZMqaQmu9mlnxiCN40tNdp5bGVY3F",
+	"ZdXazusXr16GuxPeX+B8CXPRkr0YAcqxgNu/J/37BMT938QwNHqjEM1NQybPkF2ovus6vQRZUCvbgr8l",
+	"YtqwSa5zenb72FnQnptbgCUqIPfWqPAwRNZPiZi+s194qOiDXn7l4IOe8CmPSQjQ6IgN4yTK8oJvRhwx",
+	"jmLOrkwyL+JMU4saz19oLtQM0aMMDxW9zs8rIpcYUsQvcSxJqs8HnMcEszuOVGQ7tdjRCUlplgpPCvpP",
+	"3hZuQvgkNon0YzzNs/n/x961LjduY+lXQXmnqqUq2n1JT3Zj/3K1ncRT6UvZ3dM1O5ptQSQkoUwBLAC0",
+	"o03lfXb/7xvkxbZwDgCCEinJF1m2w/xJW6IIEMS54Fy+r5XDBb9eX3y5GY7R18r/04wa0hsWLKMTOeEp",
+	"zb/52yE5dqHkGKvuaT7sV3jTXFwipN9A+NypkTX4PxWa/wAYSJPe376c/2P/7MPJ6afTDyenH96d9ttD",
+	"i5X8PNaoYjXD3QQUoxVaR/KCO6KDr+liiJ2ruJKzpWBKS9GsnG+sjhsdwxAPzFjODGs969v5QJdXQjS3",
+	"R+SAo2pVMEKraWLdoKi3yp6xnWd5PZUDobnRmBmqENKwvAZbpwiUGxY5TVnmMkBgeYCnoFE5nzBwtO6o",
+	"oMcPAJezXj1m4VnuQUN22u7JlZr/2Sq3K9n1jTABifqmii1pTWfcSS08EJLWetXwlNVBB6T1JIG07iKQ",
+	"24XOGsJhb1hzFoDWuO5ukLXeBrREAMRpOHm2+Rlfiuw+fYztomhV09wJitZ6dZZOqZh0Xk7XUNc11D3C",
+	"hjoQzrpLtgymlZDzH9+Rf//uP77v3/Eg6g+St0lR3IDNw2qlCz/Uzug8YuCVb6nM6hmCKO375tW2CCei",
+	"hVjHOOEXd8ry7Ea0E/YH22KcaJjUhrQTMKvHyzgRvZgNKCfcMnT5mWecn4khiR4qGXMPpBLW5c7oPHGV",
+	"PVjZ7okEXmhE4dbck676fCvmY4Bs4uLM3vaQIHPpTCpm3XQqgIEgSg6RgNCEvcelInGCSB8R9itNDRgL",
+	"aKuRA5GxnI+sdWCNnv6nnIpIEh9ztsdNcXfpHr9GbRTXjq8jomTq8j1dvqfL9yzVjOdUeIdbB71zH071",
+	"2nLvO6m6hwyQrtE1d9cxXYi0C5HeIkR6W3ndboz0OMQ8wQULVImOTqsCgwGXzjpPGZ278CdxFX0uTFcV",
+	"UXtHTZejfcW0LFXKmkgHiru6UA8cK3Xz3FmwdI1q89HSJ63iunBpFy59zqwDC2cde+KNYIAZkQo17BKB",
+	"+306ei+resc1UGQ1BGUduHRrqMZTRpVG2j971Yxw6GTkGcuwxQPZAQslC6lpDsf60rAMIMVcPadRVODo",
+	"jbSKpHf89fj8pH+InTuyNKmcMWwdql6H49iUZZ4BnFBCrqdzOxvXRE5d8zm2Vl5PqRmIQrEr91uuwyPB",
+	"zOAZAEsDZjQjveEol+klU3p4SBaDEMlALNWJJqTCmE5IAxNjC2SPP7BXb+lJI2gsPk5b1PLzKiLuLoDZ",
+	"edQBSyzE5iDaOGXMRD18Vm5Rt04ZGdPUeq9ov6D3D+AtKgr7nfjjKzRzLjW75zZMVOUuL1YoppkwRPOJ",
+	"0KT3/uzDl8+nF4e4LO6aBXpaCfw2kEIZCEzs2CMB8MJavep4jselKRXrH1XsvFOKh4dxmedxNHcglmK4",
+	"/QOC0wxvj4M+F6QoRznXU5bVsY0xkqvkfzNxiAYG4TztiBGRQCpLYYDb19PcequzaGH+fvzL2YnVyslA",
+	"sAoPk2tdMk1oFOLGgxBcU1BlOM39gHbe1soYw7SBPw8GIvAYwLtdSYP7zl5xEm3uvW0hi1RDwJiP8TiD",
+	"xTfdaaZrFu0iwq1FGDmiwNVNYgLaHWMxruLeaiynSSP8fH2vpwqvulejwzmxPwkXP3V0OL5ZJj6sTufJ",
+	"dp5s8GQjJ8TvjyQiN9LEtQpniXezpHL0rnNyzRQDzLmdRZVbYT80U1fgbdpDP0OoXHdsrzyw4IW/0MsR",
+	"gIGoO2gIBzEuNdR1sci7zyS4od7Jj2MF4IcOROUPFtS3zqOzGIHOkd4wsGt8qx57CMRZtMzNIaF5TuQY",
+	"3M1ZP3FlB5SMIQ6XEOTAIlKRUhh6yUQVnDhyKK4KHVH0gzXRhue5mx/0TQU/tTrQcEVw7r13x+fn/9j/",
+	"+PfTc+dlhxUFNHXtQNoDokYVvQFPeirzTNcw+LQkgrFMYyHGMucXmdH5QIxYQGWWgvTOT386u/iMKMz7",
+	"n07Pzz6e9I9gaaJQjK+6whtzA31pQhq4G7jAy67zAYkkgsxKbYgdeoRw8xhSCpsjPFtDKIbcNBLjSMqw",
+	"iSycQGTBsGKwft7s+fwGhb6zX6MzhT0r9Q8GYlCZNwSkUXRsdISR6B8SnFx9QD4C8xhEqpzfS+OT0EBU",
+	"7CKjuQP/QiGgBrrpNG5gd5ke9hdoDY7cqtVo06qjFTVwyjtyt46O0OH+gP0PtfRWBrOBqFPNAEzOhGvj",
+	"Vgl7xqEtMVTf16cOSP8CKm3caPEGb2c680v7iGEb+e7qbcLqtHYP4vcd2mJ3sOoOVquwfZ21iWgkAeEt",
+	"DUQylfrMKpW0hePUy9/8P7+tacI+bpgTZD/AUcFfZZi+T7A4PtiVg4aeaXt5pG0XdNbbZs8PbB2waErR",
+	"4SY+Do3xFA9H9JKREU0vrScEWyps6FDGv+hH3WtHcPvGf7VrY92J0Z+5nKw6n4yrntWdRAB8o1FBzTSi",
+	"Y6mM1WZkV2UJV0YtNd9939BS024pA0YJ/mPZSi406QrN6F06/j+CjNL8wQBBNitqrUD7m0HZuqTJ88YF",
+	"eaJGnoa0c+mgLBeLpHpG+iACVOL0b2Xo70u/BSVzr9ot2SvKhlhqiFmYQ4Ae4GJSLZgn0bBfsMwVgAYq",
+	"jAPyAdz+EZtL4eg/Gjqresvhs7dv3vQTwq6Y9bXMNYNApkhLpZgwxMVM9MFADM/G+6ACAWVBOrV4CGaJ",
+	"YjRrytJLlhE6oVw4KEH/WqE6gGhDRaabwj0XnZbutPSz09J/rjiKleFKYSGpY12732vMxKW7W6tav7bC",
+	"8hfZ2GHRaz6x07Ov4I//0ftXTI1oDiVE5NPJj5CH+1ExkU5dbU8jZsyUWj0c0u+tgDE/MfPezXmL2skP",
+	"scicUWTjG0DM//UV/rchb4Z79u7s2oWAbp8fDwJUF8c+Oor1GrHAxAEAFE5ed1rgOWOreirfb5U15z1r",
+	"r7HO8yU4pZ3KZQfvsEIE8HVVTQuuJoCmWNvKNRlZtUAAscTv9Rlbv881N+ybNnQ8Xtj0yV5cH11QZQSL",
+	"7O6MvSyo1tdSZVCp3Fx0LDLt6Ktce4uvJsbiYjf9Q8f2N1ZMT4mRl8ylzBW7ghZE6o8uNLUekb8EynKz",
+	"OBTsuhC1kQW5lurSnoCaSmzhsvfzT/4JtpME9rfH4TZLArckVPxa43EKevw6m7qBuHdp0gcDAZOCvdDA",
+	"AuI3a9SP4eMGUrBtKKhYLWluDBeTdv//J0UziJBUDQqh5gv52xUjU9hD4E24QpaoOK1e9dLYvvV+fuHn",
+	"8aRrW8NzrC9uXazm8y+iDkbUqa3n6aUc1969VQPV+1+qYoRK9JymtXTtkjZokG9fsr66Y3W5ACJm0syp",
+	"YSqqr4WCjqixx3odKCvJQHA7WcKEUXM49adyNuMGC3APsbIOS3GpwfD0HKsFx6zWZmSoMoSJTFcMdsSo",
+	"0kwPyDnTZVwQOxTsV/MtBdkeernKqTYoaHbAI1cmOOFXTAwEBGmBCVlIAMCC+XLmnSiazUlvOKX6m/1y",
+	"SIBTqJ8QI0kh8xxfD6zKAfkgBwKe1t4fQsf6khcFyxIyldfwAShCGkqTDVM5o1eAqOvcxOCMEjoQNSYV",
+	"hGT0YBIvdK3XU+TzozD1lCo1tw/kiIMTUkylYMlAsBnleUJGXJkp7CeA9YO/YE+1ddSeh3aHpwDoWFBj",
+	"5XTvcO+//nm8/5+v9n/412+vkzevfv/L3sZoj37pv4ERhRTErZMTzQiL/m0FuhZqFpAfudCGCtOGs1gW",
+	"WGsNRBHtaIv7hs8WIBffPjDkIm6fH5lV6uvMoJX+ztA93+M4aHc5jgyNM0ytHRrhysjgeWO21gcOp297",
+	"oU5lweLfH1oNX5lIaDrVhqftVvKjYETJa6AunTOqknrFf0LcOVvJ0jW61pV4r159/0L3D2NFDod6LPW2",
+	"d7cLFZeFJ75lwbf3D8SywdZoUqE3ApoWSI9WhYpV/QuMpTGNqOPa9n48vIdtdyFCa/AyRa9pruOrqo+h",
+	"C2EgdOnWwRoZrj29rAQr6LAwfEMXOZfXkFRluAWoIZdsbl0huxOSaLmQA1+WhlBcTvSLG80nabaeQI9j",
+	"zaeyg1rD2ZJXuKg2w67Mnl3dZsXOhfnuDSp1Pitne4dvXv/wQ7I34wL/fP1DlGewjsYEYOKfq3ltJqws",
+	"zeaMlef26rNsy4Yw7KlVGB52YyZeuJJIk9i16kzj8zSNFVhN4nRl0tDipRPsH7LaF+LZkTauLFJ9x2zL",
+	"aiZ7lblcsKNeuveBAbLVllbxKaudI7R5ji13cziEeY3eHCz67Ia64A+C89MClg5El2C4pvTKIaTb9W1z",
+	"3W9EpmsfrY1MNxoeTCfXJOVmTnop1WyfC82sueNXrN82FXt5m7Z//WpzvHiYQwC0RpZ4O5vYtLTO4a54",
+	"/c0MwzHTG8zv6fEJx9t7A7R63hUMPHMq4Rq3bitW/YICvkmmIIasb2LojXfkY20hjee4mzbS2iq11REo",
+	"FlRTB9regbZ3KdKWTlKgGV84z99M2bV4pmtZeY/RFw0toFOqsn3XB1qL22CKhOYluukA16DYmCmGyAQH",
+	"A3EGeYcZVZcsI97TQExormlRAAyoQ84Ej4Pk1rkWE72akfduCvkhirs3UYaLvlpX1b3rEsmOYvd2FLt3",
+	"UlPt/bR3FPMHopDYRNSfrnh3BBJPsuP3DhK58pR0JyKJJuLbezTl26VziCe6Ez6Hjc5XntChcyeetjvR",
+	"kTM8FS7bhVz3Zmy2Nzm/ldpJcCs+6he4YlcZ2xsF9u1UXWB/mz6ZHWZ97Ng1FHTh4+ccPvYvuTVwjPLV",
+	"djZZFRe2u+yxxoPt3HYTB4ZVWRP/dS+lCwF3IeAuBNzoXoCgADMEisqGCiv2GRpCvW0B1dtpsocIpK7S",
+	"JnEA9e4apdMOTw8Z408cdA2a4QgaJFyTa9zL6iGaN/Z12uKwt9QODxR/XaUhnrRW6EKvTzL0ejODvY2Y",
+	"6j1Y8+3GUu0EdxJDXXk2cbHTzpPoyHC7eOtjjbcGt2fTUOuNTksBpWRfMY3e0D2z3MB90VsjXBM9lddI",
+	"lwhlMZcMyGzyOYIRTameQveu9ei0Y1UcS0XevB2IqSyVTqyTN/z08eIzsU9ihXThGYYH5EzrElEgPZPG",
+	"leQZdh4Xil1xWTYW3NjfMQ9Lcg4LssW4UX2gFiUtBTZ3xuvYhW87uLDbKRXY4IRWuyoA5+D2sqJ29xDM",
+	"S+WPbS5eeSeVsshv87RDOG5pE4K1gZ3T1YVvnq8P87lUQG+2HLYE1pgJ5eJmOuaajaZSXu7rchQEa3Wq",
+	"+Cv+4qL2gycNOdTwRBt0DcXP3/kPzzP963ZG/WWTHvWN8wg8dAQW3soVQg5IhX3zNM/jY4QTtbaSuZbu",
+	"Uf+rwxkVdMJqGeWU5vmIppew6diVE4Tf/uKCLwcjmc3/7WWp8t/bIRMvEHiYoi9/YajIqMqIe3JNdMHS",
+	"ippR07k+JEOvNXg2dNgMms6AuAoRj6gxbFaYflJdap0jbeisGCI0UvhC84mgplRsOBC94dXrZFC+evVd",
+	"OqKaff+W/Pz++N3+xc/Hb/76vZW6wR5+yzP4PzvAP8PNa5/ax8cPBnsVMpxmqWIGPx/2DwbiWMzJm19/",
+	"hSscmEbGcg4PYm8MwAnppZDXOcsmgIdg3/gc8O4Jy4FefSAUM4oz7C4GDiE5HqP7N7J3MFPFGMno3J2T",
+	"FvQllMWgZFd1MdUyr0T936D3dOXtw+ptOsoinsFmYAZtw4cNcIOHbIPiuf8qCCcIpyBdm8ca60J2zlLG",
+	"r1gG+wY2W21DxVvuIIrBL94EODDJaO7ItOGe6qi+Y4EsE3biwRJgWrWtJYpCpNZeaPLl/Bf7hEtG7wR/",
+	"5vG99I01hhXsSGW0aIVljXBIVqgDJ8ERvtnweqpZ+m3oRLyfkFaZrKQRtdEV13yUM0LNQAxfZuGBh0gP",
+	"++X8F7uwU2MKTXr2fxhiuZ6ywAkGpgTgUqUY80mpWEaMHAia5/KacDsdO5KjpCWF5MIQwKnPpSzs5BJS",
+	"KEzNSUVyLi73c5nS3AOSAfL7WsQWty1qmGdgGtphW7BSoMELeqyVSQ1T3U2hUsNEvnIzvYD919rJEV2d",
+	"VMQcQ9y1Q9LDrjmM64FL3++qnLoqp67KqZHqA4VpxAgFLW2k03ZHTgFOUDWCbNXD5etd841d8lWH6Q1q",
+	"qOznzep3M7DueLyOBLUrKKhJiNUUTkaOSMFEZuUhq7t0mZJFUYMKvL/DaltJ0EYbfqtBnk0MdBdO7kTu",
+	"VjU8ur6vtxAEuvein3s5ATxgDVDDfHdSEnQD1RK6KzsV05UJdWVCj7otczk6loRIiiLa0KZmzW0E/Nee",
+	"LqKA1Sapuyqet7OOT7t6pd6457M+8fkF/vr3h8gK+jHXZwSrl9CdvTpH0IXcF5RItUcSIth1aCatUZa4",
+	"7Jl+LG4jPBNLS2VNgv3RiFHF1HFppnuH//yXlULN1JW/5aLXw7WPjicYML9iinBDVCmQYjErU4yFakMn",
+	"9nQqFUTFU5qTVBbzPqY4jj+dvdBWy0614zeBNXt59drKW6nyvcO9l3t2Bbh7mw591E7QLeQSCmtpNM+Y",
+	"vQmWRaLSlEofwaSrdAtykxJuNMvHCYTwJ0zYi5F5wSm2oHR1A+ztZ+ywseNAaQbphWqxiaLC9JGnBl+m",
+	"Jr0050wYkiqWMWE4zXU/GspKYNMg1s2MoWE9pJq9QeKY7ypwfFIwxWWGYGzwZZmjBmuCmW16qk+K2R0D",
+	"N7M3qQ8e0FUXMMwdbsHy7c7jyclxhBeXkFI4kgOcZSCBWoTL9VMPP20Yx9NlhZsEASCnr/dP3yZOGgPR",
+	"giMFjHi5oqEiGLuGsf5Wqrln3k48LYBOSMbGTKRMvwDFMGKeryCg/CfANgqVtyKLyW3dsI5dtOGllKOc",
+	"p8TqmvAq7GJWtEP4xq2uAURqGMw9Ijy15yRq3AqNYx67PnkgqmCyyFlYsxHHuJO7ucwZEYxl8aNgsdLy",
+	"Xb9OJck4slCCAhFAJHQ95enUvhxZqpTVxCJzLkobCamjiwqFg5gQZOTi03GY8EyOuJ1/UcRznLGmpXYp",
+	"ucjV0NFKRtLbJNFO8uMHKPg+XqdbHsNriBereEEAyTxgjUf393jmrU+iXywUvISgerxDXBq47vXUU/tt",
+	"80fA67AppzK3HozPSr+jXAPThSYnf/xv8cf/GU16P3/85eT0/GL/5PTdL8fnFRGeGzC6o7YW6/8DAAD/",
+	"/w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

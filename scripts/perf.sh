@@ -8,6 +8,7 @@
 #   DB=mysql scripts/perf.sh                         # MariaDB/MySQL (PERF_MYSQL_DSN)
 #   CANDIDATES=1000000 DURATION=20s scripts/perf.sh  # the large dataset
 #   SCENARIOS=get,list CONNECTIONS=16 scripts/perf.sh
+#   KEEP=/var/tmp/perf-1m CANDIDATES=1000000 scripts/perf.sh   # keep the dataset, reuse it next time
 #
 # MySQL: PERF_MYSQL_DSN names a server account that may create and drop the
 # database PERF_MYSQL_DB (default certapi_test_perf). Long runs stay out of CI.
@@ -32,8 +33,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-CGO_ENABLED=0 go build -o "$work/certapi" ./cmd/certapi
-CGO_ENABLED=0 go build -o "$work/certload" ./cmd/certload
+# CERTAPI_BIN and CERTLOAD_BIN measure binaries built elsewhere (another revision).
+if [ -n "${CERTAPI_BIN:-}" ]; then cp "$CERTAPI_BIN" "$work/certapi"; else CGO_ENABLED=0 go build -o "$work/certapi" ./cmd/certapi; fi
+if [ -n "${CERTLOAD_BIN:-}" ]; then cp "$CERTLOAD_BIN" "$work/certload"; else CGO_ENABLED=0 go build -o "$work/certload" ./cmd/certload; fi
 
 data=${KEEP:-$work/data}
 export CERTAPI_DATA_DIR=$data

@@ -145,7 +145,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	handler, err := httpapi.New(httpapi.Options{Service: svc, Idempotency: db, DB: db, Log: log,
 		BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, PublicURL: cfg.PublicURL, RequestTimeout: cfg.WriteTimeout,
 		Limiter: limiter, TrustedProxies: cfg.TrustedProxies,
-		Issuer: cdc.Issuer{ClientID: cfg.CDCClientID, ContractID: cfg.CDCContractID}})
+		Issuer:      cdc.Issuer{ClientID: cfg.CDCClientID, ContractID: cfg.CDCContractID},
+		CallerLimit: ratelimit.Policy{Name: "api", Limit: cfg.RateLimit, Window: time.Minute}})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apformation/certapi/api"
@@ -62,6 +64,7 @@ func serveFloor(ctx context.Context, args []string) error {
 	mux.HandleFunc("GET /v1/candidates", f.candidates)
 	mux.HandleFunc("GET /v1/candidates/{id}/transcript", f.transcript)
 	mux.HandleFunc("POST /v1/candidates", f.register)
+	mux.HandleFunc("GET /v1/results", f.results)
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -107,7 +110,7 @@ func scanCandidate(row scanner) (api.Candidate, error) {
 		c.VaeAdmissibility = &v
 	}
 	c.VaeAdmissibilityDecidedOn, c.WithdrawnOn = dateOrNil(vaeOn), dateOrNil(withdrawn)
-	c.VaeExperienceMonths, c.VaeRequiredMonths = intOrNil(experience), intOrNil(required)
+	c.VaeExperienceMonths, c.VaeRequiredMonths = int32OrNil(experience), int32OrNil(required)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return c, nil
 }
@@ -219,6 +222,100 @@ func (f *floor) transcript(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, t, rows.Err())
 }
 
+// results is a page of the results feed: the entries after the cursor's sequence,
+// and the components of their decisions, as certapi's store reads them.
+func (f *floor) results(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	after := int64(0)
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(c)
+		if err == nil {
+			after, err = strconv.ParseInt(string(raw), 10, 64)
+		}
+		if err != nil {
+			http.Error(w, "bad cursor", http.StatusBadRequest)
+			return
+		}
+	}
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 100 {
+		limit = 20
+	}
+	rows, err := f.db.QueryContext(ctx, `SELECT sequence, type, recorded_at, certification_code, decision_id, jury_session_id, held_on,
+		outcome, corrects_id, candidate_id, first_name, birth_name, usage_name, training_site_id, route, certificate_number,
+		certificate_status FROM result_events WHERE sequence > ? ORDER BY sequence LIMIT ?`, after, limit+1)
+	if err != nil {
+		reply(w, 0, nil, err)
+		return
+	}
+	feed := api.ResultFeed{Items: make([]api.ResultEntry, 0, limit+1)}
+	var decisions []any
+	for rows.Next() {
+		var (
+			e                                          api.ResultEntry
+			typ, decision, session, outcome, cand, rte string
+			corrects, usage, site, number, status      sql.NullString
+			heldOn                                     time.Time
+		)
+		if err := rows.Scan(&e.Sequence, &typ, &e.RecordedAt, &e.CertificationCode, &decision, &session, &heldOn, &outcome, &corrects,
+			&cand, &e.Candidate.FirstName, &e.Candidate.BirthName, &usage, &site, &rte, &number, &status); err != nil {
+			rows.Close()
+			reply(w, 0, nil, err)
+			return
+		}
+		e.Type, e.Outcome, e.Candidate.Route = api.ResultEntryType(typ), api.Outcome(outcome), api.RouteId(rte)
+		e.DecisionId, e.JurySessionId, e.Candidate.Id = uuid.MustParse(decision), uuid.MustParse(session), uuid.MustParse(cand)
+		e.HeldOn, e.RecordedAt = openapi_types.Date{Time: heldOn}, e.RecordedAt.UTC()
+		e.Corrects, e.Candidate.TrainingSiteId = uuidOrNil(corrects), uuidOrNil(site)
+		e.Candidate.UsageName, e.CertificateNumber = stringOrNil(usage), stringOrNil(number)
+		if status.Valid {
+			st := api.ResultEntryCertificateStatus(status.String)
+			e.CertificateStatus = &st
+		}
+		e.ValidatedComponents = []api.DecidedComponent{}
+		feed.Items = append(feed.Items, e)
+		decisions = append(decisions, decision)
+	}
+	rows.Close()
+	if len(feed.Items) > limit {
+		feed.Items, decisions, feed.HasMore = feed.Items[:limit], decisions[:limit], true
+	}
+	if len(decisions) > 0 {
+		comps, err := f.db.QueryContext(ctx, `SELECT decision_id, component, evaluation_id, acquired_on, valid_until, validated_now
+			FROM decision_components WHERE decision_id IN (?`+strings.Repeat(", ?", len(decisions)-1)+`) ORDER BY decision_id, ordinal`, decisions...)
+		if err != nil {
+			reply(w, 0, nil, err)
+			return
+		}
+		byDecision := map[string][]api.DecidedComponent{}
+		for comps.Next() {
+			var decision, comp, eval string
+			var on time.Time
+			var until sql.NullTime
+			var now bool
+			if err := comps.Scan(&decision, &comp, &eval, &on, &until, &now); err != nil {
+				comps.Close()
+				reply(w, 0, nil, err)
+				return
+			}
+			byDecision[decision] = append(byDecision[decision], api.DecidedComponent{Component: api.ComponentId(comp),
+				EvaluationId: uuid.MustParse(eval), AcquiredOn: openapi_types.Date{Time: on}, ValidUntil: dateOrNil(until), ValidatedNow: now})
+		}
+		comps.Close()
+		for i := range feed.Items {
+			if c := byDecision[feed.Items[i].DecisionId.String()]; c != nil {
+				feed.Items[i].ValidatedComponents = c
+			}
+		}
+	}
+	last := after
+	if n := len(feed.Items); n > 0 {
+		last = feed.Items[n-1].Sequence
+	}
+	feed.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(last, 10)))
+	reply(w, http.StatusOK, feed, nil)
+}
+
 // register is one durable INSERT of the registration it is sent.
 func (f *floor) register(w http.ResponseWriter, r *http.Request) {
 	var in api.CandidateCreate
@@ -229,8 +326,8 @@ func (f *floor) register(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UTC().Truncate(time.Second)
 	c := api.Candidate{Id: uuid.Must(uuid.NewV7()), CertificationCode: in.CertificationCode, Route: in.Route, TrainingSiteId: in.TrainingSiteId,
 		EnrolledOn: openapi_types.Date{Time: now.Truncate(24 * time.Hour)}, FirstName: in.FirstName, BirthName: in.BirthName,
-		UsageName: in.UsageName, Sex: api.CandidateSex(in.Sex), BirthDate: in.BirthDate, BirthPlace: in.BirthPlace, Email: in.Email,
-		Phone: in.Phone, Address: in.Address, Status: "enrolled", Version: 1, CreatedAt: now, UpdatedAt: now}
+		UsageName: in.UsageName, Sex: api.CandidateSex(in.Sex), BirthDate: in.BirthDate, BirthPlace: api.BirthPlaceRecord(in.BirthPlace), Email: in.Email,
+		Phone: in.Phone, Address: api.PostalAddress(in.Address), Status: "enrolled", Version: 1, CreatedAt: now, UpdatedAt: now}
 	var site *string
 	if c.TrainingSiteId != nil {
 		s := c.TrainingSiteId.String()
@@ -286,11 +383,11 @@ func dateOrNil(t sql.NullTime) *openapi_types.Date {
 	return &openapi_types.Date{Time: t.Time}
 }
 
-func intOrNil(n sql.NullInt64) *int {
+func int32OrNil(n sql.NullInt64) *int32 {
 	if !n.Valid {
 		return nil
 	}
-	i := int(n.Int64)
+	i := int32(n.Int64)
 	return &i
 }
 

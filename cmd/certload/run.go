@@ -47,7 +47,9 @@ func measure(ctx context.Context, args []string) error {
 	password := fs.String("password", "", "its password")
 	conns := fs.String("connections", "1,16,64", "comma-separated connection counts")
 	duration := fs.Duration("duration", 10*time.Second, "how long each side runs each scenario at each count")
-	only := fs.String("scenarios", "", "comma-separated scenarios among get, list, transcript, register (empty: all)")
+	only := fs.String("scenarios", "", "comma-separated scenarios among get, list, transcript, feed, register (empty: all)")
+	feedPage := fs.Int("feed-page", 1000, "which page of the results feed the feed scenario reads (pages of --feed-limit entries)")
+	feedLimit := fs.Int("feed-limit", 10, "entries per page of the feed scenario")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -67,6 +69,12 @@ func measure(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	feedCursor := ""
+	if *only == "" || slices.Contains(strings.Split(*only, ","), "feed") {
+		if feedCursor, err = feedPosition(ctx, *target, bearer, (*feedPage-1)**feedLimit); err != nil {
+			return err
+		}
+	}
 	scenarios := []scenario{
 		{key: "get", name: "GET /v1/candidates/{id}", request: func(base string, w, i int) (*http.Request, error) {
 			return get(base+"/v1/candidates/"+ids[(w*7919+i)%len(ids)], bearer)
@@ -76,6 +84,9 @@ func measure(ctx context.Context, args []string) error {
 		}},
 		{key: "transcript", name: "GET /v1/candidates/{id}/transcript", request: func(base string, w, i int) (*http.Request, error) {
 			return get(base+"/v1/candidates/"+ids[(w*7919+i)%len(ids)]+"/transcript", bearer)
+		}},
+		{key: "feed", name: "GET /v1/results (a deep page)", request: func(base string, w, i int) (*http.Request, error) {
+			return get(base+"/v1/results?limit="+strconv.Itoa(*feedLimit)+"&cursor="+feedCursor, bearer)
 		}},
 		{key: "register", name: "POST /v1/candidates", write: true, request: func(base string, w, i int) (*http.Request, error) {
 			return registration(base, bearer, site)
@@ -285,4 +296,35 @@ func candidates(ctx context.Context, base, bearer string) ([]string, string, err
 		ids = append(ids, c.ID)
 	}
 	return ids, list.Items[0].TrainingSiteID, nil
+}
+
+// feedPosition walks the results feed to the given number of entries and returns
+// the cursor there.
+func feedPosition(ctx context.Context, base, bearer string, entries int) (string, error) {
+	cursor, read := "", 0
+	for read < entries {
+		n := min(100, entries-read)
+		req, err := get(base+"/v1/results?limit="+strconv.Itoa(n)+"&cursor="+cursor, bearer)
+		if err != nil {
+			return "", err
+		}
+		res, err := http.DefaultClient.Do(req.WithContext(ctx))
+		if err != nil {
+			return "", err
+		}
+		var page struct {
+			Items      []json.RawMessage `json:"items"`
+			NextCursor string            `json:"next_cursor"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&page)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("walk the feed: %d %v", res.StatusCode, err)
+		}
+		if len(page.Items) == 0 {
+			return "", fmt.Errorf("the feed has %d entries, fewer than the %d the scenario starts after", read, entries)
+		}
+		read, cursor = read+len(page.Items), page.NextCursor
+	}
+	return cursor, nil
 }

@@ -175,7 +175,9 @@ type RegistrationPeriod struct {
 	LegalAct          string
 	EffectiveFrom     time.Time
 	EffectiveUntil    time.Time
+	Version           int
 	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 // Contains reports whether the day d falls inside the period.

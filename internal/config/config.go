@@ -46,6 +46,9 @@ type Config struct {
 	// Dépôts, which the holders declaration carries.
 	CDCClientID   string
 	CDCContractID string
+	// RateLimit is how many requests a minute each caller may make of one instance;
+	// 0: no general limit.
+	RateLimit int
 }
 
 // Var documents one environment variable.
@@ -77,6 +80,7 @@ var Vars = []Var{
 	{"CERTAPI_WEBHOOK_TIMEOUT", "10s", "how long one webhook delivery attempt may take, from the connection to the end of the answer"},
 	{"CERTAPI_CDC_CLIENT_ID", "", "the certifier's client id at the Caisse des Dépôts (8 characters), for the holders declaration; empty: the declaration answers 422 until it is set"},
 	{"CERTAPI_CDC_CONTRACT_ID", "", "the certifier's contract id at the Caisse des Dépôts (1 to 20 characters), for the holders declaration"},
+	{"CERTAPI_RATE_LIMIT", "1200", "requests a minute each caller (account, application, else address) may make of one instance; 0: no general limit"},
 }
 
 // Load reads the configuration from getenv.
@@ -151,6 +155,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return c, fmt.Errorf("CERTAPI_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL)
+	}
+	c.RateLimit = 1200
+	if v := getenv("CERTAPI_RATE_LIMIT"); v != "" {
+		if c.RateLimit, err = strconv.Atoi(v); err != nil || c.RateLimit < 0 {
+			return c, fmt.Errorf("CERTAPI_RATE_LIMIT: %q is not a number of requests a minute", v)
+		}
 	}
 	c.CDCClientID, c.CDCContractID = strings.TrimSpace(getenv("CERTAPI_CDC_CLIENT_ID")), strings.TrimSpace(getenv("CERTAPI_CDC_CONTRACT_ID"))
 	if n := utf8.RuneCountInString(c.CDCClientID); n != 0 && n != 8 {

@@ -56,12 +56,12 @@ func oauthEndpoints(next echo.HandlerFunc) echo.HandlerFunc {
 		if !errors.As(err, &ce) {
 			return err
 		}
-		code, detail := api.InvalidRequest, "the request is malformed"
+		code, detail := api.OAuthErrorErrorInvalidRequest, "the request is malformed"
 		if len(ce.violations) > 0 {
 			v := ce.violations[0]
 			detail = strings.TrimSpace(v.Field + " " + v.Message)
 			if v.Field == "/grant_type" && c.Request().PostFormValue("grant_type") != "" {
-				code, detail = api.UnsupportedGrantType, "this grant type is not served here: use password, refresh_token or client_credentials"
+				code, detail = api.OAuthErrorErrorUnsupportedGrantType, "this grant type is not served here: use password, refresh_token or client_credentials"
 			}
 		}
 		return c.JSON(http.StatusBadRequest, oauthError(code, detail))
@@ -96,12 +96,12 @@ func oauthError(code api.OAuthErrorError, detail string) api.OAuthError {
 }
 
 func tokenError(code api.OAuthErrorError, detail string) api.IssueTokenResponseObject {
-	return api.IssueToken400JSONResponse{OAuthBadRequestJSONResponse: api.OAuthBadRequestJSONResponse(oauthError(code, detail))}
+	return api.IssueToken400JSONResponse{OAuthBadRequestJSONResponse: api.OAuthBadRequestJSONResponse{Body: oauthError(code, detail)}}
 }
 
 func invalidClient(detail string) api.IssueTokenResponseObject {
 	return api.IssueToken401JSONResponse{OAuthUnauthorizedJSONResponse: api.OAuthUnauthorizedJSONResponse{
-		Body: oauthError(api.InvalidClient, detail), Headers: api.OAuthUnauthorizedResponseHeaders{WWWAuthenticate: ptr(basicRealm)}}}
+		Body: oauthError(api.OAuthErrorErrorInvalidClient, detail), Headers: api.OAuthUnauthorizedResponseHeaders{WWWAuthenticate: ptr(basicRealm)}}}
 }
 
 func (s *server) IssueToken(ctx context.Context, req api.IssueTokenRequestObject) (api.IssueTokenResponseObject, error) {
@@ -113,12 +113,12 @@ func (s *server) IssueToken(ctx context.Context, req api.IssueTokenRequestObject
 	switch b.GrantType {
 	case api.Password:
 		if deref(b.Username) == "" || deref(b.Password) == "" {
-			return tokenError(api.InvalidRequest, "the password grant needs username and password"), nil
+			return tokenError(api.OAuthErrorErrorInvalidRequest, "the password grant needs username and password"), nil
 		}
 		t, err = s.svc.IssueTokenForPassword(ctx, *b.Username, *b.Password)
 	case api.RefreshToken:
 		if deref(b.RefreshToken) == "" {
-			return tokenError(api.InvalidRequest, "the refresh_token grant needs refresh_token"), nil
+			return tokenError(api.OAuthErrorErrorInvalidRequest, "the refresh_token grant needs refresh_token"), nil
 		}
 		t, err = s.svc.RefreshSession(ctx, *b.RefreshToken)
 	case api.ClientCredentials:
@@ -126,7 +126,7 @@ func (s *server) IssueToken(ctx context.Context, req api.IssueTokenRequestObject
 		inForm := b.ClientId != nil || b.ClientSecret != nil
 		switch {
 		case basic.present && inForm:
-			return tokenError(api.InvalidRequest, "authenticate the client one way: HTTP Basic or client_id and client_secret in the form, not both"), nil
+			return tokenError(api.OAuthErrorErrorInvalidRequest, "authenticate the client one way: HTTP Basic or client_id and client_secret in the form, not both"), nil
 		case basic.malformed:
 			return invalidClient("the Authorization header is not HTTP Basic client credentials"), nil
 		case !basic.present && (deref(b.ClientId) == "" || deref(b.ClientSecret) == ""):
@@ -138,7 +138,7 @@ func (s *server) IssueToken(ctx context.Context, req api.IssueTokenRequestObject
 		}
 		t, err = s.svc.IssueTokenForClient(ctx, id, secret, deref(b.Scope))
 	default:
-		return tokenError(api.UnsupportedGrantType, "this grant type is not served here"), nil
+		return tokenError(api.OAuthErrorErrorUnsupportedGrantType, "this grant type is not served here"), nil
 	}
 	switch {
 	case errors.Is(err, service.ErrInvalidGrant):
@@ -146,11 +146,11 @@ func (s *server) IssueToken(ctx context.Context, req api.IssueTokenRequestObject
 		if b.GrantType == api.RefreshToken {
 			detail = "the refresh token is unknown, used, revoked or expired: sign in again"
 		}
-		return tokenError(api.InvalidGrant, detail), nil
+		return tokenError(api.OAuthErrorErrorInvalidGrant, detail), nil
 	case errors.Is(err, service.ErrInvalidClient):
 		return invalidClient("the client_id or client_secret is wrong, or the application is revoked"), nil
 	case errors.Is(err, service.ErrInvalidScope):
-		return tokenError(api.InvalidScope, err.Error()), nil
+		return tokenError(api.OAuthErrorErrorInvalidScope, err.Error()), nil
 	case err != nil:
 		return nil, err
 	}
@@ -178,11 +178,11 @@ func (s *server) ListApiClients(ctx context.Context, req api.ListApiClientsReque
 		return nil, err
 	}
 	clients, next := trim(clients, p, func(c service.APIClient) string { return c.ID })
-	out := api.ListApiClients200JSONResponse{Items: make([]api.ApiClient, len(clients)), NextCursor: next}
+	out := api.ApiClientList{Items: make([]api.ApiClient, len(clients)), NextCursor: next}
 	for i, c := range clients {
 		out.Items[i] = toAPIClient(c)
 	}
-	return out, nil
+	return api.ListApiClients200JSONResponse{Body: out}, nil
 }
 
 func (s *server) CreateApiClient(ctx context.Context, req api.CreateApiClientRequestObject) (api.CreateApiClientResponseObject, error) {
@@ -260,7 +260,7 @@ func (s *server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 	if err != nil {
 		return nil, err
 	}
-	out := api.GetMe200JSONResponse{Scopes: make([]api.Scope, len(me.Scopes))}
+	out := api.Me{Scopes: make([]api.Scope, len(me.Scopes))}
 	for i, sc := range me.Scopes {
 		out.Scopes[i] = api.Scope(sc)
 	}
@@ -268,13 +268,13 @@ func (s *server) GetMe(ctx context.Context, _ api.GetMeRequestObject) (api.GetMe
 		c := me.Client
 		out.Kind, out.Id, out.Role = api.MeKindClient, mustUUID(c.ID), api.MeRolePartner
 		out.ClientId, out.Name, out.TrainingSiteId = ptr(c.ClientID), ptr(c.Name), optUUID(c.TrainingSiteID)
-		return out, nil
+		return api.GetMe200JSONResponse{Body: out}, nil
 	}
 	u := me.User
 	out.Kind, out.Id, out.Role = api.MeKindUser, mustUUID(u.ID), api.MeRole(u.Role)
 	out.Email = ptr(openapi_types.Email(u.Email))
 	out.TrainingSiteId, out.CandidateId, out.JuryMemberId = optUUID(u.TrainingSiteID), optUUID(u.CandidateID), optUUID(u.JuryMemberID)
-	return out, nil
+	return api.GetMe200JSONResponse{Body: out}, nil
 }
 
 func (s *server) ChangeMyPassword(ctx context.Context, req api.ChangeMyPasswordRequestObject) (api.ChangeMyPasswordResponseObject, error) {
@@ -294,11 +294,11 @@ func (s *server) ListMySittings(ctx context.Context, req api.ListMySittingsReque
 		return nil, err
 	}
 	sittings, next := trim(sittings, p, func(m service.MySitting) string { return m.ID })
-	out := api.ListMySittings200JSONResponse{Items: make([]api.MySitting, len(sittings)), NextCursor: next}
+	out := api.MySittingList{Items: make([]api.MySitting, len(sittings)), NextCursor: next}
 	for i, m := range sittings {
 		out.Items[i] = toAPIMySitting(m)
 	}
-	return out, nil
+	return api.ListMySittings200JSONResponse{Body: out}, nil
 }
 
 func (s *server) ReactivateUser(ctx context.Context, req api.ReactivateUserRequestObject) (api.ReactivateUserResponseObject, error) {
@@ -318,7 +318,7 @@ func (s *server) IssuePasswordReset(ctx context.Context, req api.IssuePasswordRe
 	if err != nil {
 		return nil, err
 	}
-	return api.IssuePasswordReset201JSONResponse{UserId: mustUUID(r.UserID), ResetToken: r.Token, ExpiresAt: r.ExpiresAt}, nil
+	return api.IssuePasswordReset201JSONResponse{Body: api.PasswordReset{UserId: mustUUID(r.UserID), ResetToken: r.Token, ExpiresAt: r.ExpiresAt}}, nil
 }
 
 func (s *server) ResetPassword(ctx context.Context, req api.ResetPasswordRequestObject) (api.ResetPasswordResponseObject, error) {
@@ -331,7 +331,7 @@ func (s *server) ResetPassword(ctx context.Context, req api.ResetPasswordRequest
 func toAPIClient(c service.APIClient) api.ApiClient {
 	return api.ApiClient{Id: mustUUID(c.ID), ClientId: c.ClientID, Name: c.Name, Scopes: apiScopes(c.Scopes),
 		TrainingSiteId: optUUID(c.TrainingSiteID), Active: c.Active, RevokedAt: c.RevokedAt, SecretRotatedAt: c.SecretRotatedAt,
-		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Version: int32(c.Version), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 func toAPIClientWithSecret(c service.APIClient, secret string) api.ApiClientWithSecret {

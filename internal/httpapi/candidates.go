@@ -54,11 +54,11 @@ func (s *server) ListCandidates(ctx context.Context, req api.ListCandidatesReque
 		return nil, err
 	}
 	cands, next := trim(cands, p, func(c certification.Candidate) string { return c.ID })
-	out := api.ListCandidates200JSONResponse{Items: make([]api.Candidate, len(cands)), NextCursor: next}
+	out := api.CandidateList{Items: make([]api.Candidate, len(cands)), NextCursor: next}
 	for i, c := range cands {
 		out.Items[i] = toAPICandidate(c)
 	}
-	return out, nil
+	return api.ListCandidates200JSONResponse{Body: out}, nil
 }
 
 func (s *server) RegisterCandidate(ctx context.Context, req api.RegisterCandidateRequestObject) (api.RegisterCandidateResponseObject, error) {
@@ -122,7 +122,7 @@ func (s *server) DecideVaeAdmissibility(ctx context.Context, req api.DecideVaeAd
 		return nil, err
 	}
 	c, err := s.svc.DecideVAEAdmissibility(ctx, req.Id.String(), expected,
-		certification.VAEAdmissibility(req.Body.Decision), req.Body.DecidedOn.Time, req.Body.ExperienceMonths)
+		certification.VAEAdmissibility(req.Body.Decision), req.Body.DecidedOn.Time, optInt(req.Body.ExperienceMonths))
 	if err != nil {
 		return nil, err
 	}
@@ -144,7 +144,7 @@ func candidateInputFromAPI(b api.CandidateCreate) service.CandidateInput {
 func candidateCreateOf(c api.Candidate) api.CandidateCreate {
 	return api.CandidateCreate{CertificationCode: c.CertificationCode, Route: c.Route, TrainingSiteId: c.TrainingSiteId,
 		EnrolledOn: &c.EnrolledOn, FirstName: c.FirstName, BirthName: c.BirthName, UsageName: c.UsageName,
-		Sex: api.CandidateCreateSex(c.Sex), BirthDate: c.BirthDate, BirthPlace: c.BirthPlace, Email: c.Email, Phone: c.Phone, Address: c.Address}
+		Sex: api.CandidateCreateSex(c.Sex), BirthDate: c.BirthDate, BirthPlace: api.BirthPlace(c.BirthPlace), Email: c.Email, Phone: c.Phone, Address: addressInput(c.Address)}
 }
 
 func toAPICandidate(c certification.Candidate) api.Candidate {
@@ -152,13 +152,13 @@ func toAPICandidate(c certification.Candidate) api.Candidate {
 		Id: mustUUID(c.ID), CertificationCode: c.CertificationCode, Route: api.RouteId(c.Route), TrainingSiteId: optUUID(c.TrainingSiteID),
 		EnrolledOn: date(c.EnrolledOn), FirstName: c.FirstName, BirthName: c.BirthName, UsageName: nilIfEmpty(c.UsageName),
 		Sex: api.CandidateSex(c.Sex), BirthDate: date(c.BirthDate),
-		BirthPlace: api.BirthPlace{InseeCode: nilIfEmpty(c.BirthPlace.INSEECode), PostalCode: nilIfEmpty(c.BirthPlace.PostalCode),
+		BirthPlace: api.BirthPlaceRecord{InseeCode: nilIfEmpty(c.BirthPlace.INSEECode), PostalCode: nilIfEmpty(c.BirthPlace.PostalCode),
 			Name: c.BirthPlace.Name, CountryCode: c.BirthPlace.CountryCode},
 		Email: openapi_types.Email(c.Email), Phone: nilIfEmpty(c.Phone), Address: toAPIAddress(c.Address),
 		Status: api.CandidateStatus(c.Status), WithdrawalReason: nilIfEmpty(c.WithdrawalReason),
-		VaeAdmissibilityDecidedOn: optDate(c.VAEDecidedOn), VaeExperienceMonths: c.VAEExperienceMonths, VaeRequiredMonths: c.VAERequiredMonths,
+		VaeAdmissibilityDecidedOn: optDate(c.VAEDecidedOn), VaeExperienceMonths: optInt32(c.VAEExperienceMonths), VaeRequiredMonths: optInt32(c.VAERequiredMonths),
 		WithdrawnOn: optDate(c.WithdrawnOn), SupersededBy: optUUID(c.SupersededBy), CertificateNumber: nilIfEmpty(c.CertificateNumber),
-		Version: c.Version, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
+		Version: int32(c.Version), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt,
 	}
 	if c.VAEAdmissibility != "" {
 		out.VaeAdmissibility = ptr(api.CandidateVaeAdmissibility(c.VAEAdmissibility))

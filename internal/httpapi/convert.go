@@ -70,23 +70,27 @@ func notModified(h *string, version int) bool {
 	return false
 }
 
-// cursorCodeRE is a certification code, the key the certifications are paged by;
-// every other list is paged by id (uuidRE).
-var cursorCodeRE = regexp.MustCompile(`^[A-Z0-9]{1,20}$`)
+// cursorKeyRE is a certification code ("RNCP26206") or a rule id
+// ("REGISTRATION-PERIOD"), at most maxCursorKey long: the keys the certifications
+// and the rules catalogue are paged by; every other list is paged by id (uuidRE).
+var cursorKeyRE = regexp.MustCompile(`^[A-Z0-9]+(-[A-Z0-9]+)*$`)
+
+const maxCursorKey = 40
 
 // page turns query parameters into a keyset page request. A cursor is refused unless
-// it is exactly what trim issues, the base64url of an id or a certification code: a
-// cursor cut short, padded, with line breaks or stray bits, or naming something no
-// list is paged by, is a 400, never a position past every item that would read as
-// an empty last page.
-func page(limit *int, cursor *string) (service.Page, error) {
+// it is exactly what trim issues, the base64url of an id, a certification code or a
+// rule id: a cursor cut short, padded, with line breaks or stray bits, or naming
+// something no list is paged by, is a 400, never a position past every item that
+// would read as an empty last page.
+func page(limit *api.Limit, cursor *string) (service.Page, error) {
 	p := service.Page{Limit: 20}
 	if limit != nil {
-		p.Limit = *limit
+		p.Limit = int(*limit)
 	}
 	if cursor != nil && *cursor != "" {
 		raw, err := base64.RawURLEncoding.DecodeString(*cursor)
-		if err != nil || (!uuidRE.Match(raw) && !cursorCodeRE.Match(raw)) || base64.RawURLEncoding.EncodeToString(raw) != *cursor {
+		key := uuidRE.Match(raw) || (len(raw) <= maxCursorKey && cursorKeyRE.Match(raw))
+		if err != nil || !key || base64.RawURLEncoding.EncodeToString(raw) != *cursor {
 			return p, &contractError{violations: []certification.Violation{{Field: "/cursor", Message: "not a cursor this API issued"}}}
 		}
 		p.After = string(raw)
@@ -126,7 +130,15 @@ func date(t time.Time) openapi_types.Date { return openapi_types.Date{Time: t} }
 
 func label(l certification.Label) api.Label { return api.Label{Fr: l.FR, En: l.EN} }
 
-func toAPIAddress(a certification.Address) api.Address {
+// toAPIAddress is an address as answers give it: line2 is always there, null when
+// the address has none.
+func toAPIAddress(a certification.Address) api.PostalAddress {
+	return api.PostalAddress{Line1: a.Line1, Line2: a.Line2, PostalCode: a.PostalCode, City: a.City, CountryCode: a.CountryCode}
+}
+
+// addressInput is an answered address in the form a request gives it, the base a
+// merge patch applies to.
+func addressInput(a api.PostalAddress) api.Address {
 	return api.Address{Line1: a.Line1, Line2: a.Line2, PostalCode: a.PostalCode, City: a.City, CountryCode: a.CountryCode}
 }
 
@@ -140,8 +152,9 @@ func addressFromAPI(a api.Address) certification.Address {
 }
 
 func toAPIPeriod(p certification.RegistrationPeriod) api.RegistrationPeriod {
-	return api.RegistrationPeriod{Id: mustUUID(p.ID), LegalAct: p.LegalAct, EffectiveFrom: date(p.EffectiveFrom),
-		EffectiveUntil: date(p.EffectiveUntil), CreatedAt: p.CreatedAt}
+	return api.RegistrationPeriod{Id: mustUUID(p.ID), CertificationCode: p.CertificationCode, LegalAct: p.LegalAct,
+		EffectiveFrom: date(p.EffectiveFrom), EffectiveUntil: date(p.EffectiveUntil), Version: int32(p.Version),
+		CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
 func currentPeriod(c certification.Certification, today time.Time) *api.RegistrationPeriod {
@@ -153,22 +166,22 @@ func currentPeriod(c certification.Certification, today time.Time) *api.Registra
 }
 
 func toAPICertificationSummary(c certification.Certification, today time.Time) api.CertificationSummary {
-	return api.CertificationSummary{Code: c.Code, Title: c.Title, LevelEqf: c.LevelEQF, CurrentRegistrationPeriod: currentPeriod(c, today)}
+	return api.CertificationSummary{Code: c.Code, Title: c.Title, LevelEqf: int32(c.LevelEQF), CurrentRegistrationPeriod: currentPeriod(c, today)}
 }
 
 func toAPICertification(c certification.Certification, today time.Time) api.Certification {
 	out := api.Certification{
 		Code: c.Code, Title: c.Title, Certifier: c.Certifier, Signatory: c.Signatory, Summary: c.Summary,
-		AcquiredComponentsValidityYears: c.ValidityYears, AwardGraceMonths: c.AwardGraceMonths, Version: c.Version,
+		AcquiredComponentsValidityYears: optInt32(c.ValidityYears), AwardGraceMonths: int32(c.AwardGraceMonths), Version: int32(c.Version),
 		CurrentRegistrationPeriod: currentPeriod(c, today),
 		Nsf:                       codedLabels(c.NSF), Rome: codedLabels(c.ROME), Sectors: codedLabels(c.Sectors),
 		Functions: []api.Function{}, Capacities: []api.Capacity{}, Components: []api.Component{},
 		AccessRoutes: []api.AccessRoute{}, ExcludedTerritories: []api.ExcludedTerritory{},
 		RegistrationPeriods: []api.RegistrationPeriod{}, Sites: []api.CertificationSite{},
 	}
-	out.Level.Nomenclature1969, out.Level.Eqf = c.Level1969, c.LevelEQF
-	jury := api.JuryComposition{Size: c.Jury.Size, PedagogicalDirectors: c.Jury.PedagogicalDirectors,
-		Professionals: c.Jury.Professionals, Description: label(c.Jury.Description)}
+	out.Level.Nomenclature1969, out.Level.Eqf = c.Level1969, int32(c.LevelEQF)
+	jury := api.JuryComposition{Size: int32(c.Jury.Size), PedagogicalDirectors: int32(c.Jury.PedagogicalDirectors),
+		Professionals: int32(c.Jury.Professionals), Description: label(c.Jury.Description)}
 	out.Jury = jury
 	for _, f := range c.Functions {
 		af := api.Function{Id: f.ID, Title: label(f.Title), Activities: []api.Activity{}}
@@ -188,7 +201,7 @@ func toAPICertification(c certification.Certification, today time.Time) api.Cert
 		}
 		for _, p := range x.Parts {
 			comp.Parts = append(comp.Parts, api.ComponentPart{Id: api.ComponentPartId(p.ID), Title: label(p.Title),
-				DurationMinutes: p.DurationMinutes, BeforeJury: p.BeforeJury})
+				DurationMinutes: optInt32(p.DurationMinutes), BeforeJury: p.BeforeJury})
 		}
 		out.Components = append(out.Components, comp)
 	}
@@ -226,7 +239,7 @@ func toAPITrainingSite(s certification.TrainingSite) api.TrainingSite {
 		roles[i] = api.SiteRole(r)
 	}
 	return api.TrainingSite{Id: mustUUID(s.ID), Name: s.Name, Address: toAPIAddress(s.Address), Roles: roles,
-		CertificationCodes: s.CertificationCodes, Active: s.Active, Version: s.Version, CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
+		CertificationCodes: s.CertificationCodes, Active: s.Active, Version: int32(s.Version), CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt}
 }
 
 func siteInputFromAPI(in api.TrainingSiteCreate) service.TrainingSiteInput {
@@ -240,7 +253,7 @@ func siteInputFromAPI(in api.TrainingSiteCreate) service.TrainingSiteInput {
 func toAPIUser(u service.User) api.User {
 	return api.User{Id: mustUUID(u.ID), Email: openapi_types.Email(u.Email), Role: api.UserRole(u.Role),
 		TrainingSiteId: optUUID(u.TrainingSiteID), JuryMemberId: optUUID(u.JuryMemberID), CandidateId: optUUID(u.CandidateID),
-		Active: u.Active, Version: u.Version, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+		Active: u.Active, Version: int32(u.Version), CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
 }
 
 func toAPIAuditEvent(e service.AuditEvent) api.AuditEvent {
@@ -256,3 +269,20 @@ func toAPIAuditEvent(e service.AuditEvent) api.AuditEvent {
 }
 
 func roleOf(r api.UserRole) auth.Role { return auth.Role(r) }
+
+// optInt32 is an optional count of the domain as the contract types it. The
+// counts it converts (months, minutes, years) are far inside int32.
+func optInt32(n *int) *int32 {
+	if n == nil {
+		return nil
+	}
+	return ptr(int32(*n))
+}
+
+// optInt is an optional count of the contract as the domain types it.
+func optInt(n *int32) *int {
+	if n == nil {
+		return nil
+	}
+	return ptr(int(*n))
+}

@@ -65,11 +65,11 @@ func (s *server) ListDeclarationFiles(ctx context.Context, req api.ListDeclarati
 		return nil, err
 	}
 	files, next := trim(files, p, func(f certification.DeclarationFile) string { return f.ID })
-	out := api.ListDeclarationFiles200JSONResponse{Items: make([]api.DeclarationFile, len(files)), NextCursor: next}
+	out := api.DeclarationFileList{Items: make([]api.DeclarationFile, len(files)), NextCursor: next}
 	for i, f := range files {
 		out.Items[i] = toAPIDeclarationFile(f)
 	}
-	return out, nil
+	return api.ListDeclarationFiles200JSONResponse{Body: out}, nil
 }
 
 func (s *server) CreateDeclarationFile(ctx context.Context, req api.CreateDeclarationFileRequestObject) (api.CreateDeclarationFileResponseObject, error) {
@@ -93,7 +93,7 @@ func (s *server) GetDeclarationFile(ctx context.Context, req api.GetDeclarationF
 	if err != nil {
 		return nil, err
 	}
-	return api.GetDeclarationFile200JSONResponse(toAPIDeclarationFile(f)), nil
+	return api.GetDeclarationFile200JSONResponse{Body: toAPIDeclarationFile(f)}, nil
 }
 
 func (s *server) ImportDeclarationReceipt(ctx context.Context, req api.ImportDeclarationReceiptRequestObject) (api.ImportDeclarationReceiptResponseObject, error) {
@@ -105,13 +105,13 @@ func (s *server) ImportDeclarationReceipt(ctx context.Context, req api.ImportDec
 	if err != nil {
 		return nil, err
 	}
-	return api.ImportDeclarationReceipt200JSONResponse(toAPIDeclarationFile(f)), nil
+	return api.ImportDeclarationReceipt200JSONResponse{Body: toAPIDeclarationFile(f)}, nil
 }
 
 func (s *server) ListAwardDeclarations(ctx context.Context, req api.ListAwardDeclarationsRequestObject) (api.ListAwardDeclarationsResponseObject, error) {
 	limit := 20
 	if req.Params.Limit != nil {
-		limit = *req.Params.Limit
+		limit = int(*req.Params.Limit)
 	}
 	after, err := awardCursor(req.Params.Cursor)
 	if err != nil {
@@ -129,7 +129,7 @@ func (s *server) ListAwardDeclarations(ctx context.Context, req api.ListAwardDec
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListAwardDeclarations200JSONResponse{Items: []api.AwardDeclaration{}}
+	out := api.AwardDeclarationList{Items: []api.AwardDeclaration{}}
 	if len(awards) > limit {
 		awards = awards[:limit]
 		last := awards[limit-1]
@@ -139,7 +139,7 @@ func (s *server) ListAwardDeclarations(ctx context.Context, req api.ListAwardDec
 	for _, a := range awards {
 		out.Items = append(out.Items, toAPIAwardDeclaration(a))
 	}
-	return out, nil
+	return api.ListAwardDeclarations200JSONResponse{Body: out}, nil
 }
 
 // awardCursor reads the cursor of a page of awards, which is where the last page

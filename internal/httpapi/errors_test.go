@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/httpapi"
 	"github.com/labstack/echo/v4"
 )
 
@@ -83,6 +84,15 @@ func TestProtocolErrorsAreProblems(t *testing.T) {
 				p := expect(t, h.do(c.r), c.status)
 				if str(p, "code") != c.code || p["status"] != float64(c.status) || str(p, "request_id") == "" {
 					t.Fatalf("problem: %v", p)
+				}
+				// Its type is the page that explains its code, and its title the code's.
+				if str(p, "type") != "/problems/"+c.code || str(p, "title") != httpapi.ProblemTitle(c.code) || str(p, "title") == "" {
+					t.Fatalf("type and title: %v", p)
+				}
+				page := h.do(req{method: "GET", path: str(p, "type")})
+				if page.code != http.StatusOK || !strings.HasPrefix(page.hdr.Get("Content-Type"), "text/html") ||
+					!strings.Contains(string(page.raw), "<code>"+c.code+"</code>") {
+					t.Fatalf("the page of %s: %d %s", c.code, page.code, page.raw)
 				}
 			})
 		}

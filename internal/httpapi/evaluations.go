@@ -32,11 +32,11 @@ func (s *server) ListEvaluations(ctx context.Context, req api.ListEvaluationsReq
 		return nil, err
 	}
 	evals, next := trim(evals, p, func(e service.EvaluationView) string { return e.ID })
-	out := api.ListEvaluations200JSONResponse{Items: make([]api.Evaluation, len(evals)), NextCursor: next}
+	out := api.EvaluationList{Items: make([]api.Evaluation, len(evals)), NextCursor: next}
 	for i, e := range evals {
 		out.Items[i] = toAPIEvaluation(e)
 	}
-	return out, nil
+	return api.ListEvaluations200JSONResponse{Body: out}, nil
 }
 
 func (s *server) ScheduleEvaluation(ctx context.Context, req api.ScheduleEvaluationRequestObject) (api.ScheduleEvaluationResponseObject, error) {
@@ -148,7 +148,7 @@ func (s *server) GetTranscript(ctx context.Context, req api.GetTranscriptRequest
 	if err != nil {
 		return nil, err
 	}
-	out := api.GetTranscript200JSONResponse{CandidateId: mustUUID(cand.ID), CertificationCode: cand.CertificationCode,
+	out := api.Transcript{CandidateId: mustUUID(cand.ID), CertificationCode: cand.CertificationCode,
 		AsOf: date(tr.AsOf), Awardable: tr.Awardable, Components: make([]api.TranscriptComponent, len(tr.Components)),
 		Reasons: *toAPIViolations(tr.Reasons)}
 	for i, c := range tr.Components {
@@ -156,7 +156,7 @@ func (s *server) GetTranscript(ctx context.Context, req api.GetTranscriptRequest
 			Grade: points(c.Grade), DossierGrade: points(c.DossierGrade), DefenceGrade: points(c.DefenceGrade), Absent: c.Absent,
 			AcquiredOn: optDate(c.AcquiredOn), ValidUntil: optDate(c.ValidUntil), EvaluationId: optUUID(c.EvaluationID), CarriedOver: c.CarriedOver}
 	}
-	return out, nil
+	return api.GetTranscript200JSONResponse{Body: out}, nil
 }
 
 // resultOf reads a result's grades exactly as the request wrote them (GRADING: at
@@ -192,7 +192,7 @@ func toAPIEvaluation(e service.EvaluationView) api.Evaluation {
 		Component: api.ComponentId(e.Component), TrainingSiteId: mustUUID(e.TrainingSiteID), JurySessionId: optUUID(e.JurySessionID),
 		ScheduledAt: e.ScheduledAt, EndsAt: e.EndsAt,
 		Status: api.EvaluationStatus(e.Status), ValidatedOn: optDate(e.ValidatedOn), CancelledAt: e.CancelledAt,
-		CancellationReason: nilIfEmpty(e.CancellationReason), Version: e.Version, CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
+		CancellationReason: nilIfEmpty(e.CancellationReason), Version: int32(e.Version), CreatedAt: e.CreatedAt, UpdatedAt: e.UpdatedAt}
 	if e.HasResult() && !e.ResultHidden {
 		out.Result = &api.EvaluationResult{Grade: points(e.Grade), DossierGrade: points(e.DossierGrade), DefenceGrade: points(e.DefenceGrade),
 			Absent: e.Status == certification.SittingAbsent, Passed: e.Passed, RecordedAt: *e.ResultRecordedAt, Corrected: e.ResultCorrected}

@@ -114,12 +114,10 @@ func TestEvaluationRules422(t *testing.T) {
 			body     map[string]any
 			want     string
 		}{
-			{e4, "E4 with the defence missing", map[string]any{"dossier_grade": 12}, "[GRADING /defence_grade]"},
 			{e4, "E4 with one grade for the whole", map[string]any{"grade": 12}, "[GRADING /grade GRADING /dossier_grade GRADING /defence_grade]"},
 			{e4, "E4 part above the scale", map[string]any{"dossier_grade": 21, "defence_grade": 12}, "[GRADING /dossier_grade]"},
 			{e1, "E1 above the scale", map[string]any{"grade": 20.5}, "[GRADING /grade]"},
-			{e1, "E1 given parts", map[string]any{"dossier_grade": 12}, "[GRADING /grade GRADING /grade]"},
-			{e1, "absent with a grade", map[string]any{"absent": true, "grade": 3}, "[GRADING /absent]"},
+			{e1, "E1 given parts", map[string]any{"dossier_grade": 12, "defence_grade": 14}, "[GRADING /grade GRADING /grade]"},
 			{e1, "finer than the hundredth", map[string]any{"grade": 9.995}, "[GRADING /grade]"},
 		}
 		for _, c := range cases {
@@ -413,6 +411,82 @@ func TestGradesAreExactHundredths(t *testing.T) {
 		var stored int64
 		if err := h.store.DB().Raw("SELECT grade_hundredths FROM evaluations WHERE id = ?", id).Scan(&stored).Error; err != nil || stored != 999 {
 			t.Fatalf("stored %d (%v), want 999 hundredths", stored, err)
+		}
+	})
+}
+
+// A result is one of three forms: a grade, E4's dossier and defence grades, or an
+// absence; a correction is one of them with its reason. A body that mixes forms, or
+// is none of them, does not match the contract: a 400 pointing at the body as a
+// whole (the empty pointer), before any rule is looked at.
+func TestResultForms(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		cand := h.candidate(nil)
+		e1 := str(expect(t, schedule(h, admin, cand, "E1", sitePierreBayle, "2019-09-02T09:00:00Z"), http.StatusCreated), "id")
+		e2 := str(expect(t, schedule(h, admin, cand, "E2", sitePierreBayle, "2019-09-02T14:00:00Z"), http.StatusCreated), "id")
+		e4 := str(expect(t, defence(h, admin, cand, h.session("2019-09-03"), "2019-09-03T09:00:00Z"), http.StatusCreated), "id")
+		correct := func(id string, body map[string]any) response {
+			return h.do(req{method: "POST", path: "/v1/evaluations/" + id + "/result-correction", bearer: admin,
+				headers: map[string]string{"If-Match": "*"}, body: body})
+		}
+		atTheBody := func(name string, res response) {
+			t.Helper()
+			p := expect(t, res, http.StatusBadRequest)
+			vs, _ := p["violations"].([]any)
+			if str(p, "code") != "invalid_request" || len(vs) != 1 {
+				t.Fatalf("%s: %v, want one violation", name, p)
+			}
+			if field, ok := vs[0].(map[string]any)["field"].(string); !ok || field != "" {
+				t.Fatalf("%s: %v, want a violation at the body (the empty pointer)", name, vs[0])
+			}
+		}
+		for _, c := range []struct {
+			name string
+			body map[string]any
+		}{
+			{"a grade and an absence", map[string]any{"grade": 12, "absent": true}},
+			{"a grade and a part", map[string]any{"grade": 12, "dossier_grade": 12}},
+			{"both parts and an absence", map[string]any{"dossier_grade": 12, "defence_grade": 13, "absent": true}},
+			{"one part alone", map[string]any{"dossier_grade": 12}},
+			{"absent: false", map[string]any{"absent": false}},
+			{"nothing", map[string]any{}},
+		} {
+			atTheBody("result: "+c.name, recordResult(h, admin, e1, c.body))
+			with := map[string]any{"reason": "Transcription error"}
+			for k, v := range c.body {
+				with[k] = v
+			}
+			atTheBody("correction: "+c.name, correct(e1, with))
+		}
+		atTheBody("correction without its reason", correct(e1, map[string]any{"grade": 12}))
+
+		// The three forms, recorded.
+		e := expect(t, recordResult(h, admin, e1, map[string]any{"grade": 12.5}), http.StatusOK)
+		if r := e["result"].(map[string]any); str(e, "status") != "graded" || r["grade"] != 12.5 || r["absent"] != false {
+			t.Fatalf("a grade: %v", e)
+		}
+		e = expect(t, recordResult(h, admin, e4, map[string]any{"dossier_grade": 12, "defence_grade": 15}), http.StatusOK)
+		if r := e["result"].(map[string]any); r["grade"] != 13.5 || r["dossier_grade"] != 12.0 || r["defence_grade"] != 15.0 {
+			t.Fatalf("E4's parts: %v", e)
+		}
+		e = expect(t, recordResult(h, admin, e2, map[string]any{"absent": true}), http.StatusOK)
+		if r := e["result"].(map[string]any); str(e, "status") != "absent" || r["absent"] != true || r["grade"] != nil {
+			t.Fatalf("an absence: %v", e)
+		}
+
+		// And corrected, each into another form where the component allows it.
+		e = expect(t, correct(e1, map[string]any{"absent": true, "reason": "The grade was entered by mistake"}), http.StatusOK)
+		if r := e["result"].(map[string]any); str(e, "status") != "absent" || r["corrected"] != true || r["grade"] != nil {
+			t.Fatalf("a grade corrected into an absence: %v", e)
+		}
+		e = expect(t, correct(e2, map[string]any{"grade": 11, "reason": "The candidate came late"}), http.StatusOK)
+		if r := e["result"].(map[string]any); str(e, "status") != "graded" || r["grade"] != 11.0 || r["absent"] != false {
+			t.Fatalf("an absence corrected into a grade: %v", e)
+		}
+		e = expect(t, correct(e4, map[string]any{"dossier_grade": 12, "defence_grade": 14, "reason": "The defence grade was transposed"}), http.StatusOK)
+		if r := e["result"].(map[string]any); r["grade"] != 13.0 || r["defence_grade"] != 14.0 || r["corrected"] != true {
+			t.Fatalf("E4's parts corrected: %v", e)
 		}
 	})
 }

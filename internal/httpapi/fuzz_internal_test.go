@@ -11,6 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/apformation/certapi/api"
 	"github.com/apformation/certapi/internal/service"
 	"github.com/google/uuid"
 )
@@ -170,6 +171,7 @@ func (w *jsonWalker) str() string {
 var (
 	fuzzUUIDKey = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 	fuzzCodeKey = regexp.MustCompile(`^[A-Z0-9]{1,20}$`)
+	fuzzRuleKey = regexp.MustCompile(`^[A-Z0-9]+(-[A-Z0-9]+)+$`)
 )
 
 // FuzzPage checks the reading of a list's cursor. For any cursor and limit, page
@@ -179,17 +181,21 @@ var (
 //     after a key a list is paged by, of which the cursor is the one encoding: a
 //     malformed cursor is an error, never a position past every item that reads as
 //     the end of the list;
-//   - reads back the cursor trim issues after any id or certification code.
+//   - reads back the cursor trim issues after any id, certification code or rule id.
 func FuzzPage(f *testing.F) {
 	issued := func(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
 	for _, seed := range []struct {
 		cursor string
-		limit  int
+		limit  int32
 	}{
 		{"", 20},
 		{issued("01900000-0000-7000-8000-000000000000"), 20},
 		{issued("0199f3c2-7a1b-7c3d-9e4f-a0b1c2d3e4f5"), 1},
 		{issued("RNCP26206"), 100},
+		{issued("REGISTRATION-PERIOD"), 20},
+		{issued("REGISTRATION-"), 20},                // a rule id cut short
+		{issued("-PERIOD"), 20},                      // and at its start
+		{issued("A-" + strings.Repeat("B", 39)), 20}, // longer than any key
 		{"!!", 20},   // not base64url
 		{"AA==", 20}, // padded: the API's cursors are not
 		{"A", 20},    // a length no encoding has
@@ -210,12 +216,12 @@ func FuzzPage(f *testing.F) {
 	} {
 		f.Add(seed.cursor, seed.limit)
 	}
-	f.Fuzz(func(t *testing.T, cursor string, limit int) {
+	f.Fuzz(func(t *testing.T, cursor string, limit int32) {
 		if utf8.RuneCountInString(cursor) > 200 {
 			t.Skip("the contract refuses a cursor of more than 200 characters before page reads it")
 		}
 		p, err := page(&limit, &cursor)
-		if p.Limit != limit {
+		if p.Limit != int(limit) {
 			t.Fatalf("limit %d read as %d", limit, p.Limit)
 		}
 		switch {
@@ -229,7 +235,7 @@ func FuzzPage(f *testing.F) {
 				t.Fatalf("an empty cursor reads as after %q", p.After)
 			}
 		default:
-			if !fuzzUUIDKey.MatchString(p.After) && !fuzzCodeKey.MatchString(p.After) {
+			if !fuzzUUIDKey.MatchString(p.After) && !fuzzCodeKey.MatchString(p.After) && (!fuzzRuleKey.MatchString(p.After) || len(p.After) > 40) {
 				t.Fatalf("cursor %q read as after %q, not a key any list is paged by", cursor, p.After)
 			}
 			if again := issued(p.After); again != cursor {
@@ -237,7 +243,8 @@ func FuzzPage(f *testing.F) {
 			}
 		}
 
-		// Whatever the input, an id and a code made of it page back to themselves.
+		// Whatever the input, an id, a code and a rule id made of it page back to
+		// themselves.
 		sum := sha256.Sum256([]byte(cursor))
 		id := uuid.UUID(sum[:16]).String()
 		code := strings.Map(func(r rune) rune {
@@ -255,13 +262,15 @@ func FuzzPage(f *testing.F) {
 		if code == "" {
 			code = "RNCP26206"
 		}
-		for _, key := range []string{id, code} {
+		rule := code[:min(len(code), 19)]
+		rule += "-" + rule
+		for _, key := range []string{id, code, rule} {
 			one := service.Page{Limit: 1}
 			_, next := trim([]string{key, key + "~"}, one, func(s string) string { return s })
 			if next == nil {
 				t.Fatalf("a full page after %q has no next cursor", key)
 			}
-			back, err := page(&one.Limit, next)
+			back, err := page(ptr(api.Limit(one.Limit)), next)
 			if err != nil || back.After != key {
 				t.Fatalf("the cursor %q issued after %q reads back as %q, %v", *next, key, back.After, err)
 			}

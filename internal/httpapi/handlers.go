@@ -33,11 +33,11 @@ func (s *server) ListCertifications(ctx context.Context, req api.ListCertificati
 		return nil, err
 	}
 	certs, next := trim(certs, p, func(c certification.Certification) string { return c.Code })
-	out := api.ListCertifications200JSONResponse{Items: make([]api.CertificationSummary, len(certs)), NextCursor: next}
+	out := api.CertificationList{Items: make([]api.CertificationSummary, len(certs)), NextCursor: next}
 	for i, c := range certs {
 		out.Items[i] = toAPICertificationSummary(c, s.svc.Today())
 	}
-	return out, nil
+	return api.ListCertifications200JSONResponse{Body: out}, nil
 }
 
 func (s *server) GetCertification(ctx context.Context, req api.GetCertificationRequestObject) (api.GetCertificationResponseObject, error) {
@@ -53,15 +53,37 @@ func (s *server) GetCertification(ctx context.Context, req api.GetCertificationR
 }
 
 func (s *server) ListCertificationRules(ctx context.Context, req api.ListCertificationRulesRequestObject) (api.ListCertificationRulesResponseObject, error) {
-	rules, err := s.svc.Rules(ctx, req.Code)
+	p, err := page(req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListCertificationRules200JSONResponse{Items: make([]api.Rule, len(rules))}
+	rules, err := s.svc.Rules(ctx, req.Code, p)
+	if err != nil {
+		return nil, err
+	}
+	rules, next := trim(rules, p, func(r certification.Rule) string { return r.ID })
+	out := api.RuleList{Items: make([]api.Rule, len(rules)), NextCursor: next}
 	for i, r := range rules {
 		out.Items[i] = api.Rule{Id: r.ID, Statement: label(r.Statement), Source: api.RuleSource(r.Source)}
 	}
-	return out, nil
+	return api.ListCertificationRules200JSONResponse{Body: out}, nil
+}
+
+func (s *server) ListRegistrationPeriods(ctx context.Context, req api.ListRegistrationPeriodsRequestObject) (api.ListRegistrationPeriodsResponseObject, error) {
+	p, err := page(req.Params.Limit, req.Params.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	periods, err := s.svc.ListRegistrationPeriods(ctx, req.Code, p)
+	if err != nil {
+		return nil, err
+	}
+	periods, next := trim(periods, p, func(x certification.RegistrationPeriod) string { return x.ID })
+	out := api.RegistrationPeriodList{Items: make([]api.RegistrationPeriod, len(periods)), NextCursor: next}
+	for i, x := range periods {
+		out.Items[i] = toAPIPeriod(x)
+	}
+	return api.ListRegistrationPeriods200JSONResponse{Body: out}, nil
 }
 
 func (s *server) RecordRegistrationPeriod(ctx context.Context, req api.RecordRegistrationPeriodRequestObject) (api.RecordRegistrationPeriodResponseObject, error) {
@@ -70,8 +92,45 @@ func (s *server) RecordRegistrationPeriod(ctx context.Context, req api.RecordReg
 	if err != nil {
 		return nil, err
 	}
-	return api.RecordRegistrationPeriod201JSONResponse{Body: toAPIPeriod(p),
-		Headers: api.RecordRegistrationPeriod201ResponseHeaders{Location: ptr("/v1/certifications/" + req.Code)}}, nil
+	return api.RecordRegistrationPeriod201JSONResponse{Body: toAPIPeriod(p), Headers: api.RecordRegistrationPeriod201ResponseHeaders{
+		ETag: ptr(etag(p.Version)), Location: ptr(periodPath(p))}}, nil
+}
+
+func (s *server) GetRegistrationPeriod(ctx context.Context, req api.GetRegistrationPeriodRequestObject) (api.GetRegistrationPeriodResponseObject, error) {
+	p, err := s.svc.GetRegistrationPeriod(ctx, req.Code, req.Id.String())
+	if err != nil {
+		return nil, err
+	}
+	if notModified(req.Params.IfNoneMatch, p.Version) {
+		return api.GetRegistrationPeriod304Response{Headers: api.NotModifiedResponseHeaders{ETag: ptr(etag(p.Version))}}, nil
+	}
+	return api.GetRegistrationPeriod200JSONResponse{Body: toAPIPeriod(p), Headers: api.GetRegistrationPeriod200ResponseHeaders{ETag: ptr(etag(p.Version))}}, nil
+}
+
+func (s *server) CorrectRegistrationPeriod(ctx context.Context, req api.CorrectRegistrationPeriodRequestObject) (api.CorrectRegistrationPeriodResponseObject, error) {
+	expected, err := versionFromIfMatch(req.Params.IfMatch)
+	if err != nil {
+		return nil, err
+	}
+	// The contract refuses null for every member: this merge patch only sets, and
+	// the service applies it to the period as locked.
+	b := req.Body
+	ch := service.RegistrationPeriodChange{LegalAct: b.LegalAct}
+	if b.EffectiveFrom != nil {
+		ch.EffectiveFrom = &b.EffectiveFrom.Time
+	}
+	if b.EffectiveUntil != nil {
+		ch.EffectiveUntil = &b.EffectiveUntil.Time
+	}
+	p, err := s.svc.CorrectRegistrationPeriod(ctx, req.Code, req.Id.String(), expected, ch)
+	if err != nil {
+		return nil, err
+	}
+	return api.CorrectRegistrationPeriod200JSONResponse{Body: toAPIPeriod(p), Headers: api.CorrectRegistrationPeriod200ResponseHeaders{ETag: ptr(etag(p.Version))}}, nil
+}
+
+func periodPath(p certification.RegistrationPeriod) string {
+	return "/v1/certifications/" + p.CertificationCode + "/registration-periods/" + p.ID
 }
 
 func (s *server) ListTrainingSites(ctx context.Context, req api.ListTrainingSitesRequestObject) (api.ListTrainingSitesResponseObject, error) {
@@ -97,11 +156,11 @@ func (s *server) ListTrainingSites(ctx context.Context, req api.ListTrainingSite
 		return nil, err
 	}
 	sites, next := trim(sites, p, func(t certification.TrainingSite) string { return t.ID })
-	out := api.ListTrainingSites200JSONResponse{Items: make([]api.TrainingSite, len(sites)), NextCursor: next}
+	out := api.TrainingSiteList{Items: make([]api.TrainingSite, len(sites)), NextCursor: next}
 	for i, t := range sites {
 		out.Items[i] = toAPITrainingSite(t)
 	}
-	return out, nil
+	return api.ListTrainingSites200JSONResponse{Body: out}, nil
 }
 
 func (s *server) CreateTrainingSite(ctx context.Context, req api.CreateTrainingSiteRequestObject) (api.CreateTrainingSiteResponseObject, error) {
@@ -138,7 +197,7 @@ func (s *server) UpdateTrainingSite(ctx context.Context, req api.UpdateTrainingS
 	}
 	cur := toAPITrainingSite(current)
 	var merged api.TrainingSiteCreate
-	if err := mergePatch(api.TrainingSiteCreate{Name: cur.Name, Address: cur.Address, Roles: cur.Roles, CertificationCodes: cur.CertificationCodes},
+	if err := mergePatch(api.TrainingSiteCreate{Name: cur.Name, Address: addressInput(cur.Address), Roles: cur.Roles, CertificationCodes: cur.CertificationCodes},
 		*req.Body, &merged); err != nil {
 		return nil, err
 	}
@@ -175,11 +234,11 @@ func (s *server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 		return nil, err
 	}
 	users, next := trim(users, p, func(u service.User) string { return u.ID })
-	out := api.ListUsers200JSONResponse{Items: make([]api.User, len(users)), NextCursor: next}
+	out := api.UserList{Items: make([]api.User, len(users)), NextCursor: next}
 	for i, u := range users {
 		out.Items[i] = toAPIUser(u)
 	}
-	return out, nil
+	return api.ListUsers200JSONResponse{Body: out}, nil
 }
 
 func (s *server) CreateUser(ctx context.Context, req api.CreateUserRequestObject) (api.CreateUserResponseObject, error) {
@@ -280,11 +339,11 @@ func (s *server) ListAuditEvents(ctx context.Context, req api.ListAuditEventsReq
 		return nil, err
 	}
 	events, next := trim(events, p, func(e service.AuditEvent) string { return e.ID })
-	out := api.ListAuditEvents200JSONResponse{Items: make([]api.AuditEvent, len(events)), NextCursor: next}
+	out := api.AuditEventList{Items: make([]api.AuditEvent, len(events)), NextCursor: next}
 	for i, e := range events {
 		out.Items[i] = toAPIAuditEvent(e)
 	}
-	return out, nil
+	return api.ListAuditEvents200JSONResponse{Body: out}, nil
 }
 
 // mergePatch applies an RFC 7386 merge patch to current's JSON form and decodes the

@@ -33,6 +33,13 @@ const (
 	siteMontpellier = "00000000-0000-7000-8000-00000000b003"
 )
 
+// The seeded registration periods of RNCP26206: 2013-01-29 to 2019-06-07, and
+// 2019-01-04 to 2020-01-04.
+const (
+	periodFirst  = "00000000-0000-7000-8000-00000000a001"
+	periodSecond = "00000000-0000-7000-8000-00000000a002"
+)
+
 var roles = []auth.Role{auth.RoleAdmin, auth.RoleDirector, auth.RoleSiteStaff, auth.RoleJuryMember, auth.RoleCandidate}
 
 func contract(testing.TB) (*openapi3.T, routers.Router) { return contracttest.Contract() }

@@ -30,11 +30,11 @@ func (s *server) ListJuryMembers(ctx context.Context, req api.ListJuryMembersReq
 		return nil, err
 	}
 	members, next := trim(members, p, func(m certification.JuryMember) string { return m.ID })
-	out := api.ListJuryMembers200JSONResponse{Items: make([]api.JuryMember, len(members)), NextCursor: next}
+	out := api.JuryMemberList{Items: make([]api.JuryMember, len(members)), NextCursor: next}
 	for i, m := range members {
 		out.Items[i] = toAPIJuryMember(m)
 	}
-	return out, nil
+	return api.ListJuryMembers200JSONResponse{Body: out}, nil
 }
 
 func (s *server) CreateJuryMember(ctx context.Context, req api.CreateJuryMemberRequestObject) (api.CreateJuryMemberResponseObject, error) {
@@ -70,9 +70,13 @@ func (s *server) UpdateJuryMember(ctx context.Context, req api.UpdateJuryMemberR
 		return nil, err
 	}
 	cur := toAPIJuryMember(current)
+	links := make([]api.MemberLink, len(cur.Links))
+	for i, l := range cur.Links {
+		links[i] = api.MemberLink{Kind: api.MemberLinkKind(l.Kind), CandidateId: l.CandidateId, TrainingSiteId: l.TrainingSiteId}
+	}
 	var merged api.JuryMemberCreate
 	if err := mergePatch(api.JuryMemberCreate{FullName: cur.FullName, Role: cur.Role, Organisation: cur.Organisation,
-		Email: cur.Email, Phone: cur.Phone, Links: &cur.Links}, *req.Body, &merged); err != nil {
+		Email: cur.Email, Phone: cur.Phone, Links: &links}, *req.Body, &merged); err != nil {
 		return nil, err
 	}
 	m, err := s.svc.UpdateJuryMember(ctx, current.ID, expected, memberInputFromAPI(merged))
@@ -109,11 +113,11 @@ func (s *server) ListJurySessions(ctx context.Context, req api.ListJurySessionsR
 		return nil, err
 	}
 	sessions, next := trim(sessions, p, func(js certification.JurySession) string { return js.ID })
-	out := api.ListJurySessions200JSONResponse{Items: make([]api.JurySession, len(sessions)), NextCursor: next}
+	out := api.JurySessionList{Items: make([]api.JurySession, len(sessions)), NextCursor: next}
 	for i, js := range sessions {
 		out.Items[i] = toAPIJurySession(js)
 	}
-	return out, nil
+	return api.ListJurySessions200JSONResponse{Body: out}, nil
 }
 
 func (s *server) PlanJurySession(ctx context.Context, req api.PlanJurySessionRequestObject) (api.PlanJurySessionResponseObject, error) {
@@ -205,11 +209,16 @@ func optionalVersion(h *string) (int, error) {
 }
 
 func (s *server) ListSessionCandidates(ctx context.Context, req api.ListSessionCandidatesRequestObject) (api.ListSessionCandidatesResponseObject, error) {
-	lines, err := s.svc.SessionCandidates(ctx, req.Id.String())
+	p, err := page(req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListSessionCandidates200JSONResponse{Items: make([]api.SessionCandidate, len(lines))}
+	lines, err := s.svc.SessionCandidates(ctx, req.Id.String(), p)
+	if err != nil {
+		return nil, err
+	}
+	lines, next := trim(lines, p, func(l service.SessionCandidate) string { return l.Candidate.ID })
+	out := api.SessionCandidateList{Items: make([]api.SessionCandidate, len(lines)), NextCursor: next}
 	for i, l := range lines {
 		item := api.SessionCandidate{CandidateId: mustUUID(l.Candidate.ID), FullName: certification.HolderName(l.Candidate),
 			Route: api.RouteId(l.Candidate.Route), TrainingSiteId: optUUID(l.Candidate.TrainingSiteID),
@@ -224,7 +233,7 @@ func (s *server) ListSessionCandidates(ctx context.Context, req api.ListSessionC
 		}
 		out.Items[i] = item
 	}
-	return out, nil
+	return api.ListSessionCandidates200JSONResponse{Body: out}, nil
 }
 
 func (s *server) ListSessionDecisions(ctx context.Context, req api.ListSessionDecisionsRequestObject) (api.ListSessionDecisionsResponseObject, error) {
@@ -237,7 +246,7 @@ func (s *server) ListSessionDecisions(ctx context.Context, req api.ListSessionDe
 		return nil, err
 	}
 	decisions, next := trim(decisions, p, func(d certification.Decision) string { return d.ID })
-	return api.ListSessionDecisions200JSONResponse{Items: toAPIDecisions(decisions), NextCursor: next}, nil
+	return api.ListSessionDecisions200JSONResponse{Body: api.DecisionList{Items: toAPIDecisions(decisions), NextCursor: next}}, nil
 }
 
 func (s *server) RecordDecision(ctx context.Context, req api.RecordDecisionRequestObject) (api.RecordDecisionResponseObject, error) {
@@ -265,7 +274,7 @@ func (s *server) GetDecision(ctx context.Context, req api.GetDecisionRequestObje
 	if err != nil {
 		return nil, err
 	}
-	return api.GetDecision200JSONResponse(toAPIDecision(d)), nil
+	return api.GetDecision200JSONResponse{Body: toAPIDecision(d)}, nil
 }
 
 func (s *server) DeleteDecision(ctx context.Context, req api.DeleteDecisionRequestObject) (api.DeleteDecisionResponseObject, error) {
@@ -299,7 +308,7 @@ func (s *server) GetMinutes(ctx context.Context, req api.GetMinutesRequestObject
 		}
 		return api.GetMinutes200ApplicationpdfResponse{Body: bytes.NewReader(doc), ContentLength: int64(len(doc))}, nil
 	}
-	return api.GetMinutes200JSONResponse(toAPIMinutes(m)), nil
+	return api.GetMinutes200JSONResponse{Body: toAPIMinutes(m)}, nil
 }
 
 func (s *server) ListCandidateDecisions(ctx context.Context, req api.ListCandidateDecisionsRequestObject) (api.ListCandidateDecisionsResponseObject, error) {
@@ -312,19 +321,24 @@ func (s *server) ListCandidateDecisions(ctx context.Context, req api.ListCandida
 		return nil, err
 	}
 	decisions, next := trim(decisions, p, func(d certification.Decision) string { return d.ID })
-	return api.ListCandidateDecisions200JSONResponse{Items: toAPIDecisions(decisions), NextCursor: next}, nil
+	return api.ListCandidateDecisions200JSONResponse{Body: api.DecisionList{Items: toAPIDecisions(decisions), NextCursor: next}}, nil
 }
 
 func (s *server) ListCandidateCertificates(ctx context.Context, req api.ListCandidateCertificatesRequestObject) (api.ListCandidateCertificatesResponseObject, error) {
-	certs, err := s.svc.CandidateCertificates(ctx, req.Id.String())
+	p, err := page(req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListCandidateCertificates200JSONResponse{Items: make([]api.Certificate, len(certs))}
+	certs, err := s.svc.CandidateCertificates(ctx, req.Id.String(), p)
+	if err != nil {
+		return nil, err
+	}
+	certs, next := trim(certs, p, func(c certification.Certificate) string { return c.DecisionID })
+	out := api.CertificatePage{Items: make([]api.Certificate, len(certs)), NextCursor: next}
 	for i, c := range certs {
 		out.Items[i] = s.toAPICertificate(c)
 	}
-	return out, nil
+	return api.ListCandidateCertificates200JSONResponse{Body: out}, nil
 }
 
 func (s *server) VerifyCertificate(ctx context.Context, req api.VerifyCertificateRequestObject) (api.VerifyCertificateResponseObject, error) {
@@ -339,11 +353,11 @@ func (s *server) VerifyCertificate(ctx context.Context, req api.VerifyCertificat
 		}
 		return api.VerifyCertificate200ApplicationpdfResponse{Body: bytes.NewReader(doc), ContentLength: int64(len(doc))}, nil
 	}
-	out := api.VerifyCertificate200JSONResponse{Number: v.Number, Kind: api.CertificateKind(v.Kind), CertificationCode: v.CertificationCode,
+	out := api.CertificateVerification{Number: v.Number, Kind: api.CertificateKind(v.Kind), CertificationCode: v.CertificationCode,
 		CertificationTitle: v.Certification.Title, HolderName: v.HolderName, AwardedOn: date(v.AwardedOn),
 		Status: api.CertificateStatus(v.Status), RevokedOn: optDate(v.RevokedAt), Components: toAPICertified(v.Components),
 		VerificationUrl: s.verificationURL(v.Number)}
-	return out, nil
+	return api.VerifyCertificate200JSONResponse{Body: out}, nil
 }
 
 func (s *server) RevokeCertificate(ctx context.Context, req api.RevokeCertificateRequestObject) (api.RevokeCertificateResponseObject, error) {
@@ -351,7 +365,7 @@ func (s *server) RevokeCertificate(ctx context.Context, req api.RevokeCertificat
 	if err != nil {
 		return nil, err
 	}
-	return api.RevokeCertificate200JSONResponse(s.toAPICertificate(c)), nil
+	return api.RevokeCertificate200JSONResponse{Body: s.toAPICertificate(c)}, nil
 }
 
 func (s *server) verificationURL(number string) string {
@@ -372,10 +386,10 @@ func memberInputFromAPI(b api.JuryMemberCreate) service.JuryMemberInput {
 
 func toAPIJuryMember(m certification.JuryMember) api.JuryMember {
 	out := api.JuryMember{Id: mustUUID(m.ID), FullName: m.FullName, Role: api.JuryRole(m.Role), Organisation: m.Organisation,
-		Email: openapi_types.Email(m.Email), Phone: nilIfEmpty(m.Phone), Links: make([]api.MemberLink, len(m.Links)),
-		Active: m.Active, Version: m.Version, CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
+		Email: openapi_types.Email(m.Email), Phone: nilIfEmpty(m.Phone), Links: make([]api.MemberLinkRecord, len(m.Links)),
+		Active: m.Active, Version: int32(m.Version), CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt}
 	for i, l := range m.Links {
-		out.Links[i] = api.MemberLink{Kind: api.MemberLinkKind(l.Kind), CandidateId: optUUID(l.CandidateID), TrainingSiteId: optUUID(l.TrainingSiteID)}
+		out.Links[i] = api.MemberLinkRecord{Kind: api.MemberLinkRecordKind(l.Kind), CandidateId: optUUID(l.CandidateID), TrainingSiteId: optUUID(l.TrainingSiteID)}
 	}
 	return out
 }
@@ -384,7 +398,7 @@ func toAPIJurySession(js certification.JurySession) api.JurySession {
 	out := api.JurySession{Id: mustUUID(js.ID), CertificationCode: js.CertificationCode, TrainingSiteId: mustUUID(js.TrainingSiteID),
 		HeldOn: date(js.HeldOn), MemberIds: make([]openapi_types.UUID, len(js.MemberIDs)), Status: api.JurySessionStatus(js.Status),
 		Signatures: make([]api.Signature, len(js.Signatures)), DeliberationStartedAt: js.DeliberationStartedAt, ClosedAt: js.ClosedAt,
-		Version: js.Version, CreatedAt: js.CreatedAt, UpdatedAt: js.UpdatedAt}
+		Version: int32(js.Version), CreatedAt: js.CreatedAt, UpdatedAt: js.UpdatedAt}
 	for i, id := range js.MemberIDs {
 		out.MemberIds[i] = mustUUID(id)
 	}
@@ -420,7 +434,7 @@ func toAPIDecision(d certification.Decision) api.Decision {
 		status = api.Published
 	}
 	return api.Decision{Id: mustUUID(d.ID), JurySessionId: mustUUID(d.JurySessionID), CandidateId: mustUUID(d.CandidateID),
-		Outcome: api.Outcome(d.Outcome), ValidatedComponents: toAPIDecided(d.Components), Reason: d.Reason, Revision: d.Revision,
+		Outcome: api.Outcome(d.Outcome), ValidatedComponents: toAPIDecided(d.Components), Reason: d.Reason, Revision: int32(d.Revision),
 		Corrects: optUUID(d.CorrectsID), SupersededBy: optUUID(d.SupersededBy), Status: status, DecidedAt: d.DecidedAt,
 		DecidedBy: d.DecidedBy, PublishedAt: d.PublishedAt, CertificateNumber: nilIfEmpty(d.CertificateNumber)}
 }

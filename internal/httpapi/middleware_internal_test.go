@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -49,8 +50,9 @@ func TestIdempotencyKeyReleasedOnPanic(t *testing.T) {
 	}
 }
 
-// Every problem code the code answers with is in the catalogue the reference page
-// lists, and the catalogue lists no code nothing answers with.
+// Every problem code the code answers with is in the catalogue the problem pages
+// are made of, the catalogue lists no code nothing answers with, and the contract's
+// ProblemCode enum lists exactly the catalogue's codes.
 func TestProblemCatalogueIsComplete(t *testing.T) {
 	used := map[string]bool{}
 	re := regexp.MustCompile(`(?:Code|code): +"([a-z_]+)"`)
@@ -74,9 +76,19 @@ func TestProblemCatalogueIsComplete(t *testing.T) {
 	}
 	listed := map[string]bool{}
 	for _, p := range problemCodes {
-		listed[p.Code] = true
-		if !used[p.Code] && !strings.Contains(catalogueOnly, " "+p.Code+" ") {
-			t.Errorf("the catalogue lists %s, which nothing answers with", p.Code)
+		code := string(p.Code)
+		if listed[code] {
+			t.Errorf("the catalogue lists %s twice", code)
+		}
+		listed[code] = true
+		if !used[code] && !strings.Contains(catalogueOnly, " "+code+" ") {
+			t.Errorf("the catalogue lists %s, which nothing answers with", code)
+		}
+		if p.Title == "" || p.Meaning == "" {
+			t.Errorf("%s has no title or no meaning", code)
+		}
+		if status, err := strconv.Atoi(p.Status); err != nil || status < 400 || status > 599 {
+			t.Errorf("%s: status %q is not an error status", code, p.Status)
 		}
 	}
 	for code := range used {
@@ -84,8 +96,26 @@ func TestProblemCatalogueIsComplete(t *testing.T) {
 			t.Errorf("%s is answered but not in the catalogue of problem codes", code)
 		}
 	}
+
+	spec, err := Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	enum := map[string]bool{}
+	for _, v := range spec.Components.Schemas["ProblemCode"].Value.Enum {
+		code, _ := v.(string)
+		enum[code] = true
+		if !listed[code] {
+			t.Errorf("the contract's ProblemCode lists %q, which the catalogue does not", v)
+		}
+	}
+	for code := range listed {
+		if !enum[code] {
+			t.Errorf("the catalogue lists %s, which the contract's ProblemCode does not", code)
+		}
+	}
 }
 
 // catalogueOnly are the codes set where a literal is not written as Code: "…" (the
 // renderer's map of Echo's errors, and problemFor's own cases).
-const catalogueOnly = " invalid_request unauthenticated forbidden not_found method_not_allowed too_many_requests duplicate_period payload_too_large unsupported_media_type rule_violation invalid_value internal_error stale_etag "
+const catalogueOnly = " invalid_request unauthenticated forbidden not_found method_not_allowed too_many_requests payload_too_large unsupported_media_type rule_violation invalid_value internal_error stale_etag "

@@ -16,9 +16,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// problemTypeBase prefixes each problem's code to make its type URI: the reference
-// page lists the codes.
-const problemTypeBase = "/docs#problem-"
+// problemTypeBase prefixes each problem's code to make its type URI: a page of the
+// service explains it (registerProblems).
+const problemTypeBase = "/problems/"
 
 // contractError is a request that does not match openapi.yaml: one violation per
 // field, each with a JSON pointer.
@@ -40,24 +40,18 @@ type statusError struct {
 
 func (e *statusError) Error() string { return e.detail }
 
-var titles = map[int]string{
-	http.StatusBadRequest:            "The request does not match the contract",
-	http.StatusUnauthorized:          "Authentication is required",
-	http.StatusForbidden:             "This role may not do this",
-	http.StatusNotFound:              "Not found",
-	http.StatusMethodNotAllowed:      "Method not allowed",
-	http.StatusConflict:              "Conflict with the current state",
-	http.StatusPreconditionFailed:    "The resource has changed",
-	http.StatusPreconditionRequired:  "If-Match is required",
-	http.StatusRequestEntityTooLarge: "The request body is too large",
-	http.StatusUnsupportedMediaType:  "Unsupported media type",
-	http.StatusUnprocessableEntity:   "The request breaks certification rules",
-	http.StatusInternalServerError:   "Internal error",
-	http.StatusServiceUnavailable:    "Service unavailable",
+// echoCodes are the problem codes of the errors Echo itself raises, by status.
+var echoCodes = map[int]api.ProblemCode{
+	http.StatusBadRequest: "invalid_request", http.StatusNotFound: "not_found",
+	http.StatusMethodNotAllowed: "method_not_allowed", http.StatusRequestEntityTooLarge: "payload_too_large",
+	http.StatusUnsupportedMediaType: "unsupported_media_type", http.StatusUnauthorized: "unauthenticated",
+	http.StatusForbidden: "forbidden", http.StatusTooManyRequests: "too_many_requests", http.StatusServiceUnavailable: "unavailable",
 }
 
 // problemFor turns any error the service can produce into its RFC 9457 problem.
-// It is the only place that decides how an error looks to a client.
+// It is the only place that decides how an error looks to a client. Its code is
+// one of the catalogue's (problems.go), and its title and type follow from the
+// code.
 func problemFor(err error) api.Problem {
 	p := api.Problem{Status: http.StatusInternalServerError, Code: "internal_error", Detail: ptr("an unexpected error occurred; quote the request id when reporting it")}
 	var (
@@ -67,21 +61,35 @@ func problemFor(err error) api.Problem {
 		se *statusError
 		he *echo.HTTPError
 	)
+	if errors.Is(err, service.ErrUnknownCursor) {
+		// The service found no item where the cursor says a page starts: a cursor
+		// this API did not issue, refused as the contract refuses a malformed one.
+		err = badCursor
+	}
 	switch {
 	case errors.As(err, &ce):
 		p.Status, p.Code, p.Detail = http.StatusBadRequest, "invalid_request", ptr(fmt.Sprintf("%d problem(s) with the request", len(ce.violations)))
 		p.Violations = toAPIViolations(ce.violations)
+		// Each mismatch is somewhere in the request: a parameter, a member of the
+		// body, or, with the empty pointer, the body as a whole (one of several
+		// forms, say, that it matches none of).
+		for i := range *p.Violations {
+			(*p.Violations)[i].Field = ptr(ce.violations[i].Field)
+		}
 	case errors.As(err, &ve):
 		p.Status, p.Code = http.StatusUnprocessableEntity, "rule_violation"
 		p.Detail = ptr(fmt.Sprintf("%d violation(s)", len(ve.Violations)))
 		p.Violations = toAPIViolations(ve.Violations)
+		if !hasRule(p.Violations) {
+			p.Code = "invalid_value"
+		}
 	case errors.As(err, &cf):
-		p.Status, p.Code, p.Detail = http.StatusConflict, cf.Code, ptr(cf.Message)
+		p.Status, p.Code, p.Detail = http.StatusConflict, api.ProblemCode(cf.Code), ptr(cf.Message)
 		if cf.ExistingID != "" {
 			p.ExistingId = ptr(cf.ExistingID)
 		}
 	case errors.As(err, &se):
-		p.Status, p.Code, p.Detail = se.status, se.code, ptr(se.detail)
+		p.Status, p.Code, p.Detail = int32(se.status), api.ProblemCode(se.code), ptr(se.detail)
 	case errors.As(err, new(*ratelimit.RefusedError)):
 		p.Status, p.Code, p.Detail = http.StatusTooManyRequests, "too_many_requests", ptr(err.Error())
 	case errors.Is(err, service.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
@@ -95,35 +103,29 @@ func problemFor(err error) api.Problem {
 	case errors.Is(err, certification.ErrForbidden):
 		p.Status, p.Code, p.Detail = http.StatusForbidden, "forbidden", ptr("your role may not call this operation")
 	case errors.As(err, &he):
-		p.Status = he.Code
-		p.Code = map[int]string{
-			http.StatusBadRequest: "invalid_request", http.StatusNotFound: "not_found",
-			http.StatusMethodNotAllowed: "method_not_allowed", http.StatusRequestEntityTooLarge: "payload_too_large",
-			http.StatusUnsupportedMediaType: "unsupported_media_type", http.StatusUnauthorized: "unauthenticated",
-			http.StatusForbidden: "forbidden", http.StatusServiceUnavailable: "unavailable",
-		}[he.Code]
-		if p.Code == "" {
-			p.Code = http.StatusText(he.Code)
+		p.Status = int32(he.Code)
+		code, known := echoCodes[he.Code]
+		switch {
+		case known:
+			p.Code = code
+		case he.Code < 500:
+			// Another client error Echo may raise: the request is at fault, and the
+			// status says how.
+			p.Code = "invalid_request"
 		}
-		if he.Code >= 500 {
-			p.Code = "internal_error"
-		} else if msg, ok := he.Message.(string); ok {
-			p.Detail = ptr(msg)
-		} else {
-			p.Detail = ptr(http.StatusText(he.Code))
+		if he.Code < 500 {
+			if msg, ok := he.Message.(string); ok {
+				p.Detail = ptr(msg)
+			} else {
+				p.Detail = ptr(http.StatusText(he.Code))
+			}
 		}
 	}
-	p.Title = titles[p.Status]
+	p.Title = problemTitles[p.Code]
 	if p.Title == "" {
-		p.Title = http.StatusText(p.Status)
+		p.Title = http.StatusText(int(p.Status))
 	}
-	if p.Code == "rule_violation" {
-		p.Title = "The request breaks certification rules"
-		if !hasRule(p.Violations) {
-			p.Code, p.Title = "invalid_value", "The request has invalid values"
-		}
-	}
-	p.Type = problemTypeBase + p.Code
+	p.Type = problemTypeBase + string(p.Code)
 	return p
 }
 
@@ -189,10 +191,10 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		}
 		body, merr := json.Marshal(p)
 		if merr != nil {
-			body = []byte(`{"type":"/docs#problem-internal_error","title":"Internal error","status":500,"code":"internal_error"}`)
+			body = []byte(`{"type":"/problems/internal_error","title":"Internal error","status":500,"code":"internal_error"}`)
 		}
 		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
-		c.Response().WriteHeader(p.Status)
+		c.Response().WriteHeader(int(p.Status))
 		if c.Request().Method != http.MethodHead {
 			_, _ = c.Response().Write(body)
 		}

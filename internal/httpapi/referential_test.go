@@ -19,7 +19,7 @@ func TestReferential(t *testing.T) {
 		res := h.do(req{method: "GET", path: "/v1/certifications/RNCP26206", bearer: h.as(auth.RoleCandidate)})
 		c := expect(t, res, http.StatusOK)
 		etag := res.hdr.Get("ETag")
-		if etag != `"2"` || len(c["capacities"].([]any)) != 14 || len(c["access_routes"].([]any)) != 6 || len(c["sites"].([]any)) != 4 {
+		if etag != `"3"` || len(c["capacities"].([]any)) != 14 || len(c["access_routes"].([]any)) != 6 || len(c["sites"].([]any)) != 4 {
 			t.Fatalf("certification: etag %s, body %v", etag, c)
 		}
 		routes := c["access_routes"].([]any)
@@ -62,7 +62,7 @@ func TestRecordRegistrationPeriod(t *testing.T) {
 		res := h.do(req{method: "GET", path: "/v1/certifications/RNCP26206", bearer: admin})
 		c := expect(t, res, http.StatusOK)
 		cur, _ := c["current_registration_period"].(map[string]any)
-		if res.hdr.Get("ETag") != `"3"` || cur == nil || cur["id"] != p["id"] || len(c["registration_periods"].([]any)) != 3 {
+		if res.hdr.Get("ETag") != `"4"` || cur == nil || cur["id"] != p["id"] || len(c["registration_periods"].([]any)) != 3 {
 			t.Fatalf("after renewal: etag %s, current %v", res.hdr.Get("ETag"), cur)
 		}
 		expect(t, h.do(req{method: "POST", path: "/v1/certifications/RNCP26206/registration-periods", bearer: admin, body: body}), http.StatusConflict)

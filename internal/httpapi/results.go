@@ -24,7 +24,7 @@ func (s *server) ListResults(ctx context.Context, req api.ListResultsRequestObje
 	f := service.ResultFilter{After: after, Limit: 20, CertificationCode: deref(q.CertificationCode),
 		TrainingSiteID: uuidString(q.TrainingSiteId), Since: q.UpdatedSince}
 	if q.Limit != nil {
-		f.Limit = *q.Limit
+		f.Limit = int(*q.Limit)
 	}
 	feed, err := s.svc.ResultFeed(ctx, f)
 	if errors.Is(err, service.ErrCursorPastEnd) {
@@ -34,12 +34,12 @@ func (s *server) ListResults(ctx context.Context, req api.ListResultsRequestObje
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListResults200JSONResponse{Items: make([]api.ResultEntry, len(feed.Entries)), HasMore: feed.HasMore,
+	out := api.ResultFeed{Items: make([]api.ResultEntry, len(feed.Entries)), HasMore: feed.HasMore,
 		NextCursor: encodeSequence(feed.Next)}
 	for i, e := range feed.Entries {
 		out.Items[i] = toAPIResultEntry(e)
 	}
-	return out, nil
+	return api.ListResults200JSONResponse{Body: out}, nil
 }
 
 func (s *server) ListCertificates(ctx context.Context, req api.ListCertificatesRequestObject) (api.ListCertificatesResponseObject, error) {
@@ -50,7 +50,7 @@ func (s *server) ListCertificates(ctx context.Context, req api.ListCertificatesR
 	}
 	f := service.CertificateFilter{After: after, Limit: 20, TrainingSiteID: uuidString(q.TrainingSiteId)}
 	if q.Limit != nil {
-		f.Limit = *q.Limit
+		f.Limit = int(*q.Limit)
 	}
 	if q.Status != nil {
 		f.Status = certification.CertificateStatus(*q.Status)
@@ -59,7 +59,7 @@ func (s *server) ListCertificates(ctx context.Context, req api.ListCertificatesR
 	if err != nil {
 		return nil, err
 	}
-	out := api.ListCertificates200JSONResponse{Items: []api.Certificate{}}
+	out := api.CertificatePage{Items: []api.Certificate{}}
 	if len(certs) > f.Limit {
 		certs = certs[:f.Limit]
 		out.NextCursor = ptr(encodeSequence(certs[len(certs)-1].Sequence))
@@ -67,7 +67,7 @@ func (s *server) ListCertificates(ctx context.Context, req api.ListCertificatesR
 	for _, c := range certs {
 		out.Items = append(out.Items, s.toAPICertificate(c.Certificate))
 	}
-	return out, nil
+	return api.ListCertificates200JSONResponse{Body: out}, nil
 }
 
 func (s *server) GetStatistics(ctx context.Context, req api.GetStatisticsRequestObject) (api.GetStatisticsResponseObject, error) {
@@ -79,7 +79,7 @@ func (s *server) GetStatistics(ctx context.Context, req api.GetStatisticsRequest
 	f := service.StatisticsFilter{After: after, Limit: 20, CertificationCode: deref(q.CertificationCode),
 		TrainingSiteID: uuidString(q.TrainingSiteId)}
 	if q.Limit != nil {
-		f.Limit = *q.Limit
+		f.Limit = int(*q.Limit)
 	}
 	if q.Year != nil {
 		f.Year = int(*q.Year)
@@ -91,7 +91,7 @@ func (s *server) GetStatistics(ctx context.Context, req api.GetStatisticsRequest
 	if err != nil {
 		return nil, err
 	}
-	out := api.GetStatistics200JSONResponse{Items: []api.Statistic{}}
+	out := api.StatisticList{Items: []api.Statistic{}}
 	if len(rows) > f.Limit {
 		rows = rows[:f.Limit]
 		last := rows[len(rows)-1]
@@ -103,7 +103,7 @@ func (s *server) GetStatistics(ctx context.Context, req api.GetStatisticsRequest
 			TrainingSiteId: optUUID(r.TrainingSiteID), Candidates: r.Candidates, Awards: r.Awards, PartialValidations: r.PartialValidations,
 			Refusals: r.Refusals, Withdrawals: r.Withdrawals, SuccessRate: r.SuccessRate()})
 	}
-	return out, nil
+	return api.GetStatistics200JSONResponse{Body: out}, nil
 }
 
 // badCursor is a cursor this API did not issue.

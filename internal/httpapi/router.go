@@ -9,10 +9,13 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apformation/certapi/api"
+	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/cdc"
 	"github.com/apformation/certapi/internal/idempotency"
 	"github.com/apformation/certapi/internal/ratelimit"
@@ -55,6 +58,11 @@ type Options struct {
 	// Issuer is the certifier's ids at the Caisse des Dépôts, which the holders
 	// declaration carries.
 	Issuer cdc.Issuer
+	// CallerLimit is the general limit on each caller's requests (per account or
+	// application, else per address), counted by each instance; zero: none. The
+	// routes with limits of their own (the token endpoint, certificate
+	// verification...) are not counted under it.
+	CallerLimit ratelimit.Policy
 }
 
 // New builds the HTTP handler: operational endpoints at the root, the API under /v1.
@@ -122,8 +130,10 @@ func New(o Options) (*echo.Echo, error) {
 	e.GET("/metrics", m.handler())
 	e.GET("/openapi.yaml", func(c echo.Context) error { return c.Blob(http.StatusOK, "application/yaml", api.SpecYAML) })
 	registerReference(e)
+	registerProblems(e)
 
 	ops := operationsOf(spec)
+	callers := newCallerLimit(o.CallerLimit, o.Now, "/v1/auth/token", "/v1/auth/revoke", "/v1/auth/password-reset", "/v1/certificates/:number")
 	v1 := e.Group("/v1",
 		deadline(o.RequestTimeout),
 		limit(o.Limiter, "/v1/auth/token", TokenRequests),
@@ -131,7 +141,9 @@ func New(o Options) (*echo.Echo, error) {
 		limit(o.Limiter, "/v1/auth/password-reset", PasswordResets),
 		limit(o.Limiter, "/v1/certificates/:number", Verifications),
 		oauthEndpoints,
+		callers.refused,
 		authenticate(o.Service, ops),
+		callers.identified,
 		requestValidator(spec),
 		// A claim's lease outlasts the longest request by a margin.
 		idempotent(o.Idempotency, ops, o.Now, o.RequestTimeout+30*time.Second),
@@ -175,6 +187,92 @@ func limit(l *ratelimit.Limiter, path string, p ratelimit.Policy) echo.Middlewar
 			}
 			return next(c)
 		}
+	}
+}
+
+// callerLimit is the general limit on each caller's requests, per instance (in
+// memory: a write per request to a shared store would cost more than what it
+// protects), told in every answer's RateLimit headers; a refused request is a 429
+// with Retry-After. Callers are told apart by their account or application, and
+// anonymous ones by their address; the paths in own have limits of their own. It
+// takes two places in the chain, around authentication: identified counts what
+// authentication let through, before the request goes on; refused counts, after
+// the fact, what authentication turned away (no or a bad token, a role the
+// operation does not list), which past the allowance is a 429 rather than a 401 or
+// a 403, so that refusals are no way around the limit.
+type callerLimit struct {
+	policy  ratelimit.Policy
+	now     func() time.Time
+	own     []string
+	counts  *ratelimit.Memory
+	limiter *ratelimit.Limiter
+	purged  atomic.Int64
+}
+
+// countedKey marks, in the echo.Context, a request the limit has counted.
+const countedKey = "certapi.caller-limit-counted"
+
+func newCallerLimit(p ratelimit.Policy, now func() time.Time, own ...string) *callerLimit {
+	counts := ratelimit.NewMemory()
+	return &callerLimit{policy: p, now: now, own: own, counts: counts, limiter: ratelimit.New(counts, now)}
+}
+
+func (l *callerLimit) applies(c echo.Context) bool {
+	return l.policy.Limit > 0 && !slices.Contains(l.own, c.Path())
+}
+
+// take counts the request against its caller and sets the answer's RateLimit
+// headers; past the allowance it is a *ratelimit.RefusedError.
+func (l *callerLimit) take(c echo.Context) error {
+	c.Set(countedKey, true)
+	ctx := c.Request().Context()
+	key := "address:" + c.RealIP()
+	if pr, ok := auth.PrincipalFrom(ctx); ok {
+		key = "caller:" + pr.Subject
+	}
+	// Forget the windows that ended, once per window.
+	if t := l.now().Unix(); t-l.purged.Load() >= int64(l.policy.Window.Seconds()) {
+		l.purged.Store(t)
+		_, _ = l.counts.PurgeCounts(ctx, l.now())
+	}
+	d, err := l.limiter.Take(ctx, l.policy, key)
+	if err != nil {
+		return err
+	}
+	for k, v := range d.Headers() {
+		c.Response().Header().Set(k, v)
+	}
+	if !d.Allowed {
+		return &ratelimit.RefusedError{Decision: d}
+	}
+	return nil
+}
+
+// identified goes after authentication: it counts the request before it goes on.
+func (l *callerLimit) identified(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !l.applies(c) {
+			return next(c)
+		}
+		if err := l.take(c); err != nil {
+			return err
+		}
+		return next(c)
+	}
+}
+
+// refused goes before authentication: a request it turned away, which identified
+// never saw, is counted once refused.
+func (l *callerLimit) refused(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		err := next(c)
+		if err == nil || !l.applies(c) || c.Get(countedKey) != nil {
+			return err
+		}
+		if terr := l.take(c); terr != nil {
+			return terr
+		}
+		return err
 	}
 }
 

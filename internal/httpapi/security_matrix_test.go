@@ -298,6 +298,12 @@ func matrixOps() map[string]matrixOp {
 			return req{path: "/v1/certifications/RNCP26206/registration-periods",
 				body: map[string]any{"legal_act": "Arrêté d'essai", "effective_from": "2031-01-01", "effective_until": "2030-01-01"}}
 		}},
+		"GET /v1/certifications/{code}/registration-periods":      get("/v1/certifications/RNCP26206/registration-periods"),
+		"GET /v1/certifications/{code}/registration-periods/{id}": get("/v1/certifications/RNCP26206/registration-periods/" + periodFirst),
+		"PATCH /v1/certifications/{code}/registration-periods/{id}": {build: func(*matrixFixture, objects) req {
+			return req{path: "/v1/certifications/RNCP26206/registration-periods/" + periodFirst, contentType: "application/merge-patch+json",
+				body: `{"legal_act":"Arrêté rectifié"}`}
+		}},
 		"GET /v1/training-sites": list("/v1/training-sites", kSite, func(*matrixFixture) string { return "city=Toulouse" }),
 		"POST /v1/training-sites": {build: func(f *matrixFixture, _ objects) req {
 			return req{path: "/v1/training-sites", body: map[string]any{"name": fmt.Sprintf("Campus %d", f.next()),
@@ -442,12 +448,13 @@ func matrixOps() map[string]matrixOp {
 			return req{path: "/v1/exports/holders-declaration/files/" + matrixDeclarationFile(f) + "/receipt", contentType: "application/xml",
 				body: receiptOf(nowhere.site, nil, nil)}
 		}},
-		"GET /healthz":       get("/healthz"),
-		"GET /readyz":        get("/readyz"),
-		"GET /metrics":       get("/metrics"),
-		"GET /openapi.yaml":  get("/openapi.yaml"),
-		"GET /docs":          get("/docs"),
-		"GET /docs/{bundle}": get(httpapi.ReferenceBundle),
+		"GET /healthz":         get("/healthz"),
+		"GET /readyz":          get("/readyz"),
+		"GET /metrics":         get("/metrics"),
+		"GET /openapi.yaml":    get("/openapi.yaml"),
+		"GET /docs":            get("/docs"),
+		"GET /docs/{bundle}":   get(httpapi.ReferenceBundle),
+		"GET /problems/{code}": get("/problems/rule_violation"),
 	}
 }
 

@@ -19,11 +19,11 @@ func (s *server) ListWebhookSubscriptions(ctx context.Context, req api.ListWebho
 		return nil, err
 	}
 	subs, next := trim(subs, p, func(w webhook.Subscription) string { return w.ID })
-	out := api.ListWebhookSubscriptions200JSONResponse{Items: make([]api.WebhookSubscription, len(subs)), NextCursor: next}
+	out := api.WebhookSubscriptionList{Items: make([]api.WebhookSubscription, len(subs)), NextCursor: next}
 	for i, w := range subs {
 		out.Items[i] = toAPIWebhookSubscription(w)
 	}
-	return out, nil
+	return api.ListWebhookSubscriptions200JSONResponse{Body: out}, nil
 }
 
 func (s *server) CreateWebhookSubscription(ctx context.Context, req api.CreateWebhookSubscriptionRequestObject) (api.CreateWebhookSubscriptionResponseObject, error) {
@@ -34,7 +34,7 @@ func (s *server) CreateWebhookSubscription(ctx context.Context, req api.CreateWe
 	w := toAPIWebhookSubscription(sub)
 	return api.CreateWebhookSubscription201JSONResponse{
 		Body: api.WebhookSubscriptionWithSecret{Id: w.Id, ClientId: w.ClientId, Url: w.Url, Events: w.Events, Active: w.Active,
-			Version: w.Version, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Secret: sub.Secret},
+			Version: int32(w.Version), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Secret: sub.Secret},
 		Headers: api.CreateWebhookSubscription201ResponseHeaders{ETag: ptr(etag(sub.Version)), Location: ptr("/v1/webhook-subscriptions/" + sub.ID)},
 	}, nil
 }
@@ -101,13 +101,13 @@ func (s *server) ListWebhookDeliveries(ctx context.Context, req api.ListWebhookD
 		return nil, err
 	}
 	deliveries, next := trim(deliveries, p, func(d service.DeliveryView) string { return d.ID })
-	out := api.ListWebhookDeliveries200JSONResponse{Items: make([]api.WebhookDelivery, len(deliveries)), NextCursor: next}
+	out := api.WebhookDeliveryList{Items: make([]api.WebhookDelivery, len(deliveries)), NextCursor: next}
 	for i, d := range deliveries {
 		if out.Items[i], err = toAPIWebhookDelivery(d); err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return api.ListWebhookDeliveries200JSONResponse{Body: out}, nil
 }
 
 func eventTypes(in []api.WebhookEventType) []webhook.EventType {
@@ -120,7 +120,7 @@ func eventTypes(in []api.WebhookEventType) []webhook.EventType {
 
 func toAPIWebhookSubscription(w webhook.Subscription) api.WebhookSubscription {
 	out := api.WebhookSubscription{Id: mustUUID(w.ID), ClientId: w.PublicClientID, Url: w.URL, Events: make([]api.WebhookEventType, len(w.Events)),
-		Active: w.Active, Version: w.Version, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+		Active: w.Active, Version: int32(w.Version), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 	for i, e := range w.Events {
 		out.Events[i] = api.WebhookEventType(e)
 	}

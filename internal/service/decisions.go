@@ -514,14 +514,14 @@ func (s *Service) RevokeCertificate(ctx context.Context, number, reason string) 
 }
 
 // CandidateCertificates lists the certificates and attestations issued to a candidate.
-func (s *Service) CandidateCertificates(ctx context.Context, candidateID string) ([]certification.Certificate, error) {
+func (s *Service) CandidateCertificates(ctx context.Context, candidateID string, page Page) ([]certification.Certificate, error) {
 	var out []certification.Certificate
 	err := s.store.Read(ctx, func(tx Tx) error {
 		if _, err := s.visibleCandidate(ctx, tx, candidateID); err != nil {
 			return err
 		}
 		var err error
-		out, err = tx.CertificatesOfCandidate(candidateID)
+		out, err = tx.CertificatesOfCandidate(candidateID, page)
 		return err
 	})
 	return out, err

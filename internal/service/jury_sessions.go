@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"time"
 
@@ -206,9 +207,10 @@ func (s *Service) sessionFacts(tx Tx, code, siteID string, memberIDs []string, s
 	return f, nil
 }
 
-// SessionCandidates is a session's deliberation sheet: every candidate it hears or
-// decided on, with the decision the facts support.
-func (s *Service) SessionCandidates(ctx context.Context, id string) ([]SessionCandidate, error) {
+// SessionCandidates pages a session's deliberation sheet: every candidate it hears
+// or decided on, with the decision the facts support, by candidate id. The facts
+// are loaded for the candidates of the page only.
+func (s *Service) SessionCandidates(ctx context.Context, id string, page Page) ([]SessionCandidate, error) {
 	var out []SessionCandidate
 	err := s.store.Snapshot(ctx, func(tx Tx) error {
 		session, err := s.visibleSession(ctx, tx.JurySession, id)
@@ -223,12 +225,10 @@ func (s *Service) SessionCandidates(ctx context.Context, id string) ([]SessionCa
 		if err != nil {
 			return err
 		}
-		var order []string
 		byCandidate := map[string]*SessionCandidate{}
 		line := func(candidateID string) *SessionCandidate {
 			if byCandidate[candidateID] == nil {
 				byCandidate[candidateID] = &SessionCandidate{}
-				order = append(order, candidateID)
 			}
 			return byCandidate[candidateID]
 		}
@@ -242,7 +242,9 @@ func (s *Service) SessionCandidates(ctx context.Context, id string) ([]SessionCa
 				line(d.CandidateID).Decision = &d
 			}
 		}
-		for _, candidateID := range order {
+		ids := slices.Sorted(maps.Keys(byCandidate))
+		ids = slices.DeleteFunc(ids, func(c string) bool { return c <= page.After })
+		for _, candidateID := range ids[:min(len(ids), page.Limit+1)] {
 			f, err := s.loadDecisionFacts(tx, session, candidateID, "", tx.Candidate)
 			if err != nil {
 				return err

@@ -56,7 +56,13 @@ type Tx interface {
 	SetCertificationVersion(code string, version int, at time.Time) error
 	// TouchCertification moves a certification's version on: its declared sites changed.
 	TouchCertification(code string, at time.Time) error
+	// RegistrationPeriods pages a certification's periods by id, in the order they
+	// were recorded; ErrNotFound when there is no such certification.
+	RegistrationPeriods(code string, p Page) ([]certification.RegistrationPeriod, error)
+	RegistrationPeriod(code, id string) (certification.RegistrationPeriod, error)
+	LockRegistrationPeriod(code, id string) (certification.RegistrationPeriod, error)
 	InsertRegistrationPeriod(p certification.RegistrationPeriod) error
+	UpdateRegistrationPeriod(p certification.RegistrationPeriod) error
 
 	TrainingSites(f TrainingSiteFilter) ([]certification.TrainingSite, error)
 	TrainingSite(id string) (certification.TrainingSite, error)
@@ -132,7 +138,9 @@ type Tx interface {
 	Certificate(number string) (certification.Certificate, error)
 	LockCertificate(number string) (certification.Certificate, error)
 	CertificateOfDecision(decisionID string) (certification.Certificate, error)
-	CertificatesOfCandidate(candidateID string) ([]certification.Certificate, error)
+	// CertificatesOfCandidate pages a candidate's certificates by the id of the
+	// decision that issued each (one each), in the order the decisions were made.
+	CertificatesOfCandidate(candidateID string, p Page) ([]certification.Certificate, error)
 	InsertCertificate(c certification.Certificate) error
 	UpdateCertificate(c certification.Certificate) error
 
@@ -155,6 +163,10 @@ type Page struct {
 	Limit int
 	After string
 }
+
+// ErrUnknownCursor is a page that starts after an item its list does not have: the
+// cursor is not one this API issued for the list.
+var ErrUnknownCursor = errors.New("the cursor names no item of the list")
 
 // Unlimited is the Limit of a page that is every item: what a use case needs whole
 // (a session's decisions to close it, its minutes).

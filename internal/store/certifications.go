@@ -86,11 +86,55 @@ func (t *tx) TouchCertification(code string, at time.Time) error {
 		Updates(map[string]any{"version": gorm.Expr("version + 1"), "updated_at": at}).Error
 }
 
+func (t *tx) RegistrationPeriods(code string, p service.Page) ([]certification.RegistrationPeriod, error) {
+	var n int64
+	if err := t.db.Model(&certificationRow{}).Where("code = ?", code).Count(&n).Error; err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, certification.NotFoundf("certification %s", code)
+	}
+	var rows []registrationPeriodRow
+	if err := keyset(t.db.Where("certification_code = ?", code), "id", p).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out := make([]certification.RegistrationPeriod, len(rows))
+	for i, x := range rows {
+		out[i] = periodFromRow(x)
+	}
+	return out, nil
+}
+
+func (t *tx) RegistrationPeriod(code, id string) (certification.RegistrationPeriod, error) {
+	return t.registrationPeriod(t.db, code, id)
+}
+
+func (t *tx) LockRegistrationPeriod(code, id string) (certification.RegistrationPeriod, error) {
+	return t.registrationPeriod(t.forUpdate(), code, id)
+}
+
+func (t *tx) registrationPeriod(db *gorm.DB, code, id string) (certification.RegistrationPeriod, error) {
+	var r registrationPeriodRow
+	if err := db.Take(&r, "id = ? AND certification_code = ?", id, code).Error; err != nil {
+		return certification.RegistrationPeriod{}, notFound(err, "registration period %s of certification %s", id, code)
+	}
+	return periodFromRow(r), nil
+}
+
 func (t *tx) InsertRegistrationPeriod(p certification.RegistrationPeriod) error {
-	return duplicate(t.db.Create(&registrationPeriodRow{
-		ID: p.ID, CertificationCode: p.CertificationCode, LegalAct: p.LegalAct,
-		EffectiveFrom: p.EffectiveFrom, EffectiveUntil: p.EffectiveUntil, CreatedAt: p.CreatedAt,
-	}).Error, "duplicate_period", "this registration period is already recorded")
+	row := periodToRow(p)
+	return duplicate(t.db.Create(&row).Error, "duplicate_period", "this registration period is already recorded")
+}
+
+func (t *tx) UpdateRegistrationPeriod(p certification.RegistrationPeriod) error {
+	row := periodToRow(p)
+	return duplicate(t.db.Model(&row).Select("legal_act", "effective_from", "effective_until", "version", "updated_at").Updates(&row).Error,
+		"duplicate_period", "the certification has a registration period with these dates already")
+}
+
+func periodToRow(p certification.RegistrationPeriod) registrationPeriodRow {
+	return registrationPeriodRow{ID: p.ID, CertificationCode: p.CertificationCode, LegalAct: p.LegalAct,
+		EffectiveFrom: p.EffectiveFrom, EffectiveUntil: p.EffectiveUntil, Version: p.Version, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
 // loadCertification reads the referential around one certification row.
@@ -184,5 +228,6 @@ func (t *tx) loadCertification(r certificationRow) (certification.Certification,
 
 func periodFromRow(x registrationPeriodRow) certification.RegistrationPeriod {
 	return certification.RegistrationPeriod{ID: x.ID, CertificationCode: x.CertificationCode, LegalAct: x.LegalAct,
-		EffectiveFrom: certification.Day(x.EffectiveFrom), EffectiveUntil: certification.Day(x.EffectiveUntil), CreatedAt: x.CreatedAt.UTC()}
+		EffectiveFrom: certification.Day(x.EffectiveFrom), EffectiveUntil: certification.Day(x.EffectiveUntil), Version: x.Version,
+		CreatedAt: x.CreatedAt.UTC(), UpdatedAt: x.UpdatedAt.UTC()}
 }

@@ -468,9 +468,9 @@ func (t *tx) oneCertificate(q *gorm.DB, what string) (certification.Certificate,
 	return cs[0], nil
 }
 
-func (t *tx) CertificatesOfCandidate(candidateID string) ([]certification.Certificate, error) {
+func (t *tx) CertificatesOfCandidate(candidateID string, p service.Page) ([]certification.Certificate, error) {
 	var rows []certificateRow
-	if err := t.db.Where("candidate_id = ?", candidateID).Order("issued_at, number").Find(&rows).Error; err != nil {
+	if err := keyset(t.db.Where("candidate_id = ?", candidateID), "decision_id", p).Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	return t.certificatesFromRows(rows)

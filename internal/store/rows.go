@@ -125,7 +125,9 @@ type registrationPeriodRow struct {
 	LegalAct          string
 	EffectiveFrom     time.Time
 	EffectiveUntil    time.Time
+	Version           int
 	CreatedAt         time.Time
+	UpdatedAt         time.Time
 }
 
 func (registrationPeriodRow) TableName() string { return "registration_periods" }
