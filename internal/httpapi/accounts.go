@@ -169,7 +169,7 @@ func (s *server) RevokeToken(ctx context.Context, req api.RevokeTokenRequestObje
 }
 
 func (s *server) ListApiClients(ctx context.Context, req api.ListApiClientsRequestObject) (api.ListApiClientsResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (s *server) ListApiClients(ctx context.Context, req api.ListApiClientsReque
 	if err != nil {
 		return nil, err
 	}
-	clients, next := trim(clients, p, func(c service.APIClient) string { return c.ID })
+	clients, next := trim(ctx, clients, p, func(c service.APIClient) string { return c.ID })
 	out := api.ApiClientList{Items: make([]api.ApiClient, len(clients)), NextCursor: next}
 	for i, c := range clients {
 		out.Items[i] = toAPIClient(c)
@@ -285,7 +285,7 @@ func (s *server) ChangeMyPassword(ctx context.Context, req api.ChangeMyPasswordR
 }
 
 func (s *server) ListMySittings(ctx context.Context, req api.ListMySittingsRequestObject) (api.ListMySittingsResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -293,7 +293,7 @@ func (s *server) ListMySittings(ctx context.Context, req api.ListMySittingsReque
 	if err != nil {
 		return nil, err
 	}
-	sittings, next := trim(sittings, p, func(m service.MySitting) string { return m.ID })
+	sittings, next := trim(ctx, sittings, p, func(m service.MySitting) string { return m.ID })
 	out := api.MySittingList{Items: make([]api.MySitting, len(sittings)), NextCursor: next}
 	for i, m := range sittings {
 		out.Items[i] = toAPIMySitting(m)

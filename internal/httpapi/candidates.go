@@ -36,7 +36,7 @@ func rulesMiddleware(svc *service.Service) api.StrictMiddlewareFunc {
 }
 
 func (s *server) ListCandidates(ctx context.Context, req api.ListCandidatesRequestObject) (api.ListCandidatesResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (s *server) ListCandidates(ctx context.Context, req api.ListCandidatesReque
 	if err != nil {
 		return nil, err
 	}
-	cands, next := trim(cands, p, func(c certification.Candidate) string { return c.ID })
+	cands, next := trim(ctx, cands, p, func(c certification.Candidate) string { return c.ID })
 	out := api.CandidateList{Items: make([]api.Candidate, len(cands)), NextCursor: next}
 	for i, c := range cands {
 		out.Items[i] = toAPICandidate(c)

@@ -1,9 +1,14 @@
 package httpapi
 
 import (
+	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,17 +86,22 @@ const maxCursorKey = 40
 // it is exactly what trim issues, the base64url of an id, a certification code or a
 // rule id: a cursor cut short, padded, with line breaks or stray bits, or naming
 // something no list is paged by, is a 400, never a position past every item that
-// would read as an empty last page.
-func page(limit *api.Limit, cursor *string) (service.Page, error) {
+// would read as an empty last page. So is a cursor sent with other filters than
+// those of the page it came from (see openCursor).
+func page(ctx context.Context, limit *api.Limit, cursor *string) (service.Page, error) {
 	p := service.Page{Limit: 20}
 	if limit != nil {
 		p.Limit = int(*limit)
 	}
 	if cursor != nil && *cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(*cursor)
+		inner, err := openCursor(ctx, *cursor)
+		if err != nil {
+			return p, err
+		}
+		raw, err := base64.RawURLEncoding.DecodeString(inner)
 		key := uuidRE.Match(raw) || (len(raw) <= maxCursorKey && cursorKeyRE.Match(raw))
-		if err != nil || !key || base64.RawURLEncoding.EncodeToString(raw) != *cursor {
-			return p, &contractError{violations: []certification.Violation{{Field: "/cursor", Message: "not a cursor this API issued"}}}
+		if err != nil || !key || base64.RawURLEncoding.EncodeToString(raw) != inner {
+			return p, badCursor
 		}
 		p.After = string(raw)
 	}
@@ -100,13 +110,72 @@ func page(limit *api.Limit, cursor *string) (service.Page, error) {
 
 // trim cuts the extra item the store read to learn whether a next page exists, and
 // returns the cursor of that next page.
-func trim[T any](items []T, p service.Page, key func(T) string) ([]T, *string) {
+func trim[T any](ctx context.Context, items []T, p service.Page, key func(T) string) ([]T, *string) {
 	if len(items) <= p.Limit {
 		return items, nil
 	}
 	items = items[:p.Limit]
-	c := base64.RawURLEncoding.EncodeToString([]byte(key(items[len(items)-1])))
+	c := sealCursor(ctx, base64.RawURLEncoding.EncodeToString([]byte(key(items[len(items)-1]))))
 	return items, &c
+}
+
+// badCursor is a cursor this API did not issue.
+var badCursor = &contractError{violations: []certification.Violation{{Field: "/cursor", Message: "not a cursor this API issued"}}}
+
+// otherFilters is a cursor sent with other filters than the page it came from.
+var otherFilters = &contractError{violations: []certification.Violation{{Field: "/cursor",
+	Message: "this cursor continues a list read with other filters: send the same filters with it, or start again without a cursor"}}}
+
+type filtersKey struct{}
+
+// withFilters records the list filters of a request (its query parameters but the
+// cursor, the page size and where a feed starts), as a short digest, for the
+// cursors it reads and issues.
+func withFilters(ctx context.Context, query url.Values) context.Context {
+	names := make([]string, 0, len(query))
+	for name := range query {
+		switch name {
+		case "cursor", "limit", "updated_since":
+		default:
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return ctx
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	for _, name := range names {
+		for _, v := range query[name] {
+			fmt.Fprintf(h, "%s=%s\n", name, v)
+		}
+	}
+	return context.WithValue(ctx, filtersKey{}, base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:6]))
+}
+
+// sealCursor binds a cursor to the filters of the request that issued it: a list
+// page read with filters gives a cursor that goes on with those filters only.
+func sealCursor(ctx context.Context, inner string) string {
+	if f, _ := ctx.Value(filtersKey{}).(string); f != "" {
+		return inner + "." + f
+	}
+	return inner
+}
+
+// openCursor checks that a cursor goes with the request's filters and returns what
+// the list issued, for its own checks.
+func openCursor(ctx context.Context, cursor string) (string, error) {
+	f, _ := ctx.Value(filtersKey{}).(string)
+	inner, seal, sealed := strings.Cut(cursor, ".")
+	switch {
+	case !sealed && f == "":
+		return cursor, nil
+	case sealed && seal == f && f != "":
+		return inner, nil
+	case !sealed && f != "", sealed && seal != f && strings.Count(cursor, ".") == 1 && seal != "":
+		return "", otherFilters
+	}
+	return "", badCursor
 }
 
 func mustUUID(s string) openapi_types.UUID { return uuid.MustParse(s) }

@@ -56,7 +56,7 @@ func (s *server) ExportHoldersDeclaration(ctx context.Context, req api.ExportHol
 }
 
 func (s *server) ListDeclarationFiles(ctx context.Context, req api.ListDeclarationFilesRequestObject) (api.ListDeclarationFilesResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +64,7 @@ func (s *server) ListDeclarationFiles(ctx context.Context, req api.ListDeclarati
 	if err != nil {
 		return nil, err
 	}
-	files, next := trim(files, p, func(f certification.DeclarationFile) string { return f.ID })
+	files, next := trim(ctx, files, p, func(f certification.DeclarationFile) string { return f.ID })
 	out := api.DeclarationFileList{Items: make([]api.DeclarationFile, len(files)), NextCursor: next}
 	for i, f := range files {
 		out.Items[i] = toAPIDeclarationFile(f)

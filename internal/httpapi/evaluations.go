@@ -10,7 +10,7 @@ import (
 )
 
 func (s *server) ListEvaluations(ctx context.Context, req api.ListEvaluationsRequestObject) (api.ListEvaluationsResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func (s *server) ListEvaluations(ctx context.Context, req api.ListEvaluationsReq
 	if err != nil {
 		return nil, err
 	}
-	evals, next := trim(evals, p, func(e service.EvaluationView) string { return e.ID })
+	evals, next := trim(ctx, evals, p, func(e service.EvaluationView) string { return e.ID })
 	out := api.EvaluationList{Items: make([]api.Evaluation, len(evals)), NextCursor: next}
 	for i, e := range evals {
 		out.Items[i] = toAPIEvaluation(e)

@@ -2,10 +2,12 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -220,7 +222,7 @@ func FuzzPage(f *testing.F) {
 		if utf8.RuneCountInString(cursor) > 200 {
 			t.Skip("the contract refuses a cursor of more than 200 characters before page reads it")
 		}
-		p, err := page(&limit, &cursor)
+		p, err := page(context.Background(), &limit, &cursor)
 		if p.Limit != int(limit) {
 			t.Fatalf("limit %d read as %d", limit, p.Limit)
 		}
@@ -264,15 +266,26 @@ func FuzzPage(f *testing.F) {
 		}
 		rule := code[:min(len(code), 19)]
 		rule += "-" + rule
-		for _, key := range []string{id, code, rule} {
-			one := service.Page{Limit: 1}
-			_, next := trim([]string{key, key + "~"}, one, func(s string) string { return s })
-			if next == nil {
-				t.Fatalf("a full page after %q has no next cursor", key)
-			}
-			back, err := page(ptr(api.Limit(one.Limit)), next)
-			if err != nil || back.After != key {
-				t.Fatalf("the cursor %q issued after %q reads back as %q, %v", *next, key, back.After, err)
+		// With filters too: the cursor goes on with the same filters, and only them.
+		filtered := withFilters(context.Background(), url.Values{"route": {cursor}})
+		for _, ctx := range []context.Context{context.Background(), filtered} {
+			for _, key := range []string{id, code, rule} {
+				one := service.Page{Limit: 1}
+				_, next := trim(ctx, []string{key, key + "~"}, one, func(s string) string { return s })
+				if next == nil {
+					t.Fatalf("a full page after %q has no next cursor", key)
+				}
+				back, err := page(ctx, ptr(api.Limit(one.Limit)), next)
+				if err != nil || back.After != key {
+					t.Fatalf("the cursor %q issued after %q reads back as %q, %v", *next, key, back.After, err)
+				}
+				other := context.Background()
+				if ctx == other {
+					other = filtered
+				}
+				if _, err := page(other, ptr(api.Limit(one.Limit)), next); err == nil {
+					t.Fatalf("the cursor %q issued after %q goes on with other filters", *next, key)
+				}
 			}
 		}
 	})

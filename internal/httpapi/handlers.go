@@ -24,7 +24,7 @@ type server struct {
 var _ api.StrictServerInterface = (*server)(nil)
 
 func (s *server) ListCertifications(ctx context.Context, req api.ListCertificationsRequestObject) (api.ListCertificationsResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func (s *server) ListCertifications(ctx context.Context, req api.ListCertificati
 	if err != nil {
 		return nil, err
 	}
-	certs, next := trim(certs, p, func(c certification.Certification) string { return c.Code })
+	certs, next := trim(ctx, certs, p, func(c certification.Certification) string { return c.Code })
 	out := api.CertificationList{Items: make([]api.CertificationSummary, len(certs)), NextCursor: next}
 	for i, c := range certs {
 		out.Items[i] = toAPICertificationSummary(c, s.svc.Today())
@@ -53,7 +53,7 @@ func (s *server) GetCertification(ctx context.Context, req api.GetCertificationR
 }
 
 func (s *server) ListCertificationRules(ctx context.Context, req api.ListCertificationRulesRequestObject) (api.ListCertificationRulesResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *server) ListCertificationRules(ctx context.Context, req api.ListCertifi
 	if err != nil {
 		return nil, err
 	}
-	rules, next := trim(rules, p, func(r certification.Rule) string { return r.ID })
+	rules, next := trim(ctx, rules, p, func(r certification.Rule) string { return r.ID })
 	out := api.RuleList{Items: make([]api.Rule, len(rules)), NextCursor: next}
 	for i, r := range rules {
 		out.Items[i] = api.Rule{Id: r.ID, Statement: label(r.Statement), Source: api.RuleSource(r.Source)}
@@ -70,7 +70,7 @@ func (s *server) ListCertificationRules(ctx context.Context, req api.ListCertifi
 }
 
 func (s *server) ListRegistrationPeriods(ctx context.Context, req api.ListRegistrationPeriodsRequestObject) (api.ListRegistrationPeriodsResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *server) ListRegistrationPeriods(ctx context.Context, req api.ListRegist
 	if err != nil {
 		return nil, err
 	}
-	periods, next := trim(periods, p, func(x certification.RegistrationPeriod) string { return x.ID })
+	periods, next := trim(ctx, periods, p, func(x certification.RegistrationPeriod) string { return x.ID })
 	out := api.RegistrationPeriodList{Items: make([]api.RegistrationPeriod, len(periods)), NextCursor: next}
 	for i, x := range periods {
 		out.Items[i] = toAPIPeriod(x)
@@ -134,7 +134,7 @@ func periodPath(p certification.RegistrationPeriod) string {
 }
 
 func (s *server) ListTrainingSites(ctx context.Context, req api.ListTrainingSitesRequestObject) (api.ListTrainingSitesResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (s *server) ListTrainingSites(ctx context.Context, req api.ListTrainingSite
 	if err != nil {
 		return nil, err
 	}
-	sites, next := trim(sites, p, func(t certification.TrainingSite) string { return t.ID })
+	sites, next := trim(ctx, sites, p, func(t certification.TrainingSite) string { return t.ID })
 	out := api.TrainingSiteList{Items: make([]api.TrainingSite, len(sites)), NextCursor: next}
 	for i, t := range sites {
 		out.Items[i] = toAPITrainingSite(t)
@@ -221,7 +221,7 @@ func (s *server) DeactivateTrainingSite(ctx context.Context, req api.DeactivateT
 }
 
 func (s *server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) (api.ListUsersResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +233,7 @@ func (s *server) ListUsers(ctx context.Context, req api.ListUsersRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	users, next := trim(users, p, func(u service.User) string { return u.ID })
+	users, next := trim(ctx, users, p, func(u service.User) string { return u.ID })
 	out := api.UserList{Items: make([]api.User, len(users)), NextCursor: next}
 	for i, u := range users {
 		out.Items[i] = toAPIUser(u)
@@ -316,7 +316,7 @@ func (s *server) DeactivateUser(ctx context.Context, req api.DeactivateUserReque
 }
 
 func (s *server) ListAuditEvents(ctx context.Context, req api.ListAuditEventsRequestObject) (api.ListAuditEventsResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -338,7 +338,7 @@ func (s *server) ListAuditEvents(ctx context.Context, req api.ListAuditEventsReq
 	if err != nil {
 		return nil, err
 	}
-	events, next := trim(events, p, func(e service.AuditEvent) string { return e.ID })
+	events, next := trim(ctx, events, p, func(e service.AuditEvent) string { return e.ID })
 	out := api.AuditEventList{Items: make([]api.AuditEvent, len(events)), NextCursor: next}
 	for i, e := range events {
 		out.Items[i] = toAPIAuditEvent(e)

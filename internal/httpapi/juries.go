@@ -14,7 +14,7 @@ import (
 )
 
 func (s *server) ListJuryMembers(ctx context.Context, req api.ListJuryMembersRequestObject) (api.ListJuryMembersResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -29,7 +29,7 @@ func (s *server) ListJuryMembers(ctx context.Context, req api.ListJuryMembersReq
 	if err != nil {
 		return nil, err
 	}
-	members, next := trim(members, p, func(m certification.JuryMember) string { return m.ID })
+	members, next := trim(ctx, members, p, func(m certification.JuryMember) string { return m.ID })
 	out := api.JuryMemberList{Items: make([]api.JuryMember, len(members)), NextCursor: next}
 	for i, m := range members {
 		out.Items[i] = toAPIJuryMember(m)
@@ -99,7 +99,7 @@ func (s *server) DeactivateJuryMember(ctx context.Context, req api.DeactivateJur
 }
 
 func (s *server) ListJurySessions(ctx context.Context, req api.ListJurySessionsRequestObject) (api.ListJurySessionsResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (s *server) ListJurySessions(ctx context.Context, req api.ListJurySessionsR
 	if err != nil {
 		return nil, err
 	}
-	sessions, next := trim(sessions, p, func(js certification.JurySession) string { return js.ID })
+	sessions, next := trim(ctx, sessions, p, func(js certification.JurySession) string { return js.ID })
 	out := api.JurySessionList{Items: make([]api.JurySession, len(sessions)), NextCursor: next}
 	for i, js := range sessions {
 		out.Items[i] = toAPIJurySession(js)
@@ -209,7 +209,7 @@ func optionalVersion(h *string) (int, error) {
 }
 
 func (s *server) ListSessionCandidates(ctx context.Context, req api.ListSessionCandidatesRequestObject) (api.ListSessionCandidatesResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (s *server) ListSessionCandidates(ctx context.Context, req api.ListSessionC
 	if err != nil {
 		return nil, err
 	}
-	lines, next := trim(lines, p, func(l service.SessionCandidate) string { return l.Candidate.ID })
+	lines, next := trim(ctx, lines, p, func(l service.SessionCandidate) string { return l.Candidate.ID })
 	out := api.SessionCandidateList{Items: make([]api.SessionCandidate, len(lines)), NextCursor: next}
 	for i, l := range lines {
 		item := api.SessionCandidate{CandidateId: mustUUID(l.Candidate.ID), FullName: certification.HolderName(l.Candidate),
@@ -237,7 +237,7 @@ func (s *server) ListSessionCandidates(ctx context.Context, req api.ListSessionC
 }
 
 func (s *server) ListSessionDecisions(ctx context.Context, req api.ListSessionDecisionsRequestObject) (api.ListSessionDecisionsResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +245,7 @@ func (s *server) ListSessionDecisions(ctx context.Context, req api.ListSessionDe
 	if err != nil {
 		return nil, err
 	}
-	decisions, next := trim(decisions, p, func(d certification.Decision) string { return d.ID })
+	decisions, next := trim(ctx, decisions, p, func(d certification.Decision) string { return d.ID })
 	return api.ListSessionDecisions200JSONResponse{Body: api.DecisionList{Items: toAPIDecisions(decisions), NextCursor: next}}, nil
 }
 
@@ -312,7 +312,7 @@ func (s *server) GetMinutes(ctx context.Context, req api.GetMinutesRequestObject
 }
 
 func (s *server) ListCandidateDecisions(ctx context.Context, req api.ListCandidateDecisionsRequestObject) (api.ListCandidateDecisionsResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -320,12 +320,12 @@ func (s *server) ListCandidateDecisions(ctx context.Context, req api.ListCandida
 	if err != nil {
 		return nil, err
 	}
-	decisions, next := trim(decisions, p, func(d certification.Decision) string { return d.ID })
+	decisions, next := trim(ctx, decisions, p, func(d certification.Decision) string { return d.ID })
 	return api.ListCandidateDecisions200JSONResponse{Body: api.DecisionList{Items: toAPIDecisions(decisions), NextCursor: next}}, nil
 }
 
 func (s *server) ListCandidateCertificates(ctx context.Context, req api.ListCandidateCertificatesRequestObject) (api.ListCandidateCertificatesResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -333,7 +333,7 @@ func (s *server) ListCandidateCertificates(ctx context.Context, req api.ListCand
 	if err != nil {
 		return nil, err
 	}
-	certs, next := trim(certs, p, func(c certification.Certificate) string { return c.DecisionID })
+	certs, next := trim(ctx, certs, p, func(c certification.Certificate) string { return c.DecisionID })
 	out := api.CertificatePage{Items: make([]api.Certificate, len(certs)), NextCursor: next}
 	for i, c := range certs {
 		out.Items[i] = s.toAPICertificate(c)

@@ -17,7 +17,7 @@ import (
 
 func (s *server) ListResults(ctx context.Context, req api.ListResultsRequestObject) (api.ListResultsResponseObject, error) {
 	q := req.Params
-	after, err := sequenceCursor(q.Cursor)
+	after, err := sequenceCursor(ctx, q.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (s *server) ListResults(ctx context.Context, req api.ListResultsRequestObje
 		return nil, err
 	}
 	out := api.ResultFeed{Items: make([]api.ResultEntry, len(feed.Entries)), HasMore: feed.HasMore,
-		NextCursor: encodeSequence(feed.Next)}
+		NextCursor: encodeSequence(ctx, feed.Next)}
 	for i, e := range feed.Entries {
 		out.Items[i] = toAPIResultEntry(e)
 	}
@@ -44,7 +44,7 @@ func (s *server) ListResults(ctx context.Context, req api.ListResultsRequestObje
 
 func (s *server) ListCertificates(ctx context.Context, req api.ListCertificatesRequestObject) (api.ListCertificatesResponseObject, error) {
 	q := req.Params
-	after, err := sequenceCursor(q.Cursor)
+	after, err := sequenceCursor(ctx, q.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +62,7 @@ func (s *server) ListCertificates(ctx context.Context, req api.ListCertificatesR
 	out := api.CertificatePage{Items: []api.Certificate{}}
 	if len(certs) > f.Limit {
 		certs = certs[:f.Limit]
-		out.NextCursor = ptr(encodeSequence(certs[len(certs)-1].Sequence))
+		out.NextCursor = ptr(encodeSequence(ctx, certs[len(certs)-1].Sequence))
 	}
 	for _, c := range certs {
 		out.Items = append(out.Items, s.toAPICertificate(c.Certificate))
@@ -72,7 +72,7 @@ func (s *server) ListCertificates(ctx context.Context, req api.ListCertificatesR
 
 func (s *server) GetStatistics(ctx context.Context, req api.GetStatisticsRequestObject) (api.GetStatisticsResponseObject, error) {
 	q := req.Params
-	after, err := statisticsCursor(q.Cursor)
+	after, err := statisticsCursor(ctx, q.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (s *server) GetStatistics(ctx context.Context, req api.GetStatisticsRequest
 	if len(rows) > f.Limit {
 		rows = rows[:f.Limit]
 		last := rows[len(rows)-1]
-		out.NextCursor = ptr(encodeStatisticsKey(service.StatisticsKey{Year: last.Year, CertificationCode: last.CertificationCode,
+		out.NextCursor = ptr(encodeStatisticsKey(ctx, service.StatisticsKey{Year: last.Year, CertificationCode: last.CertificationCode,
 			Route: last.Route, TrainingSiteID: last.TrainingSiteID}))
 	}
 	for _, r := range rows {
@@ -106,9 +106,6 @@ func (s *server) GetStatistics(ctx context.Context, req api.GetStatisticsRequest
 	return api.GetStatistics200JSONResponse{Body: out}, nil
 }
 
-// badCursor is a cursor this API did not issue.
-var badCursor = &contractError{violations: []certification.Violation{{Field: "/cursor", Message: "not a cursor this API issued"}}}
-
 // sequenceRE is a place in the results feed as its cursors write it: a decimal
 // number without leading zeros, within an int64.
 var sequenceRE = regexp.MustCompile(`^(0|[1-9][0-9]{0,18})$`)
@@ -116,12 +113,16 @@ var sequenceRE = regexp.MustCompile(`^(0|[1-9][0-9]{0,18})$`)
 // sequenceCursor reads a cursor of the results feed (and of the certificates, which
 // follow it): exactly what encodeSequence issues, or nothing, which is the start.
 // Anything else is a 400, never a place that reads as the end of the feed.
-func sequenceCursor(cursor *string) (int64, error) {
+func sequenceCursor(ctx context.Context, cursor *string) (int64, error) {
 	if cursor == nil || *cursor == "" {
 		return 0, nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(*cursor)
-	if err != nil || !sequenceRE.Match(raw) || base64.RawURLEncoding.EncodeToString(raw) != *cursor {
+	inner, err := openCursor(ctx, *cursor)
+	if err != nil {
+		return 0, err
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(inner)
+	if err != nil || !sequenceRE.Match(raw) || base64.RawURLEncoding.EncodeToString(raw) != inner {
 		return 0, badCursor
 	}
 	n, err := strconv.ParseInt(string(raw), 10, 64)
@@ -131,8 +132,8 @@ func sequenceCursor(cursor *string) (int64, error) {
 	return n, nil
 }
 
-func encodeSequence(n int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(n, 10)))
+func encodeSequence(ctx context.Context, n int64) string {
+	return sealCursor(ctx, base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(n, 10))))
 }
 
 // statisticsKeyRE is a statistics row's key as its cursors write it: year,
@@ -141,12 +142,16 @@ var statisticsKeyRE = regexp.MustCompile(`^(19[0-9]{2}|2[01][0-9]{2})\|([A-Z0-9]
 
 // statisticsCursor reads a cursor of the statistics: exactly what
 // encodeStatisticsKey issues, or nothing, which is the start.
-func statisticsCursor(cursor *string) (*service.StatisticsKey, error) {
+func statisticsCursor(ctx context.Context, cursor *string) (*service.StatisticsKey, error) {
 	if cursor == nil || *cursor == "" {
 		return nil, nil
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(*cursor)
-	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != *cursor {
+	inner, err := openCursor(ctx, *cursor)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(inner)
+	if err != nil || base64.RawURLEncoding.EncodeToString(raw) != inner {
 		return nil, badCursor
 	}
 	m := statisticsKeyRE.FindStringSubmatch(string(raw))
@@ -157,9 +162,9 @@ func statisticsCursor(cursor *string) (*service.StatisticsKey, error) {
 	return &service.StatisticsKey{Year: year, CertificationCode: m[2], Route: certification.RouteID(m[3]), TrainingSiteID: m[4]}, nil
 }
 
-func encodeStatisticsKey(k service.StatisticsKey) string {
+func encodeStatisticsKey(ctx context.Context, k service.StatisticsKey) string {
 	raw := strings.Join([]string{strconv.Itoa(k.Year), k.CertificationCode, string(k.Route), k.TrainingSiteID}, "|")
-	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+	return sealCursor(ctx, base64.RawURLEncoding.EncodeToString([]byte(raw)))
 }
 
 func toAPIResultEntry(e certification.ResultEntry) api.ResultEntry {

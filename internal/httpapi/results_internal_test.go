@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/base64"
 	"testing"
 
@@ -17,24 +18,24 @@ import (
 func FuzzResultCursors(f *testing.F) {
 	raw := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	for _, seed := range []string{
-		"", encodeSequence(0), encodeSequence(1), encodeSequence(42), encodeSequence(1<<63 - 1),
+		"", encodeSequence(context.Background(), 0), encodeSequence(context.Background(), 1), encodeSequence(context.Background(), 42), encodeSequence(context.Background(), 1<<63-1),
 		raw("01"), raw("-1"), raw("+1"), raw(" 1"), raw("1 "), raw("1e3"), raw("9223372036854775808"), raw("99999999999999999999"),
 		"MQ==", "MQ\n", "MR", "!!", raw("00000000-0000-7000-8000-00000000b001"), raw("RNCP26206"),
-		encodeStatisticsKey(service.StatisticsKey{Year: 2019, CertificationCode: "RNCP26206", Route: "continuing_education"}),
-		encodeStatisticsKey(service.StatisticsKey{Year: 2019, CertificationCode: "RNCP26206", Route: "vae", TrainingSiteID: "00000000-0000-7000-8000-00000000b001"}),
+		encodeStatisticsKey(context.Background(), service.StatisticsKey{Year: 2019, CertificationCode: "RNCP26206", Route: "continuing_education"}),
+		encodeStatisticsKey(context.Background(), service.StatisticsKey{Year: 2019, CertificationCode: "RNCP26206", Route: "vae", TrainingSiteID: "00000000-0000-7000-8000-00000000b001"}),
 		raw("2019|RNCP26206|vae|"), raw("2019|RNCP26206|vae"), raw("2019|RNCP26206|vae||"), raw("1899|RNCP26206|vae|"), raw("2019|rncp|vae|"),
 		raw("2019|RNCP26206|vae|00000000-0000-7000-8000-00000000B001"), raw("2019|RNCP26206|vae|\n"),
 	} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, cursor string) {
-		if n, err := sequenceCursor(&cursor); err == nil && cursor != "" {
-			if n < 0 || encodeSequence(n) != cursor {
-				t.Fatalf("feed cursor %q read as %d, which is written %q", cursor, n, encodeSequence(n))
+		if n, err := sequenceCursor(context.Background(), &cursor); err == nil && cursor != "" {
+			if n < 0 || encodeSequence(context.Background(), n) != cursor {
+				t.Fatalf("feed cursor %q read as %d, which is written %q", cursor, n, encodeSequence(context.Background(), n))
 			}
 		}
-		if k, err := statisticsCursor(&cursor); err == nil && cursor != "" {
-			if k == nil || encodeStatisticsKey(*k) != cursor {
+		if k, err := statisticsCursor(context.Background(), &cursor); err == nil && cursor != "" {
+			if k == nil || encodeStatisticsKey(context.Background(), *k) != cursor {
 				t.Fatalf("statistics cursor %q read as %+v", cursor, k)
 			}
 		}

@@ -248,7 +248,9 @@ func TestResultsFeed(t *testing.T) {
 			if got := fmt.Sprint(sequences(p)); got != c.want {
 				t.Errorf("%s: %s, want %s", c.query, got, c.want)
 			}
-			if str(p, "next_cursor") != c.next {
+			// A filtered page's cursor is bound to its filters (a seal after a dot).
+			next, seal, _ := strings.Cut(str(p, "next_cursor"), ".")
+			if filtered := strings.Contains(c.query, "_id=") || strings.Contains(c.query, "code="); next != c.next || filtered != (seal != "") {
 				t.Errorf("%s: next cursor %s, want %s", c.query, str(p, "next_cursor"), c.next)
 			}
 		}
@@ -304,8 +306,8 @@ func TestResultsAccess(t *testing.T) {
 		if got := sequences(feedPage(t, h, bound, "")); fmt.Sprint(got) != "[2 4 5 7]" {
 			t.Errorf("the feed of a partner bound to Vauquelin: %v", got)
 		}
-		for _, q := range []string{"training_site_id=" + siteMontpellier, "training_site_id=" + siteMontpellier + "&cursor=" + cursorAt(0)} {
-			if p := feedPage(t, h, bound, q); len(items(p)) != 0 || str(p, "next_cursor") != cursorAt(7) {
+		for _, q := range []string{"training_site_id=" + siteMontpellier, "training_site_id=" + siteMontpellier + "&limit=1"} {
+			if p := feedPage(t, h, bound, q); len(items(p)) != 0 || !strings.HasPrefix(str(p, "next_cursor"), cursorAt(7)+".") {
 				t.Errorf("a partner bound to Vauquelin asks for Montpellier's entries: %v", p)
 			}
 		}

@@ -85,6 +85,7 @@ func New(o Options) (*echo.Echo, error) {
 	e.IPExtractor = clientAddress(o.TrustedProxies)
 	e.HTTPErrorHandler = errorHandler(o.Log)
 
+	e.Pre(headAsGet)
 	m := newMetrics()
 	e.Use(requestIDs)
 	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{Generator: newRequestID}))
@@ -333,3 +334,25 @@ func Spec() (*openapi3.T, error) {
 	}
 	return spec, spec.Validate(context.Background())
 }
+
+// headAsGet answers HEAD wherever GET is answered (RFC 9110 §9.3.2): the request is
+// routed, authenticated, validated and served as a GET, with the same status and
+// headers, and no body.
+func headAsGet(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Method != http.MethodHead {
+			return next(c)
+		}
+		r.Method = http.MethodGet
+		c.Response().Writer = headWriter{c.Response().Writer}
+		err := next(c)
+		r.Method = http.MethodHead
+		return err
+	}
+}
+
+// headWriter drops a body, keeping what says how long it was.
+type headWriter struct{ http.ResponseWriter }
+
+func (w headWriter) Write(b []byte) (int, error) { return len(b), nil }

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -93,19 +95,76 @@ func requestValidator(spec *openapi3.T) echo.MiddlewareFunc {
 		},
 	})
 	routes := map[string]*routers.Route{}
+	queryParams := map[*routers.Route]map[string]bool{}
+	allowed := map[string][]string{}
 	for path, item := range spec.Paths.Map() {
+		echoPath := pathParamRE.ReplaceAllString(path, ":$1")
 		for method, op := range item.Operations() {
-			routes[method+" "+pathParamRE.ReplaceAllString(path, ":$1")] = &routers.Route{
-				Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
+			r := &routers.Route{Spec: spec, Path: path, PathItem: item, Method: method, Operation: op}
+			routes[method+" "+echoPath] = r
+			known := map[string]bool{}
+			for _, ps := range []openapi3.Parameters{item.Parameters, op.Parameters} {
+				for _, p := range ps {
+					if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+						known[p.Value.Name] = true
+					}
+				}
+			}
+			queryParams[r] = known
+			allowed[echoPath] = append(allowed[echoPath], method)
+			if method == http.MethodGet {
+				allowed[echoPath] = append(allowed[echoPath], http.MethodHead)
+			}
 		}
+	}
+	// The paths the contract has, as patterns, to tell a method a path does not take
+	// (405) from a path that does not exist (404): Echo routes both to the group's
+	// catch-all.
+	type pathMethods struct {
+		re      *regexp.Regexp
+		methods []string
+	}
+	var paths []pathMethods
+	for p, methods := range allowed {
+		slices.Sort(methods)
+		re := regexp.MustCompile("^" + regexp.MustCompile(`:[^/]+`).ReplaceAllString(regexp.QuoteMeta(p), `[^/]+`) + "$")
+		paths = append(paths, pathMethods{re: re, methods: methods})
+	}
+	allowedFor := func(path string) ([]string, bool) {
+		for _, p := range paths {
+			if p.re.MatchString(path) {
+				return p.methods, true
+			}
+		}
+		return nil, false
 	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		fallback := generic(next)
 		return func(c echo.Context) error {
 			route, ok := routes[c.Request().Method+" "+c.Path()]
 			if !ok {
+				if methods, exists := allowedFor(c.Request().URL.Path); exists {
+					// The path exists, not with this method.
+					c.Response().Header().Set(echo.HeaderAllow, strings.Join(methods, ", "))
+					return &statusError{status: http.StatusMethodNotAllowed, code: "method_not_allowed",
+						detail: c.Request().Method + " is not an operation of this path; it takes " + strings.Join(methods, ", ")}
+				}
 				return fallback(c)
 			}
+			// A query parameter the operation does not take is a mistake, not
+			// something to ignore: a misspelt filter would silently list everything.
+			query := c.QueryParams()
+			var unknown []certification.Violation
+			for name := range query {
+				if !queryParams[route][name] {
+					unknown = append(unknown, certification.Violation{Field: "/" + pointerEscaper.Replace(name), Message: "this operation takes no query parameter " + strconv.Quote(name)})
+				}
+			}
+			if len(unknown) > 0 {
+				slices.SortFunc(unknown, func(a, b certification.Violation) int { return strings.Compare(a.Field, b.Field) })
+				return &contractError{violations: unknown}
+			}
+			c.SetRequest(c.Request().WithContext(withFilters(c.Request().Context(), query)))
 			names, values := c.ParamNames(), c.ParamValues()
 			params := make(map[string]string, len(names))
 			for i, n := range names {
@@ -194,3 +253,6 @@ func pointer(parts []string) string {
 func escapePointer(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
+
+// pointerEscaper escapes a name for a JSON pointer (RFC 6901).
+var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")

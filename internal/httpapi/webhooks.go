@@ -10,7 +10,7 @@ import (
 )
 
 func (s *server) ListWebhookSubscriptions(ctx context.Context, req api.ListWebhookSubscriptionsRequestObject) (api.ListWebhookSubscriptionsResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -18,7 +18,7 @@ func (s *server) ListWebhookSubscriptions(ctx context.Context, req api.ListWebho
 	if err != nil {
 		return nil, err
 	}
-	subs, next := trim(subs, p, func(w webhook.Subscription) string { return w.ID })
+	subs, next := trim(ctx, subs, p, func(w webhook.Subscription) string { return w.ID })
 	out := api.WebhookSubscriptionList{Items: make([]api.WebhookSubscription, len(subs)), NextCursor: next}
 	for i, w := range subs {
 		out.Items[i] = toAPIWebhookSubscription(w)
@@ -88,7 +88,7 @@ func (s *server) DeleteWebhookSubscription(ctx context.Context, req api.DeleteWe
 }
 
 func (s *server) ListWebhookDeliveries(ctx context.Context, req api.ListWebhookDeliveriesRequestObject) (api.ListWebhookDeliveriesResponseObject, error) {
-	p, err := page(req.Params.Limit, req.Params.Cursor)
+	p, err := page(ctx, req.Params.Limit, req.Params.Cursor)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func (s *server) ListWebhookDeliveries(ctx context.Context, req api.ListWebhookD
 	if err != nil {
 		return nil, err
 	}
-	deliveries, next := trim(deliveries, p, func(d service.DeliveryView) string { return d.ID })
+	deliveries, next := trim(ctx, deliveries, p, func(d service.DeliveryView) string { return d.ID })
 	out := api.WebhookDeliveryList{Items: make([]api.WebhookDelivery, len(deliveries)), NextCursor: next}
 	for i, d := range deliveries {
 		if out.Items[i], err = toAPIWebhookDelivery(d); err != nil {
