@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 (
   cd tools/openapi
   [ -d node_modules ] || npm ci --no-audit --no-fund
-  npx --no-install spectral lint --ruleset .spectral.yaml --fail-severity error ../../openapi.yaml
+  npx --no-install spectral lint --ruleset .spectral.yaml --fail-severity error --display-only-failures ../../openapi.yaml
   npx --no-install redocly lint --config redocly.yaml ../../openapi.yaml
 )
 base=${CONTRACT_BASE:-HEAD^}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"sync"
@@ -34,5 +35,25 @@ func TestCandidateScanMatchesTheModel(t *testing.T) {
 		if reflect.ValueOf(d).Pointer() != v.Field(i).Addr().Pointer() {
 			t.Errorf("destination %d is not field %s", i, v.Type().Field(i).Name)
 		}
+	}
+}
+
+// On the embedded database, the writes wait for the disk and the idempotency
+// records do not (see Store.records); on MySQL both are the one pool.
+func TestRecordsCommitWithoutWaitingForTheDisk(t *testing.T) {
+	s, err := Open(context.Background(), Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var writes, records int
+	if err := s.db.Raw("PRAGMA synchronous").Scan(&writes).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := s.records.Raw("PRAGMA synchronous").Scan(&records).Error; err != nil {
+		t.Fatal(err)
+	}
+	if writes != 2 || records != 1 { // FULL, NORMAL
+		t.Errorf("synchronous: writes %d, records %d; want 2 (FULL) and 1 (NORMAL)", writes, records)
 	}
 }

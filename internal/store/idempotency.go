@@ -40,8 +40,9 @@ func (s *Store) Claim(ctx context.Context, r idempotency.Record) (idempotency.Re
 }
 
 func (s *Store) claim(ctx context.Context, r idempotency.Record) (idempotency.Record, error) {
+	defer s.lockWriter()()
 	var existing idempotency.Record
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.records.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row idempotencyRow
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&row, "principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).Error
 		live := err == nil && row.CreatedAt.After(r.CreatedAt.Add(-idempotency.TTL))
@@ -74,7 +75,7 @@ func (s *Store) claim(ctx context.Context, r idempotency.Record) (idempotency.Re
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		// Another request claimed the key between our read and our insert.
 		var row idempotencyRow
-		if e := s.db.WithContext(ctx).Take(&row, "principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).Error; e != nil {
+		if e := s.records.WithContext(ctx).Take(&row, "principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).Error; e != nil {
 			return idempotency.Record{}, e
 		}
 		return recordFromRow(row), idempotency.ErrExists
@@ -110,7 +111,8 @@ func (t *tx) settleClaim(ctx context.Context) error {
 }
 
 func (s *Store) Complete(ctx context.Context, r idempotency.Record) error {
-	return unavailable(s.db.WithContext(ctx).Model(&idempotencyRow{}).
+	defer s.lockWriter()()
+	return unavailable(s.records.WithContext(ctx).Model(&idempotencyRow{}).
 		Where("principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).
 		Updates(map[string]any{"status_code": r.StatusCode, "content_type": r.ContentType,
 			"location": r.Location, "etag": r.ETag, "response_body": string(r.Body)}).Error)
@@ -120,12 +122,13 @@ func (s *Store) Complete(ctx context.Context, r idempotency.Record) error {
 // that failed after it, say while rendering its answer): that one stays, so that a
 // retry does not write again.
 func (s *Store) Release(ctx context.Context, principalID, key string) error {
-	return unavailable(s.db.WithContext(ctx).Where("principal_id = ? AND idem_key = ? AND status_code = 0 AND location = ''", principalID, key).
+	defer s.lockWriter()()
+	return unavailable(s.records.WithContext(ctx).Where("principal_id = ? AND idem_key = ? AND status_code = 0 AND location = ''", principalID, key).
 		Delete(&idempotencyRow{}).Error)
 }
 
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("created_at < ?", before).Delete(&idempotencyRow{})
+	res := s.records.WithContext(ctx).Where("created_at < ?", before).Delete(&idempotencyRow{})
 	return res.RowsAffected, unavailable(res.Error)
 }
 
@@ -137,4 +140,14 @@ func recordFromRow(r idempotencyRow) idempotency.Record {
 		rec.LeaseUntil = r.LeaseUntil.UTC()
 	}
 	return rec
+}
+
+// lockWriter takes the embedded database's one writer, as Write does, and returns
+// what releases it; on MySQL it does nothing.
+func (s *Store) lockWriter() func() {
+	if s.dialect != SQLite {
+		return func() {}
+	}
+	s.writer.Lock()
+	return s.writer.Unlock
 }
