@@ -67,6 +67,7 @@ fi
 # The general limit per caller stays on (its cost is part of what is measured), high
 # enough that one caller measuring does not meet it.
 CERTAPI_ADDR=127.0.0.1:$PORT CERTAPI_LOG_LEVEL=error CERTAPI_MIGRATE=true CERTAPI_RATE_LIMIT=1000000000 \
+  CERTAPI_JWT_KEY=${CERTAPI_JWT_KEY:-perf-measurement-key-perf-measurement-key} \
   CERTAPI_BOOTSTRAP_ADMIN_EMAIL=perf@example.org CERTAPI_BOOTSTRAP_ADMIN_PASSWORD=measure-the-stack-2026 \
   CERTAPI_TOKEN_TTL=2h "$work/certapi" serve 2>"$work/certapi.log" &
 pids+=($!); api=$!

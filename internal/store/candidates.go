@@ -1,6 +1,8 @@
 package store
 
 import (
+	"database/sql"
+	"errors"
 	"time"
 
 	"gorm.io/gorm"
@@ -43,16 +45,34 @@ func (t *tx) Candidates(f service.CandidateFilter) ([]certification.Candidate, e
 	return out, nil
 }
 
+// Candidate reads one candidate, and with it the version of their certification's
+// referential, in the same statement: Certification then takes the referential
+// from the cache without a read of its own when that version is the cached one,
+// and it is the version of the same snapshot. The statement goes to the
+// connection (or the transaction) directly: the read by id is the most frequent
+// of the service, and GORM's statement building was a tenth of its cost.
 func (t *tx) Candidate(id string) (certification.Candidate, error) {
-	rows, err := findCandidates(t.db.Where("id = ?", id))
-	if err == nil && len(rows) == 0 {
-		err = gorm.ErrRecordNotFound
+	var (
+		r       candidateRow
+		version sql.NullInt64
+	)
+	st := t.db.Statement
+	err := st.ConnPool.QueryRowContext(st.Context, candidateByID, id).Scan(append(scanCandidate(&r), &version)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return certification.Candidate{}, certification.NotFoundf("candidate %s", id)
 	}
 	if err != nil {
-		return certification.Candidate{}, notFound(err, "candidate %s", id)
+		return certification.Candidate{}, err
 	}
-	return candidateFromRow(rows[0]), nil
+	if version.Valid {
+		t.sawReferential(r.CertificationCode, int(version.Int64))
+	}
+	return candidateFromRow(r), nil
 }
+
+// candidateByID reads a candidate and their certification's version.
+const candidateByID = "SELECT " + candidateColumns + ", (SELECT version FROM certifications WHERE certifications.code = candidates.certification_code)" +
+	" FROM candidates WHERE id = ?"
 
 // candidateColumns are candidateRow's columns, in the order scanCandidate reads
 // them (a test holds the two to the model).

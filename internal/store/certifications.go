@@ -34,6 +34,11 @@ type cachedReferential struct {
 // version moved on since it was cached, from the cache otherwise. Callers must not
 // modify what it returns.
 func (t *tx) Certification(code string) (certification.Certification, error) {
+	if v, ok := t.referentials[code]; ok {
+		if c, ok := t.store.referentials.Load(code); ok && c.(cachedReferential).version == v {
+			return c.(cachedReferential).cert, nil
+		}
+	}
 	var r certificationRow
 	if err := t.db.Take(&r, "code = ?", code).Error; err != nil {
 		return certification.Certification{}, notFound(err, "certification %s", code)
@@ -77,11 +82,13 @@ func (t *tx) LockCertification(code string) (int, error) {
 }
 
 func (t *tx) SetCertificationVersion(code string, version int, at time.Time) error {
+	delete(t.referentials, code)
 	return t.db.Model(&certificationRow{}).Where("code = ?", code).
 		Updates(map[string]any{"version": version, "updated_at": at}).Error
 }
 
 func (t *tx) TouchCertification(code string, at time.Time) error {
+	delete(t.referentials, code)
 	return t.db.Model(&certificationRow{}).Where("code = ?", code).
 		Updates(map[string]any{"version": gorm.Expr("version + 1"), "updated_at": at}).Error
 }

@@ -454,3 +454,62 @@ func TestIdempotencyClaimOutlivesItsAnswerNotItsRequest(t *testing.T) {
 		}
 	})
 }
+
+// A candidate is read with their certification's version, and the referential then
+// comes from the cache without a read of its own, but only while that version is
+// the cached one: a change of the referential (here a training site declared for
+// the certification) is seen by the next read, in a snapshot as outside one.
+func TestReferentialReadWithACandidateFollowsItsVersion(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		svc := newService(t, s)
+		ctx := adminCtx()
+		ds, err := s.LoadDataset(ctx, store.DatasetOptions{Candidates: 1, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sites := func(read func(context.Context, func(service.Tx) error) error) int {
+			t.Helper()
+			n := -1
+			if err := read(ctx, func(tx service.Tx) error {
+				c, err := tx.Candidate(ds.CandidateIDs[0])
+				if err != nil {
+					return err
+				}
+				ref, err := tx.Certification(c.CertificationCode)
+				n = len(ref.Sites)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := sites(s.Read)
+		if again := sites(s.Snapshot); again != before {
+			t.Fatalf("declared sites: %d, then %d with nothing changed", before, again)
+		}
+		if _, err := svc.CreateTrainingSite(ctx, service.TrainingSiteInput{Name: "Declared meanwhile",
+			Address: certification.Address{Line1: "2 allée Jean Jaurès", PostalCode: "31000", City: "Toulouse", CountryCode: "FR"},
+			Roles:   []certification.SiteRole{certification.SitePreparation}, CertificationCodes: []string{"RNCP26206"}}); err != nil {
+			t.Fatal(err)
+		}
+		inSnapshot, outside := sites(s.Snapshot), sites(s.Read)
+		ref, err := svc.GetCertification(ctx, "RNCP26206")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ref.Sites) == before {
+			t.Fatalf("the new site is not among the %d declared sites", before)
+		}
+		if inSnapshot != len(ref.Sites) || outside != len(ref.Sites) {
+			t.Errorf("after the change: %d declared sites in a snapshot, %d outside, want %d", inSnapshot, outside, len(ref.Sites))
+		}
+		err = s.Read(ctx, func(tx service.Tx) error {
+			_, err := tx.Candidate("00000000-0000-7000-8000-0000000fffff")
+			return err
+		})
+		if !errors.Is(err, certification.ErrNotFound) {
+			t.Errorf("an unknown candidate: %v, want not found", err)
+		}
+	})
+}

@@ -26,6 +26,17 @@ type tx struct {
 	store *Store
 	// resource is the id the transaction's latest audit event names.
 	resource string
+	// referentials are the versions of referentials this transaction has read
+	// along with other rows (see Candidate): code → version.
+	referentials map[string]int
+}
+
+// sawReferential notes the version of a referential read along with another row.
+func (t *tx) sawReferential(code string, version int) {
+	if t.referentials == nil {
+		t.referentials = map[string]int{}
+	}
+	t.referentials[code] = version
 }
 
 var _ service.Tx = (*tx)(nil)
@@ -39,10 +50,7 @@ func (s *Store) Read(ctx context.Context, fn func(service.Tx) error) error {
 // as it was at its first one (REPEATABLE READ on MySQL; a deferred transaction on
 // SQLite, whose WAL keeps the reader's snapshot without blocking writers).
 func (s *Store) Snapshot(ctx context.Context, fn func(service.Tx) error) error {
-	opts := &sql.TxOptions{ReadOnly: true}
-	if s.dialect == MySQL {
-		opts.Isolation = sql.LevelRepeatableRead
-	}
+	opts := &sql.TxOptions{ReadOnly: true, Isolation: s.snapshotIsolation}
 	return unavailable(s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 		return fn(&tx{db: gtx, store: s})
 	}, opts))
