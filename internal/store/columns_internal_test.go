@@ -10,10 +10,21 @@ import (
 	"gorm.io/gorm/schema"
 )
 
-// The hand-written scan of candidates names every column of candidateRow, in the
-// order of its fields, and points each at its own field.
-func TestCandidateScanMatchesTheModel(t *testing.T) {
-	s, err := schema.Parse(&candidateRow{}, &sync.Map{}, schema.NamingStrategy{})
+// The hand-written scans of candidates and evaluations name every column of their
+// row struct, in the order of its fields, and point each at its own field.
+func TestHandScansMatchTheirModels(t *testing.T) {
+	t.Run("candidates", func(t *testing.T) {
+		var r candidateRow
+		scanMatchesModel(t, &r, candidateColumns, scanCandidate(&r))
+	})
+	t.Run("evaluations", func(t *testing.T) {
+		var r evaluationRow
+		scanMatchesModel(t, &r, evaluationColumns, scanEvaluation(&r))
+	})
+}
+
+func scanMatchesModel(t *testing.T, row any, columns string, dests []any) {
+	s, err := schema.Parse(row, &sync.Map{}, schema.NamingStrategy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,15 +32,13 @@ func TestCandidateScanMatchesTheModel(t *testing.T) {
 	for _, f := range s.Fields {
 		want = append(want, f.DBName)
 	}
-	got := strings.Split(candidateColumns, ", ")
+	got := strings.Split(columns, ", ")
 	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("candidateColumns:\n got %v\nwant %v", got, want)
+		t.Fatalf("columns:\n got %v\nwant %v", got, want)
 	}
-	var r candidateRow
-	dests := scanCandidate(&r)
-	v := reflect.ValueOf(&r).Elem()
+	v := reflect.ValueOf(row).Elem()
 	if len(dests) != v.NumField() {
-		t.Fatalf("scanCandidate has %d destinations for %d fields", len(dests), v.NumField())
+		t.Fatalf("the scan has %d destinations for %d fields", len(dests), v.NumField())
 	}
 	for i, d := range dests {
 		if reflect.ValueOf(d).Pointer() != v.Field(i).Addr().Pointer() {

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"strings"
+
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/apformation/certapi/internal/service"
 )
@@ -42,25 +44,47 @@ func (t *tx) Evaluations(f service.EvaluationFilter) ([]certification.Evaluation
 }
 
 // personSittingRow is a sitting and the route of the registration it belongs to.
-type personSittingRow struct {
-	Evaluation evaluationRow `gorm:"embedded"`
-	Route      string
-}
-
+// PersonSittings reads the sittings of every registration of a person, with each
+// one's route. A transcript is made of them: the statement goes to the connection
+// (or the transaction) directly, and the rows are scanned by hand (see
+// findCandidates).
 func (t *tx) PersonSittings(personKey string) ([]certification.PersonSitting, error) {
-	var rows []personSittingRow
-	err := t.db.Table("evaluations").Select("evaluations.*, candidates.route AS route").
-		Joins("JOIN candidates ON candidates.id = evaluations.candidate_id").
-		Where("candidates.person_key = ?", personKey).
-		Order("evaluations.scheduled_at, evaluations.id").Scan(&rows).Error
+	st := t.db.Statement
+	rows, err := st.ConnPool.QueryContext(st.Context, "SELECT "+qualifiedEvaluationColumns+", candidates.route FROM evaluations"+
+		" JOIN candidates ON candidates.id = evaluations.candidate_id WHERE candidates.person_key = ?"+
+		" ORDER BY evaluations.scheduled_at, evaluations.id", personKey)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]certification.PersonSitting, len(rows))
-	for i, r := range rows {
-		out[i] = certification.PersonSitting{Evaluation: evaluationFromRow(r.Evaluation), Route: certification.RouteID(r.Route)}
+	defer rows.Close()
+	var out []certification.PersonSitting
+	for rows.Next() {
+		var (
+			r     evaluationRow
+			route string
+		)
+		if err := rows.Scan(append(scanEvaluation(&r), &route)...); err != nil {
+			return nil, err
+		}
+		out = append(out, certification.PersonSitting{Evaluation: evaluationFromRow(r), Route: certification.RouteID(route)})
 	}
-	return out, nil
+	return out, rows.Err()
+}
+
+// evaluationColumns are evaluationRow's columns, in the order scanEvaluation reads
+// them (a test holds the two to the model).
+const evaluationColumns = "id, candidate_id, certification_code, component, training_site_id, jury_session_id, scheduled_at, ends_at, " +
+	"status, grade_hundredths, dossier_grade_hundredths, defence_grade_hundredths, result_recorded_at, result_corrected, " +
+	"validated_on, validated_by, cancelled_at, cancellation_reason, version, created_at, updated_at"
+
+// qualifiedEvaluationColumns are evaluationColumns named with their table.
+var qualifiedEvaluationColumns = "evaluations." + strings.ReplaceAll(evaluationColumns, ", ", ", evaluations.")
+
+// scanEvaluation lists where each of evaluationColumns goes.
+func scanEvaluation(r *evaluationRow) []any {
+	return []any{&r.ID, &r.CandidateID, &r.CertificationCode, &r.Component, &r.TrainingSiteID, &r.JurySessionID, &r.ScheduledAt, &r.EndsAt,
+		&r.Status, &r.GradeHundredths, &r.DossierGradeHundredths, &r.DefenceGradeHundredths, &r.ResultRecordedAt, &r.ResultCorrected,
+		&r.ValidatedOn, &r.ValidatedBy, &r.CancelledAt, &r.CancellationReason, &r.Version, &r.CreatedAt, &r.UpdatedAt}
 }
 
 func (t *tx) PersonRegistrations(personKey string) ([]string, error) {
