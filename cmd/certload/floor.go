@@ -51,13 +51,11 @@ func serveFloor(ctx context.Context, args []string) error {
 	}
 	defer db.Close()
 	// The pool certapi's store sizes for the same database.
+	dialect := store.SQLite
 	if driver == "mysql" {
-		db.SetMaxOpenConns(25)
-		db.SetMaxIdleConns(10)
-	} else {
-		db.SetMaxOpenConns(8)
-		db.SetMaxIdleConns(8)
+		dialect = store.MySQL
 	}
+	store.SizePool(db, dialect)
 	f := &floor{db: db}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/candidates/{id}", f.candidate)

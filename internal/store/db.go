@@ -100,17 +100,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dialect == MySQL {
-		sqlDB.SetMaxOpenConns(25)
-		sqlDB.SetMaxIdleConns(10)
-		sqlDB.SetConnMaxLifetime(4 * time.Minute)
-		sqlDB.SetConnMaxIdleTime(time.Minute)
-	} else {
-		// One writer at a time is what SQLite does anyway; a small pool of readers
-		// keeps WAL reads concurrent.
-		sqlDB.SetMaxOpenConns(8)
-		sqlDB.SetConnMaxLifetime(4 * time.Minute)
-	}
+	SizePool(sqlDB, dialect)
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
@@ -132,10 +122,29 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			return nil, err
 		}
 		recordsDB.SetMaxOpenConns(4)
+		recordsDB.SetMaxIdleConns(4)
 		recordsDB.SetConnMaxLifetime(4 * time.Minute)
 		st.records = records
 	}
 	return st, nil
+}
+
+// SizePool sizes a pool of connections to the database of the dialect. Every
+// connection the pool may open stays open while it is used: with fewer idle ones
+// kept than open ones (database/sql keeps two by default), a load above that
+// closes a connection after each query and opens another for the next, which on
+// SQLite costs more than the query. Connections left idle a minute are closed.
+func SizePool(db *sql.DB, d Dialect) {
+	open := 25
+	if d == SQLite {
+		// One writer at a time is what SQLite does anyway; a small pool of readers
+		// keeps WAL reads concurrent.
+		open = 8
+	}
+	db.SetMaxOpenConns(open)
+	db.SetMaxIdleConns(open)
+	db.SetConnMaxLifetime(4 * time.Minute)
+	db.SetConnMaxIdleTime(time.Minute)
 }
 
 // Dialect says which database this is.

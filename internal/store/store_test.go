@@ -513,3 +513,36 @@ func TestReferentialReadWithACandidateFollowsItsVersion(t *testing.T) {
 		}
 	})
 }
+
+// The pool keeps every connection it opened for a burst: with fewer idle ones kept
+// than open ones, each request above that closed its connection after the query and
+// the next opened another.
+func TestPoolKeepsItsConnectionsThroughABurst(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		db, err := testdb.Open(t, d).DB().DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		open := db.Stats().MaxOpenConnections
+		if open < 8 {
+			t.Fatalf("a pool of %d connections", open)
+		}
+		ctx := context.Background()
+		var conns []interface{ Close() error }
+		for range open {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+		for _, c := range conns {
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if st := db.Stats(); st.MaxIdleClosed != 0 || st.Idle != open {
+			t.Errorf("after a burst of %d: %d connections closed for lack of idle room, %d idle", open, st.MaxIdleClosed, st.Idle)
+		}
+	})
+}
