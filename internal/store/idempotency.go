@@ -41,8 +41,17 @@ func (s *Store) Claim(ctx context.Context, r idempotency.Record) (idempotency.Re
 
 func (s *Store) claim(ctx context.Context, r idempotency.Record) (idempotency.Record, error) {
 	defer s.lockWriter()()
+	// A new key, the usual case, is one INSERT that commits by itself. Only a key
+	// already recorded needs the transaction below, which decides whether its
+	// record still holds it.
+	lease := r.LeaseUntil
+	err := s.records.WithContext(ctx).Create(&idempotencyRow{PrincipalID: r.PrincipalID, IdemKey: r.Key, Method: r.Method, Path: r.Path,
+		RequestHash: r.RequestHash, CreatedAt: r.CreatedAt, LeaseUntil: &lease}).Error
+	if !errors.Is(err, gorm.ErrDuplicatedKey) {
+		return idempotency.Record{}, err
+	}
 	var existing idempotency.Record
-	err := s.records.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = s.records.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row idempotencyRow
 		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&row, "principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).Error
 		live := err == nil && row.CreatedAt.After(r.CreatedAt.Add(-idempotency.TTL))
@@ -67,7 +76,6 @@ func (s *Store) claim(ctx context.Context, r idempotency.Record) (idempotency.Re
 		case !errors.Is(err, gorm.ErrRecordNotFound):
 			return err
 		}
-		lease := r.LeaseUntil
 		row = idempotencyRow{PrincipalID: r.PrincipalID, IdemKey: r.Key, Method: r.Method, Path: r.Path,
 			RequestHash: r.RequestHash, CreatedAt: r.CreatedAt, LeaseUntil: &lease}
 		return tx.Create(&row).Error
