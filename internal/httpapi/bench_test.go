@@ -1,15 +1,17 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
-	"time"
-
+	"encoding/json"
 	"fmt"
-	"github.com/apformation/certapi/internal/store"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/apformation/certapi/internal/store"
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/testdb"
@@ -55,6 +57,21 @@ func BenchmarkAPI(b *testing.B) {
 		})
 		b.Run(string(d)+"/ListTrainingSites", func(b *testing.B) {
 			serve(b, "GET", "/v1/training-sites?limit=20", "", "", http.StatusOK)
+		})
+		b.Run(string(d)+"/RegisterCandidate", func(b *testing.B) {
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				raw, _ := json.Marshal(candidateBody(map[string]any{"birth_name": fmt.Sprintf("Bench-%d", i), "email": fmt.Sprintf("bench.%d@example.org", i)}))
+				r := httptest.NewRequest("POST", "/v1/candidates", bytes.NewReader(raw))
+				r.Header.Set("Content-Type", "application/json")
+				r.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d", i))
+				r.Header.Set("Authorization", admin)
+				w := httptest.NewRecorder()
+				h.e.ServeHTTP(w, r)
+				if w.Code != http.StatusCreated {
+					b.Fatalf("registration: %d %s", w.Code, w.Body)
+				}
+			}
 		})
 		b.Run(string(d)+"/CreateTrainingSite", func(b *testing.B) {
 			serve(b, "POST", "/v1/training-sites",

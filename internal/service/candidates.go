@@ -296,23 +296,26 @@ func (s *Service) newCandidate(in CandidateInput) certification.Candidate {
 // checkRegistration loads what the registration rules need and applies them all. A
 // site the caller may not see counts as no site at all.
 func (s *Service) checkRegistration(ctx context.Context, tx Tx, c certification.Candidate) error {
+	// The site first: the store reads the versions of its certifications with it,
+	// which spares the referential a read of its own.
+	var site *certification.TrainingSite
+	if c.TrainingSiteID != "" && canSeeSite(ctx, c.TrainingSiteID) == nil {
+		found, err := tx.TrainingSite(c.TrainingSiteID)
+		switch {
+		case err == nil:
+			site = &found
+		case !errors.Is(err, certification.ErrNotFound):
+			return err
+		}
+	}
 	ref, err := tx.Certification(c.CertificationCode)
 	if errors.Is(err, certification.ErrNotFound) {
 		return certification.Check([]certification.Violation{{Field: "/certification_code", Message: "unknown certification " + c.CertificationCode}})
 	} else if err != nil {
 		return err
 	}
-	r := certification.Registration{Candidate: c, Certification: ref, BirthCountries: cdc.BirthCountries{}}
-	if c.TrainingSiteID != "" && canSeeSite(ctx, c.TrainingSiteID) == nil {
-		site, err := tx.TrainingSite(c.TrainingSiteID)
-		switch {
-		case err == nil:
-			r.Site = &site
-		case !errors.Is(err, certification.ErrNotFound):
-			return err
-		}
-	}
-	return certification.Check(certification.CheckRegistration(r))
+	return certification.Check(certification.CheckRegistration(certification.Registration{Candidate: c, Certification: ref, Site: site,
+		BirthCountries: cdc.BirthCountries{}}))
 }
 
 // insertOrUpdateUnique writes the candidate, refusing a second current registration

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"strings"
 
 	"github.com/apformation/certapi/internal/certification"
@@ -34,17 +35,54 @@ func (t *tx) TrainingSites(f service.TrainingSiteFilter) ([]certification.Traini
 	return t.sitesFromRows(rows)
 }
 
+// TrainingSite reads a site, the certifications it is declared for and their
+// referentials' versions in one statement, straight to the connection: a
+// registration reads its site twice (the rules' check before the write, and in
+// it), and Certification then takes a referential from the cache without a read of
+// its own while its version is the cached one (see Candidate).
 func (t *tx) TrainingSite(id string) (certification.TrainingSite, error) {
-	var r trainingSiteRow
-	if err := t.db.Take(&r, "id = ?", id).Error; err != nil {
-		return certification.TrainingSite{}, notFound(err, "training site %s", id)
-	}
-	sites, err := t.sitesFromRows([]trainingSiteRow{r})
+	st := t.db.Statement
+	rows, err := st.ConnPool.QueryContext(st.Context, siteByID, id)
 	if err != nil {
 		return certification.TrainingSite{}, err
 	}
-	return sites[0], nil
+	defer rows.Close()
+	var (
+		r     trainingSiteRow
+		codes []string
+		found bool
+	)
+	for rows.Next() {
+		var (
+			code    sql.NullString
+			version sql.NullInt64
+		)
+		if err := rows.Scan(&r.ID, &r.Name, &r.Line1, &r.Line2, &r.PostalCode, &r.City, &r.CountryCode, &r.IsPreparation,
+			&r.IsCertification, &r.Active, &r.Version, &r.CreatedAt, &r.UpdatedAt, &code, &version); err != nil {
+			return certification.TrainingSite{}, err
+		}
+		found = true
+		if code.Valid {
+			codes = append(codes, code.String)
+			if version.Valid {
+				t.sawReferential(code.String, int(version.Int64))
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return certification.TrainingSite{}, err
+	}
+	if !found {
+		return certification.TrainingSite{}, certification.NotFoundf("training site %s", id)
+	}
+	return siteFromRow(r, codes), nil
 }
+
+// siteByID reads a site with one row per certification it is declared for.
+const siteByID = "SELECT s.id, s.name, s.line1, s.line2, s.postal_code, s.city, s.country_code, s.is_preparation, s.is_certification," +
+	" s.active, s.version, s.created_at, s.updated_at, l.certification_code, c.version FROM training_sites s" +
+	" LEFT JOIN training_site_certifications l ON l.training_site_id = s.id LEFT JOIN certifications c ON c.code = l.certification_code" +
+	" WHERE s.id = ? ORDER BY l.certification_code"
 
 func (t *tx) LockTrainingSite(id string) (certification.TrainingSite, error) {
 	var r trainingSiteRow
@@ -107,24 +145,28 @@ func (t *tx) sitesFromRows(rows []trainingSiteRow) ([]certification.TrainingSite
 		codes[l.TrainingSiteID] = append(codes[l.TrainingSiteID], l.CertificationCode)
 	}
 	for _, r := range rows {
-		s := certification.TrainingSite{
-			ID: r.ID, Name: r.Name,
-			Address:            certification.Address{Line1: r.Line1, Line2: r.Line2, PostalCode: r.PostalCode, City: r.City, CountryCode: r.CountryCode},
-			CertificationCodes: codes[r.ID], Active: r.Active, Version: r.Version,
-			CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-		}
-		if s.CertificationCodes == nil {
-			s.CertificationCodes = []string{}
-		}
-		if r.IsPreparation {
-			s.Roles = append(s.Roles, certification.SitePreparation)
-		}
-		if r.IsCertification {
-			s.Roles = append(s.Roles, certification.SiteCertification)
-		}
-		out = append(out, s)
+		out = append(out, siteFromRow(r, codes[r.ID]))
 	}
 	return out, nil
+}
+
+func siteFromRow(r trainingSiteRow, codes []string) certification.TrainingSite {
+	s := certification.TrainingSite{
+		ID: r.ID, Name: r.Name,
+		Address:            certification.Address{Line1: r.Line1, Line2: r.Line2, PostalCode: r.PostalCode, City: r.City, CountryCode: r.CountryCode},
+		CertificationCodes: codes, Active: r.Active, Version: r.Version,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if s.CertificationCodes == nil {
+		s.CertificationCodes = []string{}
+	}
+	if r.IsPreparation {
+		s.Roles = append(s.Roles, certification.SitePreparation)
+	}
+	if r.IsCertification {
+		s.Roles = append(s.Roles, certification.SiteCertification)
+	}
+	return s
 }
 
 func siteToRow(s certification.TrainingSite) trainingSiteRow {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"sort"
@@ -468,15 +469,26 @@ func TestReferentialReadWithACandidateFollowsItsVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The referential read after a candidate, or after a site declared for it.
+		var viaSite bool
 		sites := func(read func(context.Context, func(service.Tx) error) error) int {
 			t.Helper()
 			n := -1
 			if err := read(ctx, func(tx service.Tx) error {
-				c, err := tx.Candidate(ds.CandidateIDs[0])
-				if err != nil {
-					return err
+				code := "RNCP26206"
+				if viaSite {
+					site, err := tx.TrainingSite(ds.SiteIDs[0])
+					if err != nil || len(site.CertificationCodes) != 1 || site.CertificationCodes[0] != code {
+						return fmt.Errorf("site %+v: %v", site, err)
+					}
+				} else {
+					c, err := tx.Candidate(ds.CandidateIDs[0])
+					if err != nil {
+						return err
+					}
+					code = c.CertificationCode
 				}
-				ref, err := tx.Certification(c.CertificationCode)
+				ref, err := tx.Certification(code)
 				n = len(ref.Sites)
 				return err
 			}); err != nil {
@@ -488,11 +500,17 @@ func TestReferentialReadWithACandidateFollowsItsVersion(t *testing.T) {
 		if again := sites(s.Snapshot); again != before {
 			t.Fatalf("declared sites: %d, then %d with nothing changed", before, again)
 		}
+		viaSite = true
+		if again := sites(s.Read); again != before {
+			t.Fatalf("declared sites: %d, then %d through a site with nothing changed", before, again)
+		}
 		if _, err := svc.CreateTrainingSite(ctx, service.TrainingSiteInput{Name: "Declared meanwhile",
 			Address: certification.Address{Line1: "2 allée Jean Jaurès", PostalCode: "31000", City: "Toulouse", CountryCode: "FR"},
 			Roles:   []certification.SiteRole{certification.SitePreparation}, CertificationCodes: []string{"RNCP26206"}}); err != nil {
 			t.Fatal(err)
 		}
+		throughSite := sites(s.Read)
+		viaSite = false
 		inSnapshot, outside := sites(s.Snapshot), sites(s.Read)
 		ref, err := svc.GetCertification(ctx, "RNCP26206")
 		if err != nil {
@@ -501,8 +519,16 @@ func TestReferentialReadWithACandidateFollowsItsVersion(t *testing.T) {
 		if len(ref.Sites) == before {
 			t.Fatalf("the new site is not among the %d declared sites", before)
 		}
-		if inSnapshot != len(ref.Sites) || outside != len(ref.Sites) {
-			t.Errorf("after the change: %d declared sites in a snapshot, %d outside, want %d", inSnapshot, outside, len(ref.Sites))
+		if throughSite != len(ref.Sites) || inSnapshot != len(ref.Sites) || outside != len(ref.Sites) {
+			t.Errorf("after the change: %d declared sites read through a site, %d after a candidate in a snapshot, %d outside, want %d",
+				throughSite, inSnapshot, outside, len(ref.Sites))
+		}
+		err = s.Read(ctx, func(tx service.Tx) error {
+			_, err := tx.TrainingSite("00000000-0000-7000-8000-0000000fffff")
+			return err
+		})
+		if !errors.Is(err, certification.ErrNotFound) {
+			t.Errorf("an unknown site: %v, want not found", err)
 		}
 		err = s.Read(ctx, func(tx service.Tx) error {
 			_, err := tx.Candidate("00000000-0000-7000-8000-0000000fffff")
