@@ -161,24 +161,12 @@ func clientIDOf(id string) string {
 
 // ListAPIClients lists the partner applications, oldest first.
 func (s *Service) ListAPIClients(ctx context.Context, p Page) ([]APIClient, error) {
-	var out []APIClient
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.APIClients(p)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]APIClient, error) { return tx.APIClients(p) })
 }
 
 // GetAPIClient returns one partner application.
 func (s *Service) GetAPIClient(ctx context.Context, id string) (APIClient, error) {
-	var c APIClient
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		c, err = tx.APIClient(id)
-		return err
-	})
-	return c, err
+	return read(ctx, s, func(tx Tx) (APIClient, error) { return tx.APIClient(id) })
 }
 
 // CreateAPIClient registers a partner application and returns it with its secret,

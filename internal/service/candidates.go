@@ -66,13 +66,7 @@ func (s *Service) ListCandidates(ctx context.Context, f CandidateFilter) ([]cert
 		f.TrainingSiteID = p.TrainingSiteID
 	}
 	f.Search = fold(f.Search)
-	var out []certification.Candidate
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.Candidates(f)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]certification.Candidate, error) { return tx.Candidates(f) })
 }
 
 // GetCandidate returns one candidate, if the caller may see them.

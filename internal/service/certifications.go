@@ -11,24 +11,12 @@ import (
 
 // ListCertifications returns the certifications this certifier delivers.
 func (s *Service) ListCertifications(ctx context.Context, page Page) ([]certification.Certification, error) {
-	var out []certification.Certification
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.Certifications(page)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]certification.Certification, error) { return tx.Certifications(page) })
 }
 
 // GetCertification returns the whole referential of one certification.
 func (s *Service) GetCertification(ctx context.Context, code string) (certification.Certification, error) {
-	var c certification.Certification
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		c, err = tx.Certification(code)
-		return err
-	})
-	return c, err
+	return read(ctx, s, func(tx Tx) (certification.Certification, error) { return tx.Certification(code) })
 }
 
 // Rules pages the rules catalogue of a certification, in the catalogue's order,
@@ -66,24 +54,12 @@ type RegistrationPeriodChange struct {
 // ListRegistrationPeriods pages a certification's registration periods, in the
 // order they were recorded.
 func (s *Service) ListRegistrationPeriods(ctx context.Context, code string, page Page) ([]certification.RegistrationPeriod, error) {
-	var out []certification.RegistrationPeriod
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.RegistrationPeriods(code, page)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]certification.RegistrationPeriod, error) { return tx.RegistrationPeriods(code, page) })
 }
 
 // GetRegistrationPeriod returns one registration period of a certification.
 func (s *Service) GetRegistrationPeriod(ctx context.Context, code, id string) (certification.RegistrationPeriod, error) {
-	var p certification.RegistrationPeriod
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		p, err = tx.RegistrationPeriod(code, id)
-		return err
-	})
-	return p, err
+	return read(ctx, s, func(tx Tx) (certification.RegistrationPeriod, error) { return tx.RegistrationPeriod(code, id) })
 }
 
 // RecordRegistrationPeriod records a renewal: a new period with its legal act.

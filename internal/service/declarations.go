@@ -326,24 +326,12 @@ func (s *Service) CreateDeclarationFile(ctx context.Context, issuer cdc.Issuer, 
 
 // ListDeclarationFiles lists the declaration files, newest first.
 func (s *Service) ListDeclarationFiles(ctx context.Context, p Page) ([]certification.DeclarationFile, error) {
-	var out []certification.DeclarationFile
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.DeclarationFiles(p)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]certification.DeclarationFile, error) { return tx.DeclarationFiles(p) })
 }
 
 // GetDeclarationFile returns a declaration file.
 func (s *Service) GetDeclarationFile(ctx context.Context, id string) (certification.DeclarationFile, error) {
-	var f certification.DeclarationFile
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		f, err = tx.DeclarationFile(id)
-		return err
-	})
-	return f, err
+	return read(ctx, s, func(tx Tx) (certification.DeclarationFile, error) { return tx.DeclarationFile(id) })
 }
 
 // DeclarationFileFlux prepares a file's XML, written again from the records the file
@@ -434,11 +422,5 @@ func (s *Service) ListAwardDeclarations(ctx context.Context, state certification
 		c := certification.DueCutoff(*dueBefore)
 		f.AwardedBefore = &c
 	}
-	var out []certification.AwardDeclaration
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.AwardDeclarations(f)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]certification.AwardDeclaration, error) { return tx.AwardDeclarations(f) })
 }

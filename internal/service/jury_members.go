@@ -32,13 +32,7 @@ func (s *Service) ListJuryMembers(ctx context.Context, f JuryMemberFilter) ([]ce
 	if p, _ := auth.PrincipalFrom(ctx); p.Role == auth.RoleJuryMember {
 		f.OnlyID = p.JuryMemberID
 	}
-	var out []certification.JuryMember
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.JuryMembers(f)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]certification.JuryMember, error) { return tx.JuryMembers(f) })
 }
 
 // GetJuryMember returns one member, if the caller may see them.
@@ -46,13 +40,7 @@ func (s *Service) GetJuryMember(ctx context.Context, id string) (certification.J
 	if p, _ := auth.PrincipalFrom(ctx); p.Role == auth.RoleJuryMember && p.JuryMemberID != id {
 		return certification.JuryMember{}, certification.NotFoundf("jury member %s", id)
 	}
-	var m certification.JuryMember
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		m, err = tx.JuryMember(id)
-		return err
-	})
-	return m, err
+	return read(ctx, s, func(tx Tx) (certification.JuryMember, error) { return tx.JuryMember(id) })
 }
 
 // CreateJuryMember records a person who may sit on juries.

@@ -57,13 +57,7 @@ func (s *Service) ListJurySessions(ctx context.Context, f JurySessionFilter) ([]
 	if p, _ := auth.PrincipalFrom(ctx); p.Role == auth.RoleJuryMember {
 		f.MemberID = p.JuryMemberID
 	}
-	var out []certification.JurySession
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.JurySessions(f)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]certification.JurySession, error) { return tx.JurySessions(f) })
 }
 
 // GetJurySession returns one session, if the caller may see it.

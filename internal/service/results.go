@@ -212,13 +212,7 @@ func (s *Service) ListCertificates(ctx context.Context, f CertificateFilter) ([]
 	if !narrowToSite(partnerSite(ctx), &f.TrainingSiteID) {
 		return nil, nil
 	}
-	var out []IssuedCertificate
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.IssuedCertificates(f)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]IssuedCertificate, error) { return tx.IssuedCertificates(f) })
 }
 
 // StatisticsKey is the key statistics are ordered and paged by.
@@ -251,11 +245,5 @@ func (s *Service) Statistics(ctx context.Context, f StatisticsFilter) ([]certifi
 	if !narrowToSite(partnerSite(ctx), &f.TrainingSiteID) {
 		return nil, nil
 	}
-	var out []certification.Statistic
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.Statistics(f)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]certification.Statistic, error) { return tx.Statistics(f) })
 }

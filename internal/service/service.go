@@ -366,22 +366,22 @@ func changed(before, after map[string]any) map[string]any {
 // ListAuditEvents returns the audit trail, oldest first (admin only: the operation's
 // roles say so).
 func (s *Service) ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
-	var out []AuditEvent
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.AuditEvents(f)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]AuditEvent, error) { return tx.AuditEvents(f) })
 }
 
 // AdminExists says whether the service has an administrator, for the first start.
 func (s *Service) AdminExists(ctx context.Context) (bool, error) {
-	var exists bool
+	return read(ctx, s, func(tx Tx) (bool, error) { return tx.AdminExists() })
+}
+
+// read runs fn, one read of the store outside a transaction, and returns what it
+// read.
+func read[T any](ctx context.Context, s *Service, fn func(Tx) (T, error)) (T, error) {
+	var out T
 	err := s.store.Read(ctx, func(tx Tx) error {
 		var err error
-		exists, err = tx.AdminExists()
+		out, err = fn(tx)
 		return err
 	})
-	return exists, err
+	return out, err
 }

@@ -37,13 +37,7 @@ func (s *Service) ListTrainingSites(ctx context.Context, f TrainingSiteFilter) (
 	if p, _ := auth.PrincipalFrom(ctx); p.Role == auth.RoleSiteStaff {
 		f.OnlyID = p.TrainingSiteID
 	}
-	var out []certification.TrainingSite
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.TrainingSites(f)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]certification.TrainingSite, error) { return tx.TrainingSites(f) })
 }
 
 // GetTrainingSite returns one site, if the caller may see it.
@@ -51,13 +45,7 @@ func (s *Service) GetTrainingSite(ctx context.Context, id string) (certification
 	if err := canSeeSite(ctx, id); err != nil {
 		return certification.TrainingSite{}, err
 	}
-	var site certification.TrainingSite
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		site, err = tx.TrainingSite(id)
-		return err
-	})
-	return site, err
+	return read(ctx, s, func(tx Tx) (certification.TrainingSite, error) { return tx.TrainingSite(id) })
 }
 
 func canSeeSite(ctx context.Context, id string) error {

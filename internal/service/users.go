@@ -50,24 +50,12 @@ type UserInput struct {
 
 // ListUsers lists accounts.
 func (s *Service) ListUsers(ctx context.Context, f UserFilter) ([]User, error) {
-	var out []User
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.Users(f)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]User, error) { return tx.Users(f) })
 }
 
 // GetUser returns one account.
 func (s *Service) GetUser(ctx context.Context, id string) (User, error) {
-	var u User
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		u, err = tx.User(id)
-		return err
-	})
-	return u, err
+	return read(ctx, s, func(tx Tx) (User, error) { return tx.User(id) })
 }
 
 // CreateUser creates an account; its email is unique.

@@ -60,13 +60,7 @@ func (s *Service) visibleSubscription(ctx context.Context, load func(string) (we
 // ListWebhookSubscriptions lists the subscriptions the caller sees, oldest first.
 func (s *Service) ListWebhookSubscriptions(ctx context.Context, page Page) ([]webhook.Subscription, error) {
 	f := SubscriptionFilter{Page: page, ClientID: subscriptionOwner(ctx)}
-	var out []webhook.Subscription
-	err := s.store.Read(ctx, func(tx Tx) error {
-		var err error
-		out, err = tx.WebhookSubscriptions(f)
-		return err
-	})
-	return out, err
+	return read(ctx, s, func(tx Tx) ([]webhook.Subscription, error) { return tx.WebhookSubscriptions(f) })
 }
 
 // GetWebhookSubscription returns a subscription the caller sees.
