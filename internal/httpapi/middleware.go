@@ -130,6 +130,9 @@ func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogError: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			if !log.Enabled(c.Request().Context(), slog.LevelInfo) {
+				return nil
+			}
 			attrs := []any{"method", v.Method, "uri", redactURI(v.URI), "status", v.Status,
 				"latency_ms", float64(v.Latency.Microseconds()) / 1000, "request_id", v.RequestID}
 			if p, ok := auth.PrincipalFrom(c.Request().Context()); ok {
