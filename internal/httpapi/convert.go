@@ -75,12 +75,16 @@ func notModified(h *string, version int) bool {
 	return false
 }
 
-// cursorKeyRE is a certification code ("RNCP26206") or a rule id
-// ("REGISTRATION-PERIOD"), at most maxCursorKey long: the keys the certifications
-// and the rules catalogue are paged by; every other list is paged by id (uuidRE).
-var cursorKeyRE = regexp.MustCompile(`^[A-Z0-9]+(-[A-Z0-9]+)*$`)
+// The keys the certifications and the rules catalogue are paged by: a
+// certification code ("RNCP26206", as the contract has it), or a rule id
+// ("REGISTRATION-PERIOD") at most maxRuleKey long. Every other list is paged by id
+// (uuidRE).
+var (
+	codeKeyRE = regexp.MustCompile(`^[A-Z0-9]{1,20}$`)
+	ruleKeyRE = regexp.MustCompile(`^[A-Z0-9]+(-[A-Z0-9]+)+$`)
+)
 
-const maxCursorKey = 40
+const maxRuleKey = 40
 
 // page turns query parameters into a keyset page request. A cursor is refused unless
 // it is exactly what trim issues, the base64url of an id, a certification code or a
@@ -99,7 +103,7 @@ func page(ctx context.Context, limit *api.Limit, cursor *string) (service.Page, 
 			return p, err
 		}
 		raw, err := base64.RawURLEncoding.DecodeString(inner)
-		key := uuidRE.Match(raw) || (len(raw) <= maxCursorKey && cursorKeyRE.Match(raw))
+		key := uuidRE.Match(raw) || codeKeyRE.Match(raw) || (len(raw) <= maxRuleKey && ruleKeyRE.Match(raw))
 		if err != nil || !key || base64.RawURLEncoding.EncodeToString(raw) != inner {
 			return p, badCursor
 		}
