@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/apformation/certapi/api"
@@ -62,12 +63,18 @@ func (s *server) ListCandidates(ctx context.Context, req api.ListCandidatesReque
 }
 
 func (s *server) RegisterCandidate(ctx context.Context, req api.RegisterCandidateRequestObject) (api.RegisterCandidateResponseObject, error) {
+	respond := func(c certification.Candidate) api.RegisterCandidate201JSONResponse {
+		return api.RegisterCandidate201JSONResponse{Body: toAPICandidate(c), Headers: api.RegisterCandidate201ResponseHeaders{
+			ETag: ptr(etag(c.Version)), Location: ptr("/v1/candidates/" + c.ID)}}
+	}
+	answerInWrite(ctx, func(result any, w http.ResponseWriter) error {
+		return respond(result.(certification.Candidate)).VisitRegisterCandidateResponse(w)
+	})
 	c, err := s.svc.RegisterCandidate(ctx, candidateInputFromAPI(*req.Body))
 	if err != nil {
 		return nil, err
 	}
-	return api.RegisterCandidate201JSONResponse{Body: toAPICandidate(c), Headers: api.RegisterCandidate201ResponseHeaders{
-		ETag: ptr(etag(c.Version)), Location: ptr("/v1/candidates/" + c.ID)}}, nil
+	return respond(c), nil
 }
 
 func (s *server) GetCandidate(ctx context.Context, req api.GetCandidateRequestObject) (api.GetCandidateResponseObject, error) {

@@ -1,16 +1,23 @@
 package httpapi_test
 
 import (
+	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/apformation/certapi/internal/auth"
+	"github.com/apformation/certapi/internal/httpapi"
 	"github.com/apformation/certapi/internal/idempotency"
 	"github.com/apformation/certapi/internal/service"
+	"github.com/google/uuid"
 )
 
 func TestIdempotencyKeys(t *testing.T) {
@@ -43,36 +50,46 @@ func TestIdempotencyKeys(t *testing.T) {
 		expect(t, post("k-2", newSite("Papeete", "98714")), http.StatusUnprocessableEntity)
 		expect(t, post("k-2", newSite("Pau", "64000")), http.StatusCreated)
 
-		// A key whose first request is still running is a 409.
+		// A key whose write committed and whose answer is not recorded yet (its
+		// request is finishing, or its process died in between) is a 409 while
+		// that request could still be running; once its lease is over, the answer
+		// was lost, and the 409 names what the write created. Never a second write.
 		body, _ := json.Marshal(newSite("Slow", "31000"))
 		sum := sha256.Sum256(append([]byte("POST /v1/training-sites\n"), body...))
-		if _, err := h.store.Claim(t.Context(), idempotency.Record{PrincipalID: h.users[auth.RoleAdmin], Key: "k-3", Method: "POST",
-			Path: "/v1/training-sites", RequestHash: hex.EncodeToString(sum[:]), CreatedAt: time.Now().UTC(), LeaseUntil: time.Now().UTC().Add(time.Minute)}); err != nil {
-			t.Fatal(err)
+		recorded := func(key string, at time.Time, resource string) {
+			t.Helper()
+			claim := &idempotency.Claim{Record: idempotency.Record{PrincipalID: h.users[auth.RoleAdmin], Key: key, Method: "POST",
+				Path: "/v1/training-sites", RequestHash: hex.EncodeToString(sum[:]), CreatedAt: at, LeaseUntil: at.Add(time.Minute)}}
+			if err := h.store.Write(idempotency.WithClaim(t.Context(), claim), func(tx service.Tx) error {
+				return tx.AppendAudit(service.AuditEvent{ID: uuid.NewString(), OccurredAt: at, ActorRole: "admin", Action: "create",
+					ResourceType: "training_site", ResourceID: resource})
+			}); err != nil {
+				t.Fatal(err)
+			}
 		}
+		recorded("k-3", time.Now().UTC(), "site-being-answered")
 		p = expect(t, post("k-3", body), http.StatusConflict)
 		if str(p, "code") != "idempotency_in_progress" {
 			t.Fatalf("in progress: %v", p)
 		}
-
-		// A claim whose request can no longer be running (its process died: a kill -9
-		// mid-request) is abandoned once its lease ends: the retry goes through, once.
-		started := time.Now().UTC().Add(-5 * time.Minute)
-		if _, err := h.store.Claim(t.Context(), idempotency.Record{PrincipalID: h.users[auth.RoleAdmin], Key: "k-5", Method: "POST",
-			Path: "/v1/training-sites", RequestHash: hex.EncodeToString(sum[:]), CreatedAt: started, LeaseUntil: started.Add(time.Minute)}); err != nil {
-			t.Fatal(err)
+		recorded("k-5", time.Now().UTC().Add(-5*time.Minute), "site-whose-answer-was-lost")
+		p = expect(t, post("k-5", body), http.StatusConflict)
+		if str(p, "code") != "idempotency_answer_lost" || str(p, "existing_id") != "site-whose-answer-was-lost" {
+			t.Fatalf("answer lost: %v", p)
 		}
-		retried := expect(t, post("k-5", body), http.StatusCreated)
-		if replay := post("k-5", body); replay.hdr.Get("Idempotent-Replayed") != "true" || str(replay.json(t), "id") != str(retried, "id") {
-			t.Fatalf("the retry's answer is the key's now: %v", replay.hdr)
+		if n := count(); n != 5 {
+			t.Fatalf("%d sites after the conflicts, want 5", n)
 		}
 
-		// A key past its 24 hours is forgotten.
-		if _, err := h.store.Claim(t.Context(), idempotency.Record{PrincipalID: h.users[auth.RoleAdmin], Key: "k-4", Method: "POST",
-			Path: "/v1/training-sites", RequestHash: "old", CreatedAt: time.Now().UTC().Add(-25 * time.Hour)}); err != nil {
-			t.Fatal(err)
+		// A key past its 24 hours is forgotten: its request is a new one.
+		recorded("k-4", time.Now().UTC().Add(-25*time.Hour), "site-of-yesterday")
+		fresh := post("k-4", newSite("Fresh", "31000"))
+		if expect(t, fresh, http.StatusCreated); fresh.hdr.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("an expired key was replayed: %v", fresh.hdr)
 		}
-		expect(t, post("k-4", newSite("Fresh", "31000")), http.StatusCreated)
+		if replay := post("k-4", newSite("Fresh", "31000")); replay.hdr.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("the expired key's new answer is not the key's now: %v", replay.hdr)
+		}
 		if n, err := h.store.Purge(t.Context(), time.Now().Add(time.Minute)); err != nil || n < 4 {
 			t.Fatalf("purge: %d %v", n, err)
 		}
@@ -86,6 +103,67 @@ func TestIdempotencyKeys(t *testing.T) {
 		other := h.do(req{method: "POST", path: "/v1/training-sites", bearer: "Bearer " + tok, body: newSite("Once", "31000"), headers: map[string]string{"Idempotency-Key": "k-1"}})
 		if o := expect(t, other, http.StatusCreated); o["id"] == a["id"] || other.hdr.Get("Idempotent-Replayed") != "" {
 			t.Fatalf("another caller's key was replayed: %v", o)
+		}
+	})
+}
+
+// countingRecords counts the answers recorded after the fact.
+type countingRecords struct {
+	idempotency.Store
+	completed atomic.Int32
+}
+
+func (c *countingRecords) Complete(ctx context.Context, r idempotency.Record) error {
+	c.completed.Add(1)
+	return c.Store.Complete(ctx, r)
+}
+
+// A registration with an Idempotency-Key records its answer in its own
+// transaction, the very bytes then sent: nothing is recorded after the answer, a
+// replay is byte for byte the first answer, and requests racing with one key all
+// get the one candidate.
+func TestRegistrationRecordsItsAnswerWithItsWrite(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		records := &countingRecords{}
+		h = newHarnessOn(t, h.store, time.Now, func(o *httpapi.Options) { records.Store = o.Idempotency; o.Idempotency = records })
+		admin := h.as(auth.RoleAdmin)
+		register := func(key, name string) response {
+			return h.do(req{method: "POST", path: "/v1/candidates", bearer: admin, headers: map[string]string{"Idempotency-Key": key},
+				body: candidateBody(map[string]any{"birth_name": name, "email": strings.ToLower(name) + "@example.org"})})
+		}
+		first := register("reg-1", "Once")
+		created := expect(t, first, http.StatusCreated)
+		rec, err := h.store.Lookup(t.Context(), h.users[auth.RoleAdmin], "reg-1")
+		if err != nil || rec.StatusCode != http.StatusCreated || !bytes.Equal(rec.Body, first.raw) || rec.Location != first.hdr.Get("Location") ||
+			rec.ETag != first.hdr.Get("ETag") || rec.ContentType != first.hdr.Get("Content-Type") {
+			t.Fatalf("recorded %+v (%v), sent %s %v", rec, err, first.raw, first.hdr)
+		}
+		replay := register("reg-1", "Once")
+		if replay.code != http.StatusCreated || replay.hdr.Get("Idempotent-Replayed") != "true" || !bytes.Equal(replay.raw, first.raw) ||
+			replay.hdr.Get("Location") != first.hdr.Get("Location") || replay.hdr.Get("ETag") != first.hdr.Get("ETag") {
+			t.Fatalf("replay %d %s %v, first %s", replay.code, replay.raw, replay.hdr, first.raw)
+		}
+
+		const racers = 8
+		answers := make([]response, racers)
+		var wg sync.WaitGroup
+		for i := range racers {
+			wg.Add(1)
+			go func() { defer wg.Done(); answers[i] = register("reg-2", "Racing") }()
+		}
+		wg.Wait()
+		id := str(expect(t, answers[0], http.StatusCreated), "id")
+		for _, a := range answers[1:] {
+			if got := str(expect(t, a, http.StatusCreated), "id"); got != id {
+				t.Fatalf("racing registrations with one key answered %s and %s", id, got)
+			}
+		}
+		list := items(expect(t, h.do(req{method: "GET", path: "/v1/candidates?q=Racing", bearer: admin}), http.StatusOK))
+		if len(list) != 1 || str(created, "id") == id {
+			t.Fatalf("%d candidates from one key: %v", len(list), list)
+		}
+		if n := records.completed.Load(); n != 0 {
+			t.Fatalf("%d answers recorded after they were sent, want none", n)
 		}
 	})
 }

@@ -194,9 +194,11 @@ func toAttrs(kv []any) []slog.Attr {
 }
 
 // idempotent makes creating POSTs safe to retry: with an Idempotency-Key, the first
-// successful answer is stored and replayed for the same key and body; the same key
-// with another body is a 422, and a key whose first request is still running a 409.
-// Failed requests release their key.
+// successful answer is recorded and replayed for the same key and body; the same key
+// with another body is a 422. The key is recorded by the request's write, as it
+// commits (see package idempotency): a request that fails records nothing, and a
+// key whose write committed but whose answer is not recorded yet is a 409, until
+// its lease ends; then the answer was lost, and the 409 names what the write did.
 func idempotent(store idempotency.Store, ops map[string]operation, now func() time.Time, lease time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
@@ -219,69 +221,89 @@ func idempotent(store idempotency.Store, ops map[string]operation, now func() ti
 			req.Body = io.NopCloser(bytes.NewReader(body))
 			sum := sha256.Sum256(append([]byte(req.Method+" "+req.URL.Path+"\n"), body...))
 			at := now().UTC().Truncate(time.Second)
-			rec := idempotency.Record{PrincipalID: principal, Key: key, Method: req.Method, Path: req.URL.Path,
-				RequestHash: hex.EncodeToString(sum[:]), CreatedAt: at, LeaseUntil: at.Add(lease)}
+			claim := &idempotency.Claim{Record: idempotency.Record{PrincipalID: principal, Key: key, Method: req.Method,
+				Path: req.URL.Path, RequestHash: hex.EncodeToString(sum[:]), CreatedAt: at, LeaseUntil: at.Add(lease)}}
 
-			existing, err := store.Claim(req.Context(), rec)
-			if errors.Is(err, idempotency.ErrAnswerLost) {
-				return &certification.ConflictError{Code: "idempotency_answer_lost", ExistingID: existing.Location,
-					Message: "the request with this Idempotency-Key was carried out, but the service stopped before keeping its answer; existing_id names what it created"}
-			}
-			if errors.Is(err, idempotency.ErrExists) {
-				switch {
-				case existing.RequestHash != rec.RequestHash:
-					return &statusError{status: http.StatusUnprocessableEntity, code: "idempotency_key_reused",
-						detail: "this Idempotency-Key was used with another request; use a new key"}
-				case existing.StatusCode == 0:
-					return &statusError{status: http.StatusConflict, code: "idempotency_in_progress",
-						detail: "a request with this Idempotency-Key is still being served; retry later"}
-				}
-				h := c.Response().Header()
-				h.Set(echo.HeaderContentType, existing.ContentType)
-				if existing.Location != "" {
-					h.Set(echo.HeaderLocation, existing.Location)
-				}
-				if existing.ETag != "" {
-					h.Set("ETag", existing.ETag)
-				}
-				h.Set("Idempotent-Replayed", "true")
-				return c.Blob(existing.StatusCode, existing.ContentType, existing.Body)
-			}
-			if err != nil {
+			existing, err := store.Lookup(req.Context(), principal, key)
+			switch {
+			case err == nil && existing.Live(at):
+				return answerFrom(c, existing, claim.Record)
+			case err == nil:
+				claim.Replace = true
+			case !errors.Is(err, idempotency.ErrNotFound):
 				return err
 			}
 
 			// The claim goes down to the transaction of the request's write, which
-			// marks it done as it commits (see idempotency.Claim); for this
-			// request only, not for what outer middleware writes after it.
-			c.SetRequest(req.WithContext(idempotency.WithClaim(req.Context(), &idempotency.Claim{PrincipalID: principal, Key: key})))
+			// records the key as it commits; for this request only, not for what
+			// outer middleware writes after it.
+			c.SetRequest(req.WithContext(idempotency.WithClaim(req.Context(), claim)))
 			defer c.SetRequest(req)
 			rw := &recorder{ResponseWriter: c.Response().Writer}
 			c.Response().Writer = rw
-			defer func() {
-				// A panic must not hold the key for a day: release it, then let
-				// the recover middleware answer.
-				if r := recover(); r != nil {
-					_ = store.Release(context.WithoutCancel(req.Context()), principal, key)
-					panic(r)
-				}
-			}()
 			err = next(c)
 			status := c.Response().Status
-			// A detached context: the answer is stored even if the client went away.
+			// A detached context: the answer is recorded even if the client went away.
 			ctx := context.WithoutCancel(req.Context())
 			if err != nil || status < 200 || status >= 300 {
-				if rerr := store.Release(ctx, principal, key); rerr != nil {
-					return errors.Join(err, rerr)
+				if err == nil || claim.Done || c.Response().Committed {
+					return err
+				}
+				// Nothing of this request committed. If another request with the key
+				// committed meanwhile (this one's write rolled back when it found the
+				// key recorded), this one is answered as if it had come after it.
+				if existing, lerr := store.Lookup(ctx, principal, key); lerr == nil && existing.Live(at) {
+					return answerFrom(c, existing, claim.Record)
+				}
+				if errors.Is(err, idempotency.ErrRaced) {
+					return inProgress()
 				}
 				return err
 			}
 			h := c.Response().Header()
-			rec.StatusCode, rec.ContentType, rec.Location, rec.ETag, rec.Body =
-				status, h.Get(echo.HeaderContentType), h.Get(echo.HeaderLocation), h.Get("ETag"), rw.body.Bytes()
-			return store.Complete(ctx, rec)
+			sent := idempotency.Answer{StatusCode: status, ContentType: h.Get(echo.HeaderContentType),
+				Location: h.Get(echo.HeaderLocation), ETag: h.Get("ETag"), Body: rw.body.Bytes()}
+			if claim.Answered && sameAnswer(claim.Record.Answer, sent) {
+				return nil
+			}
+			claim.Record.Answer = sent
+			return store.Complete(ctx, claim.Record)
 		}
 	}
+}
+
+// answerFrom answers a request whose key is already recorded.
+func answerFrom(c echo.Context, existing, request idempotency.Record) error {
+	switch {
+	case existing.RequestHash != request.RequestHash:
+		return &statusError{status: http.StatusUnprocessableEntity, code: "idempotency_key_reused",
+			detail: "this Idempotency-Key was used with another request; use a new key"}
+	case existing.StatusCode == 0 && existing.LeaseUntil.After(request.CreatedAt):
+		return inProgress()
+	case existing.StatusCode == 0:
+		return &certification.ConflictError{Code: "idempotency_answer_lost", ExistingID: existing.Location,
+			Message: "the request with this Idempotency-Key was carried out, but the service stopped before keeping its answer; existing_id names what it created"}
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, existing.ContentType)
+	if existing.Location != "" {
+		h.Set(echo.HeaderLocation, existing.Location)
+	}
+	if existing.ETag != "" {
+		h.Set("ETag", existing.ETag)
+	}
+	h.Set("Idempotent-Replayed", "true")
+	return c.Blob(existing.StatusCode, existing.ContentType, existing.Body)
+}
+
+func inProgress() error {
+	return &statusError{status: http.StatusConflict, code: "idempotency_in_progress",
+		detail: "a request with this Idempotency-Key is still being served; retry later"}
+}
+
+func sameAnswer(a, b idempotency.Answer) bool {
+	return a.StatusCode == b.StatusCode && a.ContentType == b.ContentType && a.Location == b.Location &&
+		a.ETag == b.ETag && bytes.Equal(a.Body, b.Body)
 }
 
 // recorder keeps a copy of what a handler writes.
@@ -293,4 +315,44 @@ type recorder struct {
 func (r *recorder) Write(b []byte) (int, error) {
 	r.body.Write(b)
 	return r.ResponseWriter.Write(b)
+}
+
+// answerInWrite has the write of the request of ctx, if it holds an
+// Idempotency-Key, record the answer the handler will send with the key, in the
+// write's own transaction: visit writes the response of the write's result (see
+// idempotency.Result) as the handler will. A retry after a process that died
+// between the commit and the answer is then replayed, not told the answer was lost,
+// and the answer is not recorded a second time once sent.
+func answerInWrite(ctx context.Context, visit func(result any, w http.ResponseWriter) error) {
+	claim, ok := idempotency.ClaimFrom(ctx)
+	if !ok {
+		return
+	}
+	claim.Render(func(result any) (idempotency.Answer, error) {
+		w := &answerWriter{header: http.Header{}}
+		if err := visit(result, w); err != nil {
+			return idempotency.Answer{}, err
+		}
+		h := w.header
+		return idempotency.Answer{StatusCode: w.status, ContentType: h.Get(echo.HeaderContentType),
+			Location: h.Get(echo.HeaderLocation), ETag: h.Get("ETag"), Body: w.body.Bytes()}, nil
+	})
+}
+
+// answerWriter is a response written to memory.
+type answerWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *answerWriter) Header() http.Header { return w.header }
+
+func (w *answerWriter) WriteHeader(status int) { w.status = status }
+
+func (w *answerWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(b)
 }

@@ -1,6 +1,12 @@
 // Package idempotency owns the record of creating requests sent with an
 // Idempotency-Key: what they asked (a hash) and what they were answered, so that a
 // retry gets the first answer again instead of creating twice.
+//
+// A key is recorded by the transaction of its request's write, as that write
+// commits, never before: a request that fails, or whose process dies before its
+// write commits, leaves nothing, and its retry is served as a new request. A write
+// that commits records, in the same transaction, what it did and, when the handler
+// could render it then, the whole answer; otherwise the answer is added once sent.
 package idempotency
 
 import (
@@ -12,44 +18,87 @@ import (
 // TTL is how long a key is remembered.
 const TTL = 24 * time.Hour
 
-// Record is one key of one caller. StatusCode 0 means the first request is still
-// being served; while it is, Location is empty until the request's write commits,
-// and then, set in that write's own transaction, names what the write did (see
-// Claim below), until the answer is stored.
+// Answer is what a request was answered.
+type Answer struct {
+	StatusCode  int
+	ContentType string
+	Location    string
+	ETag        string
+	Body        []byte
+}
+
+// Record is one key of one caller. StatusCode 0 means the answer is not recorded
+// yet: the request's write has committed (Location then names what it did, its
+// resource id) and the answer is about to be added, or, once LeaseUntil is past,
+// was lost with the process that served it.
 type Record struct {
 	PrincipalID string
 	Key         string
 	Method      string
 	Path        string
 	RequestHash string
-	StatusCode  int
-	ContentType string
-	Location    string
-	ETag        string
-	Body        []byte
-	CreatedAt   time.Time
-	// LeaseUntil is when an in-progress claim is abandoned: its request can run no
-	// longer, so a process that died while serving it does not hold the key.
+	Answer
+	CreatedAt time.Time
+	// LeaseUntil is when a record without its answer counts as having lost it:
+	// the request that wrote it can run no longer.
 	LeaseUntil time.Time
 }
 
-// ErrExists is returned by Claim when the key is already recorded.
-var ErrExists = errors.New("idempotency key already recorded")
+// Live says whether the record still holds its key at now (younger than TTL).
+func (r Record) Live(now time.Time) bool { return r.CreatedAt.After(now.Add(-TTL)) }
 
-// ErrAnswerLost is returned by Claim, with the record, when the same request was
-// carried out before but its answer was never kept (the process died in between):
-// the record's Location is the id of what its write created, if known.
-var ErrAnswerLost = errors.New("the request of this idempotency key was carried out, its answer was lost")
+// ErrNotFound is returned by Lookup when no record holds the key.
+var ErrNotFound = errors.New("no record of this idempotency key")
+
+// ErrRaced is returned by a write whose request's key was recorded by another
+// request's write while it ran: it rolls back, and the request is answered as
+// the other one was.
+var ErrRaced = errors.New("another request with this idempotency key committed first")
+
+// Renderer turns what a request's write did into the answer its handler will send.
+type Renderer func(result any) (Answer, error)
 
 // Claim is a request's hold on its key, carried in the request's context down to
-// the transaction of its write. That transaction records, as it commits, that the
-// write is done: a process that dies after the commit but before the answer is
-// stored leaves a claim that says so, and the client's retry is told, rather than
-// the write done a second time.
+// the transaction of its write, which records the key as it commits.
 type Claim struct {
-	PrincipalID, Key string
-	// Done is set once a write of the request has committed and marked the claim.
-	Done bool
+	// Record is the request: caller, key, hash, time and lease.
+	Record
+	// Replace says that an expired record holds the key: the write replaces it.
+	Replace bool
+	// Done is set once a write of the request has committed and recorded the key;
+	// Answered, when that record holds the answer too (see Render).
+	Done, Answered bool
+
+	render  Renderer
+	result  any
+	pending *Answer
+}
+
+// Render sets how the answer is rendered from the result the write reports (see
+// Result), so that the write records it in its own transaction.
+func (c *Claim) Render(r Renderer) { c.render = r }
+
+// Answer renders the answer of the write's result, if the handler set a renderer
+// and the write reported its result; the write's transaction records it.
+func (c *Claim) Answer() (Answer, bool, error) {
+	if c.render == nil || c.result == nil {
+		return Answer{}, false, nil
+	}
+	a, err := c.render(c.result)
+	if err != nil {
+		return Answer{}, false, err
+	}
+	c.pending = &a
+	return a, true, nil
+}
+
+// Committed marks the claim recorded by a write that has committed, with the
+// answer it rendered, if any.
+func (c *Claim) Committed() {
+	c.Done = true
+	if c.pending != nil {
+		c.Answered, c.Record.Answer = true, *c.pending
+	}
 }
 
 type claimKey struct{}
@@ -65,19 +114,23 @@ func ClaimFrom(ctx context.Context) (*Claim, bool) {
 	return c, ok
 }
 
-// Store keeps the records.
+// Result reports, from inside a write, what the write did, for the claim of the
+// request of ctx, if it holds one, to render its answer. A write that runs again
+// (a deadlock retried) reports again.
+func Result(ctx context.Context, v any) {
+	if c, ok := ClaimFrom(ctx); ok {
+		c.result = v
+	}
+}
+
+// Store keeps the records. The write that records a key is the store's own (its
+// write transactions record the claim of their context); Store is the rest.
 type Store interface {
-	// Claim records r as in progress; when a live record (younger than TTL) already
-	// holds the key it returns that record and ErrExists. An expired one, or an
-	// in-progress one whose lease has ended, is replaced, unless its write had
-	// committed: then, for the same request, Claim returns it and ErrAnswerLost
-	// (for another request, ErrExists).
-	Claim(ctx context.Context, r Record) (Record, error)
-	// Complete stores the answer of a claimed key.
+	// Lookup returns the record of the caller's key, expired or not, or ErrNotFound.
+	Lookup(ctx context.Context, principalID, key string) (Record, error)
+	// Complete records the answer of a request: over the record its write made,
+	// or as a new record when the request committed no write of its own.
 	Complete(ctx context.Context, r Record) error
-	// Release forgets a claimed key whose request failed, so that it may be retried;
-	// not one whose write has committed.
-	Release(ctx context.Context, principalID, key string) error
 	// Purge forgets records older than before.
 	Purge(ctx context.Context, before time.Time) (int64, error)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/cdc"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
@@ -160,6 +161,7 @@ func (s *Service) RegisterCandidate(ctx context.Context, in CandidateInput) (cer
 		if err := s.insertOrUpdateUnique(ctx, tx, c, true); err != nil {
 			return err
 		}
+		idempotency.Result(ctx, c)
 		return s.audit(ctx, tx, "register", "candidate", c.ID, candidateChanges(c))
 	})
 	return c, err

@@ -65,6 +65,11 @@ type Store struct {
 	// after the write, whose retry is then told so (idempotency_answer_lost) rather
 	// than writing twice. A write thus waits for the disk once, not three times.
 	records *gorm.DB
+	// writes opens write transactions. On MySQL it is a pool of its own whose
+	// sessions default to READ COMMITTED (see Write), set once per connection rather
+	// than by a statement per transaction; reads keep the server's default, under
+	// which a snapshot needs no statement of its own either. On SQLite it is db.
+	writes *gorm.DB
 }
 
 // Open connects to the database the options name; it does not migrate.
@@ -105,9 +110,22 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
-	st := &Store{db: db, dialect: dialect, records: db}
+	st := &Store{db: db, dialect: dialect, records: db, writes: db}
 	if dialect == MySQL {
 		st.snapshotIsolation = snapshotIsolation(ctx, sqlDB)
+		dsn, _ := MySQLDSN(o.URL)
+		writes, err := gorm.Open(mysql.New(mysql.Config{DSN: readCommitted(ctx, sqlDB, dsn)}), cfg)
+		if err != nil {
+			_ = sqlDB.Close()
+			return nil, fmt.Errorf("open the pool of writes: %w", err)
+		}
+		writesDB, err := writes.DB()
+		if err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
+		SizePool(writesDB, dialect)
+		st.writes = writes
 	}
 	if dialect == SQLite {
 		dsn, _ := sqliteDSN(o)
@@ -161,9 +179,11 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close releases the connections.
 func (s *Store) Close() error {
-	if s.records != s.db {
-		if recordsDB, err := s.records.DB(); err == nil {
-			_ = recordsDB.Close()
+	for _, other := range []*gorm.DB{s.records, s.writes} {
+		if other != s.db {
+			if otherDB, err := other.DB(); err == nil {
+				_ = otherDB.Close()
+			}
 		}
 	}
 	sqlDB, err := s.db.DB()
@@ -261,18 +281,35 @@ func MySQLDSN(raw string) (string, error) {
 	return cfg.FormatDSN(), nil
 }
 
-// snapshotIsolation asks the server its default isolation level (MySQL 8 and
-// MariaDB 11.1 name it transaction_isolation, MariaDB before tx_isolation): a
-// snapshot need not set REPEATABLE READ when it is the default.
-func snapshotIsolation(ctx context.Context, db *sql.DB) sql.IsolationLevel {
-	for _, v := range []string{"@@SESSION.transaction_isolation", "@@SESSION.tx_isolation"} {
-		var level string
-		if err := db.QueryRowContext(ctx, "SELECT "+v).Scan(&level); err == nil {
-			if level == "REPEATABLE-READ" {
-				return sql.LevelDefault
-			}
-			break
+// readCommitted returns the DSN with its sessions at READ COMMITTED, under the name
+// the server gives the variable (see isolationVariable).
+func readCommitted(ctx context.Context, db *sql.DB, dsn string) string {
+	cfg, err := mysqldriver.ParseDSN(dsn)
+	if err != nil {
+		return dsn
+	}
+	name, _ := isolationVariable(ctx, db)
+	cfg.Params[name] = "'READ-COMMITTED'"
+	return cfg.FormatDSN()
+}
+
+// isolationVariable names the session's isolation level variable (MySQL 8 and
+// MariaDB 11.1 name it transaction_isolation, MariaDB before tx_isolation) and
+// returns its value.
+func isolationVariable(ctx context.Context, db *sql.DB) (name, level string) {
+	for _, v := range []string{"transaction_isolation", "tx_isolation"} {
+		if err := db.QueryRowContext(ctx, "SELECT @@SESSION."+v).Scan(&level); err == nil {
+			return v, level
 		}
+	}
+	return "transaction_isolation", ""
+}
+
+// snapshotIsolation asks the server its default isolation level: a snapshot need
+// not set REPEATABLE READ when it is the default.
+func snapshotIsolation(ctx context.Context, db *sql.DB) sql.IsolationLevel {
+	if _, level := isolationVariable(ctx, db); level == "REPEATABLE-READ" {
+		return sql.LevelDefault
 	}
 	return sql.LevelRepeatableRead
 }

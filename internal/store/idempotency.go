@@ -7,95 +7,37 @@ import (
 	"time"
 
 	"github.com/apformation/certapi/internal/idempotency"
-	"github.com/apformation/certapi/internal/service"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
 var _ idempotency.Store = (*Store)(nil)
 
-// unknownResource marks a claim whose write committed without naming what it did.
+// unknownResource marks a record whose write committed without naming what it did.
 const unknownResource = "-"
 
-// Claim inserts the in-progress record; the primary key (caller, key) makes a
-// concurrent duplicate fail here, on both databases. On MySQL it reads at READ
-// COMMITTED, like the writes: at REPEATABLE READ the locking read of a key not
-// there yet would lock the gap around it, and two new keys in one gap deadlock on
-// their inserts. A deadlock or lock wait timeout is tried again, as in Write.
-func (s *Store) Claim(ctx context.Context, r idempotency.Record) (idempotency.Record, error) {
-	for attempt := 1; ; attempt++ {
-		existing, err := s.claim(ctx, r)
-		switch {
-		case !retryable(err):
-			return existing, unavailable(err)
-		case attempt == writeAttempts:
-			return existing, fmt.Errorf("%w: claiming the key still conflicts after %d attempts: %v", service.ErrUnavailable, attempt, err)
-		}
-		select {
-		case <-ctx.Done():
-			return idempotency.Record{}, ctx.Err()
-		case <-time.After(backoff(attempt)):
-		}
+// Lookup reads the caller's key: one statement, outside any transaction.
+func (s *Store) Lookup(ctx context.Context, principalID, key string) (idempotency.Record, error) {
+	var row idempotencyRow
+	err := s.db.WithContext(ctx).Where("principal_id = ? AND idem_key = ?", principalID, key).Limit(1).Find(&row).Error
+	switch {
+	case err != nil:
+		return idempotency.Record{}, unavailable(err)
+	case row.IdemKey == "":
+		return idempotency.Record{}, idempotency.ErrNotFound
 	}
+	return recordFromRow(row), nil
 }
 
-func (s *Store) claim(ctx context.Context, r idempotency.Record) (idempotency.Record, error) {
-	defer s.lockWriter()()
-	// A new key, the usual case, is one INSERT that commits by itself. Only a key
-	// already recorded needs the transaction below, which decides whether its
-	// record still holds it.
-	lease := r.LeaseUntil
-	err := s.records.WithContext(ctx).Create(&idempotencyRow{PrincipalID: r.PrincipalID, IdemKey: r.Key, Method: r.Method, Path: r.Path,
-		RequestHash: r.RequestHash, CreatedAt: r.CreatedAt, LeaseUntil: &lease}).Error
-	if !errors.Is(err, gorm.ErrDuplicatedKey) {
-		return idempotency.Record{}, err
-	}
-	var existing idempotency.Record
-	err = s.records.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var row idempotencyRow
-		err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&row, "principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).Error
-		live := err == nil && row.CreatedAt.After(r.CreatedAt.Add(-idempotency.TTL))
-		abandoned := err == nil && row.StatusCode == 0 && (row.LeaseUntil == nil || row.LeaseUntil.Before(r.CreatedAt))
-		// The write of an abandoned claim that names what it did had committed:
-		// only its answer is missing, and doing the write again would do it twice.
-		done := abandoned && row.Location != ""
-		switch {
-		case live && done && row.RequestHash == r.RequestHash:
-			existing = recordFromRow(row)
-			if existing.Location == unknownResource {
-				existing.Location = ""
-			}
-			return idempotency.ErrAnswerLost
-		case live && (!abandoned || done):
-			existing = recordFromRow(row)
-			return idempotency.ErrExists
-		case err == nil:
-			if err := tx.Delete(&row).Error; err != nil {
-				return err
-			}
-		case !errors.Is(err, gorm.ErrRecordNotFound):
-			return err
-		}
-		row = idempotencyRow{PrincipalID: r.PrincipalID, IdemKey: r.Key, Method: r.Method, Path: r.Path,
-			RequestHash: r.RequestHash, CreatedAt: r.CreatedAt, LeaseUntil: &lease}
-		return tx.Create(&row).Error
-	}, s.writeOptions())
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
-		// Another request claimed the key between our read and our insert.
-		var row idempotencyRow
-		if e := s.records.WithContext(ctx).Take(&row, "principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).Error; e != nil {
-			return idempotency.Record{}, e
-		}
-		return recordFromRow(row), idempotency.ErrExists
-	}
-	return existing, err
-}
-
-// settleClaim marks, in the write's own transaction, the Idempotency-Key claim of
-// the request as done, with the id of what the write did (its last audit event:
-// every creating operation ends with it). Once the transaction commits, the claim
-// is never taken over, even if the process dies before the answer is kept.
-func (t *tx) settleClaim(ctx context.Context) error {
+// recordClaim records, in the write's own transaction, the Idempotency-Key of the
+// request the write serves: with the id of what the write did (its last audit
+// event: every creating operation ends with one) and, when the handler renders it
+// from the write's result, its answer. Once the transaction commits, a retry is
+// answered from the record, even if the process dies before the answer is sent.
+// The primary key (caller, key) makes the write of a concurrent request with the
+// same key fail here, on both databases (on MySQL it waits for the first one's
+// commit): it rolls back, idempotency.ErrRaced.
+func (t *tx) recordClaim(ctx context.Context) error {
 	c, ok := idempotency.ClaimFrom(ctx)
 	if !ok || c.Done {
 		return nil
@@ -104,35 +46,38 @@ func (t *tx) settleClaim(ctx context.Context) error {
 	if resource == "" {
 		resource = unknownResource
 	}
-	res := t.db.Model(&idempotencyRow{}).
-		Where("principal_id = ? AND idem_key = ? AND status_code = 0 AND location = ''", c.PrincipalID, c.Key).
-		Update("location", resource)
-	if res.Error != nil {
-		return res.Error
+	row := rowFromRecord(c.Record)
+	row.StatusCode, row.ContentType, row.ETag, row.ResponseBody, row.Location = 0, "", "", "", resource
+	answer, answered, err := c.Answer()
+	if err != nil {
+		return fmt.Errorf("render the answer to record with the Idempotency-Key: %w", err)
 	}
-	if res.RowsAffected != 1 {
-		// The claim ended (its lease ran out and a retry took it over): the write
-		// must not commit beside the retry's.
-		return fmt.Errorf("%w: the Idempotency-Key's claim ended before the write", service.ErrUnavailable)
+	if answered {
+		row.StatusCode, row.ContentType, row.Location, row.ETag, row.ResponseBody =
+			answer.StatusCode, answer.ContentType, answer.Location, answer.ETag, string(answer.Body)
 	}
-	return nil
+	if c.Replace {
+		if err := t.db.Where("principal_id = ? AND idem_key = ? AND created_at <= ?", c.PrincipalID, c.Key,
+			c.CreatedAt.Add(-idempotency.TTL)).Delete(&idempotencyRow{}).Error; err != nil {
+			return err
+		}
+	}
+	err = t.db.Create(&row).Error
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return idempotency.ErrRaced
+	}
+	return err
 }
 
+// Complete records the answer: over the record the request's write made, or in a
+// new one. On SQLite it goes through the records' own pool (see Store.records).
 func (s *Store) Complete(ctx context.Context, r idempotency.Record) error {
 	defer s.lockWriter()()
-	return unavailable(s.records.WithContext(ctx).Model(&idempotencyRow{}).
-		Where("principal_id = ? AND idem_key = ?", r.PrincipalID, r.Key).
-		Updates(map[string]any{"status_code": r.StatusCode, "content_type": r.ContentType,
-			"location": r.Location, "etag": r.ETag, "response_body": string(r.Body)}).Error)
-}
-
-// Release forgets an in-progress claim, unless its write has committed (a request
-// that failed after it, say while rendering its answer): that one stays, so that a
-// retry does not write again.
-func (s *Store) Release(ctx context.Context, principalID, key string) error {
-	defer s.lockWriter()()
-	return unavailable(s.records.WithContext(ctx).Where("principal_id = ? AND idem_key = ? AND status_code = 0 AND location = ''", principalID, key).
-		Delete(&idempotencyRow{}).Error)
+	row := rowFromRecord(r)
+	return unavailable(s.records.WithContext(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "principal_id"}, {Name: "idem_key"}},
+		DoUpdates: clause.AssignmentColumns([]string{"status_code", "content_type", "location", "etag", "response_body"}),
+	}).Create(&row).Error)
 }
 
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
@@ -140,12 +85,26 @@ func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {
 	return res.RowsAffected, unavailable(res.Error)
 }
 
+func rowFromRecord(r idempotency.Record) idempotencyRow {
+	row := idempotencyRow{PrincipalID: r.PrincipalID, IdemKey: r.Key, Method: r.Method, Path: r.Path,
+		RequestHash: r.RequestHash, StatusCode: r.StatusCode, ContentType: r.ContentType, Location: r.Location,
+		ETag: r.ETag, ResponseBody: string(r.Body), CreatedAt: r.CreatedAt}
+	if !r.LeaseUntil.IsZero() {
+		lease := r.LeaseUntil
+		row.LeaseUntil = &lease
+	}
+	return row
+}
+
 func recordFromRow(r idempotencyRow) idempotency.Record {
 	rec := idempotency.Record{PrincipalID: r.PrincipalID, Key: r.IdemKey, Method: r.Method, Path: r.Path,
-		RequestHash: r.RequestHash, StatusCode: r.StatusCode, ContentType: r.ContentType, Location: r.Location,
-		ETag: r.ETag, Body: []byte(r.ResponseBody), CreatedAt: r.CreatedAt.UTC()}
+		RequestHash: r.RequestHash, Answer: idempotency.Answer{StatusCode: r.StatusCode, ContentType: r.ContentType,
+			Location: r.Location, ETag: r.ETag, Body: []byte(r.ResponseBody)}, CreatedAt: r.CreatedAt.UTC()}
 	if r.LeaseUntil != nil {
 		rec.LeaseUntil = r.LeaseUntil.UTC()
+	}
+	if rec.StatusCode == 0 && rec.Location == unknownResource {
+		rec.Location = ""
 	}
 	return rec
 }

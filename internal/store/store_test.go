@@ -400,58 +400,114 @@ func TestSnapshotIsConsistent(t *testing.T) {
 	})
 }
 
-// A request whose write committed, and whose process then died before its answer
-// was kept, leaves a claim that says so: once the lease is over, the same request
-// is told its answer was lost (with what it created), never carried out a second
-// time; another request with the key is refused; and a claim whose write never
-// committed is taken over by the retry, as before.
-func TestIdempotencyClaimOutlivesItsAnswerNotItsRequest(t *testing.T) {
+// An Idempotency-Key is recorded by its request's write, in the same transaction:
+// a write that commits leaves a record naming what it did (the answer is added
+// once sent), or with its whole answer when the handler renders it from the
+// write's result; a write that fails leaves nothing; and the write of a second
+// request with a key recorded meanwhile rolls back whole.
+func TestIdempotencyKeyIsRecordedByItsWrite(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d store.Dialect) {
 		s := testdb.Open(t, d)
 		ctx := context.Background()
 		start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-		rec := func(key, hash string, at time.Time) idempotency.Record {
-			return idempotency.Record{PrincipalID: "p1", Key: key, Method: "POST", Path: "/v1/training-sites", RequestHash: hash, CreatedAt: at, LeaseUntil: at.Add(time.Minute)}
+		claim := func(key string) *idempotency.Claim {
+			return &idempotency.Claim{Record: idempotency.Record{PrincipalID: "p1", Key: key, Method: "POST", Path: "/v1/training-sites",
+				RequestHash: "h1", CreatedAt: start, LeaseUntil: start.Add(time.Minute)}}
 		}
-		for _, key := range []string{"committed", "rolled-back"} {
-			if _, err := s.Claim(ctx, rec(key, "h1", start)); err != nil {
-				t.Fatal(err)
+		audit := func(id, resource string) func(tx service.Tx) error {
+			return func(tx service.Tx) error {
+				return tx.AppendAudit(service.AuditEvent{ID: id, OccurredAt: start,
+					ActorRole: "admin", Action: "create", ResourceType: "training_site", ResourceID: resource})
 			}
 		}
-		// The committed request's write settles its claim in its own transaction.
-		claimed := idempotency.WithClaim(ctx, &idempotency.Claim{PrincipalID: "p1", Key: "committed"})
-		if err := s.Write(claimed, func(tx service.Tx) error {
-			return tx.AppendAudit(service.AuditEvent{ID: "00000000-0000-7000-8000-00000000a001", OccurredAt: start,
-				ActorRole: "admin", Action: "create", ResourceType: "training_site", ResourceID: "site-created-once"})
+		audited := func(resource string) int {
+			var events []service.AuditEvent
+			if err := s.Read(ctx, func(tx service.Tx) (err error) {
+				events, err = tx.AuditEvents(service.AuditFilter{ResourceID: resource, Page: service.Page{Limit: 10}})
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return len(events)
+		}
+
+		// Before any write, nothing holds a key.
+		if _, err := s.Lookup(ctx, "p1", "committed"); !errors.Is(err, idempotency.ErrNotFound) {
+			t.Fatalf("a key no write recorded: %v", err)
+		}
+		committed := claim("committed")
+		if err := s.Write(idempotency.WithClaim(ctx, committed), audit("00000000-0000-7000-8000-00000000a001", "site-created-once")); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Lookup(ctx, "p1", "committed")
+		if err != nil || !committed.Done || committed.Answered || got.StatusCode != 0 || got.Location != "site-created-once" ||
+			got.RequestHash != "h1" || !got.LeaseUntil.Equal(start.Add(time.Minute)) {
+			t.Fatalf("the committed write's record: %+v %v (claim %+v)", got, err, committed)
+		}
+
+		// A failing write records nothing.
+		failing := claim("rolled-back")
+		if err := s.Write(idempotency.WithClaim(ctx, failing), func(tx service.Tx) error { return certification.ErrStale }); !errors.Is(err, certification.ErrStale) {
+			t.Fatal(err)
+		}
+		if _, err := s.Lookup(ctx, "p1", "rolled-back"); !errors.Is(err, idempotency.ErrNotFound) || failing.Done {
+			t.Fatalf("a rolled-back write's key: %v, done %v", err, failing.Done)
+		}
+
+		// A second request with the committed key, run meanwhile: its write rolls back.
+		second := claim("committed")
+		err = s.Write(idempotency.WithClaim(ctx, second), audit("00000000-0000-7000-8000-00000000a002", "site-created-twice"))
+		if !errors.Is(err, idempotency.ErrRaced) || second.Done || audited("site-created-twice") != 0 {
+			t.Fatalf("the raced write: %v, done %v, audited %d", err, second.Done, audited("site-created-twice"))
+		}
+
+		// A handler that renders its answer from the write's result has it recorded
+		// with the key, in the write's transaction: nothing is left to add.
+		rendered := claim("rendered")
+		rendered.Render(func(result any) (idempotency.Answer, error) {
+			return idempotency.Answer{StatusCode: 201, ContentType: "application/json", Location: "/v1/things/" + result.(string),
+				ETag: `"1"`, Body: []byte(`{"id":"` + result.(string) + `"}`)}, nil
+		})
+		rctx := idempotency.WithClaim(ctx, rendered)
+		if err := s.Write(rctx, func(tx service.Tx) error {
+			idempotency.Result(rctx, "thing-1")
+			return audit("00000000-0000-7000-8000-00000000a003", "thing-1")(tx)
 		}); err != nil {
 			t.Fatal(err)
 		}
-		// The other's write fails: nothing commits, nothing is settled.
-		failing := idempotency.WithClaim(ctx, &idempotency.Claim{PrincipalID: "p1", Key: "rolled-back"})
-		if err := s.Write(failing, func(tx service.Tx) error { return certification.ErrStale }); !errors.Is(err, certification.ErrStale) {
+		got, err = s.Lookup(ctx, "p1", "rendered")
+		if err != nil || !rendered.Answered || got.StatusCode != 201 || got.Location != "/v1/things/thing-1" || string(got.Body) != `{"id":"thing-1"}` ||
+			got.ETag != `"1"` || rendered.Record.Answer.StatusCode != 201 {
+			t.Fatalf("the rendered answer: %+v %v (claim %+v)", got, err, rendered)
+		}
+
+		// Complete adds the answer to the committed write's record, and records the
+		// answer of a request that committed no write of its own.
+		rec := committed.Record
+		rec.Answer = idempotency.Answer{StatusCode: 201, ContentType: "application/json", Location: "/v1/training-sites/site-created-once", Body: []byte(`{}`)}
+		if err := s.Complete(ctx, rec); err != nil {
 			t.Fatal(err)
 		}
-		// Both processes die: no Complete, no Release. Within the lease, both wait.
-		soon := start.Add(time.Second)
-		for _, key := range []string{"committed", "rolled-back"} {
-			if _, err := s.Claim(ctx, rec(key, "h1", soon)); !errors.Is(err, idempotency.ErrExists) {
-				t.Errorf("%s within the lease: %v, want in progress", key, err)
-			}
-		}
-		// Releasing a settled claim (a request that failed after its commit) keeps it.
-		if err := s.Release(ctx, "p1", "committed"); err != nil {
+		other := claim("no-write").Record
+		other.Answer = idempotency.Answer{StatusCode: 200, ContentType: "application/json", Body: []byte(`[]`)}
+		if err := s.Complete(ctx, other); err != nil {
 			t.Fatal(err)
 		}
-		later := start.Add(time.Hour)
-		got, err := s.Claim(ctx, rec("committed", "h1", later))
-		if !errors.Is(err, idempotency.ErrAnswerLost) || got.Location != "site-created-once" {
-			t.Errorf("the committed request's retry: %v %+v, want its answer lost naming site-created-once", err, got)
+		if got, err := s.Lookup(ctx, "p1", "committed"); err != nil || got.StatusCode != 201 || got.Location != "/v1/training-sites/site-created-once" {
+			t.Fatalf("completed: %+v %v", got, err)
 		}
-		if _, err := s.Claim(ctx, rec("committed", "h2", later)); !errors.Is(err, idempotency.ErrExists) {
-			t.Errorf("another request with the committed key: %v, want refused", err)
+		if got, err := s.Lookup(ctx, "p1", "no-write"); err != nil || got.StatusCode != 200 || string(got.Body) != "[]" {
+			t.Fatalf("recorded by Complete: %+v %v", got, err)
 		}
-		if _, err := s.Claim(ctx, rec("rolled-back", "h1", later)); err != nil {
-			t.Errorf("the rolled-back request's retry: %v, want it carried out", err)
+
+		// An expired record is replaced by the next write with its key.
+		later := claim("committed")
+		later.CreatedAt, later.LeaseUntil, later.Replace = start.Add(idempotency.TTL+time.Hour), start.Add(idempotency.TTL+time.Hour+time.Minute), true
+		if err := s.Write(idempotency.WithClaim(ctx, later), audit("00000000-0000-7000-8000-00000000a004", "site-a-day-later")); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Lookup(ctx, "p1", "committed"); err != nil || got.Location != "site-a-day-later" || !got.CreatedAt.Equal(later.CreatedAt) {
+			t.Fatalf("the replaced record: %+v %v", got, err)
 		}
 	})
 }

@@ -65,22 +65,29 @@ const writeAttempts = 8
 // that collided do not collide again in step; when the attempts are spent the
 // database is overloaded, and that, like a database out of reach, is
 // service.ErrUnavailable. The write of a request that holds an Idempotency-Key
-// marks the key's claim done in the same transaction (settleClaim).
+// records the key in the same transaction (recordClaim).
+//
+// On MySQL the transaction runs at READ COMMITTED, so that what a write reads
+// after taking its row locks is what other writers committed before releasing
+// them (under InnoDB's default REPEATABLE READ, the first plain read fixes a
+// snapshot that a rule would then check stale facts against). The connections of
+// writes default to it (see Store.writes): no statement per transaction sets it.
+// SQLite has one writer at a time: its transactions always see the latest commit.
 func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 	if s.dialect == SQLite {
 		s.writer.Lock()
 		defer s.writer.Unlock()
 	}
 	for attempt := 1; ; attempt++ {
-		err := s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+		err := s.writes.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 			t := &tx{db: gtx, store: s}
 			if err := fn(t); err != nil {
 				return err
 			}
-			return t.settleClaim(ctx)
-		}, s.writeOptions())
+			return t.recordClaim(ctx)
+		})
 		if c, ok := idempotency.ClaimFrom(ctx); ok && err == nil {
-			c.Done = true
+			c.Committed()
 		}
 		switch {
 		case !retryable(err):
@@ -94,18 +101,6 @@ func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 		case <-time.After(backoff(attempt)):
 		}
 	}
-}
-
-// writeOptions are a write transaction's: on MySQL, READ COMMITTED, so that what a
-// write reads after taking its row locks is what other writers committed before
-// releasing them (under InnoDB's default REPEATABLE READ, the first plain read
-// fixes a snapshot that a rule would then check stale facts against). SQLite has
-// one writer at a time: its transactions always see the latest commit.
-func (s *Store) writeOptions() *sql.TxOptions {
-	if s.dialect == MySQL {
-		return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	return nil
 }
 
 // backoff is the pause before the next attempt: 5 ms doubling up to 320 ms, times a
