@@ -26,8 +26,8 @@ SCENARIOS=${SCENARIOS:-outage kill-sqlite kill-mariadb term-sqlite term-mariadb}
 WORKERS=${WORKERS:-8}
 DOWN_FOR=${DOWN_FOR:-5s}
 # The service's request deadline (and HTTP write timeout) and its drain time on
-# SIGTERM. An Idempotency-Key's claim lasts the deadline plus 30 s: the kill
-# scenarios wait that long for the claims a dead process left.
+# SIGTERM. An Idempotency-Key recorded by a write whose answer a dead process never
+# added is in progress for the deadline plus 30 s: the kill scenarios wait that long.
 WRITE_TIMEOUT=${WRITE_TIMEOUT:-5s}
 SHUTDOWN_TIMEOUT=${SHUTDOWN_TIMEOUT:-10s}
 MYSQL_HOST=${MYSQL_HOST:-127.0.0.1}

@@ -286,9 +286,9 @@ func kill(o options) bars {
 	// The keys in flight, sent again with the same body until each has its final
 	// answer: 201 (a write that had not committed is done now; one whose answer
 	// was kept is replayed), or 409 idempotency_answer_lost naming the site (the
-	// write had committed, its answer had not been kept). Their claims were left in
-	// progress by the dead process: each must give way once its lease (the request
-	// deadline plus 30 s, see httpapi.New) has run out.
+	// write had committed, its answer had not been kept). A key whose write
+	// committed without its answer answers 409 idempotency_in_progress until its
+	// lease (the request deadline plus 30 s, see httpapi.New) has run out.
 	lease := o.cfg.WriteTimeout + 30*time.Second
 	bound := lease + 10*time.Second
 	type retried struct {
@@ -347,7 +347,7 @@ func kill(o options) bars {
 	}
 	fmt.Printf("   in-flight keys sent again: %s: %d created now (not committed before the kill), %d replayed, %d answer lost (committed, answer not kept)\n",
 		finals, fresh, replayed, lost)
-	fmt.Printf("   %d of them answered 409 idempotency_in_progress until their claim's lease (%s) ran out, the last %s after the restart\n",
+	fmt.Printf("   %d of them answered 409 idempotency_in_progress until their record's lease (%s) ran out, the last %s after the restart\n",
 		held, lease, ms(longest))
 	b.check(len(inFlight) > 0 && len(stuck) == 0,
 		"every in-flight key, sent again, has its final answer within its lease: 201, or 409 answer lost with the id (%d of %d)%s",

@@ -143,6 +143,17 @@ func TestRegistrationRecordsItsAnswerWithItsWrite(t *testing.T) {
 			replay.hdr.Get("Location") != first.hdr.Get("Location") || replay.hdr.Get("ETag") != first.hdr.Get("ETag") {
 			t.Fatalf("replay %d %s %v, first %s", replay.code, replay.raw, replay.hdr, first.raw)
 		}
+		// The replay's own write met the candidate and the key and rolled back: it
+		// is answered as a retry, not audited as a refused duplicate.
+		if probes := items(expect(t, h.do(req{method: "GET", path: "/v1/audit-events?action=refused_duplicate", bearer: admin}), http.StatusOK)); len(probes) != 0 {
+			t.Fatalf("a replay audited as a refused duplicate: %v", probes)
+		}
+		// The same person without the key is refused, and that is audited.
+		expect(t, h.do(req{method: "POST", path: "/v1/candidates", bearer: admin,
+			body: candidateBody(map[string]any{"birth_name": "Once", "email": "once@example.org"})}), http.StatusConflict)
+		if probes := items(expect(t, h.do(req{method: "GET", path: "/v1/audit-events?action=refused_duplicate", bearer: admin}), http.StatusOK)); len(probes) != 1 {
+			t.Fatalf("a refused duplicate audited %d times: %v", len(probes), probes)
+		}
 
 		const racers = 8
 		answers := make([]response, racers)

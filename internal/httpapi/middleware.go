@@ -199,6 +199,11 @@ func toAttrs(kv []any) []slog.Attr {
 // commits (see package idempotency): a request that fails records nothing, and a
 // key whose write committed but whose answer is not recorded yet is a 409, until
 // its lease ends; then the answer was lost, and the 409 names what the write did.
+//
+// The key is not read first. A new key, the usual case, costs its write nothing
+// but the record's INSERT; a key already recorded makes the write fail (the
+// INSERT meets it, if nothing refused the request before) and roll back, and only
+// then is the record read, to answer from it.
 func idempotent(store idempotency.Store, ops map[string]operation, now func() time.Time, lease time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) (err error) {
@@ -224,16 +229,6 @@ func idempotent(store idempotency.Store, ops map[string]operation, now func() ti
 			claim := &idempotency.Claim{Record: idempotency.Record{PrincipalID: principal, Key: key, Method: req.Method,
 				Path: req.URL.Path, RequestHash: hex.EncodeToString(sum[:]), CreatedAt: at, LeaseUntil: at.Add(lease)}}
 
-			existing, err := store.Lookup(req.Context(), principal, key)
-			switch {
-			case err == nil && existing.Live(at):
-				return answerFrom(c, existing, claim.Record)
-			case err == nil:
-				claim.Replace = true
-			case !errors.Is(err, idempotency.ErrNotFound):
-				return err
-			}
-
 			// The claim goes down to the transaction of the request's write, which
 			// records the key as it commits; for this request only, not for what
 			// outer middleware writes after it.
@@ -249,10 +244,12 @@ func idempotent(store idempotency.Store, ops map[string]operation, now func() ti
 				if err == nil || claim.Done || c.Response().Committed {
 					return err
 				}
-				// Nothing of this request committed. If another request with the key
-				// committed meanwhile (this one's write rolled back when it found the
-				// key recorded), this one is answered as if it had come after it.
+				// Nothing of this request committed. If the key is recorded (an earlier
+				// request with it, or one that committed meanwhile: this one's write
+				// then rolled back as it met the key), this one is answered as the
+				// key's request was, whatever refused it here.
 				if existing, lerr := store.Lookup(ctx, principal, key); lerr == nil && existing.Live(at) {
+					service.ForgetProbes(req.Context())
 					return answerFrom(c, existing, claim.Record)
 				}
 				if errors.Is(err, idempotency.ErrRaced) {

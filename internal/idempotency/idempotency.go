@@ -63,8 +63,6 @@ type Renderer func(result any) (Answer, error)
 type Claim struct {
 	// Record is the request: caller, key, hash, time and lease.
 	Record
-	// Replace says that an expired record holds the key: the write replaces it.
-	Replace bool
 	// Done is set once a write of the request has committed and recorded the key;
 	// Answered, when that record holds the answer too (see Render).
 	Done, Answered bool

@@ -290,6 +290,16 @@ func (s *Service) probe(ctx context.Context, action, resourceType, resourceID st
 	p.events[action+" "+resourceType+" "+resourceID] = s.auditEvent(ctx, action, resourceType, resourceID, nil)
 }
 
+// ForgetProbes drops the refused attempts of the request of ctx: it is answered as
+// the earlier request with its Idempotency-Key was (a retry), not refused.
+func ForgetProbes(ctx context.Context) {
+	if p, ok := ctx.Value(probesKey{}).(*probes); ok {
+		p.mu.Lock()
+		clear(p.events)
+		p.mu.Unlock()
+	}
+}
+
 // FlushProbes audits the refused attempts of the request of ctx, so that an admin
 // sees who probes what.
 func (s *Service) FlushProbes(ctx context.Context) error {

@@ -56,28 +56,38 @@ func (t *tx) recordClaim(ctx context.Context) error {
 		row.StatusCode, row.ContentType, row.Location, row.ETag, row.ResponseBody =
 			answer.StatusCode, answer.ContentType, answer.Location, answer.ETag, string(answer.Body)
 	}
-	if c.Replace {
-		if err := t.db.Where("principal_id = ? AND idem_key = ? AND created_at <= ?", c.PrincipalID, c.Key,
-			c.CreatedAt.Add(-idempotency.TTL)).Delete(&idempotencyRow{}).Error; err != nil {
-			return err
-		}
-	}
 	err = t.db.Create(&row).Error
-	if errors.Is(err, gorm.ErrDuplicatedKey) {
+	if !errors.Is(err, gorm.ErrDuplicatedKey) {
+		return err
+	}
+	// The key is recorded already: by another request, live (this write rolls
+	// back), or long enough ago to be forgotten (this write replaces it).
+	res := t.db.Where("principal_id = ? AND idem_key = ? AND created_at <= ?", c.PrincipalID, c.Key,
+		c.CreatedAt.Add(-idempotency.TTL)).Delete(&idempotencyRow{})
+	switch {
+	case res.Error != nil:
+		return res.Error
+	case res.RowsAffected == 0:
 		return idempotency.ErrRaced
 	}
-	return err
+	return t.db.Create(&row).Error
 }
 
-// Complete records the answer: over the record the request's write made, or in a
-// new one. On SQLite it goes through the records' own pool (see Store.records).
+// Complete records the answer: over the record the request's write made, or, for
+// a request that committed no write of its own, in a new record unless one holds
+// the key. On SQLite it goes through the records' own pool (see Store.records).
 func (s *Store) Complete(ctx context.Context, r idempotency.Record) error {
 	defer s.lockWriter()()
+	db := s.records.WithContext(ctx)
+	res := db.Model(&idempotencyRow{}).
+		Where("principal_id = ? AND idem_key = ? AND request_hash = ? AND status_code = 0", r.PrincipalID, r.Key, r.RequestHash).
+		Updates(map[string]any{"status_code": r.StatusCode, "content_type": r.ContentType,
+			"location": r.Location, "etag": r.ETag, "response_body": string(r.Body)})
+	if res.Error != nil || res.RowsAffected == 1 {
+		return unavailable(res.Error)
+	}
 	row := rowFromRecord(r)
-	return unavailable(s.records.WithContext(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "principal_id"}, {Name: "idem_key"}},
-		DoUpdates: clause.AssignmentColumns([]string{"status_code", "content_type", "location", "etag", "response_body"}),
-	}).Create(&row).Error)
+	return unavailable(db.Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error)
 }
 
 func (s *Store) Purge(ctx context.Context, before time.Time) (int64, error) {

@@ -499,10 +499,19 @@ func TestIdempotencyKeyIsRecordedByItsWrite(t *testing.T) {
 		if got, err := s.Lookup(ctx, "p1", "no-write"); err != nil || got.StatusCode != 200 || string(got.Body) != "[]" {
 			t.Fatalf("recorded by Complete: %+v %v", got, err)
 		}
+		// ... but never over the record of another request with the key.
+		another := claim("no-write").Record
+		another.RequestHash, another.Answer = "h2", idempotency.Answer{StatusCode: 201, Body: []byte(`{"other":true}`)}
+		if err := s.Complete(ctx, another); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Lookup(ctx, "p1", "no-write"); err != nil || got.RequestHash != "h1" || string(got.Body) != "[]" {
+			t.Fatalf("overwritten by another request's answer: %+v %v", got, err)
+		}
 
 		// An expired record is replaced by the next write with its key.
 		later := claim("committed")
-		later.CreatedAt, later.LeaseUntil, later.Replace = start.Add(idempotency.TTL+time.Hour), start.Add(idempotency.TTL+time.Hour+time.Minute), true
+		later.CreatedAt, later.LeaseUntil = start.Add(idempotency.TTL+time.Hour), start.Add(idempotency.TTL+time.Hour+time.Minute)
 		if err := s.Write(idempotency.WithClaim(ctx, later), audit("00000000-0000-7000-8000-00000000a004", "site-a-day-later")); err != nil {
 			t.Fatal(err)
 		}
