@@ -50,8 +50,21 @@ func (t *tx) Certification(code string) (certification.Certification, error) {
 	if err != nil {
 		return c, err
 	}
-	t.store.referentials.Store(code, cachedReferential{version: r.Version, cert: c})
+	t.cache(code, cachedReferential{version: r.Version, cert: c})
 	return c, nil
+}
+
+// cache keeps a referential read by t. A write's reads see what it changed itself
+// and may roll back: they are kept once it has committed (see Write).
+func (t *tx) cache(code string, c cachedReferential) {
+	if !t.writing {
+		t.store.referentials.Store(code, c)
+		return
+	}
+	if t.committed == nil {
+		t.committed = map[string]cachedReferential{}
+	}
+	t.committed[code] = c
 }
 
 func (t *tx) ExcludedTerritories(code string) ([]certification.Territory, error) {

@@ -637,3 +637,50 @@ func TestPoolKeepsItsConnectionsThroughABurst(t *testing.T) {
 		}
 	})
 }
+
+// A write that changes a referential and reads it back, then rolls back, leaves
+// the cache as it was: the referential's next committed version is read afresh,
+// not served as the rolled-back one.
+func TestRolledBackReferentialIsNotCached(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		ctx := context.Background()
+		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		periods := func() int {
+			var n int
+			if err := s.Read(ctx, func(tx service.Tx) error {
+				c, err := tx.Certification("RNCP26206")
+				n = len(c.Periods)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		before := periods()
+		failed := errors.New("a rule refused the change")
+		if err := s.Write(ctx, func(tx service.Tx) error {
+			if err := tx.InsertRegistrationPeriod(certification.RegistrationPeriod{ID: "00000000-0000-7000-8000-0000000000e1",
+				CertificationCode: "RNCP26206", LegalAct: "never committed", EffectiveFrom: at, EffectiveUntil: at.AddDate(1, 0, 0),
+				Version: 1, CreatedAt: at, UpdatedAt: at}); err != nil {
+				return err
+			}
+			if err := tx.TouchCertification("RNCP26206", at); err != nil {
+				return err
+			}
+			if c, err := tx.Certification("RNCP26206"); err != nil || len(c.Periods) != before+1 {
+				t.Errorf("inside the write: %d periods (%v), want %d", len(c.Periods), err, before+1)
+			}
+			return failed
+		}); !errors.Is(err, failed) {
+			t.Fatal(err)
+		}
+		// The same version, committed by a change that adds nothing.
+		if err := s.Write(ctx, func(tx service.Tx) error { return tx.TouchCertification("RNCP26206", at) }); err != nil {
+			t.Fatal(err)
+		}
+		if n := periods(); n != before {
+			t.Fatalf("%d periods after the rolled-back one, want %d", n, before)
+		}
+	})
+}

@@ -29,6 +29,10 @@ type tx struct {
 	// referentials are the versions of referentials this transaction has read
 	// along with other rows (see Candidate): code → version.
 	referentials map[string]int
+	// writing is set in a write transaction, whose referentials read are cached
+	// only once it commits: committed holds them until then.
+	writing   bool
+	committed map[string]cachedReferential
 }
 
 // sawReferential notes the version of a referential read along with another row.
@@ -79,15 +83,21 @@ func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 		defer s.writer.Unlock()
 	}
 	for attempt := 1; ; attempt++ {
+		var t *tx
 		err := s.writes.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-			t := &tx{db: gtx, store: s}
+			t = &tx{db: gtx, store: s, writing: true}
 			if err := fn(t); err != nil {
 				return err
 			}
 			return t.recordClaim(ctx)
 		})
-		if c, ok := idempotency.ClaimFrom(ctx); ok && err == nil {
-			c.Committed()
+		if err == nil {
+			for code, c := range t.committed {
+				s.referentials.Store(code, c)
+			}
+			if c, ok := idempotency.ClaimFrom(ctx); ok {
+				c.Committed()
+			}
 		}
 		switch {
 		case !retryable(err):
