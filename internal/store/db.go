@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -54,9 +55,13 @@ type Store struct {
 	// snapshot), REPEATABLE READ otherwise.
 	snapshotIsolation sql.IsolationLevel
 	// writer serialises write transactions on SQLite, which takes one writer at a
-	// time anyway: waiting here, in order, beats SQLite's busy-wait back-off, whose
-	// sleeps make the slowest writes very slow under load.
-	writer sync.Mutex
+	// time anyway: waiting here beats SQLite's busy-wait back-off, whose sleeps
+	// make the slowest writes very slow under load. Whoever holds it commits the
+	// writes waiting in queue together (see writeGrouped).
+	writer chan struct{}
+	queue  writeQueue
+	// groups counts the groups of more than one write committed together.
+	groups atomic.Int64
 	// records keeps the Idempotency-Key records. On MySQL it is db. On the embedded
 	// SQLite it is a second pool on the same file whose commits do not wait for the
 	// disk (synchronous NORMAL, in WAL mode): a process that dies loses none of them,
@@ -110,7 +115,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
-	st := &Store{db: db, dialect: dialect, records: db, writes: db}
+	st := &Store{db: db, dialect: dialect, records: db, writes: db, writer: make(chan struct{}, 1)}
 	if dialect == MySQL {
 		st.snapshotIsolation = snapshotIsolation(ctx, sqlDB)
 		dsn, _ := MySQLDSN(o.URL)

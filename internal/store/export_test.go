@@ -15,3 +15,23 @@ func (s *Store) MigrateUpTo(ctx context.Context, v int64) error {
 	_, err = p.UpTo(ctx, v)
 	return err
 }
+
+// HoldWriter takes the embedded database's one writer, as a write does, so that a
+// test can queue writes behind it; it returns what releases it.
+func (s *Store) HoldWriter() func() { return s.lockWriter() }
+
+// QueuedWrites counts the writes waiting for the writer.
+func (s *Store) QueuedWrites() int {
+	s.queue.mu.Lock()
+	defer s.queue.mu.Unlock()
+	n := 0
+	for _, j := range s.queue.jobs {
+		if j.state.Load() == jobPending {
+			n++
+		}
+	}
+	return n
+}
+
+// GroupsCommitted counts the groups of more than one write committed.
+func (s *Store) GroupsCommitted() int64 { return s.groups.Load() }

@@ -125,6 +125,6 @@ func (s *Store) lockWriter() func() {
 	if s.dialect != SQLite {
 		return func() {}
 	}
-	s.writer.Lock()
-	return s.writer.Unlock
+	s.writer <- struct{}{}
+	return func() { <-s.writer }
 }

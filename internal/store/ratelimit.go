@@ -24,10 +24,7 @@ func (s *Store) Count(ctx context.Context, key string, start, expires time.Time,
 	if n == 0 {
 		return hits, unavailable(read(s.db.WithContext(ctx)))
 	}
-	if s.dialect == SQLite {
-		s.writer.Lock()
-		defer s.writer.Unlock()
-	}
+	defer s.lockWriter()()
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		row := rateLimitRow{LimitKey: key, WindowStart: start, Hits: n, ExpiresAt: expires}
 		err := tx.Clauses(clause.OnConflict{

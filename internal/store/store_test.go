@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -683,4 +684,117 @@ func TestRolledBackReferentialIsNotCached(t *testing.T) {
 			t.Fatalf("%d periods after the rolled-back one, want %d", n, before)
 		}
 	})
+}
+
+// On SQLite, the writes that wait for the one writer commit together, each as if
+// alone: a write that fails, or panics, leaves nothing and touches none of the
+// others; a caller that gave up before its turn writes nothing; two requests
+// with one Idempotency-Key in one group write once.
+func TestWritesWaitingForTheWriterCommitTogether(t *testing.T) {
+	t.Parallel()
+	s := testdb.Open(t, store.SQLite)
+	ctx := context.Background()
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	audited := func(resource string) int {
+		var events []service.AuditEvent
+		if err := s.Read(ctx, func(tx service.Tx) (err error) {
+			events, err = tx.AuditEvents(service.AuditFilter{ResourceID: resource, Page: service.Page{Limit: 10}})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return len(events)
+	}
+	refused := errors.New("refused")
+	type write struct {
+		resource string
+		ctx      context.Context
+		fails    bool
+		panics   bool
+		claim    *idempotency.Claim
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	claim := func() *idempotency.Claim {
+		return &idempotency.Claim{Record: idempotency.Record{PrincipalID: "p1", Key: "one-key", Method: "POST", Path: "/v1/things",
+			RequestHash: "h1", CreatedAt: at, LeaseUntil: at.Add(time.Minute)}}
+	}
+	writes := []write{
+		{resource: "w0"}, {resource: "w1", fails: true}, {resource: "w2"}, {resource: "w3", panics: true},
+		{resource: "w4", ctx: cancelled}, {resource: "w5", claim: claim()}, {resource: "w6", claim: claim()}, {resource: "w7"},
+	}
+	groupsBefore := s.GroupsCommitted()
+	release := s.HoldWriter()
+	errs := make([]error, len(writes))
+	panics := make([]any, len(writes))
+	var wg sync.WaitGroup
+	for i, w := range writes {
+		wctx := ctx
+		if w.ctx != nil {
+			wctx = w.ctx
+		}
+		if w.claim != nil {
+			wctx = idempotency.WithClaim(wctx, w.claim)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[i] = recover() }()
+			errs[i] = s.Write(wctx, func(tx service.Tx) error {
+				if err := tx.AppendAudit(service.AuditEvent{ID: fmt.Sprintf("00000000-0000-7000-8000-0000000000%02d", i), OccurredAt: at,
+					ActorRole: "admin", Action: "create", ResourceType: "thing", ResourceID: w.resource}); err != nil {
+					return err
+				}
+				switch {
+				case w.fails:
+					return refused
+				case w.panics:
+					panic("a write's bug")
+				}
+				return nil
+			})
+		}()
+		// One at a time, so that the group takes them in this order.
+		for s.QueuedWrites() != i+1 {
+			runtime.Gosched()
+		}
+	}
+	cancel()
+	// The cancelled caller leaves the queue before the writer is free.
+	for s.QueuedWrites() != len(writes)-1 {
+		runtime.Gosched()
+	}
+	release()
+	wg.Wait()
+
+	if n := s.GroupsCommitted() - groupsBefore; n != 1 {
+		t.Errorf("%d groups committed, want the 7 waiting writes in one", n)
+	}
+	for i, w := range writes {
+		var want error
+		switch {
+		case w.fails:
+			want = refused
+		case w.ctx != nil:
+			want = context.Canceled
+		case i == 6:
+			want = idempotency.ErrRaced
+		}
+		if w.panics {
+			if panics[i] != "a write's bug" {
+				t.Errorf("%s: panicked with %v in its caller, want the write's panic", w.resource, panics[i])
+			}
+		} else if !errors.Is(errs[i], want) || (want == nil && errs[i] != nil) || panics[i] != nil {
+			t.Errorf("%s: %v (panic %v), want %v", w.resource, errs[i], panics[i], want)
+		}
+		kept := want == nil && !w.panics
+		if n := audited(w.resource); (n == 1) != kept || n > 1 {
+			t.Errorf("%s: written %d times, want kept %v", w.resource, n, kept)
+		}
+		if w.claim != nil && w.claim.Done != kept {
+			t.Errorf("%s: claim done %v, want %v", w.resource, w.claim.Done, kept)
+		}
+	}
+	if rec, err := s.Lookup(ctx, "p1", "one-key"); err != nil || rec.Location != "w5" {
+		t.Errorf("the key's record: %+v %v, want w5's", rec, err)
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/apformation/certapi/internal/certification"
-	"github.com/apformation/certapi/internal/idempotency"
 	"github.com/apformation/certapi/internal/service"
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"gorm.io/gorm"
@@ -76,29 +75,19 @@ const writeAttempts = 8
 // them (under InnoDB's default REPEATABLE READ, the first plain read fixes a
 // snapshot that a rule would then check stale facts against). The connections of
 // writes default to it (see Store.writes): no statement per transaction sets it.
-// SQLite has one writer at a time: its transactions always see the latest commit.
+// SQLite has one writer at a time: its transactions always see the latest commit,
+// and writes waiting for it commit together (see writeGrouped).
 func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 	if s.dialect == SQLite {
-		s.writer.Lock()
-		defer s.writer.Unlock()
+		return unavailable(s.writeGrouped(ctx, fn))
 	}
 	for attempt := 1; ; attempt++ {
-		var t *tx
-		err := s.writes.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-			t = &tx{db: gtx, store: s, writing: true}
+		err := s.writeOnce(ctx, func(t *tx) error {
 			if err := fn(t); err != nil {
 				return err
 			}
 			return t.recordClaim(ctx)
 		})
-		if err == nil {
-			for code, c := range t.committed {
-				s.referentials.Store(code, c)
-			}
-			if c, ok := idempotency.ClaimFrom(ctx); ok {
-				c.Committed()
-			}
-		}
 		switch {
 		case !retryable(err):
 			return unavailable(err)
