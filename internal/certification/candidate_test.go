@@ -126,3 +126,36 @@ func TestStatusOf(t *testing.T) {
 		}
 	}
 }
+
+// The rules that need nothing but the request, which the rules middleware applies
+// before the handler: the birth place, the birth date against the enrolment.
+func TestCheckRegistrationRequest(t *testing.T) {
+	good := certification.Candidate{Route: "apprenticeship", EnrolledOn: day("2019-06-03"), BirthDate: day("1995-04-12"),
+		BirthPlace: certification.BirthPlace{INSEECode: "34172", CountryCode: "FR"}}
+	cases := []struct {
+		name  string
+		edit  func(*certification.Candidate)
+		want  string
+		check certification.BirthCountries
+	}{
+		{"a valid request, whatever its route and dates against the referential", func(*certification.Candidate) {}, "[]", countries{}},
+		{"no birth place", func(c *certification.Candidate) { c.BirthPlace = certification.BirthPlace{} }, "[/birth_place]", nil},
+		{"born the day of the enrolment", func(c *certification.Candidate) { c.BirthDate = c.EnrolledOn }, "[/birth_date]", nil},
+		{"a birth country the declaration cannot carry", func(c *certification.Candidate) { c.BirthPlace.CountryCode = "AQ" },
+			"[HOLDERS-DECLARATION /birth_place/country_code]", countries{}},
+		{"the same, countries not checked", func(c *certification.Candidate) { c.BirthPlace.CountryCode = "AQ" }, "[]", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := good
+			tc.edit(&c)
+			var got []string
+			for _, v := range certification.CheckRegistrationRequest(c, tc.check) {
+				got = append(got, strings.TrimSpace(v.Rule+" "+v.Field))
+			}
+			if g := fmt.Sprint(got); g != tc.want {
+				t.Fatalf("got %s, want %s", g, tc.want)
+			}
+		})
+	}
+}

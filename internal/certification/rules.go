@@ -267,11 +267,20 @@ func CheckRegistration(r Registration) []Violation {
 	vs = append(vs, CheckRouteOpening(c.Route, c.EnrolledOn, r.Certification.Routes)...)
 	vs = append(vs, CheckSitePreparation(c.Route, r.Certification.Code, c.TrainingSiteID, r.Site)...)
 	vs = append(vs, CheckRegistrationPeriod("/enrolled_on", c.EnrolledOn, r.Certification.Periods)...)
+	return append(vs, CheckRegistrationRequest(c, r.BirthCountries)...)
+}
+
+// CheckRegistrationRequest applies the rules of a registration that need nothing
+// but the request: a birth place the holders declaration can carry
+// (HOLDERS-DECLARATION; countries may be nil to skip it), a birth date before the
+// enrolment. CheckRegistration applies them too.
+func CheckRegistrationRequest(c Candidate, countries BirthCountries) []Violation {
+	var vs []Violation
 	if c.BirthPlace.INSEECode == "" && c.BirthPlace.PostalCode == "" {
 		vs = append(vs, Violation{Field: "/birth_place", Message: "a birth place has an insee_code or a postal_code"})
 	}
-	if r.BirthCountries != nil {
-		vs = append(vs, CheckDeclarableBirthPlace(c.BirthPlace, r.BirthCountries)...)
+	if countries != nil {
+		vs = append(vs, CheckDeclarableBirthPlace(c.BirthPlace, countries)...)
 	}
 	if !c.BirthDate.Before(c.EnrolledOn) {
 		vs = append(vs, Violation{Field: "/birth_date", Message: "the birth date is before the enrolment date"})

@@ -13,9 +13,10 @@ import (
 )
 
 // rulesMiddleware is the validation middleware for the certification rules: before
-// the handler of an operation that has rules, it applies them (the same functions
-// the service applies again in its transaction) and answers 422 with every
-// violation, so a request bound to fail never opens a write transaction.
+// the handler of an operation that has rules, it applies those that need nothing
+// but the request (the same functions the service applies again, with the others,
+// in its transaction). A request they refuse gets a 422 with every violation, the
+// others' too, and never opens a write transaction; one they pass costs no read.
 func rulesMiddleware(svc *service.Service) api.StrictMiddlewareFunc {
 	prechecks := map[string]func(ctx context.Context, request any) error{
 		"RegisterCandidate": func(ctx context.Context, request any) error {

@@ -370,3 +370,28 @@ func TestCandidateRoleMatrix(t *testing.T) {
 		}
 	})
 }
+
+// The rules middleware applies before the handler the rules that need only the
+// request; a registration they refuse also gets the violations of the rules that
+// need the referential and the site, all in one 422, and writes nothing. One they
+// pass is refused by the write's own check, with every violation too.
+func TestRegistrationViolationsComeAllAtOnce(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		admin := h.as(auth.RoleAdmin)
+		count := func() int {
+			return len(items(expect(t, h.do(req{method: "GET", path: "/v1/candidates", bearer: admin}), http.StatusOK)))
+		}
+		before := count()
+		both := expect(t, register(h, admin, map[string]any{"route": "apprenticeship", "birth_date": "2019-06-03"}), http.StatusUnprocessableEntity)
+		if v := violations(t, both); !slices.Contains(v, "ROUTE-OPEN /route") || !slices.Contains(v, "/birth_date") {
+			t.Fatalf("violations %v, want ROUTE-OPEN /route and /birth_date", v)
+		}
+		stateful := expect(t, register(h, admin, map[string]any{"route": "apprenticeship", "enrolled_on": "2026-11-26"}), http.StatusUnprocessableEntity)
+		if v := violations(t, stateful); !slices.Contains(v, "ROUTE-OPEN /route") || !slices.Contains(v, "REGISTRATION-PERIOD /enrolled_on") {
+			t.Fatalf("violations %v, want ROUTE-OPEN /route and REGISTRATION-PERIOD /enrolled_on", v)
+		}
+		if n := count(); n != before {
+			t.Fatalf("%d candidates after refused registrations, want %d", n, before)
+		}
+	})
+}

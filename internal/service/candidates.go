@@ -129,14 +129,19 @@ func mayRegisterAt(ctx context.Context, siteID string) error {
 	return nil
 }
 
-// PrecheckRegistration applies the registration rules to a request without a write
-// transaction, so that a request bound to fail never queues for the write lock.
-// RegisterCandidate and UpdateCandidate apply the same rules again inside theirs.
+// PrecheckRegistration applies, before the handler, the registration rules that
+// need nothing but the request. A request they pass goes on to the write, which
+// applies every rule, these included, to the facts it loads. One they refuse is
+// bound to fail: the facts the other rules need are read then, without a write
+// transaction, so that the 422 names every violation at once.
 func (s *Service) PrecheckRegistration(ctx context.Context, in CandidateInput) error {
 	if err := mayRegisterAt(ctx, in.TrainingSiteID); err != nil {
 		return err
 	}
 	c := s.newCandidate(in)
+	if len(certification.CheckRegistrationRequest(c, cdc.BirthCountries{})) == 0 {
+		return nil
+	}
 	return s.store.Read(ctx, func(tx Tx) error { return s.checkRegistration(ctx, tx, c) })
 }
 
