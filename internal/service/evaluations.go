@@ -347,16 +347,29 @@ func (s *Service) Transcript(ctx context.Context, candidateID string, asOf *time
 		cand certification.Candidate
 		tr   certification.Transcript
 	)
-	err := s.store.Snapshot(ctx, func(tx Tx) error {
-		var err error
-		if cand, err = s.visibleCandidate(ctx, tx, candidateID); err != nil {
+	// The candidate and the sittings come in one statement, one snapshot in itself.
+	// When the caller's access and visibility need no read (the certifier's
+	// staff) and the referential is the cached one, that is the whole transcript;
+	// otherwise it is read again, all in one snapshot transaction.
+	read, alone := s.store.Snapshot, false
+	if p, _ := auth.PrincipalFrom(ctx); p.Role == auth.RoleAdmin || p.Role == auth.RoleDirector {
+		read, alone = s.store.Read, true
+	}
+	transcript := func(tx Tx) error {
+		var (
+			sittings []certification.PersonSitting
+			err      error
+		)
+		if cand, sittings, err = tx.CandidateSittings(candidateID); err != nil {
+			return err
+		}
+		if alone && !tx.CertificationCached(cand.CertificationCode) {
+			return errNeedsSnapshot
+		}
+		if err := s.mustSeeCandidate(ctx, tx, cand, "candidate "+candidateID); err != nil {
 			return err
 		}
 		ref, err := tx.Certification(cand.CertificationCode)
-		if err != nil {
-			return err
-		}
-		sittings, err := tx.PersonSittings(PersonKey(cand))
 		if err != nil {
 			return err
 		}
@@ -366,9 +379,17 @@ func (s *Service) Transcript(ctx context.Context, candidateID string, asOf *time
 		}
 		tr = certification.TranscriptOf(ref, cand, certification.Sittings(sittings), day, v)
 		return nil
-	})
+	}
+	err := read(ctx, transcript)
+	if errors.Is(err, errNeedsSnapshot) {
+		alone = false
+		err = s.store.Snapshot(ctx, transcript)
+	}
 	return cand, tr, err
 }
+
+// errNeedsSnapshot stops a read that would need more than its one statement.
+var errNeedsSnapshot = errors.New("the read needs a snapshot")
 
 // refreshStatus derives the candidate's status from the facts again and writes it
 // when it changed.

@@ -48,6 +48,9 @@ type Tx interface {
 	DeclarationsTx
 
 	Certifications(page Page) ([]certification.Certification, error)
+	// CertificationCached says whether Certification(code) would come from the
+	// cache, without a read, at the version this Tx has seen.
+	CertificationCached(code string) bool
 	Certification(code string) (certification.Certification, error)
 	// ExcludedTerritories returns the territories where the certification is not
 	// accessible, without loading the rest of the referential.
@@ -87,6 +90,9 @@ type Tx interface {
 	// PersonSittings are the sittings of every registration of the person (the
 	// candidates that share the person key), each with its registration's route.
 	PersonSittings(personKey string) ([]certification.PersonSitting, error)
+	// CandidateSittings reads a candidate and their person's sittings (as
+	// PersonSittings) in one statement, itself one snapshot.
+	CandidateSittings(id string) (certification.Candidate, []certification.PersonSitting, error)
 	// PersonRegistrations are the ids of every registration of the person.
 	PersonRegistrations(personKey string) ([]string, error)
 	Evaluation(id string) (certification.Evaluation, error)

@@ -54,6 +54,15 @@ func (t *tx) Certification(code string) (certification.Certification, error) {
 	return c, nil
 }
 
+func (t *tx) CertificationCached(code string) bool {
+	v, ok := t.referentials[code]
+	if !ok {
+		return false
+	}
+	c, ok := t.store.referentials.Load(code)
+	return ok && c.(cachedReferential).version == v
+}
+
 // cache keeps a referential read by t. A write's reads see what it changed itself
 // and may roll back: they are kept once it has committed (see Write).
 func (t *tx) cache(code string, c cachedReferential) {

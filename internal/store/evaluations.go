@@ -1,7 +1,10 @@
 package store
 
 import (
+	"database/sql"
+	"reflect"
 	"strings"
+	"time"
 
 	"github.com/apformation/certapi/internal/certification"
 	"github.com/apformation/certapi/internal/service"
@@ -171,3 +174,118 @@ func gradeTo(h *certification.Hundredths) *int64 {
 	v := int64(*h)
 	return &v
 }
+
+// CandidateSittings reads a candidate, their certification's version and the
+// sittings of the person they are (as PersonSittings does, by the person key the
+// candidate row holds), in one snapshot without a transaction of the caller's.
+// On MySQL that is one statement, whose rows are one snapshot. On SQLite the
+// candidate and the sittings are read apart, in a read transaction when t is not
+// one already: the pure-Go driver pays more for the one statement's wide rows
+// (the candidate's columns on each) than for a second statement and a
+// transaction, whose snapshot costs nothing more in WAL mode.
+func (t *tx) CandidateSittings(id string) (certification.Candidate, []certification.PersonSitting, error) {
+	if t.store.dialect == SQLite {
+		return t.candidateSittingsApart(id)
+	}
+	st := t.db.Statement
+	rows, err := st.ConnPool.QueryContext(st.Context, candidateSittings, id)
+	if err != nil {
+		return certification.Candidate{}, nil, err
+	}
+	defer rows.Close()
+	var (
+		c       candidateRow
+		version sql.NullInt64
+		found   bool
+		out     []certification.PersonSitting
+	)
+	dests := append(scanCandidate(&c), &version)
+	for rows.Next() {
+		var (
+			r     evaluationRow
+			route string
+		)
+		// The NOT NULL times are NULL on the row of a registration without a
+		// sitting: they are read through a nullable time.
+		evaluation := scanEvaluation(&r)
+		var times [][2]any
+		for i, d := range evaluation {
+			if p, ok := d.(*time.Time); ok {
+				n := &sql.Null[time.Time]{}
+				evaluation[i] = n
+				times = append(times, [2]any{p, n})
+			}
+		}
+		if err := rows.Scan(append(append(dests, evaluation...), &route)...); err != nil {
+			return certification.Candidate{}, nil, err
+		}
+		for _, tm := range times {
+			*tm[0].(*time.Time) = tm[1].(*sql.Null[time.Time]).V
+		}
+		found = true
+		if r.ID != "" { // a registration of the person without a sitting
+			out = append(out, certification.PersonSitting{Evaluation: evaluationFromRow(r), Route: certification.RouteID(route)})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return certification.Candidate{}, nil, err
+	}
+	if !found {
+		return certification.Candidate{}, nil, certification.NotFoundf("candidate %s", id)
+	}
+	if version.Valid {
+		t.sawReferential(c.CertificationCode, int(version.Int64))
+	}
+	return candidateFromRow(c), out, nil
+}
+
+func (t *tx) candidateSittingsApart(id string) (c certification.Candidate, out []certification.PersonSitting, err error) {
+	read := func(t *tx) error {
+		if c, err = t.Candidate(id); err != nil {
+			return err
+		}
+		out, err = t.PersonSittings(service.PersonKey(c))
+		return err
+	}
+	if t.snapshot {
+		return c, out, read(t)
+	}
+	err = t.store.Snapshot(t.db.Statement.Context, func(in service.Tx) error {
+		err := read(in.(*tx))
+		for code, v := range in.(*tx).referentials {
+			t.sawReferential(code, v)
+		}
+		return err
+	})
+	return c, out, err
+}
+
+// candidateSittings is the statement of CandidateSittings: one row per sitting of
+// the person, or per registration of theirs without one (its evaluation columns
+// then empty: the NOT NULL ones read as ” or 0, the times as NULL), each with
+// the candidate's columns; in the order of PersonSittings.
+var candidateSittings = func() string {
+	var cols []string
+	for c := range strings.SplitSeq(candidateColumns, ", ") {
+		cols = append(cols, "c."+c)
+	}
+	cols = append(cols, "(SELECT version FROM certifications WHERE certifications.code = c.certification_code)")
+	fields := reflect.TypeFor[evaluationRow]()
+	for i, c := range strings.Split(evaluationColumns, ", ") {
+		// A time stays a plain column: on SQLite, an expression loses the
+		// column's type, and the driver reads it as text.
+		switch f := fields.Field(i).Type; {
+		case f.Kind() == reflect.Pointer || f == reflect.TypeFor[time.Time]():
+			cols = append(cols, "e."+c)
+		case f.Kind() == reflect.String:
+			cols = append(cols, "COALESCE(e."+c+", '')")
+		default:
+			cols = append(cols, "COALESCE(e."+c+", 0)")
+		}
+	}
+	cols = append(cols, "o.route")
+	return "SELECT " + strings.Join(cols, ", ") + " FROM candidates c" +
+		" JOIN candidates o ON o.person_key = c.person_key" +
+		" LEFT JOIN evaluations e ON e.candidate_id = o.id" +
+		" WHERE c.id = ? ORDER BY e.scheduled_at, e.id"
+}()

@@ -152,7 +152,7 @@ func (s *Store) commitGroup(group []*writeJob) {
 			j.err = broken
 			continue
 		}
-		t := &tx{db: gtx.WithContext(j.ctx), store: s, writing: true}
+		t := &tx{db: gtx.WithContext(j.ctx), store: s, writing: true, snapshot: true}
 		if err := j.run(t); err != nil {
 			j.err = err
 			// A failed statement may have ended the whole transaction (SQLite
@@ -216,7 +216,7 @@ func (j *writeJob) committed(t *tx) {
 func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	var t *tx
 	err := s.writes.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		t = &tx{db: gtx, store: s, writing: true}
+		t = &tx{db: gtx, store: s, writing: true, snapshot: true}
 		return fn(t)
 	})
 	if err == nil {

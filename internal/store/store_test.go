@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -797,4 +798,70 @@ func TestWritesWaitingForTheWriterCommitTogether(t *testing.T) {
 	if rec, err := s.Lookup(ctx, "p1", "one-key"); err != nil || rec.Location != "w5" {
 		t.Errorf("the key's record: %+v %v, want w5's", rec, err)
 	}
+}
+
+// A transcript's one statement reads what the candidate and their person's
+// sittings read apart: with sittings, with a second registration of the person
+// that has none, and for a candidate without any; an unknown id is not found.
+func TestCandidateSittingsReadsWhatTwoReadsDo(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		ctx := context.Background()
+		ds, err := s.LoadDataset(ctx, store.DatasetOptions{Candidates: 3, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var first certification.Candidate
+		if err := s.Read(ctx, func(tx service.Tx) (err error) { first, err = tx.Candidate(ds.CandidateIDs[0]); return err }); err != nil {
+			t.Fatal(err)
+		}
+		// The same person registered again (their first registration ended), and
+		// someone with no registration but their own and no sitting.
+		again, alone := first, first
+		again.ID, again.Version, again.SupersededBy = "00000000-0000-7000-8000-0000000000c1", 1, ""
+		alone.ID, alone.FirstName, alone.Version = "00000000-0000-7000-8000-0000000000c2", "Personne", 1
+		if err := s.Write(ctx, func(tx service.Tx) error {
+			if err := tx.InsertCandidate(again, service.CandidateKeys{Person: service.PersonKey(again)}); err != nil {
+				return err
+			}
+			return tx.InsertCandidate(alone, service.CandidateKeysOf(alone))
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{ds.CandidateIDs[0], again.ID, ds.CandidateIDs[1], alone.ID} {
+			var (
+				c1, c2 certification.Candidate
+				s1, s2 []certification.PersonSitting
+			)
+			if err := s.Read(ctx, func(tx service.Tx) (err error) {
+				if c1, err = tx.Candidate(id); err != nil {
+					return err
+				}
+				if s1, err = tx.PersonSittings(service.PersonKey(c1)); err != nil {
+					return err
+				}
+				c2, s2, err = tx.CandidateSittings(id)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(c1, c2) || !reflect.DeepEqual(s1, s2) {
+				t.Errorf("%s: one statement read\n%+v\n%+v\nwhere two read\n%+v\n%+v", id, c2, s2, c1, s1)
+			}
+			want := 4
+			if id == alone.ID {
+				want = 0
+			}
+			if len(s2) != want {
+				t.Errorf("%s: %d sittings, want %d", id, len(s2), want)
+			}
+		}
+		err = s.Read(ctx, func(tx service.Tx) error {
+			_, _, err := tx.CandidateSittings("00000000-0000-7000-8000-0000000000ff")
+			return err
+		})
+		if !errors.Is(err, certification.ErrNotFound) {
+			t.Fatalf("an unknown candidate: %v", err)
+		}
+	})
 }

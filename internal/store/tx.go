@@ -28,6 +28,8 @@ type tx struct {
 	// referentials are the versions of referentials this transaction has read
 	// along with other rows (see Candidate): code → version.
 	referentials map[string]int
+	// snapshot is set in a transaction: its reads are one snapshot.
+	snapshot bool
 	// writing is set in a write transaction, whose referentials read are cached
 	// only once it commits: committed holds them until then.
 	writing   bool
@@ -55,7 +57,7 @@ func (s *Store) Read(ctx context.Context, fn func(service.Tx) error) error {
 func (s *Store) Snapshot(ctx context.Context, fn func(service.Tx) error) error {
 	opts := &sql.TxOptions{ReadOnly: true, Isolation: s.snapshotIsolation}
 	return unavailable(s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		return fn(&tx{db: gtx, store: s})
+		return fn(&tx{db: gtx, store: s, snapshot: true})
 	}, opts))
 }
 
