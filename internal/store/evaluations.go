@@ -262,7 +262,7 @@ func (t *tx) candidateSittingsApart(id string) (c certification.Candidate, out [
 
 // candidateSittings is the statement of CandidateSittings: one row per sitting of
 // the person, or per registration of theirs without one (its evaluation columns
-// then empty: the NOT NULL ones read as ” or 0, the times as NULL), each with
+// then empty: the NOT NULL ones read as empty text or 0, the times as NULL), each with
 // the candidate's columns; in the order of PersonSittings.
 var candidateSittings = func() string {
 	var cols []string
