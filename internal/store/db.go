@@ -62,13 +62,13 @@ type Store struct {
 	queue  writeQueue
 	// groups counts the groups of more than one write committed together.
 	groups atomic.Int64
-	// records keeps the Idempotency-Key records. On MySQL it is db. On the embedded
-	// SQLite it is a second pool on the same file whose commits do not wait for the
-	// disk (synchronous NORMAL, in WAL mode): a process that dies loses none of them,
-	// the write a record leads to is made durable with it (its commit syncs the log
-	// up to it), and only a machine that loses power may lose an answer recorded
-	// after the write, whose retry is then told so (idempotency_answer_lost) rather
-	// than writing twice. A write thus waits for the disk once, not three times.
+	// records keeps the answers that Complete adds to Idempotency-Key records after
+	// their write (a key itself is recorded by its write's transaction). On MySQL it
+	// is db. On the embedded SQLite it is a second pool on the same file whose
+	// commits do not wait for the disk (synchronous NORMAL, in WAL mode): a process
+	// that dies loses none of them, and only a machine that loses power may lose an
+	// answer added after its write, whose retry is then told so
+	// (idempotency_answer_lost) rather than writing twice.
 	records *gorm.DB
 	// writes opens write transactions. On MySQL it is a pool of its own whose
 	// sessions default to READ COMMITTED (see Write), set once per connection rather
