@@ -24,6 +24,10 @@ type ResultsTx interface {
 	ResultEntriesAt(sequences []int64) ([]certification.ResultEntry, error)
 	// LastResultSequence is the number of the feed's latest entry, 0 when none.
 	LastResultSequence() (int64, error)
+	// ResultPage reads the entries after f.After that f keeps (at most f.Limit+1),
+	// and the feed's last sequence, in one statement: one snapshot. With no entry,
+	// last is unknown (0).
+	ResultPage(f ResultFilter) (entries []certification.ResultEntry, last int64, err error)
 	// FirstResultSince is the number of the first entry recorded at or after t;
 	// false when there is none.
 	FirstResultSince(t time.Time) (int64, bool, error)
@@ -125,6 +129,30 @@ func (s *Service) ResultFeed(ctx context.Context, f ResultFilter) (ResultFeed, e
 	}
 	visible := narrowToSite(partnerSite(ctx), &f.TrainingSiteID)
 	var out ResultFeed
+	// A page that has entries is read with the feed's end in one statement, its
+	// own snapshot, without a transaction (the components read after it are a
+	// published decision's, which never change). Otherwise, or from a time, the
+	// page is read in a snapshot transaction, its end first.
+	if visible && f.Since == nil {
+		var (
+			entries []certification.ResultEntry
+			last    int64
+		)
+		err := s.store.Read(ctx, func(tx Tx) (err error) {
+			entries, last, err = tx.ResultPage(f)
+			return err
+		})
+		if err != nil {
+			return out, err
+		}
+		if len(entries) > 0 {
+			out = ResultFeed{Entries: entries, Next: max(f.After, last)}
+			if len(entries) > f.Limit {
+				out.Entries, out.HasMore, out.Next = entries[:f.Limit], true, entries[f.Limit-1].Sequence
+			}
+			return out, nil
+		}
+	}
 	err := s.store.Snapshot(ctx, func(tx Tx) error {
 		last, err := tx.LastResultSequence()
 		if err != nil {

@@ -116,6 +116,14 @@ func (t *tx) AppendResultEntries(entries []certification.ResultEntry) ([]certifi
 }
 
 func (t *tx) ResultEntries(f service.ResultFilter) ([]certification.ResultEntry, error) {
+	var rows []resultEventRow
+	if err := t.resultPage(f).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	return t.entriesFromRows(rows)
+}
+
+func (t *tx) resultPage(f service.ResultFilter) *gorm.DB {
 	q := t.db.Model(&resultEventRow{}).Where("sequence > ?", f.After)
 	if f.CertificationCode != "" {
 		q = q.Where("certification_code = ?", f.CertificationCode)
@@ -123,11 +131,29 @@ func (t *tx) ResultEntries(f service.ResultFilter) ([]certification.ResultEntry,
 	if f.TrainingSiteID != "" {
 		q = q.Where("training_site_id = ?", f.TrainingSiteID)
 	}
-	var rows []resultEventRow
-	if err := q.Order("sequence").Limit(f.Limit + 1).Find(&rows).Error; err != nil {
-		return nil, err
+	return q.Order("sequence").Limit(f.Limit + 1)
+}
+
+// resultPageRow is an entry read with the feed's last sequence.
+type resultPageRow struct {
+	Event    resultEventRow `gorm:"embedded"`
+	FeedLast int64
+}
+
+func (t *tx) ResultPage(f service.ResultFilter) ([]certification.ResultEntry, int64, error) {
+	var rows []resultPageRow
+	if err := t.resultPage(f).Select("result_events.*, (SELECT MAX(sequence) FROM result_events) AS feed_last").Find(&rows).Error; err != nil {
+		return nil, 0, err
 	}
-	return t.entriesFromRows(rows)
+	if len(rows) == 0 {
+		return []certification.ResultEntry{}, 0, nil
+	}
+	events := make([]resultEventRow, len(rows))
+	for i, r := range rows {
+		events[i] = r.Event
+	}
+	entries, err := t.entriesFromRows(events)
+	return entries, rows[0].FeedLast, err
 }
 
 func (t *tx) ResultEntriesAt(sequences []int64) ([]certification.ResultEntry, error) {

@@ -865,3 +865,37 @@ func TestCandidateSittingsReadsWhatTwoReadsDo(t *testing.T) {
 		}
 	})
 }
+
+// A page of the feed read with its end in one statement holds what the page and
+// the end read apart hold.
+func TestResultPageReadsTheFeedsEndWithIt(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		ctx := context.Background()
+		if _, err := s.LoadDataset(ctx, store.DatasetOptions{Candidates: 5, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []service.ResultFilter{{Limit: 2}, {After: 3, Limit: 10}, {After: 5, Limit: 10}} {
+			if err := s.Read(ctx, func(tx service.Tx) error {
+				page, last, err := tx.ResultPage(f)
+				if err != nil {
+					return err
+				}
+				apart, err := tx.ResultEntries(f)
+				if err != nil {
+					return err
+				}
+				end, err := tx.LastResultSequence()
+				if err != nil {
+					return err
+				}
+				if !reflect.DeepEqual(page, apart) || len(page) > 0 && last != end || len(page) == 0 && last != 0 {
+					t.Errorf("after %d: %d entries, end %d; apart %d entries, end %d", f.After, len(page), last, len(apart), end)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+}
