@@ -116,40 +116,41 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
 	st := &Store{db: db, dialect: dialect, records: db, writes: db, writer: make(chan struct{}, 1)}
-	if dialect == MySQL {
+	var second error
+	switch dialect {
+	case MySQL:
 		st.snapshotIsolation = snapshotIsolation(ctx, sqlDB)
 		dsn, _ := MySQLDSN(o.URL)
-		writes, err := gorm.Open(mysql.New(mysql.Config{DSN: readCommitted(ctx, sqlDB, dsn)}), cfg)
-		if err != nil {
-			_ = sqlDB.Close()
-			return nil, fmt.Errorf("open the pool of writes: %w", err)
-		}
-		writesDB, err := writes.DB()
-		if err != nil {
-			_ = sqlDB.Close()
-			return nil, err
-		}
-		SizePool(writesDB, dialect)
-		st.writes = writes
-	}
-	if dialect == SQLite {
+		st.writes, second = openPool(mysql.New(mysql.Config{DSN: readCommitted(ctx, sqlDB, dsn)}), cfg, "the pool of writes",
+			func(db *sql.DB) { SizePool(db, dialect) })
+	case SQLite:
 		dsn, _ := sqliteDSN(o)
-		records, err := gorm.Open(sqlite.Open(strings.Replace(dsn, "synchronous%28FULL%29", "synchronous%28NORMAL%29", 1)), cfg)
-		if err != nil {
-			_ = sqlDB.Close()
-			return nil, fmt.Errorf("open the idempotency records: %w", err)
-		}
-		recordsDB, err := records.DB()
-		if err != nil {
-			_ = sqlDB.Close()
-			return nil, err
-		}
-		recordsDB.SetMaxOpenConns(4)
-		recordsDB.SetMaxIdleConns(4)
-		recordsDB.SetConnMaxLifetime(4 * time.Minute)
-		st.records = records
+		st.records, second = openPool(sqlite.Open(strings.Replace(dsn, "synchronous%28FULL%29", "synchronous%28NORMAL%29", 1)), cfg,
+			"the idempotency records", func(db *sql.DB) {
+				db.SetMaxOpenConns(4)
+				db.SetMaxIdleConns(4)
+				db.SetConnMaxLifetime(4 * time.Minute)
+			})
+	}
+	if second != nil {
+		_ = sqlDB.Close()
+		return nil, second
 	}
 	return st, nil
+}
+
+// openPool opens a second pool on the database, sized by size.
+func openPool(d gorm.Dialector, cfg *gorm.Config, what string, size func(*sql.DB)) (*gorm.DB, error) {
+	db, err := gorm.Open(d, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", what, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, err
+	}
+	size(sqlDB)
+	return db, nil
 }
 
 // SizePool sizes a pool of connections to the database of the dialect. Every

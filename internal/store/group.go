@@ -183,7 +183,7 @@ func (s *Store) commitGroup(group []*writeJob) {
 			j.err = broken
 			continue
 		}
-		j.committed(j.t)
+		j.t.published(j.ctx)
 	}
 }
 
@@ -202,12 +202,13 @@ func (j *writeJob) run(t *tx) (err error) {
 	return t.recordClaim(j.ctx)
 }
 
-// committed publishes what a committed write read and did.
-func (j *writeJob) committed(t *tx) {
+// published makes what a committed write read and did count: the referentials it
+// read go to the cache, and its request's Idempotency-Key is recorded.
+func (t *tx) published(ctx context.Context) {
 	for code, c := range t.committed {
 		t.store.referentials.Store(code, c)
 	}
-	if c, ok := idempotency.ClaimFrom(j.ctx); ok {
+	if c, ok := idempotency.ClaimFrom(ctx); ok {
 		c.Committed()
 	}
 }
@@ -220,12 +221,7 @@ func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
 		return fn(t)
 	})
 	if err == nil {
-		for code, c := range t.committed {
-			s.referentials.Store(code, c)
-		}
-		if c, ok := idempotency.ClaimFrom(ctx); ok {
-			c.Committed()
-		}
+		t.published(ctx)
 	}
 	return err
 }

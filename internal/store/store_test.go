@@ -422,16 +422,6 @@ func TestIdempotencyKeyIsRecordedByItsWrite(t *testing.T) {
 					ActorRole: "admin", Action: "create", ResourceType: "training_site", ResourceID: resource})
 			}
 		}
-		audited := func(resource string) int {
-			var events []service.AuditEvent
-			if err := s.Read(ctx, func(tx service.Tx) (err error) {
-				events, err = tx.AuditEvents(service.AuditFilter{ResourceID: resource, Page: service.Page{Limit: 10}})
-				return err
-			}); err != nil {
-				t.Fatal(err)
-			}
-			return len(events)
-		}
 
 		// Before any write, nothing holds a key.
 		if _, err := s.Lookup(ctx, "p1", "committed"); !errors.Is(err, idempotency.ErrNotFound) {
@@ -459,8 +449,8 @@ func TestIdempotencyKeyIsRecordedByItsWrite(t *testing.T) {
 		// A second request with the committed key, run meanwhile: its write rolls back.
 		second := claim("committed")
 		err = s.Write(idempotency.WithClaim(ctx, second), audit("00000000-0000-7000-8000-00000000a002", "site-created-twice"))
-		if !errors.Is(err, idempotency.ErrRaced) || second.Done || audited("site-created-twice") != 0 {
-			t.Fatalf("the raced write: %v, done %v, audited %d", err, second.Done, audited("site-created-twice"))
+		if !errors.Is(err, idempotency.ErrRaced) || second.Done || audited(t, s, "site-created-twice") != 0 {
+			t.Fatalf("the raced write: %v, done %v, audited %d", err, second.Done, audited(t, s, "site-created-twice"))
 		}
 
 		// A handler that renders its answer from the write's result has it recorded
@@ -696,16 +686,6 @@ func TestWritesWaitingForTheWriterCommitTogether(t *testing.T) {
 	s := testdb.Open(t, store.SQLite)
 	ctx := context.Background()
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	audited := func(resource string) int {
-		var events []service.AuditEvent
-		if err := s.Read(ctx, func(tx service.Tx) (err error) {
-			events, err = tx.AuditEvents(service.AuditFilter{ResourceID: resource, Page: service.Page{Limit: 10}})
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		return len(events)
-	}
 	refused := errors.New("refused")
 	type write struct {
 		resource string
@@ -788,7 +768,7 @@ func TestWritesWaitingForTheWriterCommitTogether(t *testing.T) {
 			t.Errorf("%s: %v (panic %v), want %v", w.resource, errs[i], panics[i], want)
 		}
 		kept := want == nil && !w.panics
-		if n := audited(w.resource); (n == 1) != kept || n > 1 {
+		if n := audited(t, s, w.resource); (n == 1) != kept || n > 1 {
 			t.Errorf("%s: written %d times, want kept %v", w.resource, n, kept)
 		}
 		if w.claim != nil && w.claim.Done != kept {
@@ -898,4 +878,17 @@ func TestResultPageReadsTheFeedsEndWithIt(t *testing.T) {
 			}
 		}
 	})
+}
+
+// audited counts the audit events that name resource.
+func audited(t *testing.T, s *store.Store, resource string) int {
+	t.Helper()
+	var events []service.AuditEvent
+	if err := s.Read(context.Background(), func(tx service.Tx) (err error) {
+		events, err = tx.AuditEvents(service.AuditFilter{ResourceID: resource, Page: service.Page{Limit: 10}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return len(events)
 }
