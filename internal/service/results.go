@@ -146,11 +146,7 @@ func (s *Service) ResultFeed(ctx context.Context, f ResultFilter) (ResultFeed, e
 			return out, err
 		}
 		if len(entries) > 0 {
-			out = ResultFeed{Entries: entries, Next: max(f.After, last)}
-			if len(entries) > f.Limit {
-				out.Entries, out.HasMore, out.Next = entries[:f.Limit], true, entries[f.Limit-1].Sequence
-			}
-			return out, nil
+			return feedPage(entries, f, last), nil
 		}
 	}
 	err := s.store.Snapshot(ctx, func(tx Tx) error {
@@ -171,22 +167,26 @@ func (s *Service) ResultFeed(ctx context.Context, f ResultFilter) (ResultFeed, e
 		if f.After > last {
 			return ErrCursorPastEnd
 		}
-		out = ResultFeed{Entries: []certification.ResultEntry{}, Next: max(f.After, last)}
+		out = feedPage([]certification.ResultEntry{}, f, last)
 		if !visible || f.After >= last {
 			return nil
 		}
 		entries, err := tx.ResultEntries(f)
-		if err != nil {
-			return err
+		if err == nil {
+			out = feedPage(entries, f, last)
 		}
-		if len(entries) > f.Limit {
-			out.Entries, out.HasMore, out.Next = entries[:f.Limit], true, entries[f.Limit-1].Sequence
-		} else {
-			out.Entries = entries
-		}
-		return nil
+		return err
 	})
 	return out, err
+}
+
+// feedPage is the page of entries read after f.After (at most f.Limit+1, the
+// last of them only to tell that more follow) when the feed ends at last.
+func feedPage(entries []certification.ResultEntry, f ResultFilter, last int64) ResultFeed {
+	if len(entries) > f.Limit {
+		return ResultFeed{Entries: entries[:f.Limit], HasMore: true, Next: entries[f.Limit-1].Sequence}
+	}
+	return ResultFeed{Entries: entries, Next: max(f.After, last)}
 }
 
 // recordResults appends entries to the feed and writes, in the same transaction,

@@ -102,15 +102,14 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		}
 		dialector, dialect = mysql.New(mysql.Config{DSN: dsn}), MySQL
 	}
-	db, err := gorm.Open(dialector, cfg)
+	db, err := openPool(dialector, cfg, string(dialect)+" database", func(db *sql.DB) { SizePool(db, dialect) })
 	if err != nil {
-		return nil, fmt.Errorf("open %s database: %w", dialect, err)
+		return nil, err
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
 		return nil, err
 	}
-	SizePool(sqlDB, dialect)
 	if err := sqlDB.PingContext(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
@@ -119,10 +118,14 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	var second error
 	switch dialect {
 	case MySQL:
-		st.snapshotIsolation = snapshotIsolation(ctx, sqlDB)
+		name, level := isolationVariable(ctx, sqlDB)
+		st.snapshotIsolation = snapshotIsolation(level)
 		dsn, _ := MySQLDSN(o.URL)
-		st.writes, second = openPool(mysql.New(mysql.Config{DSN: readCommitted(ctx, sqlDB, dsn)}), cfg, "the pool of writes",
-			func(db *sql.DB) { SizePool(db, dialect) })
+		var writes string
+		if writes, second = readCommitted(dsn, name); second == nil {
+			st.writes, second = openPool(mysql.New(mysql.Config{DSN: writes}), cfg, "the pool of writes",
+				func(db *sql.DB) { SizePool(db, dialect) })
+		}
 	case SQLite:
 		dsn, _ := sqliteDSN(o)
 		st.records, second = openPool(sqlite.Open(strings.Replace(dsn, "synchronous%28FULL%29", "synchronous%28NORMAL%29", 1)), cfg,
@@ -139,7 +142,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	return st, nil
 }
 
-// openPool opens a second pool on the database, sized by size.
+// openPool opens a pool of connections to the database, sized by size.
 func openPool(d gorm.Dialector, cfg *gorm.Config, what string, size func(*sql.DB)) (*gorm.DB, error) {
 	db, err := gorm.Open(d, cfg)
 	if err != nil {
@@ -287,16 +290,15 @@ func MySQLDSN(raw string) (string, error) {
 	return cfg.FormatDSN(), nil
 }
 
-// readCommitted returns the DSN with its sessions at READ COMMITTED, under the name
-// the server gives the variable (see isolationVariable).
-func readCommitted(ctx context.Context, db *sql.DB, dsn string) string {
+// readCommitted returns the DSN with its sessions at READ COMMITTED, set through
+// the variable name the server knows (see isolationVariable).
+func readCommitted(dsn, name string) (string, error) {
 	cfg, err := mysqldriver.ParseDSN(dsn)
 	if err != nil {
-		return dsn
+		return "", fmt.Errorf("database DSN: %w", err)
 	}
-	name, _ := isolationVariable(ctx, db)
 	cfg.Params[name] = "'READ-COMMITTED'"
-	return cfg.FormatDSN()
+	return cfg.FormatDSN(), nil
 }
 
 // isolationVariable names the session's isolation level variable (MySQL 8 and
@@ -311,10 +313,10 @@ func isolationVariable(ctx context.Context, db *sql.DB) (name, level string) {
 	return "transaction_isolation", ""
 }
 
-// snapshotIsolation asks the server its default isolation level: a snapshot need
-// not set REPEATABLE READ when it is the default.
-func snapshotIsolation(ctx context.Context, db *sql.DB) sql.IsolationLevel {
-	if _, level := isolationVariable(ctx, db); level == "REPEATABLE-READ" {
+// snapshotIsolation is what a snapshot asks for when the server's default
+// isolation level is level: nothing when it is already REPEATABLE READ.
+func snapshotIsolation(level string) sql.IsolationLevel {
+	if level == "REPEATABLE-READ" {
 		return sql.LevelDefault
 	}
 	return sql.LevelRepeatableRead

@@ -1,6 +1,10 @@
 package store
 
-import "context"
+import (
+	"context"
+
+	"gorm.io/gorm"
+)
 
 // Models exposes the row structs to the schema test.
 var Models = models
@@ -35,3 +39,17 @@ func (s *Store) QueuedWrites() int {
 
 // GroupsCommitted counts the groups of more than one write committed.
 func (s *Store) GroupsCommitted() int64 { return s.groups.Load() }
+
+// WriteIsolation is the isolation level of a transaction on the pool writes use.
+func (s *Store) WriteIsolation(ctx context.Context) (string, error) {
+	sqlDB, err := s.writes.DB()
+	if err != nil {
+		return "", err
+	}
+	name, _ := isolationVariable(ctx, sqlDB)
+	var level string
+	err = s.writes.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		return tx.Raw("SELECT @@SESSION." + name).Scan(&level).Error
+	})
+	return level, err
+}

@@ -892,3 +892,14 @@ func audited(t *testing.T, s *store.Store, resource string) int {
 	}
 	return len(events)
 }
+
+// On MySQL a write runs at READ COMMITTED (its pool's sessions default to it), so
+// that what it reads after taking its locks is what other writers committed.
+func TestWritesRunAtReadCommittedOnMySQL(t *testing.T) {
+	t.Parallel()
+	s := testdb.Open(t, store.MySQL)
+	level, err := s.WriteIsolation(context.Background())
+	if err != nil || level != "READ-COMMITTED" {
+		t.Fatalf("a write's isolation level: %q (%v), want READ-COMMITTED", level, err)
+	}
+}
