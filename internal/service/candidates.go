@@ -324,33 +324,52 @@ func (s *Service) checkRegistration(ctx context.Context, tx Tx, c certification.
 // (when the caller may see it). A new registration after the person's path ended
 // on a refusal or a partial validation replaces that one, whose acquisitions carry
 // over (CARRY-OVER).
+//
+// A registration inserts first: the unique index of the person's identity finds
+// an earlier registration, so that a new person, the common case, costs no read.
 func (s *Service) insertOrUpdateUnique(ctx context.Context, tx Tx, c certification.Candidate, insert bool) error {
 	keys := CandidateKeysOf(c)
-	existing, err := tx.CandidateByIdentity(keys.Identity)
-	switch {
-	case err == nil && existing.ID != c.ID && insert && certification.MayRegisterAgain(existing):
-		if existing, err = tx.LockCandidate(existing.ID); err != nil {
+	if !insert {
+		existing, err := tx.CandidateByIdentity(keys.Identity)
+		switch {
+		case err == nil && existing.ID != c.ID:
+			return s.duplicateCandidate(ctx, tx, existing.ID)
+		case err != nil && !errors.Is(err, certification.ErrNotFound):
 			return err
 		}
-		if existing.SupersededBy != "" {
-			return s.duplicateCandidate(ctx, tx, existing.SupersededBy)
-		}
-		if err := tx.SupersedeCandidate(existing.ID, c.ID, c.UpdatedAt); err != nil {
-			return err
-		}
-	case err == nil && existing.ID != c.ID:
-		return s.duplicateCandidate(ctx, tx, existing.ID)
-	case err != nil && !errors.Is(err, certification.ErrNotFound):
+		return s.identityTaken(ctx, tx, keys, tx.UpdateCandidate(c, keys))
+	}
+	err := tx.InsertCandidate(c, keys)
+	var conflict *certification.ConflictError
+	if !errors.As(err, &conflict) {
 		return err
 	}
-	if insert {
-		err = tx.InsertCandidate(c, keys)
-	} else {
-		err = tx.UpdateCandidate(c, keys)
+	existing, err := tx.CandidateByIdentity(keys.Identity)
+	switch {
+	case errors.Is(err, certification.ErrNotFound):
+		return conflict // taken by a registration that has since let it go
+	case err != nil:
+		return err
+	case !certification.MayRegisterAgain(existing):
+		return s.duplicateCandidate(ctx, tx, existing.ID)
 	}
+	if existing, err = tx.LockCandidate(existing.ID); err != nil {
+		return err
+	}
+	if existing.SupersededBy != "" {
+		return s.duplicateCandidate(ctx, tx, existing.SupersededBy)
+	}
+	if err := tx.SupersedeCandidate(existing.ID, c.ID, c.UpdatedAt); err != nil {
+		return err
+	}
+	return s.identityTaken(ctx, tx, keys, tx.InsertCandidate(c, keys))
+}
+
+// identityTaken turns the conflict of a write that lost the identity's unique index
+// to a concurrent registration of the same person into the 409 that names it.
+func (s *Service) identityTaken(ctx context.Context, tx Tx, keys CandidateKeys, err error) error {
 	var conflict *certification.ConflictError
 	if errors.As(err, &conflict) {
-		// A concurrent registration of the same person won the unique index.
 		if existing, e := tx.CandidateByIdentity(keys.Identity); e == nil {
 			return s.duplicateCandidate(ctx, tx, existing.ID)
 		}

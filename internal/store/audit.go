@@ -15,11 +15,11 @@ func (t *tx) AppendAudit(e service.AuditEvent) error {
 		changes = []byte("{}")
 	}
 	t.resource = e.ResourceID
-	return t.db.Create(&auditEventRow{
+	return t.insert(&auditEventRow{
 		ID: e.ID, OccurredAt: e.OccurredAt, ActorID: nilIfEmpty(e.ActorID), ActorRole: e.ActorRole,
 		Action: e.Action, ResourceType: e.ResourceType, ResourceID: e.ResourceID,
 		Changes: string(changes), RequestID: e.RequestID,
-	}).Error
+	})
 }
 
 func (t *tx) AuditEvents(f service.AuditFilter) ([]service.AuditEvent, error) {

@@ -72,8 +72,10 @@ type Store struct {
 	records *gorm.DB
 	// writes opens write transactions. On MySQL it is a pool of its own whose
 	// sessions default to READ COMMITTED (see Write), set once per connection rather
-	// than by a statement per transaction; reads keep the server's default, under
-	// which a snapshot needs no statement of its own either. On SQLite it is db.
+	// than by a statement per transaction, and have autocommit off, so that a
+	// write's first statement begins its transaction and its last batch commits it
+	// (see writeSession); reads keep the server's default, under which a snapshot
+	// needs no statement of its own either. On SQLite it is db.
 	writes *gorm.DB
 }
 
@@ -122,7 +124,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		st.snapshotIsolation = snapshotIsolation(level)
 		dsn, _ := MySQLDSN(o.URL)
 		var writes string
-		if writes, second = readCommitted(dsn, name); second == nil {
+		if writes, second = writesDSN(dsn, name); second == nil {
 			st.writes, second = openPool(mysql.New(mysql.Config{DSN: writes}), cfg, "the pool of writes",
 				func(db *sql.DB) { SizePool(db, dialect) })
 		}
@@ -290,14 +292,20 @@ func MySQLDSN(raw string) (string, error) {
 	return cfg.FormatDSN(), nil
 }
 
-// readCommitted returns the DSN with its sessions at READ COMMITTED, set through
-// the variable name the server knows (see isolationVariable).
-func readCommitted(dsn, name string) (string, error) {
+// writesDSN returns the DSN of the pool of writes: its sessions at READ COMMITTED,
+// set through the variable name the server knows (see isolationVariable), with
+// autocommit off, so that a write's first statement begins its transaction, and
+// multi-statement queries allowed, which a write's batch is (see writeSession).
+// Every value in a statement is a parameter the driver escapes, never SQL text
+// built from input.
+func writesDSN(dsn, name string) (string, error) {
 	cfg, err := mysqldriver.ParseDSN(dsn)
 	if err != nil {
 		return "", fmt.Errorf("database DSN: %w", err)
 	}
 	cfg.Params[name] = "'READ-COMMITTED'"
+	cfg.Params["autocommit"] = "0"
+	cfg.MultiStatements = true
 	return cfg.FormatDSN(), nil
 }
 

@@ -53,3 +53,12 @@ func (s *Store) WriteIsolation(ctx context.Context) (string, error) {
 	})
 	return level, err
 }
+
+// LimitWriteConnections caps the connections writes use, so that a test can have
+// one write follow another on the same connection.
+func (s *Store) LimitWriteConnections(n int) {
+	if sqlDB, err := s.writes.DB(); err == nil {
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+	}
+}

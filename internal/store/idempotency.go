@@ -56,14 +56,25 @@ func (t *tx) recordClaim(ctx context.Context) error {
 		row.StatusCode, row.ContentType, row.Location, row.ETag, row.ResponseBody =
 			answer.StatusCode, answer.ContentType, answer.Location, answer.ETag, string(answer.Body)
 	}
-	err = t.db.Create(&row).Error
-	if !errors.Is(err, gorm.ErrDuplicatedKey) {
+	if t.batch != nil {
+		// A MySQL write sends the record with its batch, and the commit (see
+		// writeSession), which calls claimTaken if the key is recorded already.
+		t.batch.claim = &row
+		return t.insert(&row)
+	}
+	if err := t.db.Create(&row).Error; !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return err
 	}
-	// The key is recorded already: by another request, live (this write rolls
-	// back), or long enough ago to be forgotten (this write replaces it).
-	res := t.db.Where("principal_id = ? AND idem_key = ? AND created_at <= ?", c.PrincipalID, c.Key,
-		c.CreatedAt.Add(-idempotency.TTL)).Delete(&idempotencyRow{})
+	return t.claimTaken(row)
+}
+
+// claimTaken follows the INSERT of a write's Idempotency-Key record that found the
+// key recorded already: by another request, live (this write rolls back,
+// idempotency.ErrRaced), or long enough ago to be forgotten (this write replaces
+// it).
+func (t *tx) claimTaken(row idempotencyRow) error {
+	res := t.db.Where("principal_id = ? AND idem_key = ? AND created_at <= ?", row.PrincipalID, row.IdemKey,
+		row.CreatedAt.Add(-idempotency.TTL)).Delete(&idempotencyRow{})
 	switch {
 	case res.Error != nil:
 		return res.Error

@@ -903,3 +903,66 @@ func TestWritesRunAtReadCommittedOnMySQL(t *testing.T) {
 		t.Fatalf("a write's isolation level: %q (%v), want READ-COMMITTED", level, err)
 	}
 }
+
+// A write that fails, panics or loses its caller leaves nothing behind, even for
+// the next write on the same connection: on MySQL a write's session has autocommit
+// off and sends its last INSERTs with its COMMIT (see writeSession), so a
+// connection back in the pool inside a transaction would commit what the failed
+// write did along with the next write.
+func TestFailedWriteLeavesNoTransactionBehind(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		s.LimitWriteConnections(1)
+		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		write := func(ctx context.Context, n int, end func(context.Context) error) error {
+			id := fmt.Sprintf("00000000-0000-7000-8000-0000000001%02d", n)
+			return s.Write(ctx, func(tx service.Tx) error {
+				if err := tx.InsertUser(service.User{ID: id, Email: fmt.Sprintf("user%d@example.org", n), PasswordHash: "x",
+					Role: auth.RoleAdmin, Active: true, Version: 1, CreatedAt: at, UpdatedAt: at}); err != nil {
+					return err
+				}
+				if err := tx.AppendAudit(service.AuditEvent{ID: id, OccurredAt: at, ActorRole: "admin", Action: "create",
+					ResourceType: "user", ResourceID: id, RequestID: "test"}); err != nil {
+					return err
+				}
+				return end(ctx)
+			})
+		}
+		refused := errors.New("a rule refused the write")
+		if err := write(context.Background(), 1, func(context.Context) error { return refused }); !errors.Is(err, refused) {
+			t.Fatalf("a failing write: %v", err)
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("the panic of a write did not reach its caller")
+				}
+			}()
+			_ = write(context.Background(), 2, func(context.Context) error { panic("a write's bug") })
+		}()
+		ctx, cancel := context.WithCancel(context.Background())
+		if err := write(ctx, 3, func(context.Context) error { cancel(); return nil }); err == nil {
+			t.Error("a write whose caller went away before its commit committed")
+		}
+		if err := write(context.Background(), 4, func(context.Context) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		for n, want := range map[int]bool{1: false, 2: false, 3: false, 4: true} {
+			id := fmt.Sprintf("00000000-0000-7000-8000-0000000001%02d", n)
+			var found bool
+			if err := s.Read(context.Background(), func(tx service.Tx) error {
+				_, err := tx.User(id)
+				found = err == nil
+				if errors.Is(err, certification.ErrNotFound) {
+					err = nil
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if events := audited(t, s, id); found != want || (events == 1) != want {
+				t.Errorf("write %d: user stored %v, %d audit events; want stored %v", n, found, events, want)
+			}
+		}
+	})
+}

@@ -34,6 +34,8 @@ type tx struct {
 	// only once it commits: committed holds them until then.
 	writing   bool
 	committed map[string]cachedReferential
+	// batch, in a MySQL write, holds the INSERTs sent together before the commit.
+	batch *batch
 }
 
 // sawReferential notes the version of a referential read along with another row.
@@ -77,6 +79,7 @@ const writeAttempts = 8
 // them (under InnoDB's default REPEATABLE READ, the first plain read fixes a
 // snapshot that a rule would then check stale facts against). The connections of
 // writes default to it (see Store.writes): no statement per transaction sets it.
+// A MySQL write is as few round trips as its reads allow (see writeSession).
 // SQLite has one writer at a time: its transactions always see the latest commit,
 // and writes waiting for it commit together (see writeGrouped).
 func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {

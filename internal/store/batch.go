@@ -1,0 +1,161 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// A MySQL write is a few round trips to the server, each of which costs both sides
+// more than most of the statements it carries. So a write runs on a session whose
+// first statement begins its transaction (writeSession), and the INSERTs that
+// nothing in the transaction reads back — its audit events and the record of its
+// Idempotency-Key — reach the server together with the COMMIT, as one
+// multi-statement round trip (batch). A registration is three round trips: the
+// site it names, its INSERT, and the rest with the commit.
+
+// batch holds the INSERTs a MySQL write sends with its commit. The server runs
+// the statements in order and stops at the first that fails, whose error the
+// flush returns; the commit is then not reached. Their SQL is GORM's, built
+// without running it (a dry run), and their values are parameters the driver
+// escapes, as for any other statement.
+type batch struct {
+	sql  strings.Builder
+	vars []any
+	// claim is the Idempotency-Key record in the batch, if any.
+	claim *idempotencyRow
+}
+
+// insert runs the INSERT of row now, or, in a MySQL write, with its commit.
+func (t *tx) insert(row any) error {
+	if t.batch == nil {
+		return t.db.Create(row).Error
+	}
+	dry := t.db.Session(&gorm.Session{DryRun: true}).Create(row)
+	if dry.Error != nil {
+		return dry.Error
+	}
+	t.batch.add(dry.Statement.SQL.String(), dry.Statement.Vars...)
+	return nil
+}
+
+func (b *batch) add(query string, vars ...any) {
+	if b.sql.Len() > 0 {
+		b.sql.WriteString(";\n")
+	}
+	b.sql.WriteString(query)
+	b.vars = append(b.vars, vars...)
+}
+
+// flush sends the batched statements in one round trip and empties the batch. An
+// error is translated as GORM translates a statement's (a duplicate key is
+// gorm.ErrDuplicatedKey).
+func (t *tx) flush() error {
+	if t.batch.sql.Len() == 0 {
+		return nil
+	}
+	query, vars := t.batch.sql.String(), t.batch.vars
+	t.batch.sql.Reset()
+	t.batch.vars = nil
+	_, err := t.db.Statement.ConnPool.ExecContext(t.db.Statement.Context, query, vars...)
+	if translator, ok := t.db.Dialector.(gorm.ErrorTranslator); ok && err != nil {
+		err = translator.Translate(err)
+	}
+	return err
+}
+
+// commit sends the batch and COMMIT. When the batch's Idempotency-Key record finds
+// the key recorded already, the statements before it have run and the commit has
+// not: claimTaken decides, and the commit follows on its own.
+func (t *tx) commit() error {
+	claim := t.batch.claim
+	t.batch.add("COMMIT")
+	err := t.flush()
+	if claim == nil || !errors.Is(err, gorm.ErrDuplicatedKey) {
+		return err
+	}
+	if err := t.claimTaken(*claim); err != nil {
+		return err
+	}
+	t.batch.add("COMMIT")
+	return t.flush()
+}
+
+// writeSession runs fn as one transaction on a connection of the pool of writes,
+// whose sessions have autocommit off (see writesDSN): the first statement of fn
+// begins the transaction, with no START TRANSACTION of its own, and COMMIT goes
+// with the batch. Any other end of fn — an error, a panic, a request gone away —
+// rolls the transaction back before the connection goes back to the pool, and a
+// connection whose rollback fails is closed instead (the server then rolls back
+// what it held): no connection returns to the pool inside a transaction.
+func (s *Store) writeSession(ctx context.Context, fn func(*tx) error) error {
+	var t *tx
+	err := s.writes.WithContext(ctx).Connection(func(gdb *gorm.DB) (err error) {
+		conn, ok := gdb.Statement.ConnPool.(*sql.Conn)
+		if !ok {
+			return errors.New("store: a write needs a connection of its own")
+		}
+		committed := false
+		defer func() {
+			if !committed {
+				rollback(ctx, conn)
+			}
+		}()
+		gdb.Statement.ConnPool = session{conn}
+		t = &tx{db: gdb.Session(&gorm.Session{NewDB: true}), store: s, writing: true, snapshot: true, batch: &batch{}}
+		if err := fn(t); err != nil {
+			return err
+		}
+		if err := t.commit(); err != nil {
+			return err
+		}
+		committed = true
+		return nil
+	})
+	if err == nil {
+		t.published(ctx)
+	}
+	return err
+}
+
+// rollback ends the transaction of conn, or closes conn if it cannot: with a
+// context of its own, since the write's may be what ended it.
+func rollback(ctx context.Context, conn *sql.Conn) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+		// Returning driver.ErrBadConn from Raw closes the connection.
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+}
+
+// session is the connection of a MySQL write as GORM sees it: a transaction, in
+// which a nested GORM transaction is a savepoint and which begins and ends only as
+// writeSession says (it has no BeginTx, and its Commit and Rollback refuse).
+type session struct{ conn *sql.Conn }
+
+var errSessionEnds = errors.New("store: a write's transaction ends when its function returns")
+
+func (s session) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.conn.ExecContext(ctx, query, args...)
+}
+
+func (s session) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.conn.QueryContext(ctx, query, args...)
+}
+
+func (s session) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.conn.QueryRowContext(ctx, query, args...)
+}
+
+func (s session) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return s.conn.PrepareContext(ctx, query)
+}
+
+func (session) Commit() error   { return errSessionEnds }
+func (session) Rollback() error { return errSessionEnds }
