@@ -9,6 +9,7 @@
 #   CANDIDATES=1000000 DURATION=20s scripts/perf.sh  # the large dataset
 #   SCENARIOS=get,list CONNECTIONS=16 scripts/perf.sh
 #   KEEP=/var/tmp/perf-1m CANDIDATES=1000000 scripts/perf.sh   # keep the dataset, reuse it next time
+#   FLOOR_PREPARE=1 scripts/perf.sh                  # a floor that keeps its statements prepared
 #
 # MySQL: PERF_MYSQL_DSN names a server account that may create and drop the
 # database PERF_MYSQL_DB (default certapi_test_perf). Long runs stay out of CI.
@@ -71,7 +72,9 @@ CERTAPI_ADDR=127.0.0.1:$PORT CERTAPI_LOG_LEVEL=error CERTAPI_MIGRATE=true CERTAP
   CERTAPI_BOOTSTRAP_ADMIN_EMAIL=perf@example.org CERTAPI_BOOTSTRAP_ADMIN_PASSWORD=measure-the-stack-2026 \
   CERTAPI_TOKEN_TTL=2h "$work/certapi" serve 2>"$work/certapi.log" &
 pids+=($!); api=$!
-"$work/certload" floor --addr 127.0.0.1:$FLOOR_PORT 2>"$work/floor.log" &
+floor_flags=()
+[ -n "${FLOOR_PREPARE:-}" ] && floor_flags+=(--prepare)
+"$work/certload" floor --addr 127.0.0.1:$FLOOR_PORT "${floor_flags[@]}" 2>"$work/floor.log" &
 pids+=($!)
 for _ in $(seq 100); do
   curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
@@ -81,7 +84,7 @@ kill -0 "$api" 2>/dev/null || { echo "perf: certapi did not start:" >&2; cat "$w
 sleep 0.5
 idle=$(ps -o rss= -p "$api" | awk '{printf "%.1f", $1/1024}')
 
-echo "## $DB, $(nproc) CPU, $CANDIDATES candidates, $DURATION per side and count"
+echo "## $DB, $(nproc) CPU, $CANDIDATES candidates, $DURATION per side and count${FLOOR_PREPARE:+, floor with prepared statements}"
 echo
 "$work/certload" run --target "http://127.0.0.1:$PORT" --floor "http://127.0.0.1:$FLOOR_PORT" \
   --email perf@example.org --password measure-the-stack-2026 \

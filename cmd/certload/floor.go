@@ -12,21 +12,80 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apformation/certapi/api"
 	"github.com/apformation/certapi/internal/store"
-	_ "github.com/glebarez/go-sqlite" // the embedded database, as certapi opens it
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/google/uuid"
 	openapi_types "github.com/oapi-codegen/runtime/types"
+	_ "modernc.org/sqlite" // the embedded database, as certapi opens it
 )
 
 // The floor answers the scenarios' paths with plain net/http and database/sql:
 // the same query certapi's store sends, scanned into the same generated types and
 // encoded with encoding/json. No authentication, no validation, no rules: what is
-// left is what any Go service on this database pays.
-type floor struct{ db *sql.DB }
+// left is what any Go service on this database pays. With --prepare it keeps its
+// statements prepared, as certapi's store does on SQLite, to tell how much of a
+// difference is that.
+type floor struct {
+	db      *sql.DB
+	prepare bool
+	stmts   sync.Map // SQL → *sql.Stmt, with --prepare
+}
+
+func (f *floor) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := f.stmts.Load(query); ok {
+		return s.(*sql.Stmt), nil
+	}
+	s, err := f.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := f.stmts.LoadOrStore(query, s); loaded {
+		_ = s.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return s, nil
+}
+
+func (f *floor) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if !f.prepare {
+		return f.db.QueryContext(ctx, query, args...)
+	}
+	s, err := f.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+func (f *floor) QueryRowContext(ctx context.Context, query string, args ...any) scanner {
+	if !f.prepare {
+		return f.db.QueryRowContext(ctx, query, args...)
+	}
+	s, err := f.stmt(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return s.QueryRowContext(ctx, args...)
+}
+
+func (f *floor) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !f.prepare {
+		return f.db.ExecContext(ctx, query, args...)
+	}
+	s, err := f.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 const candidateColumns = `id, certification_code, route, training_site_id, enrolled_on, first_name, birth_name, usage_name, sex,
 	birth_date, birth_insee_code, birth_postal_code, birth_place_name, birth_country_code, email, phone, line1, line2,
@@ -38,6 +97,7 @@ func serveFloor(ctx context.Context, args []string) error {
 	database := fs.String("database", os.Getenv("CERTAPI_DATABASE_URL"), "database URL (empty: the embedded SQLite in --data-dir)")
 	dataDir := fs.String("data-dir", envOr("CERTAPI_DATA_DIR", "./data"), "directory of the embedded database")
 	addr := fs.String("addr", "127.0.0.1:8081", "listen address")
+	prepare := fs.Bool("prepare", false, "keep statements prepared (certapi does on SQLite)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -56,7 +116,7 @@ func serveFloor(ctx context.Context, args []string) error {
 		dialect = store.MySQL
 	}
 	store.SizePool(db, dialect)
-	f := &floor{db: db}
+	f := &floor{db: db, prepare: *prepare}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/candidates/{id}", f.candidate)
 	mux.HandleFunc("GET /v1/candidates", f.candidates)
@@ -114,7 +174,7 @@ func scanCandidate(row scanner) (api.Candidate, error) {
 }
 
 func (f *floor) candidate(w http.ResponseWriter, r *http.Request) {
-	c, err := scanCandidate(f.db.QueryRowContext(r.Context(), "SELECT "+candidateColumns+" FROM candidates WHERE id = ?", r.PathValue("id")))
+	c, err := scanCandidate(f.QueryRowContext(r.Context(), "SELECT "+candidateColumns+" FROM candidates WHERE id = ?", r.PathValue("id")))
 	if errors.Is(err, sql.ErrNoRows) {
 		http.NotFound(w, r)
 		return
@@ -128,7 +188,7 @@ func (f *floor) candidates(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 || limit > 100 {
 		limit = 20
 	}
-	rows, err := f.db.QueryContext(r.Context(), "SELECT "+candidateColumns+
+	rows, err := f.QueryContext(r.Context(), "SELECT "+candidateColumns+
 		" FROM candidates WHERE training_site_id = ? AND id > ? ORDER BY id LIMIT ?",
 		r.URL.Query().Get("training_site_id"), r.URL.Query().Get("cursor"), limit+1)
 	if err != nil {
@@ -158,7 +218,7 @@ func (f *floor) candidates(w http.ResponseWriter, r *http.Request) {
 // component's latest sitting: the same reads, without the rules' reasoning.
 func (f *floor) transcript(w http.ResponseWriter, r *http.Request) {
 	ctx, id := r.Context(), r.PathValue("id")
-	c, err := scanCandidate(f.db.QueryRowContext(ctx, "SELECT "+candidateColumns+" FROM candidates WHERE id = ?", id))
+	c, err := scanCandidate(f.QueryRowContext(ctx, "SELECT "+candidateColumns+" FROM candidates WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		http.NotFound(w, r)
 		return
@@ -169,7 +229,7 @@ func (f *floor) transcript(w http.ResponseWriter, r *http.Request) {
 	t := api.Transcript{AsOf: openapi_types.Date{Time: time.Now().UTC().Truncate(24 * time.Hour)}, CandidateId: c.Id,
 		CertificationCode: c.CertificationCode, Reasons: []api.Violation{}}
 	validated := map[string][2]sql.NullTime{}
-	rows, err := f.db.QueryContext(ctx, `SELECT dc.component, dc.acquired_on, dc.valid_until FROM decision_components dc
+	rows, err := f.QueryContext(ctx, `SELECT dc.component, dc.acquired_on, dc.valid_until FROM decision_components dc
 		JOIN decisions d ON d.id = dc.decision_id WHERE d.candidate_id = ? AND d.published_at IS NOT NULL`, id)
 	if err != nil {
 		reply(w, 0, nil, err)
@@ -186,7 +246,7 @@ func (f *floor) transcript(w http.ResponseWriter, r *http.Request) {
 		validated[comp] = [2]sql.NullTime{on, until}
 	}
 	rows.Close()
-	rows, err = f.db.QueryContext(ctx, `SELECT id, component, status, grade_hundredths, dossier_grade_hundredths,
+	rows, err = f.QueryContext(ctx, `SELECT id, component, status, grade_hundredths, dossier_grade_hundredths,
 		defence_grade_hundredths FROM evaluations WHERE candidate_id = ? ORDER BY component, scheduled_at`, id)
 	if err != nil {
 		reply(w, 0, nil, err)
@@ -239,7 +299,7 @@ func (f *floor) results(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 || limit > 100 {
 		limit = 20
 	}
-	rows, err := f.db.QueryContext(ctx, `SELECT sequence, type, recorded_at, certification_code, decision_id, jury_session_id, held_on,
+	rows, err := f.QueryContext(ctx, `SELECT sequence, type, recorded_at, certification_code, decision_id, jury_session_id, held_on,
 		outcome, corrects_id, candidate_id, first_name, birth_name, usage_name, training_site_id, route, certificate_number,
 		certificate_status FROM result_events WHERE sequence > ? ORDER BY sequence LIMIT ?`, after, limit+1)
 	if err != nil {
@@ -279,7 +339,7 @@ func (f *floor) results(w http.ResponseWriter, r *http.Request) {
 		feed.Items, decisions, feed.HasMore = feed.Items[:limit], decisions[:limit], true
 	}
 	if len(decisions) > 0 {
-		comps, err := f.db.QueryContext(ctx, `SELECT decision_id, component, evaluation_id, acquired_on, valid_until, validated_now
+		comps, err := f.QueryContext(ctx, `SELECT decision_id, component, evaluation_id, acquired_on, valid_until, validated_now
 			FROM decision_components WHERE decision_id IN (?`+strings.Repeat(", ?", len(decisions)-1)+`) ORDER BY decision_id, ordinal`, decisions...)
 		if err != nil {
 			reply(w, 0, nil, err)
@@ -332,7 +392,7 @@ func (f *floor) register(w http.ResponseWriter, r *http.Request) {
 		site = &s
 	}
 	person := c.CertificationCode + "|" + c.BirthName + "|" + c.FirstName + "|" + c.BirthDate.String()
-	_, err := f.db.ExecContext(r.Context(), `INSERT INTO candidates (id, certification_code, route, training_site_id, enrolled_on,
+	_, err := f.ExecContext(r.Context(), `INSERT INTO candidates (id, certification_code, route, training_site_id, enrolled_on,
 		first_name, birth_name, usage_name, sex, birth_date, birth_insee_code, birth_postal_code, birth_place_name, birth_country_code,
 		email, phone, line1, line2, postal_code, city, country_code, status, identity_key, person_key, search_name, version, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,

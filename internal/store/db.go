@@ -17,7 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/glebarez/sqlite"
+	"github.com/libtnb/sqlite"
 	mysqldriver "github.com/go-sql-driver/mysql"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
@@ -97,6 +97,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 			return nil, err
 		}
 		dialector, dialect = sqlite.Open(dsn), SQLite
+		// The embedded SQLite compiles a statement on each run unless it is kept
+		// prepared: each connection keeps those of the statements run most
+		// recently (on MySQL, parameters are interpolated and nothing is prepared).
+		cfg.PrepareStmt, cfg.PrepareStmtMaxSize, cfg.PrepareStmtTTL = true, 256, 10*time.Minute
 	} else {
 		dsn, err := MySQLDSN(o.URL)
 		if err != nil {
