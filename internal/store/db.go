@@ -17,8 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/libtnb/sqlite"
 	mysqldriver "github.com/go-sql-driver/mysql"
+	"github.com/libtnb/sqlite"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -96,11 +96,10 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		dialector, dialect = sqlite.Open(dsn), SQLite
-		// The embedded SQLite compiles a statement on each run unless it is kept
-		// prepared: each connection keeps those of the statements run most
-		// recently (on MySQL, parameters are interpolated and nothing is prepared).
-		cfg.PrepareStmt, cfg.PrepareStmtMaxSize, cfg.PrepareStmtTTL = true, 256, 10*time.Minute
+		if dialector, err = sqliteDialector(dsn); err != nil {
+			return nil, err
+		}
+		dialect = SQLite
 	} else {
 		dsn, err := MySQLDSN(o.URL)
 		if err != nil {
@@ -134,18 +133,30 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		}
 	case SQLite:
 		dsn, _ := sqliteDSN(o)
-		st.records, second = openPool(sqlite.Open(strings.Replace(dsn, "synchronous%28FULL%29", "synchronous%28NORMAL%29", 1)), cfg,
-			"the idempotency records", func(db *sql.DB) {
+		var records gorm.Dialector
+		if records, second = sqliteDialector(strings.Replace(dsn, "synchronous%28FULL%29", "synchronous%28NORMAL%29", 1)); second == nil {
+			st.records, second = openPool(records, cfg, "the idempotency records", func(db *sql.DB) {
 				db.SetMaxOpenConns(4)
 				db.SetMaxIdleConns(4)
 				db.SetConnMaxLifetime(4 * time.Minute)
 			})
+		}
 	}
 	if second != nil {
 		_ = sqlDB.Close()
 		return nil, second
 	}
 	return st, nil
+}
+
+// sqliteDialector opens the embedded SQLite's pool at dsn, which keeps its
+// statements prepared (see preparedPool).
+func sqliteDialector(dsn string) (gorm.Dialector, error) {
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open the embedded database: %w", err)
+	}
+	return sqlite.New(sqlite.Config{Conn: newPreparedPool(db)}), nil
 }
 
 // openPool opens a pool of connections to the database, sized by size.
@@ -233,6 +244,11 @@ func sqliteDSN(o Options) (string, error) {
 	// not just the process, goes down (NORMAL in WAL mode may lose the last ones).
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Set("_txlock", "immediate")
+	// Times: stored as SQLite's date functions read them, and read back from text
+	// or integer columns.
+	q.Set("_time_format", "sqlite")
+	q.Set("_texttotime", "1")
+	q.Set("_inttotime", "1")
 	return "file:" + path + "?" + q.Encode(), nil
 }
 

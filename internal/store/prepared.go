@@ -1,0 +1,184 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// maxPrepared bounds the statements a pool keeps prepared. The store's SQL is a
+// finite set, but some of it varies with its input (a list of n values is n
+// placeholders): once the bound is reached, a new statement runs unprepared.
+const maxPrepared = 256
+
+// preparedPool is the embedded SQLite's pool as GORM sees it: every statement is
+// prepared once on the pool and kept, so that SQLite compiles it once per
+// connection instead of at each run (the driver keeps a prepared statement
+// compiled), in a transaction as outside one. GORM's own cache (PrepareStmt)
+// does not do that in a transaction: a statement it first meets there is prepared
+// on the transaction, closed with it, and compiled again at each later run in one.
+//
+// A transaction holds a connection, and preparing on the pool takes another: were
+// every connection held by a transaction preparing so, none would be free. So a
+// statement a transaction runs that the pool does not keep yet runs unprepared,
+// and the pool prepares it in the background for the next time.
+type preparedPool struct {
+	db      *sql.DB
+	mu      sync.RWMutex
+	stmts   map[string]*sql.Stmt
+	warming map[string]bool
+	warm    sync.WaitGroup // the statements being prepared in the background
+}
+
+var (
+	_ gorm.ConnPool         = (*preparedPool)(nil)
+	_ gorm.ConnPoolBeginner = (*preparedPool)(nil)
+	_ gorm.GetDBConnector   = (*preparedPool)(nil)
+	_ gorm.TxCommitter      = (*preparedTx)(nil)
+)
+
+func newPreparedPool(db *sql.DB) *preparedPool {
+	return &preparedPool{db: db, stmts: map[string]*sql.Stmt{}, warming: map[string]bool{}}
+}
+
+// kept is the pool's statement for query, if it keeps one; if not, a transaction's
+// statement, it is prepared in the background.
+func (p *preparedPool) kept(query string) *sql.Stmt {
+	p.mu.RLock()
+	s, ok := p.stmts[query]
+	p.mu.RUnlock()
+	if ok {
+		return s
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.stmts[query]; ok || p.warming[query] || len(p.stmts)+len(p.warming) >= maxPrepared {
+		return nil
+	}
+	p.warming[query] = true
+	p.warm.Add(1)
+	go func() {
+		defer p.warm.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		s, err := p.db.PrepareContext(ctx, query)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		delete(p.warming, query)
+		if err == nil {
+			p.stmts[query] = s
+		}
+	}()
+	return nil
+}
+
+// stmt is the pool's statement for query, prepared now if it is not yet, or nil
+// when the pool keeps as many as it may.
+func (p *preparedPool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	p.mu.RLock()
+	s, ok := p.stmts[query]
+	full := len(p.stmts) >= maxPrepared
+	p.mu.RUnlock()
+	if ok || full {
+		return s, nil
+	}
+	s, err := p.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if kept, ok := p.stmts[query]; ok {
+		_ = s.Close()
+		return kept, nil
+	}
+	if len(p.stmts) >= maxPrepared {
+		_ = s.Close()
+		return nil, nil
+	}
+	p.stmts[query] = s
+	return s, nil
+}
+
+func (p *preparedPool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return p.db.PrepareContext(ctx, query)
+}
+
+func (p *preparedPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s, err := p.stmt(ctx, query)
+	switch {
+	case err != nil:
+		return nil, err
+	case s == nil:
+		return p.db.ExecContext(ctx, query, args...)
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+func (p *preparedPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	s, err := p.stmt(ctx, query)
+	switch {
+	case err != nil:
+		return nil, err
+	case s == nil:
+		return p.db.QueryContext(ctx, query, args...)
+	}
+	return s.QueryContext(ctx, args...)
+}
+
+// QueryRowContext runs query unprepared if it cannot be prepared, so that the row
+// carries the error as *sql.Row does.
+func (p *preparedPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s, err := p.stmt(ctx, query); err == nil && s != nil {
+		return s.QueryRowContext(ctx, args...)
+	}
+	return p.db.QueryRowContext(ctx, query, args...)
+}
+
+func (p *preparedPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
+	tx, err := p.db.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &preparedTx{tx: tx, pool: p}, nil
+}
+
+func (p *preparedPool) GetDBConn() (*sql.DB, error) { return p.db, nil }
+
+// preparedTx runs a transaction's statements with the pool's, on the
+// transaction's connection, where each is prepared once (see kept).
+type preparedTx struct {
+	tx   *sql.Tx
+	pool *preparedPool
+}
+
+func (t *preparedTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	return t.tx.PrepareContext(ctx, query)
+}
+
+func (t *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if s := t.pool.kept(query); s != nil {
+		return t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s := t.pool.kept(query); s != nil {
+		return t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := t.pool.kept(query); s != nil {
+		return t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
+func (t *preparedTx) Commit() error   { return t.tx.Commit() }
+func (t *preparedTx) Rollback() error { return t.tx.Rollback() }
