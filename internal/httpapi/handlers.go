@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 
 	"github.com/apformation/certapi/api"
 	"github.com/apformation/certapi/internal/cdc"
@@ -164,12 +165,18 @@ func (s *server) ListTrainingSites(ctx context.Context, req api.ListTrainingSite
 }
 
 func (s *server) CreateTrainingSite(ctx context.Context, req api.CreateTrainingSiteRequestObject) (api.CreateTrainingSiteResponseObject, error) {
+	respond := func(site certification.TrainingSite) api.CreateTrainingSite201JSONResponse {
+		return api.CreateTrainingSite201JSONResponse{Body: toAPITrainingSite(site), Headers: api.CreateTrainingSite201ResponseHeaders{
+			ETag: ptr(etag(site.Version)), Location: ptr("/v1/training-sites/" + site.ID)}}
+	}
+	answerInWrite(ctx, func(result any, w http.ResponseWriter) error {
+		return respond(result.(certification.TrainingSite)).VisitCreateTrainingSiteResponse(w)
+	})
 	site, err := s.svc.CreateTrainingSite(ctx, siteInputFromAPI(*req.Body))
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateTrainingSite201JSONResponse{Body: toAPITrainingSite(site), Headers: api.CreateTrainingSite201ResponseHeaders{
-		ETag: ptr(etag(site.Version)), Location: ptr("/v1/training-sites/" + site.ID)}}, nil
+	return respond(site), nil
 }
 
 func (s *server) GetTrainingSite(ctx context.Context, req api.GetTrainingSiteRequestObject) (api.GetTrainingSiteResponseObject, error) {

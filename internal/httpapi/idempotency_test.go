@@ -122,6 +122,35 @@ func (c *countingRecords) Complete(ctx context.Context, r idempotency.Record) er
 // transaction, the very bytes then sent: nothing is recorded after the answer, a
 // replay is byte for byte the first answer, and requests racing with one key all
 // get the one candidate.
+// A site's creation, like a registration, records its answer with its write: the
+// record holds the bytes sent, a retry replays them, and nothing is written after
+// the answer (so a crash after the commit leaves no key waiting for its lease).
+func TestSiteCreationRecordsItsAnswerWithItsWrite(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, h *harness) {
+		records := &countingRecords{}
+		h = newHarnessOn(t, h.store, time.Now, func(o *httpapi.Options) { records.Store = o.Idempotency; o.Idempotency = records })
+		admin := h.as(auth.RoleAdmin)
+		create := func() response {
+			return h.do(req{method: "POST", path: "/v1/training-sites", bearer: admin, headers: map[string]string{"Idempotency-Key": "site-1"},
+				body: newSite("Campus Nord", "31200")})
+		}
+		first := create()
+		expect(t, first, http.StatusCreated)
+		rec, err := h.store.Lookup(t.Context(), h.users[auth.RoleAdmin], "site-1")
+		if err != nil || rec.StatusCode != http.StatusCreated || !bytes.Equal(rec.Body, first.raw) || rec.Location != first.hdr.Get("Location") ||
+			rec.ETag != first.hdr.Get("ETag") || rec.ContentType != first.hdr.Get("Content-Type") {
+			t.Fatalf("recorded %+v (%v), sent %s %v", rec, err, first.raw, first.hdr)
+		}
+		replay := create()
+		if replay.code != http.StatusCreated || replay.hdr.Get("Idempotent-Replayed") != "true" || !bytes.Equal(replay.raw, first.raw) {
+			t.Fatalf("replay %d %s %v, first %s", replay.code, replay.raw, replay.hdr, first.raw)
+		}
+		if n := records.completed.Load(); n != 0 {
+			t.Fatalf("%d answers recorded after they were sent, want none", n)
+		}
+	})
+}
+
 func TestRegistrationRecordsItsAnswerWithItsWrite(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, h *harness) {
 		records := &countingRecords{}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 )
 
 // TrainingSiteFilter selects training sites.
@@ -79,6 +80,7 @@ func (s *Service) CreateTrainingSite(ctx context.Context, in TrainingSiteInput) 
 		if err := touchCertifications(tx, site.UpdatedAt, site.CertificationCodes); err != nil {
 			return err
 		}
+		idempotency.Result(ctx, site)
 		return s.audit(ctx, tx, "create", "training_site", site.ID, siteChanges(site))
 	})
 	return site, err
