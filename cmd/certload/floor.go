@@ -35,57 +35,47 @@ type floor struct {
 	stmts   sync.Map // SQL → *sql.Stmt, with --prepare
 }
 
-func (f *floor) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// prepared is the floor's statement for query with --prepare, prepared the first
+// time; nil without --prepare, or if it does not prepare (the query then runs
+// plainly and reports its error).
+func (f *floor) prepared(ctx context.Context, query string) *sql.Stmt {
+	if !f.prepare {
+		return nil
+	}
 	if s, ok := f.stmts.Load(query); ok {
-		return s.(*sql.Stmt), nil
+		return s.(*sql.Stmt)
 	}
 	s, err := f.db.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil
 	}
 	if prev, loaded := f.stmts.LoadOrStore(query, s); loaded {
 		_ = s.Close()
-		return prev.(*sql.Stmt), nil
+		return prev.(*sql.Stmt)
 	}
-	return s, nil
+	return s
 }
 
 func (f *floor) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if !f.prepare {
-		return f.db.QueryContext(ctx, query, args...)
+	if s := f.prepared(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
 	}
-	s, err := f.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return s.QueryContext(ctx, args...)
+	return f.db.QueryContext(ctx, query, args...)
 }
 
-func (f *floor) QueryRowContext(ctx context.Context, query string, args ...any) scanner {
-	if !f.prepare {
-		return f.db.QueryRowContext(ctx, query, args...)
+func (f *floor) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if s := f.prepared(ctx, query); s != nil {
+		return s.QueryRowContext(ctx, args...)
 	}
-	s, err := f.stmt(ctx, query)
-	if err != nil {
-		return errRow{err}
-	}
-	return s.QueryRowContext(ctx, args...)
+	return f.db.QueryRowContext(ctx, query, args...)
 }
 
 func (f *floor) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if !f.prepare {
-		return f.db.ExecContext(ctx, query, args...)
+	if s := f.prepared(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
 	}
-	s, err := f.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return s.ExecContext(ctx, args...)
+	return f.db.ExecContext(ctx, query, args...)
 }
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }
 
 const candidateColumns = `id, certification_code, route, training_site_id, enrolled_on, first_name, birth_name, usage_name, sex,
 	birth_date, birth_insee_code, birth_postal_code, birth_place_name, birth_country_code, email, phone, line1, line2,

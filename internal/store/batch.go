@@ -52,13 +52,11 @@ func (b *batch) add(query string, vars ...any) {
 	b.vars = append(b.vars, vars...)
 }
 
-// flush sends the batched statements in one round trip and empties the batch. An
+// flush sends the batched statements, which end with COMMIT, in one round trip
+// and empties the batch. An
 // error is translated as GORM translates a statement's (a duplicate key is
 // gorm.ErrDuplicatedKey).
 func (t *tx) flush() error {
-	if t.batch.sql.Len() == 0 {
-		return nil
-	}
 	query, vars := t.batch.sql.String(), t.batch.vars
 	t.batch.sql.Reset()
 	t.batch.vars = nil

@@ -213,11 +213,8 @@ func (t *tx) published(ctx context.Context) {
 	}
 }
 
-// writeOnce runs fn in a transaction of its own.
+// writeOnce runs fn, a write alone in its group, in a transaction of its own.
 func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
-	if s.dialect == MySQL {
-		return s.writeSession(ctx, fn)
-	}
 	var t *tx
 	err := s.writes.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 		t = &tx{db: gtx, store: s, writing: true, snapshot: true}

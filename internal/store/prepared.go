@@ -24,7 +24,8 @@ const maxPrepared = 256
 // A transaction holds a connection, and preparing on the pool takes another: were
 // every connection held by a transaction preparing so, none would be free. So a
 // statement a transaction runs that the pool does not keep yet runs unprepared,
-// and the pool prepares it in the background for the next time.
+// and the pool prepares it in the background for the next time. Outside a
+// transaction it is prepared at once.
 type preparedPool struct {
 	db      *sql.DB
 	mu      sync.RWMutex
@@ -75,32 +76,29 @@ func (p *preparedPool) kept(query string) *sql.Stmt {
 	return nil
 }
 
-// stmt is the pool's statement for query, prepared now if it is not yet, or nil
-// when the pool keeps as many as it may.
-func (p *preparedPool) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+// stmt is the pool's statement for query, prepared now if it is not kept yet; nil
+// when the pool keeps as many as it may, or when query does not prepare (it then
+// runs unprepared and reports its error).
+func (p *preparedPool) stmt(ctx context.Context, query string) *sql.Stmt {
 	p.mu.RLock()
 	s, ok := p.stmts[query]
 	full := len(p.stmts) >= maxPrepared
 	p.mu.RUnlock()
 	if ok || full {
-		return s, nil
+		return s
 	}
 	s, err := p.db.PrepareContext(ctx, query)
 	if err != nil {
-		return nil, err
+		return nil
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if kept, ok := p.stmts[query]; ok {
+	if kept, ok := p.stmts[query]; ok || len(p.stmts) >= maxPrepared {
 		_ = s.Close()
-		return kept, nil
-	}
-	if len(p.stmts) >= maxPrepared {
-		_ = s.Close()
-		return nil, nil
+		return kept
 	}
 	p.stmts[query] = s
-	return s, nil
+	return s
 }
 
 func (p *preparedPool) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
@@ -108,31 +106,21 @@ func (p *preparedPool) PrepareContext(ctx context.Context, query string) (*sql.S
 }
 
 func (p *preparedPool) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	s, err := p.stmt(ctx, query)
-	switch {
-	case err != nil:
-		return nil, err
-	case s == nil:
-		return p.db.ExecContext(ctx, query, args...)
+	if s := p.stmt(ctx, query); s != nil {
+		return s.ExecContext(ctx, args...)
 	}
-	return s.ExecContext(ctx, args...)
+	return p.db.ExecContext(ctx, query, args...)
 }
 
 func (p *preparedPool) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	s, err := p.stmt(ctx, query)
-	switch {
-	case err != nil:
-		return nil, err
-	case s == nil:
-		return p.db.QueryContext(ctx, query, args...)
+	if s := p.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
 	}
-	return s.QueryContext(ctx, args...)
+	return p.db.QueryContext(ctx, query, args...)
 }
 
-// QueryRowContext runs query unprepared if it cannot be prepared, so that the row
-// carries the error as *sql.Row does.
 func (p *preparedPool) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if s, err := p.stmt(ctx, query); err == nil && s != nil {
+	if s := p.stmt(ctx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
 	return p.db.QueryRowContext(ctx, query, args...)

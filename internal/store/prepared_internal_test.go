@@ -13,7 +13,7 @@ import (
 // too, without a transaction ever waiting for a connection to prepare one; past
 // its bound, statements run unprepared.
 func TestPreparedPool(t *testing.T) {
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "prepared.db")+"?_pragma=journal_mode(WAL)")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "prepared.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 		return unavailable(s.writeGrouped(ctx, fn))
 	}
 	for attempt := 1; ; attempt++ {
-		err := s.writeOnce(ctx, func(t *tx) error {
+		err := s.writeSession(ctx, func(t *tx) error {
 			if err := fn(t); err != nil {
 				return err
 			}
