@@ -187,12 +187,16 @@ func (s *server) ListApiClients(ctx context.Context, req api.ListApiClientsReque
 
 func (s *server) CreateApiClient(ctx context.Context, req api.CreateApiClientRequestObject) (api.CreateApiClientResponseObject, error) {
 	b := req.Body
-	c, secret, err := s.svc.CreateAPIClient(ctx, service.APIClientInput{Name: b.Name, Scopes: scopeStrings(b.Scopes), TrainingSiteID: uuidString(b.TrainingSiteId)})
+	respond := func(c service.NewAPIClient) api.CreateApiClient201JSONResponse {
+		return api.CreateApiClient201JSONResponse{Body: toAPIClientWithSecret(c.APIClient, c.Secret), Headers: api.CreateApiClient201ResponseHeaders{
+			ETag: ptr(etag(c.Version)), Location: ptr("/v1/api-clients/" + c.ID)}}
+	}
+	answerWith(ctx, respond, api.CreateApiClient201JSONResponse.VisitCreateApiClientResponse)
+	c, err := s.svc.CreateAPIClient(ctx, service.APIClientInput{Name: b.Name, Scopes: scopeStrings(b.Scopes), TrainingSiteID: uuidString(b.TrainingSiteId)})
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateApiClient201JSONResponse{Body: toAPIClientWithSecret(c, secret), Headers: api.CreateApiClient201ResponseHeaders{
-		ETag: ptr(etag(c.Version)), Location: ptr("/v1/api-clients/" + c.ID)}}, nil
+	return respond(c), nil
 }
 
 func (s *server) GetApiClient(ctx context.Context, req api.GetApiClientRequestObject) (api.GetApiClientResponseObject, error) {

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"net/http"
 	"time"
 
 	"github.com/apformation/certapi/api"
@@ -68,9 +67,7 @@ func (s *server) RegisterCandidate(ctx context.Context, req api.RegisterCandidat
 		return api.RegisterCandidate201JSONResponse{Body: toAPICandidate(c), Headers: api.RegisterCandidate201ResponseHeaders{
 			ETag: ptr(etag(c.Version)), Location: ptr("/v1/candidates/" + c.ID)}}
 	}
-	answerInWrite(ctx, func(result any, w http.ResponseWriter) error {
-		return respond(result.(certification.Candidate)).VisitRegisterCandidateResponse(w)
-	})
+	answerWith(ctx, respond, api.RegisterCandidate201JSONResponse.VisitRegisterCandidateResponse)
 	c, err := s.svc.RegisterCandidate(ctx, candidateInputFromAPI(*req.Body))
 	if err != nil {
 		return nil, err

@@ -73,12 +73,16 @@ func (s *server) ListDeclarationFiles(ctx context.Context, req api.ListDeclarati
 }
 
 func (s *server) CreateDeclarationFile(ctx context.Context, req api.CreateDeclarationFileRequestObject) (api.CreateDeclarationFileResponseObject, error) {
+	respond := func(f certification.DeclarationFile) api.CreateDeclarationFile201JSONResponse {
+		return api.CreateDeclarationFile201JSONResponse{Body: toAPIDeclarationFile(f),
+			Headers: api.CreateDeclarationFile201ResponseHeaders{Location: ptr("/v1/exports/holders-declaration/files/" + f.ID)}}
+	}
+	answerWith(ctx, respond, api.CreateDeclarationFile201JSONResponse.VisitCreateDeclarationFileResponse)
 	f, err := s.svc.CreateDeclarationFile(ctx, s.issuer, req.Body.AwardedTo.Time)
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateDeclarationFile201JSONResponse{Body: toAPIDeclarationFile(f),
-		Headers: api.CreateDeclarationFile201ResponseHeaders{Location: ptr("/v1/exports/holders-declaration/files/" + f.ID)}}, nil
+	return respond(f), nil
 }
 
 func (s *server) GetDeclarationFile(ctx context.Context, req api.GetDeclarationFileRequestObject) (api.GetDeclarationFileResponseObject, error) {

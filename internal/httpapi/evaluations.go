@@ -41,13 +41,17 @@ func (s *server) ListEvaluations(ctx context.Context, req api.ListEvaluationsReq
 
 func (s *server) ScheduleEvaluation(ctx context.Context, req api.ScheduleEvaluationRequestObject) (api.ScheduleEvaluationResponseObject, error) {
 	b := req.Body
+	respond := func(e service.EvaluationView) api.ScheduleEvaluation201JSONResponse {
+		return api.ScheduleEvaluation201JSONResponse{Body: toAPIEvaluation(e), Headers: api.ScheduleEvaluation201ResponseHeaders{
+			ETag: ptr(etag(e.Version)), Location: ptr("/v1/evaluations/" + e.ID)}}
+	}
+	answerWith(ctx, respond, api.ScheduleEvaluation201JSONResponse.VisitScheduleEvaluationResponse)
 	e, err := s.svc.ScheduleEvaluation(ctx, service.EvaluationInput{CandidateID: b.CandidateId.String(), Component: string(b.Component),
 		TrainingSiteID: uuidString(b.TrainingSiteId), JurySessionID: uuidString(b.JurySessionId), ScheduledAt: b.ScheduledAt})
 	if err != nil {
 		return nil, err
 	}
-	return api.ScheduleEvaluation201JSONResponse{Body: toAPIEvaluation(e), Headers: api.ScheduleEvaluation201ResponseHeaders{
-		ETag: ptr(etag(e.Version)), Location: ptr("/v1/evaluations/" + e.ID)}}, nil
+	return respond(e), nil
 }
 
 func (s *server) GetEvaluation(ctx context.Context, req api.GetEvaluationRequestObject) (api.GetEvaluationResponseObject, error) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 
 	"github.com/apformation/certapi/api"
 	"github.com/apformation/certapi/internal/cdc"
@@ -88,13 +87,17 @@ func (s *server) ListRegistrationPeriods(ctx context.Context, req api.ListRegist
 }
 
 func (s *server) RecordRegistrationPeriod(ctx context.Context, req api.RecordRegistrationPeriodRequestObject) (api.RecordRegistrationPeriodResponseObject, error) {
+	respond := func(p certification.RegistrationPeriod) api.RecordRegistrationPeriod201JSONResponse {
+		return api.RecordRegistrationPeriod201JSONResponse{Body: toAPIPeriod(p), Headers: api.RecordRegistrationPeriod201ResponseHeaders{
+			ETag: ptr(etag(p.Version)), Location: ptr(periodPath(p))}}
+	}
+	answerWith(ctx, respond, api.RecordRegistrationPeriod201JSONResponse.VisitRecordRegistrationPeriodResponse)
 	p, err := s.svc.RecordRegistrationPeriod(ctx, req.Code, service.RegistrationPeriodInput{
 		LegalAct: req.Body.LegalAct, EffectiveFrom: req.Body.EffectiveFrom.Time, EffectiveUntil: req.Body.EffectiveUntil.Time})
 	if err != nil {
 		return nil, err
 	}
-	return api.RecordRegistrationPeriod201JSONResponse{Body: toAPIPeriod(p), Headers: api.RecordRegistrationPeriod201ResponseHeaders{
-		ETag: ptr(etag(p.Version)), Location: ptr(periodPath(p))}}, nil
+	return respond(p), nil
 }
 
 func (s *server) GetRegistrationPeriod(ctx context.Context, req api.GetRegistrationPeriodRequestObject) (api.GetRegistrationPeriodResponseObject, error) {
@@ -169,9 +172,7 @@ func (s *server) CreateTrainingSite(ctx context.Context, req api.CreateTrainingS
 		return api.CreateTrainingSite201JSONResponse{Body: toAPITrainingSite(site), Headers: api.CreateTrainingSite201ResponseHeaders{
 			ETag: ptr(etag(site.Version)), Location: ptr("/v1/training-sites/" + site.ID)}}
 	}
-	answerInWrite(ctx, func(result any, w http.ResponseWriter) error {
-		return respond(result.(certification.TrainingSite)).VisitCreateTrainingSiteResponse(w)
-	})
+	answerWith(ctx, respond, api.CreateTrainingSite201JSONResponse.VisitCreateTrainingSiteResponse)
 	site, err := s.svc.CreateTrainingSite(ctx, siteInputFromAPI(*req.Body))
 	if err != nil {
 		return nil, err
@@ -255,12 +256,16 @@ func (s *server) CreateUser(ctx context.Context, req api.CreateUserRequestObject
 	if b.Password != nil {
 		in.Password = *b.Password
 	}
+	respond := func(u service.User) api.CreateUser201JSONResponse {
+		return api.CreateUser201JSONResponse{Body: toAPIUser(u), Headers: api.CreateUser201ResponseHeaders{
+			ETag: ptr(etag(u.Version)), Location: ptr("/v1/users/" + u.ID)}}
+	}
+	answerWith(ctx, respond, api.CreateUser201JSONResponse.VisitCreateUserResponse)
 	u, err := s.svc.CreateUser(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateUser201JSONResponse{Body: toAPIUser(u), Headers: api.CreateUser201ResponseHeaders{
-		ETag: ptr(etag(u.Version)), Location: ptr("/v1/users/" + u.ID)}}, nil
+	return respond(u), nil
 }
 
 func (s *server) GetUser(ctx context.Context, req api.GetUserRequestObject) (api.GetUserResponseObject, error) {

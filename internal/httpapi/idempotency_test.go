@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,8 @@ import (
 	"github.com/apformation/certapi/internal/httpapi"
 	"github.com/apformation/certapi/internal/idempotency"
 	"github.com/apformation/certapi/internal/service"
+	"github.com/apformation/certapi/internal/testdb"
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/uuid"
 )
 
@@ -118,39 +121,93 @@ func (c *countingRecords) Complete(ctx context.Context, r idempotency.Record) er
 	return c.Store.Complete(ctx, r)
 }
 
+// Every creating operation that takes an Idempotency-Key records its answer with
+// its write: the record holds the bytes sent, a retry replays them, and nothing is
+// written after the answer, so that a process killed between the commit and the
+// answer leaves a key that replays instead of waiting out its lease.
+func TestEveryCreationRecordsItsAnswerWithItsWrite(t *testing.T) {
+	doc, _ := contract(t)
+	t.Parallel()
+	for _, d := range testdb.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			t.Parallel()
+			records := &countingRecords{}
+			h := newHarnessOn(t, testdb.Open(t, d), func() time.Time { return declarationsNow },
+				func(o *httpapi.Options) {
+					o.Issuer = testIssuer
+					records.Store = o.Idempotency
+					o.Idempotency = records
+				})
+			admin := h.as(auth.RoleAdmin)
+			h.awardAll("2019-10-01", map[string]any{"first_name": "Titulaire", "birth_name": "Déclarée"})
+			candidate := h.candidate(map[string]any{"first_name": "Clé", "birth_name": "Unique", "training_site_id": siteMontpellier})
+			session := h.session("2019-10-02")
+			expect(t, defence(h, admin, candidate, session, "2019-10-02T09:00:00Z"), http.StatusCreated)
+			partner, partnerID := h.partnerClient(siteMontpellier, "webhooks:manage", "results:read")
+			type creation struct {
+				req
+				owner string
+			}
+			creations := map[string]creation{
+				"POST /v1/certifications/{code}/registration-periods": {req: req{path: periodsPath, body: map[string]any{
+					"legal_act": "Arrêté du 9 décembre 2026", "effective_from": "2026-12-09", "effective_until": "2031-12-09"}}},
+				"POST /v1/training-sites": {req: req{path: "/v1/training-sites", body: newSite("Campus Nord", "31200")}},
+				"POST /v1/users": {req: req{path: "/v1/users", body: map[string]any{"email": "nouveau@test.example", "role": "site_staff",
+					"password": "a-long-enough-password", "training_site_id": siteMontpellier}}},
+				"POST /v1/candidates": {req: req{path: "/v1/candidates", body: candidateBody(map[string]any{"birth_name": "Once", "email": "once@example.org"})}},
+				"POST /v1/evaluations": {req: req{path: "/v1/evaluations", body: map[string]any{"candidate_id": candidate, "component": "E1",
+					"training_site_id": sitePierreBayle, "scheduled_at": "2019-09-02T09:00:00Z"}}},
+				"POST /v1/jury-members": {req: req{path: "/v1/jury-members", body: map[string]any{"full_name": "Nadia Pro", "role": "professional",
+					"organisation": "Agence Nadia", "email": "nadia@jury.example"}}},
+				"POST /v1/jury-sessions": {req: req{path: "/v1/jury-sessions", body: map[string]any{"certification_code": "RNCP26206",
+					"training_site_id": sitePierreBayle, "held_on": "2019-10-03", "member_ids": h.jury()}}},
+				"POST /v1/jury-sessions/{id}/decisions": {req: req{path: "/v1/jury-sessions/" + session + "/decisions",
+					body: map[string]any{"candidate_id": candidate, "reason": "Délibération du jury"}}},
+				"POST /v1/api-clients": {req: req{path: "/v1/api-clients", body: map[string]any{"name": "Partenaire", "scopes": []string{"results:read"}}}},
+				"POST /v1/webhook-subscriptions": {req: req{path: "/v1/webhook-subscriptions", bearer: partner,
+					body: map[string]any{"url": "https://93.184.215.14/hooks", "events": []string{"result.published"}}}, owner: partnerID},
+				"POST /v1/exports/holders-declaration/files": {req: req{path: "/v1/exports/holders-declaration/files", body: map[string]any{"awarded_to": "2019-10-31"}}},
+			}
+			for path, item := range doc.Paths.Map() {
+				if op := item.Post; op != nil && slices.ContainsFunc(op.Parameters, func(p *openapi3.ParameterRef) bool { return strings.HasSuffix(p.Ref, "/IdempotencyKey") }) {
+					if _, ok := creations["POST "+path]; !ok {
+						t.Errorf("POST %s takes an Idempotency-Key: add it here", path)
+					}
+				}
+			}
+			for name, c := range creations {
+				r := c.req
+				r.method, r.headers = "POST", map[string]string{"Idempotency-Key": "key " + name}
+				if r.bearer == "" {
+					r.bearer, c.owner = admin, h.users[auth.RoleAdmin]
+				}
+				before := records.completed.Load()
+				first := h.do(r)
+				if n := records.completed.Load() - before; n != 0 {
+					t.Errorf("%s: the answer was recorded %d times after it was sent, want none", name, n)
+				}
+				if first.code != http.StatusCreated {
+					t.Errorf("%s: %d %s", name, first.code, first.raw)
+					continue
+				}
+				rec, err := h.store.Lookup(t.Context(), c.owner, "key "+name)
+				if err != nil || rec.StatusCode != http.StatusCreated || !bytes.Equal(rec.Body, first.raw) || rec.Location != first.hdr.Get("Location") ||
+					rec.ETag != first.hdr.Get("ETag") || rec.ContentType != first.hdr.Get("Content-Type") {
+					t.Errorf("%s: recorded %+v (%v), sent %s %v", name, rec, err, first.raw, first.hdr)
+					continue
+				}
+				if replay := h.do(r); replay.code != http.StatusCreated || replay.hdr.Get("Idempotent-Replayed") != "true" || !bytes.Equal(replay.raw, first.raw) {
+					t.Errorf("%s: replay %d %s %v, first %s", name, replay.code, replay.raw, replay.hdr, first.raw)
+				}
+			}
+		})
+	}
+}
+
 // A registration with an Idempotency-Key records its answer in its own
 // transaction, the very bytes then sent: nothing is recorded after the answer, a
 // replay is byte for byte the first answer, and requests racing with one key all
 // get the one candidate.
-// A site's creation, like a registration, records its answer with its write: the
-// record holds the bytes sent, a retry replays them, and nothing is written after
-// the answer (so a crash after the commit leaves no key waiting for its lease).
-func TestSiteCreationRecordsItsAnswerWithItsWrite(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, h *harness) {
-		records := &countingRecords{}
-		h = newHarnessOn(t, h.store, time.Now, func(o *httpapi.Options) { records.Store = o.Idempotency; o.Idempotency = records })
-		admin := h.as(auth.RoleAdmin)
-		create := func() response {
-			return h.do(req{method: "POST", path: "/v1/training-sites", bearer: admin, headers: map[string]string{"Idempotency-Key": "site-1"},
-				body: newSite("Campus Nord", "31200")})
-		}
-		first := create()
-		expect(t, first, http.StatusCreated)
-		rec, err := h.store.Lookup(t.Context(), h.users[auth.RoleAdmin], "site-1")
-		if err != nil || rec.StatusCode != http.StatusCreated || !bytes.Equal(rec.Body, first.raw) || rec.Location != first.hdr.Get("Location") ||
-			rec.ETag != first.hdr.Get("ETag") || rec.ContentType != first.hdr.Get("Content-Type") {
-			t.Fatalf("recorded %+v (%v), sent %s %v", rec, err, first.raw, first.hdr)
-		}
-		replay := create()
-		if replay.code != http.StatusCreated || replay.hdr.Get("Idempotent-Replayed") != "true" || !bytes.Equal(replay.raw, first.raw) {
-			t.Fatalf("replay %d %s %v, first %s", replay.code, replay.raw, replay.hdr, first.raw)
-		}
-		if n := records.completed.Load(); n != 0 {
-			t.Fatalf("%d answers recorded after they were sent, want none", n)
-		}
-	})
-}
-
 func TestRegistrationRecordsItsAnswerWithItsWrite(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, h *harness) {
 		records := &countingRecords{}

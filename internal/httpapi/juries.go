@@ -38,12 +38,16 @@ func (s *server) ListJuryMembers(ctx context.Context, req api.ListJuryMembersReq
 }
 
 func (s *server) CreateJuryMember(ctx context.Context, req api.CreateJuryMemberRequestObject) (api.CreateJuryMemberResponseObject, error) {
+	respond := func(m certification.JuryMember) api.CreateJuryMember201JSONResponse {
+		return api.CreateJuryMember201JSONResponse{Body: toAPIJuryMember(m), Headers: api.CreateJuryMember201ResponseHeaders{
+			ETag: ptr(etag(m.Version)), Location: ptr("/v1/jury-members/" + m.ID)}}
+	}
+	answerWith(ctx, respond, api.CreateJuryMember201JSONResponse.VisitCreateJuryMemberResponse)
 	m, err := s.svc.CreateJuryMember(ctx, memberInputFromAPI(*req.Body))
 	if err != nil {
 		return nil, err
 	}
-	return api.CreateJuryMember201JSONResponse{Body: toAPIJuryMember(m), Headers: api.CreateJuryMember201ResponseHeaders{
-		ETag: ptr(etag(m.Version)), Location: ptr("/v1/jury-members/" + m.ID)}}, nil
+	return respond(m), nil
 }
 
 func (s *server) GetJuryMember(ctx context.Context, req api.GetJuryMemberRequestObject) (api.GetJuryMemberResponseObject, error) {
@@ -128,12 +132,16 @@ func (s *server) PlanJurySession(ctx context.Context, req api.PlanJurySessionReq
 			in.MemberIDs = append(in.MemberIDs, id.String())
 		}
 	}
+	respond := func(js certification.JurySession) api.PlanJurySession201JSONResponse {
+		return api.PlanJurySession201JSONResponse{Body: toAPIJurySession(js), Headers: api.PlanJurySession201ResponseHeaders{
+			ETag: ptr(etag(js.Version)), Location: ptr("/v1/jury-sessions/" + js.ID)}}
+	}
+	answerWith(ctx, respond, api.PlanJurySession201JSONResponse.VisitPlanJurySessionResponse)
 	js, err := s.svc.PlanJurySession(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	return api.PlanJurySession201JSONResponse{Body: toAPIJurySession(js), Headers: api.PlanJurySession201ResponseHeaders{
-		ETag: ptr(etag(js.Version)), Location: ptr("/v1/jury-sessions/" + js.ID)}}, nil
+	return respond(js), nil
 }
 
 func (s *server) GetJurySession(ctx context.Context, req api.GetJurySessionRequestObject) (api.GetJurySessionResponseObject, error) {
@@ -261,12 +269,16 @@ func (s *server) RecordDecision(ctx context.Context, req api.RecordDecisionReque
 			in.ValidatedComponents = append(in.ValidatedComponents, string(c))
 		}
 	}
+	respond := func(d certification.Decision) api.RecordDecision201JSONResponse {
+		return api.RecordDecision201JSONResponse{Body: toAPIDecision(d), Headers: api.RecordDecision201ResponseHeaders{
+			Location: ptr("/v1/jury-sessions/" + d.JurySessionID + "/decisions/" + d.ID)}}
+	}
+	answerWith(ctx, respond, api.RecordDecision201JSONResponse.VisitRecordDecisionResponse)
 	d, err := s.svc.RecordDecision(ctx, req.Id.String(), in)
 	if err != nil {
 		return nil, err
 	}
-	return api.RecordDecision201JSONResponse{Body: toAPIDecision(d), Headers: api.RecordDecision201ResponseHeaders{
-		Location: ptr("/v1/jury-sessions/" + d.JurySessionID + "/decisions/" + d.ID)}}, nil
+	return respond(d), nil
 }
 
 func (s *server) GetDecision(ctx context.Context, req api.GetDecisionRequestObject) (api.GetDecisionResponseObject, error) {

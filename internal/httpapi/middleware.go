@@ -336,6 +336,12 @@ func answerInWrite(ctx context.Context, visit func(result any, w http.ResponseWr
 	})
 }
 
+// answerWith is answerInWrite for a handler that answers respond(result), written
+// by visit: the Visit method of respond's response.
+func answerWith[T, R any](ctx context.Context, respond func(T) R, visit func(R, http.ResponseWriter) error) {
+	answerInWrite(ctx, func(result any, w http.ResponseWriter) error { return visit(respond(result.(T)), w) })
+}
+
 // answerWriter is a response written to memory.
 type answerWriter struct {
 	header http.Header

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/apformation/certapi/internal/httpapi"
 	"maps"
 	"net/http"
 	"net/url"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/httpapi"
 	"github.com/apformation/certapi/internal/service"
 	"github.com/getkin/kin-openapi/openapi3"
 )

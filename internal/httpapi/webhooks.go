@@ -27,16 +27,20 @@ func (s *server) ListWebhookSubscriptions(ctx context.Context, req api.ListWebho
 }
 
 func (s *server) CreateWebhookSubscription(ctx context.Context, req api.CreateWebhookSubscriptionRequestObject) (api.CreateWebhookSubscriptionResponseObject, error) {
+	respond := func(sub webhook.Subscription) api.CreateWebhookSubscription201JSONResponse {
+		w := toAPIWebhookSubscription(sub)
+		return api.CreateWebhookSubscription201JSONResponse{
+			Body: api.WebhookSubscriptionWithSecret{Id: w.Id, ClientId: w.ClientId, Url: w.Url, Events: w.Events, Active: w.Active,
+				Version: int32(w.Version), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Secret: sub.Secret},
+			Headers: api.CreateWebhookSubscription201ResponseHeaders{ETag: ptr(etag(sub.Version)), Location: ptr("/v1/webhook-subscriptions/" + sub.ID)},
+		}
+	}
+	answerWith(ctx, respond, api.CreateWebhookSubscription201JSONResponse.VisitCreateWebhookSubscriptionResponse)
 	sub, err := s.svc.Subscribe(ctx, webhook.Input{URL: req.Body.Url, Events: eventTypes(req.Body.Events)})
 	if err != nil {
 		return nil, err
 	}
-	w := toAPIWebhookSubscription(sub)
-	return api.CreateWebhookSubscription201JSONResponse{
-		Body: api.WebhookSubscriptionWithSecret{Id: w.Id, ClientId: w.ClientId, Url: w.Url, Events: w.Events, Active: w.Active,
-			Version: int32(w.Version), CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, Secret: sub.Secret},
-		Headers: api.CreateWebhookSubscription201ResponseHeaders{ETag: ptr(etag(sub.Version)), Location: ptr("/v1/webhook-subscriptions/" + sub.ID)},
-	}, nil
+	return respond(sub), nil
 }
 
 func (s *server) GetWebhookSubscription(ctx context.Context, req api.GetWebhookSubscriptionRequestObject) (api.GetWebhookSubscriptionResponseObject, error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 	"github.com/apformation/certapi/internal/ratelimit"
 )
 
@@ -169,16 +170,22 @@ func (s *Service) GetAPIClient(ctx context.Context, id string) (APIClient, error
 	return read(ctx, s, func(tx Tx) (APIClient, error) { return tx.APIClient(id) })
 }
 
-// CreateAPIClient registers a partner application and returns it with its secret,
-// which is not kept.
-func (s *Service) CreateAPIClient(ctx context.Context, in APIClientInput) (APIClient, string, error) {
+// NewAPIClient is a partner application just registered, with its secret, which
+// is shown once and not kept.
+type NewAPIClient struct {
+	APIClient
+	Secret string
+}
+
+// CreateAPIClient registers a partner application and returns it with its secret.
+func (s *Service) CreateAPIClient(ctx context.Context, in APIClientInput) (NewAPIClient, error) {
 	now := s.Now()
 	id := newID()
 	secret, hash := newSecret("cs_")
 	c := APIClient{ID: id, ClientID: clientIDOf(id), Name: strings.TrimSpace(in.Name), Scopes: sortedScopes(in.Scopes),
 		TrainingSiteID: in.TrainingSiteID, SecretHash: hash, Active: true, SecretRotatedAt: now, Version: 1, CreatedAt: now, UpdatedAt: now}
 	if err := checkAPIClient(c); err != nil {
-		return APIClient{}, "", err
+		return NewAPIClient{}, err
 	}
 	err := s.store.Write(ctx, func(tx Tx) error {
 		if c.TrainingSiteID != "" {
@@ -191,12 +198,13 @@ func (s *Service) CreateAPIClient(ctx context.Context, in APIClientInput) (APICl
 		if err := tx.InsertAPIClient(c); err != nil {
 			return err
 		}
+		idempotency.Result(ctx, NewAPIClient{APIClient: c, Secret: secret})
 		return s.audit(ctx, tx, "create", "api_client", c.ID, apiClientChanges(c))
 	})
 	if err != nil {
-		return APIClient{}, "", err
+		return NewAPIClient{}, err
 	}
-	return c, secret, nil
+	return NewAPIClient{APIClient: c, Secret: secret}, nil
 }
 
 // UpdateAPIClient renames a partner application or changes its scopes, if it is

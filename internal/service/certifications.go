@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 )
 
 // ListCertifications returns the certifications this certifier delivers.
@@ -75,6 +76,7 @@ func (s *Service) RecordRegistrationPeriod(ctx context.Context, code string, in 
 		if err := tx.InsertRegistrationPeriod(p); err != nil {
 			return err
 		}
+		idempotency.Result(ctx, p)
 		return s.audit(ctx, tx, "create", "registration_period", p.ID, periodChanges(p))
 	})
 	return p, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 )
 
 // DecisionFilter selects decisions.
@@ -67,6 +68,7 @@ func (s *Service) RecordDecision(ctx context.Context, sessionID string, req cert
 				return err
 			}
 		}
+		idempotency.Result(ctx, d)
 		return s.audit(ctx, tx, "decide", "decision", d.ID, decisionChanges(d))
 	})
 	return d, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/apformation/certapi/internal/cdc"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 )
 
 // DeclarationsTx is what the declarations use cases read and write in a unit of work.
@@ -318,6 +319,7 @@ func (s *Service) CreateDeclarationFile(ctx context.Context, issuer cdc.Issuer, 
 		if err := tx.UpdateDeclarationFile(f); err != nil {
 			return err
 		}
+		idempotency.Result(ctx, f)
 		return s.audit(ctx, tx, "create", "declaration_file", f.ID, map[string]any{"awarded_to": awardedTo.Format(time.DateOnly),
 			"records": f.Records, "client_id": f.ClientID, "contract_id": f.ContractID})
 	})

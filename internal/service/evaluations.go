@@ -8,6 +8,7 @@ import (
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 )
 
 // EvaluationFilter selects sittings.
@@ -109,6 +110,7 @@ func (s *Service) ScheduleEvaluation(ctx context.Context, in EvaluationInput) (E
 			return err
 		}
 		view = viewOf(f.Certification, e)
+		idempotency.Result(ctx, view)
 		return s.audit(ctx, tx, "schedule", "evaluation", e.ID, placeChanges(e))
 	})
 	return view, err

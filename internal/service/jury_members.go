@@ -6,6 +6,7 @@ import (
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 )
 
 // JuryMemberFilter selects jury members.
@@ -57,6 +58,7 @@ func (s *Service) CreateJuryMember(ctx context.Context, in JuryMemberInput) (cer
 		if err := tx.InsertJuryMember(m); err != nil {
 			return err
 		}
+		idempotency.Result(ctx, m)
 		return s.audit(ctx, tx, "create", "jury_member", m.ID, memberChanges(m))
 	})
 	return m, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 )
 
 // JurySessionFilter selects jury sessions.
@@ -100,6 +101,7 @@ func (s *Service) PlanJurySession(ctx context.Context, in JurySessionInput) (cer
 		if err := tx.InsertJurySession(out); err != nil {
 			return err
 		}
+		idempotency.Result(ctx, out)
 		return s.audit(ctx, tx, "plan", "jury_session", out.ID, sessionChanges(out))
 	})
 	return out, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 )
 
 // User is an account of a person, with the binding its role needs.
@@ -72,6 +73,7 @@ func (s *Service) CreateUser(ctx context.Context, in UserInput) (User, error) {
 		if err := insertUniqueUser(tx, u); err != nil {
 			return err
 		}
+		idempotency.Result(ctx, u)
 		return s.audit(ctx, tx, "create", "user", u.ID, userChanges(u))
 	})
 	return u, err

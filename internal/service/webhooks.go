@@ -13,6 +13,7 @@ import (
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/apformation/certapi/internal/idempotency"
 	"github.com/apformation/certapi/internal/webhook"
 )
 
@@ -101,6 +102,7 @@ func (s *Service) Subscribe(ctx context.Context, in webhook.Input) (webhook.Subs
 			return err
 		}
 		sub.PublicClientID = stored.PublicClientID
+		idempotency.Result(ctx, sub)
 		return s.audit(ctx, tx, "create", "webhook_subscription", sub.ID, subscriptionChanges(sub))
 	})
 	return sub, err
