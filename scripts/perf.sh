@@ -75,13 +75,15 @@ pids+=($!); api=$!
 floor_flags=()
 [ -n "${FLOOR_PREPARE:-}" ] && floor_flags+=(--prepare)
 "$work/certload" floor --addr 127.0.0.1:$FLOOR_PORT "${floor_flags[@]}" 2>"$work/floor.log" &
-pids+=($!)
+pids+=($!); floor=$!
 for _ in $(seq 100); do
   curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
   sleep 0.1
 done
-kill -0 "$api" 2>/dev/null || { echo "perf: certapi did not start:" >&2; cat "$work/certapi.log" >&2; exit 1; }
 sleep 0.5
+# Each side must be the process started here, not another one left on its port.
+kill -0 "$api" 2>/dev/null || { echo "perf: certapi did not start:" >&2; cat "$work/certapi.log" >&2; exit 1; }
+kill -0 "$floor" 2>/dev/null || { echo "perf: the floor did not start:" >&2; cat "$work/floor.log" >&2; exit 1; }
 idle=$(ps -o rss= -p "$api" | awk '{printf "%.1f", $1/1024}')
 
 echo "## $DB, $(nproc) CPU, $CANDIDATES candidates, $DURATION per side and count${FLOOR_PREPARE:+, floor with prepared statements}"
