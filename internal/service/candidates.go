@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/apformation/certapi/internal/auth"
 	"github.com/apformation/certapi/internal/cdc"
@@ -407,14 +409,30 @@ func CandidateKeysOf(c certification.Candidate) CandidateKeys {
 }
 
 // fold lower-cases s, strips its accents and collapses its spaces, so that "Élodie
-// DUPONT" and "elodie  dupont" compare equal.
+// DUPONT" and "elodie  dupont" compare equal. ASCII has no accent to strip.
 func fold(s string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
-	if err != nil {
-		out = s
+	if !isASCII(s) {
+		t := unaccent.Get().(transform.Transformer)
+		if out, _, err := transform.String(t, s); err == nil {
+			s = out
+		}
+		unaccent.Put(t)
 	}
-	return strings.Join(strings.Fields(strings.ToLower(out)), " ")
+	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+}
+
+// unaccent holds transformers that decompose a text, drop its combining marks and
+// compose it again. Each keeps its buffers (8 KiB), which a registration or a
+// transcript would otherwise allocate for every name it folds.
+var unaccent = sync.Pool{New: func() any { return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC) }}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func candidateChanges(c certification.Candidate) map[string]any {
