@@ -3,6 +3,7 @@
 //	certload seed  --database URL --candidates N    bulk-load a synthetic dataset
 //	certload floor --database URL --addr :8081      serve the raw floor
 //	certload run   --target URL --floor URL         measure both, side by side
+//	certload statements --database URL              what a registration's SQL costs a local MySQL server
 //
 // The floor is net/http and database/sql answering the same queries as certapi
 // with the same JSON (and one durable INSERT for a registration), on the same
@@ -44,6 +45,8 @@ func run(ctx context.Context, args []string) error {
 		return serveFloor(ctx, args[1:])
 	case "run":
 		return measure(ctx, args[1:])
+	case "statements":
+		return statements(ctx, args[1:], os.Stdout)
 	case "-h", "--help", "help":
 		_ = usage()
 		return flag.ErrHelp
@@ -52,7 +55,7 @@ func run(ctx context.Context, args []string) error {
 }
 
 func usage() error {
-	fmt.Fprintln(os.Stderr, `usage: certload seed|floor|run [flags]   (certload <command> --help for its flags)`)
+	fmt.Fprintln(os.Stderr, `usage: certload seed|floor|run|statements [flags]   (certload <command> --help for its flags)`)
 	return errors.New("no such command")
 }
 

@@ -329,6 +329,13 @@ func writesDSN(dsn, name string) (string, error) {
 	return cfg.FormatDSN(), nil
 }
 
+// WritesDSN is the DSN of the sessions in which the store runs its MySQL writes
+// (see writesDSN), found with db, for a tool that measures what such writes cost.
+func WritesDSN(ctx context.Context, db *sql.DB, dsn string) (string, error) {
+	name, _ := isolationVariable(ctx, db)
+	return writesDSN(dsn, name)
+}
+
 // isolationVariable names the session's isolation level variable (MySQL 8 and
 // MariaDB 11.1 name it transaction_isolation, MariaDB before tx_isolation) and
 // returns its value.
