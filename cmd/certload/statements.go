@@ -70,7 +70,12 @@ func statements(ctx context.Context, args []string, out io.Writer) error {
 	fmt.Fprintln(out, "| statements | tx/s | server CPU per tx | beside the floor's |")
 	fmt.Fprintln(out, "|---|---:|---:|---:|")
 	var floorCost float64
-	for i, m := range statementMixes(site) {
+	var siteVersion, certVersion int
+	if err := floorDB.QueryRowContext(ctx, "SELECT s.version, c.version FROM training_sites s, certifications c WHERE s.id = ? AND c.code = 'RNCP26206'", site).
+		Scan(&siteVersion, &certVersion); err != nil {
+		return err
+	}
+	for i, m := range statementMixes(site, siteVersion, certVersion) {
 		db := batchDB
 		if m.autocommit {
 			db = floorDB
@@ -105,13 +110,22 @@ type trip struct {
 // statementMixes are the floor's INSERT, then a registration built up from it. The
 // sizes of the audit event's changes and of the key record's answer are those of a
 // registration's.
-func statementMixes(site string) []mix {
+func statementMixes(site string, siteVersion, certVersion int) []mix {
+	const columns = "INSERT INTO candidates (id, certification_code, route, training_site_id, enrolled_on, first_name, birth_name, " +
+		"sex, birth_date, birth_place_name, birth_country_code, email, line1, postal_code, city, country_code, status, identity_key, " +
+		"person_key, search_name, version, created_at, updated_at) "
+	const values = "?, 'RNCP26206', 'continuing_education', ?, CURRENT_DATE, " +
+		"'Alex', ?, 'M', '1990-01-01', 'Toulouse', 'FR', 'alex@example.org', '2 place du Capitole', '31000', 'Toulouse', 'FR', 'enrolled', " +
+		"?, ?, 'alex', 1, NOW(), NOW()"
 	insert := func(id string) trip {
-		return trip{query: "INSERT INTO candidates (id, certification_code, route, training_site_id, enrolled_on, first_name, birth_name, " +
-			"sex, birth_date, birth_place_name, birth_country_code, email, line1, postal_code, city, country_code, status, identity_key, " +
-			"person_key, search_name, version, created_at, updated_at) VALUES (?, 'RNCP26206', 'continuing_education', ?, CURRENT_DATE, " +
-			"'Alex', ?, 'M', '1990-01-01', 'Toulouse', 'FR', 'alex@example.org', '2 place du Capitole', '31000', 'Toulouse', 'FR', 'enrolled', " +
-			"?, ?, 'alex', 1, NOW(), NOW())", args: []any{id, site, id, "RNCP26206|" + id, "RNCP26206|" + id}}
+		return trip{query: columns + "VALUES (" + values + ")", args: []any{id, site, id, "RNCP26206|" + id, "RNCP26206|" + id}}
+	}
+	// guarded is the INSERT that checks, as it inserts, that the site and the
+	// referential a cached read of them found are still at those versions.
+	guarded := func(id string) trip {
+		return trip{query: columns + "SELECT " + values + " FROM DUAL WHERE EXISTS (SELECT 1 FROM training_sites WHERE id = ? AND version = ?)" +
+			" AND EXISTS (SELECT 1 FROM certifications WHERE code = 'RNCP26206' AND version = ?)",
+			args: []any{id, site, id, "RNCP26206|" + id, "RNCP26206|" + id, site, siteVersion, certVersion}}
 	}
 	siteRead := trip{query: "SELECT s.id, s.name, s.line1, s.line2, s.postal_code, s.city, s.country_code, s.is_preparation, " +
 		"s.is_certification, s.active, s.version, s.created_at, s.updated_at, l.certification_code, c.version FROM training_sites s " +
@@ -146,6 +160,12 @@ func statementMixes(site string) []mix {
 		{name: "the INSERT, the audit event's, the key record's, COMMIT", trips: func(id string) []trip { return []trip{batch(audit, key)(id)} }},
 		{name: "a registration: the site's SELECT, then the three INSERTs and COMMIT", trips: func(id string) []trip {
 			return []trip{siteRead, batch(audit, key)(id)}
+		}},
+		{name: "the INSERT checking the cached site's version, then the audit event's, the key record's, COMMIT", trips: func(id string) []trip {
+			t := batch(audit, key)(id)
+			t.query = strings.TrimPrefix(t.query, insert(id).query+";\n")
+			t.args = t.args[len(insert(id).args):]
+			return []trip{guarded(id), t}
 		}},
 	}
 }

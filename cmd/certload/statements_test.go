@@ -44,7 +44,7 @@ func TestStatementsMeasuresEachMix(t *testing.T) {
 			t.Errorf("%s: %q transactions per second", cells[0], cells[1])
 		}
 	}
-	if want := len(statementMixes("")); rows != want {
+	if want := len(statementMixes("", 1, 1)); rows != want {
 		t.Fatalf("%d mixes measured, want %d:\n%s", rows, want, out.String())
 	}
 	var count int64

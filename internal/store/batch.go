@@ -72,16 +72,26 @@ func (t *tx) flush() error {
 // not: claimTaken decides, and the commit follows on its own.
 func (t *tx) commit() error {
 	claim := t.batch.claim
-	t.batch.add("COMMIT")
-	err := t.flush()
+	err := t.flushCommit()
 	if claim == nil || !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return err
 	}
 	if err := t.claimTaken(*claim); err != nil {
 		return err
 	}
+	return t.flushCommit()
+}
+
+// flushCommit sends the batch, the check of the rows the write took from the
+// cache and COMMIT.
+func (t *tx) flushCommit() error {
+	t.checkAssumed()
 	t.batch.add("COMMIT")
-	return t.flush()
+	err := t.flush()
+	if t.assumedChanged(err) {
+		return t.stale()
+	}
+	return err
 }
 
 // writeSession runs fn as one transaction on a connection of the pool of writes,

@@ -100,16 +100,22 @@ func (t *tx) LockCertification(code string) (int, error) {
 	if err := t.forUpdate().Take(&r, "code = ?", code).Error; err != nil {
 		return 0, notFound(err, "certification %s", code)
 	}
-	return r.Version, nil
+	return r.Version, t.lockedAt(assumption{key: code}, r.Version)
 }
 
 func (t *tx) SetCertificationVersion(code string, version int, at time.Time) error {
+	if err := t.changing(assumption{key: code}); err != nil {
+		return err
+	}
 	delete(t.referentials, code)
 	return t.db.Model(&certificationRow{}).Where("code = ?", code).
 		Updates(map[string]any{"version": version, "updated_at": at}).Error
 }
 
 func (t *tx) TouchCertification(code string, at time.Time) error {
+	if err := t.changing(assumption{key: code}); err != nil {
+		return err
+	}
 	delete(t.referentials, code)
 	return t.db.Model(&certificationRow{}).Where("code = ?", code).
 		Updates(map[string]any{"version": gorm.Expr("version + 1"), "updated_at": at}).Error

@@ -50,6 +50,9 @@ type Store struct {
 	// referential is read on most requests and changes rarely, and every change
 	// moves the version on.
 	referentials sync.Map // code → cachedReferential
+	// sites caches the training sites MySQL writes read, which they take from here
+	// and check at their commit (see assumed.go).
+	sites sync.Map // id → cachedSite
 	// snapshotIsolation is what a read-only snapshot asks of MySQL: nothing when
 	// the server's default is already REPEATABLE READ (a round trip saved on every
 	// snapshot), REPEATABLE READ otherwise.

@@ -208,6 +208,12 @@ func (t *tx) published(ctx context.Context) {
 	for code, c := range t.committed {
 		t.store.referentials.Store(code, c)
 	}
+	t.forgetChanged()
+	for id, c := range t.committedSites {
+		if t.unchanged(id, c.refs) {
+			t.store.sites.Store(id, c)
+		}
+	}
 	if c, ok := idempotency.ClaimFrom(ctx); ok {
 		c.Committed()
 	}

@@ -39,8 +39,13 @@ func (t *tx) TrainingSites(f service.TrainingSiteFilter) ([]certification.Traini
 // referentials' versions in one statement, straight to the connection: a
 // registration reads its site twice (the rules' check before the write, and in
 // it), and Certification then takes a referential from the cache without a read of
-// its own while its version is the cached one (see Candidate).
+// its own while its version is the cached one (see Candidate). A MySQL write takes
+// the site from the cache when it holds it, and checks it at its commit (see
+// assumed.go).
 func (t *tx) TrainingSite(id string) (certification.TrainingSite, error) {
+	if s, ok := t.cachedTrainingSite(id); ok {
+		return s, nil
+	}
 	st := t.db.Statement
 	rows, err := st.ConnPool.QueryContext(st.Context, siteByID, id)
 	if err != nil {
@@ -50,6 +55,7 @@ func (t *tx) TrainingSite(id string) (certification.TrainingSite, error) {
 	var (
 		r     trainingSiteRow
 		codes []string
+		refs  []siteReferential
 		found bool
 	)
 	for rows.Next() {
@@ -66,6 +72,7 @@ func (t *tx) TrainingSite(id string) (certification.TrainingSite, error) {
 			codes = append(codes, code.String)
 			if version.Valid {
 				t.sawReferential(code.String, int(version.Int64))
+				refs = append(refs, siteReferential{code: code.String, version: int(version.Int64)})
 			}
 		}
 	}
@@ -75,7 +82,9 @@ func (t *tx) TrainingSite(id string) (certification.TrainingSite, error) {
 	if !found {
 		return certification.TrainingSite{}, certification.NotFoundf("training site %s", id)
 	}
-	return siteFromRow(r, codes), nil
+	s := siteFromRow(r, codes)
+	t.keepSite(s, refs)
+	return s, nil
 }
 
 // siteByID reads a site with one row per certification it is declared for.
@@ -89,6 +98,9 @@ func (t *tx) LockTrainingSite(id string) (certification.TrainingSite, error) {
 	if err := t.forUpdate().Take(&r, "id = ?", id).Error; err != nil {
 		return certification.TrainingSite{}, notFound(err, "training site %s", id)
 	}
+	if err := t.lockedAt(assumption{site: true, key: id}, r.Version); err != nil {
+		return certification.TrainingSite{}, err
+	}
 	sites, err := t.sitesFromRows([]trainingSiteRow{r})
 	if err != nil {
 		return certification.TrainingSite{}, err
@@ -97,6 +109,9 @@ func (t *tx) LockTrainingSite(id string) (certification.TrainingSite, error) {
 }
 
 func (t *tx) InsertTrainingSite(s certification.TrainingSite) error {
+	if err := t.changing(assumption{site: true, key: s.ID}); err != nil {
+		return err
+	}
 	row := siteToRow(s)
 	if err := t.db.Create(&row).Error; err != nil {
 		return err
@@ -105,6 +120,9 @@ func (t *tx) InsertTrainingSite(s certification.TrainingSite) error {
 }
 
 func (t *tx) UpdateTrainingSite(s certification.TrainingSite) error {
+	if err := t.changing(assumption{site: true, key: s.ID}); err != nil {
+		return err
+	}
 	row := siteToRow(s)
 	// Select("*") writes zero values too (active=false, line2=NULL).
 	if err := t.db.Model(&row).Select("*").Omit("created_at").Updates(&row).Error; err != nil {

@@ -966,3 +966,135 @@ func TestFailedWriteLeavesNoTransactionBehind(t *testing.T) {
 		}
 	})
 }
+
+// A MySQL write takes a training site from the cache and checks it at its commit:
+// a site, or a certification it is declared for, changed by another instance
+// meanwhile makes the write run again on what it then reads, and a write that
+// locks or changes the site it took from the cache commits at once. On SQLite
+// every write reads the site.
+func TestCachedSiteIsCheckedByTheWriteThatUsesIt(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		url := testdb.URL(t, d)
+		ctx := context.Background()
+		open := func() *store.Store {
+			s, err := store.Open(ctx, store.Options{URL: url})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		}
+		here, there := open(), open()
+		if _, err := here.MigrateUp(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := here.LoadDataset(ctx, store.DatasetOptions{Candidates: 1, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, at := ds.SiteIDs[0], time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC)
+		// read runs a write on s that reads the site and the referential of its
+		// certification, then does more; it returns what the last attempt read and
+		// how many attempts ran.
+		read := func(s *store.Store, more func(service.Tx, certification.TrainingSite) error) (certification.TrainingSite, int, int) {
+			t.Helper()
+			var (
+				site     certification.TrainingSite
+				periods  int
+				attempts int
+			)
+			if err := s.Write(ctx, func(tx service.Tx) error {
+				attempts++
+				var err error
+				if site, err = tx.TrainingSite(id); err != nil {
+					return err
+				}
+				ref, err := tx.Certification("RNCP26206")
+				if err != nil {
+					return err
+				}
+				periods = len(ref.Periods)
+				if more != nil {
+					return more(tx, site)
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return site, periods, attempts
+		}
+		deactivate := func(tx service.Tx, site certification.TrainingSite) error {
+			site.Active, site.Version, site.UpdatedAt = false, site.Version+1, at
+			return tx.UpdateTrainingSite(site)
+		}
+		// retried is how many attempts a write makes when what it took from the
+		// cache changed meanwhile: one more on MySQL, none on SQLite.
+		retried := 2
+		if d == store.SQLite {
+			retried = 1
+		}
+
+		first, periods, n := read(here, nil)
+		if !first.Active || n != 1 {
+			t.Fatalf("the first read: %+v in %d attempts", first, n)
+		}
+		if again, _, n := read(here, nil); again.Version != first.Version || n != 1 {
+			t.Fatalf("the site unchanged: version %d in %d attempts, want %d in 1", again.Version, n, first.Version)
+		}
+
+		// Another instance deactivates the site.
+		read(there, func(tx service.Tx, site certification.TrainingSite) error {
+			if _, err := tx.LockTrainingSite(id); err != nil {
+				return err
+			}
+			return deactivate(tx, site)
+		})
+		site, _, n := read(here, nil)
+		if site.Active || site.Version != first.Version+1 || n != retried {
+			t.Fatalf("after another instance deactivated it: active %v, version %d, in %d attempts; want inactive, version %d, in %d",
+				site.Active, site.Version, n, first.Version+1, retried)
+		}
+		if _, _, n := read(here, nil); n != 1 {
+			t.Fatalf("the site as it now is: %d attempts, want 1", n)
+		}
+
+		// Another instance records a registration period: the referential of the
+		// certification the site is declared for moves on.
+		if err := there.Write(ctx, func(tx service.Tx) error {
+			if _, err := tx.LockCertification("RNCP26206"); err != nil {
+				return err
+			}
+			if err := tx.InsertRegistrationPeriod(certification.RegistrationPeriod{ID: "00000000-0000-7000-8000-0000000000e2",
+				CertificationCode: "RNCP26206", LegalAct: "recorded by another instance", EffectiveFrom: at.AddDate(3, 0, 0),
+				EffectiveUntil: at.AddDate(4, 0, 0), Version: 1, CreatedAt: at, UpdatedAt: at}); err != nil {
+				return err
+			}
+			return tx.TouchCertification("RNCP26206", at)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, after, n := read(here, nil); after != periods+1 || n != retried {
+			t.Fatalf("after another instance recorded a period: %d periods in %d attempts, want %d in %d", after, n, periods+1, retried)
+		}
+
+		// A write that locks the site it took from the cache, then changes it,
+		// commits at once; one that changes it without a lock runs again.
+		if _, _, n := read(here, func(tx service.Tx, site certification.TrainingSite) error {
+			locked, err := tx.LockTrainingSite(id)
+			if err != nil {
+				return err
+			}
+			locked.Active, locked.Version, locked.UpdatedAt = true, locked.Version+1, at
+			return tx.UpdateTrainingSite(locked)
+		}); n != 1 {
+			t.Fatalf("a write that locked the site it changed: %d attempts, want 1", n)
+		}
+		read(here, nil) // cached again
+		if site, _, n := read(here, deactivate); n != retried || site.Version != first.Version+2 {
+			t.Fatalf("a write that changed the site without a lock: version %d in %d attempts, want %d in %d", site.Version, n, first.Version+2, retried)
+		}
+		if site, _, n := read(here, nil); site.Active || n != 1 {
+			t.Fatalf("after this instance's change: active %v in %d attempts, want inactive in 1", site.Active, n)
+		}
+	})
+}

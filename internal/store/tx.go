@@ -36,6 +36,13 @@ type tx struct {
 	committed map[string]cachedReferential
 	// batch, in a MySQL write, holds the INSERTs sent together before the commit.
 	batch *batch
+	// assumed holds, in a MySQL write, the versions of the rows it took from the
+	// cache instead of reading them, which its commit checks (see assumed.go);
+	// changed the ones it changes; committedSites the sites it read, cached once
+	// it commits.
+	assumed        map[assumption]int
+	changed        map[assumption]bool
+	committedSites map[string]cachedSite
 }
 
 // sawReferential notes the version of a referential read along with another row.
@@ -94,10 +101,13 @@ func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 			return t.recordClaim(ctx)
 		})
 		switch {
-		case !retryable(err):
+		case !retryable(err) && !errors.Is(err, errStale):
 			return unavailable(err)
 		case attempt == writeAttempts:
 			return fmt.Errorf("%w: the transaction still conflicts after %d attempts: %v", service.ErrUnavailable, attempt, err)
+		case errors.Is(err, errStale):
+			// The rows it took from the cache changed: read them this time.
+			continue
 		}
 		select {
 		case <-ctx.Done():
