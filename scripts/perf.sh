@@ -88,7 +88,11 @@ idle=$(ps -o rss= -p "$api" | awk '{printf "%.1f", $1/1024}')
 
 echo "## $DB, $(nproc) CPU, $CANDIDATES candidates, $DURATION per side and count${FLOOR_PREPARE:+, floor with prepared statements}"
 echo
+# The database server's CPU per request is reported when it runs on this machine.
+server_pid=
+[ "$DB" = mysql ] && server_pid=$(pgrep -xo mariadbd || pgrep -xo mysqld || true)
 "$work/certload" run --target "http://127.0.0.1:$PORT" --floor "http://127.0.0.1:$FLOOR_PORT" \
+  --target-pid "$api" --floor-pid "$floor" --server-pid "${server_pid:-0}" \
   --email perf@example.org --password measure-the-stack-2026 \
   --connections "$CONNECTIONS" --duration "$DURATION" --scenarios "$SCENARIOS"
 echo

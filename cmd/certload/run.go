@@ -50,9 +50,13 @@ func measure(ctx context.Context, args []string) error {
 	only := fs.String("scenarios", "", "comma-separated scenarios among get, list, transcript, feed, register (empty: all)")
 	feedPage := fs.Int("feed-page", 1000, "which page of the results feed the feed scenario reads (pages of --feed-limit entries)")
 	feedLimit := fs.Int("feed-limit", 10, "entries per page of the feed scenario")
+	targetPID := fs.Int("target-pid", 0, "certapi's process id, to report its CPU per request (0: not reported)")
+	floorPID := fs.Int("floor-pid", 0, "the floor's process id, likewise")
+	serverPID := fs.Int("server-pid", 0, "a local database server's process id, to report its CPU per request beside each side")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	costs := cpuCosts{target: *targetPID, floor: *floorPID, server: *serverPID}
 	var counts []int
 	for _, s := range strings.Split(*conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -111,8 +115,9 @@ func measure(ctx context.Context, args []string) error {
 			// Warm both, then measure certapi and the floor back to back.
 			_ = drive(ctx, *target, sc, n, time.Second)
 			_ = drive(ctx, *floorURL, sc, n, time.Second)
-			a := drive(ctx, *target, sc, n, *duration)
-			b := drive(ctx, *floorURL, sc, n, *duration)
+			a, aCPU := costs.during(func() result { return drive(ctx, *target, sc, n, *duration) })
+			b, bCPU := costs.during(func() result { return drive(ctx, *floorURL, sc, n, *duration) })
+			costs.add(sc.name, n, a, b, aCPU, bCPU)
 			fmt.Printf("| %s | %d | %.0f | %.0f | %.2f | %s / %s | %s / %s | %.2f |\n", sc.name, n, a.throughput(), b.throughput(),
 				a.throughput()/b.throughput(), ms(a.p50), ms(a.p99), ms(b.p50), ms(b.p99), float64(a.p99)/float64(b.p99))
 			for side, r := range map[string]result{"certapi": a, "floor": b} {
@@ -123,10 +128,76 @@ func measure(ctx context.Context, args []string) error {
 			}
 		}
 	}
+	costs.print(os.Stdout)
 	if failed {
 		return errors.New("some requests failed")
 	}
 	return nil
+}
+
+// cpuCosts reports the CPU each side's process, and the database server beside
+// it, used per request: unlike throughput, it does not depend on how the shared
+// machine schedules the processes, so it shows what a change saves with less
+// noise.
+type cpuCosts struct {
+	target, floor, server int
+	rows                  []string
+}
+
+// cpu is what the processes used during one side's window: that side's own
+// process, the other's (idle then), and the server.
+type cpu struct{ target, floor, server time.Duration }
+
+func (c *cpuCosts) during(run func() result) (result, cpu) {
+	before := c.sample()
+	r := run()
+	after := c.sample()
+	return r, cpu{target: after.target - before.target, floor: after.floor - before.floor, server: after.server - before.server}
+}
+
+func (c *cpuCosts) sample() cpu {
+	read := func(pid int) time.Duration {
+		if pid == 0 {
+			return 0
+		}
+		d, err := processCPU(pid)
+		if err != nil {
+			return 0
+		}
+		return d
+	}
+	return cpu{target: read(c.target), floor: read(c.floor), server: read(c.server)}
+}
+
+func (c *cpuCosts) add(name string, n int, a, b result, aCPU, bCPU cpu) {
+	if c.target == 0 || c.floor == 0 || a.requests == 0 || b.requests == 0 {
+		return
+	}
+	per := func(d time.Duration, r result) float64 { return float64(d.Microseconds()) / 1000 / float64(r.requests) }
+	row := fmt.Sprintf("| %s | %d | %.3f ms | %.3f ms | %.2f |", name, n, per(aCPU.target, a), per(bCPU.floor, b),
+		per(aCPU.target, a)/per(bCPU.floor, b))
+	if c.server != 0 {
+		row += fmt.Sprintf(" %.3f ms | %.3f ms | %.2f |", per(aCPU.server, a), per(bCPU.server, b), per(aCPU.server, a)/per(bCPU.server, b))
+	}
+	c.rows = append(c.rows, row)
+}
+
+func (c *cpuCosts) print(w io.Writer) {
+	if len(c.rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nCPU per request (from /proc; 10 ms ticks):")
+	fmt.Fprintln(w)
+	if c.server != 0 {
+		fmt.Fprintln(w, "| scenario | conns | certapi | floor | ratio | server beside certapi | beside the floor | ratio |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	} else {
+		fmt.Fprintln(w, "| scenario | conns | certapi | floor | ratio |")
+		fmt.Fprintln(w, "|---|---:|---:|---:|---:|")
+	}
+	for _, r := range c.rows {
+		fmt.Fprintln(w, r)
+	}
 }
 
 // drive runs n workers, each on its own kept-alive connection, for d.
