@@ -16,8 +16,12 @@ import (
 // first statement begins its transaction (writeSession), and the INSERTs that
 // nothing in the transaction reads back — its audit events and the record of its
 // Idempotency-Key — reach the server together with the COMMIT, as one
-// multi-statement round trip (batch). A registration is three round trips: the
-// site it names, its INSERT, and the rest with the commit.
+// multi-statement round trip (batch). A write may also defer an INSERT that later
+// statements could depend on (deferInsert): the batch then goes before the next
+// statement, if one comes, and with the commit otherwise. A registration is one
+// round trip: its site comes from a cache that the commit checks (see assumed.go),
+// its INSERT is deferred, and the audit event, the key record, the check and the
+// COMMIT follow it.
 
 // batch holds the INSERTs a MySQL write sends with its commit. The server runs
 // the statements in order and stops at the first that fails, whose error the
@@ -29,6 +33,24 @@ type batch struct {
 	vars []any
 	// claim is the Idempotency-Key record in the batch, if any.
 	claim *idempotencyRow
+	// deferred is set while the batch holds an INSERT that later statements may
+	// depend on: it goes before the next one (see session).
+	deferred bool
+}
+
+// errDeferredConflict ends the attempt of a write whose deferred INSERT met a
+// unique key: Write runs it again without deferring, so that the code that
+// inserts sees the conflict where it can handle it.
+var errDeferredConflict = errors.New("store: a deferred INSERT met a unique key")
+
+// deferInsert runs the INSERT of row with the batch, in a MySQL write that may
+// defer it, and now otherwise. Its errors then come with the batch's.
+func (t *tx) deferInsert(row any) (deferred bool, err error) {
+	if t.batch == nil || !t.deferInserts {
+		return false, nil
+	}
+	t.batch.deferred = true
+	return true, t.insert(row)
 }
 
 // insert runs the INSERT of row now, or, in a MySQL write, with its commit.
@@ -59,7 +81,7 @@ func (b *batch) add(query string, vars ...any) {
 func (t *tx) flush() error {
 	query, vars := t.batch.sql.String(), t.batch.vars
 	t.batch.sql.Reset()
-	t.batch.vars = nil
+	t.batch.vars, t.batch.deferred = nil, false
 	_, err := t.db.Statement.ConnPool.ExecContext(t.db.Statement.Context, query, vars...)
 	if translator, ok := t.db.Dialector.(gorm.ErrorTranslator); ok && err != nil {
 		err = translator.Translate(err)
@@ -71,8 +93,11 @@ func (t *tx) flush() error {
 // the key recorded already, the statements before it have run and the commit has
 // not: claimTaken decides, and the commit follows on its own.
 func (t *tx) commit() error {
-	claim := t.batch.claim
+	claim, deferred := t.batch.claim, t.batch.deferred
 	err := t.flushCommit()
+	if deferred && errors.Is(err, gorm.ErrDuplicatedKey) {
+		return errDeferredConflict
+	}
 	if claim == nil || !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return err
 	}
@@ -101,7 +126,7 @@ func (t *tx) flushCommit() error {
 // rolls the transaction back before the connection goes back to the pool, and a
 // connection whose rollback fails is closed instead (the server then rolls back
 // what it held): no connection returns to the pool inside a transaction.
-func (s *Store) writeSession(ctx context.Context, fn func(*tx) error) error {
+func (s *Store) writeSession(ctx context.Context, deferInserts bool, fn func(*tx) error) error {
 	var t *tx
 	err := s.writes.WithContext(ctx).Connection(func(gdb *gorm.DB) (err error) {
 		conn, ok := gdb.Statement.ConnPool.(*sql.Conn)
@@ -114,9 +139,16 @@ func (s *Store) writeSession(ctx context.Context, fn func(*tx) error) error {
 				rollback(ctx, conn)
 			}
 		}()
-		gdb.Statement.ConnPool = session{conn}
-		t = &tx{db: gdb.Session(&gorm.Session{NewDB: true}), store: s, writing: true, snapshot: true, batch: &batch{}}
-		if err := fn(t); err != nil {
+		sess := &session{conn: conn}
+		gdb.Statement.ConnPool = sess
+		t = &tx{db: gdb.Session(&gorm.Session{NewDB: true}), store: s, writing: true, snapshot: true, batch: &batch{},
+			deferInserts: deferInserts}
+		sess.t = t
+		err = fn(t)
+		if t.batchFailed != nil {
+			return t.batchFailed
+		}
+		if err != nil {
 			return err
 		}
 		if err := t.commit(); err != nil {
@@ -144,26 +176,62 @@ func rollback(ctx context.Context, conn *sql.Conn) {
 
 // session is the connection of a MySQL write as GORM sees it: a transaction, in
 // which a nested GORM transaction is a savepoint and which begins and ends only as
-// writeSession says (it has no BeginTx, and its Commit and Rollback refuse).
-type session struct{ conn *sql.Conn }
+// writeSession says (it has no BeginTx, and its Commit and Rollback refuse). A
+// statement goes after the INSERTs the write deferred (see deferInsert).
+type session struct {
+	conn *sql.Conn
+	t    *tx
+}
 
 var errSessionEnds = errors.New("store: a write's transaction ends when its function returns")
 
-func (s session) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// before sends the batch ahead of a statement when it holds a deferred INSERT. Its
+// error ends the write whatever the code that ran the statement makes of it
+// (writeSession returns it).
+func (s *session) before() error {
+	if !s.t.batch.deferred {
+		return s.t.batchFailed
+	}
+	err := s.t.flush()
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		err = errDeferredConflict
+	}
+	s.t.batchFailed = err
+	return err
+}
+
+func (s *session) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if err := s.before(); err != nil {
+		return nil, err
+	}
 	return s.conn.ExecContext(ctx, query, args...)
 }
 
-func (s session) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+func (s *session) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if err := s.before(); err != nil {
+		return nil, err
+	}
 	return s.conn.QueryContext(ctx, query, args...)
 }
 
-func (s session) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+// QueryRowContext cannot return the error of the batch sent before it: the row
+// it returns then fails as a cancelled query does, and the write ends with the
+// batch's error.
+func (s *session) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if err := s.before(); err != nil {
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		return s.conn.QueryRowContext(cancelled, query, args...)
+	}
 	return s.conn.QueryRowContext(ctx, query, args...)
 }
 
-func (s session) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+func (s *session) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
+	if err := s.before(); err != nil {
+		return nil, err
+	}
 	return s.conn.PrepareContext(ctx, query)
 }
 
-func (session) Commit() error   { return errSessionEnds }
-func (session) Rollback() error { return errSessionEnds }
+func (*session) Commit() error   { return errSessionEnds }
+func (*session) Rollback() error { return errSessionEnds }

@@ -129,6 +129,9 @@ func (t *tx) CandidateByIdentity(key string) (certification.Candidate, error) {
 
 func (t *tx) InsertCandidate(c certification.Candidate, k service.CandidateKeys) error {
 	row := candidateToRow(c, k)
+	if deferred, err := t.deferInsert(&row); deferred {
+		return err
+	}
 	return duplicate(t.db.Create(&row).Error, "duplicate_candidate", "this person is already registered for the certification")
 }
 

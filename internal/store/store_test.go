@@ -1098,3 +1098,83 @@ func TestCachedSiteIsCheckedByTheWriteThatUsesIt(t *testing.T) {
 		}
 	})
 }
+
+// A MySQL write defers a candidate's INSERT to the batch it commits with: a
+// statement that comes after it in the write sees the candidate all the same, and
+// an INSERT that meets the person's unique key, at the commit or before such a
+// statement, makes the write run again without deferring, so that it gets the
+// conflict where the code that inserts handles it. SQLite inserts at once.
+func TestDeferredInsertGoesBeforeWhatFollowsIt(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		ctx := context.Background()
+		ds, err := s.LoadDataset(ctx, store.DatasetOptions{Candidates: 1, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var existing certification.Candidate
+		if err := s.Read(ctx, func(tx service.Tx) error {
+			existing, err = tx.Candidate(ds.CandidateIDs[0])
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		person := func(id, birthName string) certification.Candidate {
+			c := existing
+			c.ID, c.BirthName, c.Status, c.CertificateNumber, c.Version = id, birthName, certification.StatusOf(certification.CandidateFacts{}), "", 1
+			return c
+		}
+		// write runs then on a new registration of c; it returns the write's error
+		// and how many attempts it made.
+		write := func(c certification.Candidate, then func(service.Tx) error) (int, error) {
+			attempts := 0
+			err := s.Write(ctx, func(tx service.Tx) error {
+				attempts++
+				if err := tx.InsertCandidate(c, service.CandidateKeysOf(c)); err != nil {
+					return err
+				}
+				if then != nil {
+					return then(tx)
+				}
+				return nil
+			})
+			return attempts, err
+		}
+		retried := 2
+		if d == store.SQLite {
+			retried = 1
+		}
+
+		fresh := person("00000000-0000-7000-8000-0000000000f1", "Nouvelle")
+		readBack := func(tx service.Tx) error {
+			if got, err := tx.Candidate(fresh.ID); err != nil || got.BirthName != fresh.BirthName {
+				return fmt.Errorf("the candidate read by id after its INSERT: %+v, %v", got, err)
+			}
+			if got, err := tx.CandidateByIdentity(service.CandidateKeysOf(fresh).Identity); err != nil || got.ID != fresh.ID {
+				return fmt.Errorf("the candidate read by identity after its INSERT: %+v, %v", got, err)
+			}
+			return nil
+		}
+		if n, err := write(fresh, readBack); err != nil || n != 1 {
+			t.Fatalf("a new person read back in the write that inserts them: %v, in %d attempts", err, n)
+		}
+
+		var conflict *certification.ConflictError
+		twice := person("00000000-0000-7000-8000-0000000000f2", existing.BirthName)
+		if n, err := write(twice, nil); !errors.As(err, &conflict) || conflict.Code != "duplicate_candidate" || n != retried {
+			t.Fatalf("the same person again: %v in %d attempts, want duplicate_candidate in %d", err, n, retried)
+		}
+		again := person("00000000-0000-7000-8000-0000000000f3", existing.BirthName)
+		if n, err := write(again, func(tx service.Tx) error {
+			_, err := tx.Candidate(existing.ID)
+			return err
+		}); !errors.As(err, &conflict) || conflict.Code != "duplicate_candidate" || n != retried {
+			t.Fatalf("the same person again, then a read: %v in %d attempts, want duplicate_candidate in %d", err, n, retried)
+		}
+		for _, id := range []string{twice.ID, again.ID} {
+			if err := s.Read(ctx, func(tx service.Tx) error { _, err := tx.Candidate(id); return err }); !errors.Is(err, certification.ErrNotFound) {
+				t.Errorf("candidate %s of a refused write: %v, want not found", id, err)
+			}
+		}
+	})
+}

@@ -43,6 +43,10 @@ type tx struct {
 	assumed        map[assumption]int
 	changed        map[assumption]bool
 	committedSites map[string]cachedSite
+	// deferInserts lets a MySQL write defer an INSERT to its batch (deferInsert);
+	// batchFailed is the error of a batch sent before one of its statements.
+	deferInserts bool
+	batchFailed  error
 }
 
 // sawReferential notes the version of a referential read along with another row.
@@ -93,20 +97,24 @@ func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 	if s.dialect == SQLite {
 		return unavailable(s.writeGrouped(ctx, fn))
 	}
+	deferInserts := true
 	for attempt := 1; ; attempt++ {
-		err := s.writeSession(ctx, func(t *tx) error {
+		err := s.writeSession(ctx, deferInserts, func(t *tx) error {
 			if err := fn(t); err != nil {
 				return err
 			}
 			return t.recordClaim(ctx)
 		})
 		switch {
-		case !retryable(err) && !errors.Is(err, errStale):
+		case !retryable(err) && !errors.Is(err, errStale) && !errors.Is(err, errDeferredConflict):
 			return unavailable(err)
 		case attempt == writeAttempts:
 			return fmt.Errorf("%w: the transaction still conflicts after %d attempts: %v", service.ErrUnavailable, attempt, err)
 		case errors.Is(err, errStale):
 			// The rows it took from the cache changed: read them this time.
+			continue
+		case errors.Is(err, errDeferredConflict):
+			deferInserts = false
 			continue
 		}
 		select {
