@@ -3,9 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apformation/certapi/internal/certification"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/labstack/echo/v4"
 )
 
@@ -105,62 +104,21 @@ func strictJSON(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // checkOneJSONValue reports trailing data after the first JSON value, member names
-// given twice in one object, and values nested deeper than encoding/json, which
-// decodes the body next, reads.
+// given twice in one object (compared once their escapes are decoded), and values
+// nested deeper than encoding/json, which decodes the body next, reads. The syntax
+// is jsontext's, encoding/json/v2's, with encoding/json's reading of invalid UTF-8
+// (each bad byte is U+FFFD); its pooled decoder checks a valid body without
+// allocating, and a second pass says what is wrong with an invalid one.
 func checkOneJSONValue(body []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := checkValue(dec, 0); err != nil {
-		return err
+	if jsontext.Value(body).IsValid(lenientUTF8) {
+		return nil
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("data after the JSON value")
+	dec := jsontext.NewDecoder(bytes.NewReader(body), lenientUTF8)
+	if err := dec.SkipValue(); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "jsontext: "))
 	}
-	return nil
+	return errors.New("data after the JSON value")
 }
 
-// maxJSONDepth is the deepest nesting of objects and arrays encoding/json decodes.
-// json.Decoder.Token has no such limit.
-const maxJSONDepth = 10000
-
-// checkValue checks the next value of dec, which lies inside depth objects and arrays.
-func checkValue(dec *json.Decoder, depth int) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok == json.Delim('{') || tok == json.Delim('[') {
-		if depth++; depth > maxJSONDepth {
-			return fmt.Errorf("values nested more than %d deep", maxJSONDepth)
-		}
-	}
-	switch tok {
-	case json.Delim('{'):
-		seen := map[string]bool{}
-		for dec.More() {
-			name, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			key, _ := name.(string)
-			if seen[key] {
-				return fmt.Errorf("member %q is given twice", key)
-			}
-			seen[key] = true
-			if err := checkValue(dec, depth); err != nil {
-				return err
-			}
-		}
-		_, err = dec.Token()
-		return err
-	case json.Delim('['):
-		for dec.More() {
-			if err := checkValue(dec, depth); err != nil {
-				return err
-			}
-		}
-		_, err = dec.Token()
-		return err
-	}
-	return nil
-}
+// lenientUTF8 reads invalid UTF-8 in strings as encoding/json does.
+var lenientUTF8 = jsontext.AllowInvalidUTF8(true)

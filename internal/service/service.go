@@ -330,10 +330,12 @@ func (s *Service) FlushProbes(ctx context.Context) error {
 	})
 }
 
-// audit appends an audit event for the caller of ctx, inside tx.
+// audit appends an audit event for the caller of ctx, inside tx. A map of changes
+// is recorded as it is, with the caller's address added to it (the callers build
+// one for the event); other changes as their JSON reads.
 func (s *Service) audit(ctx context.Context, tx Tx, action, resourceType, resourceID string, changes any) error {
-	var m map[string]any
-	if changes != nil {
+	m, ok := changes.(map[string]any)
+	if !ok && changes != nil {
 		b, err := json.Marshal(changes)
 		if err != nil {
 			return err
