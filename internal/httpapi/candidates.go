@@ -72,6 +72,9 @@ func (s *server) RegisterCandidate(ctx context.Context, req api.RegisterCandidat
 	if err != nil {
 		return nil, err
 	}
+	if a, ok := recordedAnswer(ctx); ok {
+		return a, nil
+	}
 	return respond(c), nil
 }
 

@@ -82,6 +82,9 @@ func (s *server) CreateDeclarationFile(ctx context.Context, req api.CreateDeclar
 	if err != nil {
 		return nil, err
 	}
+	if a, ok := recordedAnswer(ctx); ok {
+		return a, nil
+	}
 	return respond(f), nil
 }
 

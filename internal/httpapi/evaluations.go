@@ -51,6 +51,9 @@ func (s *server) ScheduleEvaluation(ctx context.Context, req api.ScheduleEvaluat
 	if err != nil {
 		return nil, err
 	}
+	if a, ok := recordedAnswer(ctx); ok {
+		return a, nil
+	}
 	return respond(e), nil
 }
 

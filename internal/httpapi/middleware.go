@@ -342,6 +342,52 @@ func answerWith[T, R any](ctx context.Context, respond func(T) R, visit func(R, 
 	answerInWrite(ctx, func(result any, w http.ResponseWriter) error { return visit(respond(result.(T)), w) })
 }
 
+// recorded is an answer a write recorded with its request's Idempotency-Key, sent
+// to the client as recorded rather than rendered a second time. It is the answer
+// of every operation that records one (a method for each).
+type recorded idempotency.Answer
+
+// recordedAnswer is the answer the write of the request of ctx recorded, if any.
+func recordedAnswer(ctx context.Context) (recorded, bool) {
+	c, ok := idempotency.ClaimFrom(ctx)
+	if !ok || !c.Answered {
+		return recorded{}, false
+	}
+	return recorded(c.Record.Answer), true
+}
+
+func (a recorded) send(w http.ResponseWriter) error {
+	h := w.Header()
+	h.Set(echo.HeaderContentType, a.ContentType)
+	if a.Location != "" {
+		h.Set(echo.HeaderLocation, a.Location)
+	}
+	if a.ETag != "" {
+		h.Set("ETag", a.ETag)
+	}
+	w.WriteHeader(a.StatusCode)
+	_, err := w.Write(a.Body)
+	return err
+}
+
+func (a recorded) VisitCreateApiClientResponse(w http.ResponseWriter) error { return a.send(w) }
+func (a recorded) VisitCreateDeclarationFileResponse(w http.ResponseWriter) error {
+	return a.send(w)
+}
+func (a recorded) VisitScheduleEvaluationResponse(w http.ResponseWriter) error { return a.send(w) }
+func (a recorded) VisitRecordRegistrationPeriodResponse(w http.ResponseWriter) error {
+	return a.send(w)
+}
+func (a recorded) VisitCreateTrainingSiteResponse(w http.ResponseWriter) error { return a.send(w) }
+func (a recorded) VisitCreateUserResponse(w http.ResponseWriter) error         { return a.send(w) }
+func (a recorded) VisitCreateJuryMemberResponse(w http.ResponseWriter) error   { return a.send(w) }
+func (a recorded) VisitPlanJurySessionResponse(w http.ResponseWriter) error    { return a.send(w) }
+func (a recorded) VisitRecordDecisionResponse(w http.ResponseWriter) error     { return a.send(w) }
+func (a recorded) VisitCreateWebhookSubscriptionResponse(w http.ResponseWriter) error {
+	return a.send(w)
+}
+func (a recorded) VisitRegisterCandidateResponse(w http.ResponseWriter) error { return a.send(w) }
+
 // answerWriter is a response written to memory.
 type answerWriter struct {
 	header http.Header
