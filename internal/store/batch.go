@@ -133,10 +133,10 @@ func (b *batch) add(query string, vars ...any) {
 	b.vars = append(b.vars, vars...)
 }
 
-// flush sends the batched statements, which end with COMMIT, in one round trip
-// and empties the batch. An
-// error is translated as GORM translates a statement's (a duplicate key is
-// gorm.ErrDuplicatedKey).
+// flush sends the batched statements in one round trip and empties the batch:
+// with COMMIT at their end (commit), or ahead of a statement that follows a
+// deferred INSERT (session.before). An error is translated as GORM translates a
+// statement's (a duplicate key is gorm.ErrDuplicatedKey).
 func (t *tx) flush() error {
 	query, vars := t.batch.sql.String(), t.batch.vars
 	t.batch.sql.Reset()
