@@ -36,10 +36,9 @@ func (t *tx) TrainingSites(f service.TrainingSiteFilter) ([]certification.Traini
 }
 
 // TrainingSite reads a site, the certifications it is declared for and their
-// referentials' versions in one statement, straight to the connection: a
-// registration reads its site twice (the rules' check before the write, and in
-// it), and Certification then takes a referential from the cache without a read of
-// its own while its version is the cached one (see Candidate). A MySQL write takes
+// referentials' versions in one statement, straight to the connection:
+// Certification then takes a referential from the cache without a read of its own
+// while its version is the cached one (see Candidate). A MySQL write takes
 // the site from the cache when it holds it, and checks it at its commit (see
 // assumed.go).
 func (t *tx) TrainingSite(id string) (certification.TrainingSite, error) {

@@ -90,7 +90,9 @@ const writeAttempts = 8
 // them (under InnoDB's default REPEATABLE READ, the first plain read fixes a
 // snapshot that a rule would then check stale facts against). The connections of
 // writes default to it (see Store.writes): no statement per transaction sets it.
-// A MySQL write is as few round trips as its reads allow (see writeSession).
+// A MySQL write is as few round trips as its reads allow (see writeSession): it
+// may take training sites from a cache its commit checks (see assumed.go) and
+// defer an INSERT to its commit (see deferInsert).
 // SQLite has one writer at a time: its transactions always see the latest commit,
 // and writes waiting for it commit together (see writeGrouped).
 func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
@@ -105,16 +107,18 @@ func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 			}
 			return t.recordClaim(ctx)
 		})
+		// A write whose cached rows changed, or whose deferred INSERT met a unique
+		// key, runs again at once: it conflicted with nobody still running.
+		again := errors.Is(err, errStale) || errors.Is(err, errDeferredConflict)
 		switch {
-		case !retryable(err) && !errors.Is(err, errStale) && !errors.Is(err, errDeferredConflict):
+		case !again && !retryable(err):
 			return unavailable(err)
 		case attempt == writeAttempts:
 			return fmt.Errorf("%w: the transaction still conflicts after %d attempts: %v", service.ErrUnavailable, attempt, err)
-		case errors.Is(err, errStale):
-			// The rows it took from the cache changed: read them this time.
-			continue
 		case errors.Is(err, errDeferredConflict):
 			deferInserts = false
+			continue
+		case again:
 			continue
 		}
 		select {
