@@ -22,9 +22,9 @@ import (
 // multi-statement round trip (batch). A write may also defer an INSERT that later
 // statements could depend on (deferInsert): the batch then goes before the next
 // statement, if one comes, and with the commit otherwise. A registration is one
-// round trip: its site comes from a cache that the commit checks (see assumed.go),
-// its INSERT is deferred, and the audit event, the key record, the check and the
-// COMMIT follow it.
+// round trip once its site is cached: the site comes from a cache that the commit
+// checks (see assumed.go), its INSERT is deferred, and the audit event, the key
+// record, the check and the COMMIT follow it.
 
 // batch holds the INSERTs a MySQL write sends with its commit. The server runs
 // the statements in order and stops at the first that fails, whose error the
