@@ -787,14 +787,7 @@ func TestCandidateSittingsReadsWhatTwoReadsDo(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d store.Dialect) {
 		s := testdb.Open(t, d)
 		ctx := context.Background()
-		ds, err := s.LoadDataset(ctx, store.DatasetOptions{Candidates: 3, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var first certification.Candidate
-		if err := s.Read(ctx, func(tx service.Tx) (err error) { first, err = tx.Candidate(ds.CandidateIDs[0]); return err }); err != nil {
-			t.Fatal(err)
-		}
+		ds, first := seededCandidate(t, s, 3)
 		// The same person registered again (their first registration ended), and
 		// someone with no registration but their own and no sitting.
 		again, alone := first, first
@@ -836,7 +829,7 @@ func TestCandidateSittingsReadsWhatTwoReadsDo(t *testing.T) {
 				t.Errorf("%s: %d sittings, want %d", id, len(s2), want)
 			}
 		}
-		err = s.Read(ctx, func(tx service.Tx) error {
+		err := s.Read(ctx, func(tx service.Tx) error {
 			_, _, err := tx.CandidateSittings("00000000-0000-7000-8000-0000000000ff")
 			return err
 		})
@@ -1108,17 +1101,7 @@ func TestDeferredInsertGoesBeforeWhatFollowsIt(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d store.Dialect) {
 		s := testdb.Open(t, d)
 		ctx := context.Background()
-		ds, err := s.LoadDataset(ctx, store.DatasetOptions{Candidates: 1, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var existing certification.Candidate
-		if err := s.Read(ctx, func(tx service.Tx) error {
-			existing, err = tx.Candidate(ds.CandidateIDs[0])
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
+		_, existing := seededCandidate(t, s, 1)
 		person := func(id, birthName string) certification.Candidate {
 			c := existing
 			c.ID, c.BirthName, c.Status, c.CertificateNumber, c.Version = id, birthName, certification.StatusOf(certification.CandidateFacts{}), "", 1
@@ -1177,4 +1160,20 @@ func TestDeferredInsertGoesBeforeWhatFollowsIt(t *testing.T) {
 			}
 		}
 	})
+}
+
+// seededCandidate loads a dataset of n candidates at one site into s and returns
+// it with its first candidate as the store reads it.
+func seededCandidate(t *testing.T, s *store.Store, n int) (store.Dataset, certification.Candidate) {
+	t.Helper()
+	ctx := context.Background()
+	ds, err := s.LoadDataset(ctx, store.DatasetOptions{Candidates: n, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first certification.Candidate
+	if err := s.Read(ctx, func(tx service.Tx) (err error) { first, err = tx.Candidate(ds.CandidateIDs[0]); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return ds, first
 }
