@@ -184,9 +184,7 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		case http.StatusTooManyRequests:
 			var re *ratelimit.RefusedError
 			if errors.As(err, &re) {
-				for k, v := range re.Decision.Headers() {
-					c.Response().Header().Set(k, v)
-				}
+				re.Decision.SetHeaders(c.Response().Header())
 			}
 		}
 		body, merr := json.Marshal(p)

@@ -180,9 +180,7 @@ func limit(l *ratelimit.Limiter, path string, p ratelimit.Policy) echo.Middlewar
 			if err != nil {
 				return err
 			}
-			for k, v := range d.Headers() {
-				c.Response().Header().Set(k, v)
-			}
+			d.SetHeaders(c.Response().Header())
 			if !d.Allowed {
 				return &ratelimit.RefusedError{Decision: d}
 			}
@@ -240,9 +238,7 @@ func (l *callerLimit) take(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	for k, v := range d.Headers() {
-		c.Response().Header().Set(k, v)
-	}
+	d.SetHeaders(c.Response().Header())
 	if !d.Allowed {
 		return &ratelimit.RefusedError{Decision: d}
 	}

@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -82,18 +84,17 @@ func (l *Limiter) count(ctx context.Context, p Policy, key string, n int) (Decis
 	return Decision{Policy: p, Allowed: used <= p.Limit, Remaining: max(p.Limit-used, 0), Reset: end.Sub(now)}, nil
 }
 
-// Headers are the answer's rate-limit headers (draft-ietf-httpapi-ratelimit-headers):
-// RateLimit-Policy and RateLimit, and Retry-After when the attempt is refused.
-func (d Decision) Headers() map[string]string {
-	reset := int(math.Ceil(d.Reset.Seconds()))
-	h := map[string]string{
-		"RateLimit-Policy": fmt.Sprintf("%q;q=%d;w=%d", d.Policy.Name, d.Policy.Limit, int(d.Policy.Window.Seconds())),
-		"RateLimit":        fmt.Sprintf("%q;r=%d;t=%d", d.Policy.Name, d.Remaining, reset),
-	}
+// SetHeaders sets the answer's rate-limit headers (draft-ietf-httpapi-ratelimit-headers):
+// RateLimit-Policy and RateLimit, and Retry-After when the attempt is refused. Every
+// limited request sets them, so they are built without fmt.
+func (d Decision) SetHeaders(h http.Header) {
+	reset := strconv.Itoa(int(math.Ceil(d.Reset.Seconds())))
+	name := strconv.Quote(d.Policy.Name)
+	h.Set("RateLimit-Policy", name+";q="+strconv.Itoa(d.Policy.Limit)+";w="+strconv.Itoa(int(d.Policy.Window.Seconds())))
+	h.Set("RateLimit", name+";r="+strconv.Itoa(d.Remaining)+";t="+reset)
 	if !d.Allowed {
-		h["Retry-After"] = fmt.Sprint(reset)
+		h.Set("Retry-After", reset)
 	}
-	return h
 }
 
 // RefusedError is an attempt a policy refuses; its decision says when to retry.
