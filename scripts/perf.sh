@@ -10,6 +10,8 @@
 #   SCENARIOS=get,list CONNECTIONS=16 scripts/perf.sh
 #   KEEP=/var/tmp/perf-1m CANDIDATES=1000000 scripts/perf.sh   # keep the dataset, reuse it next time
 #   FLOOR_PREPARE=1 scripts/perf.sh                  # a floor that keeps its statements prepared
+#   ROUNDS=3 scripts/perf.sh                         # each pair of runs three times, in alternating order;
+#                                                    # each row is the round of median ratio
 #
 # MySQL: PERF_MYSQL_DSN names a server account that may create and drop the
 # database PERF_MYSQL_DB (default certapi_test_perf). Long runs stay out of CI.
@@ -20,6 +22,7 @@ CANDIDATES=${CANDIDATES:-10000}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-1,16,64}
 SCENARIOS=${SCENARIOS:-}
+ROUNDS=${ROUNDS:-1}
 PORT=${PORT:-18090}
 FLOOR_PORT=${FLOOR_PORT:-18091}
 PERF_MYSQL_DSN=${PERF_MYSQL_DSN:-certapi_test:certapi_test@tcp(127.0.0.1:3306)/}
@@ -86,7 +89,7 @@ kill -0 "$api" 2>/dev/null || { echo "perf: certapi did not start:" >&2; cat "$w
 kill -0 "$floor" 2>/dev/null || { echo "perf: the floor did not start:" >&2; cat "$work/floor.log" >&2; exit 1; }
 idle=$(ps -o rss= -p "$api" | awk '{printf "%.1f", $1/1024}')
 
-echo "## $DB, $(nproc) CPU, $CANDIDATES candidates, $DURATION per side and count${FLOOR_PREPARE:+, floor with prepared statements}"
+echo "## $DB, $(nproc) CPU, $CANDIDATES candidates, $DURATION per side and count, $ROUNDS round(s)${FLOOR_PREPARE:+, floor with prepared statements}"
 echo
 # The database server's CPU per request is reported when it runs on this machine.
 server_pid=
@@ -94,6 +97,6 @@ server_pid=
 "$work/certload" run --target "http://127.0.0.1:$PORT" --floor "http://127.0.0.1:$FLOOR_PORT" \
   --target-pid "$api" --floor-pid "$floor" --server-pid "${server_pid:-0}" \
   --email perf@example.org --password measure-the-stack-2026 \
-  --connections "$CONNECTIONS" --duration "$DURATION" --scenarios "$SCENARIOS"
+  --connections "$CONNECTIONS" --duration "$DURATION" --scenarios "$SCENARIOS" --rounds "$ROUNDS"
 echo
 echo "certapi resident memory: idle $idle MiB, after the run $(ps -o rss= -p "$api" | awk '{printf "%.1f", $1/1024}') MiB"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -39,6 +40,42 @@ type result struct {
 
 func (r result) throughput() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
+// A round is both sides measured once, back to back, and the CPU each side's
+// window used.
+type round struct {
+	a, b       result // certapi, the floor
+	aCPU, bCPU cpu
+}
+
+func (r round) ratio() float64    { return r.a.throughput() / r.b.throughput() }
+func (r round) p99Ratio() float64 { return float64(r.a.p99) / float64(r.b.p99) }
+
+// medianRound is the index of the round whose throughput ratio is the median (the
+// lower of the two middle ones for an even count): its row shows figures that
+// were measured together, rather than medians taken apart.
+func medianRound(rs []round) int {
+	idx := make([]int, len(rs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int { return cmp.Compare(rs[i].ratio(), rs[j].ratio()) })
+	return idx[(len(idx)-1)/2]
+}
+
+// spread is a figure of each round, from the lowest to the highest.
+func spread(rs []round, f func(round) float64) string {
+	v := make([]float64, len(rs))
+	for i, r := range rs {
+		v[i] = f(r)
+	}
+	slices.Sort(v)
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = strconv.FormatFloat(x, 'f', 2, 64)
+	}
+	return strings.Join(parts, " ")
+}
+
 func measure(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	target := fs.String("target", "http://127.0.0.1:8080", "certapi's base URL")
@@ -53,8 +90,12 @@ func measure(ctx context.Context, args []string) error {
 	targetPID := fs.Int("target-pid", 0, "certapi's process id, to report its CPU per request (0: not reported)")
 	floorPID := fs.Int("floor-pid", 0, "the floor's process id, likewise")
 	serverPID := fs.Int("server-pid", 0, "a local database server's process id, to report its CPU per request beside each side")
+	rounds := fs.Int("rounds", 1, "how many times each side runs each scenario at each count, in alternating order; the row shows the round of median ratio")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *rounds < 1 {
+		return fmt.Errorf("rounds: %d", *rounds)
 	}
 	costs := cpuCosts{target: *targetPID, floor: *floorPID, server: *serverPID}
 	var counts []int
@@ -96,8 +137,13 @@ func measure(ctx context.Context, args []string) error {
 			return registration(base, bearer, site)
 		}},
 	}
-	fmt.Printf("| scenario | conns | certapi req/s | floor req/s | ratio | certapi p50 / p99 | floor p50 / p99 | p99 ratio |\n")
-	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	if *rounds == 1 {
+		fmt.Printf("| scenario | conns | certapi req/s | floor req/s | ratio | certapi p50 / p99 | floor p50 / p99 | p99 ratio |\n")
+		fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	} else {
+		fmt.Printf("| scenario | conns | certapi req/s | floor req/s | ratio | certapi p50 / p99 | floor p50 / p99 | p99 ratio | ratios of the %d rounds | p99 ratios |\n", *rounds)
+		fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	}
 	failed := false
 	for _, sc := range scenarios {
 		if *only != "" && !slices.Contains(strings.Split(*only, ","), sc.key) {
@@ -112,18 +158,42 @@ func measure(ctx context.Context, args []string) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			// Warm both, then measure certapi and the floor back to back.
+			// Warm both, then measure certapi and the floor back to back, each
+			// round in the other order than the one before, so that neither side
+			// always runs second.
 			_ = drive(ctx, *target, sc, n, time.Second)
 			_ = drive(ctx, *floorURL, sc, n, time.Second)
-			a, aCPU := costs.during(func() result { return drive(ctx, *target, sc, n, *duration) })
-			b, bCPU := costs.during(func() result { return drive(ctx, *floorURL, sc, n, *duration) })
-			costs.add(sc.name, n, a, b, aCPU, bCPU)
-			fmt.Printf("| %s | %d | %.0f | %.0f | %.2f | %s / %s | %s / %s | %.2f |\n", sc.name, n, a.throughput(), b.throughput(),
-				a.throughput()/b.throughput(), ms(a.p50), ms(a.p99), ms(b.p50), ms(b.p99), float64(a.p99)/float64(b.p99))
-			for side, r := range map[string]result{"certapi": a, "floor": b} {
-				if r.failures > 0 {
-					failed = true
-					fmt.Fprintf(os.Stderr, "certload: %s, %d connections: %s answered %d failures (first: %s)\n", sc.name, n, side, r.failures, r.firstFailure)
+			rs := make([]round, *rounds)
+			for i := range rs {
+				certapiSide := func() {
+					rs[i].a, rs[i].aCPU = costs.during(func() result { return drive(ctx, *target, sc, n, *duration) })
+				}
+				floorSide := func() {
+					rs[i].b, rs[i].bCPU = costs.during(func() result { return drive(ctx, *floorURL, sc, n, *duration) })
+				}
+				if i%2 == 0 {
+					certapiSide()
+					floorSide()
+				} else {
+					floorSide()
+					certapiSide()
+				}
+			}
+			costs.add(sc.name, n, rs)
+			m := rs[medianRound(rs)]
+			a, b := m.a, m.b
+			fmt.Printf("| %s | %d | %.0f | %.0f | %.2f | %s / %s | %s / %s | %.2f |", sc.name, n, a.throughput(), b.throughput(),
+				m.ratio(), ms(a.p50), ms(a.p99), ms(b.p50), ms(b.p99), m.p99Ratio())
+			if len(rs) > 1 {
+				fmt.Printf(" %s | %s |", spread(rs, round.ratio), spread(rs, round.p99Ratio))
+			}
+			fmt.Println()
+			for _, r := range rs {
+				for side, r := range map[string]result{"certapi": r.a, "floor": r.b} {
+					if r.failures > 0 {
+						failed = true
+						fmt.Fprintf(os.Stderr, "certload: %s, %d connections: %s answered %d failures (first: %s)\n", sc.name, n, side, r.failures, r.firstFailure)
+					}
 				}
 			}
 		}
@@ -169,7 +239,18 @@ func (c *cpuCosts) sample() cpu {
 	return cpu{target: read(c.target), floor: read(c.floor), server: read(c.server)}
 }
 
-func (c *cpuCosts) add(name string, n int, a, b result, aCPU, bCPU cpu) {
+// add reports a row: the CPU of all rounds over the requests of all rounds.
+func (c *cpuCosts) add(name string, n int, rs []round) {
+	var a, b result
+	var aCPU, bCPU cpu
+	for _, r := range rs {
+		a.requests += r.a.requests
+		b.requests += r.b.requests
+		aCPU.target += r.aCPU.target
+		aCPU.server += r.aCPU.server
+		bCPU.floor += r.bCPU.floor
+		bCPU.server += r.bCPU.server
+	}
 	if c.target == 0 || c.floor == 0 || a.requests == 0 || b.requests == 0 {
 		return
 	}
