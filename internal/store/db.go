@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -129,9 +130,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		name, level := isolationVariable(ctx, sqlDB)
 		st.snapshotIsolation = snapshotIsolation(level)
 		dsn, _ := MySQLDSN(o.URL)
-		var writes string
-		if writes, second = writesDSN(dsn, name); second == nil {
-			st.writes, second = openPool(mysql.New(mysql.Config{DSN: writes}), cfg, "the pool of writes",
+		var writes *sql.DB
+		if writes, second = writesPool(dsn, name); second == nil {
+			st.writes, second = openPool(mysql.New(mysql.Config{Conn: writes}), cfg, "the pool of writes",
 				func(db *sql.DB) { SizePool(db, dialect) })
 		}
 	case SQLite:
@@ -330,6 +331,52 @@ func writesDSN(dsn, name string) (string, error) {
 	cfg.Params["autocommit"] = "0"
 	cfg.MultiStatements = true
 	return cfg.FormatDSN(), nil
+}
+
+// writesPool opens the pool of writes (see writesDSN), whose connections each
+// send, once, a statement of 16 KiB that does nothing (see grownBuffers).
+func writesPool(dsn, isolationName string) (*sql.DB, error) {
+	writes, err := writesDSN(dsn, isolationName)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := mysqldriver.ParseDSN(writes)
+	if err != nil {
+		return nil, fmt.Errorf("database DSN: %w", err)
+	}
+	c, err := mysqldriver.NewConnector(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(grownBuffers{c}), nil
+}
+
+// grownBuffers connects as its Connector does, then grows the connection's buffer
+// once. go-sql-driver/mysql's buffer starts at 4 KiB and grows to the largest
+// packet the connection sent, but interpolating a statement's arguments reserves
+// twice the length of each string it appends: a batch a little over 4 KiB (a
+// registration's, with the answer it records and its audit event) allocated a
+// buffer of about twice its size on every write, and dropped it. A 16 KiB packet
+// sent at connect leaves a buffer that such batches fit in, for the connection's
+// life. (TestWriteBatchesReuseTheConnectionsBuffer shows the difference.)
+type grownBuffers struct{ driver.Connector }
+
+// bufferSize is the packet grownBuffers sends: a ROLLBACK, which does nothing on a
+// new session, padded with spaces.
+var bufferSize = "ROLLBACK" + strings.Repeat(" ", 16<<10-len("ROLLBACK"))
+
+func (c grownBuffers) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if ex, ok := conn.(driver.ExecerContext); ok {
+		if _, err := ex.ExecContext(ctx, bufferSize, nil); err != nil {
+			_ = conn.Close()
+			return nil, err
+		}
+	}
+	return conn, nil
 }
 
 // WritesDSN is the DSN of the sessions in which the store runs its MySQL writes

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 
 	"gorm.io/gorm"
 )
@@ -61,4 +62,25 @@ func (s *Store) LimitWriteConnections(n int) {
 		sqlDB.SetMaxOpenConns(n)
 		sqlDB.SetMaxIdleConns(n)
 	}
+}
+
+// WritesPools opens, at the MySQL dsn, the pool of writes as the store does and
+// one of the same sessions whose connections keep the driver's own buffer, for the
+// test of grownBuffers.
+func WritesPools(ctx context.Context, dsn string) (grown, plain *sql.DB, err error) {
+	probe, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer probe.Close()
+	name, _ := isolationVariable(ctx, probe)
+	if grown, err = writesPool(dsn, name); err != nil {
+		return nil, nil, err
+	}
+	writes, err := writesDSN(dsn, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	plain, err = sql.Open("mysql", writes)
+	return grown, plain, err
 }

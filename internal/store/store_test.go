@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -1176,4 +1177,56 @@ func seededCandidate(t *testing.T, s *store.Store, n int) (store.Dataset, certif
 		t.Fatal(err)
 	}
 	return ds, first
+}
+
+// A write's batch a little over 4 KiB (a registration's) reuses its connection's
+// buffer: the pool of writes grows each connection's buffer once, at connect,
+// where the driver's own would allocate about twice the batch's size on every
+// write, as interpolating its arguments reserves twice each string's length.
+func TestWriteBatchesReuseTheConnectionsBuffer(t *testing.T) {
+	ctx := context.Background()
+	dsn, err := store.MySQLDSN(testdb.URL(t, store.MySQL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	grown, plain, err := store.WritesPools(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer grown.Close()
+	defer plain.Close()
+	arg := strings.Repeat("x", 4500)
+	// perExec is what one statement of 4.5 KiB, sent on one connection of db,
+	// allocates.
+	perExec := func(db *sql.DB) float64 {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		exec := func() {
+			if _, err := conn.ExecContext(ctx, "DO LENGTH(?)", arg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exec()
+		exec()
+		const n = 100
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range n {
+			exec()
+		}
+		runtime.ReadMemStats(&after)
+		return float64(after.TotalAlloc-before.TotalAlloc) / n
+	}
+	size := float64(len(arg))
+	plainBytes, grownBytes := perExec(plain), perExec(grown)
+	t.Logf("bytes allocated per statement of %.0f: %.0f with the driver's own buffer, %.0f in the pool of writes", size, plainBytes, grownBytes)
+	if got := plainBytes; got < 2.5*size {
+		t.Errorf("the driver's own buffer: %.0f bytes allocated per statement of %.0f; the driver no longer regrows its buffer, and grownBuffers can go", got, size)
+	}
+	if got := grownBytes; got > 1.75*size {
+		t.Errorf("the pool of writes: %.0f bytes allocated per statement of %.0f, want under %.0f", got, size, 1.75*size)
+	}
 }
