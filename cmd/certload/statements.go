@@ -131,12 +131,20 @@ func statementMixes(site string, siteVersion, certVersion int) []mix {
 			"etag, response_body, created_at, lease_until) VALUES ('statements', ?, 'POST', '/v1/candidates', 'hash', 201, " +
 			"'application/json', '/v1/candidates', '\"1\"', ?, NOW(), NOW())", []any{id, strings.Repeat("b", 1100)}
 	}
-	// check is the statement that fails when the site a write took from the cache,
-	// or its certification's referential, moved on (see the store's assumed.go).
+	// check is the statement of its own that fails when the site a write took from
+	// the cache, or its certification's referential, moved on, as the revision
+	// before sent it; checkedAudit is the audit event's INSERT that carries the
+	// same check, as a registration sends it now (see the store's assumed.go).
 	check := func(string) (string, []any) {
 		return "SET @certapi_assumed = (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM training_sites " +
 				"WHERE id = ? AND version = ?) OR NOT EXISTS (SELECT 1 FROM certifications WHERE code = 'RNCP26206' AND version = ?))",
 			[]any{site, siteVersion, certVersion}
+	}
+	checkedAudit := func(id string) (string, []any) {
+		q, a := audit(id)
+		q = strings.Replace(q, "VALUES (?", "VALUES ((SELECT ? FROM DUAL WHERE (SELECT version FROM training_sites WHERE id = ?) <=> ? "+
+			"AND (SELECT version FROM certifications WHERE code = 'RNCP26206') <=> ?)", 1)
+		return q, append([]any{a[0], site, siteVersion, certVersion}, a[1:]...)
 	}
 	batch := func(parts ...func(id string) (string, []any)) func(id string) trip {
 		return func(id string) trip {
@@ -159,8 +167,11 @@ func statementMixes(site string, siteVersion, certVersion int) []mix {
 		{name: "a registration as the site's SELECT, then the three INSERTs and COMMIT", trips: func(id string) []trip {
 			return []trip{siteRead, batch(audit, key)(id)}
 		}},
-		{name: "a registration as sent: the three INSERTs, the check of the cached site, COMMIT, one batch", trips: func(id string) []trip {
+		{name: "a registration as the revision before sent it: the three INSERTs, the check of the cached site, COMMIT, one batch", trips: func(id string) []trip {
 			return []trip{batch(audit, key, check)(id)}
+		}},
+		{name: "a registration as sent: the three INSERTs, the audit event's carrying the check, COMMIT, one batch", trips: func(id string) []trip {
+			return []trip{batch(checkedAudit, key)(id)}
 		}},
 	}
 }

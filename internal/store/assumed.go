@@ -158,34 +158,48 @@ func (t *tx) stale() error {
 	return errStale
 }
 
-// checkAssumed adds to the batch the statement that fails, with MySQL's error
-// 1242 (a subquery returns more than one row), when a row the write took from the
-// cache is no longer at the version it assumed. (DO would not do: it turns the
-// error into a warning.)
+// checkAssumed makes the batch fail, before its COMMIT, when a row the write took
+// from the cache is no longer at the version it assumed. When the batch holds the
+// write's audit event, which every write that changes something appends, the
+// check goes into that INSERT: the event's id becomes
+//
+//	(SELECT ? FROM DUAL WHERE (SELECT version FROM training_sites WHERE id = ?) <=> ? AND ...)
+//
+// which is NULL when a version moved on (or the row is gone), and a single-row
+// INSERT of NULL into a NOT NULL column fails, on MySQL as on MariaDB, strict or
+// not, with error 1048. This costs the server about a third of what a statement
+// of its own did (certload statements measured 0.05-0.1 ms less per
+// registration). Otherwise the check is a statement of its own, which fails with
+// error 1242, a subquery returning more than one row. (DO would not do: it turns
+// the error into a warning.)
 func (t *tx) checkAssumed() {
 	if len(t.assumed) == 0 {
 		return
 	}
-	var q strings.Builder
-	q.WriteString("SET @certapi_assumed = (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE")
+	var cond strings.Builder
 	args := make([]any, 0, 2*len(t.assumed))
 	for a, v := range t.assumed {
 		if len(args) > 0 {
-			q.WriteString(" OR")
+			cond.WriteString(" AND")
 		}
 		if a.site {
-			q.WriteString(" NOT EXISTS (SELECT 1 FROM training_sites WHERE id = ? AND version = ?)")
+			cond.WriteString(" (SELECT version FROM training_sites WHERE id = ?) <=> ?")
 		} else {
-			q.WriteString(" NOT EXISTS (SELECT 1 FROM certifications WHERE code = ? AND version = ?)")
+			cond.WriteString(" (SELECT version FROM certifications WHERE code = ?) <=> ?")
 		}
 		args = append(args, a.key, v)
 	}
-	q.WriteString(")")
-	t.batch.add(q.String(), args...)
+	if t.batch.checkInAudit(cond.String(), args) {
+		return
+	}
+	t.batch.add("SET @certapi_assumed = (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE NOT ("+cond.String()+"))", args...)
 }
 
-// assumedChanged tells whether err is the failure of checkAssumed's statement.
+// assumedChanged tells whether err is the failure of checkAssumed's check.
 func (t *tx) assumedChanged(err error) bool {
 	var me *mysqldriver.MySQLError
-	return len(t.assumed) > 0 && errors.As(err, &me) && me.Number == 1242
+	if len(t.assumed) == 0 || !errors.As(err, &me) {
+		return false
+	}
+	return me.Number == 1242 || t.batch.checked && me.Number == 1048
 }

@@ -39,6 +39,48 @@ type batch struct {
 	// deferred is set while the batch holds an INSERT that later statements may
 	// depend on: it goes before the next one (see session).
 	deferred bool
+	// audit is where the batch holds its last audit event's INSERT, if it does;
+	// checked is set once that INSERT carries the check of the rows the write
+	// took from the cache (see checkAssumed).
+	audit   auditInsert
+	checked bool
+}
+
+// auditInsert locates an audit event's INSERT in a batch: its statement's text,
+// and its first value, the event's id.
+type auditInsert struct {
+	start, end int // in batch.sql
+	id         int // in batch.vars
+	held       bool
+}
+
+// addAudit adds an audit event's INSERT, whose values begin with its id.
+func (b *batch) addAudit(query string, vars ...any) {
+	b.add(query, vars...)
+	b.audit = auditInsert{start: b.sql.Len() - len(query), end: b.sql.Len(), id: len(b.vars) - len(vars), held: true}
+}
+
+// checkInAudit makes the batch's audit event's INSERT insert its id only where
+// cond holds, and NULL otherwise, which fails the INSERT (see checkAssumed). It
+// returns false, changing nothing, when the batch holds no audit event.
+func (b *batch) checkInAudit(cond string, args []any) bool {
+	if !b.audit.held {
+		return false
+	}
+	all := b.sql.String()
+	stmt := all[b.audit.start:b.audit.end]
+	const first = "VALUES (?"
+	i := strings.Index(stmt, first)
+	if i < 0 || !strings.HasPrefix(stmt, "INSERT INTO `audit_events` (`id`,") {
+		return false
+	}
+	checked := stmt[:i+len(first)-1] + "(SELECT ? FROM DUAL WHERE" + cond + ")" + stmt[i+len(first):]
+	b.sql.Reset()
+	b.sql.WriteString(all[:b.audit.start] + checked + all[b.audit.end:])
+	vars := make([]any, 0, len(b.vars)+len(args))
+	vars = append(append(append(vars, b.vars[:b.audit.id+1]...), args...), b.vars[b.audit.id+1:]...)
+	b.vars, b.audit, b.checked = vars, auditInsert{}, true
+	return true
 }
 
 // errDeferredConflict ends the attempt of a write whose deferred INSERT met a
@@ -140,7 +182,7 @@ func (b *batch) add(query string, vars ...any) {
 func (t *tx) flush() error {
 	query, vars := t.batch.sql.String(), t.batch.vars
 	t.batch.sql.Reset()
-	t.batch.vars, t.batch.deferred = nil, false
+	t.batch.vars, t.batch.deferred, t.batch.audit = nil, false, auditInsert{}
 	_, err := t.db.Statement.ConnPool.ExecContext(t.db.Statement.Context, query, vars...)
 	if translator, ok := t.db.Dialector.(gorm.ErrorTranslator); ok && err != nil {
 		err = translator.Translate(err)
@@ -169,6 +211,7 @@ func (t *tx) commit() error {
 // flushCommit sends the batch, the check of the rows the write took from the
 // cache and COMMIT.
 func (t *tx) flushCommit() error {
+	t.batch.checked = false
 	t.checkAssumed()
 	t.batch.add("COMMIT")
 	err := t.flush()

@@ -21,6 +21,7 @@ import (
 	"github.com/apformation/certapi/internal/service"
 	"github.com/apformation/certapi/internal/store"
 	"github.com/apformation/certapi/internal/testdb"
+	"github.com/google/uuid"
 	"gorm.io/gorm/schema"
 )
 
@@ -1071,6 +1072,43 @@ func TestCachedSiteIsCheckedByTheWriteThatUsesIt(t *testing.T) {
 			t.Fatalf("after another instance recorded a period: %d periods in %d attempts, want %d in %d", after, n, periods+1, retried)
 		}
 
+		// The same with a write that appends an audit event, whose INSERT then
+		// carries the check: the attempt that found the site changed commits
+		// nothing, its event included.
+		read(there, func(tx service.Tx, site certification.TrainingSite) error {
+			if _, err := tx.LockTrainingSite(id); err != nil {
+				return err
+			}
+			site.Name, site.Version, site.UpdatedAt = "Renamed by another instance", site.Version+1, at
+			return tx.UpdateTrainingSite(site)
+		})
+		withEvent := func(tx service.Tx, site certification.TrainingSite) error {
+			return tx.AppendAudit(service.AuditEvent{ID: uuid.Must(uuid.NewV7()).String(), OccurredAt: at, ActorRole: "admin",
+				Action: "checked", ResourceType: "training_site", ResourceID: id, RequestID: site.Name})
+		}
+		if site, _, n := read(here, withEvent); site.Name != "Renamed by another instance" || n != retried {
+			t.Fatalf("an audited write after another instance renamed the site: %q in %d attempts, want the new name in %d", site.Name, n, retried)
+		}
+		if _, _, n := read(here, withEvent); n != 1 {
+			t.Fatalf("an audited write on the site as it now is: %d attempts, want 1", n)
+		}
+		var events []service.AuditEvent
+		if err := here.Read(ctx, func(tx service.Tx) (err error) {
+			events, err = tx.AuditEvents(service.AuditFilter{ResourceID: id, Page: service.Page{Limit: 10}})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var checked []string
+		for _, e := range events {
+			if e.Action == "checked" {
+				checked = append(checked, e.RequestID)
+			}
+		}
+		if len(checked) != 2 || checked[0] != "Renamed by another instance" || checked[1] != checked[0] {
+			t.Fatalf("the audited writes' events: %q, want one per committed write, both after the rename", checked)
+		}
+
 		// A write that locks the site it took from the cache, then changes it,
 		// commits at once; one that changes it without a lock runs again.
 		if _, _, n := read(here, func(tx service.Tx, site certification.TrainingSite) error {
@@ -1084,8 +1122,8 @@ func TestCachedSiteIsCheckedByTheWriteThatUsesIt(t *testing.T) {
 			t.Fatalf("a write that locked the site it changed: %d attempts, want 1", n)
 		}
 		read(here, nil) // cached again
-		if site, _, n := read(here, deactivate); n != retried || site.Version != first.Version+2 {
-			t.Fatalf("a write that changed the site without a lock: version %d in %d attempts, want %d in %d", site.Version, n, first.Version+2, retried)
+		if site, _, n := read(here, deactivate); n != retried || site.Version != first.Version+3 {
+			t.Fatalf("a write that changed the site without a lock: version %d in %d attempts, want %d in %d", site.Version, n, first.Version+3, retried)
 		}
 		if site, _, n := read(here, nil); site.Active || n != 1 {
 			t.Fatalf("after this instance's change: active %v in %d attempts, want inactive in 1", site.Active, n)
