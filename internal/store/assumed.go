@@ -18,7 +18,9 @@ import (
 // nothing commits, the site leaves the cache and the write runs again on what it
 // then reads (errStale). The check runs after the write's own statements, whose
 // foreign keys hold the site and the certification rows until the commit: what it
-// finds is what the commit commits against. SQLite writes read the site as before
+// finds is what the commit commits against. It rides in the write's audit event's
+// INSERT when nothing but the Idempotency-Key record's follows that INSERT (see
+// checkAssumed), and is a statement of its own otherwise. SQLite writes read the site as before
 // (a local read costs no round trip).
 
 // cachedSite is a site as a committed write read it, with the versions of the

@@ -24,7 +24,7 @@ import (
 // statement, if one comes, and with the commit otherwise. A registration is one
 // round trip once its site is cached: the site comes from a cache that the commit
 // checks (see assumed.go), its INSERT is deferred, and the audit event, the key
-// record, the check and the COMMIT follow it.
+// record and the COMMIT follow it, the audit event's INSERT carrying the check.
 
 // batch holds the INSERTs a MySQL write sends with its commit. The server runs
 // the statements in order and stops at the first that fails, whose error the
@@ -39,9 +39,10 @@ type batch struct {
 	// deferred is set while the batch holds an INSERT that later statements may
 	// depend on: it goes before the next one (see session).
 	deferred bool
-	// audit is where the batch holds its last audit event's INSERT, if it does;
-	// checked is set once that INSERT carries the check of the rows the write
-	// took from the cache (see checkAssumed).
+	// audit is where the batch holds its audit event's INSERT, if nothing but
+	// the Idempotency-Key record's came after it; checked is set once that
+	// INSERT carries the check of the rows the write took from the cache (see
+	// checkAssumed).
 	audit   auditInsert
 	checked bool
 }
@@ -56,7 +57,7 @@ type auditInsert struct {
 
 // addAudit adds an audit event's INSERT, whose values begin with its id.
 func (b *batch) addAudit(query string, vars ...any) {
-	b.add(query, vars...)
+	b.append(query, vars...)
 	b.audit = auditInsert{start: b.sql.Len() - len(query), end: b.sql.Len(), id: len(b.vars) - len(vars), held: true}
 }
 
@@ -167,7 +168,19 @@ func (t *tx) insertStatement(row any) (string, []any, error) {
 	return b.query, vars, nil
 }
 
+// add adds a statement to the batch. One added after the audit event's INSERT
+// keeps the check out of that INSERT: the check must come after every statement
+// whose foreign keys lock what it checks (see assumed.go).
 func (b *batch) add(query string, vars ...any) {
+	b.append(query, vars...)
+	b.audit.held = false
+}
+
+// addClaim adds the Idempotency-Key record's INSERT, which locks nothing the check
+// reads, after the audit event's.
+func (b *batch) addClaim(query string, vars ...any) { b.append(query, vars...) }
+
+func (b *batch) append(query string, vars ...any) {
 	if b.sql.Len() > 0 {
 		b.sql.WriteString(";\n")
 	}

@@ -60,7 +60,12 @@ func (t *tx) recordClaim(ctx context.Context) error {
 		// A MySQL write sends the record with its batch, and the commit (see
 		// writeSession), which calls claimTaken if the key is recorded already.
 		t.batch.claim = &row
-		return t.insert(&row)
+		query, vars, err := t.insertStatement(&row)
+		if err != nil {
+			return err
+		}
+		t.batch.addClaim(query, vars...)
+		return nil
 	}
 	if err := t.db.Create(&row).Error; !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return err
