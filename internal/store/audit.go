@@ -15,22 +15,13 @@ func (t *tx) AppendAudit(e service.AuditEvent) error {
 		changes = []byte("{}")
 	}
 	t.resource = e.ResourceID
-	row := &auditEventRow{
+	// In a MySQL write's batch, the commit may put its check into this INSERT
+	// (see checkAssumed).
+	return t.insertBy(&auditEventRow{
 		ID: e.ID, OccurredAt: e.OccurredAt, ActorID: nilIfEmpty(e.ActorID), ActorRole: e.ActorRole,
 		Action: e.Action, ResourceType: e.ResourceType, ResourceID: e.ResourceID,
 		Changes: string(changes), RequestID: e.RequestID,
-	}
-	if t.batch == nil {
-		return t.insert(row)
-	}
-	// In a MySQL write's batch, where the commit may fold its check into it (see
-	// checkAssumed).
-	query, vars, err := t.insertStatement(row)
-	if err != nil {
-		return err
-	}
-	t.batch.addAudit(query, vars...)
-	return nil
+	}, (*batch).addAudit)
 }
 
 func (t *tx) AuditEvents(f service.AuditFilter) ([]service.AuditEvent, error) {

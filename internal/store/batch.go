@@ -100,7 +100,10 @@ func (t *tx) deferInsert(row any) (deferred bool, err error) {
 }
 
 // insert runs the INSERT of row now, or, in a MySQL write, with its commit.
-func (t *tx) insert(row any) error {
+func (t *tx) insert(row any) error { return t.insertBy(row, (*batch).add) }
+
+// insertBy is insert, whose INSERT, in a MySQL write, add puts in the batch.
+func (t *tx) insertBy(row any, add func(b *batch, query string, vars ...any)) error {
 	if t.batch == nil {
 		return t.db.Create(row).Error
 	}
@@ -108,7 +111,7 @@ func (t *tx) insert(row any) error {
 	if err != nil {
 		return err
 	}
-	t.batch.add(query, vars...)
+	add(t.batch, query, vars...)
 	return nil
 }
 

@@ -361,9 +361,9 @@ func writesPool(dsn, isolationName string) (*sql.DB, error) {
 // life. (TestWriteBatchesReuseTheConnectionsBuffer shows the difference.)
 type grownBuffers struct{ driver.Connector }
 
-// bufferSize is the packet grownBuffers sends: a ROLLBACK, which does nothing on a
+// growBuffer is the packet grownBuffers sends: a ROLLBACK, which does nothing on a
 // new session, padded with spaces.
-var bufferSize = "ROLLBACK" + strings.Repeat(" ", 16<<10-len("ROLLBACK"))
+var growBuffer = "ROLLBACK" + strings.Repeat(" ", 16<<10-len("ROLLBACK"))
 
 func (c grownBuffers) Connect(ctx context.Context) (driver.Conn, error) {
 	conn, err := c.Connector.Connect(ctx)
@@ -371,7 +371,7 @@ func (c grownBuffers) Connect(ctx context.Context) (driver.Conn, error) {
 		return nil, err
 	}
 	if ex, ok := conn.(driver.ExecerContext); ok {
-		if _, err := ex.ExecContext(ctx, bufferSize, nil); err != nil {
+		if _, err := ex.ExecContext(ctx, growBuffer, nil); err != nil {
 			_ = conn.Close()
 			return nil, err
 		}

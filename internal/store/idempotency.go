@@ -60,12 +60,7 @@ func (t *tx) recordClaim(ctx context.Context) error {
 		// A MySQL write sends the record with its batch, and the commit (see
 		// writeSession), which calls claimTaken if the key is recorded already.
 		t.batch.claim = &row
-		query, vars, err := t.insertStatement(&row)
-		if err != nil {
-			return err
-		}
-		t.batch.addClaim(query, vars...)
-		return nil
+		return t.insertBy(&row, (*batch).addClaim)
 	}
 	if err := t.db.Create(&row).Error; !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return err
