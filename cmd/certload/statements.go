@@ -84,6 +84,7 @@ func statements(ctx context.Context, args []string, out io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", m.name, err)
 		}
+		n *= int64(max(m.per, 1))
 		cost := cpu.Seconds() * 1000 / float64(n)
 		if i == 0 {
 			floorCost = cost
@@ -99,6 +100,8 @@ type mix struct {
 	name       string
 	autocommit bool
 	trips      func(id string) []trip
+	// per is how many registrations one transaction holds (0: one).
+	per int
 }
 
 type trip struct {
@@ -172,6 +175,40 @@ func statementMixes(site string, siteVersion, certVersion int) []mix {
 		}},
 		{name: "a registration as sent: the three INSERTs, the audit event's carrying the check, COMMIT, one batch", trips: func(id string) []trip {
 			return []trip{batch(checkedAudit, key)(id)}
+		}},
+		{name: "8 registrations as sent, one after the other, one COMMIT, one batch", per: 8, trips: func(string) []trip {
+			var t trip
+			for i := range 8 {
+				one := batch(checkedAudit, key)(uuid.Must(uuid.NewV7()).String())
+				one.query = strings.TrimSuffix(one.query, ";\nCOMMIT")
+				if i > 0 {
+					t.query += ";\n"
+				}
+				t.query += one.query
+				t.args = append(t.args, one.args...)
+			}
+			t.query += ";\nCOMMIT"
+			return []trip{t}
+		}},
+		{name: "8 registrations, one INSERT of 8 rows per table, one COMMIT, one batch", per: 8, trips: func(string) []trip {
+			var parts [3]trip
+			for i := range 8 {
+				id := uuid.Must(uuid.NewV7()).String()
+				for j, p := range []func(string) (string, []any){func(id string) (string, []any) { t := insert(id); return t.query, t.args }, checkedAudit, key} {
+					q, a := p(id)
+					if i == 0 {
+						parts[j].query = q
+					} else {
+						parts[j].query += ", " + q[strings.Index(q, "VALUES ")+len("VALUES "):]
+					}
+					parts[j].args = append(parts[j].args, a...)
+				}
+			}
+			t := trip{query: parts[0].query + ";\n" + parts[1].query + ";\n" + parts[2].query + ";\nCOMMIT"}
+			for _, p := range parts {
+				t.args = append(t.args, p.args...)
+			}
+			return []trip{t}
 		}},
 	}
 }

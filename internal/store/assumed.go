@@ -179,9 +179,28 @@ func (t *tx) checkAssumed() {
 	if len(t.assumed) == 0 {
 		return
 	}
-	var cond strings.Builder
-	args := make([]any, 0, 2*len(t.assumed))
+	as := make([]assumedVersion, 0, len(t.assumed))
 	for a, v := range t.assumed {
+		as = append(as, assumedVersion{a, v})
+	}
+	cond, args := assumedCondition(as)
+	if t.batch.checkInAudit(cond, args) {
+		return
+	}
+	t.batch.add(checkStatement(cond), args...)
+}
+
+// assumedVersion is a row taken from the cache and the version it was taken at.
+type assumedVersion struct {
+	assumption
+	version int
+}
+
+// assumedCondition holds when every row of as is still at its version.
+func assumedCondition(as []assumedVersion) (string, []any) {
+	var cond strings.Builder
+	args := make([]any, 0, 2*len(as))
+	for _, a := range as {
 		if len(args) > 0 {
 			cond.WriteString(" AND")
 		}
@@ -190,12 +209,14 @@ func (t *tx) checkAssumed() {
 		} else {
 			cond.WriteString(" (SELECT version FROM certifications WHERE code = ?) <=> ?")
 		}
-		args = append(args, a.key, v)
+		args = append(args, a.key, a.version)
 	}
-	if t.batch.checkInAudit(cond.String(), args) {
-		return
-	}
-	t.batch.add("SET @certapi_assumed = (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE NOT ("+cond.String()+"))", args...)
+	return cond.String(), args
+}
+
+// checkStatement is the statement that fails, with error 1242, unless cond holds.
+func checkStatement(cond string) string {
+	return "SET @certapi_assumed = (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE NOT (" + cond + "))"
 }
 
 // assumedChanged tells whether err is the failure of checkAssumed's check.

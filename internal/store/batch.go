@@ -32,56 +32,77 @@ import (
 // without running it (a dry run), and their values are parameters the driver
 // escapes, as for any other statement.
 type batch struct {
-	sql  strings.Builder
-	vars []any
+	stmts []batched
 	// claim is the Idempotency-Key record in the batch, if any.
 	claim *idempotencyRow
 	// deferred is set while the batch holds an INSERT that later statements may
 	// depend on: it goes before the next one (see session).
 	deferred bool
-	// audit is where the batch holds its audit event's INSERT, if nothing but
-	// the Idempotency-Key record's came after it; checked is set once that
-	// INSERT carries the check of the rows the write took from the cache (see
-	// checkAssumed).
-	audit   auditInsert
-	checked bool
+	// audit is the index in stmts of the batch's audit event's INSERT, if
+	// nothing but the Idempotency-Key record's came after it (auditHeld);
+	// checked is set once that INSERT carries the check of the rows the write
+	// took from the cache (see checkAssumed).
+	audit     int
+	auditHeld bool
+	checked   bool
 }
 
-// auditInsert locates an audit event's INSERT in a batch: its statement's text,
-// and its first value, the event's id.
-type auditInsert struct {
-	start, end int // in batch.sql
-	id         int // in batch.vars
-	held       bool
+// batched is a statement of a batch and its values.
+type batched struct {
+	query string
+	vars  []any
 }
 
 // addAudit adds an audit event's INSERT, whose values begin with its id.
 func (b *batch) addAudit(query string, vars ...any) {
 	b.append(query, vars...)
-	b.audit = auditInsert{start: b.sql.Len() - len(query), end: b.sql.Len(), id: len(b.vars) - len(vars), held: true}
+	b.audit, b.auditHeld = len(b.stmts)-1, true
 }
 
 // checkInAudit makes the batch's audit event's INSERT insert its id only where
 // cond holds, and NULL otherwise, which fails the INSERT (see checkAssumed). It
 // returns false, changing nothing, when the batch holds no audit event.
 func (b *batch) checkInAudit(cond string, args []any) bool {
-	if !b.audit.held {
+	if !b.auditHeld {
 		return false
 	}
-	all := b.sql.String()
-	stmt := all[b.audit.start:b.audit.end]
+	st := &b.stmts[b.audit]
 	const first = "VALUES (?"
-	i := strings.Index(stmt, first)
-	if i < 0 || !strings.HasPrefix(stmt, "INSERT INTO `audit_events` (`id`,") {
+	i := strings.Index(st.query, first)
+	if i < 0 || !strings.HasPrefix(st.query, "INSERT INTO `audit_events` (`id`,") || len(st.vars) == 0 {
 		return false
 	}
-	checked := stmt[:i+len(first)-1] + "(SELECT ? FROM DUAL WHERE" + cond + ")" + stmt[i+len(first):]
-	b.sql.Reset()
-	b.sql.WriteString(all[:b.audit.start] + checked + all[b.audit.end:])
-	vars := make([]any, 0, len(b.vars)+len(args))
-	vars = append(append(append(vars, b.vars[:b.audit.id+1]...), args...), b.vars[b.audit.id+1:]...)
-	b.vars, b.audit, b.checked = vars, auditInsert{}, true
+	st.query = st.query[:i+len(first)-1] + "(SELECT ? FROM DUAL WHERE" + cond + ")" + st.query[i+len(first):]
+	vars := make([]any, 0, len(st.vars)+len(args))
+	st.vars = append(append(append(vars, st.vars[0]), args...), st.vars[1:]...)
+	b.auditHeld, b.checked = false, true
 	return true
+}
+
+// text is the batch's statements as one multi-statement query, and its values.
+func (b *batch) text() (string, []any) {
+	n, nv := 0, 0
+	for _, st := range b.stmts {
+		n += len(st.query) + 2
+		nv += len(st.vars)
+	}
+	var q strings.Builder
+	q.Grow(n)
+	vars := make([]any, 0, nv)
+	for i, st := range b.stmts {
+		if i > 0 {
+			q.WriteString(";\n")
+		}
+		q.WriteString(st.query)
+		vars = append(vars, st.vars...)
+	}
+	return q.String(), vars
+}
+
+// reset empties the batch once it is sent.
+func (b *batch) reset() {
+	clear(b.stmts)
+	b.stmts, b.deferred, b.auditHeld = b.stmts[:0], false, false
 }
 
 // errDeferredConflict ends the attempt of a write whose deferred INSERT met a
@@ -176,7 +197,7 @@ func (t *tx) insertStatement(row any) (string, []any, error) {
 // whose foreign keys lock what it checks (see assumed.go).
 func (b *batch) add(query string, vars ...any) {
 	b.append(query, vars...)
-	b.audit.held = false
+	b.auditHeld = false
 }
 
 // addClaim adds the Idempotency-Key record's INSERT, which locks nothing the check
@@ -184,11 +205,7 @@ func (b *batch) add(query string, vars ...any) {
 func (b *batch) addClaim(query string, vars ...any) { b.append(query, vars...) }
 
 func (b *batch) append(query string, vars ...any) {
-	if b.sql.Len() > 0 {
-		b.sql.WriteString(";\n")
-	}
-	b.sql.WriteString(query)
-	b.vars = append(b.vars, vars...)
+	b.stmts = append(b.stmts, batched{query: query, vars: vars})
 }
 
 // flush sends the batched statements in one round trip and empties the batch:
@@ -196,9 +213,8 @@ func (b *batch) append(query string, vars ...any) {
 // deferred INSERT (session.before). An error is translated as GORM translates a
 // statement's (a duplicate key is gorm.ErrDuplicatedKey).
 func (t *tx) flush() error {
-	query, vars := t.batch.sql.String(), t.batch.vars
-	t.batch.sql.Reset()
-	t.batch.vars, t.batch.deferred, t.batch.audit = nil, false, auditInsert{}
+	query, vars := t.batch.text()
+	t.batch.reset()
 	_, err := t.db.Statement.ConnPool.ExecContext(t.db.Statement.Context, query, vars...)
 	if translator, ok := t.db.Dialector.(gorm.ErrorTranslator); ok && err != nil {
 		err = translator.Translate(err)
@@ -240,45 +256,52 @@ func (t *tx) flushCommit() error {
 // writeSession runs fn as one transaction on a connection of the pool of writes,
 // whose sessions have autocommit off (see writesDSN): the first statement of fn
 // begins the transaction, with no START TRANSACTION of its own, and COMMIT goes
-// with the batch. Any other end of fn — an error, a panic, a request gone away —
-// rolls the transaction back before the connection goes back to the pool, and a
+// with the batch. The connection is taken at that first statement: a write that
+// sends none before its commit, a registration whose site is cached, hands its
+// batch to commitTogether, which commits it with those of other writes then
+// waiting. Any other end of fn — an error, a panic, a request gone away — rolls
+// the transaction back before the connection goes back to the pool, and a
 // connection whose rollback fails is closed instead (the server then rolls back
 // what it held): no connection returns to the pool inside a transaction.
 func (s *Store) writeSession(ctx context.Context, deferInserts bool, fn func(*tx) error) error {
-	var t *tx
-	err := s.writes.WithContext(ctx).Connection(func(gdb *gorm.DB) (err error) {
-		conn, ok := gdb.Statement.ConnPool.(*sql.Conn)
-		if !ok {
-			return errors.New("store: a write needs a connection of its own")
-		}
-		committed := false
-		defer func() {
-			if !committed {
-				rollback(ctx, conn)
-			}
-		}()
-		sess := &session{conn: conn}
-		gdb.Statement.ConnPool = sess
-		t = &tx{db: gdb.Session(&gorm.Session{NewDB: true}), store: s, writing: true, snapshot: true, batch: &batch{},
-			deferInserts: deferInserts}
-		sess.t = t
-		err = fn(t)
-		if t.batchFailed != nil {
-			return t.batchFailed
-		}
-		if err != nil {
-			return err
-		}
-		if err := t.commit(); err != nil {
-			return err
-		}
-		committed = true
-		return nil
-	})
-	if err == nil {
-		t.published(ctx)
+	pool, err := s.writes.DB()
+	if err != nil {
+		return err
 	}
-	return err
+	sess := &session{pool: pool}
+	committed := false
+	defer func() {
+		if sess.conn == nil {
+			return
+		}
+		if !committed {
+			rollback(ctx, sess.conn)
+		}
+		_ = sess.conn.Close()
+	}()
+	gdb := s.writes.WithContext(ctx)
+	gdb.Statement.ConnPool = sess
+	t := &tx{db: gdb.Session(&gorm.Session{NewDB: true}), store: s, writing: true, snapshot: true, batch: &batch{},
+		deferInserts: deferInserts}
+	sess.t = t
+	err = fn(t)
+	if t.batchFailed != nil {
+		return t.batchFailed
+	}
+	if err != nil {
+		return err
+	}
+	if sess.conn == nil && len(t.batch.stmts) > 0 {
+		err = s.commitTogether(ctx, t)
+	} else {
+		err = t.commit()
+	}
+	if err != nil {
+		return err
+	}
+	committed = true
+	t.published(ctx)
+	return nil
 }
 
 // rollback ends the transaction of conn, or closes conn if it cannot: with a
@@ -297,7 +320,8 @@ func rollback(ctx context.Context, conn *sql.Conn) {
 // writeSession says (it has no BeginTx, and its Commit and Rollback refuse). A
 // statement goes after the INSERTs the write deferred (see deferInsert).
 type session struct {
-	conn *sql.Conn
+	pool *sql.DB
+	conn *sql.Conn // taken at the first statement
 	t    *tx
 }
 
@@ -306,7 +330,15 @@ var errSessionEnds = errors.New("store: a write's transaction ends when its func
 // before sends the batch ahead of a statement when it holds a deferred INSERT. Its
 // error ends the write whatever the code that ran the statement makes of it
 // (writeSession returns it).
-func (s *session) before() error {
+func (s *session) before(ctx context.Context) error {
+	if s.conn == nil && s.t.batchFailed == nil {
+		conn, err := s.pool.Conn(ctx)
+		if err != nil {
+			s.t.batchFailed = err
+			return err
+		}
+		s.conn = conn
+	}
 	if !s.t.batch.deferred {
 		return s.t.batchFailed
 	}
@@ -319,14 +351,14 @@ func (s *session) before() error {
 }
 
 func (s *session) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if err := s.before(); err != nil {
+	if err := s.before(ctx); err != nil {
 		return nil, err
 	}
 	return s.conn.ExecContext(ctx, query, args...)
 }
 
 func (s *session) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if err := s.before(); err != nil {
+	if err := s.before(ctx); err != nil {
 		return nil, err
 	}
 	return s.conn.QueryContext(ctx, query, args...)
@@ -336,7 +368,7 @@ func (s *session) QueryContext(ctx context.Context, query string, args ...any) (
 // it returns then fails as a cancelled query does, and the write ends with the
 // batch's error.
 func (s *session) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if err := s.before(); err != nil {
+	if err := s.before(ctx); err != nil {
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
 		return s.conn.QueryRowContext(cancelled, query, args...)
@@ -345,7 +377,7 @@ func (s *session) QueryRowContext(ctx context.Context, query string, args ...any
 }
 
 func (s *session) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	if err := s.before(); err != nil {
+	if err := s.before(ctx); err != nil {
 		return nil, err
 	}
 	return s.conn.PrepareContext(ctx, query)

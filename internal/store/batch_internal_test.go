@@ -36,27 +36,57 @@ func TestCheckGoesIntoTheLastAuditEvent(t *testing.T) {
 		{name: "no audit event",
 			build: func(b *batch) { b.add(other, "c1"); b.addClaim(claim, "k1") }},
 		{name: "a batch sent since the audit event",
-			build: func(b *batch) { b.addAudit(audit, "e1", "a"); b.sql.Reset(); b.vars, b.audit = nil, auditInsert{} }},
+			build: func(b *batch) { b.addAudit(audit, "e1", "a"); b.reset() }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := &batch{}
 			c.build(b)
-			sql, vars := b.sql.String(), b.vars
+			sql, vars := b.text()
 			if got := b.checkInAudit(cond, []any{"site", 3}); got != c.folded {
 				t.Fatalf("checkInAudit = %v, want %v", got, c.folded)
 			}
 			if !c.folded {
-				if b.sql.String() != sql || !reflect.DeepEqual(b.vars, vars) || b.checked {
-					t.Fatalf("the batch changed: %q %v", b.sql.String(), b.vars)
+				if gotSQL, gotVars := b.text(); gotSQL != sql || !reflect.DeepEqual(gotVars, vars) || b.checked {
+					t.Fatalf("the batch changed: %q %v", gotSQL, gotVars)
 				}
 				return
 			}
-			if b.sql.String() != c.sql || !reflect.DeepEqual(b.vars, c.vars) || !b.checked {
-				t.Fatalf("the batch:\n%q %v\nwant\n%q %v", b.sql.String(), b.vars, c.sql, c.vars)
+			if gotSQL, gotVars := b.text(); gotSQL != c.sql || !reflect.DeepEqual(gotVars, c.vars) || !b.checked {
+				t.Fatalf("the batch:\n%q %v\nwant\n%q %v", gotSQL, gotVars, c.sql, c.vars)
 			}
 			if b.checkInAudit(cond, []any{"site", 3}) {
 				t.Fatal("the check went in twice")
 			}
 		})
+	}
+}
+
+// Writes committed together send, for the writes of one shape, one INSERT of all
+// their rows per statement, in their order; then those of another shape; then
+// the check of every row they took from the cache, once each; then COMMIT.
+func TestTogetherInsertsTheRowsOfOneShapeAtOnce(t *testing.T) {
+	const (
+		audit = "INSERT INTO `audit_events` (`id`,`action`) VALUES (?,?)"
+		cand  = "INSERT INTO `candidates` (`id`) VALUES (?)"
+	)
+	job := func(assumed map[assumption]int, stmts ...batched) *writeJob {
+		return &writeJob{t: &tx{batch: &batch{stmts: stmts}, assumed: assumed}}
+	}
+	site := map[assumption]int{{site: true, key: "s1"}: 3}
+	group := []*writeJob{
+		job(site, batched{cand, []any{"c1"}}, batched{audit, []any{"e1", "register"}}),
+		job(nil, batched{audit, []any{"e3", "grade"}}),
+		job(site, batched{cand, []any{"c2"}}, batched{audit, []any{"e2", "register"}}),
+		job(map[assumption]int{{key: "RNCP26206"}: 2}, batched{audit, []any{"e4", "grade"}}),
+	}
+	query, vars := together(group)
+	want := "INSERT INTO `candidates` (`id`) VALUES (?), (?);\n" +
+		"INSERT INTO `audit_events` (`id`,`action`) VALUES (?,?), (?,?);\n" +
+		"INSERT INTO `audit_events` (`id`,`action`) VALUES (?,?), (?,?);\n" +
+		"SET @certapi_assumed = (SELECT 1 UNION ALL SELECT 1 FROM DUAL WHERE NOT ( (SELECT version FROM training_sites WHERE id = ?) <=> ? AND" +
+		" (SELECT version FROM certifications WHERE code = ?) <=> ?));\nCOMMIT"
+	wantVars := []any{"c1", "c2", "e1", "register", "e2", "register", "e3", "grade", "e4", "grade", "s1", 3, "RNCP26206", 2}
+	if query != want || !reflect.DeepEqual(vars, wantVars) {
+		t.Fatalf("together:\n%s\n%v\nwant\n%s\n%v", query, vars, want, wantVars)
 	}
 }

@@ -64,6 +64,10 @@ type Store struct {
 	// writes waiting in queue together (see writeGrouped).
 	writer chan struct{}
 	queue  writeQueue
+	// committers are the slots of the MySQL writes that commit together, and
+	// together queues those waiting for one (see together.go).
+	committers chan struct{}
+	together   writeQueue
 	// groups counts the groups of more than one write committed together.
 	groups atomic.Int64
 	// records keeps the answers that Complete adds to Idempotency-Key records after
@@ -127,6 +131,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	var second error
 	switch dialect {
 	case MySQL:
+		st.committers = make(chan struct{}, committers())
 		name, level := isolationVariable(ctx, sqlDB)
 		st.snapshotIsolation = snapshotIsolation(level)
 		dsn, _ := MySQLDSN(o.URL)

@@ -25,12 +25,30 @@ func (s *Store) MigrateUpTo(ctx context.Context, v int64) error {
 // test can queue writes behind it; it returns what releases it.
 func (s *Store) HoldWriter() func() { return s.lockWriter() }
 
-// QueuedWrites counts the writes waiting for the writer.
+// HoldCommitters takes every slot of the MySQL writes that commit together, so
+// that a test can queue writes behind them; it returns what releases them.
+func (s *Store) HoldCommitters() func() {
+	for range cap(s.committers) {
+		s.committers <- struct{}{}
+	}
+	return func() {
+		for range cap(s.committers) {
+			<-s.committers
+		}
+	}
+}
+
+// QueuedWrites counts the writes waiting for the writer (SQLite) or for a slot to
+// commit together (MySQL).
 func (s *Store) QueuedWrites() int {
-	s.queue.mu.Lock()
-	defer s.queue.mu.Unlock()
+	q := &s.queue
+	if s.dialect == MySQL {
+		q = &s.together
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	n := 0
-	for _, j := range s.queue.jobs {
+	for _, j := range q.jobs {
 		if j.state.Load() == jobPending {
 			n++
 		}

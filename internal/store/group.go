@@ -83,30 +83,38 @@ func (q *writeQueue) take() []*writeJob {
 // a caller whose write another one's group carried returns once that group is done.
 func (s *Store) writeGrouped(ctx context.Context, fn func(service.Tx) error) error {
 	j := &writeJob{ctx: ctx, fn: fn, done: make(chan struct{})}
-	s.queue.push(j)
+	return j.inGroup(&s.queue, s.writer, s.commitGroup)
+}
+
+// inGroup queues j and waits for a group to run it: the caller that takes one of
+// the slots takes every waiting job, its own among them, up to maxGroup, and runs
+// them with commit; a caller whose job another one's group carried returns once
+// that group is done.
+func (j *writeJob) inGroup(q *writeQueue, slots chan struct{}, commit func([]*writeJob)) error {
+	q.push(j)
 	for {
 		select {
 		case <-j.done:
 			return j.result()
-		case <-ctx.Done():
+		case <-j.ctx.Done():
 			if j.state.CompareAndSwap(jobPending, jobAbandoned) {
-				return ctx.Err()
+				return j.ctx.Err()
 			}
 			<-j.done // a group has it: its outcome is the caller's
 			return j.result()
-		case s.writer <- struct{}{}:
+		case slots <- struct{}{}:
 		}
 		select {
-		case <-j.done: // carried by the group that held the writer just before
-			<-s.writer
+		case <-j.done: // carried by the group that held the slot just before
+			<-slots
 			return j.result()
 		default:
 		}
-		group := s.queue.take()
+		group := q.take()
 		if len(group) > 0 {
-			s.commitGroup(group)
+			commit(group)
 		}
-		<-s.writer
+		<-slots
 		// A caller whose job was abandoned and taken by nobody loops until
 		// ctx.Done; one whose job was in the group is done.
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/apformation/certapi/internal/store"
 	"github.com/apformation/certapi/internal/testdb"
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 	"gorm.io/gorm/schema"
 )
 
@@ -1267,4 +1268,171 @@ func TestWriteBatchesReuseTheConnectionsBuffer(t *testing.T) {
 	if got := grownBytes; got > 1.75*size {
 		t.Errorf("the pool of writes: %.0f bytes allocated per statement of %.0f, want under %.0f", got, size, 1.75*size)
 	}
+}
+
+// On MySQL, the writes ready to commit while every slot is taken commit together,
+// in one transaction, each acknowledged only by its commit, and a caller that gave
+// up before its turn writes nothing. When the server refuses the group — a
+// duplicate key, a second request with one Idempotency-Key, a site taken from the
+// cache that another instance changed — nothing of it commits, and each write
+// commits alone, as it would have: the refused one fails, or runs again, and the
+// others commit once.
+func TestWritesReadyTogetherCommitTogether(t *testing.T) {
+	t.Parallel()
+	url := testdb.URL(t, store.MySQL)
+	ctx := context.Background()
+	open := func() *store.Store {
+		s, err := store.Open(ctx, store.Options{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	here, there := open(), open()
+	if _, err := here.MigrateUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := here.LoadDataset(ctx, store.DatasetOptions{Candidates: 1, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	siteID, at := ds.SiteIDs[0], time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC)
+	readSite := func(tx service.Tx) (certification.TrainingSite, error) { return tx.TrainingSite(siteID) }
+	// A first write reads the site: the next ones take it from the cache.
+	if err := here.Write(ctx, func(tx service.Tx) error { _, err := readSite(tx); return err }); err != nil {
+		t.Fatal(err)
+	}
+	type write struct {
+		event, resource string
+		site            bool // takes the site from the cache before its audit event
+		claim           string
+		cancelled       bool // gives up while it waits
+	}
+	n := 0
+	eventID := func() string { n++; return fmt.Sprintf("00000000-0000-7000-8000-%012d", n) }
+	// run queues the writes, in order, behind the held slots, runs during while
+	// they wait, releases the slots, and returns what each caller got, each
+	// one's attempts and its claim.
+	run := func(t *testing.T, writes []write, during func()) ([]error, []int, []*idempotency.Claim) {
+		t.Helper()
+		release := here.HoldCommitters()
+		errs, attempts, claims := make([]error, len(writes)), make([]int, len(writes)), make([]*idempotency.Claim, len(writes))
+		cancelled, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for i, w := range writes {
+			wctx := ctx
+			if w.cancelled {
+				wctx = cancelled
+			}
+			if w.claim != "" {
+				claims[i] = &idempotency.Claim{Record: idempotency.Record{PrincipalID: "p1", Key: w.claim, Method: "POST",
+					Path: "/v1/things", RequestHash: "h1", CreatedAt: at, LeaseUntil: at.Add(time.Minute)}}
+				wctx = idempotency.WithClaim(wctx, claims[i])
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = here.Write(wctx, func(tx service.Tx) error {
+					attempts[i]++
+					if w.site {
+						if _, err := readSite(tx); err != nil {
+							return err
+						}
+					}
+					return tx.AppendAudit(service.AuditEvent{ID: w.event, OccurredAt: at, ActorRole: "admin", Action: "create",
+						ResourceType: "thing", ResourceID: w.resource})
+				})
+			}()
+			for here.QueuedWrites() != i+1 {
+				runtime.Gosched()
+			}
+		}
+		cancel()
+		queued := len(writes)
+		for _, w := range writes {
+			if w.cancelled {
+				queued--
+			}
+		}
+		for here.QueuedWrites() != queued {
+			runtime.Gosched()
+		}
+		if during != nil {
+			during()
+		}
+		release()
+		wg.Wait()
+		return errs, attempts, claims
+	}
+	check := func(t *testing.T, writes []write, errs []error, attempts []int, want []error, wantAttempts []int) {
+		t.Helper()
+		for i, w := range writes {
+			if !errors.Is(errs[i], want[i]) || (want[i] == nil && errs[i] != nil) || attempts[i] != wantAttempts[i] {
+				t.Errorf("%s: %v in %d attempts, want %v in %d", w.resource, errs[i], attempts[i], want[i], wantAttempts[i])
+			}
+			if n, kept := audited(t, here, w.resource), want[i] == nil; (n == 1) != kept || n > 1 {
+				t.Errorf("%s: written %d times, want kept %v", w.resource, n, kept)
+			}
+		}
+	}
+
+	t.Run("together", func(t *testing.T) {
+		writes := []write{{event: eventID(), resource: "t0"}, {event: eventID(), resource: "t1", site: true},
+			{event: eventID(), resource: "t2", claim: "key-t2"}, {event: eventID(), resource: "t3", cancelled: true},
+			{event: eventID(), resource: "t4"}}
+		before := here.GroupsCommitted()
+		errs, attempts, claims := run(t, writes, nil)
+		if g := here.GroupsCommitted() - before; g != 1 {
+			t.Errorf("%d groups committed, want the 4 waiting writes in one", g)
+		}
+		check(t, writes, errs, attempts, []error{nil, nil, nil, context.Canceled, nil}, []int{1, 1, 1, 1, 1})
+		if !claims[2].Done {
+			t.Error("the claim of t2 is not done")
+		}
+		if rec, err := here.Lookup(ctx, "p1", "key-t2"); err != nil || rec.Location != "t2" {
+			t.Errorf("the key's record: %+v %v, want t2's", rec, err)
+		}
+	})
+
+	t.Run("a duplicate key and a raced Idempotency-Key", func(t *testing.T) {
+		dup := eventID()
+		writes := []write{{event: dup, resource: "d0"}, {event: dup, resource: "d1"},
+			{event: eventID(), resource: "d2", claim: "key-d"}, {event: eventID(), resource: "d3", claim: "key-d"},
+			{event: eventID(), resource: "d4"}}
+		before := here.GroupsCommitted()
+		errs, attempts, claims := run(t, writes, nil)
+		if g := here.GroupsCommitted() - before; g != 0 {
+			t.Errorf("%d groups committed, want none", g)
+		}
+		check(t, writes, errs, attempts, []error{nil, gorm.ErrDuplicatedKey, nil, idempotency.ErrRaced, nil}, []int{1, 1, 1, 1, 1})
+		if !claims[2].Done || claims[3].Done {
+			t.Errorf("claims done: %v %v, want d2's only", claims[2].Done, claims[3].Done)
+		}
+	})
+
+	t.Run("a cached site changed", func(t *testing.T) {
+		writes := []write{{event: eventID(), resource: "s0"}, {event: eventID(), resource: "s1", site: true},
+			{event: eventID(), resource: "s2", site: true}}
+		before := here.GroupsCommitted()
+		errs, attempts, _ := run(t, writes, func() {
+			// Another instance renames the site while the writes wait.
+			if err := there.Write(ctx, func(tx service.Tx) error {
+				site, err := tx.LockTrainingSite(siteID)
+				if err != nil {
+					return err
+				}
+				site.Name, site.Version, site.UpdatedAt = site.Name+" (renamed)", site.Version+1, at
+				return tx.UpdateTrainingSite(site)
+			}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if g := here.GroupsCommitted() - before; g != 0 {
+			t.Errorf("%d groups committed, want none", g)
+		}
+		// Both take the site from the cache again: the second's attempt reads it
+		// anew, as the first's stale attempt dropped it from the cache.
+		check(t, writes, errs, attempts, []error{nil, nil, nil}, []int{1, 2, 2})
+	})
 }
