@@ -93,6 +93,10 @@ func (s *Store) writeGrouped(ctx context.Context, fn func(service.Tx) error) err
 func (j *writeJob) inGroup(q *writeQueue, slots chan struct{}, commit func([]*writeJob)) error {
 	q.push(j)
 	for {
+		if j.state.Load() == jobRunning { // a group has it
+			<-j.done
+			return j.result()
+		}
 		select {
 		case <-j.done:
 			return j.result()
@@ -116,7 +120,8 @@ func (j *writeJob) inGroup(q *writeQueue, slots chan struct{}, commit func([]*wr
 		}
 		<-slots
 		// A caller whose job was abandoned and taken by nobody loops until
-		// ctx.Done; one whose job was in the group is done.
+		// ctx.Done; one whose job was in the group is done; one whose job
+		// another group took waits for it, rather than take a slot again.
 	}
 }
 
