@@ -8,11 +8,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -325,5 +327,29 @@ func TestHealthcheck(t *testing.T) {
 	_ = srv.Close()
 	if err := run(context.Background(), []string{"healthcheck", "--url", "http://" + ln.Addr().String() + "/readyz", "--timeout", "1s"}, envOf(nil), io.Discard, io.Discard); err == nil {
 		t.Error("a service that is down is ready")
+	}
+}
+
+// The service sets the collector's defaults, and leaves alone those that the
+// runtime's own variables set.
+func TestGCDefaultsYieldToTheEnvironment(t *testing.T) {
+	percent, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64)
+	t.Cleanup(func() { debug.SetGCPercent(percent); debug.SetMemoryLimit(limit) })
+	for _, c := range []struct {
+		env         map[string]string
+		wantPercent int
+		wantLimit   int64
+	}{
+		{env: nil, wantPercent: defaultGCPercent, wantLimit: defaultMemoryLimit},
+		{env: map[string]string{"GOGC": "100"}, wantPercent: 100, wantLimit: defaultMemoryLimit},
+		{env: map[string]string{"GOMEMLIMIT": "1GiB"}, wantPercent: defaultGCPercent, wantLimit: math.MaxInt64},
+		{env: map[string]string{"GOGC": "50", "GOMEMLIMIT": "1GiB"}, wantPercent: 100, wantLimit: math.MaxInt64},
+	} {
+		debug.SetGCPercent(100)
+		debug.SetMemoryLimit(math.MaxInt64)
+		gcDefaults(envOf(c.env))
+		if p, l := debug.SetGCPercent(100), debug.SetMemoryLimit(-1); p != c.wantPercent || l != c.wantLimit {
+			t.Errorf("with %v: GOGC %d, limit %d; want %d, %d", c.env, p, l, c.wantPercent, c.wantLimit)
+		}
 	}
 }
