@@ -20,8 +20,9 @@ import (
 // foreign keys hold the site and the certification rows until the commit: what it
 // finds is what the commit commits against. It rides in the write's audit event's
 // INSERT when nothing but the Idempotency-Key record's follows that INSERT (see
-// checkAssumed), and is a statement of its own otherwise. SQLite writes read the
-// site as before (a local read costs no round trip).
+// checkAssumed), and is a statement of its own otherwise; writes committed
+// together (see together.go) share one such statement, after all their INSERTs.
+// SQLite writes read the site as before (a local read costs no round trip).
 
 // cachedSite is a site as a committed write read it, with the versions of the
 // certifications it is declared for.

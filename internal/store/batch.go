@@ -270,20 +270,12 @@ func (s *Store) writeSession(ctx context.Context, deferInserts bool, fn func(*tx
 	}
 	sess := &session{pool: pool}
 	committed := false
-	defer func() {
-		if sess.conn == nil {
-			return
-		}
-		if !committed {
-			rollback(ctx, sess.conn)
-		}
-		_ = sess.conn.Close()
-	}()
+	defer func() { sess.end(ctx, committed) }()
 	gdb := s.writes.WithContext(ctx)
 	gdb.Statement.ConnPool = sess
 	t := &tx{db: gdb.Session(&gorm.Session{NewDB: true}), store: s, writing: true, snapshot: true, batch: &batch{},
 		deferInserts: deferInserts}
-	sess.t = t
+	sess.t, t.session = t, sess
 	err = fn(t)
 	if t.batchFailed != nil {
 		return t.batchFailed
@@ -302,6 +294,28 @@ func (s *Store) writeSession(ctx context.Context, deferInserts bool, fn func(*tx
 	committed = true
 	t.published(ctx)
 	return nil
+}
+
+// end gives the session's connection back to the pool, if it took one, once its
+// transaction committed or after rolling it back.
+func (s *session) end(ctx context.Context, committed bool) {
+	if s.conn == nil {
+		return
+	}
+	if !committed {
+		rollback(ctx, s.conn)
+	}
+	_ = s.conn.Close()
+	s.conn = nil
+}
+
+// commitAlone commits a write that sent nothing yet on a connection of its own,
+// and gives it back at once: a group that commits its writes one after the other
+// holds one connection at a time.
+func (t *tx) commitAlone() error {
+	err := t.commit()
+	t.session.end(t.db.Statement.Context, err == nil)
+	return err
 }
 
 // rollback ends the transaction of conn, or closes conn if it cannot: with a

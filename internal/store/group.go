@@ -22,7 +22,8 @@ import (
 // the commit that makes it durable, as before. Alone, a write runs in its own
 // transaction, without a savepoint.
 //
-// This is the group commit that InnoDB does for MySQL.
+// InnoDB does as much for MySQL's flushes; on MySQL, writes ready at once also go
+// together in one round trip (see together.go).
 
 // maxGroup bounds the writes of one group: what one failed commit fails, and how
 // long the group's first write waits for its last.

@@ -1396,6 +1396,10 @@ func TestWritesReadyTogetherCommitTogether(t *testing.T) {
 	})
 
 	t.Run("a duplicate key and a raced Idempotency-Key", func(t *testing.T) {
+		// Fewer connections than writes: a refused group's writes, committed one
+		// after the other, hold one connection at a time.
+		here.LimitWriteConnections(2)
+		defer here.LimitWriteConnections(25)
 		dup := eventID()
 		writes := []write{{event: dup, resource: "d0"}, {event: dup, resource: "d1"},
 			{event: eventID(), resource: "d2", claim: "key-d"}, {event: eventID(), resource: "d3", claim: "key-d"},

@@ -60,7 +60,7 @@ func (s *Store) commitBatches(group []*writeJob) {
 		}
 	}
 	for _, j := range group {
-		j.err = j.t.commit()
+		j.err = j.t.commitAlone()
 	}
 }
 

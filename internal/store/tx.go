@@ -47,6 +47,8 @@ type tx struct {
 	// batchFailed is the error of a batch sent before one of its statements.
 	deferInserts bool
 	batchFailed  error
+	// session is a MySQL write's connection, as GORM sees it.
+	session *session
 }
 
 // sawReferential notes the version of a referential read along with another row.
