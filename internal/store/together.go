@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"time"
 
+	"github.com/apformation/certapi/internal/service"
 	mysqldriver "github.com/go-sql-driver/mysql"
 )
 
@@ -52,9 +54,14 @@ func (s *Store) commitBatches(group []*writeJob) {
 		if err == nil || !errors.As(err, &refused) {
 			if err == nil {
 				s.groups.Add(1)
+			} else {
+				// The connection failed, or the group timed out: whether it
+				// committed is not known, and a retry with the request's
+				// Idempotency-Key will tell.
+				err = fmt.Errorf("%w: a group of writes: %v", service.ErrUnavailable, err)
 			}
 			for _, j := range group {
-				j.err = unavailable(err)
+				j.err = err
 			}
 			return
 		}
