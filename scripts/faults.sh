@@ -18,11 +18,14 @@
 #   WORKERS=16 DOWN_FOR=10s scripts/faults.sh
 #   KEEP_LOGS=1 scripts/faults.sh           # keep the service's logs (kept anyway on failure)
 #
-# Scenarios: outage kill-sqlite kill-mariadb term-sqlite term-mariadb.
+# Scenarios: outage kill-sqlite kill-mariadb term-sqlite term-mariadb, whose load
+# declares training sites; and outage-registrations, kill-mariadb-registrations,
+# term-mariadb-registrations, whose load registers candidates, the writes that
+# commit together on MySQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SCENARIOS=${SCENARIOS:-outage kill-sqlite kill-mariadb term-sqlite term-mariadb}
+SCENARIOS=${SCENARIOS:-outage kill-sqlite kill-mariadb term-sqlite term-mariadb outage-registrations kill-mariadb-registrations term-mariadb-registrations}
 WORKERS=${WORKERS:-8}
 DOWN_FOR=${DOWN_FOR:-5s}
 # The service's request deadline (and HTTP write timeout) and its drain time on
@@ -99,6 +102,7 @@ common=(CERTAPI_LOG_LEVEL=warn CERTAPI_TOKEN_TTL=1h CERTAPI_WRITE_TIMEOUT="$WRIT
 mariadb_env=(CERTAPI_DATABASE_URL="mysql://$MYSQL_USER:$MYSQL_PASSWORD@$MYSQL_HOST:$MYSQL_PORT/$MYSQL_DB"
   CERTAPI_JWT_KEY="$(head -c 32 /dev/urandom | base64)" CERTAPI_MIGRATE=true)
 
+writes() { [[ $1 == *-registrations ]] && echo registrations || echo sites; }
 failed=()
 run() { # name, certfaults arguments...
   local name=$1
@@ -110,14 +114,14 @@ run() { # name, certfaults arguments...
 }
 for s in $SCENARIOS; do
   case $s in
-  outage)
-    run outage env "${common[@]}" "${mariadb_env[@]}" "$work/certfaults" outage -down-for "$DOWN_FOR" \
-      -down "$MARIADB_STOP" -up "$MARIADB_START"
+  outage | outage-registrations)
+    run "$s" env "${common[@]}" "${mariadb_env[@]}" "$work/certfaults" outage -down-for "$DOWN_FOR" \
+      -down "$MARIADB_STOP" -up "$MARIADB_START" -writes "$(writes "$s")"
     ensure_mariadb ;; # if the scenario stopped short, for the next ones
   kill-sqlite | term-sqlite)
     run "$s" env "${common[@]}" CERTAPI_DATA_DIR="$work/$s" "$work/certfaults" "${s%-*}" ;;
-  kill-mariadb | term-mariadb)
-    run "$s" env "${common[@]}" "${mariadb_env[@]}" "$work/certfaults" "${s%-*}" ;;
+  kill-mariadb | term-mariadb | kill-mariadb-registrations | term-mariadb-registrations)
+    run "$s" env "${common[@]}" "${mariadb_env[@]}" "$work/certfaults" "${s%%-*}" -writes "$(writes "$s")" ;;
   *)
     echo "faults: unknown scenario $s" >&2
     failed+=("$s") ;;

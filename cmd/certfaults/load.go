@@ -53,11 +53,15 @@ func (o outcome) label() string {
 	return fmt.Sprint(o.status)
 }
 
-// load is a set of writers declaring training sites, each request with an
-// Idempotency-Key of its own and a site name made of it, so that a site found in
-// the database names the request that wrote it.
+// load is a set of writers declaring training sites, or registering candidates at
+// a site the load declared first, each request with an Idempotency-Key of its own
+// and a site's or a candidate's name made of it, so that a row found in the
+// database names the request that wrote it.
 type load struct {
 	base, token string
+	// registrations is set when the load registers candidates at site.
+	registrations bool
+	site          string
 	// run prefixes every key and name of this load.
 	run      string
 	deadline time.Duration
@@ -145,13 +149,46 @@ func (l *load) acked() int {
 
 func siteName(key string) string { return "faults " + key }
 
+// resource is where the load writes, and reads back.
+func (l *load) resource() string {
+	if l.registrations {
+		return "/v1/candidates"
+	}
+	return "/v1/training-sites"
+}
+
+// body is the request that writes key's row.
+func (l *load) body(key string) string {
+	if !l.registrations {
+		return siteBody(key)
+	}
+	return `{"certification_code":"RNCP26206","route":"continuing_education","training_site_id":"` + l.site + `",` +
+		`"enrolled_on":"2019-06-03","first_name":"Camille","birth_name":"` + siteName(key) + `","sex":"F","birth_date":"1995-04-12",` +
+		`"birth_place":{"insee_code":"34172","name":"Montpellier","country_code":"FR"},"email":"camille.martin@example.org",` +
+		`"address":{"line1":"3 rue de la Loge","postal_code":"34000","city":"Montpellier","country_code":"FR"}}`
+}
+
+// declareSite declares the site a load of registrations registers at.
+func (l *load) declareSite() error {
+	o := l.postTo(l.client(false), "/v1/training-sites", siteBody(l.run+"-site"), l.run+"-site")
+	if o.status != http.StatusCreated {
+		return fmt.Errorf("declare the registrations' site: %s %s", o.label(), o.code)
+	}
+	l.site = o.id
+	return nil
+}
+
 func siteBody(key string) string {
 	return `{"name":"` + siteName(key) + `","address":{"line1":"1 rue des Pannes","postal_code":"31000","city":"Toulouse","country_code":"FR"},` +
 		`"roles":["preparation"],"certification_codes":["RNCP26206"]}`
 }
 
-// post declares the site of key, with key as its Idempotency-Key.
+// post writes the row of key, with key as its Idempotency-Key.
 func (l *load) post(c *http.Client, key string) outcome {
+	return l.postTo(c, l.resource(), l.body(key), key)
+}
+
+func (l *load) postTo(c *http.Client, path, body, key string) outcome {
 	o := outcome{key: key, name: siteName(key)}
 	var wrote atomic.Int64
 	var reused atomic.Bool
@@ -161,7 +198,7 @@ func (l *load) post(c *http.Client, key string) outcome {
 			wrote.CompareAndSwap(0, time.Now().UnixNano())
 		}}
 	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
-		http.MethodPost, l.base+"/v1/training-sites", strings.NewReader(siteBody(key)))
+		http.MethodPost, l.base+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+l.token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", key)
@@ -311,7 +348,7 @@ func (l *load) present(ids []string) (missing []string) {
 			for id := range next {
 				st := 0
 				for try := 0; try < 5; try++ {
-					st, _, _ = l.get("/v1/training-sites/" + id)
+					st, _, _ = l.get(l.resource() + "/" + id)
 					if st != http.StatusServiceUnavailable && st != 0 {
 						break
 					}
@@ -333,28 +370,38 @@ func (l *load) present(ids []string) (missing []string) {
 	return missing
 }
 
-// sites lists every site this load wrote, by name: the ids each name has.
+// sites lists every site, or candidate, this load wrote, by name: the ids each
+// name has.
 func (l *load) sites() (map[string][]string, error) {
 	byName := map[string][]string{}
 	cursor := ""
 	for {
-		path := "/v1/training-sites?limit=100"
+		path := l.resource() + "?limit=100"
+		if l.registrations {
+			path += "&training_site_id=" + l.site
+		}
 		if cursor != "" {
 			path += "&cursor=" + url.QueryEscape(cursor)
 		}
 		st, body, err := l.get(path)
 		if err != nil || st != http.StatusOK {
-			return nil, fmt.Errorf("list training sites: %d %v", st, err)
+			return nil, fmt.Errorf("list %s: %d %v", l.resource(), st, err)
 		}
 		var page struct {
-			Items []struct{ ID, Name string }
-			Next  *string `json:"next_cursor"`
+			Items []struct {
+				ID, Name  string
+				BirthName string `json:"birth_name"`
+			}
+			Next *string `json:"next_cursor"`
 		}
 		if err := json.Unmarshal(body, &page); err != nil {
 			return nil, err
 		}
 		for _, s := range page.Items {
-			if strings.HasPrefix(s.Name, siteName(l.run)+"-") {
+			if l.registrations {
+				s.Name = s.BirthName
+			}
+			if strings.HasPrefix(s.Name, siteName(l.run)+"-") && s.Name != siteName(l.run+"-site") {
 				byName[s.Name] = append(byName[s.Name], s.ID)
 			}
 		}

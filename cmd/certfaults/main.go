@@ -50,6 +50,7 @@ type options struct {
 	addr    string
 	workers int
 	logPath string
+	writes  string
 	warm    time.Duration
 	pause   time.Duration
 	cfg     config.Config
@@ -67,6 +68,8 @@ func main() {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "the address the service listens on (port 0: a free one, kept across restarts)")
 	fs.IntVar(&o.workers, "workers", 8, "concurrent writers")
 	fs.StringVar(&o.logPath, "log", os.DevNull, "file the service's output is appended to")
+	fs.StringVar(&o.writes, "writes", "sites",
+		"what the load writes: sites (training sites declared) or registrations (candidates registered at a site it declares first)")
 	fs.DurationVar(&o.warm, "warm", 2*time.Second, "load before the fault")
 	fs.DurationVar(&o.pause, "pause", 100*time.Millisecond,
 		"pause of a writer after an answer other than 201 or a failed connection (shorter than Retry-After, to sample the fault densely)")
@@ -84,6 +87,9 @@ func main() {
 		fs.DurationVar(&recoverWithin, "recover-within", 30*time.Second, "longest acceptable time from the database answering again to a write acknowledged")
 	}
 	_ = fs.Parse(os.Args[2:])
+	if o.writes != "sites" && o.writes != "registrations" {
+		fatalf("-writes is sites or registrations")
+	}
 	cfg, err := config.Load(os.Getenv)
 	if err != nil {
 		fatalf("configuration: %v", err)

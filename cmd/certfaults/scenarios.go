@@ -27,6 +27,13 @@ func begin(o options, keepAlive int) (*service, *load) {
 		fatalf("%v", err)
 	}
 	l := newLoad(svc.base, tok, o.cfg.WriteTimeout, o.pause)
+	if o.writes == "registrations" {
+		l.registrations = true
+		if err := l.declareSite(); err != nil {
+			svc.stop()
+			fatalf("%v", err)
+		}
+	}
 	l.start(o.workers, keepAlive)
 	return svc, l
 }
