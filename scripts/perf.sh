@@ -12,6 +12,7 @@
 #   FLOOR_PREPARE=1 scripts/perf.sh                  # a floor that keeps its statements prepared
 #   ROUNDS=3 scripts/perf.sh                         # each pair of runs three times, in alternating order;
 #                                                    # each row is the round of median ratio
+#   SERVICE_GOGC=100 SERVICE_GOMEMLIMIT=off scripts/perf.sh   # certapi's collector (its defaults: 400, 30MiB)
 #
 # MySQL: PERF_MYSQL_DSN names a server account that may create and drop the
 # database PERF_MYSQL_DB (default certapi_test_perf). Long runs stay out of CI.
@@ -73,7 +74,8 @@ fi
 CERTAPI_ADDR=127.0.0.1:$PORT CERTAPI_LOG_LEVEL=error CERTAPI_MIGRATE=true CERTAPI_RATE_LIMIT=1000000000 \
   CERTAPI_JWT_KEY=${CERTAPI_JWT_KEY:-perf-measurement-key-perf-measurement-key} \
   CERTAPI_BOOTSTRAP_ADMIN_EMAIL=perf@example.org CERTAPI_BOOTSTRAP_ADMIN_PASSWORD=measure-the-stack-2026 \
-  CERTAPI_TOKEN_TTL=2h "$work/certapi" serve 2>"$work/certapi.log" &
+  CERTAPI_TOKEN_TTL=2h env ${SERVICE_GOGC:+GOGC=$SERVICE_GOGC} ${SERVICE_GOMEMLIMIT:+GOMEMLIMIT=$SERVICE_GOMEMLIMIT} \
+  "$work/certapi" serve 2>"$work/certapi.log" &
 pids+=($!); api=$!
 floor_flags=()
 [ -n "${FLOOR_PREPARE:-}" ] && floor_flags+=(--prepare)
