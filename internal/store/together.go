@@ -17,7 +17,7 @@ import (
 // Idempotency-Key record's — commit together when several wait at once. Each
 // statement costs the server more than the row it inserts: in certload
 // statements, eight registrations sent as one INSERT of eight rows per table cost
-// it about a third of what eight batches of their own do. So while the slots of
+// it a third to two fifths of what eight batches of their own do. So while the slots of
 // the pool of writes are taken (committers), the writes ready to commit queue;
 // the next free slot takes every waiting one, up to maxGroup, and sends them as
 // one round trip: for the writes of one shape (the same statements), one INSERT
