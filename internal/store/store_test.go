@@ -963,6 +963,31 @@ func TestFailedWriteLeavesNoTransactionBehind(t *testing.T) {
 	})
 }
 
+// twoInstances opens two stores on one fresh database of the dialect, as two
+// instances of the service, with a dataset of one candidate at one site.
+func twoInstances(t *testing.T, d store.Dialect) (here, there *store.Store, ds store.Dataset) {
+	t.Helper()
+	url := testdb.URL(t, d)
+	ctx := context.Background()
+	open := func() *store.Store {
+		s, err := store.Open(ctx, store.Options{URL: url})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	here, there = open(), open()
+	if _, err := here.MigrateUp(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := here.LoadDataset(ctx, store.DatasetOptions{Candidates: 1, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return here, there, ds
+}
+
 // A MySQL write takes a training site from the cache and checks it at its commit:
 // a site, or a certification it is declared for, changed by another instance
 // meanwhile makes the write run again on what it then reads, and a write that
@@ -970,24 +995,8 @@ func TestFailedWriteLeavesNoTransactionBehind(t *testing.T) {
 // every write reads the site.
 func TestCachedSiteIsCheckedByTheWriteThatUsesIt(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d store.Dialect) {
-		url := testdb.URL(t, d)
 		ctx := context.Background()
-		open := func() *store.Store {
-			s, err := store.Open(ctx, store.Options{URL: url})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			return s
-		}
-		here, there := open(), open()
-		if _, err := here.MigrateUp(ctx); err != nil {
-			t.Fatal(err)
-		}
-		ds, err := here.LoadDataset(ctx, store.DatasetOptions{Candidates: 1, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		here, there, ds := twoInstances(t, d)
 		id, at := ds.SiteIDs[0], time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC)
 		// read runs a write on s that reads the site and the referential of its
 		// certification, then does more; it returns what the last attempt read and
@@ -1279,24 +1288,8 @@ func TestWriteBatchesReuseTheConnectionsBuffer(t *testing.T) {
 // others commit once.
 func TestWritesReadyTogetherCommitTogether(t *testing.T) {
 	t.Parallel()
-	url := testdb.URL(t, store.MySQL)
 	ctx := context.Background()
-	open := func() *store.Store {
-		s, err := store.Open(ctx, store.Options{URL: url})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close() })
-		return s
-	}
-	here, there := open(), open()
-	if _, err := here.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := here.LoadDataset(ctx, store.DatasetOptions{Candidates: 1, Sites: 1, Now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	here, there, ds := twoInstances(t, store.MySQL)
 	siteID, at := ds.SiteIDs[0], time.Date(2026, 6, 2, 9, 0, 0, 0, time.UTC)
 	readSite := func(tx service.Tx) (certification.TrainingSite, error) { return tx.TrainingSite(siteID) }
 	// A first write reads the site: the next ones take it from the cache.
