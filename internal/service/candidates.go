@@ -84,8 +84,9 @@ func (s *Service) GetCandidate(ctx context.Context, id string) (certification.Ca
 }
 
 // visibleCandidate reads a candidate the caller may see; any other is not found.
+// Its callers do not go on to the referential.
 func (s *Service) visibleCandidate(ctx context.Context, tx Tx, id string) (certification.Candidate, error) {
-	c, err := tx.Candidate(id)
+	c, err := tx.CandidateOnly(id)
 	if err == nil {
 		err = s.mustSeeCandidate(ctx, tx, c, "candidate "+id)
 	}

@@ -74,7 +74,11 @@ type Tx interface {
 	UpdateTrainingSite(s certification.TrainingSite) error
 
 	Candidates(f CandidateFilter) ([]certification.Candidate, error)
+	// Candidate reads a candidate and notes the version of their
+	// certification's referential, which a Certification that follows in the
+	// transaction then needs not read; CandidateOnly reads the candidate alone.
 	Candidate(id string) (certification.Candidate, error)
+	CandidateOnly(id string) (certification.Candidate, error)
 	LockCandidate(id string) (certification.Candidate, error)
 	CandidateByIdentity(key string) (certification.Candidate, error)
 	// CandidateFacts gathers the facts a candidate's status follows from.

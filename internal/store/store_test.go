@@ -1433,3 +1433,42 @@ func TestWritesReadyTogetherCommitTogether(t *testing.T) {
 		check(t, writes, errs, attempts, []error{nil, nil, nil}, []int{1, 2, 2})
 	})
 }
+
+// CandidateOnly reads what Candidate reads, without noting the version of the
+// certification's referential: a Certification after it reads the version anew,
+// where one after Candidate takes the cached referential at once.
+func TestCandidateOnlyReadsTheCandidateAlone(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		ds, first := seededCandidate(t, s, 1)
+		ctx := context.Background()
+		// A first read caches the referential.
+		if err := s.Read(ctx, func(tx service.Tx) error { _, err := tx.Certification(first.CertificationCode); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Read(ctx, func(tx service.Tx) error {
+			alone, err := tx.CandidateOnly(ds.CandidateIDs[0])
+			if err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(alone, first) {
+				t.Errorf("CandidateOnly:\n%+v\nCandidate:\n%+v", alone, first)
+			}
+			if tx.CertificationCached(first.CertificationCode) {
+				t.Error("after CandidateOnly, the referential's version is noted")
+			}
+			if _, err := tx.Candidate(ds.CandidateIDs[0]); err != nil {
+				return err
+			}
+			if !tx.CertificationCached(first.CertificationCode) {
+				t.Error("after Candidate, the cached referential is not known current")
+			}
+			if _, err := tx.CandidateOnly("00000000-0000-7000-8000-0000000000ff"); !errors.Is(err, certification.ErrNotFound) {
+				t.Errorf("an unknown id: %v, want not found", err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
