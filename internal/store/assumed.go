@@ -171,8 +171,8 @@ func (t *tx) stale() error {
 // which is NULL when a version moved on (or the row is gone), and a single-row
 // INSERT of NULL into a NOT NULL column fails, on MySQL as on MariaDB, strict or
 // not, with error 1048. This costs the server less than a statement of its own:
-// in certload statements, a registration's batch costs it 2.49 times the floor's
-// INSERT this way, and 2.74 times with the check as a statement of its own.
+// in certload statements, a registration's batch costs it 2.60 times the floor's
+// INSERT this way, and 2.87 times with the check as a statement of its own.
 // Otherwise the check is such a statement, which fails with error 1242, a
 // subquery returning more than one row. (DO would not do: it turns the error into
 // a warning.)

@@ -118,21 +118,20 @@ func together(group []*writeJob) (string, []any) {
 		}
 		shapes[i].batch = append(shapes[i].batch, j.t.batch)
 	}
+	// Every statement of a batch that nothing preceded is the INSERT of one row
+	// (insertStatement): its VALUES, after the first, extend the first's.
 	var q strings.Builder
 	for _, sh := range shapes {
 		for i, st := range sh.batch[0].stmts {
-			head, row, ok := strings.Cut(st.query, " VALUES ")
+			_, row, _ := strings.Cut(st.query, " VALUES ")
 			for k, b := range sh.batch {
 				switch {
-				case k == 0:
-					if q.Len() > 0 {
-						q.WriteString(";\n")
-					}
-					q.WriteString(st.query)
-				case ok && strings.HasPrefix(head, "INSERT INTO "):
+				case k > 0:
 					q.WriteString(", " + row)
-				default:
+				case q.Len() > 0:
 					q.WriteString(";\n" + st.query)
+				default:
+					q.WriteString(st.query)
 				}
 				vars = append(vars, b.stmts[i].vars...)
 			}

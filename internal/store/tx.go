@@ -44,7 +44,8 @@ type tx struct {
 	changed        map[assumption]bool
 	committedSites map[string]cachedSite
 	// deferInserts lets a MySQL write defer an INSERT to its batch (deferInsert);
-	// batchFailed is the error of a batch sent before one of its statements.
+	// batchFailed is the error of a batch sent before one of its statements, or
+	// of taking the write's connection at its first statement.
 	deferInserts bool
 	batchFailed  error
 	// session is a MySQL write's connection, as GORM sees it.
