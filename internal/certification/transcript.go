@@ -124,7 +124,7 @@ type Transcript struct {
 // (VAE-ADMISSIBILITY); Reasons say why not.
 func TranscriptOf(c Certification, cand Candidate, sittings []Sitting, asOf time.Time, v Visibility) Transcript {
 	asOf = Day(asOf)
-	t := Transcript{AsOf: asOf}
+	t := Transcript{AsOf: asOf, Components: make([]ComponentStanding, 0, len(c.Components))}
 	own := make([]Sitting, 0, len(sittings))
 	for _, s := range sittings {
 		if s.CandidateID == "" || s.CandidateID == cand.ID || s.ValidatedOn != nil {

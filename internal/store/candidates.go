@@ -64,9 +64,11 @@ func (t *tx) candidate(id string, withVersion bool) (certification.Candidate, er
 		r       candidateRow
 		version sql.NullInt64
 	)
-	query, dest := candidateOnlyByID, scanCandidate(&r)
+	query, dest := candidateOnlyByID, []any(nil)
 	if withVersion {
-		query, dest = candidateByID, append(dest, &version)
+		query, dest = candidateByID, scanCandidate(&r, &version)
+	} else {
+		dest = scanCandidate(&r)
 	}
 	st := t.db.Statement
 	err := st.ConnPool.QueryRowContext(st.Context, query, id).Scan(dest...)
@@ -118,13 +120,14 @@ func findCandidates(q *gorm.DB) ([]candidateRow, error) {
 	return out, rows.Err()
 }
 
-// scanCandidate lists where each of candidateColumns goes.
-func scanCandidate(r *candidateRow) []any {
-	return []any{&r.ID, &r.CertificationCode, &r.Route, &r.TrainingSiteID, &r.EnrolledOn, &r.FirstName, &r.BirthName, &r.UsageName,
+// scanCandidate lists where each of candidateColumns goes, then the extra
+// destinations of the columns a statement reads after them.
+func scanCandidate(r *candidateRow, extra ...any) []any {
+	return append(append(make([]any, 0, 36+len(extra)), &r.ID, &r.CertificationCode, &r.Route, &r.TrainingSiteID, &r.EnrolledOn, &r.FirstName, &r.BirthName, &r.UsageName,
 		&r.Sex, &r.BirthDate, &r.BirthINSEECode, &r.BirthPostalCode, &r.BirthPlaceName, &r.BirthCountryCode, &r.Email, &r.Phone,
 		&r.Line1, &r.Line2, &r.PostalCode, &r.City, &r.CountryCode, &r.Status, &r.VAEAdmissibility, &r.VAEDecidedOn,
 		&r.VAEExperienceMonths, &r.VAERequiredMonths, &r.WithdrawnOn, &r.WithdrawalReason, &r.SupersededBy, &r.CertificateNumber,
-		&r.IdentityKey, &r.PersonKey, &r.SearchName, &r.Version, &r.CreatedAt, &r.UpdatedAt}
+		&r.IdentityKey, &r.PersonKey, &r.SearchName, &r.Version, &r.CreatedAt, &r.UpdatedAt), extra...)
 }
 
 func (t *tx) LockCandidate(id string) (certification.Candidate, error) {

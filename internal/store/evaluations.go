@@ -53,26 +53,33 @@ func (t *tx) Evaluations(f service.EvaluationFilter) ([]certification.Evaluation
 // findCandidates).
 func (t *tx) PersonSittings(personKey string) ([]certification.PersonSitting, error) {
 	st := t.db.Statement
-	rows, err := st.ConnPool.QueryContext(st.Context, "SELECT "+qualifiedEvaluationColumns+", candidates.route FROM evaluations"+
-		" JOIN candidates ON candidates.id = evaluations.candidate_id WHERE candidates.person_key = ?"+
-		" ORDER BY evaluations.scheduled_at, evaluations.id", personKey)
+	rows, err := st.ConnPool.QueryContext(st.Context, personSittings, personKey)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []certification.PersonSitting
+	// Every row is scanned into the same destinations (Scan sets each of them) and
+	// copied out of them: a transcript reads several rows, and the destinations of
+	// each were a tenth of what it allocated.
+	var (
+		r     evaluationRow
+		route string
+	)
+	dest := scanEvaluation(&r, &route)
+	out := make([]certification.PersonSitting, 0, 4) // a registration's four components, most often
 	for rows.Next() {
-		var (
-			r     evaluationRow
-			route string
-		)
-		if err := rows.Scan(append(scanEvaluation(&r), &route)...); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
 		out = append(out, certification.PersonSitting{Evaluation: evaluationFromRow(r), Route: certification.RouteID(route)})
 	}
 	return out, rows.Err()
 }
+
+// personSittings is PersonSittings' statement.
+var personSittings = "SELECT " + qualifiedEvaluationColumns + ", candidates.route FROM evaluations" +
+	" JOIN candidates ON candidates.id = evaluations.candidate_id WHERE candidates.person_key = ?" +
+	" ORDER BY evaluations.scheduled_at, evaluations.id"
 
 // evaluationColumns are evaluationRow's columns, in the order scanEvaluation reads
 // them (a test holds the two to the model).
@@ -83,11 +90,12 @@ const evaluationColumns = "id, candidate_id, certification_code, component, trai
 // qualifiedEvaluationColumns are evaluationColumns named with their table.
 var qualifiedEvaluationColumns = "evaluations." + strings.ReplaceAll(evaluationColumns, ", ", ", evaluations.")
 
-// scanEvaluation lists where each of evaluationColumns goes.
-func scanEvaluation(r *evaluationRow) []any {
-	return []any{&r.ID, &r.CandidateID, &r.CertificationCode, &r.Component, &r.TrainingSiteID, &r.JurySessionID, &r.ScheduledAt, &r.EndsAt,
+// scanEvaluation lists where each of evaluationColumns goes, then the extra
+// destinations of the columns a statement reads after them.
+func scanEvaluation(r *evaluationRow, extra ...any) []any {
+	return append(append(make([]any, 0, 21+len(extra)), &r.ID, &r.CandidateID, &r.CertificationCode, &r.Component, &r.TrainingSiteID, &r.JurySessionID, &r.ScheduledAt, &r.EndsAt,
 		&r.Status, &r.GradeHundredths, &r.DossierGradeHundredths, &r.DefenceGradeHundredths, &r.ResultRecordedAt, &r.ResultCorrected,
-		&r.ValidatedOn, &r.ValidatedBy, &r.CancelledAt, &r.CancellationReason, &r.Version, &r.CreatedAt, &r.UpdatedAt}
+		&r.ValidatedOn, &r.ValidatedBy, &r.CancelledAt, &r.CancellationReason, &r.Version, &r.CreatedAt, &r.UpdatedAt), extra...)
 }
 
 func (t *tx) PersonRegistrations(personKey string) ([]string, error) {
@@ -193,34 +201,38 @@ func (t *tx) CandidateSittings(id string) (certification.Candidate, []certificat
 		return certification.Candidate{}, nil, err
 	}
 	defer rows.Close()
+	// Every row is scanned into the same destinations (Scan sets each of them),
+	// as PersonSittings does. The NOT NULL times are NULL on the row of a
+	// registration without a sitting: they are read through a nullable time.
+	type nullable struct {
+		to   *time.Time
+		from *sql.Null[time.Time]
+	}
 	var (
 		c       candidateRow
 		version sql.NullInt64
+		r       evaluationRow
+		route   string
+		times   []nullable
 		found   bool
-		out     []certification.PersonSitting
 	)
-	dests := append(scanCandidate(&c), &version)
-	for rows.Next() {
-		var (
-			r     evaluationRow
-			route string
-		)
-		// The NOT NULL times are NULL on the row of a registration without a
-		// sitting: they are read through a nullable time.
-		evaluation := scanEvaluation(&r)
-		var times [][2]any
-		for i, d := range evaluation {
-			if p, ok := d.(*time.Time); ok {
-				n := &sql.Null[time.Time]{}
-				evaluation[i] = n
-				times = append(times, [2]any{p, n})
-			}
+	out := make([]certification.PersonSitting, 0, 4)
+	dests := scanCandidate(&c, &version)
+	evaluation := scanEvaluation(&r, &route)
+	for i, d := range evaluation {
+		if p, ok := d.(*time.Time); ok {
+			n := &sql.Null[time.Time]{}
+			evaluation[i] = n
+			times = append(times, nullable{p, n})
 		}
-		if err := rows.Scan(append(append(dests, evaluation...), &route)...); err != nil {
+	}
+	dests = append(dests, evaluation...)
+	for rows.Next() {
+		if err := rows.Scan(dests...); err != nil {
 			return certification.Candidate{}, nil, err
 		}
 		for _, tm := range times {
-			*tm[0].(*time.Time) = tm[1].(*sql.Null[time.Time]).V
+			*tm.to = tm.from.V
 		}
 		found = true
 		if r.ID != "" { // a registration of the person without a sitting
