@@ -12,7 +12,7 @@
 #   FLOOR_PREPARE=1 scripts/perf.sh                  # a floor that keeps its statements prepared
 #   ROUNDS=3 scripts/perf.sh                         # each pair of runs three times, in alternating order;
 #                                                    # each row is the round of median ratio
-#   SERVICE_GOGC=100 SERVICE_GOMEMLIMIT=off scripts/perf.sh   # certapi's collector (its defaults: 400, 30MiB)
+#   SERVICE_GOGC=100 SERVICE_GOMEMLIMIT=off scripts/perf.sh   # certapi's collector (its defaults: 400, 36MiB)
 #
 # MySQL: PERF_MYSQL_DSN names a server account that may create and drop the
 # database PERF_MYSQL_DB (default certapi_test_perf). Long runs stay out of CI.
