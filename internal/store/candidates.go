@@ -34,15 +34,7 @@ func (t *tx) Candidates(f service.CandidateFilter) ([]certification.Candidate, e
 	if f.Search != "" {
 		q = q.Where("search_name LIKE ? ESCAPE '!'", "%"+escapeLike(f.Search)+"%")
 	}
-	rows, err := findCandidates(keyset(q, "id", f.Page))
-	if err != nil {
-		return nil, err
-	}
-	out := make([]certification.Candidate, len(rows))
-	for i, r := range rows {
-		out[i] = candidateFromRow(r)
-	}
-	return out, nil
+	return findCandidates(keyset(q, "id", f.Page), pageRows(f.Page))
 }
 
 // Candidate reads one candidate, and with it the version of their certification's
@@ -100,22 +92,26 @@ const candidateColumns = "id, certification_code, route, training_site_id, enrol
 	"withdrawn_on, withdrawal_reason, superseded_by, certificate_number, identity_key, person_key, search_name, version, " +
 	"created_at, updated_at"
 
-// findCandidates runs a query of candidates and scans its rows by hand. Candidates
-// are the rows read most, and GORM's reflective scan into a struct of 36 fields
-// costs as much as the query itself on the embedded database.
-func findCandidates(q *gorm.DB) ([]candidateRow, error) {
+// findCandidates runs a query of candidates, of at most n rows, and scans its
+// rows by hand. Candidates are the rows read most, and GORM's reflective scan into
+// a struct of 36 fields costs as much as the query itself on the embedded
+// database. Every row is scanned into the same destinations (Scan sets each of
+// them) and converted at once: a page's rows, grown one by one and then copied,
+// were a third of what a list allocated.
+func findCandidates(q *gorm.DB, n int) ([]certification.Candidate, error) {
 	rows, err := q.Model(&candidateRow{}).Select(candidateColumns).Rows()
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []candidateRow
+	var r candidateRow
+	dest := scanCandidate(&r)
+	out := make([]certification.Candidate, 0, n)
 	for rows.Next() {
-		var r candidateRow
-		if err := rows.Scan(scanCandidate(&r)...); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
-		out = append(out, r)
+		out = append(out, candidateFromRow(r))
 	}
 	return out, rows.Err()
 }

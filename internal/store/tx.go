@@ -192,9 +192,14 @@ func keyset(db *gorm.DB, idColumn string, p service.Page) *gorm.DB {
 	if p.After != "" {
 		db = db.Where(idColumn+" > ?", p.After)
 	}
-	limit := p.Limit
-	if limit <= 0 {
-		limit = 20
+	return db.Order(idColumn).Limit(pageRows(p))
+}
+
+// pageRows is how many rows keyset reads for a page: one more than its limit, to
+// tell whether a next page follows.
+func pageRows(p service.Page) int {
+	if p.Limit <= 0 {
+		return 21
 	}
-	return db.Order(idColumn).Limit(limit + 1)
+	return p.Limit + 1
 }
