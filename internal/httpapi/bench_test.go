@@ -101,6 +101,7 @@ func BenchmarkDataset(b *testing.B) {
 			{"GetCandidate", "/v1/candidates/" + ds.CandidateIDs[500]},
 			{"ListCandidates", "/v1/candidates?limit=20&training_site_id=" + ds.SiteIDs[3]},
 			{"Transcript", "/v1/candidates/" + ds.CandidateIDs[500] + "/transcript"},
+			{"ResultsFeed", "/v1/results?limit=20"},
 		} {
 			b.Run(string(d)+"/"+c.name, func(b *testing.B) {
 				b.ReportAllocs()

@@ -10,7 +10,7 @@ import (
 	"gorm.io/gorm/schema"
 )
 
-// The hand-written scans of candidates and evaluations name every column of their
+// The hand-written scans of candidates, evaluations and the feed's entries name every column of their
 // row struct, in the order of its fields, and point each at its own field.
 func TestHandScansMatchTheirModels(t *testing.T) {
 	t.Run("candidates", func(t *testing.T) {
@@ -20,6 +20,10 @@ func TestHandScansMatchTheirModels(t *testing.T) {
 	t.Run("evaluations", func(t *testing.T) {
 		var r evaluationRow
 		scanMatchesModel(t, &r, evaluationColumns, scanEvaluation(&r))
+	})
+	t.Run("result events", func(t *testing.T) {
+		var r resultEventRow
+		scanMatchesModel(t, &r, resultEventColumns, scanResultEvent(&r))
 	})
 }
 

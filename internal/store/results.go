@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"strings"
 	"time"
@@ -116,8 +117,8 @@ func (t *tx) AppendResultEntries(entries []certification.ResultEntry) ([]certifi
 }
 
 func (t *tx) ResultEntries(f service.ResultFilter) ([]certification.ResultEntry, error) {
-	var rows []resultEventRow
-	if err := t.resultPage(f).Find(&rows).Error; err != nil {
+	rows, err := findResultEvents(t.resultPage(f), f.Limit+1, nil)
+	if err != nil {
 		return nil, err
 	}
 	return t.entriesFromRows(rows)
@@ -134,37 +135,63 @@ func (t *tx) resultPage(f service.ResultFilter) *gorm.DB {
 	return q.Order("sequence").Limit(f.Limit + 1)
 }
 
-// resultPageRow is an entry read with the feed's last sequence.
-type resultPageRow struct {
-	Event    resultEventRow `gorm:"embedded"`
-	FeedLast int64
-}
-
 func (t *tx) ResultPage(f service.ResultFilter) ([]certification.ResultEntry, int64, error) {
-	var rows []resultPageRow
-	if err := t.resultPage(f).Select("result_events.*, (SELECT MAX(sequence) FROM result_events) AS feed_last").Find(&rows).Error; err != nil {
+	var last sql.NullInt64
+	rows, err := findResultEvents(t.resultPage(f), f.Limit+1, &last)
+	if err != nil {
 		return nil, 0, err
 	}
-	if len(rows) == 0 {
-		return []certification.ResultEntry{}, 0, nil
-	}
-	events := make([]resultEventRow, len(rows))
-	for i, r := range rows {
-		events[i] = r.Event
-	}
-	entries, err := t.entriesFromRows(events)
-	return entries, rows[0].FeedLast, err
+	entries, err := t.entriesFromRows(rows)
+	return entries, last.Int64, err
 }
 
 func (t *tx) ResultEntriesAt(sequences []int64) ([]certification.ResultEntry, error) {
 	if len(sequences) == 0 {
 		return []certification.ResultEntry{}, nil
 	}
-	var rows []resultEventRow
-	if err := t.db.Where("sequence IN ?", sequences).Order("sequence").Find(&rows).Error; err != nil {
+	rows, err := findResultEvents(t.db.Model(&resultEventRow{}).Where("sequence IN ?", sequences).Order("sequence"), len(sequences), nil)
+	if err != nil {
 		return nil, err
 	}
 	return t.entriesFromRows(rows)
+}
+
+// resultEventColumns are resultEventRow's columns, in the order scanResultEvent
+// reads them (a test holds the two to the model).
+const resultEventColumns = "sequence, type, recorded_at, certification_code, decision_id, jury_session_id, held_on, outcome, " +
+	"corrects_id, candidate_id, first_name, birth_name, usage_name, training_site_id, route, certificate_number, certificate_status"
+
+// scanResultEvent lists where each of resultEventColumns goes, then the extra
+// destinations of the columns a statement reads after them.
+func scanResultEvent(r *resultEventRow, extra ...any) []any {
+	return append(append(make([]any, 0, 17+len(extra)), &r.Sequence, &r.Type, &r.RecordedAt, &r.CertificationCode, &r.DecisionID,
+		&r.JurySessionID, &r.HeldOn, &r.Outcome, &r.CorrectsID, &r.CandidateID, &r.FirstName, &r.BirthName, &r.UsageName,
+		&r.TrainingSiteID, &r.Route, &r.CertificateNumber, &r.CertificateStatus), extra...)
+}
+
+// findResultEvents runs a query of at most n entries of the feed and scans its
+// rows by hand, as findCandidates does: the feed is what partners read most, and
+// GORM's reflective scan was more than the rest of the page's work in certapi.
+// With last, each row also reads the feed's last sequence, in the same snapshot.
+func findResultEvents(q *gorm.DB, n int, last *sql.NullInt64) ([]resultEventRow, error) {
+	var r resultEventRow
+	columns, dest := resultEventColumns, scanResultEvent(&r)
+	if last != nil {
+		columns, dest = columns+", (SELECT MAX(sequence) FROM result_events)", scanResultEvent(&r, last)
+	}
+	rows, err := q.Select(columns).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]resultEventRow, 0, n)
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 func (t *tx) LastResultSequence() (int64, error) {
@@ -200,13 +227,23 @@ func (t *tx) entriesFromRows(rows []resultEventRow) ([]certification.ResultEntry
 			ids = append(ids, r.DecisionID)
 		}
 	}
-	var comps []decisionComponentRow
-	if err := t.db.Where("decision_id IN ?", ids).Order("decision_id, ordinal").Find(&comps).Error; err != nil {
+	comps, err := t.db.Model(&decisionComponentRow{}).Select("decision_id, component, evaluation_id, acquired_on, valid_until, validated_now").
+		Where("decision_id IN ?", ids).Order("decision_id, ordinal").Rows()
+	if err != nil {
 		return nil, err
 	}
-	byDecision := map[string][]certification.DecidedComponent{}
-	for _, c := range comps {
+	defer comps.Close()
+	byDecision := make(map[string][]certification.DecidedComponent, len(ids))
+	var c decisionComponentRow
+	dest := []any{&c.DecisionID, &c.Component, &c.EvaluationID, &c.AcquiredOn, &c.ValidUntil, &c.ValidatedNow}
+	for comps.Next() {
+		if err := comps.Scan(dest...); err != nil {
+			return nil, err
+		}
 		byDecision[c.DecisionID] = append(byDecision[c.DecisionID], decidedFromRow(c))
+	}
+	if err := comps.Err(); err != nil {
+		return nil, err
 	}
 	for i, r := range rows {
 		out[i] = certification.ResultEntry{Sequence: r.Sequence, Type: certification.ResultEntryType(r.Type), RecordedAt: r.RecordedAt.UTC(),
