@@ -10,8 +10,9 @@ import (
 	"gorm.io/gorm/schema"
 )
 
-// The hand-written scans of candidates, evaluations and the feed's entries name every column of their
-// row struct, in the order of its fields, and point each at its own field.
+// The hand-written scans of candidates, evaluations and the feed's entries name
+// every column of their row struct, in the order of its fields, and point each at
+// its own field.
 func TestHandScansMatchTheirModels(t *testing.T) {
 	t.Run("candidates", func(t *testing.T) {
 		var r candidateRow
