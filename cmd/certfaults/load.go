@@ -147,7 +147,7 @@ func (l *load) acked() int {
 	return n
 }
 
-func siteName(key string) string { return "faults " + key }
+func rowName(key string) string { return "faults " + key }
 
 // resource is where the load writes, and reads back.
 func (l *load) resource() string {
@@ -163,7 +163,7 @@ func (l *load) body(key string) string {
 		return siteBody(key)
 	}
 	return `{"certification_code":"RNCP26206","route":"continuing_education","training_site_id":"` + l.site + `",` +
-		`"enrolled_on":"2019-06-03","first_name":"Camille","birth_name":"` + siteName(key) + `","sex":"F","birth_date":"1995-04-12",` +
+		`"enrolled_on":"2019-06-03","first_name":"Camille","birth_name":"` + rowName(key) + `","sex":"F","birth_date":"1995-04-12",` +
 		`"birth_place":{"insee_code":"34172","name":"Montpellier","country_code":"FR"},"email":"camille.martin@example.org",` +
 		`"address":{"line1":"3 rue de la Loge","postal_code":"34000","city":"Montpellier","country_code":"FR"}}`
 }
@@ -179,7 +179,7 @@ func (l *load) declareSite() error {
 }
 
 func siteBody(key string) string {
-	return `{"name":"` + siteName(key) + `","address":{"line1":"1 rue des Pannes","postal_code":"31000","city":"Toulouse","country_code":"FR"},` +
+	return `{"name":"` + rowName(key) + `","address":{"line1":"1 rue des Pannes","postal_code":"31000","city":"Toulouse","country_code":"FR"},` +
 		`"roles":["preparation"],"certification_codes":["RNCP26206"]}`
 }
 
@@ -189,7 +189,7 @@ func (l *load) post(c *http.Client, key string) outcome {
 }
 
 func (l *load) postTo(c *http.Client, path, body, key string) outcome {
-	o := outcome{key: key, name: siteName(key)}
+	o := outcome{key: key, name: rowName(key)}
 	var wrote atomic.Int64
 	var reused atomic.Bool
 	trace := &httptrace.ClientTrace{
@@ -370,9 +370,9 @@ func (l *load) present(ids []string) (missing []string) {
 	return missing
 }
 
-// sites lists every site, or candidate, this load wrote, by name: the ids each
-// name has.
-func (l *load) sites() (map[string][]string, error) {
+// rowsByName lists every site, or candidate, this load wrote, by name: the ids
+// each name has.
+func (l *load) rowsByName() (map[string][]string, error) {
 	byName := map[string][]string{}
 	cursor := ""
 	for {
@@ -401,7 +401,7 @@ func (l *load) sites() (map[string][]string, error) {
 			if l.registrations {
 				s.Name = s.BirthName
 			}
-			if strings.HasPrefix(s.Name, siteName(l.run)+"-") && s.Name != siteName(l.run+"-site") {
+			if strings.HasPrefix(s.Name, rowName(l.run)+"-") && s.Name != rowName(l.run+"-site") {
 				byName[s.Name] = append(byName[s.Name], s.ID)
 			}
 		}
@@ -413,10 +413,10 @@ func (l *load) sites() (map[string][]string, error) {
 }
 
 // written compares what the database holds with what was acknowledged: the names
-// written more than once, and how many sites were written without the client
+// written more than once, and how many rows were written without the client
 // hearing of it (their answer was lost to the fault, which is allowed).
 func (l *load) written(outs []outcome) (duplicates []string, unacknowledged int, err error) {
-	byName, err := l.sites()
+	byName, err := l.rowsByName()
 	if err != nil {
 		return nil, 0, err
 	}

@@ -373,7 +373,7 @@ func kill(o options) bars {
 	}
 	fmt.Printf("   sites written without an acknowledgement: %d\n", unacked)
 	b.check(len(dups) == 0, "no key created twice (%d site names written more than once)%s", len(dups), listed(dups))
-	byName, err := l.sites()
+	byName, err := l.rowsByName()
 	if err != nil {
 		fatalf("%v", err)
 	}
@@ -417,7 +417,7 @@ func term(o options) bars {
 	if _, err := svc.start(); err != nil {
 		fatalf("restart: %v", err)
 	}
-	byName, err := l.sites()
+	byName, err := l.rowsByName()
 	if err != nil {
 		fatalf("%v", err)
 	}
