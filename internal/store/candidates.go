@@ -145,7 +145,7 @@ func (t *tx) InsertCandidate(c certification.Candidate, k service.CandidateKeys)
 	if deferred, err := t.deferInsert(&row); deferred {
 		return err
 	}
-	return duplicate(t.db.Create(&row).Error, "duplicate_candidate", "this person is already registered for the certification")
+	return duplicate(t.insertNow(&row), "duplicate_candidate", "this person is already registered for the certification")
 }
 
 func (t *tx) UpdateCandidate(c certification.Candidate, k service.CandidateKeys) error {

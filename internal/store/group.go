@@ -166,7 +166,7 @@ func (s *Store) commitGroup(group []*writeJob) {
 			j.err = broken
 			continue
 		}
-		t := &tx{db: gtx.WithContext(j.ctx), store: s, writing: true, snapshot: true}
+		t := &tx{db: gtx.WithContext(detach(j.ctx)), store: s, writing: true, snapshot: true}
 		if err := j.run(t); err != nil {
 			j.err = err
 			// A failed statement may have ended the whole transaction (SQLite
@@ -236,7 +236,7 @@ func (t *tx) published(ctx context.Context) {
 // writeOnce runs fn, a write alone in its group, in a transaction of its own.
 func (s *Store) writeOnce(ctx context.Context, fn func(*tx) error) error {
 	var t *tx
-	err := s.writes.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
+	err := s.writes.WithContext(detach(ctx)).Transaction(func(gtx *gorm.DB) error {
 		t = &tx{db: gtx, store: s, writing: true, snapshot: true}
 		return fn(t)
 	})

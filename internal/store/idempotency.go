@@ -62,7 +62,7 @@ func (t *tx) recordClaim(ctx context.Context) error {
 		t.batch.claim = &row
 		return t.insertBy(&row, (*batch).addClaim)
 	}
-	if err := t.db.Create(&row).Error; !errors.Is(err, gorm.ErrDuplicatedKey) {
+	if err := t.insertNow(&row); !errors.Is(err, gorm.ErrDuplicatedKey) {
 		return err
 	}
 	return t.claimTaken(row)

@@ -5,21 +5,33 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libtnb/sqlite"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 )
 
-// The INSERT a MySQL write's batch carries for a row is the one GORM's Create
-// builds for it, with the same values, for every row type the batch carries:
-// every field set, and every field at its zero value (whose creation and update
-// times GORM sets to the clock's).
-func TestBatchedInsertIsGORMs(t *testing.T) {
+// The INSERT the store runs for a row, on SQLite or in a MySQL write's batch, is
+// the one GORM's Create builds for it on that database, with the same values, for
+// every row type it inserts so: every field set, and every field at its zero value
+// (whose creation and update times GORM sets to the clock's).
+func TestInsertIsGORMs(t *testing.T) {
 	at := time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)
-	db, err := gorm.Open(mysql.New(mysql.Config{DSN: "u:p@tcp(127.0.0.1:1)/none?parseTime=true", SkipInitializeWithVersion: true}),
-		&gorm.Config{DryRun: true, DisableAutomaticPing: true, SkipDefaultTransaction: true, NowFunc: func() time.Time { return at }})
-	if err != nil {
-		t.Fatal(err)
+	for _, dialector := range []gorm.Dialector{
+		mysql.New(mysql.Config{DSN: "u:p@tcp(127.0.0.1:1)/none?parseTime=true", SkipInitializeWithVersion: true}),
+		sqlite.New(sqlite.Config{DSN: "file::memory:"}),
+	} {
+		t.Run(dialector.Name(), func(t *testing.T) {
+			db, err := gorm.Open(dialector, &gorm.Config{DryRun: true, DisableAutomaticPing: true, SkipDefaultTransaction: true,
+				NowFunc: func() time.Time { return at }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			insertIsGORMs(t, db, at)
+		})
 	}
+}
+
+func insertIsGORMs(t *testing.T, db *gorm.DB, at time.Time) {
 	s, n, lease := "x", 3, at.Add(time.Hour)
 	rows := map[string][2]any{
 		"candidate": {&candidateRow{ID: "c1", CertificationCode: "RNCP26206", Route: "vae", TrainingSiteID: &s, EnrolledOn: at,

@@ -127,11 +127,15 @@ func (p *preparedPool) QueryRowContext(ctx context.Context, query string, args .
 }
 
 func (p *preparedPool) BeginTx(ctx context.Context, opts *sql.TxOptions) (gorm.ConnPool, error) {
-	tx, err := p.db.BeginTx(ctx, opts)
+	tx, err := p.db.BeginTx(statementContext(ctx), opts)
 	if err != nil {
 		return nil, err
 	}
-	return &preparedTx{tx: tx, pool: p}, nil
+	t := &preparedTx{tx: tx, pool: p}
+	if d, ok := ctx.(detached); ok {
+		t.live = d.live
+	}
+	return t, nil
 }
 
 func (p *preparedPool) GetDBConn() (*sql.DB, error) { return p.db, nil }
@@ -141,13 +145,46 @@ func (p *preparedPool) GetDBConn() (*sql.DB, error) { return p.db, nil }
 type preparedTx struct {
 	tx   *sql.Tx
 	pool *preparedPool
+	// live is the caller's context of a transaction begun under a detached one.
+	live context.Context
+}
+
+// A SQLite write runs under a detached context: its caller's values, without its
+// end. The driver watches the context of each statement that can end (BEGIN and
+// COMMIT included) with a goroutine of its own, started and stopped around the
+// statement: six for a registration, whose start, wake-up and end cost the
+// process more CPU than the statements they watch. The caller's context (live)
+// is checked instead, before each statement and before the commit: a write whose
+// caller went away stops at its next statement, or at its commit, and rolls back,
+// as an interrupted one does. The statements of a write are short (a row read or
+// written by its key); a read, which may scan, keeps its context, and is
+// interrupted as soon as its caller goes away.
+type detached struct {
+	context.Context
+	live context.Context
+}
+
+// detach is the detached context of a write whose caller's is ctx.
+func detach(ctx context.Context) context.Context {
+	return detached{Context: context.WithoutCancel(ctx), live: ctx}
+}
+
+// statementContext is what a statement runs under: ctx, unless ctx is detached
+// and its caller went away, in which case the caller's context, which fails the
+// statement before it runs.
+func statementContext(ctx context.Context) context.Context {
+	if d, ok := ctx.(detached); ok && d.live.Err() != nil {
+		return d.live
+	}
+	return ctx
 }
 
 func (t *preparedTx) PrepareContext(ctx context.Context, query string) (*sql.Stmt, error) {
-	return t.tx.PrepareContext(ctx, query)
+	return t.tx.PrepareContext(statementContext(ctx), query)
 }
 
 func (t *preparedTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx = statementContext(ctx)
 	if s := t.pool.kept(query); s != nil {
 		return t.tx.StmtContext(ctx, s).ExecContext(ctx, args...)
 	}
@@ -155,6 +192,7 @@ func (t *preparedTx) ExecContext(ctx context.Context, query string, args ...any)
 }
 
 func (t *preparedTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx = statementContext(ctx)
 	if s := t.pool.kept(query); s != nil {
 		return t.tx.StmtContext(ctx, s).QueryContext(ctx, args...)
 	}
@@ -162,11 +200,21 @@ func (t *preparedTx) QueryContext(ctx context.Context, query string, args ...any
 }
 
 func (t *preparedTx) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	ctx = statementContext(ctx)
 	if s := t.pool.kept(query); s != nil {
 		return t.tx.StmtContext(ctx, s).QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
-func (t *preparedTx) Commit() error   { return t.tx.Commit() }
+// Commit commits, unless the caller of a detached transaction went away: it then
+// rolls back, as the driver does for a context that ended before the COMMIT.
+func (t *preparedTx) Commit() error {
+	if t.live != nil && t.live.Err() != nil {
+		_ = t.tx.Rollback()
+		return t.live.Err()
+	}
+	return t.tx.Commit()
+}
+
 func (t *preparedTx) Rollback() error { return t.tx.Rollback() }

@@ -963,6 +963,39 @@ func TestFailedWriteLeavesNoTransactionBehind(t *testing.T) {
 	})
 }
 
+// A write whose caller goes away between two of its statements stops at the next
+// one, with the caller's error, and leaves nothing behind. (On SQLite a write's
+// statements run under a detached context, which checks the caller's before each
+// statement instead of watching it during one.)
+func TestWriteStopsAtItsNextStatementOnceItsCallerGoesAway(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		id := "00000000-0000-7000-8000-000000000201"
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var next error
+		err := s.Write(ctx, func(tx service.Tx) error {
+			if err := tx.InsertUser(service.User{ID: id, Email: "gone@example.org", PasswordHash: "x",
+				Role: auth.RoleAdmin, Active: true, Version: 1, CreatedAt: at, UpdatedAt: at}); err != nil {
+				return err
+			}
+			cancel()
+			_, next = tx.User(id)
+			return next
+		})
+		if !errors.Is(next, context.Canceled) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("the statement after the caller went away: %v; the write: %v; want both context.Canceled", next, err)
+		}
+		if err := s.Read(context.Background(), func(tx service.Tx) error {
+			_, err := tx.User(id)
+			return err
+		}); !errors.Is(err, certification.ErrNotFound) {
+			t.Errorf("the user of the abandoned write: %v, want not found", err)
+		}
+	})
+}
+
 // twoInstances opens two stores on one fresh database of the dialect, as two
 // instances of the service, with a dataset of one candidate at one site.
 func twoInstances(t *testing.T, d store.Dialect) (here, there *store.Store, ds store.Dataset) {
