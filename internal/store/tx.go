@@ -97,7 +97,9 @@ const writeAttempts = 8
 // may take training sites from a cache its commit checks (see assumed.go) and
 // defer an INSERT to its commit (see deferInsert).
 // SQLite has one writer at a time: its transactions always see the latest commit,
-// and writes waiting for it commit together (see writeGrouped).
+// and writes waiting for it commit together (see writeGrouped). Their statements
+// run under a detached context, which checks the caller's before each statement
+// rather than watching it during one (see detached).
 func (s *Store) Write(ctx context.Context, fn func(service.Tx) error) error {
 	if s.dialect == SQLite {
 		return unavailable(s.writeGrouped(ctx, fn))
