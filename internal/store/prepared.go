@@ -152,8 +152,10 @@ type preparedTx struct {
 // A SQLite write runs under a detached context: its caller's values, without its
 // end. The driver watches the context of each statement that can end (BEGIN and
 // COMMIT included) with a goroutine of its own, started and stopped around the
-// statement: six for a registration, whose start, wake-up and end cost the
-// process more CPU than the statements they watch. The caller's context (live)
+// statement: six for a registration, each waking another of the runtime's
+// threads (counted during registrations alone, 11.7 futex and 14 nanosleep
+// system calls per registration with them, 7.9 and 11.1 without). The caller's
+// context (live)
 // is checked instead, before each statement and before the commit: a write whose
 // caller went away stops at its next statement, or at its commit, and rolls back,
 // as an interrupted one does. The statements of a write are short (a row read or
