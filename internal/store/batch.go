@@ -125,12 +125,12 @@ func (t *tx) insert(row any) error { return t.insertBy(row, (*batch).add) }
 
 // insertBy is insert, whose INSERT, in a MySQL write, add puts in the batch.
 func (t *tx) insertBy(row any, add func(b *batch, query string, vars ...any)) error {
+	if t.batch == nil {
+		return t.insertNow(row)
+	}
 	query, vars, err := t.insertStatement(row)
 	if err != nil {
 		return err
-	}
-	if t.batch == nil {
-		return t.exec(query, vars...)
 	}
 	add(t.batch, query, vars...)
 	return nil
