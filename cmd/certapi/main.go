@@ -371,10 +371,11 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 // 1.50–1.87 times the floor's, 1.10–1.34 with GOGC=400). So the heap may grow to
 // five times its live data between collections, within a soft limit on the
 // runtime's memory: past it, the collector runs more often. The limit keeps the
-// holders declaration of 100k awards under its 64 MiB target (59.7–60.4 MiB at
-// 36 MiB) and leaves many requests in flight room between collections: 64
-// transcripts at a time on SQLite made a p99 1.33–1.59 times the floor's within
-// 30 MiB (three runs), 1.19 and 1.22 within 36 MiB (docs/performance.md).
+// holders declaration of 100k awards under its 64 MiB target (59.7–60.9 MiB at
+// 36 MiB in five runs) and leaves many requests in flight room between
+// collections: 64 transcripts at a time on SQLite made a p99 1.33–1.59 times the
+// floor's within 30 MiB (three runs), 1.19 and 1.22 within 36 MiB, at a28b934
+// (docs/performance.md).
 const (
 	defaultGCPercent   = 400
 	defaultMemoryLimit = 36 << 20

@@ -60,7 +60,8 @@ func (t *tx) PersonSittings(personKey string) ([]certification.PersonSitting, er
 	defer rows.Close()
 	// Every row is scanned into the same destinations (Scan sets each of them) and
 	// copied out of them: a transcript reads several rows, and the destinations of
-	// each, allocated again, were 5% of what it allocated under load.
+	// each, allocated again, with the statement's text built again, were 7% of
+	// what it allocated under load before a28b934 (a heap profile).
 	var (
 		r     evaluationRow
 		route string
