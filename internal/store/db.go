@@ -64,6 +64,9 @@ type Store struct {
 	// writes waiting in queue together (see writeGrouped).
 	writer chan struct{}
 	queue  writeQueue
+	// reads admits the store's reads in the order they come, as many at once as
+	// the pool has connections for them (see Read).
+	reads chan struct{}
 	// committers are the slots of the MySQL writes that commit together, and
 	// together queues those waiting for one (see together.go).
 	committers chan struct{}
@@ -127,7 +130,8 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		_ = sqlDB.Close()
 		return nil, fmt.Errorf("reach %s database: %w", dialect, err)
 	}
-	st := &Store{db: db, dialect: dialect, records: db, writes: db, writer: make(chan struct{}, 1)}
+	st := &Store{db: db, dialect: dialect, records: db, writes: db, writer: make(chan struct{}, 1),
+		reads: make(chan struct{}, readers(dialect))}
 	var second error
 	switch dialect {
 	case MySQL:
@@ -188,16 +192,31 @@ func openPool(d gorm.Dialector, cfg *gorm.Config, what string, size func(*sql.DB
 // closes a connection after each query and opens another for the next, which on
 // SQLite costs more than the query. Connections left idle a minute are closed.
 func SizePool(db *sql.DB, d Dialect) {
-	open := 25
-	if d == SQLite {
-		// One writer at a time is what SQLite does anyway; a small pool of readers
-		// keeps WAL reads concurrent.
-		open = 8
-	}
+	open := poolConns(d)
 	db.SetMaxOpenConns(open)
 	db.SetMaxIdleConns(open)
 	db.SetConnMaxLifetime(4 * time.Minute)
 	db.SetConnMaxIdleTime(time.Minute)
+}
+
+// poolConns is how many connections a pool of the dialect opens at most.
+func poolConns(d Dialect) int {
+	if d == SQLite {
+		// One writer at a time is what SQLite does anyway; a small pool of readers
+		// keeps WAL reads concurrent.
+		return 8
+	}
+	return 25
+}
+
+// readers is how many of the store's reads run at once: on SQLite, every
+// connection of the pool but the one its single writer takes; on MySQL, whose
+// writes have a pool of their own, every one.
+func readers(d Dialect) int {
+	if d == SQLite {
+		return poolConns(d) - 1
+	}
+	return poolConns(d)
 }
 
 // Dialect says which database this is.

@@ -263,7 +263,7 @@ func (t *tx) candidateSittingsApart(id string) (c certification.Candidate, out [
 	if t.snapshot {
 		return c, out, read(t)
 	}
-	err = t.store.Snapshot(t.db.Statement.Context, func(in service.Tx) error {
+	err = t.store.snapshot(t.db.Statement.Context, func(in service.Tx) error {
 		err := read(in.(*tx))
 		for code, v := range in.(*tx).referentials {
 			t.sawReferential(code, v)

@@ -102,3 +102,6 @@ func WritesPools(ctx context.Context, dsn string) (grown, plain *sql.DB, err err
 	plain, err = sql.Open("mysql", writes)
 	return grown, plain, err
 }
+
+// Readers is how many of a store's reads run at once on the dialect.
+func Readers(d Dialect) int { return readers(d) }

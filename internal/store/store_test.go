@@ -1505,3 +1505,62 @@ func TestCandidateOnlyReadsTheCandidateAlone(t *testing.T) {
 		}
 	})
 }
+
+// Reads beyond what the pool has connections for wait their turn before the pool:
+// while every turn is taken, a read whose caller has gone away ends without
+// running, and the next one runs once a turn is free. While every read admitted
+// holds a connection, in a transaction each, a write still finds one.
+func TestReadsBeyondThePoolWaitTheirTurn(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		ctx := context.Background()
+		n := store.Readers(d)
+		entered, release := make(chan struct{}), make(chan struct{})
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				if err := s.Snapshot(ctx, func(tx service.Tx) error {
+					if _, err := tx.User("00000000-0000-7000-8000-000000000301"); !errors.Is(err, certification.ErrNotFound) {
+						return err
+					}
+					entered <- struct{}{}
+					<-release
+					return nil
+				}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		for range n {
+			<-entered
+		}
+
+		gone, cancel := context.WithCancel(ctx)
+		cancel()
+		ran := false
+		if err := s.Read(gone, func(service.Tx) error { ran = true; return nil }); !errors.Is(err, context.Canceled) || ran {
+			t.Errorf("a read beyond the %d admitted, its caller gone: %v, ran %v; want context.Canceled, not run", n, err, ran)
+		}
+
+		// A write that finds no connection would hang: the bound turns that into
+		// a failure.
+		bounded, stop := context.WithTimeout(ctx, time.Minute)
+		defer stop()
+		at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		if err := s.Write(bounded, func(tx service.Tx) error {
+			return tx.InsertUser(service.User{ID: "00000000-0000-7000-8000-000000000302", Email: "turn@example.org",
+				PasswordHash: "x", Role: auth.RoleAdmin, Active: true, Version: 1, CreatedAt: at, UpdatedAt: at})
+		}); err != nil {
+			t.Errorf("a write while %d reads hold a connection each: %v", n, err)
+		}
+
+		close(release)
+		wg.Wait()
+		if err := s.Read(ctx, func(tx service.Tx) error {
+			_, err := tx.User("00000000-0000-7000-8000-000000000302")
+			return err
+		}); err != nil {
+			t.Errorf("a read once the turns are free: %v", err)
+		}
+	})
+}

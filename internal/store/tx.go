@@ -63,14 +63,49 @@ func (t *tx) sawReferential(code string, version int) {
 var _ service.Tx = (*tx)(nil)
 
 // Read runs fn against the pool, without a transaction.
+//
+// Reads are admitted in the order they come, at most as many at once as the pool
+// has connections for them, and the others wait their turn (enterRead). Without
+// that, more reads than connections would wait in the pool, which hands a freed
+// connection to a random waiter (database/sql since Go 1.22): a read could wait
+// behind any number of later ones, and under load the slowest reads were several
+// times the median. Goroutines blocked sending on a channel are served first
+// come, first served. What fn reads takes no second turn (see snapshot).
 func (s *Store) Read(ctx context.Context, fn func(service.Tx) error) error {
+	if err := s.enterRead(ctx); err != nil {
+		return err
+	}
+	defer s.leaveRead()
 	return unavailable(fn(&tx{db: s.db.WithContext(ctx), store: s}))
 }
+
+// enterRead waits for a read's turn, or for ctx to end. leaveRead ends the turn.
+func (s *Store) enterRead(ctx context.Context) error {
+	select {
+	case s.reads <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Store) leaveRead() { <-s.reads }
 
 // Snapshot runs fn in a read-only transaction: every read of fn sees the database
 // as it was at its first one (REPEATABLE READ on MySQL; a deferred transaction on
 // SQLite, whose WAL keeps the reader's snapshot without blocking writers).
 func (s *Store) Snapshot(ctx context.Context, fn func(service.Tx) error) error {
+	if err := s.enterRead(ctx); err != nil {
+		return err
+	}
+	defer s.leaveRead()
+	return s.snapshot(ctx, fn)
+}
+
+// snapshot is Snapshot in the turn of a read already admitted: a read that waited
+// for a second turn while holding its first could wait for ever, once every turn
+// is held by such reads.
+func (s *Store) snapshot(ctx context.Context, fn func(service.Tx) error) error {
 	opts := &sql.TxOptions{ReadOnly: true, Isolation: s.snapshotIsolation}
 	return unavailable(s.db.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
 		return fn(&tx{db: gtx, store: s, snapshot: true})
