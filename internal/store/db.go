@@ -232,7 +232,16 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // Close releases the connections.
+//
+// It first waits for the statements SQLite's pools are preparing in the
+// background (see preparedPool.kept): one may be opening a connection, which
+// creates the database's side files, and would do so after the pool had closed.
 func (s *Store) Close() error {
+	for _, g := range []*gorm.DB{s.db, s.records, s.writes} {
+		if p, ok := g.ConnPool.(*preparedPool); ok {
+			p.warm.Wait()
+		}
+	}
 	for _, other := range []*gorm.DB{s.records, s.writes} {
 		if other != s.db {
 			if otherDB, err := other.DB(); err == nil {
