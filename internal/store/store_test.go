@@ -1564,3 +1564,40 @@ func TestReadsBeyondThePoolWaitTheirTurn(t *testing.T) {
 		}
 	})
 }
+
+// A read that reads again inside its turn takes no second one: on SQLite a
+// candidate's sittings are read in a snapshot of their own, inside the read.
+// With every other turn taken, such a read still ends.
+func TestANestedReadTakesNoSecondTurn(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, d store.Dialect) {
+		s := testdb.Open(t, d)
+		ctx := context.Background()
+		entered, release := make(chan struct{}), make(chan struct{})
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer close(release)
+		for range store.Readers(d) - 1 {
+			wg.Go(func() {
+				_ = s.Read(ctx, func(service.Tx) error {
+					entered <- struct{}{}
+					<-release
+					return nil
+				})
+			})
+		}
+		for range store.Readers(d) - 1 {
+			<-entered
+		}
+		// A read waiting for a second turn would wait for ever: the bound turns
+		// that into a failure.
+		bounded, stop := context.WithTimeout(ctx, time.Minute)
+		defer stop()
+		err := s.Read(bounded, func(tx service.Tx) error {
+			_, _, err := tx.CandidateSittings("00000000-0000-7000-8000-0000000000ff")
+			return err
+		})
+		if !errors.Is(err, certification.ErrNotFound) {
+			t.Errorf("a candidate's sittings, every other turn taken: %v, want not found", err)
+		}
+	})
+}
