@@ -1515,25 +1515,14 @@ func TestReadsBeyondThePoolWaitTheirTurn(t *testing.T) {
 		s := testdb.Open(t, d)
 		ctx := context.Background()
 		n := store.Readers(d)
-		entered, release := make(chan struct{}), make(chan struct{})
-		var wg sync.WaitGroup
-		for range n {
-			wg.Go(func() {
-				if err := s.Snapshot(ctx, func(tx service.Tx) error {
-					if _, err := tx.User("00000000-0000-7000-8000-000000000301"); !errors.Is(err, certification.ErrNotFound) {
-						return err
-					}
-					entered <- struct{}{}
-					<-release
-					return nil
-				}); err != nil {
-					t.Error(err)
+		release := holdTurns(t, n, func(hold func() error) error {
+			return s.Snapshot(ctx, func(tx service.Tx) error {
+				if _, err := tx.User("00000000-0000-7000-8000-000000000301"); !errors.Is(err, certification.ErrNotFound) {
+					return err
 				}
+				return hold()
 			})
-		}
-		for range n {
-			<-entered
-		}
+		})
 
 		gone, cancel := context.WithCancel(ctx)
 		cancel()
@@ -1554,8 +1543,7 @@ func TestReadsBeyondThePoolWaitTheirTurn(t *testing.T) {
 			t.Errorf("a write while %d reads hold a connection each: %v", n, err)
 		}
 
-		close(release)
-		wg.Wait()
+		release()
 		if err := s.Read(ctx, func(tx service.Tx) error {
 			_, err := tx.User("00000000-0000-7000-8000-000000000302")
 			return err
@@ -1572,22 +1560,9 @@ func TestANestedReadTakesNoSecondTurn(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, d store.Dialect) {
 		s := testdb.Open(t, d)
 		ctx := context.Background()
-		entered, release := make(chan struct{}), make(chan struct{})
-		var wg sync.WaitGroup
-		defer wg.Wait()
-		defer close(release)
-		for range store.Readers(d) - 1 {
-			wg.Go(func() {
-				_ = s.Read(ctx, func(service.Tx) error {
-					entered <- struct{}{}
-					<-release
-					return nil
-				})
-			})
-		}
-		for range store.Readers(d) - 1 {
-			<-entered
-		}
+		defer holdTurns(t, store.Readers(d)-1, func(hold func() error) error {
+			return s.Read(ctx, func(service.Tx) error { return hold() })
+		})()
 		// A read waiting for a second turn would wait for ever: the bound turns
 		// that into a failure.
 		bounded, stop := context.WithTimeout(ctx, time.Minute)
@@ -1600,4 +1575,31 @@ func TestANestedReadTakesNoSecondTurn(t *testing.T) {
 			t.Errorf("a candidate's sittings, every other turn taken: %v, want not found", err)
 		}
 	})
+}
+
+// holdTurns runs read n times at once, each holding its turn until the function
+// it returns is called, which waits for them to end; it returns once all n hold
+// one. read calls hold where it holds its turn.
+func holdTurns(t *testing.T, n int, read func(hold func() error) error) (release func()) {
+	t.Helper()
+	entered, done := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			if err := read(func() error {
+				entered <- struct{}{}
+				<-done
+				return nil
+			}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for range n {
+		<-entered
+	}
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
